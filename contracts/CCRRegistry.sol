@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {AccessControlDefaultAdminRules} from
+    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {Accreditation} from "./core/Accreditation.sol";
+import {DelegatedAnchoring} from "./core/DelegatedAnchoring.sol";
+import {IAccreditation} from "./interfaces/IAccreditation.sol";
+import {ICCR} from "./interfaces/ICCR.sol";
+import {ICredentialRegistry} from "./interfaces/ICredentialRegistry.sol";
+
+/// @title CCR registry: framework, credentials and verdicts in one contract.
+contract CCRRegistry is ICCR, DelegatedAnchoring {
+    /// @param council The framework's governance (a multisig or timelock in production).
+    /// @param councilTransferDelay Seconds a council handover must wait after it is begun.
+    constructor(address council, uint48 councilTransferDelay)
+        Accreditation(council, councilTransferDelay)
+        EIP712("CCR", "1")
+    {}
+
+    /// @inheritdoc ICCR
+    function ccrVersion() external pure returns (string memory) {
+        return "1";
+    }
+
+    /// @inheritdoc AccessControlDefaultAdminRules
+    function supportsInterface(bytes4 interfaceId) public view override returns (bool) {
+        return interfaceId == type(IAccreditation).interfaceId || interfaceId == type(ICredentialRegistry).interfaceId
+            || interfaceId == type(ICCR).interfaceId || super.supportsInterface(interfaceId);
+    }
+}

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {AnchorRecord, AnchorState, IssuerRecord, IssuerStanding} from "../types/CCRTypes.sol";
+
+/// @title Hot-path access to the one-slot records {IssuerRecord} and {AnchorRecord}.
+/// @dev Anchoring is the hot path: it reads the issuer's word once and tests standing, window and schema with shifts
+/// (the compiler would copy all six fields to memory), then writes the new record as one word (the compiler would
+/// read-modify-write each field). Bit positions follow Solidity's packing of the structs in declaration order; a fuzz
+/// test pins them against the compiler's own layout.
+library Packing {
+    uint256 private constant MASK_24 = (1 << 24) - 1;
+    uint256 private constant MASK_40 = (1 << 40) - 1;
+
+    // IssuerRecord: id 0-23, economy 24-39, standing 40-47, validFrom 48-87, validUntil 88-127, schemas 128-255.
+    uint256 private constant ISSUER_STANDING = 40;
+    uint256 private constant ISSUER_FROM = 48;
+    uint256 private constant ISSUER_UNTIL = 88;
+    uint256 private constant ISSUER_SCHEMAS = 128;
+
+    // AnchorRecord: issuerId 0-23, schema 24-31, state 32-39, reason 40-47, size 48-79, anchoredAt 80-119,
+    // validFrom 120-159, validUntil 160-199, changedAt 200-239.
+    uint256 private constant ANCHOR_SCHEMA = 24;
+    uint256 private constant ANCHOR_STATE = 32;
+    uint256 private constant ANCHOR_SIZE = 48;
+    uint256 private constant ANCHOR_AT = 80;
+    uint256 private constant ANCHOR_FROM = 120;
+    uint256 private constant ANCHOR_UNTIL = 160;
+
+    /// @notice The storage word of `record`.
+    function load(IssuerRecord storage record) internal view returns (uint256 word) {
+        // The record is one slot (see {IssuerRecord}).
+        assembly ("memory-safe") {
+            word := sload(record.slot)
+        }
+    }
+
+    /// @notice Whether the issuer whose record is `word` may anchor under `schema` at `now_`: ACTIVE, inside its
+    /// window, accredited for the schema (ids of 128 and above shift out of the word: never accredited).
+    function canAnchor(uint256 word, uint8 schema, uint256 now_) internal pure returns (bool ok) {
+        // Branch-free: the four conditions as 0/1 values and-ed together.
+        assembly ("memory-safe") {
+            let until := and(shr(ISSUER_UNTIL, word), MASK_40)
+            ok :=
+                and(
+                    and(
+                        eq(and(shr(ISSUER_STANDING, word), 0xff), 1), // standing == ACTIVE
+                        iszero(lt(now_, and(shr(ISSUER_FROM, word), MASK_40))) // now_ >= validFrom
+                    ),
+                    and(
+                        or(iszero(until), iszero(gt(now_, until))), // open-ended or now_ <= validUntil
+                        and(shr(schema, shr(ISSUER_SCHEMAS, word)), 1) // schema bit set
+                    )
+                )
+        }
+    }
+
+    /// @notice The issuer id in an issuer record word.
+    function issuerId(uint256 word) internal pure returns (uint24) {
+        return uint24(word & MASK_24);
+    }
+
+    /// @notice The storage word of a freshly anchored, ACTIVE record with no status change yet.
+    function freshAnchor(
+        uint256 issuerId_,
+        uint8 schema,
+        uint32 size,
+        uint256 anchoredAt,
+        uint40 validFrom,
+        uint40 validUntil
+    ) internal pure returns (uint256 word) {
+        // The typed arguments are already clean (ABI-decoded); anchoredAt is a timestamp below 2^40.
+        assembly ("memory-safe") {
+            word :=
+                or(
+                    or(or(issuerId_, shl(ANCHOR_SCHEMA, schema)), or(shl(ANCHOR_STATE, 1), shl(ANCHOR_SIZE, size))),
+                    or(shl(ANCHOR_AT, anchoredAt), or(shl(ANCHOR_FROM, validFrom), shl(ANCHOR_UNTIL, validUntil)))
+                )
+        }
+    }
+
+    /// @notice Whether the record is anchored: an anchored record's word is never zero (its state is not NONE).
+    function isAnchored(AnchorRecord storage record) internal view returns (bool anchored) {
+        // The record is one slot (see {AnchorRecord}).
+        assembly ("memory-safe") {
+            anchored := iszero(iszero(sload(record.slot)))
+        }
+    }
+
+    /// @notice Stores `word` as `record`.
+    function store(AnchorRecord storage record, uint256 word) internal {
+        // The record is one slot (see {AnchorRecord}); `word` is laid out as the compiler lays out that slot.
+        assembly ("memory-safe") {
+            sstore(record.slot, word)
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import { createRequire } from "node:module";
+import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
+import { configVariable, defineConfig } from "hardhat/config";
+
+const require = createRequire(import.meta.url);
+
+/** The npm `solc` package's WASM build: solc cannot be downloaded on our machines. */
+const SOLC_VERSION = "0.8.30";
+
+export default defineConfig({
+  plugins: [hardhatToolboxMochaEthers],
+  paths: { ignition: "deploy" },
+  solidity: {
+    profiles: {
+      default: {
+        version: SOLC_VERSION,
+        path: require.resolve("solc/soljson.js"),
+        settings: {
+          optimizer: { enabled: true, runs: 200 },
+          evmVersion: "prague",
+        },
+      },
+    },
+
+
+  },
+  test: {
+    solidity: {
+      fuzz: { runs: 200 },
+      invariant: { runs: 200, depth: 32, failOnRevert: false },
+    },
+  },
+  networks: {
+    localhost: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },
+    // Any other EVM network: set CCR_RPC_URL and store the deployer key with
+    // `npx hardhat keystore set CCR_DEPLOYER_KEY` (never on the command line).
+    custom: {
+      type: "http",
+      chainType: "l1",
+      url: configVariable("CCR_RPC_URL"),
+      accounts: [configVariable("CCR_DEPLOYER_KEY")],
+    },
+  },
+});
