@@ -31,7 +31,7 @@ export default defineConfig({
     },
   },
   networks: {
-    localhost: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },
+    localhost: { type: "http", chainType: "l1", url: process.env.CCR_DEVNET_URL ?? "http://127.0.0.1:8545" },
     // Any other EVM network: set CCR_RPC_URL and store the deployer key with
     // `npx hardhat keystore set CCR_DEPLOYER_KEY` (never on the command line).
     custom: {

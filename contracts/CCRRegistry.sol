@@ -15,8 +15,10 @@ import {ICredentialRegistry} from "./interfaces/ICredentialRegistry.sol";
 contract CCRRegistry is ICCR, DelegatedAnchoring {
     /// @param council The framework's governance (a multisig or timelock in production).
     /// @param councilTransferDelay Seconds a council handover must wait after it is begun.
-    constructor(address council, uint48 councilTransferDelay)
-        Accreditation(council, councilTransferDelay)
+    /// @param economies The first member economies (ISO 3166-1 alpha-2 codes as bytes2).
+    /// @param authorities Their authorities, in the same order.
+    constructor(address council, uint48 councilTransferDelay, bytes2[] memory economies, address[] memory authorities)
+        Accreditation(council, councilTransferDelay, economies, authorities)
         EIP712("CCR", "1")
     {}
 

@@ -27,14 +27,23 @@ abstract contract Accreditation is IAccreditation, AccessControlDefaultAdminRule
     mapping(address issuer => mapping(address operator => bool)) internal _operators;
     mapping(bytes2 economy => mapping(bytes2 other => uint128 schemas)) private _recognitions;
 
-    constructor(address council, uint48 councilTransferDelay)
+    constructor(address council, uint48 councilTransferDelay, bytes2[] memory economies, address[] memory authorities)
         AccessControlDefaultAdminRules(councilTransferDelay, council)
-    {}
+    {
+        if (economies.length != authorities.length) revert EconomyListMismatch(economies.length, authorities.length);
+        for (uint256 i = 0; i < economies.length; ++i) {
+            _admitEconomy(economies[i], authorities[i]);
+        }
+    }
 
     // ---------------------------------------------------------------- council
 
     /// @inheritdoc IAccreditation
     function admitEconomy(bytes2 economy, address authority) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _admitEconomy(economy, authority);
+    }
+
+    function _admitEconomy(bytes2 economy, address authority) private {
         if (!_isEconomyCode(economy)) revert InvalidEconomyCode(economy);
         EconomyRecord storage record = _economies[economy];
         if (record.member) revert EconomyAlreadyMember(economy);

@@ -10,6 +10,8 @@ import {EconomyRecord, IssuerRecord, IssuerMeta, SchemaRecord} from "../types/CC
 interface IAccreditation {
     // ---------------------------------------------------------------- errors
 
+    /// @notice Thrown when the constructor's lists of first economies and their authorities differ in length.
+    error EconomyListMismatch(uint256 economies, uint256 authorities);
     /// @notice Thrown when `code` is not two upper-case ASCII letters (ISO 3166-1 alpha-2).
     error InvalidEconomyCode(bytes2 code);
     /// @notice Thrown when admitting an economy that is already a member.

@@ -1,0 +1,100 @@
+/**
+ * `npm run devnet`: starts a Hardhat node on 127.0.0.1, deploys CCR and the DID registry, seeds the demo framework,
+ * writes the deployment file and runs until Ctrl-C. Each run starts a fresh chain.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, openSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+
+const HOST = "127.0.0.1";
+const PORT = Number(process.env.CCR_DEVNET_PORT ?? 8545);
+const URL = `http://${HOST}:${PORT}`;
+const LOG = ".devnet/node.log";
+
+function fail(message: string): never {
+  console.error(`devnet: ${message}`);
+  process.exit(1);
+}
+
+/** Resolves when nothing listens on the port yet. */
+async function checkPortFree(): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const probe = createServer();
+    probe.once("error", () =>
+      fail(`port ${PORT} on ${HOST} is in use (another devnet?). Stop it, or set CCR_DEVNET_PORT to another port.`),
+    );
+    probe.listen(PORT, HOST, () => probe.close(() => resolve()));
+  });
+}
+
+async function rpcUp(): Promise<boolean> {
+  try {
+    const response = await fetch(URL, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+    });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+function stop(child: ChildProcess): void {
+  // The node runs as npx -> sh -> node: stop the whole process group.
+  if (child.pid !== undefined && child.exitCode === null) {
+    try {
+      process.kill(-child.pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  }
+}
+
+await checkPortFree();
+mkdirSync(".devnet", { recursive: true });
+// A fresh chain each run: forget Ignition's journal of the previous devnet chain.
+rmSync("deploy/deployments/chain-31337", { recursive: true, force: true });
+
+const log = openSync(LOG, "w");
+const node = spawn("npx", ["hardhat", "node", "--hostname", HOST, "--port", String(PORT)], {
+  detached: true,
+  stdio: ["ignore", log, log],
+  env: { ...process.env, HARDHAT_DISABLE_TELEMETRY: "true" },
+});
+let stopping = false;
+node.on("exit", (code) => {
+  if (!stopping) fail(`the Hardhat node stopped unexpectedly (exit ${code}); see ${LOG}`);
+});
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.on(signal, () => {
+    stopping = true;
+    stop(node);
+    console.log("\ndevnet stopped");
+    process.exit(0);
+  });
+}
+
+console.log(`devnet: starting a Hardhat node on ${URL} (log: ${LOG})`);
+const deadline = Date.now() + 120_000;
+while (!(await rpcUp())) {
+  if (Date.now() > deadline) {
+    stopping = true;
+    stop(node);
+    fail(`the node did not answer on ${URL} within 120 s; see ${LOG}`);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 250));
+}
+
+console.log("devnet: deploying and seeding the demo framework");
+const deploy = spawn("npx", ["hardhat", "run", "--network", "localhost", "scripts/devnet-deploy.ts"], {
+  stdio: "inherit",
+  env: { ...process.env, HARDHAT_DISABLE_TELEMETRY: "true", CCR_DEVNET_URL: URL },
+});
+const deployed = await new Promise<number | null>((resolve) => deploy.on("exit", resolve));
+if (deployed !== 0) {
+  stopping = true;
+  stop(node);
+  fail("deployment failed (see above); the node was stopped");
+}
+console.log(`devnet: running on ${URL}. Press Ctrl-C to stop.`);

@@ -1,0 +1,80 @@
+import { CCRError } from "./errors.ts";
+
+/** Mirrors `MAX_SCHEMAS` in contracts/types/CCRTypes.sol. */
+export const MAX_SCHEMAS = 128;
+
+/** Verdict codes, in the order of the Solidity enum `Status`. */
+export const STATUS = [
+  "UNKNOWN",
+  "VALID",
+  "NOT_YET_VALID",
+  "EXPIRED",
+  "SUSPENDED",
+  "REVOKED",
+  "ISSUER_SUSPENDED",
+  "ISSUER_REVOKED",
+] as const;
+export type StatusName = (typeof STATUS)[number];
+
+/** Issuer standings, in the order of the Solidity enum `IssuerStanding`. */
+export const ISSUER_STANDING = ["NONE", "ACTIVE", "SUSPENDED", "REVOKED", "PENDING", "LAPSED"] as const;
+export type IssuerStandingName = (typeof ISSUER_STANDING)[number];
+
+/** Stored states of credentials, batches and members, in the order of the Solidity enum `AnchorState`. */
+export const ANCHOR_STATE = ["NONE", "ACTIVE", "SUSPENDED", "REVOKED"] as const;
+export type AnchorStateName = (typeof ANCHOR_STATE)[number];
+
+/** Numeric values of the Solidity enums, for calls and event assertions. */
+export const Status = Object.fromEntries(STATUS.map((n, i) => [n, i])) as Record<StatusName, number>;
+export const IssuerStanding = Object.fromEntries(ISSUER_STANDING.map((n, i) => [n, i])) as Record<
+  IssuerStandingName,
+  number
+>;
+export const AnchorState = Object.fromEntries(ANCHOR_STATE.map((n, i) => [n, i])) as Record<AnchorStateName, number>;
+
+/** RFC 5280 CRLReason codes accepted by the registry (7 is unused, 8 removeFromCRL is a reinstatement). */
+export const REASONS = {
+  unspecified: 0,
+  keyCompromise: 1,
+  cACompromise: 2,
+  affiliationChanged: 3,
+  superseded: 4,
+  cessationOfOperation: 5,
+  certificateHold: 6,
+  privilegeWithdrawn: 9,
+  aACompromise: 10,
+} as const;
+export type ReasonName = keyof typeof REASONS;
+
+/** "SG" -> "0x5347", the bytes2 the registry stores; refuses anything but two upper-case letters. */
+export function economyCode(iso: string): string {
+  if (!/^[A-Z]{2}$/.test(iso)) {
+    throw new CCRError("INVALID_ECONOMY_CODE", `"${iso}" is not an ISO 3166-1 alpha-2 code (two upper-case letters)`);
+  }
+  return `0x${Buffer.from(iso, "ascii").toString("hex")}`;
+}
+
+/** "0x5347" -> "SG"; the zero code gives "". */
+export function economyIso(code: string): string {
+  if (/^0x0{4}$/.test(code)) return "";
+  return Buffer.from(code.slice(2), "hex").toString("ascii");
+}
+
+/** Schema ids -> the bitmap an accreditation takes. */
+export function schemaBitmap(schemas: readonly number[]): bigint {
+  let bitmap = 0n;
+  for (const id of schemas) {
+    if (!Number.isInteger(id) || id < 0 || id >= MAX_SCHEMAS) {
+      throw new CCRError("INVALID_SCHEMA_ID", `schema id ${id} is not an integer from 0 to ${MAX_SCHEMAS - 1}`);
+    }
+    bitmap |= 1n << BigInt(id);
+  }
+  return bitmap;
+}
+
+/** A schema bitmap -> the ids it holds, ascending. */
+export function schemaIds(bitmap: bigint): number[] {
+  const ids: number[] = [];
+  for (let id = 0; id < MAX_SCHEMAS; id++) if ((bitmap >> BigInt(id)) & 1n) ids.push(id);
+  return ids;
+}

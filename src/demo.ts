@@ -1,0 +1,199 @@
+import { HDNodeWallet, Mnemonic, keccak256, toUtf8Bytes, type Provider } from "ethers";
+import type { CCRRegistry } from "../types/ethers-contracts/index.js";
+import { APEC_ECONOMIES, DEMO_SCHEMAS, type DemoSchemaKey } from "./apec.ts";
+import { buildBatch, memberSets } from "./batch.ts";
+import { REASONS, economyCode, schemaBitmap } from "./codes.ts";
+import type { DeploymentAccount } from "./deployment.ts";
+
+/** Hardhat's well-known test mnemonic: devnet keys only, never for a real network. */
+export const DEVNET_MNEMONIC = "test test test test test test test test test test test junk";
+
+/** The devnet account at `index` of the well-known mnemonic (m/44'/60'/0'/0/index). */
+export function devnetWallet(index: number, provider: Provider): HDNodeWallet {
+  return HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(DEVNET_MNEMONIC), `m/44'/60'/0'/0/${index}`).connect(provider);
+}
+
+/** Index 0 is the council; 1..21 are the APEC authorities in {APEC_ECONOMIES} order. */
+export const COUNCIL_INDEX = 0;
+export const authorityIndex = (position: number): number => 1 + position;
+
+interface DemoIssuer {
+  name: string;
+  label: string;
+  economy: string;
+  schemas: DemoSchemaKey[];
+  hdIndex: number;
+}
+
+/** A handful of issuers in different economies. */
+export const DEMO_ISSUERS: readonly DemoIssuer[] = [
+  { name: "sg-agent", label: "Singapore CBPR accountability agent", economy: "SG", schemas: ["cbpr", "prp"], hdIndex: 22 },
+  { name: "jp-agent", label: "Japan CBPR accountability agent", economy: "JP", schemas: ["cbpr", "prp"], hdIndex: 23 },
+  { name: "au-university", label: "University in Australia", economy: "AU", schemas: ["diploma"], hdIndex: 24 },
+  { name: "cl-chamber", label: "Chamber of commerce in Chile", economy: "CL", schemas: ["origin"], hdIndex: 26 },
+  { name: "kr-devicemaker", label: "Device maker in Korea", economy: "KR", schemas: ["device"], hdIndex: 27 },
+  { name: "ca-bank", label: "Bank in Canada (KYC)", economy: "CA", schemas: ["kyc"], hdIndex: 28 },
+];
+/** The university's registrar, an operator key of "au-university". */
+export const DEMO_OPERATOR = { name: "au-registrar", issuer: "au-university", hdIndex: 25 } as const;
+
+export interface DemoCredential {
+  label: string;
+  hash: string;
+  issuer: string;
+  schema: number;
+  batch?: { root: string; index: number; proof: string[] };
+  expected: "VALID" | "REVOKED" | "SUSPENDED";
+}
+
+export interface DemoResult {
+  accounts: Record<string, DeploymentAccount>;
+  schemas: { id: number; key: string; name: string; uri: string }[];
+  credentials: DemoCredential[];
+  recognitions: { economy: string; recognises: string; schema: string }[];
+}
+
+const YEAR = 365 * 24 * 3600;
+
+/** The hash of a demo credential: keccak256 of its descriptor (real VC documents come with the `ccr` toolkit). */
+export function demoHash(descriptor: object): string {
+  return keccak256(toUtf8Bytes(JSON.stringify(descriptor)));
+}
+
+/** The accounts of the demo framework, by name. */
+export function demoAccounts(provider: Provider): Record<string, DeploymentAccount> {
+  const accounts: Record<string, DeploymentAccount> = {
+    council: { address: devnetWallet(COUNCIL_INDEX, provider).address, role: "council", hdIndex: COUNCIL_INDEX },
+  };
+  APEC_ECONOMIES.forEach(({ iso, name }, i) => {
+    accounts[`authority-${iso.toLowerCase()}`] = {
+      address: devnetWallet(authorityIndex(i), provider).address,
+      role: "authority",
+      economy: iso,
+      label: `Authority of ${name}`,
+      hdIndex: authorityIndex(i),
+    };
+  });
+  for (const issuer of DEMO_ISSUERS) {
+    accounts[issuer.name] = {
+      address: devnetWallet(issuer.hdIndex, provider).address,
+      role: "issuer",
+      economy: issuer.economy,
+      label: issuer.label,
+      hdIndex: issuer.hdIndex,
+    };
+  }
+  accounts[DEMO_OPERATOR.name] = {
+    address: devnetWallet(DEMO_OPERATOR.hdIndex, provider).address,
+    role: "operator",
+    economy: "AU",
+    label: "Registrar of the university in Australia (operator key)",
+    hdIndex: DEMO_OPERATOR.hdIndex,
+  };
+  return accounts;
+}
+
+/**
+ * Seeds the demo framework on a registry whose council is the devnet's account 0 and whose first economies are
+ * the 21 APEC economies with their devnet authorities: schemas, issuers, an operator, credentials, one batch, one
+ * revocation, one suspension and one mutual recognition. Funds the demo accounts with `hardhat_setBalance`.
+ */
+export async function seedDemo(registry: CCRRegistry, provider: Provider & { send(m: string, p: unknown[]): Promise<unknown> }): Promise<DemoResult> {
+  const accounts = demoAccounts(provider);
+  const wallet = (name: string): HDNodeWallet => {
+    const account = accounts[name];
+    if (account?.hdIndex === undefined) throw new Error(`demo account ${name} is not defined`);
+    return devnetWallet(account.hdIndex, provider);
+  };
+  for (const account of Object.values(accounts)) {
+    await provider.send("hardhat_setBalance", [account.address, "0x56BC75E2D63100000"]); // 100 ETH
+  }
+  const as = (name: string): CCRRegistry => registry.connect(wallet(name)) as CCRRegistry;
+  const send = async (tx: Promise<{ wait(): Promise<unknown> }>): Promise<void> => {
+    await (await tx).wait();
+  };
+
+  const schemas = DEMO_SCHEMAS.map((schema, id) => ({ id, ...schema }));
+  for (const schema of schemas) await send(as("council").registerSchema(schema.name, schema.uri));
+  const schemaId = (key: DemoSchemaKey): number => DEMO_SCHEMAS.findIndex((s) => s.key === key);
+
+  const block = await provider.getBlock("latest");
+  const now = block?.timestamp ?? Math.floor(Date.now() / 1000);
+  for (const issuer of DEMO_ISSUERS) {
+    await send(
+      as(`authority-${issuer.economy.toLowerCase()}`).accreditIssuer(
+        accounts[issuer.name]?.address ?? "",
+        schemaBitmap(issuer.schemas.map(schemaId)),
+        now - 3600,
+        now + 3 * YEAR,
+      ),
+    );
+  }
+  await send(as("au-university").addOperator(accounts[DEMO_OPERATOR.name]?.address ?? ""));
+
+  const credentials: DemoCredential[] = [];
+  const single = async (issuer: string, key: DemoSchemaKey, label: string, subject: object, years: number): Promise<DemoCredential> => {
+    const hash = demoHash({ type: key, issuer, subject });
+    const schema = schemaId(key);
+    await send(as(issuer).anchor(hash, schema, now, now + years * YEAR));
+    const credential: DemoCredential = { label, hash, issuer, schema, expected: "VALID" };
+    credentials.push(credential);
+    return credential;
+  };
+  await single("sg-agent", "cbpr", "CBPR certification of Lion City Data Pte Ltd", { company: "Lion City Data Pte Ltd" }, 1);
+  const review = await single("jp-agent", "cbpr", "CBPR certification of Sakura Cloud KK", { company: "Sakura Cloud KK" }, 1);
+  await single("sg-agent", "prp", "PRP certification of Merlion Processing Pte Ltd", { company: "Merlion Processing Pte Ltd" }, 1);
+  const superseded = await single("cl-chamber", "origin", "Certificate of origin CL-2026-0001 (copper cathodes)", { shipment: "CL-2026-0001" }, 1);
+  await single("cl-chamber", "origin", "Certificate of origin CL-2026-0002 (copper cathodes, corrected)", { shipment: "CL-2026-0002" }, 1);
+  await single("kr-devicemaker", "device", "Device identity of sensor KR-SN-000042", { serial: "KR-SN-000042" }, 10);
+  await single("ca-bank", "kyc", "KYC attestation of customer 7f3a", { customer: "7f3a" }, 1);
+
+  // One batch: eight diplomas anchored by the university's registrar (an operator key).
+  const graduates = ["Ava Nguyen", "Ben Carter", "Chloe Tan", "Dev Patel", "Ella Brown", "Finn Walker", "Grace Lee", "Hugo Silva"];
+  const diplomaHashes = graduates.map((graduate) => demoHash({ type: "diploma", issuer: "au-university", graduate }));
+  const batch = buildBatch(diplomaHashes);
+  const diploma = schemaId("diploma");
+  await send(
+    as(DEMO_OPERATOR.name).anchorBatchFor(accounts["au-university"]?.address ?? "", batch.root, batch.size, diploma, now, 0),
+  );
+  graduates.forEach((graduate, index) =>
+    credentials.push({
+      label: `Diploma of ${graduate}`,
+      hash: diplomaHashes[index] ?? "",
+      issuer: "au-university",
+      schema: diploma,
+      batch: { root: batch.root, index, proof: batch.proof(index) },
+      expected: "VALID",
+    }),
+  );
+
+  // One revocation (superseded by a corrected certificate), one suspension (under review), one batch member revoked.
+  await send(as("cl-chamber").revokeCredential(superseded.hash, REASONS.superseded));
+  superseded.expected = "REVOKED";
+  await send(as("jp-agent").suspendCredential(review.hash, REASONS.certificateHold));
+  review.expected = "SUSPENDED";
+  const withdrawn = credentials.find((c) => c.label === "Diploma of Hugo Silva");
+  if (withdrawn?.batch) {
+    await send(as("au-university").revokeMembers(batch.root, memberSets([withdrawn.batch.index]), REASONS.privilegeWithdrawn));
+    withdrawn.expected = "REVOKED";
+  }
+
+  // One mutual recognition: Singapore and Japan recognise each other's CBPR accreditations.
+  const cbpr = schemaId("cbpr");
+  await send(as("authority-sg").recognise(economyCode("JP"), cbpr));
+  await send(as("authority-jp").recognise(economyCode("SG"), cbpr));
+  const recognitions = [
+    { economy: "SG", recognises: "JP", schema: "cbpr" },
+    { economy: "JP", recognises: "SG", schema: "cbpr" },
+  ];
+  return { accounts, schemas, credentials, recognitions };
+}
+
+/** The constructor arguments that admit the 21 APEC economies with their devnet authorities. */
+export function apecEconomyParameters(provider: Provider): { economies: string[]; authorities: string[] } {
+  return {
+    economies: APEC_ECONOMIES.map(({ iso }) => economyCode(iso)),
+    authorities: APEC_ECONOMIES.map((_, i) => devnetWallet(authorityIndex(i), provider).address),
+  };
+}
+

@@ -1,0 +1,67 @@
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { CCRError } from "./errors.ts";
+
+/** Where `npm run devnet` writes its deployment file, and where tools look by default. */
+export const DEVNET_DEPLOYMENT_FILE = ".devnet/deployment.json";
+
+/** A named account of a deployment. Devnet accounts are derived from the well-known test mnemonic at `hdIndex`. */
+export interface DeploymentAccount {
+  address: string;
+  role: "council" | "authority" | "issuer" | "operator";
+  economy?: string;
+  label?: string;
+  hdIndex?: number;
+}
+
+/** What tools (CLI, auditor) need to find a CCR deployment. */
+export interface Deployment {
+  format: "ccr-deployment/1";
+  network: string;
+  chainId: number;
+  rpcUrl: string;
+  /** Hash of block 0: tells a restarted devnet (new genesis) from the one this file describes. */
+  genesisHash: string;
+  registry: { address: string; blockNumber: number };
+  didRegistry: { address: string; blockNumber: number };
+  schemas: { id: number; key: string; name: string; uri: string }[];
+  economies: { iso: string; name: string; authority: string }[];
+  accounts: Record<string, DeploymentAccount>;
+  createdAt: string;
+}
+
+export async function writeDeployment(file: string, deployment: Deployment): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, `${JSON.stringify(deployment, null, 2)}\n`);
+}
+
+/** Reads and checks a deployment file, naming the file and the field that is wrong. */
+export async function readDeployment(file: string): Promise<Deployment> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (cause) {
+    throw new CCRError("DEPLOYMENT_FILE", `cannot read deployment file ${file} (start the devnet with "npm run devnet")`, {
+      cause,
+    });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    throw new CCRError("DEPLOYMENT_FILE", `deployment file ${file} is not valid JSON`, { cause });
+  }
+  const d = value as Partial<Deployment>;
+  if (d.format !== "ccr-deployment/1") {
+    throw new CCRError("DEPLOYMENT_FILE", `deployment file ${file}: field "format" must be "ccr-deployment/1"`);
+  }
+  for (const field of ["registry", "didRegistry"] as const) {
+    if (typeof d[field]?.address !== "string" || typeof d[field]?.blockNumber !== "number") {
+      throw new CCRError("DEPLOYMENT_FILE", `deployment file ${file}: field "${field}" needs an address and a blockNumber`);
+    }
+  }
+  if (typeof d.chainId !== "number" || typeof d.rpcUrl !== "string") {
+    throw new CCRError("DEPLOYMENT_FILE", `deployment file ${file}: fields "chainId" and "rpcUrl" are required`);
+  }
+  return value as Deployment;
+}
