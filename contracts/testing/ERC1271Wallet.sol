@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+
+/// @title A minimal contract wallet for tests: valid signatures are its owner's.
+contract ERC1271Wallet is IERC1271 {
+    address private immutable _owner;
+
+    constructor(address owner_) {
+        _owner = owner_;
+    }
+
+    /// @notice Lets the wallet act as an issuer (accreditation is given to the wallet's address).
+    function execute(address target, bytes calldata data) external returns (bytes memory) {
+        require(msg.sender == _owner);
+        (bool ok, bytes memory result) = target.call(data);
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(result, 0x20), mload(result))
+            }
+        }
+        return result;
+    }
+
+    /// @inheritdoc IERC1271
+    function isValidSignature(bytes32 hash, bytes calldata signature) external view returns (bytes4) {
+        (address signer, ECDSA.RecoverError error,) = ECDSA.tryRecoverCalldata(hash, signature);
+        return error == ECDSA.RecoverError.NoError && signer == _owner ? this.isValidSignature.selector : bytes4(0);
+    }
+}

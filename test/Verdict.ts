@@ -1,0 +1,209 @@
+import { expect } from "chai";
+import { IssuerStanding, REASONS, Status } from "../src/codes.ts";
+import { buildBatch, memberSets } from "../src/batch.ts";
+import { AU, CBPR, DAY, DIPLOMA, JP, NONE, SG, YEAR, ethers, frameworkFixture, networkHelpers, randomHash, single } from "./fixture.ts";
+
+const { loadFixture, time } = networkHelpers;
+
+describe("Verdict", function () {
+  it("gives the complete answer for a valid credential", async function () {
+    const { registry, issuer, now } = await loadFixture(frameworkFixture);
+    const hash = randomHash();
+    await registry.connect(issuer).anchor(hash, CBPR, now, now + YEAR);
+    const anchoredAt = await time.latest();
+    const v = await registry.verdict(single(hash), SG);
+    expect(v.status).to.equal(Status.VALID);
+    expect(v.issuerStanding).to.equal(IssuerStanding.ACTIVE);
+    expect(v.recognised).to.equal(true);
+    expect(v.batchMember).to.equal(false);
+    expect([v.issuer, v.economy, v.schema]).to.deep.equal([issuer.address, SG, BigInt(CBPR)]);
+    expect([v.anchoredAt, v.validFrom, v.validUntil]).to.deep.equal([BigInt(anchoredAt), BigInt(now), BigInt(now + YEAR)]);
+    expect([v.revokedAt, v.reason, v.compromisedAt]).to.deep.equal([0n, 0n, 0n]);
+  });
+
+  it("answers UNKNOWN for a hash never anchored", async function () {
+    const { registry } = await loadFixture(frameworkFixture);
+    const v = await registry.verdict(single(randomHash()), SG);
+    expect([v.status, v.issuer, v.recognised]).to.deep.equal([BigInt(Status.UNKNOWN), ethers.ZeroAddress, false]);
+  });
+
+  it("follows time: NOT_YET_VALID, VALID, EXPIRED", async function () {
+    const { registry, issuer } = await loadFixture(frameworkFixture);
+    const now = await time.latest();
+    const hash = randomHash();
+    await registry.connect(issuer).anchor(hash, CBPR, now + DAY, now + 2 * DAY);
+    expect((await registry.verdict(single(hash), NONE)).status).to.equal(Status.NOT_YET_VALID);
+    await time.increaseTo(now + DAY);
+    expect((await registry.verdict(single(hash), NONE)).status).to.equal(Status.VALID);
+    await time.increaseTo(now + 2 * DAY);
+    expect((await registry.verdict(single(hash), NONE)).status).to.equal(Status.VALID);
+    await time.increaseTo(now + 2 * DAY + 1);
+    expect((await registry.verdict(single(hash), NONE)).status).to.equal(Status.EXPIRED);
+  });
+
+  it("reports recognition by the verifier's economy", async function () {
+    const { registry, issuer, authJP } = await loadFixture(frameworkFixture);
+    const hash = randomHash();
+    await registry.connect(issuer).anchor(hash, CBPR, 0, 0);
+    expect((await registry.verdict(single(hash), JP)).recognised).to.equal(false);
+    expect((await registry.verdict(single(hash), NONE)).recognised).to.equal(false);
+    await registry.connect(authJP).recognise(SG, CBPR);
+    expect((await registry.verdict(single(hash), JP)).recognised).to.equal(true);
+    expect((await registry.verdict(single(hash), AU)).recognised).to.equal(false);
+    await registry.removeEconomy(JP);
+    expect((await registry.verdict(single(hash), JP)).recognised).to.equal(false);
+  });
+
+  it("applies issuer suspension and compromise; revocation without compromise leaves credentials valid", async function () {
+    const { registry, issuer, authSG } = await loadFixture(frameworkFixture);
+    const before = randomHash();
+    await registry.connect(issuer).anchor(before, CBPR, 0, 0);
+    await time.increase(100);
+    const compromise = await time.latest();
+    const after = randomHash();
+    await registry.connect(issuer).anchor(after, CBPR, 0, 0);
+
+    await registry.connect(authSG).suspendIssuer(issuer.address);
+    expect((await registry.verdict(single(before), NONE)).status).to.equal(Status.ISSUER_SUSPENDED);
+    expect((await registry.verdict(single(before), NONE)).issuerStanding).to.equal(IssuerStanding.SUSPENDED);
+    await registry.connect(authSG).reinstateIssuer(issuer.address);
+    expect((await registry.verdict(single(before), NONE)).status).to.equal(Status.VALID);
+
+    await registry.connect(authSG).revokeIssuer(issuer.address, compromise);
+    const early = await registry.verdict(single(before), NONE);
+    const late = await registry.verdict(single(after), NONE);
+    expect([early.status, early.issuerStanding]).to.deep.equal([BigInt(Status.VALID), BigInt(IssuerStanding.REVOKED)]);
+    expect([late.status, late.compromisedAt]).to.deep.equal([BigInt(Status.ISSUER_REVOKED), BigInt(compromise)]);
+  });
+
+  it("reports an issuer whose accreditation lapsed or has not begun, and keeps its credentials valid", async function () {
+    const { registry, issuer, authSG, now } = await loadFixture(frameworkFixture);
+    const hash = randomHash();
+    await registry.connect(issuer).anchor(hash, CBPR, 0, 0);
+    await time.increaseTo(now + 3 * YEAR + 1);
+    const v = await registry.verdict(single(hash), NONE);
+    expect([v.status, v.issuerStanding]).to.deep.equal([BigInt(Status.VALID), BigInt(IssuerStanding.LAPSED)]);
+    await registry.connect(authSG).amendAccreditation(issuer.address, 1n, now + 4 * YEAR, 0);
+    expect((await registry.verdict(single(hash), NONE)).issuerStanding).to.equal(IssuerStanding.PENDING);
+  });
+
+  describe("precedence (first match wins)", function () {
+    it("ISSUER_REVOKED > REVOKED > EXPIRED > SUSPENDED > ISSUER_SUSPENDED > NOT_YET_VALID", async function () {
+      const { registry, issuer, authSG } = await loadFixture(frameworkFixture);
+      const now = await time.latest();
+      const hash = randomHash();
+      await registry.connect(issuer).anchor(hash, CBPR, now + 10 * DAY, now + 20 * DAY);
+      const status = async () => (await registry.verdict(single(hash), NONE)).status;
+      expect(await status()).to.equal(Status.NOT_YET_VALID);
+      await registry.connect(authSG).suspendIssuer(issuer.address);
+      expect(await status()).to.equal(Status.ISSUER_SUSPENDED);
+      await registry.connect(authSG).suspendCredential(hash, REASONS.certificateHold);
+      expect(await status()).to.equal(Status.SUSPENDED);
+      await time.increaseTo(now + 20 * DAY + 1);
+      expect(await status()).to.equal(Status.EXPIRED);
+      await registry.connect(authSG).revokeCredential(hash, REASONS.superseded);
+      expect(await status()).to.equal(Status.REVOKED);
+      await registry.connect(authSG).revokeIssuer(issuer.address, now);
+      expect(await status()).to.equal(Status.ISSUER_REVOKED);
+    });
+  });
+
+  describe("batch members", function () {
+    async function batchFixture() {
+      const f = await frameworkFixture();
+      const hashes = Array.from({ length: 300 }, () => randomHash());
+      const batch = buildBatch(hashes);
+      await f.registry.connect(f.auIssuer).anchorBatch(batch.root, batch.size, DIPLOMA, 0, 0);
+      const member = (index: number, hash = hashes[index] ?? "") => ({
+        credential: hash,
+        batchRoot: batch.root,
+        index,
+        proof: batch.proof(index),
+      });
+      return { ...f, batch, hashes, member };
+    }
+
+    it("verifies a member with its proof from @openzeppelin/merkle-tree", async function () {
+      const { registry, auIssuer, member } = await loadFixture(batchFixture);
+      const v = await registry.verdict(member(257), AU);
+      expect([v.status, v.batchMember, v.issuer, v.recognised]).to.deep.equal([BigInt(Status.VALID), true, auIssuer.address, true]);
+    });
+
+    it("answers UNKNOWN for a wrong proof, index, hash or root", async function () {
+      const { registry, batch, member, hashes } = await loadFixture(batchFixture);
+      const wrong = [
+        { ...member(5), index: 6 },
+        { ...member(5), proof: member(6).proof },
+        member(5, randomHash()),
+        { ...member(5), batchRoot: randomHash() },
+        { ...member(5), index: batch.size + 5 },
+        { ...member(5), credential: hashes[6] ?? "" },
+      ];
+      for (const query of wrong) {
+        const v = await registry.verdict(query, NONE);
+        expect([v.status, v.batchMember]).to.deep.equal([BigInt(Status.UNKNOWN), true]);
+      }
+    });
+
+    it("applies member and whole-batch status", async function () {
+      const { registry, auIssuer, batch, member } = await loadFixture(batchFixture);
+      await registry.connect(auIssuer).suspendMembers(batch.root, memberSets([7]), REASONS.certificateHold);
+      await registry.connect(auIssuer).revokeMembers(batch.root, memberSets([8]), REASONS.privilegeWithdrawn);
+      const statuses = async () => (await registry.verdicts([member(7), member(8), member(9)], NONE)).map((v) => v.status);
+      expect(await statuses()).to.deep.equal([Status.SUSPENDED, Status.REVOKED, Status.VALID].map(BigInt));
+      await registry.connect(auIssuer).suspendBatch(batch.root, REASONS.certificateHold);
+      expect(await statuses()).to.deep.equal([Status.SUSPENDED, Status.REVOKED, Status.SUSPENDED].map(BigInt));
+      await registry.connect(auIssuer).revokeBatch(batch.root, REASONS.cessationOfOperation);
+      expect(await statuses()).to.deep.equal([Status.REVOKED, Status.REVOKED, Status.REVOKED].map(BigInt));
+      const v = await registry.verdict(member(9), NONE);
+      expect([v.revokedAt, v.reason]).to.deep.equal([BigInt(await time.latest()), BigInt(REASONS.cessationOfOperation)]);
+    });
+  });
+
+  it("answers many credentials, single and batch members mixed, in one call", async function () {
+    const { registry, issuer, auIssuer } = await loadFixture(frameworkFixture);
+    const hashes = [randomHash(), randomHash(), randomHash()];
+    const batch = buildBatch(hashes);
+    await registry.connect(auIssuer).anchorBatch(batch.root, 3, DIPLOMA, 0, 0);
+    const lone = randomHash();
+    await registry.connect(issuer).anchor(lone, CBPR, 0, 0);
+    await registry.connect(issuer).revokeCredential(lone, REASONS.affiliationChanged);
+    const result = await registry.verdicts(
+      [single(lone), { credential: hashes[2] ?? "", batchRoot: batch.root, index: 2, proof: batch.proof(2) }, single(randomHash())],
+      SG,
+    );
+    expect(result.map((v) => [v.status, v.recognised])).to.deep.equal([
+      [BigInt(Status.REVOKED), true],
+      [BigInt(Status.VALID), false],
+      [BigInt(Status.UNKNOWN), false],
+    ]);
+  });
+
+  describe("at a point in time", function () {
+    it("answers as the registry would have at T for revocation, expiry, compromise and anchoring", async function () {
+      const { registry, issuer, authSG } = await loadFixture(frameworkFixture);
+      const t0 = await time.latest();
+      const hash = randomHash();
+      await registry.connect(issuer).anchor(hash, CBPR, 0, t0 + 30 * DAY);
+      const anchoredAt = await time.latest();
+      await time.increase(DAY);
+      await registry.connect(issuer).revokeCredential(hash, REASONS.superseded);
+      const revokedAt = await time.latest();
+      const at = async (t: number) => (await registry.verdictAt(single(hash), NONE, t)).status;
+      expect(await at(anchoredAt - 1)).to.equal(Status.UNKNOWN);
+      expect(await at(anchoredAt)).to.equal(Status.VALID);
+      expect(await at(revokedAt - 1)).to.equal(Status.VALID);
+      expect(await at(revokedAt)).to.equal(Status.REVOKED);
+      expect(await at(await time.latest())).to.equal((await registry.verdict(single(hash), NONE)).status);
+
+      const other = randomHash();
+      await registry.connect(issuer).anchor(other, CBPR, 0, t0 + 30 * DAY);
+      const otherAt = await time.latest();
+      expect((await registry.verdictAt(single(other), NONE, t0 + 30 * DAY + 1)).status).to.equal(Status.EXPIRED);
+      await registry.connect(authSG).revokeIssuer(issuer.address, otherAt);
+      const issuerRevokedAt = await time.latest();
+      expect((await registry.verdictAt(single(other), NONE, issuerRevokedAt - 1)).status).to.equal(Status.VALID);
+      expect((await registry.verdictAt(single(other), NONE, issuerRevokedAt)).status).to.equal(Status.ISSUER_REVOKED);
+    });
+  });
+});
