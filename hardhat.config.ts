@@ -26,8 +26,8 @@ export default defineConfig({
   },
   test: {
     solidity: {
-      fuzz: { runs: 200 },
-      invariant: { runs: 200, depth: 32, failOnRevert: false },
+      fuzz: { runs: 1000 },
+      invariant: { runs: 128, depth: 32, failOnRevert: false },
     },
   },
   networks: {

@@ -1,0 +1,11 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/// @dev The few cheatcodes these tests use (Hardhat's Solidity test runner implements Foundry's).
+interface Vm {
+    function warp(uint256 timestamp) external;
+    function prank(address sender) external;
+    function assume(bool condition) external;
+}
+
+Vm constant VM = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
