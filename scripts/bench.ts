@@ -1,0 +1,173 @@
+/**
+ * `npm run bench`: gas of CCR beside EAS and OpenAttestation's DocumentStore (both deployed from their npm
+ * packages) and a bare "one slot + one event" contract, on one Hardhat chain in one run. Exits 1 if a target is
+ * missed.
+ */
+import { createRequire } from "node:module";
+import { network } from "hardhat";
+import type { ContractTransactionResponse, InterfaceAbi } from "ethers";
+import { buildBatch, memberSets } from "../src/batch.ts";
+import { economyCode, schemaBitmap } from "../src/codes.ts";
+import { signAnchorRequest } from "../src/signing.ts";
+import { BareAnchor__factory, CCRRegistry__factory } from "../types/ethers-contracts/index.js";
+
+const require = createRequire(import.meta.url);
+interface Artifact {
+  abi: InterfaceAbi;
+  bytecode: string;
+}
+const easArtifact = (name: string): Artifact =>
+  require(`@ethereum-attestation-service/eas-contracts/artifacts/contracts/${name}.sol/${name}.json`) as Artifact;
+const documentStore = require("@govtechsg/document-store/dist/contracts/factories/contracts/DocumentStore__factory.js")
+  .DocumentStore__factory as Artifact;
+
+const { ethers } = await network.create();
+const [council, authority, issuer, operator, relayer, fresh, owner] = await ethers.getSigners();
+if (owner === undefined) throw new Error("not enough accounts");
+const YEAR = 365 * 24 * 3600;
+const RUNS = 20;
+const random = (): string => ethers.hexlify(ethers.randomBytes(32));
+const gasOf = async (tx: Promise<ContractTransactionResponse>): Promise<number> => {
+  const receipt = await (await tx).wait();
+  if (receipt === null) throw new Error("no receipt");
+  return Number(receipt.gasUsed);
+};
+/** The highest gas over `RUNS` fresh credentials: the figure a target must hold for. */
+const worst = async (send: () => Promise<ContractTransactionResponse>): Promise<number> => {
+  let max = 0;
+  for (let i = 0; i < RUNS; i++) max = Math.max(max, await gasOf(send()));
+  return max;
+};
+
+// ---------------------------------------------------------------- CCR
+const SG = economyCode("SG");
+const ccr = await new CCRRegistry__factory(council).deploy(council.address, 86_400, [SG], [authority.address]);
+for (const name of ["CBPR", "PRP", "Diploma", "Origin", "KYC", "Device"]) await ccr.registerSchema(name, `https://s/${name}`);
+const SCHEMA = 5; // a non-zero schema id: one more non-zero calldata byte than schema 0
+const now = (await ethers.provider.getBlock("latest"))?.timestamp ?? 0;
+await ccr.connect(authority).accreditIssuer(issuer.address, schemaBitmap([0, 1, 2, 3, 4, 5]), now, now + 10 * YEAR);
+await ccr.connect(issuer).addOperator(operator.address);
+const from = now + 60;
+const until = now + YEAR;
+
+const ccrAnchor = await worst(() => ccr.connect(issuer).anchor(random(), SCHEMA, from, until));
+const ccrAnchorOperator = await worst(() => ccr.connect(operator).anchorFor(issuer.address, random(), SCHEMA, from, until));
+const batchGas: Record<number, number> = {};
+for (const size of [1, 256, 10_000, 4_294_967_295]) {
+  batchGas[size] = await worst(() => ccr.connect(issuer).anchorBatch(random(), size, SCHEMA, from, until));
+}
+const ccrBatch = Math.max(...Object.values(batchGas));
+
+const toRevoke: string[] = [];
+for (let i = 0; i < RUNS; i++) {
+  const hash = random();
+  await ccr.connect(issuer).anchor(hash, SCHEMA, from, until);
+  toRevoke.push(hash);
+}
+let ccrRevoke = 0;
+for (const hash of toRevoke) ccrRevoke = Math.max(ccrRevoke, await gasOf(ccr.connect(issuer).revokeCredential(hash, 4)));
+
+const batch = buildBatch(Array.from({ length: 1024 }, random));
+await ccr.connect(issuer).anchorBatch(batch.root, batch.size, SCHEMA, from, until);
+const all256 = (word: number): number[] => Array.from({ length: 256 }, (_, i) => word * 256 + i);
+const ccrRevoke256 = await gasOf(ccr.connect(issuer).revokeMembers(batch.root, memberSets(all256(0)), 4));
+const ccrSuspend256 = await gasOf(ccr.connect(issuer).suspendMembers(batch.root, memberSets(all256(1)), 6));
+const ccrRevokeScattered = await gasOf(
+  ccr.connect(issuer).revokeMembers(batch.root, memberSets(Array.from({ length: 256 }, (_, i) => 512 + i * 2)), 4),
+);
+
+// Delegated anchoring: the first signed request of an issuer that never sent a transaction, then later ones.
+const { chainId } = await ethers.provider.getNetwork();
+const ccrAddress = await ccr.getAddress();
+await ccr.connect(authority).accreditIssuer(fresh.address, schemaBitmap([SCHEMA]), now, 0);
+const signed = async (): Promise<number> => {
+  const request = { issuer: fresh.address, hash: random(), size: 0, schema: SCHEMA, validFrom: from, validUntil: until, deadline: now + 7 * 24 * 3600 };
+  return gasOf(ccr.connect(relayer).anchorSigned(request, await signAnchorRequest(fresh, chainId, ccrAddress, request)));
+};
+const ccrSignedFirst = await signed();
+let ccrSigned = ccrSignedFirst;
+for (let i = 1; i < RUNS; i++) ccrSigned = Math.max(ccrSigned, await signed());
+
+// ---------------------------------------------------------------- peers
+const bare = await new BareAnchor__factory(council).deploy();
+const bareAnchor = await worst(() => bare.anchor(random()));
+
+const registryArtifact = easArtifact("SchemaRegistry");
+const easContract = easArtifact("EAS");
+const schemaRegistry = await new ethers.ContractFactory(registryArtifact.abi, registryArtifact.bytecode, council).deploy();
+const eas = await new ethers.ContractFactory(easContract.abi, easContract.bytecode, council).deploy(await schemaRegistry.getAddress());
+const easSchemaTx = await schemaRegistry.getFunction("register")("bytes32 credentialHash", ethers.ZeroAddress, true);
+const easSchemaReceipt = await easSchemaTx.wait();
+const easSchema = easSchemaReceipt?.logs[0]?.topics[1] ?? ethers.ZeroHash;
+const easUids: string[] = [];
+const attest = async (): Promise<ContractTransactionResponse> => {
+  const tx = (await eas.getFunction("attest")({
+    schema: easSchema,
+    data: {
+      recipient: owner.address,
+      expirationTime: 0,
+      revocable: true,
+      refUID: ethers.ZeroHash,
+      data: ethers.AbiCoder.defaultAbiCoder().encode(["bytes32"], [random()]),
+      value: 0,
+    },
+  })) as ContractTransactionResponse;
+  const receipt = await tx.wait();
+  easUids.push(receipt?.logs[0]?.data.slice(0, 66) ?? ethers.ZeroHash);
+  return tx;
+};
+const easAttest = await worst(attest);
+for (let i = 0; i < 256; i++) await attest();
+const easRevoke = await gasOf(eas.getFunction("revoke")({ schema: easSchema, data: { uid: easUids[0], value: 0 } }));
+const easMultiRevoke256 = await gasOf(
+  eas.getFunction("multiRevoke")([{ schema: easSchema, data: easUids.slice(1, 257).map((uid) => ({ uid, value: 0 })) }]),
+);
+
+const store = await new ethers.ContractFactory(documentStore.abi, documentStore.bytecode, council).deploy("bench", council.address);
+const docIssued: string[] = [];
+const docIssue = await worst(async () => {
+  const hash = random();
+  docIssued.push(hash);
+  return (await store.getFunction("issue")(hash)) as ContractTransactionResponse;
+});
+const docRevoke = await gasOf(store.getFunction("revoke")(docIssued[0]));
+const docBulk = Array.from({ length: 256 }, random);
+await (await store.getFunction("bulkIssue")(docBulk)).wait();
+const docBulkRevoke256 = await gasOf(store.getFunction("bulkRevoke")(docBulk));
+
+// ---------------------------------------------------------------- sizes
+const codeSize = async (address: string): Promise<number> => ((await ethers.provider.getCode(address)).length - 2) / 2;
+const sizes = { CCRRegistry: await codeSize(ccrAddress), EAS: await codeSize(await eas.getAddress()), DocumentStore: await codeSize(await store.getAddress()) };
+
+// ---------------------------------------------------------------- report
+interface Row {
+  what: string;
+  ccr: number;
+  target?: number;
+  peers: string;
+}
+const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
+const rows: Row[] = [
+  { what: "single anchor, issuer key", ccr: ccrAnchor, target: 50_000, peers: `EAS attest ${easAttest} (${ratio(ccrAnchor, easAttest)}), DocumentStore issue ${docIssue} (${ratio(ccrAnchor, docIssue)}), bare slot+event ${bareAnchor}` },
+  { what: "single anchor, operator key", ccr: ccrAnchorOperator, target: 53_000, peers: "" },
+  { what: `batch anchor, any size (1..2^32-1: ${Object.values(batchGas).join("/")})`, ccr: ccrBatch, target: 75_000, peers: `per credential at 10,000: ${((batchGas[10_000] ?? 0) / 10_000).toFixed(1)}` },
+  { what: "revoke one credential", ccr: ccrRevoke, target: 50_000, peers: `EAS revoke ${easRevoke} (${ratio(ccrRevoke, easRevoke)}), DocumentStore revoke ${docRevoke} (${ratio(ccrRevoke, docRevoke)})` },
+  { what: "revoke 256 batch members, one tx", ccr: ccrRevoke256, target: 100_000, peers: `EAS multiRevoke ${easMultiRevoke256} (${ratio(ccrRevoke256, easMultiRevoke256)}), DocumentStore bulkRevoke ${docBulkRevoke256} (${ratio(ccrRevoke256, docBulkRevoke256)})` },
+  { what: "suspend 256 batch members, one tx", ccr: ccrSuspend256, target: 100_000, peers: "(no suspension in EAS or DocumentStore)" },
+  { what: "revoke 256 scattered members (2 words)", ccr: ccrRevokeScattered, peers: "" },
+  { what: "delegated anchor, first signed request", ccr: ccrSignedFirst, target: 65_000, peers: "" },
+  { what: "delegated anchor, later requests", ccr: ccrSigned, target: 65_000, peers: "" },
+];
+let missed = 0;
+console.log(`\nGas, highest of ${RUNS} runs where repeated (Hardhat ${chainId === 31337n ? "EDR" : "chain " + chainId}, solc 0.8.30)\n`);
+console.log(`${"operation".padEnd(56)} ${"CCR".padStart(8)} ${"target".padStart(8)}  ok   peers`);
+for (const row of rows) {
+  const ok = row.target === undefined || row.ccr <= row.target;
+  if (!ok) missed++;
+  console.log(`${row.what.padEnd(56)} ${String(row.ccr).padStart(8)} ${row.target === undefined ? "".padStart(8) : String(row.target).padStart(8)}  ${row.target === undefined ? "  " : ok ? "yes" : "NO "}  ${row.peers}`);
+}
+console.log(`\nper item: EAS multiRevoke ${(easMultiRevoke256 / 256).toFixed(0)}, DocumentStore bulkRevoke ${(docBulkRevoke256 / 256).toFixed(0)}, CCR revokeMembers ${(ccrRevoke256 / 256).toFixed(0)}`);
+console.log(`\nruntime bytecode (limit 24,576): ${Object.entries(sizes).map(([n, s]) => `${n} ${s}`).join(", ")}`);
+if (sizes.CCRRegistry > 24_576) missed++;
+console.log(missed === 0 ? "\nall targets met" : `\n${missed} target(s) missed`);
+process.exitCode = missed === 0 ? 0 : 1;
