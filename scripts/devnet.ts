@@ -5,11 +5,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, openSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { DEVNET_DIR } from "../src/deployment.ts";
 
 const HOST = "127.0.0.1";
 const PORT = Number(process.env.CCR_DEVNET_PORT ?? 8545);
 const URL = `http://${HOST}:${PORT}`;
-const LOG = ".devnet/node.log";
+const LOG = `${DEVNET_DIR}/node.log`;
 
 function fail(message: string): never {
   console.error(`devnet: ${message}`);
@@ -52,7 +53,7 @@ function stop(child: ChildProcess): void {
 }
 
 await checkPortFree();
-mkdirSync(".devnet", { recursive: true });
+mkdirSync(DEVNET_DIR, { recursive: true });
 // A fresh chain each run: forget Ignition's journal of the previous devnet chain.
 rmSync("deploy/deployments/chain-31337", { recursive: true, force: true });
 

@@ -2,8 +2,10 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { CCRError } from "./errors.ts";
 
-/** Where `npm run devnet` writes its deployment file, and where tools look by default. */
-export const DEVNET_DEPLOYMENT_FILE = ".devnet/deployment.json";
+/** Where `npm run devnet` writes its node log and deployment file (`CCR_DEVNET_DIR`, default `.devnet`). */
+export const DEVNET_DIR = process.env.CCR_DEVNET_DIR ?? ".devnet";
+/** The devnet's deployment file, where tools look by default. */
+export const DEVNET_DEPLOYMENT_FILE = `${DEVNET_DIR}/deployment.json`;
 
 /** A named account of a deployment. Devnet accounts are derived from the well-known test mnemonic at `hdIndex`. */
 export interface DeploymentAccount {

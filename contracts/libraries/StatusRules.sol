@@ -13,8 +13,7 @@ library StatusRules {
     function canChange(AnchorState current, AnchorState requested) internal pure returns (bool) {
         if (requested == AnchorState.REVOKED) return current == AnchorState.ACTIVE || current == AnchorState.SUSPENDED;
         if (requested == AnchorState.SUSPENDED) return current == AnchorState.ACTIVE;
-        if (requested == AnchorState.ACTIVE) return current == AnchorState.SUSPENDED;
-        return false;
+        return requested == AnchorState.ACTIVE && current == AnchorState.SUSPENDED;
     }
 
     /// @notice Whether `reason` is an RFC 5280 code allowed for a change to `requested`: 0-6, 9 and 10 (7 is unused,
