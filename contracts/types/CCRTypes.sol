@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/// @dev Schemas are numbered 0..MAX_SCHEMAS-1 so that an issuer's accredited schemas fit one bitmap inside its
+/// single-slot record: anchoring then checks accreditation with one storage read.
+uint256 constant MAX_SCHEMAS = 128;
+
+/// @notice The answer a verifier gets. The numeric values are stable; the precedence when several apply is
+/// documented on {ICredentialRegistry-verdict}.
+enum Status {
+    UNKNOWN,
+    VALID,
+    NOT_YET_VALID,
+    EXPIRED,
+    SUSPENDED,
+    REVOKED,
+    ISSUER_SUSPENDED,
+    ISSUER_REVOKED
+}
+
+/// @notice An issuer's standing. ACTIVE, SUSPENDED and REVOKED are stored; PENDING (window not begun) and LAPSED
+/// (window ended) are derived from an ACTIVE issuer's accreditation window when reported.
+enum IssuerStanding {
+    NONE,
+    ACTIVE,
+    SUSPENDED,
+    REVOKED,
+    PENDING,
+    LAPSED
+}
+
+/// @notice The stored state of a single credential, a whole batch or a batch member.
+enum AnchorState {
+    NONE,
+    ACTIVE,
+    SUSPENDED,
+    REVOKED
+}
+
+/// @notice An issuer's accreditation, in one storage slot (24 + 16 + 8 + 40 + 40 + 128 = 256 bits).
+struct IssuerRecord {
+    uint24 id; // position in the issuer list, 1-based; what credential records point to
+    bytes2 economy; // ISO 3166-1 alpha-2 code, fixed for the issuer's life
+    IssuerStanding standing; // ACTIVE, SUSPENDED or REVOKED
+    uint40 validFrom; // accreditation window, inclusive
+    uint40 validUntil; // inclusive; 0 = open-ended
+    uint128 schemas; // bit i set = accredited for schema i
+}
+
+/// @notice What a credential's verdict needs about its issuer beyond the record, in one slot (160 + 40 + 40 bits).
+struct IssuerMeta {
+    address account;
+    uint40 changedAt; // time of the last suspension, reinstatement or revocation
+    uint40 compromisedAt; // 0 = revoked without compromise (or not revoked)
+}
+
+/// @notice A single credential or a whole Merkle batch, in one storage slot (24 + 8 + 8 + 8 + 32 + 4 x 40 = 240 bits).
+struct AnchorRecord {
+    uint24 issuerId;
+    uint8 schema;
+    AnchorState state;
+    uint8 reason; // RFC 5280 reason code of the last revocation or suspension
+    uint32 size; // number of batch members; 0 for a single credential
+    uint40 anchoredAt;
+    uint40 validFrom; // 0 = valid from anchoring
+    uint40 validUntil; // inclusive; 0 = no expiry
+    uint40 changedAt; // time of the last revocation, suspension or reinstatement
+}
+
+/// @notice A member economy of the framework.
+struct EconomyRecord {
+    address authority;
+    bool member;
+    uint32 liveIssuers; // accredited and not revoked; an economy can only be removed when this is 0
+}
+
+/// @notice A credential schema registered by the council.
+struct SchemaRecord {
+    string name;
+    string uri; // where the JSON Schema of the credential subject is published
+    bool deprecated;
+}
+
+/// @notice A set of batch members: bit b of `bits` is member `word * 256 + b`.
+struct MemberSet {
+    uint256 word;
+    uint256 bits;
+}
+
+/// @notice What a verifier asks about: a single credential (`batchRoot` zero) or a batch member with its proof.
+struct Query {
+    bytes32 credential;
+    bytes32 batchRoot;
+    uint256 index;
+    bytes32[] proof;
+}
+
+/// @notice The complete answer for one credential.
+struct Verdict {
+    Status status;
+    IssuerStanding issuerStanding; // the issuer's standing now, whatever time was asked about
+    bool recognised; // issued in the verifier's economy, or in one whose accreditations it recognises for the schema
+    bool batchMember;
+    address issuer;
+    bytes2 economy;
+    uint8 schema;
+    uint40 anchoredAt;
+    uint40 validFrom;
+    uint40 validUntil;
+    uint40 revokedAt; // credential or whole-batch revocation / current suspension time; 0 for member-level changes
+    uint8 reason;
+    uint40 compromisedAt;
+}
+
+/// @notice An issuer's signed request to anchor a credential (`size` 0) or a batch root (`size` > 0).
+struct AnchorRequest {
+    address issuer;
+    bytes32 hash;
+    uint32 size;
+    uint8 schema;
+    uint40 validFrom;
+    uint40 validUntil;
+    uint40 deadline;
+}
