@@ -6,7 +6,7 @@ import { network } from "hardhat";
 import CCRModule from "../deploy/modules/CCR.ts";
 import { APEC_ECONOMIES } from "../src/apec.ts";
 import { Status, STATUS } from "../src/codes.ts";
-import { apecEconomyParameters, seedDemo } from "../src/demo.ts";
+import { apecEconomyParameters, demoQuery, seedDemo } from "../src/demo.ts";
 import { DEVNET_DEPLOYMENT_FILE, writeDeployment } from "../src/deployment.ts";
 import { CCRRegistry__factory } from "../types/ethers-contracts/index.js";
 
@@ -60,15 +60,7 @@ const deployment = {
 await writeDeployment(DEVNET_DEPLOYMENT_FILE, deployment);
 
 // Check the seeded state through the registry's own many-credentials verdict call.
-const verdicts = await registry.verdicts(
-  demo.credentials.map((c) => ({
-    credential: c.hash,
-    batchRoot: c.batch?.root ?? ethers.ZeroHash,
-    index: c.batch?.index ?? 0,
-    proof: c.batch?.proof ?? [],
-  })),
-  "0x0000",
-);
+const verdicts = await registry.verdicts(demo.credentials.map(demoQuery), "0x0000");
 const mismatches = demo.credentials.filter((c, i) => Number(verdicts[i]?.status) !== Status[c.expected]);
 if (mismatches.length > 0) throw new Error(`seeded verdicts differ from the plan: ${mismatches.map((c) => c.label).join(", ")}`);
 

@@ -1,4 +1,4 @@
-import { HDNodeWallet, Mnemonic, keccak256, toUtf8Bytes, type Provider } from "ethers";
+import { HDNodeWallet, Mnemonic, ZeroHash, keccak256, toUtf8Bytes, type Provider } from "ethers";
 import type { CCRRegistry } from "../types/ethers-contracts/index.js";
 import { APEC_ECONOMIES, DEMO_SCHEMAS, type DemoSchemaKey } from "./apec.ts";
 import { buildBatch, memberSets } from "./batch.ts";
@@ -187,6 +187,16 @@ export async function seedDemo(registry: CCRRegistry, provider: Provider & { sen
     { economy: "JP", recognises: "SG", schema: "cbpr" },
   ];
   return { accounts, schemas, credentials, recognitions };
+}
+
+/** The registry query (`Query` in CCRTypes.sol) that asks for the verdict on a demo credential. */
+export function demoQuery(credential: DemoCredential): { credential: string; batchRoot: string; index: number; proof: string[] } {
+  return {
+    credential: credential.hash,
+    batchRoot: credential.batch?.root ?? ZeroHash,
+    index: credential.batch?.index ?? 0,
+    proof: credential.batch?.proof ?? [],
+  };
 }
 
 /** The constructor arguments that admit the 21 APEC economies with their devnet authorities. */

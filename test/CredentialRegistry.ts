@@ -50,7 +50,8 @@ describe("CredentialRegistry", function () {
             .to.emit(f.registry, "BatchAnchored")
             .withArgs(root, f.issuer.address, 1000, KYC, 0, 0);
           expect((await f.registry.getBatch(root)).size).to.equal(1000);
-          await expect(mode.batch(f, randomHash(), 0, KYC)).to.be.revertedWithCustomError(f.registry, "EmptyBatch");
+          const empty = randomHash();
+          await expect(mode.batch(f, empty, 0, KYC)).to.be.revertedWithCustomError(f.registry, "EmptyBatch").withArgs(empty);
         });
 
         it("refuses what the accreditation does not cover", async function () {

@@ -3,7 +3,7 @@ import { network } from "hardhat";
 import CCRModule from "../deploy/modules/CCR.ts";
 import { APEC_ECONOMIES, DEMO_SCHEMAS } from "../src/apec.ts";
 import { economyCode, Status } from "../src/codes.ts";
-import { apecEconomyParameters, DEMO_ISSUERS, seedDemo } from "../src/demo.ts";
+import { apecEconomyParameters, DEMO_ISSUERS, demoQuery, seedDemo } from "../src/demo.ts";
 import { CCRRegistry__factory } from "../types/ethers-contracts/index.js";
 
 describe("Ignition module and demo framework", function () {
@@ -27,15 +27,7 @@ describe("Ignition module and demo framework", function () {
     const demo = await seedDemo(registry, ethers.provider);
     expect(await registry.schemaCount()).to.equal(DEMO_SCHEMAS.length);
     expect(await registry.issuerCount()).to.equal(DEMO_ISSUERS.length);
-    const verdicts = await registry.verdicts(
-      demo.credentials.map((c) => ({
-        credential: c.hash,
-        batchRoot: c.batch?.root ?? ethers.ZeroHash,
-        index: c.batch?.index ?? 0,
-        proof: c.batch?.proof ?? [],
-      })),
-      economyCode("JP"),
-    );
+    const verdicts = await registry.verdicts(demo.credentials.map(demoQuery), economyCode("JP"));
     expect(verdicts.map((v) => Number(v.status))).to.deep.equal(demo.credentials.map((c) => Status[c.expected]));
     expect(demo.credentials.filter((c) => c.expected === "REVOKED")).to.have.length(2);
     expect(demo.credentials.filter((c) => c.expected === "SUSPENDED")).to.have.length(1);
