@@ -21,8 +21,6 @@ export default defineConfig({
         },
       },
     },
-
-
   },
   test: {
     solidity: {

@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
-import {AccessControlDefaultAdminRules} from
-    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {Accreditation} from "./core/Accreditation.sol";
 import {DelegatedAnchoring} from "./core/DelegatedAnchoring.sol";
@@ -17,10 +15,12 @@ contract CCRRegistry is ICCR, DelegatedAnchoring {
     /// @param councilTransferDelay Seconds a council handover must wait after it is begun.
     /// @param economies The first member economies (ISO 3166-1 alpha-2 codes as bytes2).
     /// @param authorities Their authorities, in the same order.
-    constructor(address council, uint48 councilTransferDelay, bytes2[] memory economies, address[] memory authorities)
-        Accreditation(council, councilTransferDelay, economies, authorities)
-        EIP712("CCR", "1")
-    {}
+    constructor(
+        address council,
+        uint48 councilTransferDelay,
+        bytes2[] memory economies,
+        address[] memory authorities
+    ) Accreditation(council, councilTransferDelay, economies, authorities) EIP712("CCR", "1") {}
 
     /// @inheritdoc ICCR
     function ccrVersion() external pure returns (string memory) {
@@ -29,7 +29,10 @@ contract CCRRegistry is ICCR, DelegatedAnchoring {
 
     /// @inheritdoc AccessControlDefaultAdminRules
     function supportsInterface(bytes4 interfaceId) public view override returns (bool) {
-        return interfaceId == type(IAccreditation).interfaceId || interfaceId == type(ICredentialRegistry).interfaceId
-            || interfaceId == type(ICCR).interfaceId || super.supportsInterface(interfaceId);
+        return
+            interfaceId == type(IAccreditation).interfaceId ||
+            interfaceId == type(ICredentialRegistry).interfaceId ||
+            interfaceId == type(ICCR).interfaceId ||
+            super.supportsInterface(interfaceId);
     }
 }

@@ -18,8 +18,11 @@ interface Artifact {
 }
 const easArtifact = (name: string): Artifact =>
   require(`@ethereum-attestation-service/eas-contracts/artifacts/contracts/${name}.sol/${name}.json`) as Artifact;
-const documentStore = require("@govtechsg/document-store/dist/contracts/factories/contracts/DocumentStore__factory.js")
-  .DocumentStore__factory as Artifact;
+// The package's typechain factory carries the ABI and bytecode as static fields.
+const { DocumentStore__factory: documentStore } =
+  require("@govtechsg/document-store/dist/contracts/factories/contracts/DocumentStore__factory.js") as {
+    DocumentStore__factory: Artifact;
+  };
 
 const { ethers } = await network.create();
 const [council, authority, issuer, operator, relayer, fresh, owner] = await ethers.getSigners();
@@ -42,7 +45,8 @@ const worst = async (send: () => Promise<ContractTransactionResponse>): Promise<
 // ---------------------------------------------------------------- CCR
 const SG = economyCode("SG");
 const ccr = await new CCRRegistry__factory(council).deploy(council.address, 86_400, [SG], [authority.address]);
-for (const name of ["CBPR", "PRP", "Diploma", "Origin", "KYC", "Device"]) await ccr.registerSchema(name, `https://s/${name}`);
+for (const name of ["CBPR", "PRP", "Diploma", "Origin", "KYC", "Device"])
+  await ccr.registerSchema(name, `https://s/${name}`);
 const SCHEMA = 5; // a non-zero schema id: one more non-zero calldata byte than schema 0
 const now = (await ethers.provider.getBlock("latest"))?.timestamp ?? 0;
 await ccr.connect(authority).accreditIssuer(issuer.address, schemaBitmap([0, 1, 2, 3, 4, 5]), now, now + 10 * YEAR);
@@ -51,7 +55,9 @@ const from = now + 60;
 const until = now + YEAR;
 
 const ccrAnchor = await worst(() => ccr.connect(issuer).anchor(random(), SCHEMA, from, until));
-const ccrAnchorOperator = await worst(() => ccr.connect(operator).anchorFor(issuer.address, random(), SCHEMA, from, until));
+const ccrAnchorOperator = await worst(() =>
+  ccr.connect(operator).anchorFor(issuer.address, random(), SCHEMA, from, until),
+);
 const batchGas: Record<number, number> = {};
 for (const size of [1, 256, 10_000, 4_294_967_295]) {
   batchGas[size] = await worst(() => ccr.connect(issuer).anchorBatch(random(), size, SCHEMA, from, until));
@@ -65,7 +71,8 @@ for (let i = 0; i < RUNS; i++) {
   toRevoke.push(hash);
 }
 let ccrRevoke = 0;
-for (const hash of toRevoke) ccrRevoke = Math.max(ccrRevoke, await gasOf(ccr.connect(issuer).revokeCredential(hash, 4)));
+for (const hash of toRevoke)
+  ccrRevoke = Math.max(ccrRevoke, await gasOf(ccr.connect(issuer).revokeCredential(hash, 4)));
 
 const batch = buildBatch(Array.from({ length: 1024 }, random));
 await ccr.connect(issuer).anchorBatch(batch.root, batch.size, SCHEMA, from, until);
@@ -81,8 +88,18 @@ const { chainId } = await ethers.provider.getNetwork();
 const ccrAddress = await ccr.getAddress();
 await ccr.connect(authority).accreditIssuer(fresh.address, schemaBitmap([SCHEMA]), now, 0);
 const signed = async (): Promise<number> => {
-  const request = { issuer: fresh.address, hash: random(), size: 0, schema: SCHEMA, validFrom: from, validUntil: until, deadline: now + 7 * 24 * 3600 };
-  return gasOf(ccr.connect(relayer).anchorSigned(request, await signAnchorRequest(fresh, chainId, ccrAddress, request)));
+  const request = {
+    issuer: fresh.address,
+    hash: random(),
+    size: 0,
+    schema: SCHEMA,
+    validFrom: from,
+    validUntil: until,
+    deadline: now + 7 * 24 * 3600,
+  };
+  return gasOf(
+    ccr.connect(relayer).anchorSigned(request, await signAnchorRequest(fresh, chainId, ccrAddress, request)),
+  );
 };
 const ccrSignedFirst = await signed();
 let ccrSigned = ccrSignedFirst;
@@ -94,14 +111,22 @@ const bareAnchor = await worst(() => bare.anchor(random()));
 
 const registryArtifact = easArtifact("SchemaRegistry");
 const easContract = easArtifact("EAS");
-const schemaRegistry = await new ethers.ContractFactory(registryArtifact.abi, registryArtifact.bytecode, council).deploy();
-const eas = await new ethers.ContractFactory(easContract.abi, easContract.bytecode, council).deploy(await schemaRegistry.getAddress());
-const easSchemaTx = await schemaRegistry.getFunction("register")("bytes32 credentialHash", ethers.ZeroAddress, true);
+const schemaRegistry = await new ethers.ContractFactory(
+  registryArtifact.abi,
+  registryArtifact.bytecode,
+  council,
+).deploy();
+const eas = await new ethers.ContractFactory(easContract.abi, easContract.bytecode, council).deploy(
+  await schemaRegistry.getAddress(),
+);
+const easSchemaTx = await schemaRegistry
+  .getFunction("register")
+  .send("bytes32 credentialHash", ethers.ZeroAddress, true);
 const easSchemaReceipt = await easSchemaTx.wait();
 const easSchema = easSchemaReceipt?.logs[0]?.topics[1] ?? ethers.ZeroHash;
 const easUids: string[] = [];
 const attest = async (): Promise<ContractTransactionResponse> => {
-  const tx = (await eas.getFunction("attest")({
+  const tx = await eas.getFunction("attest").send({
     schema: easSchema,
     data: {
       recipient: owner.address,
@@ -111,33 +136,44 @@ const attest = async (): Promise<ContractTransactionResponse> => {
       data: ethers.AbiCoder.defaultAbiCoder().encode(["bytes32"], [random()]),
       value: 0,
     },
-  })) as ContractTransactionResponse;
+  });
   const receipt = await tx.wait();
   easUids.push(receipt?.logs[0]?.data.slice(0, 66) ?? ethers.ZeroHash);
   return tx;
 };
 const easAttest = await worst(attest);
 for (let i = 0; i < 256; i++) await attest();
-const easRevoke = await gasOf(eas.getFunction("revoke")({ schema: easSchema, data: { uid: easUids[0], value: 0 } }));
+const easRevoke = await gasOf(
+  eas.getFunction("revoke").send({ schema: easSchema, data: { uid: easUids[0], value: 0 } }),
+);
 const easMultiRevoke256 = await gasOf(
-  eas.getFunction("multiRevoke")([{ schema: easSchema, data: easUids.slice(1, 257).map((uid) => ({ uid, value: 0 })) }]),
+  eas
+    .getFunction("multiRevoke")
+    .send([{ schema: easSchema, data: easUids.slice(1, 257).map((uid) => ({ uid, value: 0 })) }]),
 );
 
-const store = await new ethers.ContractFactory(documentStore.abi, documentStore.bytecode, council).deploy("bench", council.address);
+const store = await new ethers.ContractFactory(documentStore.abi, documentStore.bytecode, council).deploy(
+  "bench",
+  council.address,
+);
 const docIssued: string[] = [];
 const docIssue = await worst(async () => {
   const hash = random();
   docIssued.push(hash);
-  return (await store.getFunction("issue")(hash)) as ContractTransactionResponse;
+  return store.getFunction("issue").send(hash);
 });
-const docRevoke = await gasOf(store.getFunction("revoke")(docIssued[0]));
+const docRevoke = await gasOf(store.getFunction("revoke").send(docIssued[0]));
 const docBulk = Array.from({ length: 256 }, random);
-await (await store.getFunction("bulkIssue")(docBulk)).wait();
-const docBulkRevoke256 = await gasOf(store.getFunction("bulkRevoke")(docBulk));
+await (await store.getFunction("bulkIssue").send(docBulk)).wait();
+const docBulkRevoke256 = await gasOf(store.getFunction("bulkRevoke").send(docBulk));
 
 // ---------------------------------------------------------------- sizes
 const codeSize = async (address: string): Promise<number> => ((await ethers.provider.getCode(address)).length - 2) / 2;
-const sizes = { CCRRegistry: await codeSize(ccrAddress), EAS: await codeSize(await eas.getAddress()), DocumentStore: await codeSize(await store.getAddress()) };
+const sizes = {
+  CCRRegistry: await codeSize(ccrAddress),
+  EAS: await codeSize(await eas.getAddress()),
+  DocumentStore: await codeSize(await store.getAddress()),
+};
 
 // ---------------------------------------------------------------- report
 interface Row {
@@ -148,26 +184,61 @@ interface Row {
 }
 const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
 const rows: Row[] = [
-  { what: "single anchor, issuer key", ccr: ccrAnchor, target: 50_000, peers: `EAS attest ${easAttest} (${ratio(ccrAnchor, easAttest)}), DocumentStore issue ${docIssue} (${ratio(ccrAnchor, docIssue)}), bare slot+event ${bareAnchor}` },
+  {
+    what: "single anchor, issuer key",
+    ccr: ccrAnchor,
+    target: 50_000,
+    peers: `EAS attest ${easAttest} (${ratio(ccrAnchor, easAttest)}), DocumentStore issue ${docIssue} (${ratio(ccrAnchor, docIssue)}), bare slot+event ${bareAnchor}`,
+  },
   { what: "single anchor, operator key", ccr: ccrAnchorOperator, target: 53_000, peers: "" },
-  { what: `batch anchor, any size (1..2^32-1: ${Object.values(batchGas).join("/")})`, ccr: ccrBatch, target: 75_000, peers: `per credential at 10,000: ${((batchGas[10_000] ?? 0) / 10_000).toFixed(1)}` },
-  { what: "revoke one credential", ccr: ccrRevoke, target: 50_000, peers: `EAS revoke ${easRevoke} (${ratio(ccrRevoke, easRevoke)}), DocumentStore revoke ${docRevoke} (${ratio(ccrRevoke, docRevoke)})` },
-  { what: "revoke 256 batch members, one tx", ccr: ccrRevoke256, target: 100_000, peers: `EAS multiRevoke ${easMultiRevoke256} (${ratio(ccrRevoke256, easMultiRevoke256)}), DocumentStore bulkRevoke ${docBulkRevoke256} (${ratio(ccrRevoke256, docBulkRevoke256)})` },
-  { what: "suspend 256 batch members, one tx", ccr: ccrSuspend256, target: 100_000, peers: "(no suspension in EAS or DocumentStore)" },
+  {
+    what: `batch anchor, any size (1..2^32-1: ${Object.values(batchGas).join("/")})`,
+    ccr: ccrBatch,
+    target: 75_000,
+    peers: `per credential at 10,000: ${((batchGas[10_000] ?? 0) / 10_000).toFixed(1)}`,
+  },
+  {
+    what: "revoke one credential",
+    ccr: ccrRevoke,
+    target: 50_000,
+    peers: `EAS revoke ${easRevoke} (${ratio(ccrRevoke, easRevoke)}), DocumentStore revoke ${docRevoke} (${ratio(ccrRevoke, docRevoke)})`,
+  },
+  {
+    what: "revoke 256 batch members, one tx",
+    ccr: ccrRevoke256,
+    target: 100_000,
+    peers: `EAS multiRevoke ${easMultiRevoke256} (${ratio(ccrRevoke256, easMultiRevoke256)}), DocumentStore bulkRevoke ${docBulkRevoke256} (${ratio(ccrRevoke256, docBulkRevoke256)})`,
+  },
+  {
+    what: "suspend 256 batch members, one tx",
+    ccr: ccrSuspend256,
+    target: 100_000,
+    peers: "(no suspension in EAS or DocumentStore)",
+  },
   { what: "revoke 256 scattered members (2 words)", ccr: ccrRevokeScattered, peers: "" },
   { what: "delegated anchor, first signed request", ccr: ccrSignedFirst, target: 65_000, peers: "" },
   { what: "delegated anchor, later requests", ccr: ccrSigned, target: 65_000, peers: "" },
 ];
 let missed = 0;
-console.log(`\nGas, highest of ${RUNS} runs where repeated (Hardhat ${chainId === 31337n ? "EDR" : "chain " + chainId}, solc 0.8.30)\n`);
+console.log(
+  `\nGas, highest of ${RUNS} runs where repeated (Hardhat ${chainId === 31337n ? "EDR" : "chain " + chainId}, solc 0.8.30)\n`,
+);
 console.log(`${"operation".padEnd(56)} ${"CCR".padStart(8)} ${"target".padStart(8)}  ok   peers`);
 for (const row of rows) {
   const ok = row.target === undefined || row.ccr <= row.target;
   if (!ok) missed++;
-  console.log(`${row.what.padEnd(56)} ${String(row.ccr).padStart(8)} ${row.target === undefined ? "".padStart(8) : String(row.target).padStart(8)}  ${row.target === undefined ? "  " : ok ? "yes" : "NO "}  ${row.peers}`);
+  console.log(
+    `${row.what.padEnd(56)} ${String(row.ccr).padStart(8)} ${row.target === undefined ? "".padStart(8) : String(row.target).padStart(8)}  ${row.target === undefined ? "  " : ok ? "yes" : "NO "}  ${row.peers}`,
+  );
 }
-console.log(`\nper item: EAS multiRevoke ${(easMultiRevoke256 / 256).toFixed(0)}, DocumentStore bulkRevoke ${(docBulkRevoke256 / 256).toFixed(0)}, CCR revokeMembers ${(ccrRevoke256 / 256).toFixed(0)}`);
-console.log(`\nruntime bytecode (limit 24,576): ${Object.entries(sizes).map(([n, s]) => `${n} ${s}`).join(", ")}`);
+console.log(
+  `\nper item: EAS multiRevoke ${(easMultiRevoke256 / 256).toFixed(0)}, DocumentStore bulkRevoke ${(docBulkRevoke256 / 256).toFixed(0)}, CCR revokeMembers ${(ccrRevoke256 / 256).toFixed(0)}`,
+);
+console.log(
+  `\nruntime bytecode (limit 24,576): ${Object.entries(sizes)
+    .map(([n, s]) => `${n} ${s}`)
+    .join(", ")}`,
+);
 if (sizes.CCRRegistry > 24_576) missed++;
 console.log(missed === 0 ? "\nall targets met" : `\n${missed} target(s) missed`);
 process.exitCode = missed === 0 ? 0 : 1;

@@ -2,7 +2,10 @@
 import { spawnSync } from "node:child_process";
 
 const result = spawnSync("npx", ["hardhat", "build", "--force"], { encoding: "utf8" });
-const output = `${result.stdout}${result.stderr}`.split("\n").filter((line) => !line.includes("nodedir")).join("\n");
+const output = `${result.stdout}${result.stderr}`
+  .split("\n")
+  .filter((line) => !line.includes("nodedir"))
+  .join("\n");
 process.stdout.write(output);
 if (result.status !== 0) process.exit(result.status ?? 1);
 const warnings = output.split("\n").filter((line) => /^Warning\b/.test(line.trim()));

@@ -62,10 +62,12 @@ await writeDeployment(DEVNET_DEPLOYMENT_FILE, deployment);
 // Check the seeded state through the registry's own many-credentials verdict call.
 const verdicts = await registry.verdicts(demo.credentials.map(demoQuery), "0x0000");
 const mismatches = demo.credentials.filter((c, i) => Number(verdicts[i]?.status) !== Status[c.expected]);
-if (mismatches.length > 0) throw new Error(`seeded verdicts differ from the plan: ${mismatches.map((c) => c.label).join(", ")}`);
+if (mismatches.length > 0)
+  throw new Error(`seeded verdicts differ from the plan: ${mismatches.map((c) => c.label).join(", ")}`);
 
 const counts = new Map<string, number>();
-for (const v of verdicts) counts.set(STATUS[Number(v.status)] ?? "?", (counts.get(STATUS[Number(v.status)] ?? "?") ?? 0) + 1);
+for (const v of verdicts)
+  counts.set(STATUS[Number(v.status)] ?? "?", (counts.get(STATUS[Number(v.status)] ?? "?") ?? 0) + 1);
 const pad = (s: string, n: number): string => s.padEnd(n);
 const lines = [
   "",

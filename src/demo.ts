@@ -27,7 +27,13 @@ interface DemoIssuer {
 
 /** A handful of issuers in different economies. */
 export const DEMO_ISSUERS: readonly DemoIssuer[] = [
-  { name: "sg-agent", label: "Singapore CBPR accountability agent", economy: "SG", schemas: ["cbpr", "prp"], hdIndex: 22 },
+  {
+    name: "sg-agent",
+    label: "Singapore CBPR accountability agent",
+    economy: "SG",
+    schemas: ["cbpr", "prp"],
+    hdIndex: 22,
+  },
   { name: "jp-agent", label: "Japan CBPR accountability agent", economy: "JP", schemas: ["cbpr", "prp"], hdIndex: 23 },
   { name: "au-university", label: "University in Australia", economy: "AU", schemas: ["diploma"], hdIndex: 24 },
   { name: "cl-chamber", label: "Chamber of commerce in Chile", economy: "CL", schemas: ["origin"], hdIndex: 26 },
@@ -98,7 +104,10 @@ export function demoAccounts(provider: Provider): Record<string, DeploymentAccou
  * the 21 APEC economies with their devnet authorities: schemas, issuers, an operator, credentials, one batch, one
  * revocation, one suspension and one mutual recognition. Funds the demo accounts with `hardhat_setBalance`.
  */
-export async function seedDemo(registry: CCRRegistry, provider: Provider & { send(m: string, p: unknown[]): Promise<unknown> }): Promise<DemoResult> {
+export async function seedDemo(
+  registry: CCRRegistry,
+  provider: Provider & { send(m: string, p: unknown[]): Promise<unknown> },
+): Promise<DemoResult> {
   const accounts = demoAccounts(provider);
   const wallet = (name: string): HDNodeWallet => {
     const account = accounts[name];
@@ -108,7 +117,7 @@ export async function seedDemo(registry: CCRRegistry, provider: Provider & { sen
   for (const account of Object.values(accounts)) {
     await provider.send("hardhat_setBalance", [account.address, "0x56BC75E2D63100000"]); // 100 ETH
   }
-  const as = (name: string): CCRRegistry => registry.connect(wallet(name)) as CCRRegistry;
+  const as = (name: string): CCRRegistry => registry.connect(wallet(name));
   const send = async (tx: Promise<{ wait(): Promise<unknown> }>): Promise<void> => {
     await (await tx).wait();
   };
@@ -132,7 +141,13 @@ export async function seedDemo(registry: CCRRegistry, provider: Provider & { sen
   await send(as("au-university").addOperator(accounts[DEMO_OPERATOR.name]?.address ?? ""));
 
   const credentials: DemoCredential[] = [];
-  const single = async (issuer: string, key: DemoSchemaKey, label: string, subject: object, years: number): Promise<DemoCredential> => {
+  const single = async (
+    issuer: string,
+    key: DemoSchemaKey,
+    label: string,
+    subject: object,
+    years: number,
+  ): Promise<DemoCredential> => {
     const hash = demoHash({ type: key, issuer, subject });
     const schema = schemaId(key);
     await send(as(issuer).anchor(hash, schema, now, now + years * YEAR));
@@ -140,21 +155,67 @@ export async function seedDemo(registry: CCRRegistry, provider: Provider & { sen
     credentials.push(credential);
     return credential;
   };
-  await single("sg-agent", "cbpr", "CBPR certification of Lion City Data Pte Ltd", { company: "Lion City Data Pte Ltd" }, 1);
-  const review = await single("jp-agent", "cbpr", "CBPR certification of Sakura Cloud KK", { company: "Sakura Cloud KK" }, 1);
-  await single("sg-agent", "prp", "PRP certification of Merlion Processing Pte Ltd", { company: "Merlion Processing Pte Ltd" }, 1);
-  const superseded = await single("cl-chamber", "origin", "Certificate of origin CL-2026-0001 (copper cathodes)", { shipment: "CL-2026-0001" }, 1);
-  await single("cl-chamber", "origin", "Certificate of origin CL-2026-0002 (copper cathodes, corrected)", { shipment: "CL-2026-0002" }, 1);
+  await single(
+    "sg-agent",
+    "cbpr",
+    "CBPR certification of Lion City Data Pte Ltd",
+    { company: "Lion City Data Pte Ltd" },
+    1,
+  );
+  const review = await single(
+    "jp-agent",
+    "cbpr",
+    "CBPR certification of Sakura Cloud KK",
+    { company: "Sakura Cloud KK" },
+    1,
+  );
+  await single(
+    "sg-agent",
+    "prp",
+    "PRP certification of Merlion Processing Pte Ltd",
+    { company: "Merlion Processing Pte Ltd" },
+    1,
+  );
+  const superseded = await single(
+    "cl-chamber",
+    "origin",
+    "Certificate of origin CL-2026-0001 (copper cathodes)",
+    { shipment: "CL-2026-0001" },
+    1,
+  );
+  await single(
+    "cl-chamber",
+    "origin",
+    "Certificate of origin CL-2026-0002 (copper cathodes, corrected)",
+    { shipment: "CL-2026-0002" },
+    1,
+  );
   await single("kr-devicemaker", "device", "Device identity of sensor KR-SN-000042", { serial: "KR-SN-000042" }, 10);
   await single("ca-bank", "kyc", "KYC attestation of customer 7f3a", { customer: "7f3a" }, 1);
 
   // One batch: eight diplomas anchored by the university's registrar (an operator key).
-  const graduates = ["Ava Nguyen", "Ben Carter", "Chloe Tan", "Dev Patel", "Ella Brown", "Finn Walker", "Grace Lee", "Hugo Silva"];
+  const graduates = [
+    "Ava Nguyen",
+    "Ben Carter",
+    "Chloe Tan",
+    "Dev Patel",
+    "Ella Brown",
+    "Finn Walker",
+    "Grace Lee",
+    "Hugo Silva",
+  ];
   const diplomaHashes = graduates.map((graduate) => demoHash({ type: "diploma", issuer: "au-university", graduate }));
   const batch = buildBatch(diplomaHashes);
   const diploma = schemaId("diploma");
   await send(
-    as(DEMO_OPERATOR.name).anchorBatchFor(accounts["au-university"]?.address ?? "", batch.root, batch.size, diploma, now, 0),
+    as(DEMO_OPERATOR.name).anchorBatchFor(
+      accounts["au-university"]?.address ?? "",
+      batch.root,
+      batch.size,
+      diploma,
+      now,
+      0,
+    ),
   );
   graduates.forEach((graduate, index) =>
     credentials.push({
@@ -174,7 +235,9 @@ export async function seedDemo(registry: CCRRegistry, provider: Provider & { sen
   review.expected = "SUSPENDED";
   const withdrawn = credentials.find((c) => c.label === "Diploma of Hugo Silva");
   if (withdrawn?.batch) {
-    await send(as("au-university").revokeMembers(batch.root, memberSets([withdrawn.batch.index]), REASONS.privilegeWithdrawn));
+    await send(
+      as("au-university").revokeMembers(batch.root, memberSets([withdrawn.batch.index]), REASONS.privilegeWithdrawn),
+    );
     withdrawn.expected = "REVOKED";
   }
 
@@ -190,7 +253,12 @@ export async function seedDemo(registry: CCRRegistry, provider: Provider & { sen
 }
 
 /** The registry query (`Query` in CCRTypes.sol) that asks for the verdict on a demo credential. */
-export function demoQuery(credential: DemoCredential): { credential: string; batchRoot: string; index: number; proof: string[] } {
+export function demoQuery(credential: DemoCredential): {
+  credential: string;
+  batchRoot: string;
+  index: number;
+  proof: string[];
+} {
   return {
     credential: credential.hash,
     batchRoot: credential.batch?.root ?? ZeroHash,
@@ -206,4 +274,3 @@ export function apecEconomyParameters(provider: Provider): { economies: string[]
     authorities: APEC_ECONOMIES.map((_, i) => devnetWallet(authorityIndex(i), provider).address),
   };
 }
-

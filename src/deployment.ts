@@ -43,9 +43,13 @@ export async function readDeployment(file: string): Promise<Deployment> {
   try {
     text = await readFile(file, "utf8");
   } catch (cause) {
-    throw new CCRError("DEPLOYMENT_FILE", `cannot read deployment file ${file} (start the devnet with "npm run devnet")`, {
-      cause,
-    });
+    throw new CCRError(
+      "DEPLOYMENT_FILE",
+      `cannot read deployment file ${file} (start the devnet with "npm run devnet")`,
+      {
+        cause,
+      },
+    );
   }
   let value: unknown;
   try {
@@ -59,7 +63,10 @@ export async function readDeployment(file: string): Promise<Deployment> {
   }
   for (const field of ["registry", "didRegistry"] as const) {
     if (typeof d[field]?.address !== "string" || typeof d[field]?.blockNumber !== "number") {
-      throw new CCRError("DEPLOYMENT_FILE", `deployment file ${file}: field "${field}" needs an address and a blockNumber`);
+      throw new CCRError(
+        "DEPLOYMENT_FILE",
+        `deployment file ${file}: field "${field}" needs an address and a blockNumber`,
+      );
     }
   }
   if (typeof d.chainId !== "number" || typeof d.rpcUrl !== "string") {

@@ -1,9 +1,20 @@
 import { expect } from "chai";
 import { economyCode, IssuerStanding, MAX_SCHEMAS, schemaBitmap } from "../src/codes.ts";
 import { CCRRegistry__factory } from "../types/ethers-contracts/index.js";
-import { AU, CBPR, COUNCIL_DELAY, DIPLOMA, JP, KYC, SG, YEAR, ethers, frameworkFixture, networkHelpers } from "./fixture.ts";
-
-const { loadFixture, time } = networkHelpers;
+import {
+  AU,
+  CBPR,
+  COUNCIL_DELAY,
+  DIPLOMA,
+  ethers,
+  frameworkFixture,
+  JP,
+  KYC,
+  loadFixture,
+  SG,
+  time,
+  YEAR,
+} from "./fixture.ts";
 
 describe("Accreditation", function () {
   describe("deployment", function () {
@@ -125,7 +136,9 @@ describe("Accreditation", function () {
       await expect(registry.getSchema(4)).to.be.revertedWithCustomError(registry, "UnknownSchema").withArgs(4);
       await expect(registry.deprecateSchema(3)).to.emit(registry, "SchemaDeprecated").withArgs(3);
       expect((await registry.getSchema(3)).deprecated).to.equal(true);
-      await expect(registry.deprecateSchema(3)).to.be.revertedWithCustomError(registry, "SchemaIsDeprecated").withArgs(3);
+      await expect(registry.deprecateSchema(3))
+        .to.be.revertedWithCustomError(registry, "SchemaIsDeprecated")
+        .withArgs(3);
       await expect(registry.deprecateSchema(9)).to.be.revertedWithCustomError(registry, "UnknownSchema").withArgs(9);
       for (let i = 4; i < MAX_SCHEMAS; i++) await registry.registerSchema(`s${i}`, "u");
       await expect(registry.registerSchema("one too many", "u"))
@@ -196,15 +209,16 @@ describe("Accreditation", function () {
         .to.be.revertedWithCustomError(registry, "SchemaIsDeprecated")
         .withArgs(KYC);
       // An issuer that already holds a deprecated schema keeps it through an amendment.
-      await expect(registry.connect(authSG).amendAccreditation(issuer.address, schemaBitmap([CBPR, KYC]), 0, 0)).to.emit(
-        registry,
-        "AccreditationAmended",
-      );
+      await expect(
+        registry.connect(authSG).amendAccreditation(issuer.address, schemaBitmap([CBPR, KYC]), 0, 0),
+      ).to.emit(registry, "AccreditationAmended");
     });
 
     it("amends and renews; never for another economy's issuer or a revoked one", async function () {
       const { registry, authSG, authJP, issuer, now } = await loadFixture(frameworkFixture);
-      await expect(registry.connect(authSG).amendAccreditation(issuer.address, schemaBitmap([DIPLOMA]), now, now + 5 * YEAR))
+      await expect(
+        registry.connect(authSG).amendAccreditation(issuer.address, schemaBitmap([DIPLOMA]), now, now + 5 * YEAR),
+      )
         .to.emit(registry, "AccreditationAmended")
         .withArgs(issuer.address, SG, schemaBitmap([DIPLOMA]), now, now + 5 * YEAR, authSG.address);
       expect((await registry.getIssuer(issuer.address)).schemas).to.equal(schemaBitmap([DIPLOMA]));
@@ -226,14 +240,18 @@ describe("Accreditation", function () {
       await expect(s.reinstateIssuer(issuer.address))
         .to.be.revertedWithCustomError(registry, "InvalidIssuerTransition")
         .withArgs(issuer.address, IssuerStanding.ACTIVE);
-      await expect(s.suspendIssuer(issuer.address)).to.emit(registry, "IssuerSuspended").withArgs(issuer.address, SG, authSG.address);
+      await expect(s.suspendIssuer(issuer.address))
+        .to.emit(registry, "IssuerSuspended")
+        .withArgs(issuer.address, SG, authSG.address);
       await expect(s.suspendIssuer(issuer.address))
         .to.be.revertedWithCustomError(registry, "InvalidIssuerTransition")
         .withArgs(issuer.address, IssuerStanding.SUSPENDED);
       await expect(registry.connect(authJP).reinstateIssuer(issuer.address))
         .to.be.revertedWithCustomError(registry, "IssuerOfOtherEconomy")
         .withArgs(issuer.address, SG, JP);
-      await expect(s.reinstateIssuer(issuer.address)).to.emit(registry, "IssuerReinstated").withArgs(issuer.address, SG, authSG.address);
+      await expect(s.reinstateIssuer(issuer.address))
+        .to.emit(registry, "IssuerReinstated")
+        .withArgs(issuer.address, SG, authSG.address);
       const now = await time.latest();
       await expect(s.revokeIssuer(issuer.address, now + 100))
         .to.be.revertedWithCustomError(registry, "InvalidCompromiseTime")
@@ -265,7 +283,9 @@ describe("Accreditation", function () {
     it("recognises and withdraws recognition of another economy's accreditations", async function () {
       const { registry, authSG, authJP } = await loadFixture(frameworkFixture);
       const s = registry.connect(authSG);
-      await expect(s.recognise(JP, CBPR)).to.emit(registry, "RecognitionGranted").withArgs(SG, JP, CBPR, authSG.address);
+      await expect(s.recognise(JP, CBPR))
+        .to.emit(registry, "RecognitionGranted")
+        .withArgs(SG, JP, CBPR, authSG.address);
       expect(await registry.recognisedSchemas(SG, JP)).to.equal(schemaBitmap([CBPR]));
       await expect(s.recognise(JP, CBPR))
         .to.be.revertedWithCustomError(registry, "RecognitionUnchanged")

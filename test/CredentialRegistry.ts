@@ -1,9 +1,8 @@
 import { expect } from "chai";
 import { AnchorState, IssuerStanding, REASONS, schemaBitmap } from "../src/codes.ts";
 import { buildBatch, memberSets } from "../src/batch.ts";
-import { CBPR, DIPLOMA, KYC, YEAR, ethers, frameworkFixture, networkHelpers, randomHash } from "./fixture.ts";
+import { CBPR, DIPLOMA, ethers, frameworkFixture, KYC, loadFixture, randomHash, time, YEAR } from "./fixture.ts";
 
-const { loadFixture, time } = networkHelpers;
 const FULL_WORD = (1n << 256n) - 1n;
 
 describe("CredentialRegistry", function () {
@@ -12,15 +11,25 @@ describe("CredentialRegistry", function () {
     const modes = [
       {
         name: "by the issuer's key",
-        single: (f: Awaited<ReturnType<typeof frameworkFixture>>, hash: string, schema: number, from: number, until: number) =>
-          f.registry.connect(f.issuer).anchor(hash, schema, from, until),
+        single: (
+          f: Awaited<ReturnType<typeof frameworkFixture>>,
+          hash: string,
+          schema: number,
+          from: number,
+          until: number,
+        ) => f.registry.connect(f.issuer).anchor(hash, schema, from, until),
         batch: (f: Awaited<ReturnType<typeof frameworkFixture>>, root: string, size: number, schema: number) =>
           f.registry.connect(f.issuer).anchorBatch(root, size, schema, 0, 0),
       },
       {
         name: "by an operator key",
-        single: (f: Awaited<ReturnType<typeof frameworkFixture>>, hash: string, schema: number, from: number, until: number) =>
-          f.registry.connect(f.operator).anchorFor(f.issuer.address, hash, schema, from, until),
+        single: (
+          f: Awaited<ReturnType<typeof frameworkFixture>>,
+          hash: string,
+          schema: number,
+          from: number,
+          until: number,
+        ) => f.registry.connect(f.operator).anchorFor(f.issuer.address, hash, schema, from, until),
         batch: (f: Awaited<ReturnType<typeof frameworkFixture>>, root: string, size: number, schema: number) =>
           f.registry.connect(f.operator).anchorBatchFor(f.issuer.address, root, size, schema, 0, 0),
       },
@@ -40,7 +49,11 @@ describe("CredentialRegistry", function () {
           expect(record.state).to.equal(AnchorState.ACTIVE);
           expect(record.size).to.equal(0);
           expect(record.anchoredAt).to.equal(await time.latest());
-          expect([record.validFrom, record.validUntil, record.changedAt]).to.deep.equal([BigInt(f.now), BigInt(f.now + YEAR), 0n]);
+          expect([record.validFrom, record.validUntil, record.changedAt]).to.deep.equal([
+            BigInt(f.now),
+            BigInt(f.now + YEAR),
+            0n,
+          ]);
         });
 
         it("anchors a batch", async function () {
@@ -51,7 +64,9 @@ describe("CredentialRegistry", function () {
             .withArgs(root, f.issuer.address, 1000, KYC, 0, 0);
           expect((await f.registry.getBatch(root)).size).to.equal(1000);
           const empty = randomHash();
-          await expect(mode.batch(f, empty, 0, KYC)).to.be.revertedWithCustomError(f.registry, "EmptyBatch").withArgs(empty);
+          await expect(mode.batch(f, empty, 0, KYC))
+            .to.be.revertedWithCustomError(f.registry, "EmptyBatch")
+            .withArgs(empty);
         });
 
         it("refuses what the accreditation does not cover", async function () {
@@ -69,7 +84,9 @@ describe("CredentialRegistry", function () {
           await expect(mode.single(f, ethers.ZeroHash, CBPR, 0, 0)).to.be.revertedWithCustomError(registry, "ZeroHash");
           const hash = randomHash();
           await mode.single(f, hash, CBPR, 0, 0);
-          await expect(mode.single(f, hash, CBPR, 0, 0)).to.be.revertedWithCustomError(registry, "AlreadyAnchored").withArgs(hash);
+          await expect(mode.single(f, hash, CBPR, 0, 0))
+            .to.be.revertedWithCustomError(registry, "AlreadyAnchored")
+            .withArgs(hash);
           await registry.connect(authSG).suspendIssuer(issuer.address);
           await expect(mode.single(f, randomHash(), CBPR, 0, 0))
             .to.be.revertedWithCustomError(registry, "IssuerNotActive")
@@ -165,7 +182,11 @@ describe("CredentialRegistry", function () {
           await expect(byIssuer[kind.revoke](hash, REASONS.superseded))
             .to.emit(registry, kind.event)
             .withArgs(hash, issuer.address, AnchorState.REVOKED, REASONS.superseded, issuer.address);
-          for (const call of [byIssuer[kind.revoke](hash, 0), byIssuer[kind.suspend](hash, 0), byIssuer[kind.reinstate](hash)]) {
+          for (const call of [
+            byIssuer[kind.revoke](hash, 0),
+            byIssuer[kind.suspend](hash, 0),
+            byIssuer[kind.reinstate](hash),
+          ]) {
             await expect(call).to.be.revertedWithCustomError(registry, "InvalidTransition");
           }
         });
@@ -222,7 +243,9 @@ describe("CredentialRegistry", function () {
 
     it("revokes 256 members in one transaction, one bitmap word", async function () {
       const { registry, issuer, batch } = await loadFixture(batchFixture);
-      await expect(registry.connect(issuer).revokeMembers(batch.root, [{ word: 1, bits: FULL_WORD }], REASONS.superseded))
+      await expect(
+        registry.connect(issuer).revokeMembers(batch.root, [{ word: 1, bits: FULL_WORD }], REASONS.superseded),
+      )
         .to.emit(registry, "MembersStatusChanged")
         .withArgs(batch.root, issuer.address, 1, FULL_WORD, AnchorState.REVOKED, REASONS.superseded, issuer.address);
       expect(await registry.memberBits(batch.root, 1)).to.deep.equal([FULL_WORD, 0n]);
@@ -234,7 +257,15 @@ describe("CredentialRegistry", function () {
       const r = registry.connect(issuer);
       await expect(r.suspendMembers(batch.root, sets, REASONS.certificateHold))
         .to.emit(registry, "MembersStatusChanged")
-        .withArgs(batch.root, issuer.address, 0, 1n << 3n, AnchorState.SUSPENDED, REASONS.certificateHold, issuer.address);
+        .withArgs(
+          batch.root,
+          issuer.address,
+          0,
+          1n << 3n,
+          AnchorState.SUSPENDED,
+          REASONS.certificateHold,
+          issuer.address,
+        );
       await expect(r.suspendMembers(batch.root, memberSets([300]), 0))
         .to.be.revertedWithCustomError(registry, "InvalidMemberTransition")
         .withArgs(batch.root, 300, AnchorState.SUSPENDED, AnchorState.SUSPENDED);
@@ -246,7 +277,15 @@ describe("CredentialRegistry", function () {
         .withArgs(batch.root, issuer.address, 1, 1n << 44n, AnchorState.ACTIVE, 0, issuer.address);
       await expect(registry.connect(authSG).revokeMembers(batch.root, memberSets([3, 5]), REASONS.keyCompromise))
         .to.emit(registry, "MembersStatusChanged")
-        .withArgs(batch.root, issuer.address, 0, (1n << 3n) | (1n << 5n), AnchorState.REVOKED, REASONS.keyCompromise, authSG.address);
+        .withArgs(
+          batch.root,
+          issuer.address,
+          0,
+          (1n << 3n) | (1n << 5n),
+          AnchorState.REVOKED,
+          REASONS.keyCompromise,
+          authSG.address,
+        );
       for (const [call, index, requested] of [
         [r.revokeMembers(batch.root, memberSets([5]), 0), 5, AnchorState.REVOKED],
         [r.suspendMembers(batch.root, memberSets([5]), 0), 5, AnchorState.SUSPENDED],

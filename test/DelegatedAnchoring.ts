@@ -2,9 +2,7 @@ import { expect } from "chai";
 import { schemaBitmap } from "../src/codes.ts";
 import { ANCHOR_REQUEST_TYPES, registryDomain, signAnchorRequest, type AnchorRequest } from "../src/signing.ts";
 import { CCRRegistry__factory, ERC1271Wallet__factory } from "../types/ethers-contracts/index.js";
-import { CBPR, DIPLOMA, JP, SG, YEAR, ethers, frameworkFixture, networkHelpers, randomHash } from "./fixture.ts";
-
-const { loadFixture, time } = networkHelpers;
+import { CBPR, DIPLOMA, ethers, frameworkFixture, JP, loadFixture, randomHash, SG, time, YEAR } from "./fixture.ts";
 
 describe("DelegatedAnchoring", function () {
   async function signedFixture() {
@@ -39,10 +37,14 @@ describe("DelegatedAnchoring", function () {
       const signature = await signAnchorRequest(issuer, chainId, address, r);
       const tx = registry.connect(stranger).anchorSigned(r, signature);
       if (size === 0) {
-        await expect(tx).to.emit(registry, "CredentialAnchored").withArgs(r.hash, issuer.address, CBPR, r.validFrom, r.validUntil);
+        await expect(tx)
+          .to.emit(registry, "CredentialAnchored")
+          .withArgs(r.hash, issuer.address, CBPR, r.validFrom, r.validUntil);
         expect((await registry.getCredential(r.hash)).issuerId).to.equal(1);
       } else {
-        await expect(tx).to.emit(registry, "BatchAnchored").withArgs(r.hash, issuer.address, size, CBPR, r.validFrom, r.validUntil);
+        await expect(tx)
+          .to.emit(registry, "BatchAnchored")
+          .withArgs(r.hash, issuer.address, size, CBPR, r.validFrom, r.validUntil);
         expect((await registry.getBatch(r.hash)).size).to.equal(size);
       }
       // Replay: the hash is anchored at most once.
@@ -87,10 +89,9 @@ describe("DelegatedAnchoring", function () {
       .withArgs(issuer.address, DIPLOMA);
     await registry.connect(authSG).suspendIssuer(issuer.address);
     const r = await request();
-    await expect(registry.anchorSigned(r, await signAnchorRequest(issuer, chainId, address, r))).to.be.revertedWithCustomError(
-      registry,
-      "IssuerNotActive",
-    );
+    await expect(
+      registry.anchorSigned(r, await signAnchorRequest(issuer, chainId, address, r)),
+    ).to.be.revertedWithCustomError(registry, "IssuerNotActive");
   });
 
   it("accepts a contract wallet issuer's ERC-1271 signature", async function () {
@@ -122,7 +123,9 @@ describe("DelegatedAnchoring", function () {
     await second.connect(authSG).accreditIssuer(issuer.address, 1n, 0, 0);
     const r = await request();
     const signature = await signAnchorRequest(issuer, chainId, address, r);
-    await expect(second.anchorSigned(r, signature)).to.be.revertedWithCustomError(second, "InvalidSignature").withArgs(issuer.address);
+    await expect(second.anchorSigned(r, signature))
+      .to.be.revertedWithCustomError(second, "InvalidSignature")
+      .withArgs(issuer.address);
     await expect(registry.anchorSigned(r, signature)).to.emit(registry, "CredentialAnchored");
   });
 });

@@ -1,9 +1,22 @@
 import { expect } from "chai";
 import { IssuerStanding, REASONS, Status } from "../src/codes.ts";
 import { buildBatch, memberSets } from "../src/batch.ts";
-import { AU, CBPR, DAY, DIPLOMA, JP, NONE, SG, YEAR, ethers, frameworkFixture, networkHelpers, randomHash, single } from "./fixture.ts";
-
-const { loadFixture, time } = networkHelpers;
+import {
+  AU,
+  CBPR,
+  DAY,
+  DIPLOMA,
+  ethers,
+  frameworkFixture,
+  JP,
+  loadFixture,
+  NONE,
+  randomHash,
+  SG,
+  single,
+  time,
+  YEAR,
+} from "./fixture.ts";
 
 describe("Verdict", function () {
   it("gives the complete answer for a valid credential", async function () {
@@ -17,7 +30,11 @@ describe("Verdict", function () {
     expect(v.recognised).to.equal(true);
     expect(v.batchMember).to.equal(false);
     expect([v.issuer, v.economy, v.schema]).to.deep.equal([issuer.address, SG, BigInt(CBPR)]);
-    expect([v.anchoredAt, v.validFrom, v.validUntil]).to.deep.equal([BigInt(anchoredAt), BigInt(now), BigInt(now + YEAR)]);
+    expect([v.anchoredAt, v.validFrom, v.validUntil]).to.deep.equal([
+      BigInt(anchoredAt),
+      BigInt(now),
+      BigInt(now + YEAR),
+    ]);
     expect([v.revokedAt, v.reason, v.compromisedAt]).to.deep.equal([0n, 0n, 0n]);
   });
 
@@ -126,7 +143,12 @@ describe("Verdict", function () {
     it("verifies a member with its proof from @openzeppelin/merkle-tree", async function () {
       const { registry, auIssuer, member } = await loadFixture(batchFixture);
       const v = await registry.verdict(member(257), AU);
-      expect([v.status, v.batchMember, v.issuer, v.recognised]).to.deep.equal([BigInt(Status.VALID), true, auIssuer.address, true]);
+      expect([v.status, v.batchMember, v.issuer, v.recognised]).to.deep.equal([
+        BigInt(Status.VALID),
+        true,
+        auIssuer.address,
+        true,
+      ]);
     });
 
     it("answers UNKNOWN for a wrong proof, index, hash or root", async function () {
@@ -149,14 +171,18 @@ describe("Verdict", function () {
       const { registry, auIssuer, batch, member } = await loadFixture(batchFixture);
       await registry.connect(auIssuer).suspendMembers(batch.root, memberSets([7]), REASONS.certificateHold);
       await registry.connect(auIssuer).revokeMembers(batch.root, memberSets([8]), REASONS.privilegeWithdrawn);
-      const statuses = async () => (await registry.verdicts([member(7), member(8), member(9)], NONE)).map((v) => v.status);
+      const statuses = async () =>
+        (await registry.verdicts([member(7), member(8), member(9)], NONE)).map((v) => v.status);
       expect(await statuses()).to.deep.equal([Status.SUSPENDED, Status.REVOKED, Status.VALID].map(BigInt));
       await registry.connect(auIssuer).suspendBatch(batch.root, REASONS.certificateHold);
       expect(await statuses()).to.deep.equal([Status.SUSPENDED, Status.REVOKED, Status.SUSPENDED].map(BigInt));
       await registry.connect(auIssuer).revokeBatch(batch.root, REASONS.cessationOfOperation);
       expect(await statuses()).to.deep.equal([Status.REVOKED, Status.REVOKED, Status.REVOKED].map(BigInt));
       const v = await registry.verdict(member(9), NONE);
-      expect([v.revokedAt, v.reason]).to.deep.equal([BigInt(await time.latest()), BigInt(REASONS.cessationOfOperation)]);
+      expect([v.revokedAt, v.reason]).to.deep.equal([
+        BigInt(await time.latest()),
+        BigInt(REASONS.cessationOfOperation),
+      ]);
     });
   });
 
@@ -169,7 +195,11 @@ describe("Verdict", function () {
     await registry.connect(issuer).anchor(lone, CBPR, 0, 0);
     await registry.connect(issuer).revokeCredential(lone, REASONS.affiliationChanged);
     const result = await registry.verdicts(
-      [single(lone), { credential: hashes[2] ?? "", batchRoot: batch.root, index: 2, proof: batch.proof(2) }, single(randomHash())],
+      [
+        single(lone),
+        { credential: hashes[2] ?? "", batchRoot: batch.root, index: 2, proof: batch.proof(2) },
+        single(randomHash()),
+      ],
       SG,
     );
     expect(result.map((v) => [v.status, v.recognised])).to.deep.equal([

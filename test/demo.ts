@@ -21,7 +21,11 @@ describe("Ignition module and demo framework", function () {
       expect(await registry.getEconomy(economyCode(iso))).to.deep.equal([authorities[i], true, 0n]);
     }
     // The DID registry answers ERC-1056 calls: an identity owns itself until changed.
-    const didRegistry = new ethers.Contract(await deployed.didRegistry.getAddress(), ["function identityOwner(address) view returns (address)"], council);
+    const didRegistry = new ethers.Contract(
+      await deployed.didRegistry.getAddress(),
+      ["function identityOwner(address) view returns (address)"],
+      council,
+    );
     expect(await didRegistry.getFunction("identityOwner")(council.address)).to.equal(council.address);
 
     const demo = await seedDemo(registry, ethers.provider);

@@ -4,6 +4,12 @@ import { CCRRegistry__factory } from "../types/ethers-contracts/index.js";
 
 export const connection = await network.create();
 export const { ethers, networkHelpers } = connection;
+export const { time } = networkHelpers;
+
+/** Runs `fixture` once per chain snapshot and reverts to it on later calls (network helpers' loadFixture). */
+export async function loadFixture<T>(fixture: () => Promise<T>): Promise<T> {
+  return networkHelpers.loadFixture(fixture);
+}
 
 export const SG = economyCode("SG");
 export const JP = economyCode("JP");
@@ -20,11 +26,12 @@ export const COUNCIL_DELAY = 3 * DAY;
 export async function frameworkFixture() {
   const [council, authSG, authJP, authAU, issuer, auIssuer, operator, stranger, other] = await ethers.getSigners();
   if (other === undefined) throw new Error("not enough test accounts");
-  const registry = await new CCRRegistry__factory(council).deploy(council.address, COUNCIL_DELAY, [SG, JP, AU], [
-    authSG.address,
-    authJP.address,
-    authAU.address,
-  ]);
+  const registry = await new CCRRegistry__factory(council).deploy(
+    council.address,
+    COUNCIL_DELAY,
+    [SG, JP, AU],
+    [authSG.address, authJP.address, authAU.address],
+  );
   await registry.registerSchema("APEC CBPR Certification", "https://schemas.example/cbpr.json");
   await registry.registerSchema("Academic Diploma", "https://schemas.example/diploma.json");
   await registry.registerSchema("KYC Attestation", "https://schemas.example/kyc.json");

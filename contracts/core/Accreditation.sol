@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-import {AccessControlDefaultAdminRules} from
-    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IAccreditation} from "../interfaces/IAccreditation.sol";
 import {
@@ -27,9 +26,12 @@ abstract contract Accreditation is IAccreditation, AccessControlDefaultAdminRule
     mapping(address issuer => mapping(address operator => bool)) internal _operators;
     mapping(bytes2 economy => mapping(bytes2 other => uint128 schemas)) private _recognitions;
 
-    constructor(address council, uint48 councilTransferDelay, bytes2[] memory economies, address[] memory authorities)
-        AccessControlDefaultAdminRules(councilTransferDelay, council)
-    {
+    constructor(
+        address council,
+        uint48 councilTransferDelay,
+        bytes2[] memory economies,
+        address[] memory authorities
+    ) AccessControlDefaultAdminRules(councilTransferDelay, council) {
         if (economies.length != authorities.length) revert EconomyListMismatch(economies.length, authorities.length);
         for (uint256 i = 0; i < economies.length; ++i) {
             _admitEconomy(economies[i], authorities[i]);
@@ -68,11 +70,10 @@ abstract contract Accreditation is IAccreditation, AccessControlDefaultAdminRule
     }
 
     /// @inheritdoc IAccreditation
-    function registerSchema(string calldata name, string calldata uri)
-        external
-        onlyRole(DEFAULT_ADMIN_ROLE)
-        returns (uint8 schema)
-    {
+    function registerSchema(
+        string calldata name,
+        string calldata uri
+    ) external onlyRole(DEFAULT_ADMIN_ROLE) returns (uint8 schema) {
         uint256 count = _schemas.length;
         if (count == MAX_SCHEMAS) revert SchemaLimitReached(MAX_SCHEMAS);
         schema = uint8(count); // count < MAX_SCHEMAS = 128
@@ -275,20 +276,24 @@ abstract contract Accreditation is IAccreditation, AccessControlDefaultAdminRule
         if (record.economy != economy) revert IssuerOfOtherEconomy(issuer, record.economy, economy);
     }
 
-    function _changeStanding(address issuer, IssuerStanding from, IssuerStanding to)
-        private
-        returns (IssuerRecord storage record)
-    {
+    function _changeStanding(
+        address issuer,
+        IssuerStanding from,
+        IssuerStanding to
+    ) private returns (IssuerRecord storage record) {
         record = _ownIssuer(issuer);
         if (record.standing != from) revert InvalidIssuerTransition(issuer, uint8(record.standing));
         record.standing = to;
         _issuerMeta[record.id].changedAt = _now();
     }
 
-    function _checkAccreditation(address issuer, uint128 held, uint128 schemas, uint40 validFrom, uint40 validUntil)
-        private
-        view
-    {
+    function _checkAccreditation(
+        address issuer,
+        uint128 held,
+        uint128 schemas,
+        uint40 validFrom,
+        uint40 validUntil
+    ) private view {
         if (schemas == 0) revert EmptySchemaSet(issuer);
         uint256 count = _schemas.length;
         if (schemas >> count != 0) revert UnknownSchema(Math.log2(schemas));

@@ -78,7 +78,8 @@ abstract contract CredentialRegistry is Accreditation, ICredentialRegistry {
         if (Packing.isAnchored(stored)) revert AlreadyAnchored(hash);
         // The one storage write of an anchoring.
         Packing.store(
-            stored, Packing.freshAnchor(Packing.issuerId(issuerWord), schema, size, block.timestamp, validFrom, validUntil)
+            stored,
+            Packing.freshAnchor(Packing.issuerId(issuerWord), schema, size, block.timestamp, validFrom, validUntil)
         );
         if (size == 0) emit CredentialAnchored(hash, issuer, schema, validFrom, validUntil);
         else emit BatchAnchored(hash, issuer, size, schema, validFrom, validUntil);
@@ -141,9 +142,13 @@ abstract contract CredentialRegistry is Accreditation, ICredentialRegistry {
         _changeMembers(root, members, AnchorState.ACTIVE, 0);
     }
 
-    function _changeState(AnchorRecord storage record, bytes32 hash, bool batch, AnchorState requested, uint8 reason)
-        private
-    {
+    function _changeState(
+        AnchorRecord storage record,
+        bytes32 hash,
+        bool batch,
+        AnchorState requested,
+        uint8 reason
+    ) private {
         AnchorState current = record.state;
         if (current == AnchorState.NONE) revert NotAnchored(hash);
         address issuer = _checkManager(record.issuerId);
@@ -200,10 +205,13 @@ abstract contract CredentialRegistry is Accreditation, ICredentialRegistry {
     }
 
     /// @dev Reverts naming the lowest member in `clash`, whose state `current` does not allow `requested`.
-    function _checkNoClash(bytes32 root, uint256 word, uint256 clash, AnchorState current, AnchorState requested)
-        private
-        pure
-    {
+    function _checkNoClash(
+        bytes32 root,
+        uint256 word,
+        uint256 clash,
+        AnchorState current,
+        AnchorState requested
+    ) private pure {
         if (clash == 0) return;
         // Lowest set bit: clash & -clash; the word is in range, so the index cannot overflow.
         uint256 lowest;
@@ -243,7 +251,10 @@ abstract contract CredentialRegistry is Accreditation, ICredentialRegistry {
     }
 
     /// @inheritdoc ICredentialRegistry
-    function verdicts(Query[] calldata queries, bytes2 verifierEconomy) external view returns (Verdict[] memory result) {
+    function verdicts(
+        Query[] calldata queries,
+        bytes2 verifierEconomy
+    ) external view returns (Verdict[] memory result) {
         uint40 now_ = _now();
         result = new Verdict[](queries.length);
         for (uint256 i = 0; i < queries.length; ++i) {
@@ -275,8 +286,9 @@ abstract contract CredentialRegistry is Accreditation, ICredentialRegistry {
             v.batchMember = true;
             record = _batches[query.batchRoot];
             if (
-                record.state == AnchorState.NONE || query.index >= record.size
-                    || !BatchLeaf.verify(query.proof, query.batchRoot, query.credential, query.index)
+                record.state == AnchorState.NONE ||
+                query.index >= record.size ||
+                !BatchLeaf.verify(query.proof, query.batchRoot, query.credential, query.index)
             ) return v; // UNKNOWN: not a member of an anchored batch
             uint256 word = query.index >> 8;
             uint256 bit = query.index & 0xff;

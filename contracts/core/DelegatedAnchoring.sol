@@ -23,14 +23,7 @@ abstract contract DelegatedAnchoring is CredentialRegistry, EIP712 {
         if (!SignatureChecker.isValidSignatureNow(request.issuer, _requestDigest(request), signature)) {
             revert InvalidSignature(request.issuer);
         }
-        _anchor(
-            request.issuer,
-            request.hash,
-            request.size,
-            request.schema,
-            request.validFrom,
-            request.validUntil
-        );
+        _anchor(request.issuer, request.hash, request.size, request.schema, request.validFrom, request.validUntil);
     }
 
     /// @inheritdoc ICredentialRegistry
@@ -39,19 +32,20 @@ abstract contract DelegatedAnchoring is CredentialRegistry, EIP712 {
     }
 
     function _requestDigest(AnchorRequest calldata request) private view returns (bytes32) {
-        return _hashTypedDataV4(
-            keccak256(
-                abi.encode(
-                    ANCHOR_REQUEST_TYPEHASH,
-                    request.issuer,
-                    request.hash,
-                    request.size,
-                    request.schema,
-                    request.validFrom,
-                    request.validUntil,
-                    request.deadline
+        return
+            _hashTypedDataV4(
+                keccak256(
+                    abi.encode(
+                        ANCHOR_REQUEST_TYPEHASH,
+                        request.issuer,
+                        request.hash,
+                        request.size,
+                        request.schema,
+                        request.validFrom,
+                        request.validUntil,
+                        request.deadline
+                    )
                 )
-            )
-        );
+            );
     }
 }

@@ -62,7 +62,10 @@ interface IAccreditation {
     event EconomyRemoved(bytes2 indexed economy, address indexed authority);
     /// @notice Emitted when an economy's authority changes, by the council (`actor`) or by the outgoing authority.
     event AuthorityChanged(
-        bytes2 indexed economy, address indexed previousAuthority, address indexed newAuthority, address actor
+        bytes2 indexed economy,
+        address indexed previousAuthority,
+        address indexed newAuthority,
+        address actor
     );
     /// @notice Emitted when the council registers a schema.
     event SchemaRegistered(uint8 indexed schema, string name, string uri);
@@ -80,7 +83,12 @@ interface IAccreditation {
     );
     /// @notice Emitted when an authority amends or renews an issuer's schemas and window.
     event AccreditationAmended(
-        address indexed issuer, bytes2 indexed economy, uint128 schemas, uint40 validFrom, uint40 validUntil, address actor
+        address indexed issuer,
+        bytes2 indexed economy,
+        uint128 schemas,
+        uint40 validFrom,
+        uint40 validUntil,
+        address actor
     );
     /// @notice Emitted when an authority suspends an issuer.
     event IssuerSuspended(address indexed issuer, bytes2 indexed economy, address actor);

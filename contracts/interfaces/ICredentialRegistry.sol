@@ -60,18 +60,37 @@ interface ICredentialRegistry {
     /// key that anchored is the transaction's sender for {anchor} and {anchorFor} (the operator), and the issuer
     /// for {anchorSigned}. Status changes, where issuer and authority both act, carry their actor.
     event CredentialAnchored(
-        bytes32 indexed credential, address indexed issuer, uint8 schema, uint40 validFrom, uint40 validUntil
+        bytes32 indexed credential,
+        address indexed issuer,
+        uint8 schema,
+        uint40 validFrom,
+        uint40 validUntil
     );
     /// @notice Emitted when a Merkle batch of `size` credentials is anchored (see {CredentialAnchored}).
     event BatchAnchored(
-        bytes32 indexed root, address indexed issuer, uint32 size, uint8 schema, uint40 validFrom, uint40 validUntil
+        bytes32 indexed root,
+        address indexed issuer,
+        uint32 size,
+        uint8 schema,
+        uint40 validFrom,
+        uint40 validUntil
     );
     /// @notice Emitted when a single credential is revoked, suspended or reinstated (`state` is the new state).
     event CredentialStatusChanged(
-        bytes32 indexed credential, address indexed issuer, AnchorState state, uint8 reason, address actor
+        bytes32 indexed credential,
+        address indexed issuer,
+        AnchorState state,
+        uint8 reason,
+        address actor
     );
     /// @notice Emitted when a whole batch is revoked, suspended or reinstated.
-    event BatchStatusChanged(bytes32 indexed root, address indexed issuer, AnchorState state, uint8 reason, address actor);
+    event BatchStatusChanged(
+        bytes32 indexed root,
+        address indexed issuer,
+        AnchorState state,
+        uint8 reason,
+        address actor
+    );
     /// @notice Emitted when the members `word * 256 + b` for every set bit b of `bits` change to `state`.
     event MembersStatusChanged(
         bytes32 indexed root,
@@ -96,8 +115,14 @@ interface ICredentialRegistry {
     function anchorBatch(bytes32 root, uint32 size, uint8 schema, uint40 validFrom, uint40 validUntil) external;
 
     /// @notice Anchors a Merkle batch for `issuer`; the caller is one of its operators.
-    function anchorBatchFor(address issuer, bytes32 root, uint32 size, uint8 schema, uint40 validFrom, uint40 validUntil)
-        external;
+    function anchorBatchFor(
+        address issuer,
+        bytes32 root,
+        uint32 size,
+        uint8 schema,
+        uint40 validFrom,
+        uint40 validUntil
+    ) external;
 
     /// @notice Anchors a credential (`request.size` 0) or a batch for `request.issuer`, who signed `request` as EIP-712
     /// typed data; anyone may relay it. The request is bound to this chain and contract and expires at its deadline;

@@ -13,11 +13,12 @@ library BatchLeaf {
     }
 
     /// @notice Whether `proof` shows that `credential` is member `index` of the batch with root `root`.
-    function verify(bytes32[] calldata proof, bytes32 root, bytes32 credential, uint256 index)
-        internal
-        pure
-        returns (bool)
-    {
+    function verify(
+        bytes32[] calldata proof,
+        bytes32 root,
+        bytes32 credential,
+        uint256 index
+    ) internal pure returns (bool) {
         return MerkleProof.verifyCalldata(proof, root, hash(credential, index));
     }
 }

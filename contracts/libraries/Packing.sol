@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {AnchorRecord, AnchorState, IssuerRecord, IssuerStanding} from "../types/CCRTypes.sol";
+import {AnchorRecord, IssuerRecord} from "../types/CCRTypes.sol";
 
 /// @title Hot-path access to the one-slot records {IssuerRecord} and {AnchorRecord}.
 /// @dev Anchoring is the hot path: it reads the issuer's word once and tests standing, window and schema with shifts
@@ -11,6 +11,8 @@ import {AnchorRecord, AnchorState, IssuerRecord, IssuerStanding} from "../types/
 library Packing {
     uint256 private constant MASK_24 = (1 << 24) - 1;
     uint256 private constant MASK_40 = (1 << 40) - 1;
+    /// @dev IssuerStanding.ACTIVE and AnchorState.ACTIVE, as a literal that inline assembly can use.
+    uint256 private constant ACTIVE = 1;
 
     // IssuerRecord: id 0-23, economy 24-39, standing 40-47, validFrom 48-87, validUntil 88-127, schemas 128-255.
     uint256 private constant ISSUER_STANDING = 40;
@@ -41,17 +43,16 @@ library Packing {
         // Branch-free: the four conditions as 0/1 values and-ed together.
         assembly ("memory-safe") {
             let until := and(shr(ISSUER_UNTIL, word), MASK_40)
-            ok :=
+            ok := and(
                 and(
-                    and(
-                        eq(and(shr(ISSUER_STANDING, word), 0xff), 1), // standing == ACTIVE
-                        iszero(lt(now_, and(shr(ISSUER_FROM, word), MASK_40))) // now_ >= validFrom
-                    ),
-                    and(
-                        or(iszero(until), iszero(gt(now_, until))), // open-ended or now_ <= validUntil
-                        and(shr(schema, shr(ISSUER_SCHEMAS, word)), 1) // schema bit set
-                    )
+                    eq(and(shr(ISSUER_STANDING, word), 0xff), ACTIVE), // standing == ACTIVE
+                    iszero(lt(now_, and(shr(ISSUER_FROM, word), MASK_40))) // now_ >= validFrom
+                ),
+                and(
+                    or(iszero(until), iszero(gt(now_, until))), // open-ended or now_ <= validUntil
+                    and(shr(schema, shr(ISSUER_SCHEMAS, word)), 1) // schema bit set
                 )
+            )
         }
     }
 
@@ -71,11 +72,10 @@ library Packing {
     ) internal pure returns (uint256 word) {
         // The typed arguments are already clean (ABI-decoded); anchoredAt is a timestamp below 2^40.
         assembly ("memory-safe") {
-            word :=
-                or(
-                    or(or(issuerId_, shl(ANCHOR_SCHEMA, schema)), or(shl(ANCHOR_STATE, 1), shl(ANCHOR_SIZE, size))),
-                    or(shl(ANCHOR_AT, anchoredAt), or(shl(ANCHOR_FROM, validFrom), shl(ANCHOR_UNTIL, validUntil)))
-                )
+            word := or(
+                or(or(issuerId_, shl(ANCHOR_SCHEMA, schema)), or(shl(ANCHOR_STATE, ACTIVE), shl(ANCHOR_SIZE, size))),
+                or(shl(ANCHOR_AT, anchoredAt), or(shl(ANCHOR_FROM, validFrom), shl(ANCHOR_UNTIL, validUntil)))
+            )
         }
     }
 

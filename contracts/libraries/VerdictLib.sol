@@ -23,8 +23,10 @@ library VerdictLib {
     function status(Facts memory f, uint40 at) internal pure returns (Status) {
         if (f.anchoredAt == 0 || at < f.anchoredAt) return Status.UNKNOWN;
         if (
-            f.issuerStanding == IssuerStanding.REVOKED && f.compromisedAt != 0 && f.anchoredAt >= f.compromisedAt
-                && f.issuerChangedAt <= at
+            f.issuerStanding == IssuerStanding.REVOKED &&
+            f.compromisedAt != 0 &&
+            f.anchoredAt >= f.compromisedAt &&
+            f.issuerChangedAt <= at
         ) return Status.ISSUER_REVOKED;
         if (f.memberRevoked || (f.state == AnchorState.REVOKED && f.changedAt <= at)) return Status.REVOKED;
         if (f.validUntil != 0 && at > f.validUntil) return Status.EXPIRED;

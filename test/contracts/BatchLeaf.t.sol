@@ -11,9 +11,12 @@ contract BatchLeafTest {
         require(BatchLeaf.hash(credential, index) == expected, "leaf");
     }
 
-    function testFuzz_leafBindsCredentialAndIndex(bytes32 credential, uint256 index, bytes32 other, uint256 otherIndex)
-        public
-    {
+    function testFuzz_leafBindsCredentialAndIndex(
+        bytes32 credential,
+        uint256 index,
+        bytes32 other,
+        uint256 otherIndex
+    ) public {
         VM.assume(credential != other || index != otherIndex);
         require(BatchLeaf.hash(credential, index) != BatchLeaf.hash(other, otherIndex), "collision");
     }
@@ -27,7 +30,12 @@ contract BatchLeafTest {
         require(!this.verify(_one(leafB), root, a, 1), "wrong index");
     }
 
-    function verify(bytes32[] calldata proof, bytes32 root, bytes32 credential, uint256 index) external pure returns (bool) {
+    function verify(
+        bytes32[] calldata proof,
+        bytes32 root,
+        bytes32 credential,
+        uint256 index
+    ) external pure returns (bool) {
         return BatchLeaf.verify(proof, root, credential, index);
     }
 

@@ -161,7 +161,8 @@ contract LifecycleInvariantTest {
             bytes32 hash = _handler.anchored(i);
             Verdict memory v = registry.verdict(_single(hash), "SG");
             require(
-                v.status == registry.verdictAt(_single(hash), "SG", uint40(block.timestamp)).status, "verdictAt(now)"
+                v.status == registry.verdictAt(_single(hash), "SG", uint40(block.timestamp)).status,
+                "verdictAt(now)"
             );
             require(v.status == _expected(registry, hash), "precedence");
         }

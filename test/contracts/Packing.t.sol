@@ -39,8 +39,12 @@ contract PackingTest {
         IssuerStanding s = IssuerStanding(standing % 4);
         _issuer = IssuerRecord(id, economy, s, validFrom, validUntil, schemas);
         uint256 word = Packing.load(_issuer);
-        bool expected = s == IssuerStanding.ACTIVE && now_ >= validFrom && (validUntil == 0 || now_ <= validUntil)
-            && schema < 128 && (schemas >> schema) & 1 == 1;
+        bool expected =
+            s == IssuerStanding.ACTIVE &&
+                now_ >= validFrom &&
+                (validUntil == 0 || now_ <= validUntil) &&
+                schema < 128 &&
+                (schemas >> schema) & 1 == 1;
         require(Packing.canAnchor(word, schema, now_) == expected, "canAnchor");
         require(Packing.issuerId(word) == id, "issuerId");
     }

@@ -43,8 +43,11 @@ contract VerdictLibTest {
             Status.VALID
         ];
         applies[0] = anchoredAt == 0 || at < anchoredAt;
-        applies[1] = f.issuerStanding == IssuerStanding.REVOKED && compromisedAt != 0 && anchoredAt >= compromisedAt
-            && issuerChangedAt <= at;
+        applies[1] =
+            f.issuerStanding == IssuerStanding.REVOKED &&
+            compromisedAt != 0 &&
+            anchoredAt >= compromisedAt &&
+            issuerChangedAt <= at;
         applies[2] = memberRevoked || (f.state == AnchorState.REVOKED && changedAt <= at);
         applies[3] = validUntil != 0 && at > validUntil;
         applies[4] = memberSuspended || (f.state == AnchorState.SUSPENDED && changedAt <= at);
@@ -58,10 +61,12 @@ contract VerdictLibTest {
         if (applies[2]) require(VerdictLib.status(f, at) != Status.VALID, "revoked valid");
     }
 
-    function testFuzz_standingDerivesWindow(uint8 standing, uint40 validFrom, uint40 validUntil, uint40 now_)
-        public
-        pure
-    {
+    function testFuzz_standingDerivesWindow(
+        uint8 standing,
+        uint40 validFrom,
+        uint40 validUntil,
+        uint40 now_
+    ) public pure {
         IssuerRecord memory r = IssuerRecord(1, "SG", IssuerStanding(1 + (standing % 3)), validFrom, validUntil, 1);
         IssuerStanding s = VerdictLib.standing(r, now_);
         if (r.standing != IssuerStanding.ACTIVE) require(s == r.standing, "stored");
