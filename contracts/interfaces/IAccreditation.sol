@@ -111,7 +111,9 @@ interface IAccreditation {
     /// @notice Admits `economy` (ISO 3166-1 alpha-2) with `authority`. Council only.
     function admitEconomy(bytes2 economy, address authority) external;
 
-    /// @notice Removes `economy`. Council only; the economy must have no issuer left that is not revoked.
+    /// @notice Removes `economy`. Council only; the economy must have no issuer left that is not revoked. Its authority
+    /// is cleared, so its revoked issuers' credentials keep their last status. The recognitions it granted are ignored
+    /// while it is not a member and apply again if the council readmits it.
     function removeEconomy(bytes2 economy) external;
 
     /// @notice Appoints a new authority for `economy`. Council only.
