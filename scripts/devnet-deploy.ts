@@ -3,60 +3,20 @@
  * prints a summary. Run by `npm run devnet` as `hardhat run --network localhost scripts/devnet-deploy.ts`.
  */
 import { network } from "hardhat";
-import CCRModule from "../deploy/modules/CCR.ts";
+import { deployDemo } from "../deploy/demo.ts";
 import { APEC_ECONOMIES } from "../src/apec.ts";
 import { Status, STATUS } from "../src/codes.ts";
-import { apecEconomyParameters, demoQuery, seedDemo } from "../src/demo.ts";
+import { demoQuery } from "../src/demo.ts";
 import { DEVNET_DEPLOYMENT_FILE, writeDeployment } from "../src/deployment.ts";
 import { CCRRegistry__factory } from "../types/ethers-contracts/index.js";
 
-const { ethers, ignition } = await network.getOrCreate();
-const provider = ethers.provider;
+const connection = await network.getOrCreate();
 const rpcUrl = process.env.CCR_DEVNET_URL ?? "http://127.0.0.1:8545";
-const chainId = Number((await provider.getNetwork()).chainId);
-const genesis = await provider.getBlock(0);
-const firstBlock = await provider.getBlockNumber();
-
-const { economies, authorities } = apecEconomyParameters(provider);
-const deployed = await ignition.deploy(CCRModule, {
-  parameters: { CCR: { economies, authorities, councilTransferDelay: 3600 } },
-  displayUi: false,
-});
-const registryAddress = await deployed.registry.getAddress();
-const didRegistryAddress = await deployed.didRegistry.getAddress();
-
-/** The block in which `address` was created: the first block after `from` whose receipts name it. */
-async function creationBlock(address: string, from: number): Promise<number> {
-  const latest = await provider.getBlockNumber();
-  for (let n = from; n <= latest; n++) {
-    const block = await provider.getBlock(n);
-    for (const hash of block?.transactions ?? []) {
-      const receipt = await provider.getTransactionReceipt(hash);
-      if (receipt?.contractAddress?.toLowerCase() === address.toLowerCase()) return n;
-    }
-  }
-  throw new Error(`no creation block found for ${address}`);
-}
-
-const [council] = await ethers.getSigners();
-if (council === undefined) throw new Error("the devnet has no accounts");
-const registry = CCRRegistry__factory.connect(registryAddress, council);
-const demo = await seedDemo(registry, provider);
-
-const deployment = {
-  format: "ccr-deployment/1" as const,
-  network: "devnet",
-  chainId,
-  rpcUrl,
-  genesisHash: genesis?.hash ?? "",
-  registry: { address: registryAddress, blockNumber: await creationBlock(registryAddress, firstBlock) },
-  didRegistry: { address: didRegistryAddress, blockNumber: await creationBlock(didRegistryAddress, firstBlock) },
-  schemas: demo.schemas,
-  economies: APEC_ECONOMIES.map(({ iso, name }, i) => ({ iso, name, authority: authorities[i] ?? "" })),
-  accounts: demo.accounts,
-  demo: { credentials: demo.credentials, recognitions: demo.recognitions },
-  createdAt: new Date().toISOString(),
-};
+const { deployment, demo } = await deployDemo(connection, rpcUrl);
+const { chainId } = deployment;
+const registryAddress = deployment.registry.address;
+const didRegistryAddress = deployment.didRegistry.address;
+const registry = CCRRegistry__factory.connect(registryAddress, connection.ethers.provider);
 await writeDeployment(DEVNET_DEPLOYMENT_FILE, deployment);
 
 // Check the seeded state through the registry's own many-credentials verdict call.

@@ -25,11 +25,41 @@ export const APEC_ECONOMIES = [
 
 /** The demo framework's credential schemas, registered in this order (ids 0..5). */
 export const DEMO_SCHEMAS = [
-  { key: "cbpr", name: "APEC CBPR Certification", uri: "https://schemas.ccr.example/cbpr-certification/1.json" },
-  { key: "prp", name: "APEC PRP Certification", uri: "https://schemas.ccr.example/prp-certification/1.json" },
-  { key: "diploma", name: "Academic Diploma", uri: "https://schemas.ccr.example/academic-diploma/1.json" },
-  { key: "origin", name: "Certificate of Origin", uri: "https://schemas.ccr.example/certificate-of-origin/1.json" },
-  { key: "kyc", name: "KYC Attestation", uri: "https://schemas.ccr.example/kyc-attestation/1.json" },
-  { key: "device", name: "IoT Device Identity", uri: "https://schemas.ccr.example/iot-device-identity/1.json" },
+  {
+    key: "cbpr",
+    vcType: "CBPRCertification",
+    name: "APEC CBPR Certification",
+    uri: "https://schemas.ccr.example/cbpr.json",
+  },
+  {
+    key: "prp",
+    vcType: "PRPCertification",
+    name: "APEC PRP Certification",
+    uri: "https://schemas.ccr.example/prp.json",
+  },
+  {
+    key: "diploma",
+    vcType: "AcademicDiploma",
+    name: "Academic Diploma",
+    uri: "https://schemas.ccr.example/diploma.json",
+  },
+  {
+    key: "origin",
+    vcType: "CertificateOfOrigin",
+    name: "Certificate of Origin",
+    uri: "https://schemas.ccr.example/origin.json",
+  },
+  {
+    key: "kyc",
+    vcType: "KYCAttestation",
+    name: "KYC Attestation",
+    uri: "https://schemas.ccr.example/kyc.json",
+  },
+  {
+    key: "device",
+    vcType: "DeviceIdentity",
+    name: "IoT Device Identity",
+    uri: "https://schemas.ccr.example/device.json",
+  },
 ] as const;
 export type DemoSchemaKey = (typeof DEMO_SCHEMAS)[number]["key"];

@@ -6,15 +6,28 @@ export type CCRErrorCode =
   | "INVALID_MEMBER_INDEX"
   | "DEPLOYMENT_FILE"
   | "NOT_A_CCR_REGISTRY"
-  | "WRONG_CHAIN";
+  | "WRONG_CHAIN"
+  | "MALFORMED_CREDENTIAL"
+  | "INVALID_SIGNATURE"
+  | "INVALID_INPUT"
+  | "JOURNAL_MISMATCH"
+  | "RPC_UNAVAILABLE"
+  | "REFUSED_BY_REGISTRY"
+  | "KEY_UNAVAILABLE"
+  | "INVALID_ARGUMENT";
 
-/** The one error type of the SDK: a stable `code`, a message for humans, and the underlying `cause`. */
+/**
+ * The one error type of the SDK: a stable `code`, a message for humans, `details` when there are several findings
+ * (every bad input row, for instance), and the underlying `cause`.
+ */
 export class CCRError extends Error {
   readonly code: CCRErrorCode;
+  readonly details: readonly string[];
 
-  constructor(code: CCRErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: CCRErrorCode, message: string, options?: { cause?: unknown; details?: readonly string[] }) {
     super(message, options);
     this.name = "CCRError";
     this.code = code;
+    this.details = options?.details ?? [];
   }
 }

@@ -1,0 +1,65 @@
+/**
+ * Deploys CCR through the Ignition module on a Hardhat network connection and seeds the demo framework: what
+ * `npm run devnet` runs, and what the toolkit's tests run on an in-process chain.
+ */
+import type { network } from "hardhat";
+import { APEC_ECONOMIES } from "../src/apec.ts";
+import { apecEconomyParameters, seedDemo, type DemoResult } from "../src/demo.ts";
+import type { Deployment } from "../src/deployment.ts";
+import { CCRRegistry__factory } from "../types/ethers-contracts/index.js";
+import CCRModule from "./modules/CCR.ts";
+
+type NetworkConnection = Awaited<ReturnType<typeof network.create>>;
+
+export interface DemoDeployment {
+  deployment: Deployment;
+  demo: DemoResult;
+}
+
+export async function deployDemo({ ethers, ignition }: NetworkConnection, rpcUrl: string): Promise<DemoDeployment> {
+  const provider = ethers.provider;
+  const chainId = Number((await provider.getNetwork()).chainId);
+  const genesis = await provider.getBlock(0);
+  const firstBlock = await provider.getBlockNumber();
+
+  const { economies, authorities } = apecEconomyParameters(provider);
+  const deployed = await ignition.deploy(CCRModule, {
+    parameters: { CCR: { economies, authorities, councilTransferDelay: 3600 } },
+    displayUi: false,
+  });
+  const registryAddress = await deployed.registry.getAddress();
+  const didRegistryAddress = await deployed.didRegistry.getAddress();
+
+  /** The block in which `address` was created: the first block after `from` whose receipts name it. */
+  async function creationBlock(address: string, from: number): Promise<number> {
+    const latest = await provider.getBlockNumber();
+    for (let n = from; n <= latest; n++) {
+      const block = await provider.getBlock(n);
+      for (const hash of block?.transactions ?? []) {
+        const receipt = await provider.getTransactionReceipt(hash);
+        if (receipt?.contractAddress?.toLowerCase() === address.toLowerCase()) return n;
+      }
+    }
+    throw new Error(`no creation block found for ${address}`);
+  }
+
+  const [council] = await ethers.getSigners();
+  if (council === undefined) throw new Error("the network has no accounts");
+  const registry = CCRRegistry__factory.connect(registryAddress, council);
+  const demo = await seedDemo(registry, provider);
+  const deployment: Deployment & { demo: Pick<DemoResult, "credentials" | "recognitions"> } = {
+    format: "ccr-deployment/1",
+    network: "devnet",
+    chainId,
+    rpcUrl,
+    genesisHash: genesis?.hash ?? "",
+    registry: { address: registryAddress, blockNumber: await creationBlock(registryAddress, firstBlock) },
+    didRegistry: { address: didRegistryAddress, blockNumber: await creationBlock(didRegistryAddress, firstBlock) },
+    schemas: demo.schemas,
+    economies: APEC_ECONOMIES.map(({ iso, name }, i) => ({ iso, name, authority: authorities[i] ?? "" })),
+    accounts: demo.accounts,
+    demo: { credentials: demo.credentials, recognitions: demo.recognitions },
+    createdAt: new Date().toISOString(),
+  };
+  return { deployment, demo };
+}

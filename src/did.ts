@@ -1,0 +1,70 @@
+import {
+  Contract,
+  encodeBytes32String,
+  type ContractRunner,
+  type ContractTransactionResponse,
+  type Provider,
+  type Signer,
+} from "ethers";
+import { Resolver } from "did-resolver";
+import { getResolver } from "ethr-did-resolver";
+
+/** The `did:ethr` identifier of `address` on chain `chainId` (network segment in hex, as ethr-did-resolver names it). */
+export function ethrDid(chainId: number | bigint, address: string): string {
+  return `did:ethr:0x${BigInt(chainId).toString(16)}:${address}`;
+}
+
+/** The address in a `did:ethr` identifier, or undefined when `did` is not one. */
+export function ethrDidAddress(did: string): string | undefined {
+  return /^did:ethr:(?:[a-z0-9]+:)?(0x[0-9a-fA-F]{40})$/.exec(did)?.[1];
+}
+
+/**
+ * A DID resolver for `did:ethr` identifiers on one chain, against the ERC-1056 registry at `registry`, read through
+ * `provider` (an ethers provider, e.g. `rpcProvider(url, chainId)`, whose timeouts then apply to resolution too).
+ */
+export function ethrDidResolver(chainId: number | bigint, registry: string, provider: Provider): Resolver {
+  const name = `0x${BigInt(chainId).toString(16)}`;
+  // ethr-did-resolver types `provider` against the CommonJS build of ethers; `web3.currentProvider` takes the same
+  // object (the ESM ethers provider we run with) without that type clash.
+  const network = { name, chainId: BigInt(chainId), web3: { currentProvider: provider }, registry };
+  return new Resolver(getResolver({ networks: [network] }));
+}
+
+/** The ERC-1056 functions CCR uses to rotate an issuer's signing keys. */
+const ERC1056_ABI = [
+  "function addDelegate(address identity, bytes32 delegateType, address delegate, uint256 validity)",
+  "function revokeDelegate(address identity, bytes32 delegateType, address delegate)",
+];
+/** The ERC-1056 delegate type of keys that may sign on behalf of a DID (`assertionMethod`). */
+export const VERI_KEY = encodeBytes32String("veriKey");
+
+function erc1056(address: string, runner: ContractRunner): Contract {
+  return new Contract(address, ERC1056_ABI, runner);
+}
+
+async function mined(response: Promise<unknown>): Promise<string> {
+  const receipt = await ((await response) as ContractTransactionResponse).wait();
+  if (receipt === null) throw new Error("the DID registry transaction was dropped");
+  return receipt.hash;
+}
+
+/**
+ * Adds `delegate` as a signing key (`veriKey`) of the DID of `owner`'s address for `validitySeconds`: credentials it
+ * signs verify as the issuer's. Returns the transaction hash.
+ */
+export async function addSigningKey(
+  registry: string,
+  owner: Signer,
+  delegate: string,
+  validitySeconds: number,
+): Promise<string> {
+  const identity = await owner.getAddress();
+  return mined(erc1056(registry, owner).getFunction("addDelegate")(identity, VERI_KEY, delegate, validitySeconds));
+}
+
+/** Revokes the signing key `delegate` of the DID of `owner`'s address (from the next block's time on). */
+export async function revokeSigningKey(registry: string, owner: Signer, delegate: string): Promise<string> {
+  const identity = await owner.getAddress();
+  return mined(erc1056(registry, owner).getFunction("revokeDelegate")(identity, VERI_KEY, delegate));
+}

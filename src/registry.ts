@@ -1,0 +1,132 @@
+import {
+  FetchRequest,
+  JsonRpcProvider,
+  Network,
+  isError,
+  type ContractTransactionResponse,
+  type Provider,
+  type Signer,
+} from "ethers";
+import { CCRRegistry__factory, type CCRRegistry } from "../types/ethers-contracts/index.js";
+import type { Deployment } from "./deployment.ts";
+import { CCRError } from "./errors.ts";
+
+/** How long one RPC request may take before the tools call the node unreachable. */
+export const RPC_TIMEOUT_MS = 30_000;
+
+/** A JSON-RPC provider for a known chain: no network detection loop, a bounded timeout per request. */
+export function rpcProvider(url: string, chainId: number): JsonRpcProvider {
+  const request = new FetchRequest(url);
+  request.timeout = RPC_TIMEOUT_MS;
+  return new JsonRpcProvider(request, Network.from(chainId), { staticNetwork: true, batchMaxCount: 100 });
+}
+
+/** True for errors where the node answered: a revert is an answer, a refused connection is not. */
+function isContractAnswer(error: unknown): boolean {
+  return isError(error, "CALL_EXCEPTION") || error instanceof CCRError;
+}
+
+/**
+ * Runs an RPC call; any failure but a contract revert becomes CCRError("RPC_UNAVAILABLE") naming the endpoint and what
+ * was being done, so that no caller reports an unreachable node as a property of a credential.
+ */
+export async function rpc<T>(endpoint: string, doing: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (cause) {
+    if (isContractAnswer(cause)) throw cause;
+    const reason = cause instanceof Error ? cause.message.split("\n")[0] : String(cause);
+    throw new CCRError("RPC_UNAVAILABLE", `could not reach the RPC at ${endpoint} while ${doing}: ${reason}`, {
+      cause,
+    });
+  }
+}
+
+/** A connection to one CCR registry, checked against its deployment file. */
+export interface RegistryConnection {
+  deployment: Deployment;
+  rpcUrl: string;
+  provider: Provider;
+  /** The registry, read-only or connected to a signer. */
+  registry: CCRRegistry;
+  chainId: number;
+}
+
+/**
+ * Connects to the registry of `deployment` through `rpcUrl` (default: the deployment's) and checks that the node
+ * serves the chain the file describes (chain id and genesis block) and that the address holds a CCR registry.
+ */
+export async function connectRegistry(
+  deployment: Deployment,
+  options: { rpcUrl?: string; provider?: Provider; signer?: Signer } = {},
+): Promise<RegistryConnection> {
+  const rpcUrl = options.rpcUrl ?? deployment.rpcUrl;
+  const provider = options.provider ?? rpcProvider(rpcUrl, deployment.chainId);
+  const [network, genesis, code] = await rpc(rpcUrl, "checking the deployment", () =>
+    Promise.all([provider.getNetwork(), provider.getBlock(0), provider.getCode(deployment.registry.address)]),
+  );
+  if (network.chainId !== BigInt(deployment.chainId)) {
+    throw new CCRError(
+      "WRONG_CHAIN",
+      `the RPC at ${rpcUrl} serves chain ${network.chainId}, the deployment file describes chain ${deployment.chainId}`,
+    );
+  }
+  if (deployment.genesisHash !== "" && genesis?.hash !== deployment.genesisHash) {
+    throw new CCRError(
+      "WRONG_CHAIN",
+      `the chain at ${rpcUrl} is not the one the deployment file describes (genesis ${genesis?.hash ?? "none"}, ` +
+        `expected ${deployment.genesisHash}); was the devnet restarted? Run "npm run devnet" again for a new file`,
+    );
+  }
+  const registry = CCRRegistry__factory.connect(deployment.registry.address, options.signer ?? provider);
+  const version = code === "0x" ? undefined : await registry.ccrVersion().catch(() => undefined);
+  if (version === undefined) {
+    throw new CCRError(
+      "NOT_A_CCR_REGISTRY",
+      `${deployment.registry.address} on chain ${deployment.chainId} is not a CCR registry`,
+    );
+  }
+  return { deployment, rpcUrl, provider, registry, chainId: deployment.chainId };
+}
+
+/**
+ * The registry's refusal in words: the custom error's name and its arguments by name, e.g.
+ * `IssuerNotAccredited(issuer=0x…, schema=2)`; undefined when `error` is not a decoded revert.
+ */
+export function describeRevert(error: unknown): string | undefined {
+  if (!isError(error, "CALL_EXCEPTION") || error.revert === null) return undefined;
+  const { name, args } = error.revert;
+  const fragment = CCRRegistry__factory.createInterface().getError(name);
+  const named = args.map((value: unknown, i) => `${fragment?.inputs[i]?.name ?? i}=${String(value)}`);
+  return `${name}(${named.join(", ")})`;
+}
+
+/** A mined transaction: its hash and block. */
+export interface Sent {
+  transaction: string;
+  blockNumber: number;
+}
+
+/**
+ * Sends a registry transaction and waits for it to be mined. A revert (found when the node estimates the gas, before
+ * anything is sent) becomes CCRError("REFUSED_BY_REGISTRY") with the custom error in words; an unreachable node,
+ * CCRError("RPC_UNAVAILABLE").
+ */
+export async function send(
+  connection: Pick<RegistryConnection, "rpcUrl">,
+  doing: string,
+  transaction: () => Promise<ContractTransactionResponse>,
+): Promise<Sent> {
+  try {
+    return await rpc(connection.rpcUrl, doing, async () => {
+      const response = await transaction();
+      const receipt = await response.wait();
+      if (receipt === null) throw new Error(`transaction ${response.hash} was dropped`);
+      return { transaction: receipt.hash, blockNumber: receipt.blockNumber };
+    });
+  } catch (cause) {
+    const refusal = describeRevert(cause);
+    if (refusal === undefined) throw cause;
+    throw new CCRError("REFUSED_BY_REGISTRY", `the registry refused ${doing}: ${refusal}`, { cause });
+  }
+}

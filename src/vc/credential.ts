@@ -1,0 +1,132 @@
+import { createJWT, decodeJWT, ES256KSigner, verifyJWT } from "did-jwt";
+import type { Resolvable } from "did-resolver";
+import { getBytes, keccak256, toUtf8Bytes } from "ethers";
+import { DEMO_SCHEMAS, type DemoSchemaKey } from "../apec.ts";
+import { CCRError } from "../errors.ts";
+
+/** The W3C VC 2.0 base context; it must come first. */
+export const VC_CONTEXT_V2 = "https://www.w3.org/ns/credentials/v2";
+/** The `typ` header of a VC secured as a JWS (VC-JOSE-COSE). */
+export const VC_JWT_TYP = "vc+jwt";
+/** The `credentialStatus` type naming a CCR registry. */
+export const CCR_STATUS_TYPE = "CCRRegistryStatus";
+
+/** Where a verifier checks the credential's status: the registry, and for batch members the batch and index. */
+export interface CCRCredentialStatus {
+  id: string;
+  type: typeof CCR_STATUS_TYPE;
+  chainId: number;
+  registry: string;
+  /** For batch members: an id chosen before signing (the Merkle root depends on the signed credentials) and the index. */
+  batch?: { id: string; index: number } | undefined;
+}
+
+/** A W3C VC 2.0 credential as CCR issues it. */
+export interface Credential {
+  "@context": string[];
+  type: string[];
+  id?: string;
+  issuer: string;
+  validFrom: string;
+  validUntil?: string;
+  credentialSubject: Record<string, unknown>;
+  credentialSchema: { id: string; type: "JsonSchema" };
+  credentialStatus: CCRCredentialStatus;
+}
+
+export interface CredentialInput {
+  schema: DemoSchemaKey;
+  issuer: string;
+  subject: Record<string, unknown>;
+  validFrom: Date;
+  validUntil?: Date | undefined;
+  id?: string;
+  status: Omit<CCRCredentialStatus, "id" | "type">;
+}
+
+/** Seconds since the epoch, as the registry stores times. */
+export const toSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);
+
+/** Builds the credential document (not yet signed). */
+export function buildCredential(input: CredentialInput): Credential {
+  const schema = DEMO_SCHEMAS.find((s) => s.key === input.schema);
+  if (schema === undefined) throw new CCRError("INVALID_SCHEMA_ID", `unknown credential type "${input.schema}"`);
+  const { chainId, registry, batch } = input.status;
+  const statusId = `eip155:${chainId}:${registry}${batch === undefined ? "" : `#${batch.id}/${batch.index}`}`;
+  return {
+    "@context": [VC_CONTEXT_V2],
+    type: ["VerifiableCredential", schema.vcType],
+    ...(input.id === undefined ? {} : { id: input.id }),
+    issuer: input.issuer,
+    validFrom: input.validFrom.toISOString(),
+    ...(input.validUntil === undefined ? {} : { validUntil: input.validUntil.toISOString() }),
+    credentialSubject: input.subject,
+    credentialSchema: { id: schema.uri, type: "JsonSchema" },
+    credentialStatus: {
+      id: statusId,
+      type: CCR_STATUS_TYPE,
+      chainId,
+      registry,
+      ...(batch === undefined ? {} : { batch }),
+    },
+  };
+}
+
+/** Signs `credential` as a compact JWS with ES256K (`typ: vc+jwt`); the payload is the credential itself. */
+export async function signCredential(credential: Credential, privateKey: string): Promise<string> {
+  // did-jwt types `typ` as "JWT" only; any value is accepted at run time.
+  const header: Record<string, string> = { alg: "ES256K", typ: VC_JWT_TYP };
+  return createJWT(
+    { ...credential },
+    { issuer: credential.issuer, signer: ES256KSigner(getBytes(privateKey)) },
+    header,
+  );
+}
+
+/** The value anchored on-chain for a credential: keccak256 of its compact JWS. */
+export function credentialHash(jws: string): string {
+  return keccak256(toUtf8Bytes(jws));
+}
+
+/** Reads the credential in a JWS without checking anything. */
+export function decodeCredential(jws: string): { header: Record<string, unknown>; credential: Credential } {
+  let decoded;
+  try {
+    decoded = decodeJWT(jws);
+  } catch (cause) {
+    throw new CCRError("MALFORMED_CREDENTIAL", "not a compact JWS credential", { cause });
+  }
+  const payload = decoded.payload as Partial<Credential>;
+  if (!Array.isArray(payload["@context"]) || payload["@context"][0] !== VC_CONTEXT_V2) {
+    throw new CCRError("MALFORMED_CREDENTIAL", `the credential's @context must start with ${VC_CONTEXT_V2}`);
+  }
+  if (typeof payload.issuer !== "string" || payload.credentialStatus?.type !== CCR_STATUS_TYPE) {
+    throw new CCRError("MALFORMED_CREDENTIAL", "the credential has no issuer or no CCR credentialStatus");
+  }
+  return { header: { ...decoded.header }, credential: payload as Credential };
+}
+
+/**
+ * Checks the JWS signature against the issuer's DID document (resolved with `resolver`) and that the header and
+ * issuer are those of a CCR credential. Throws a CCRError("INVALID_SIGNATURE") when they are not.
+ */
+export async function verifyCredentialSignature(jws: string, resolver: Resolvable): Promise<Credential> {
+  const { header, credential } = decodeCredential(jws);
+  if (header.typ !== VC_JWT_TYP || header.alg !== "ES256K") {
+    throw new CCRError("INVALID_SIGNATURE", `expected a ${VC_JWT_TYP} JWS with ES256K, got typ ${String(header.typ)}`);
+  }
+  try {
+    const verified = await verifyJWT(jws, { resolver, policies: { nbf: false, exp: false, iat: false } });
+    if (verified.issuer !== credential.issuer) {
+      throw new CCRError(
+        "INVALID_SIGNATURE",
+        `the JWS issuer ${verified.issuer} is not the credential's ${credential.issuer}`,
+      );
+    }
+  } catch (cause) {
+    if (cause instanceof CCRError) throw cause;
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new CCRError("INVALID_SIGNATURE", `the signature is not the issuer's: ${reason}`, { cause });
+  }
+  return credential;
+}

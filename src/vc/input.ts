@@ -1,0 +1,129 @@
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { extname } from "node:path";
+import { CsvError, parse } from "csv-parse/sync";
+import type { DemoSchemaKey } from "../apec.ts";
+import { CCRError } from "../errors.ts";
+import { SUBJECT_SCHEMAS, checkSubject } from "./subjects.ts";
+
+/** One credential subject read from an input file; `row` counts data rows from 1, `line` is the CSV line. */
+export interface InputRow {
+  row: number;
+  line?: number;
+  subject: Record<string, unknown>;
+}
+
+/** Why one input row cannot be issued. */
+export interface RowProblem {
+  row: number;
+  line?: number | undefined;
+  field: string;
+  message: string;
+}
+
+export interface SubjectInput {
+  file: string;
+  /** sha256 of the file's bytes: a journal only resumes the run of the same input. */
+  digest: string;
+  rows: InputRow[];
+  problems: RowProblem[];
+}
+
+/** "row 3 (line 4), field /awardedOn: must match format "date"" */
+export function formatProblem(problem: RowProblem): string {
+  const where = problem.line === undefined ? `row ${problem.row}` : `row ${problem.row} (line ${problem.line})`;
+  return problem.field === "" ? `${where}: ${problem.message}` : `${where}, field ${problem.field}: ${problem.message}`;
+}
+
+function fieldsOf(key: DemoSchemaKey): string[] {
+  const { properties } = SUBJECT_SCHEMAS[key] as { properties?: Record<string, unknown> };
+  return Object.keys(properties ?? {});
+}
+
+function parseCsv(file: string, text: string, key: DemoSchemaKey): InputRow[] {
+  let records: string[][];
+  try {
+    records = parse(text, { bom: true, skip_empty_lines: true, trim: true });
+  } catch (cause) {
+    const line = cause instanceof CsvError ? (cause as CsvError & { lines?: number }).lines : undefined;
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new CCRError(
+      "INVALID_INPUT",
+      `${file}${line === undefined ? "" : ` line ${line}`}: malformed CSV: ${reason}`,
+      {
+        cause,
+      },
+    );
+  }
+  const [header, ...data] = records;
+  if (header === undefined) throw new CCRError("INVALID_INPUT", `${file} is empty: it needs a header line and rows`);
+  const fields = fieldsOf(key);
+  const seen = new Set<string>();
+  for (const column of header) {
+    if (!fields.includes(column)) {
+      throw new CCRError(
+        "INVALID_INPUT",
+        `${file} line 1: column "${column}" is not a field of "${key}" credentials (fields: ${fields.join(", ")})`,
+      );
+    }
+    if (seen.has(column)) throw new CCRError("INVALID_INPUT", `${file} line 1: column "${column}" appears twice`);
+    seen.add(column);
+  }
+  // csv-parse rejects rows whose column count differs from the header's, so every record has header.length cells.
+  return data.map((cells, i) => {
+    const subject: Record<string, unknown> = {};
+    header.forEach((column, c) => {
+      if (cells[c] !== "") subject[column] = cells[c];
+    });
+    return { row: i + 1, line: i + 2, subject };
+  });
+}
+
+function parseJson(file: string, text: string): InputRow[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new CCRError("INVALID_INPUT", `${file}: malformed JSON: ${reason}`, { cause });
+  }
+  if (!Array.isArray(value)) {
+    throw new CCRError("INVALID_INPUT", `${file}: expected a JSON array of credential subjects`);
+  }
+  return value.map((subject: unknown, i) => ({
+    row: i + 1,
+    subject: typeof subject === "object" && subject !== null && !Array.isArray(subject) ? { ...subject } : {},
+  }));
+}
+
+/**
+ * Reads the credential subjects of `file` (CSV with a header line of field names, or a JSON array) and checks every
+ * row against the schema of `key`, collecting every problem, duplicates included. Throws CCRError("INVALID_INPUT")
+ * only when the file itself cannot be read as a whole.
+ */
+export async function readSubjects(file: string, key: DemoSchemaKey): Promise<SubjectInput> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (cause) {
+    throw new CCRError("INVALID_INPUT", `cannot read input file ${file}`, { cause });
+  }
+  const text = bytes.toString("utf8");
+  const extension = extname(file).toLowerCase();
+  if (extension !== ".csv" && extension !== ".json") {
+    throw new CCRError("INVALID_INPUT", `${file}: the input must be a .csv or a .json file`);
+  }
+  const rows = extension === ".csv" ? parseCsv(file, text, key) : parseJson(file, text);
+  if (rows.length === 0) throw new CCRError("INVALID_INPUT", `${file} has no rows to issue`);
+
+  const problems: RowProblem[] = [];
+  const firstRowOf = new Map<string, number>();
+  for (const { row, line, subject } of rows) {
+    for (const { field, message } of checkSubject(key, subject)) problems.push({ row, line, field, message });
+    const canonical = JSON.stringify(Object.entries(subject).sort(([a], [b]) => (a < b ? -1 : 1)));
+    const first = firstRowOf.get(canonical);
+    if (first === undefined) firstRowOf.set(canonical, row);
+    else problems.push({ row, line, field: "", message: `duplicates row ${first}` });
+  }
+  return { file, digest: createHash("sha256").update(bytes).digest("hex"), rows, problems };
+}

@@ -1,0 +1,377 @@
+import { randomUUID } from "node:crypto";
+import { appendFile, mkdir, readFile } from "node:fs/promises";
+import { join, relative } from "node:path";
+import { ZeroHash, getAddress, hexlify, randomBytes, type Signer } from "ethers";
+import { DEMO_SCHEMAS, type DemoSchemaKey } from "../apec.ts";
+import { buildBatch } from "../batch.ts";
+import { ethrDid } from "../did.ts";
+import { CCRError } from "../errors.ts";
+import { describeRevert, rpc, send, type RegistryConnection, type Sent } from "../registry.ts";
+import { buildCredential, credentialHash, signCredential, toSeconds } from "./credential.ts";
+import { CREDENTIAL_FILE_FORMAT, writeJsonAtomic, type AnchorInfo, type CredentialFile } from "./file.ts";
+import { formatProblem, type InputRow, type RowProblem, type SubjectInput } from "./input.ts";
+
+/** Default number of credentials per Merkle batch (and per journal group with `single`). */
+export const DEFAULT_BATCH_SIZE = 1000;
+
+export interface IssueRequest {
+  /** A registry connection whose `registry` is connected to `anchorer`. */
+  connection: RegistryConnection;
+  /** Sends the anchoring transactions: the issuer itself, or one of its operators. */
+  anchorer: Signer;
+  /** The accredited issuer the credentials are from. */
+  issuer: string;
+  /** The key that signs the JWS: the issuer's, or a `veriKey` delegate of its DID. */
+  signingKey: string;
+  schema: DemoSchemaKey;
+  input: SubjectInput;
+  outDir: string;
+  validFrom?: Date | undefined;
+  validUntil?: Date | undefined;
+  batchSize?: number;
+  /** Anchor each credential on its own instead of in Merkle batches. */
+  single?: boolean;
+  /** Issue the valid rows and report the bad ones, instead of refusing the whole input. */
+  skipInvalid?: boolean;
+  onProgress?: (progress: IssueProgress) => void;
+}
+
+export interface IssueProgress {
+  phase: "sign" | "anchor" | "write";
+  done: number;
+  total: number;
+}
+
+export interface IssuedBatch {
+  group: number;
+  root?: string | undefined;
+  size: number;
+  transactions: Sent[];
+}
+
+export interface IssueResult {
+  outDir: string;
+  manifest: string;
+  issued: number;
+  skipped: RowProblem[];
+  batches: IssuedBatch[];
+  /** True when this call continued an interrupted run from its journal. */
+  resumed: boolean;
+  /** Anchoring transactions sent by this call (0 when a finished run is repeated). */
+  sentNow: number;
+}
+
+/** The run's fixed parameters; a resumed run must match them. */
+interface RunRecord {
+  format: "ccr-journal/1";
+  runId: string;
+  input: { file: string; digest: string };
+  schema: DemoSchemaKey;
+  schemaId: number;
+  issuer: string;
+  chainId: number;
+  registry: string;
+  validFrom: number;
+  validUntil: number;
+  batchSize: number;
+  single: boolean;
+  rows: number[];
+  skipped: RowProblem[];
+}
+
+/** A group of signed credentials, written before anything of it is anchored. */
+interface SignedGroup {
+  group: number;
+  rows: number[];
+  jws: string[];
+  root?: string;
+}
+
+const JOURNAL_DIR = ".ccr-journal";
+
+async function readJson<T>(file: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(file, "utf8")) as T;
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new CCRError("JOURNAL_MISMATCH", `cannot read journal file ${file}; it is damaged`, { cause });
+  }
+}
+
+/** The registry's id of the schema whose URI is the one shipped for `key`. */
+export async function schemaIdOf(connection: RegistryConnection, key: DemoSchemaKey): Promise<number> {
+  const uri = DEMO_SCHEMAS.find((s) => s.key === key)?.uri;
+  const count = Number(await rpc(connection.rpcUrl, "reading the schemas", () => connection.registry.schemaCount()));
+  for (let id = 0; id < count; id++) {
+    const schema = await rpc(connection.rpcUrl, "reading the schemas", () => connection.registry.getSchema(id));
+    if (schema.uri === uri) return id;
+  }
+  throw new CCRError("INVALID_SCHEMA_ID", `the registry has no schema with URI ${uri} for "${key}" credentials`);
+}
+
+function fileName(row: number, rows: number): string {
+  return `credential-${String(row).padStart(Math.max(5, String(rows).length), "0")}.json`;
+}
+
+function sameRun(a: RunRecord, b: RunRecord): string | undefined {
+  const fields = ["schema", "issuer", "chainId", "registry", "batchSize", "single"] as const;
+  if (a.input.digest !== b.input.digest) return "its input file has different content";
+  for (const field of fields) if (a[field] !== b[field]) return `its ${field} was ${String(a[field])}`;
+  return undefined;
+}
+
+/**
+ * Issues one credential per input row: checks the rows, signs, anchors (Merkle batches, or one by one with `single`)
+ * and writes one credential file per row plus `manifest.json` in `outDir`.
+ *
+ * The journal in `outDir/.ccr-journal` makes the run resumable: signed credentials are written before their anchor is
+ * sent, the chain is asked before every anchor, and calling again with the same input continues where a run stopped,
+ * never anchoring anything twice and never signing a credential again.
+ */
+export async function issueCredentials(request: IssueRequest): Promise<IssueResult> {
+  const { connection, input, outDir } = request;
+  const { registry } = connection;
+  const valid = input.problems.length === 0 || request.skipInvalid === true;
+  if (!valid) {
+    throw new CCRError(
+      "INVALID_INPUT",
+      `${input.file}: ${input.problems.length} problem(s); nothing was signed or anchored (fix them, or pass --skip-invalid)`,
+      { details: input.problems.map(formatProblem) },
+    );
+  }
+  const badRows = new Set(input.problems.map((p) => p.row));
+  const rows = input.rows.filter((r) => !badRows.has(r.row));
+  if (rows.length === 0) throw new CCRError("INVALID_INPUT", `${input.file}: no valid row to issue`);
+  const issuer = getAddress(request.issuer);
+  const anchorer = getAddress(await request.anchorer.getAddress());
+  const batchSize = request.batchSize ?? DEFAULT_BATCH_SIZE;
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
+    throw new CCRError("INVALID_ARGUMENT", `batch size ${batchSize} must be a positive integer`);
+  }
+
+  const journal = join(outDir, JOURNAL_DIR);
+  await mkdir(journal, { recursive: true });
+  const runFile = join(journal, "run.json");
+  const schemaId = await schemaIdOf(connection, request.schema);
+  const fresh: RunRecord = {
+    format: "ccr-journal/1",
+    runId: randomUUID(),
+    input: { file: input.file, digest: input.digest },
+    schema: request.schema,
+    schemaId,
+    issuer,
+    chainId: connection.chainId,
+    registry: getAddress(connection.deployment.registry.address),
+    validFrom: toSeconds(request.validFrom ?? new Date()),
+    validUntil: request.validUntil === undefined ? 0 : toSeconds(request.validUntil),
+    batchSize,
+    single: request.single === true,
+    rows: rows.map((r) => r.row),
+    skipped: input.problems,
+  };
+  const previous = await readJson<RunRecord>(runFile);
+  const mismatch = previous === undefined ? undefined : sameRun(previous, fresh);
+  if (previous !== undefined && mismatch !== undefined) {
+    throw new CCRError(
+      "JOURNAL_MISMATCH",
+      `${outDir} holds another issuance run (${mismatch}); choose another --out directory`,
+    );
+  }
+  const run = previous ?? fresh;
+  if (run.validUntil !== 0 && run.validUntil <= run.validFrom) {
+    throw new CCRError("INVALID_ARGUMENT", "the credentials' validUntil must be after their validFrom");
+  }
+  if (previous === undefined) {
+    // Ask the registry before signing anything: an issuer that may not anchor gets the reason now.
+    const probe = hexlify(randomBytes(32));
+    await rpc(connection.rpcUrl, "checking the issuer's accreditation", async () => {
+      try {
+        await (anchorer === issuer
+          ? registry.anchorBatch.staticCall(probe, 1, schemaId, run.validFrom, run.validUntil)
+          : registry.anchorBatchFor.staticCall(issuer, probe, 1, schemaId, run.validFrom, run.validUntil));
+      } catch (cause) {
+        const refusal = describeRevert(cause);
+        if (refusal === undefined) throw cause;
+        throw new CCRError("REFUSED_BY_REGISTRY", `${anchorer} cannot anchor for ${issuer}: ${refusal}`, { cause });
+      }
+    });
+    await writeJsonAtomic(runFile, run);
+  }
+
+  const byRow = new Map<number, InputRow>(rows.map((r) => [r.row, r]));
+  const groups: number[][] = [];
+  for (let i = 0; i < run.rows.length; i += run.batchSize) groups.push(run.rows.slice(i, i + run.batchSize));
+  const did = ethrDid(run.chainId, issuer);
+  const total = run.rows.length;
+  const progress = (phase: IssueProgress["phase"], done: number): void => request.onProgress?.({ phase, done, total });
+
+  // Sign every group first (or load it from the journal): nothing signed is ever lost or signed twice.
+  const signed: SignedGroup[] = [];
+  let done = 0;
+  for (const [group, groupRows] of groups.entries()) {
+    const groupFile = join(journal, `group-${group}.json`);
+    let record = await readJson<SignedGroup>(groupFile);
+    if (record === undefined) {
+      const jws: string[] = [];
+      for (const [index, row] of groupRows.entries()) {
+        const subjectRow = byRow.get(row);
+        if (subjectRow === undefined) throw new CCRError("JOURNAL_MISMATCH", `row ${row} is not in ${input.file}`);
+        const credential = buildCredential({
+          schema: run.schema,
+          issuer: did,
+          subject: subjectRow.subject,
+          id: `urn:uuid:${randomUUID()}`,
+          validFrom: new Date(run.validFrom * 1000),
+          validUntil: run.validUntil === 0 ? undefined : new Date(run.validUntil * 1000),
+          status: {
+            chainId: run.chainId,
+            registry: run.registry,
+            batch: run.single ? undefined : { id: `urn:ccr:batch:${run.runId}:${group}`, index },
+          },
+        });
+        jws.push(await signCredential(credential, request.signingKey));
+        progress("sign", ++done);
+      }
+      const root = run.single ? undefined : buildBatch(jws.map(credentialHash)).root;
+      record = { group, rows: groupRows, jws, ...(root === undefined ? {} : { root }) };
+      await writeJsonAtomic(groupFile, record);
+    } else {
+      done += record.jws.length;
+      progress("sign", done);
+    }
+    signed.push(record);
+  }
+
+  // Anchor what the chain does not have yet, then write the credential files of the group.
+  const batches: IssuedBatch[] = [];
+  let sentNow = 0;
+  let anchoredCount = 0;
+  let written = 0;
+  for (const record of signed) {
+    const hashes = record.jws.map(credentialHash);
+    const sentFile = join(journal, `group-${record.group}.sent.jsonl`);
+    const sent = new Map<string, Sent>();
+    for (const line of ((await readFile(sentFile, "utf8").catch(() => "")) || "").split("\n")) {
+      if (line.trim() === "") continue;
+      const { hash, ...tx } = JSON.parse(line) as Sent & { hash: string };
+      sent.set(hash, tx);
+    }
+    const anchorOne = async (hash: string, size: number): Promise<Sent> => {
+      const known = sent.get(hash);
+      if (known !== undefined) return known;
+      const found = await findAnchor(connection, hash, size > 0);
+      let tx = found;
+      if (tx === undefined) {
+        const doing = size > 0 ? `anchoring batch ${hash}` : `anchoring credential ${hash}`;
+        try {
+          tx = await send(connection, doing, () => {
+            if (size > 0) {
+              return anchorer === issuer
+                ? registry.anchorBatch(hash, size, run.schemaId, run.validFrom, run.validUntil)
+                : registry.anchorBatchFor(issuer, hash, size, run.schemaId, run.validFrom, run.validUntil);
+            }
+            return anchorer === issuer
+              ? registry.anchor(hash, run.schemaId, run.validFrom, run.validUntil)
+              : registry.anchorFor(issuer, hash, run.schemaId, run.validFrom, run.validUntil);
+          });
+          sentNow++;
+        } catch (error) {
+          // A transaction of an interrupted run may have been mined meanwhile: then it is anchored, not failed.
+          tx = await findAnchor(connection, hash, size > 0);
+          if (tx === undefined) throw error;
+        }
+      }
+      await appendFile(sentFile, `${JSON.stringify({ hash, ...tx })}\n`);
+      sent.set(hash, tx);
+      return tx;
+    };
+
+    const transactions: Sent[] = [];
+    const anchors: AnchorInfo[] = [];
+    if (record.root !== undefined) {
+      const tx = await anchorOne(record.root, hashes.length);
+      transactions.push(tx);
+      anchoredCount += hashes.length;
+      progress("anchor", anchoredCount);
+      const batch = buildBatch(hashes);
+      if (batch.root !== record.root) {
+        throw new CCRError("JOURNAL_MISMATCH", `journal group ${record.group} does not rebuild its batch root`);
+      }
+      hashes.forEach((_, index) =>
+        anchors.push({
+          chainId: run.chainId,
+          registry: run.registry,
+          transaction: tx.transaction,
+          batch: { root: batch.root, index, size: hashes.length, proof: batch.proof(index) },
+        }),
+      );
+    } else {
+      for (const hash of hashes) {
+        const tx = await anchorOne(hash, 0);
+        transactions.push(tx);
+        anchors.push({ chainId: run.chainId, registry: run.registry, transaction: tx.transaction });
+        progress("anchor", ++anchoredCount);
+      }
+    }
+    for (const [i, row] of record.rows.entries()) {
+      const file: CredentialFile = {
+        format: CREDENTIAL_FILE_FORMAT,
+        jws: record.jws[i],
+        hash: hashes[i],
+        anchor: anchors[i],
+      };
+      await writeJsonAtomic(join(outDir, fileName(row, input.rows.length)), file);
+      progress("write", ++written);
+    }
+    batches.push({ group: record.group, root: record.root, size: hashes.length, transactions });
+  }
+
+  const manifest = join(outDir, "manifest.json");
+  await writeJsonAtomic(manifest, {
+    format: "ccr-manifest/1",
+    runId: run.runId,
+    type: run.schema,
+    schemaId: run.schemaId,
+    issuer: did,
+    chainId: run.chainId,
+    registry: run.registry,
+    validFrom: new Date(run.validFrom * 1000).toISOString(),
+    validUntil: run.validUntil === 0 ? null : new Date(run.validUntil * 1000).toISOString(),
+    input: { file: relative(outDir, input.file), sha256: run.input.digest, rows: input.rows.length },
+    skipped: run.skipped.map(formatProblem),
+    batches: batches.map(({ root, size, transactions }) => ({ root: root ?? null, size, transactions })),
+    credentials: signed.flatMap((record) =>
+      record.rows.map((row, i) => ({
+        row,
+        file: fileName(row, input.rows.length),
+        hash: credentialHash(record.jws[i]),
+        ...(record.root === undefined ? {} : { batch: record.root, index: i }),
+      })),
+    ),
+  });
+  return {
+    outDir,
+    manifest,
+    issued: total,
+    skipped: run.skipped,
+    batches,
+    resumed: previous !== undefined,
+    sentNow,
+  };
+}
+
+/** The transaction that anchored `hash` (a credential, or a batch root), when the registry has it. */
+async function findAnchor(connection: RegistryConnection, hash: string, batch: boolean): Promise<Sent | undefined> {
+  const { registry, rpcUrl, deployment } = connection;
+  const record = await rpc(rpcUrl, `looking up ${hash}`, () =>
+    batch ? registry.getBatch(hash) : registry.getCredential(hash),
+  );
+  if (record.anchoredAt === 0n) return undefined;
+  const filter = batch ? registry.filters.BatchAnchored(hash) : registry.filters.CredentialAnchored(hash);
+  const [event] = await rpc(rpcUrl, `looking up the anchoring of ${hash}`, () =>
+    registry.queryFilter(filter, deployment.registry.blockNumber),
+  );
+  return event === undefined
+    ? { transaction: ZeroHash, blockNumber: 0 }
+    : { transaction: event.transactionHash, blockNumber: event.blockNumber };
+}

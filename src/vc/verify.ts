@@ -1,0 +1,397 @@
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { verifyJWS } from "did-jwt";
+import type { DIDResolutionResult, Resolvable, VerificationMethod } from "did-resolver";
+import { ZeroHash, getAddress } from "ethers";
+import { DEMO_SCHEMAS } from "../apec.ts";
+import { LEAF_ENCODING } from "../batch.ts";
+import { ISSUER_STANDING, REASONS, STATUS, economyCode, economyIso, type StatusName } from "../codes.ts";
+import { ethrDidAddress } from "../did.ts";
+import { CCRError } from "../errors.ts";
+import { rpc, type RegistryConnection } from "../registry.ts";
+import { credentialHash, decodeCredential, toSeconds, type Credential } from "./credential.ts";
+import { readCredentialFile, type ReadCredential } from "./file.ts";
+
+/** valid: every check passed; invalid: some check failed; undecided: a check could not be made (RPC, malformed file). */
+export type Outcome = "valid" | "invalid" | "undecided";
+
+/** The registry's answer for one credential, in readable form. */
+export interface VerdictSummary {
+  status: StatusName;
+  issuerStanding: string;
+  recognised: boolean;
+  issuer: string;
+  economy: string;
+  schema: number;
+  anchoredAt?: string | undefined;
+  validFrom?: string | undefined;
+  validUntil?: string | undefined;
+  revokedAt?: string | undefined;
+  reason?: string | undefined;
+  compromisedAt?: string | undefined;
+}
+
+export interface VerificationResult {
+  file: string;
+  outcome: Outcome;
+  /** Why, in words. */
+  reason: string;
+  hash?: string;
+  issuer?: string;
+  type?: string;
+  subject?: string;
+  verdict?: VerdictSummary;
+}
+
+export interface VerifyOptions {
+  connection: RegistryConnection;
+  /** A DID resolver for `did:ethr` on the registry's chain (see `ethrDidResolver`). */
+  resolver: Resolvable;
+  /** The verifier's economy (ISO code): the issuer's economy must be it or one it recognises for the schema. */
+  economy?: string;
+  /** Ask about this time instead of now. */
+  at?: Date;
+  /** Credentials per `verdicts` call. */
+  chunkSize?: number;
+}
+
+const REASON_NAMES = new Map<number, string>(Object.entries(REASONS).map(([name, code]) => [code, name]));
+const time = (seconds: bigint): string | undefined =>
+  seconds === 0n ? undefined : new Date(Number(seconds) * 1000).toISOString();
+const day = (iso: string | undefined): string => (iso === undefined ? "" : iso.replace(/\.000Z$/, "Z"));
+
+/** A credential on its way through the checks. */
+interface Candidate {
+  result: VerificationResult;
+  credential?: Credential;
+  jws?: string;
+  query?: { credential: string; batchRoot: string; index: bigint; proof: string[] };
+}
+
+function settle(candidate: Candidate, outcome: Outcome, reason: string): void {
+  if (candidate.result.outcome !== "valid") return;
+  candidate.result.outcome = outcome;
+  candidate.result.reason = reason;
+}
+
+/** Offline checks: file format, hash, registry named in the credential, Merkle proof. */
+function checkLocally(read: ReadCredential, connection: RegistryConnection): Candidate {
+  const candidate: Candidate = { result: { file: read.file, outcome: "valid", reason: "" } };
+  let decoded;
+  try {
+    decoded = decodeCredential(read.jws);
+  } catch (error) {
+    settle(candidate, "undecided", `malformed credential: ${(error as Error).message}`);
+    return candidate;
+  }
+  const { credential } = decoded;
+  const hash = credentialHash(read.jws);
+  Object.assign(candidate.result, {
+    hash,
+    issuer: credential.issuer,
+    type: credential.type.find((t) => t !== "VerifiableCredential"),
+    subject: typeof credential.credentialSubject.id === "string" ? credential.credentialSubject.id : undefined,
+  });
+  candidate.credential = credential;
+  candidate.jws = read.jws;
+  const status = credential.credentialStatus;
+  const registry = connection.deployment.registry.address;
+  if (status.chainId !== connection.chainId || getAddress(status.registry) !== getAddress(registry)) {
+    settle(
+      candidate,
+      "invalid",
+      `issued for the registry ${status.registry} on chain ${status.chainId}, not for this framework's registry ` +
+        `${registry} on chain ${connection.chainId}`,
+    );
+    return candidate;
+  }
+  if (read.hash !== undefined && read.hash !== hash) {
+    settle(candidate, "invalid", "the file's hash is not the hash of its JWS: the file was altered");
+    return candidate;
+  }
+  if (status.batch === undefined) {
+    candidate.query = { credential: hash, batchRoot: ZeroHash, index: 0n, proof: [] };
+    return candidate;
+  }
+  const batch = read.anchor?.batch;
+  if (batch === undefined) {
+    settle(candidate, "undecided", "malformed credential file: a batch member needs its batch root and Merkle proof");
+    return candidate;
+  }
+  if (batch.index !== status.batch.index) {
+    settle(
+      candidate,
+      "invalid",
+      `the file names member ${batch.index}, the signed credential member ${status.batch.index}`,
+    );
+    return candidate;
+  }
+  let proven: boolean;
+  try {
+    proven = StandardMerkleTree.verify(batch.root, [...LEAF_ENCODING], [hash, BigInt(batch.index)], batch.proof);
+  } catch {
+    proven = false; // a proof that is not a list of 32-byte hex values
+  }
+  if (!proven) {
+    settle(candidate, "invalid", `the Merkle proof does not lead from this credential to batch ${batch.root}`);
+    return candidate;
+  }
+  candidate.query = { credential: hash, batchRoot: batch.root, index: BigInt(batch.index), proof: batch.proof };
+  return candidate;
+}
+
+/** Resolves DIDs once per (DID, version), telling an unreachable node from a DID that does not resolve. */
+class IssuerKeys {
+  private readonly cache = new Map<string, Promise<VerificationMethod[]>>();
+  constructor(
+    private readonly resolver: Resolvable,
+    private readonly rpcUrl: string,
+  ) {}
+
+  keys(did: string, versionId: number): Promise<VerificationMethod[]> {
+    const url = `${did}?versionId=${versionId}`;
+    let keys = this.cache.get(url);
+    if (keys === undefined) {
+      keys = this.resolve(did, url);
+      this.cache.set(url, keys);
+    }
+    return keys;
+  }
+
+  private async resolve(did: string, url: string): Promise<VerificationMethod[]> {
+    const result: DIDResolutionResult = await this.resolver.resolve(url);
+    const { error, message } = result.didResolutionMetadata as { error?: string; message?: string };
+    if (error !== undefined) {
+      // ethr-did-resolver reports a node that cannot be reached as "notFound" with the transport's message.
+      if (error === "notFound" && ethrDidAddress(did) !== undefined) {
+        throw new CCRError("RPC_UNAVAILABLE", `could not resolve ${did} through ${this.rpcUrl}: ${message ?? error}`);
+      }
+      throw new CCRError("INVALID_SIGNATURE", `the issuer ${did} does not resolve: ${message ?? error}`);
+    }
+    // The keys allowed to make assertions (sign credentials): the controller and its `veriKey` delegates.
+    const document = result.didDocument;
+    const assertion = new Set((document?.assertionMethod ?? []).map((m) => (typeof m === "string" ? m : m.id)));
+    return (document?.verificationMethod ?? []).filter((method) => assertion.has(method.id));
+  }
+}
+
+/** Whether `jws` is signed by one of `keys`. */
+function signedBy(jws: string, keys: VerificationMethod[]): boolean {
+  try {
+    verifyJWS(jws, keys);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Words for a verdict that is not VALID. */
+function explain(summary: VerdictSummary): string {
+  const reason = summary.reason === undefined ? "" : ` (reason: ${summary.reason})`;
+  switch (summary.status) {
+    case "UNKNOWN":
+      return "not anchored in the registry";
+    case "NOT_YET_VALID":
+      return `not yet valid: valid from ${day(summary.validFrom)}`;
+    case "EXPIRED":
+      return `expired on ${day(summary.validUntil)}`;
+    case "SUSPENDED":
+      return `suspended${summary.revokedAt === undefined ? "" : ` since ${day(summary.revokedAt)}`}${reason}`;
+    case "REVOKED":
+      return `revoked${summary.revokedAt === undefined ? "" : ` on ${day(summary.revokedAt)}`}${reason}`;
+    case "ISSUER_SUSPENDED":
+      return `the issuer's accreditation is suspended (${summary.issuer}, ${summary.economy})`;
+    case "ISSUER_REVOKED":
+      return summary.compromisedAt === undefined
+        ? `the issuer's accreditation was revoked (${summary.issuer}, ${summary.economy})`
+        : `the issuer's key was compromised on ${day(summary.compromisedAt)}; its accreditation is revoked`;
+    case "VALID":
+      return "valid";
+  }
+}
+
+/**
+ * Verifies credential files: format, hash and Merkle proof offline; the JWS signature against the issuer's DID
+ * document; the registry's verdict (status, validity, issuer standing) with one `verdicts` call per chunk; that the
+ * anchor's issuer, schema and validity are the document's; and recognition by `economy`.
+ *
+ * An unreachable node makes the affected credentials "undecided", never "invalid".
+ */
+export async function verifyCredentials(
+  files: readonly string[],
+  options: VerifyOptions,
+): Promise<VerificationResult[]> {
+  const { connection, resolver } = options;
+  const { registry, rpcUrl } = connection;
+  const candidates: Candidate[] = [];
+  for (const file of files) {
+    try {
+      candidates.push(checkLocally(await readCredentialFile(file), connection));
+    } catch (error) {
+      const candidate: Candidate = { result: { file, outcome: "valid", reason: "" } };
+      settle(candidate, "undecided", (error as Error).message);
+      candidates.push(candidate);
+    }
+  }
+  const economy = options.economy === undefined ? "0x0000" : economyCode(options.economy);
+  const pending = candidates.filter((c) => c.query !== undefined);
+
+  // The registry's verdicts: many per call; an unreachable node leaves them undecided.
+  const verdicts = new Map<Candidate, Awaited<ReturnType<typeof registry.verdict>>>();
+  let latestBlock = 0;
+  try {
+    latestBlock = await rpc(rpcUrl, "reading the latest block", () => connection.provider.getBlockNumber());
+    const chunk = options.chunkSize ?? 500;
+    const at = options.at;
+    const calls: Promise<void>[] = [];
+    for (let i = 0; i < pending.length; i += chunk) {
+      const part = pending.slice(i, i + chunk);
+      const queries = part.map((c) => c.query).filter((q) => q !== undefined);
+      calls.push(
+        rpc(rpcUrl, "reading verdicts", async () => {
+          const answers =
+            at === undefined
+              ? await registry.verdicts(queries, economy, { blockTag: latestBlock })
+              : await Promise.all(
+                  queries.map((q) => registry.verdictAt(q, economy, toSeconds(at), { blockTag: latestBlock })),
+                );
+          part.forEach((c, j) => verdicts.set(c, answers[j]));
+        }),
+      );
+    }
+    await Promise.all(calls);
+  } catch (error) {
+    if (!(error instanceof CCRError)) throw error;
+    for (const c of pending) settle(c, "undecided", error.message);
+    return candidates.map((c) => c.result);
+  }
+
+  const schemaIds = new Map<string, number>();
+  const schemaCount = Number(await rpc(rpcUrl, "reading the schemas", () => registry.schemaCount()));
+  for (let id = 0; id < schemaCount; id++) {
+    const { uri } = await rpc(rpcUrl, "reading the schemas", () => registry.getSchema(id));
+    schemaIds.set(uri, id);
+  }
+
+  const keys = new IssuerKeys(resolver, rpcUrl);
+  for (const candidate of pending) {
+    const verdict = verdicts.get(candidate);
+    const { credential, jws } = candidate;
+    if (verdict === undefined || credential === undefined || jws === undefined) continue;
+    const summary: VerdictSummary = {
+      status: STATUS[Number(verdict.status)],
+      issuerStanding: ISSUER_STANDING[Number(verdict.issuerStanding)],
+      recognised: verdict.recognised,
+      issuer: verdict.issuer,
+      economy: economyIso(verdict.economy),
+      schema: Number(verdict.schema),
+      anchoredAt: time(verdict.anchoredAt),
+      validFrom: time(verdict.validFrom),
+      validUntil: time(verdict.validUntil),
+      revokedAt: time(verdict.revokedAt),
+      reason: verdict.reason === 0n && verdict.revokedAt === 0n ? undefined : REASON_NAMES.get(Number(verdict.reason)),
+      compromisedAt: time(verdict.compromisedAt),
+    };
+    candidate.result.verdict = summary;
+    try {
+      await checkSignature(candidate, credential, jws, summary, keys, latestBlock, connection);
+    } catch (error) {
+      if (!(error instanceof CCRError)) throw error;
+      settle(candidate, error.code === "RPC_UNAVAILABLE" ? "undecided" : "invalid", error.message);
+      continue;
+    }
+    if (candidate.result.outcome === "valid") checkAnchor(candidate, credential, summary, schemaIds, options.economy);
+  }
+  return candidates.map((c) => c.result);
+}
+
+async function checkSignature(
+  candidate: Candidate,
+  credential: Credential,
+  jws: string,
+  summary: VerdictSummary,
+  keys: IssuerKeys,
+  latestBlock: number,
+  connection: RegistryConnection,
+): Promise<void> {
+  if (ethrDidAddress(credential.issuer) === undefined) {
+    settle(candidate, "invalid", `the issuer ${credential.issuer} is not a did:ethr identifier`);
+    return;
+  }
+  if (signedBy(jws, await keys.keys(credential.issuer, latestBlock))) return;
+  // A key rotated out since: the signature counts if the key was the issuer's when the credential was anchored.
+  if (summary.status !== "UNKNOWN") {
+    const block = await anchoringBlock(connection, candidate);
+    if (block !== undefined && signedBy(jws, await keys.keys(credential.issuer, block))) return;
+  }
+  settle(
+    candidate,
+    "invalid",
+    `the signature is not one of ${credential.issuer}'s keys: the JWS was altered or forged`,
+  );
+}
+
+async function anchoringBlock(connection: RegistryConnection, candidate: Candidate): Promise<number | undefined> {
+  const { registry, rpcUrl, deployment } = connection;
+  const query = candidate.query;
+  if (query === undefined) return undefined;
+  const filter =
+    query.batchRoot === ZeroHash
+      ? registry.filters.CredentialAnchored(query.credential)
+      : registry.filters.BatchAnchored(query.batchRoot);
+  const [event] = await rpc(rpcUrl, "finding the anchoring block", () =>
+    registry.queryFilter(filter, deployment.registry.blockNumber),
+  );
+  return event?.blockNumber;
+}
+
+/** The anchor must be the document's: same issuer, same schema, same validity; then the verdict and recognition. */
+function checkAnchor(
+  candidate: Candidate,
+  credential: Credential,
+  summary: VerdictSummary,
+  schemaIds: Map<string, number>,
+  economy: string | undefined,
+): void {
+  if (summary.status === "UNKNOWN") {
+    settle(candidate, "invalid", explain(summary));
+    return;
+  }
+  const issuer = ethrDidAddress(credential.issuer);
+  if (issuer === undefined || getAddress(issuer) !== getAddress(summary.issuer)) {
+    settle(candidate, "invalid", `anchored by ${summary.issuer}, not by the credential's issuer ${credential.issuer}`);
+    return;
+  }
+  const schema = schemaIds.get(credential.credentialSchema.id);
+  if (schema !== summary.schema) {
+    const known = DEMO_SCHEMAS.find((s) => s.uri === credential.credentialSchema.id)?.name;
+    settle(
+      candidate,
+      "invalid",
+      `anchored for schema ${summary.schema}, not for the credential's schema ${known ?? credential.credentialSchema.id}`,
+    );
+    return;
+  }
+  const documentFrom = toSeconds(new Date(credential.validFrom));
+  const documentUntil = credential.validUntil === undefined ? 0 : toSeconds(new Date(credential.validUntil));
+  const anchoredFrom = summary.validFrom === undefined ? 0 : toSeconds(new Date(summary.validFrom));
+  const anchoredUntil = summary.validUntil === undefined ? 0 : toSeconds(new Date(summary.validUntil));
+  if ((anchoredFrom !== 0 && anchoredFrom !== documentFrom) || anchoredUntil !== documentUntil) {
+    settle(candidate, "invalid", "the document's validity period is not the one anchored in the registry");
+    return;
+  }
+  if (summary.status !== "VALID") {
+    settle(candidate, "invalid", explain(summary));
+    return;
+  }
+  if (economy !== undefined && !summary.recognised) {
+    settle(
+      candidate,
+      "invalid",
+      `issued in ${summary.economy}, whose accreditations ${economy} does not recognise for this credential type`,
+    );
+    return;
+  }
+  candidate.result.reason =
+    `valid: issued by ${credential.issuer} (${summary.economy}), anchored ${day(summary.anchoredAt)}` +
+    (economy === undefined ? "" : `, recognised in ${economy}`);
+}

@@ -1,0 +1,152 @@
+import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "chai";
+import { decodeJWT, verifyJWT } from "did-jwt";
+import { Resolver } from "did-resolver";
+import { getResolver } from "ethr-did-resolver";
+import { Wallet } from "ethers";
+import { network } from "hardhat";
+import { deployDemo } from "../deploy/demo.ts";
+import { devnetWallet } from "../src/demo.ts";
+import { addSigningKey, ethrDid, ethrDidResolver, revokeSigningKey } from "../src/did.ts";
+import { connectRegistry, type RegistryConnection } from "../src/registry.ts";
+import { credentialHash, VC_CONTEXT_V2 } from "../src/vc/credential.ts";
+import type { CredentialFile } from "../src/vc/file.ts";
+import { readSubjects } from "../src/vc/input.ts";
+import { issueCredentials } from "../src/vc/issue.ts";
+import { verifyCredentials } from "../src/vc/verify.ts";
+import { DAY } from "./fixture.ts";
+
+const hardhat = await network.create();
+const { ethers } = hardhat;
+const { deployment } = await deployDemo(hardhat, "in-process");
+const university = devnetWallet(24, ethers.provider);
+const chainId = deployment.chainId;
+const resolver = ethrDidResolver(chainId, deployment.didRegistry.address, ethers.provider);
+
+function graduates(from: number, count: number): string {
+  const rows = Array.from(
+    { length: count },
+    (_, i) => `did:example:student-${from + i},Student ${from + i},Bachelor of Science,Computer Science,2026-06-30`,
+  );
+  return ["id,name,degree,fieldOfStudy,awardedOn", ...rows].join("\n");
+}
+
+async function connect(signer = university): Promise<RegistryConnection> {
+  return connectRegistry(deployment, { provider: ethers.provider, signer });
+}
+
+async function issue(csv: string, options: { signingKey?: string; single?: boolean } = {}) {
+  const dir = await mkdtemp(join(tmpdir(), "ccr-vc-"));
+  const input = join(dir, "graduates.csv");
+  await writeFile(input, csv);
+  const outDir = join(dir, "out");
+  const result = await issueCredentials({
+    connection: await connect(),
+    anchorer: university,
+    issuer: university.address,
+    signingKey: options.signingKey ?? university.privateKey,
+    schema: "diploma",
+    input: await readSubjects(input, "diploma"),
+    outDir,
+    batchSize: 4,
+    single: options.single ?? false,
+  });
+  const files = (await readdir(outDir)).filter((f) => f.startsWith("credential-")).map((f) => join(outDir, f));
+  return { dir, outDir, result, files: files.sort() };
+}
+
+describe("VC toolkit (SDK, in-process chain)", function () {
+  const dirs: string[] = [];
+  after(async function () {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("issues W3C VC 2.0 credentials in Merkle batches that verify against the registry", async function () {
+    const { dir, result, files } = await issue(graduates(1, 10));
+    dirs.push(dir);
+    expect(result.issued).to.equal(10);
+    expect(result.batches.map((b) => b.size)).to.deep.equal([4, 4, 2]);
+    expect(files).to.have.length(10);
+    const file = JSON.parse(await readFile(files[5] ?? "", "utf8")) as CredentialFile;
+    expect(file.hash).to.equal(credentialHash(file.jws));
+    expect(file.anchor.batch?.index).to.equal(1);
+    const { header, payload } = decodeJWT(file.jws);
+    expect(header).to.include({ alg: "ES256K", typ: "vc+jwt" });
+    expect(payload["@context"]).to.deep.equal([VC_CONTEXT_V2]);
+    expect(payload.issuer).to.equal(ethrDid(chainId, university.address));
+    expect(payload.credentialStatus).to.include({ type: "CCRRegistryStatus", chainId });
+
+    const results = await verifyCredentials(files, { connection: await connect(), resolver });
+    expect(results.map((r) => r.outcome)).to.deep.equal(Array(10).fill("valid"));
+    expect(results[0]?.reason).to.match(/^valid: issued by did:ethr:0x7a69:0x[0-9a-fA-F]{40} \(AU\), anchored /);
+  });
+
+  it("issues single anchors with --single and a second call resumes without anchoring anything again", async function () {
+    const { dir, outDir, result, files } = await issue(graduates(100, 3), { single: true });
+    dirs.push(dir);
+    expect(result.batches.flatMap((b) => b.transactions)).to.have.length(3);
+    expect(result.sentNow).to.equal(3);
+    const again = await issueCredentials({
+      connection: await connect(),
+      anchorer: university,
+      issuer: university.address,
+      signingKey: university.privateKey,
+      schema: "diploma",
+      input: await readSubjects(join(dir, "graduates.csv"), "diploma"),
+      outDir,
+      batchSize: 4,
+      single: true,
+    });
+    expect(again).to.include({ resumed: true, sentNow: 0, issued: 3 });
+    const results = await verifyCredentials(files, { connection: await connect(), resolver });
+    expect(results.map((r) => r.outcome)).to.deep.equal(["valid", "valid", "valid"]);
+  });
+
+  it("verifies with did-jwt and ethr-did-resolver alone, without CCR code", async function () {
+    const { dir, files } = await issue(graduates(200, 1));
+    dirs.push(dir);
+    const { jws } = JSON.parse(await readFile(files[0] ?? "", "utf8")) as CredentialFile;
+    const plain = new Resolver(
+      getResolver({
+        networks: [
+          {
+            name: "0x7a69",
+            chainId: 31337n,
+            web3: { currentProvider: ethers.provider },
+            registry: deployment.didRegistry.address,
+          },
+        ],
+      }),
+    );
+    const verified = await verifyJWT(jws, { resolver: plain });
+    expect(verified.issuer).to.equal(`did:ethr:0x7a69:${university.address}`);
+    expect(verified.payload.type).to.deep.equal(["VerifiableCredential", "AcademicDiploma"]);
+    expect(verified.signer.blockchainAccountId).to.equal(`eip155:31337:${university.address}`);
+  });
+
+  it("rotates keys through ERC-1056 delegates: a delegate's credentials stay valid after it is rotated out", async function () {
+    const delegate = Wallet.createRandom();
+    await addSigningKey(deployment.didRegistry.address, university, delegate.address, 30 * DAY);
+    const signedByDelegate = await issue(graduates(300, 2), { signingKey: delegate.privateKey });
+    dirs.push(signedByDelegate.dir);
+    const before = await verifyCredentials(signedByDelegate.files, { connection: await connect(), resolver });
+    expect(before.map((r) => r.outcome)).to.deep.equal(["valid", "valid"]);
+
+    await revokeSigningKey(deployment.didRegistry.address, university, delegate.address);
+    // ERC-1056 keeps a delegate valid through the second of its revocation; later blocks no longer list it.
+    await hardhat.networkHelpers.time.increase(10);
+    const after = await verifyCredentials(signedByDelegate.files, { connection: await connect(), resolver });
+    expect(after.map((r) => r.outcome)).to.deep.equal(["valid", "valid"]);
+
+    // Signed by the rotated-out key after its revocation: the issuer anchored it, but the signature does not count.
+    const late = await issue(graduates(400, 1), { signingKey: delegate.privateKey });
+    dirs.push(late.dir);
+    const [verdict] = await verifyCredentials(late.files, { connection: await connect(), resolver });
+    expect(verdict?.outcome).to.equal("invalid");
+    expect(verdict?.reason).to.equal(
+      `the signature is not one of did:ethr:0x7a69:${university.address}'s keys: the JWS was altered or forged`,
+    );
+  });
+});
