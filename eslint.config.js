@@ -12,5 +12,5 @@ export default tseslint.config(
       "@typescript-eslint/no-non-null-assertion": "error",
     },
   },
-  { files: ["eslint.config.js"], ...tseslint.configs.disableTypeChecked },
+  { files: ["eslint.config.js", "bin/*.js"], ...tseslint.configs.disableTypeChecked },
 );

@@ -8,6 +8,7 @@ import {
   type Signer,
 } from "ethers";
 import { CCRRegistry__factory, type CCRRegistry } from "../types/ethers-contracts/index.js";
+import { ANCHOR_STATE, ISSUER_STANDING } from "./codes.ts";
 import type { Deployment } from "./deployment.ts";
 import { CCRError } from "./errors.ts";
 
@@ -94,12 +95,37 @@ export async function connectRegistry(
  * `IssuerNotAccredited(issuer=0x…, schema=2)`; undefined when `error` is not a decoded revert.
  */
 export function describeRevert(error: unknown): string | undefined {
-  if (!isError(error, "CALL_EXCEPTION") || error.revert === null) return undefined;
-  const { name, args } = error.revert;
-  const fragment = CCRRegistry__factory.createInterface().getError(name);
-  const named = args.map((value: unknown, i) => `${fragment?.inputs[i]?.name ?? i}=${String(value)}`);
-  return `${name}(${named.join(", ")})`;
+  if (!isError(error, "CALL_EXCEPTION")) return undefined;
+  const iface = CCRRegistry__factory.createInterface();
+  // ethers decodes reverts of calls, not of transactions (estimateGas): decode the data with the registry's ABI.
+  const revert = error.revert ?? (typeof error.data === "string" ? iface.parseError(error.data) : null);
+  if (revert === null) return error.shortMessage;
+  const fragment = iface.getError(revert.name);
+  const named = revert.args.map((value: unknown, i) => `${fragment?.inputs[i]?.name ?? i}=${String(value)}`);
+  const hint = HINTS[revert.name]?.(revert.args.map((value: unknown) => String(value)));
+  return `${revert.name}(${named.join(", ")})${hint === undefined ? "" : `: ${hint}`}`;
 }
+
+const state = (value: string | undefined): string => ANCHOR_STATE[Number(value)] ?? String(value);
+const standing = (value: string | undefined): string => ISSUER_STANDING[Number(value)] ?? String(value);
+
+/** What the most common refusals mean for the user, from the error's arguments. */
+const HINTS: Record<string, (args: string[]) => string> = {
+  AlreadyAnchored: () => "this hash is already anchored",
+  NotAnchored: () => "nothing is anchored under this hash",
+  InvalidTransition: ([, current, requested]) =>
+    `the credential is ${state(current)}; it cannot become ${state(requested)}`,
+  InvalidMemberTransition: ([, index, current, requested]) =>
+    `member ${index} is ${state(current)}; it cannot become ${state(requested)}`,
+  NotAllowedToManage: () => "only the issuer, its operators and its economy's authority may change this status",
+  NotOperator: () => "this key is not an operator of the issuer (ccr framework operator add)",
+  IssuerNotActive: ([, current]) => `the issuer's accreditation is ${standing(current)}`,
+  NotAccreditedForSchema: () => "the issuer is not accredited for this credential type",
+  OutsideAccreditationWindow: () => "now is outside the issuer's accreditation window",
+  UnknownIssuer: () => "this account is not an accredited issuer",
+  NotAnAuthority: () => "only an economy's authority may do this",
+  AccessControlUnauthorizedAccount: () => "only the council may do this",
+};
 
 /** A mined transaction: its hash and block. */
 export interface Sent {

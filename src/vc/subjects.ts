@@ -13,7 +13,7 @@ export const SUBJECT_SCHEMAS: Record<DemoSchemaKey, object> = { cbpr, prp, diplo
 
 /** One reason why a credential subject does not match its schema. */
 export interface SubjectProblem {
-  /** The field, as a JSON pointer into the subject ("" for the subject itself). */
+  /** The field's path in the subject, dot-separated ("" for the subject itself). */
   field: string;
   message: string;
 }
@@ -24,16 +24,18 @@ const validators = new Map<DemoSchemaKey, ValidateFunction>(
   DEMO_SCHEMAS.map(({ key }) => [key, ajv.compile(SUBJECT_SCHEMAS[key])]),
 );
 
+const path = (pointer: string): string => pointer.replace(/^\//, "").replaceAll("/", ".");
+
 function describe(error: ErrorObject): SubjectProblem {
   if (error.keyword === "required") {
     const missing = String((error.params as { missingProperty?: unknown }).missingProperty);
-    return { field: `${error.instancePath}/${missing}`, message: "is required" };
+    return { field: path(`${error.instancePath}/${missing}`), message: "is required" };
   }
   if (error.keyword === "additionalProperties") {
     const extra = String((error.params as { additionalProperty?: unknown }).additionalProperty);
-    return { field: `${error.instancePath}/${extra}`, message: "is not a field of this credential type" };
+    return { field: path(`${error.instancePath}/${extra}`), message: "is not a field of this credential type" };
   }
-  return { field: error.instancePath, message: error.message ?? "is not valid" };
+  return { field: path(error.instancePath), message: error.message ?? "is not valid" };
 }
 
 /** Every problem of `subject` against the schema `key` (empty when it is valid). */

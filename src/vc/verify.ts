@@ -273,6 +273,7 @@ export async function verifyCredentials(
   }
 
   const keys = new IssuerKeys(resolver, rpcUrl);
+  const memberEvents = new Map<string, Promise<MemberChange[]>>();
   for (const candidate of pending) {
     const verdict = verdicts.get(candidate);
     const { credential, jws } = candidate;
@@ -293,6 +294,7 @@ export async function verifyCredentials(
     };
     candidate.result.verdict = summary;
     try {
+      await memberChangeTime(candidate, summary, connection, memberEvents);
       await checkSignature(candidate, credential, jws, summary, keys, latestBlock, connection);
     } catch (error) {
       if (!(error instanceof CCRError)) throw error;
@@ -328,6 +330,48 @@ async function checkSignature(
     "invalid",
     `the signature is not one of ${credential.issuer}'s keys: the JWS was altered or forged`,
   );
+}
+
+interface MemberChange {
+  word: bigint;
+  bits: bigint;
+  reason: bigint;
+  blockNumber: number;
+}
+
+/**
+ * The registry stores no time for member-level changes (it is in the event history): for a revoked or suspended
+ * batch member, finds the latest MembersStatusChanged event naming it and reports its time and reason.
+ */
+async function memberChangeTime(
+  candidate: Candidate,
+  summary: VerdictSummary,
+  connection: RegistryConnection,
+  cache: Map<string, Promise<MemberChange[]>>,
+): Promise<void> {
+  const query = candidate.query;
+  if (query === undefined || query.batchRoot === ZeroHash || summary.revokedAt !== undefined) return;
+  if (summary.status !== "REVOKED" && summary.status !== "SUSPENDED") return;
+  const { registry, rpcUrl, deployment, provider } = connection;
+  let events = cache.get(query.batchRoot);
+  if (events === undefined) {
+    events = rpc(rpcUrl, "reading the batch's member changes", async () =>
+      (
+        await registry.queryFilter(
+          registry.filters.MembersStatusChanged(query.batchRoot),
+          deployment.registry.blockNumber,
+        )
+      ).map(({ args, blockNumber }) => ({ word: args.word, bits: args.bits, reason: args.reason, blockNumber })),
+    );
+    cache.set(query.batchRoot, events);
+  }
+  const word = query.index >> 8n;
+  const bit = 1n << (query.index & 255n);
+  const last = (await events).filter((e) => e.word === word && (e.bits & bit) !== 0n).pop();
+  if (last === undefined) return;
+  const block = await rpc(rpcUrl, "reading a block time", () => provider.getBlock(last.blockNumber));
+  summary.revokedAt = block === null ? undefined : time(BigInt(block.timestamp));
+  summary.reason = REASON_NAMES.get(Number(last.reason));
 }
 
 async function anchoringBlock(connection: RegistryConnection, candidate: Candidate): Promise<number | undefined> {

@@ -1,0 +1,480 @@
+/**
+ * `ccr`, the command line of the CCR toolkit: framework administration, issuing credentials in bulk, verifying them,
+ * status changes and status-list export. Every command is a thin layer over the SDK in `src/`.
+ *
+ * Exit statuses: 0 success (every credential valid), 1 a credential is not valid or a request was refused,
+ * 2 could not decide or could not run (RPC unreachable, malformed file, bad arguments).
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { SingleBar } from "cli-progress";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { Wallet, type HDNodeWallet } from "ethers";
+import { DEMO_SCHEMAS, type DemoSchemaKey } from "../src/apec.ts";
+import { DEVNET_DEPLOYMENT_FILE, readDeployment, type Deployment } from "../src/deployment.ts";
+import { addSigningKey, ethrDid, ethrDidResolver, revokeSigningKey } from "../src/did.ts";
+import { CCRError, type CCRErrorCode } from "../src/errors.ts";
+import * as framework from "../src/framework.ts";
+import { KEYSTORE_PASSWORD_ENV, accountAddress, loadWallet, promptPassword, type KeySource } from "../src/keys.ts";
+import { connectRegistry, rpcProvider, type RegistryConnection, type Sent } from "../src/registry.ts";
+import { formatProblem, readSubjects } from "../src/vc/input.ts";
+import { DEFAULT_BATCH_SIZE, issueCredentials, type IssueProgress } from "../src/vc/issue.ts";
+import { changeStatus, reasonCode, statusTargets, type StatusAction } from "../src/vc/status.ts";
+import { exportStatusList, type StatusPurpose } from "../src/vc/statusList.ts";
+import { verifyCredentials, type Outcome } from "../src/vc/verify.ts";
+
+/** Error codes after which the answer is "could not decide / could not run" (exit 2) rather than "no" (exit 1). */
+const UNDECIDED: readonly CCRErrorCode[] = [
+  "RPC_UNAVAILABLE",
+  "MALFORMED_CREDENTIAL",
+  "DEPLOYMENT_FILE",
+  "WRONG_CHAIN",
+  "NOT_A_CCR_REGISTRY",
+  "KEY_UNAVAILABLE",
+  "INVALID_ARGUMENT",
+  "JOURNAL_MISMATCH",
+];
+
+interface GlobalOptions extends KeySource {
+  rpc?: string;
+  deployment: string;
+}
+
+const program = new Command("ccr")
+  .description("CCR cross-border credential registry: issue, verify and manage credentials")
+  .option("--rpc <url>", "JSON-RPC endpoint (default: the deployment file's)")
+  .option("--deployment <file>", "deployment file", DEVNET_DEPLOYMENT_FILE)
+  .option("--as <name>", "act as a seeded devnet account (devnet only)")
+  .option("--keystore <file>", `act with an encrypted JSON keystore (password: $${KEYSTORE_PASSWORD_ENV} or prompt)`)
+  .option("--key-env <variable>", "act with the private key held in this environment variable")
+  .showHelpAfterError()
+  .exitOverride();
+
+const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+
+async function open(withKey: boolean): Promise<{ connection: RegistryConnection; wallet?: Wallet | HDNodeWallet }> {
+  const options = globals();
+  const deployment: Deployment = await readDeployment(options.deployment);
+  const rpcUrl = options.rpc ?? deployment.rpcUrl;
+  const provider = rpcProvider(rpcUrl, deployment.chainId);
+  const wallet = withKey ? await loadWallet(deployment, provider, options) : undefined;
+  const connection = await connectRegistry(deployment, {
+    rpcUrl,
+    provider,
+    ...(wallet === undefined ? {} : { signer: wallet }),
+  });
+  return wallet === undefined ? { connection } : { connection, wallet };
+}
+
+async function withSigner(): Promise<{ connection: RegistryConnection; wallet: Wallet | HDNodeWallet }> {
+  const { connection, wallet } = await open(true);
+  if (wallet === undefined) throw new CCRError("KEY_UNAVAILABLE", "this command needs a key");
+  return { connection, wallet };
+}
+
+function parseDate(value: string): Date {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime()))
+    throw new InvalidArgumentError(`"${value}" is not a date (use 2026-12-31 or ISO 8601)`);
+  return date;
+}
+
+function parsePositive(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`"${value}" is not a positive integer`);
+  return n;
+}
+
+function done(what: string, sent: Sent): void {
+  console.log(`${what} (transaction ${sent.transaction}, block ${sent.blockNumber})`);
+}
+
+// ------------------------------------------------------------------------------------------------ framework
+
+const fw = program
+  .command("framework")
+  .description("administer the framework: economies, schemas, issuers, recognition");
+
+const economy = fw.command("economy").description("member economies (council)");
+economy
+  .command("admit <iso> <authority>")
+  .description("admit an economy with its authority (address or account name)")
+  .action(async (iso: string, authority: string) => {
+    const { connection } = await withSigner();
+    done(
+      `admitted ${iso}`,
+      await framework.admitEconomy(connection, iso, accountAddress(connection.deployment, authority)),
+    );
+  });
+economy
+  .command("remove <iso>")
+  .description("remove an economy (all its issuers must be revoked)")
+  .action(async (iso: string) => {
+    const { connection } = await withSigner();
+    done(`removed ${iso}`, await framework.removeEconomy(connection, iso));
+  });
+economy
+  .command("appoint <iso> <authority>")
+  .description("appoint a new authority for an economy")
+  .action(async (iso: string, authority: string) => {
+    const { connection } = await withSigner();
+    const address = accountAddress(connection.deployment, authority);
+    done(`appointed ${address} for ${iso}`, await framework.appointAuthority(connection, iso, address));
+  });
+
+const schema = fw.command("schema").description("credential schemas (council)");
+schema
+  .command("list")
+  .description("list the registered schemas")
+  .action(async () => {
+    const { connection } = await open(false);
+    for (const s of await framework.listSchemas(connection)) {
+      console.log(`${s.id}  ${s.name}  ${s.uri}${s.deprecated ? "  (deprecated)" : ""}`);
+    }
+  });
+schema
+  .command("register <name> <uri>")
+  .description("register a schema (its subject's JSON Schema is published at <uri>)")
+  .action(async (name: string, uri: string) => {
+    const { connection } = await withSigner();
+    done(`registered "${name}"`, await framework.registerSchema(connection, name, uri));
+  });
+schema
+  .command("deprecate <schema>")
+  .description("stop new accreditations for a schema")
+  .action(async (id: string) => {
+    const { connection } = await withSigner();
+    done(
+      `deprecated schema ${id}`,
+      await framework.deprecateSchema(connection, await framework.schemaId(connection, id)),
+    );
+  });
+
+const issuer = fw.command("issuer").description("issuer accreditation (the issuer's economy authority)");
+const accreditation = (command: Command): Command =>
+  command
+    .requiredOption("--schemas <list>", "comma-separated schema ids or keys, e.g. cbpr,prp")
+    .option("--from <date>", "accreditation starts (default: now)", parseDate)
+    .option("--until <date>", "accreditation ends (default: open-ended)", parseDate);
+interface AccreditationOptions {
+  schemas: string;
+  from?: Date;
+  until?: Date;
+}
+async function schemaList(connection: RegistryConnection, list: string): Promise<number[]> {
+  const ids: number[] = [];
+  for (const item of list.split(",").map((s) => s.trim())) ids.push(await framework.schemaId(connection, item));
+  return ids;
+}
+accreditation(
+  issuer.command("accredit <issuer>").description("accredit an issuer for schemas and a time window"),
+).action(async (who: string, options: AccreditationOptions) => {
+  const { connection } = await withSigner();
+  const address = accountAddress(connection.deployment, who);
+  const ids = await schemaList(connection, options.schemas);
+  done(`accredited ${address}`, await framework.accreditIssuer(connection, address, ids, options.from, options.until));
+});
+accreditation(issuer.command("amend <issuer>").description("change an issuer's schemas or window")).action(
+  async (who: string, options: AccreditationOptions) => {
+    const { connection } = await withSigner();
+    const address = accountAddress(connection.deployment, who);
+    const ids = await schemaList(connection, options.schemas);
+    done(
+      `amended ${address}`,
+      await framework.amendAccreditation(connection, address, ids, options.from, options.until),
+    );
+  },
+);
+for (const [name, action] of [
+  ["suspend", framework.suspendIssuer],
+  ["reinstate", framework.reinstateIssuer],
+] as const) {
+  issuer
+    .command(`${name} <issuer>`)
+    .description(`${name} an issuer's accreditation`)
+    .action(async (who: string) => {
+      const { connection } = await withSigner();
+      const address = accountAddress(connection.deployment, who);
+      done(`${name === "suspend" ? "suspended" : "reinstated"} ${address}`, await action(connection, address));
+    });
+}
+issuer
+  .command("revoke <issuer>")
+  .description("revoke an issuer's accreditation for good")
+  .option("--compromised-at <date>", "its key was compromised from this time: later anchors are invalid", parseDate)
+  .action(async (who: string, options: { compromisedAt?: Date }) => {
+    const { connection } = await withSigner();
+    const address = accountAddress(connection.deployment, who);
+    done(`revoked ${address}`, await framework.revokeIssuer(connection, address, options.compromisedAt));
+  });
+issuer
+  .command("show <issuer>")
+  .description("show an issuer's accreditation")
+  .action(async (who: string) => {
+    const { connection } = await open(false);
+    console.log(
+      JSON.stringify(await framework.issuerInfo(connection, accountAddress(connection.deployment, who)), null, 2),
+    );
+  });
+
+const operator = fw.command("operator").description("operator keys that anchor for an issuer (the issuer)");
+for (const [name, action] of [
+  ["add", framework.addOperator],
+  ["remove", framework.removeOperator],
+] as const) {
+  operator
+    .command(`${name} <operator>`)
+    .description(`${name} an operator key of the acting issuer`)
+    .action(async (who: string) => {
+      const { connection } = await withSigner();
+      const address = accountAddress(connection.deployment, who);
+      done(`${name === "add" ? "added" : "removed"} operator ${address}`, await action(connection, address));
+    });
+}
+
+for (const [name, action] of [
+  ["recognise", framework.recognise],
+  ["withdraw-recognition", framework.withdrawRecognition],
+] as const) {
+  fw.command(`${name} <iso>`)
+    .description(
+      `${name === "recognise" ? "recognise" : "stop recognising"} another economy's accreditations (authority)`,
+    )
+    .requiredOption("--schema <schema>", "schema id or key")
+    .action(async (iso: string, options: { schema: string }) => {
+      const { connection } = await withSigner();
+      const id = await framework.schemaId(connection, options.schema);
+      done(
+        `${name === "recognise" ? "recognised" : "withdrew recognition of"} ${iso} for schema ${id}`,
+        await action(connection, iso, id),
+      );
+    });
+}
+
+// ------------------------------------------------------------------------------------------------ keys and DIDs
+
+program
+  .command("key")
+  .description("keys")
+  .command("new")
+  .description(`create an encrypted JSON keystore with a new key (password: $${KEYSTORE_PASSWORD_ENV} or prompt)`)
+  .requiredOption("--out <file>", "where to write the keystore")
+  .action(async (options: { out: string }) => {
+    const password = process.env[KEYSTORE_PASSWORD_ENV] ?? (await promptPassword("Password for the new keystore: "));
+    if (password.length < 8)
+      throw new CCRError("INVALID_ARGUMENT", "the keystore password needs at least 8 characters");
+    const wallet = Wallet.createRandom();
+    await mkdir(dirname(options.out), { recursive: true });
+    await writeFile(options.out, await wallet.encrypt(password), { mode: 0o600 });
+    console.log(`created ${options.out} for ${wallet.address}`);
+  });
+
+const did = program.command("did").description("the acting issuer's did:ethr document (ERC-1056)");
+did
+  .command("add-key <address>")
+  .description("add a signing key (veriKey delegate) to the acting account's DID")
+  .option("--days <n>", "how long the key is valid", parsePositive, 365)
+  .action(async (address: string, options: { days: number }) => {
+    const { connection, wallet } = await withSigner();
+    const tx = await addSigningKey(connection.deployment.didRegistry.address, wallet, address, options.days * 86_400);
+    console.log(
+      `${ethrDid(connection.chainId, wallet.address)}: added signing key ${address} for ${options.days} days (transaction ${tx})`,
+    );
+  });
+did
+  .command("revoke-key <address>")
+  .description("revoke a signing key of the acting account's DID (credentials it signed before stay valid)")
+  .action(async (address: string) => {
+    const { connection, wallet } = await withSigner();
+    const tx = await revokeSigningKey(connection.deployment.didRegistry.address, wallet, address);
+    console.log(`${ethrDid(connection.chainId, wallet.address)}: revoked signing key ${address} (transaction ${tx})`);
+  });
+
+// ------------------------------------------------------------------------------------------------ issue
+
+const schemaKeys = DEMO_SCHEMAS.map((s) => s.key);
+
+program
+  .command("issue")
+  .description("validate, sign, anchor and write one W3C VC 2.0 credential file per input row, resumably")
+  .addOption(new Option("--type <schema>", "credential type").choices(schemaKeys).makeOptionMandatory())
+  .requiredOption("--input <file>", "subjects: a .csv with a header of field names, or a .json array")
+  .requiredOption("--out <dir>", "where the credential files, manifest and journal go")
+  .option("--issuer <issuer>", "the issuer, when acting as its operator (name, address or did:ethr)")
+  .option(
+    "--signing-keystore <file>",
+    `sign with this keystore (a signing key of the issuer's DID; $CCR_SIGNING_KEYSTORE_PASSWORD)`,
+  )
+  .option("--single", "anchor each credential on its own instead of in Merkle batches")
+  .option("--skip-invalid", "issue the valid rows and report the bad ones")
+  .option("--batch-size <n>", "credentials per Merkle batch", parsePositive, DEFAULT_BATCH_SIZE)
+  .option("--valid-from <date>", "credentials valid from (default: now)", parseDate)
+  .option("--valid-until <date>", "credentials valid until (default: no expiry)", parseDate)
+  .action(async (options: IssueOptions) => {
+    const input = await readSubjects(options.input, options.type);
+    const { connection, wallet } = await withSigner();
+    const issuerAddress =
+      options.issuer === undefined ? wallet.address : accountAddress(connection.deployment, options.issuer);
+    const signer =
+      options.signingKeystore === undefined
+        ? wallet
+        : await loadWallet(
+            connection.deployment,
+            connection.provider,
+            { keystore: options.signingKeystore },
+            "CCR_SIGNING_KEYSTORE_PASSWORD",
+          );
+    const bar = progressBar();
+    let phase = "";
+    const result = await issueCredentials({
+      connection,
+      anchorer: wallet,
+      issuer: issuerAddress,
+      signingKey: signer.privateKey,
+      schema: options.type,
+      input,
+      outDir: options.out,
+      validFrom: options.validFrom,
+      validUntil: options.validUntil,
+      batchSize: options.batchSize,
+      single: options.single === true,
+      skipInvalid: options.skipInvalid === true,
+      onProgress: (p: IssueProgress) => {
+        if (p.phase !== phase) {
+          phase = p.phase;
+          bar?.stop();
+          bar?.start(p.total, 0, { phase: phase.padEnd(6) });
+        }
+        bar?.update(p.done);
+      },
+    });
+    bar?.stop();
+    for (const problem of result.skipped) console.error(`skipped ${options.input} ${formatProblem(problem)}`);
+    const anchors = result.batches.reduce((n, b) => n + b.transactions.length, 0);
+    console.log(
+      `${result.resumed ? "resumed: " : ""}issued ${result.issued} ${options.type} credential(s) from ${ethrDid(connection.chainId, issuerAddress)} ` +
+        `in ${anchors} anchor(s) (${result.sentNow} sent now), ${result.skipped.length} row(s) skipped; files and manifest in ${result.outDir}`,
+    );
+  });
+interface IssueOptions {
+  type: DemoSchemaKey;
+  input: string;
+  out: string;
+  issuer?: string;
+  signingKeystore?: string;
+  single?: boolean;
+  skipInvalid?: boolean;
+  batchSize: number;
+  validFrom?: Date;
+  validUntil?: Date;
+}
+
+function progressBar(): SingleBar | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  return new SingleBar({
+    format: "{phase} [{bar}] {value}/{total} {percentage}% eta {eta}s",
+    stream: process.stderr,
+    hideCursor: true,
+    clearOnComplete: true,
+  });
+}
+
+// ------------------------------------------------------------------------------------------------ verify
+
+program
+  .command("verify <files...>")
+  .description("verify credential files: signature, DID, hash and proof, the registry's verdict, recognition")
+  .option("--economy <iso>", "the verifier's economy: the issuer's must be it or one it recognises")
+  .option("--at <date>", "verify as of this time", parseDate)
+  .option("--json", "print JSON")
+  .action(async (files: string[], options: { economy?: string; at?: Date; json?: boolean }) => {
+    const { connection } = await open(false);
+    const resolver = ethrDidResolver(
+      connection.chainId,
+      connection.deployment.didRegistry.address,
+      connection.provider,
+    );
+    const results = await verifyCredentials(files, {
+      connection,
+      resolver,
+      ...(options.economy === undefined ? {} : { economy: options.economy }),
+      ...(options.at === undefined ? {} : { at: options.at }),
+    });
+    if (options.json === true) console.log(JSON.stringify(results, null, 2));
+    else for (const r of results) console.log(`${r.outcome.toUpperCase().padEnd(9)} ${r.file}: ${r.reason}`);
+    const count = (outcome: Outcome): number => results.filter((r) => r.outcome === outcome).length;
+    if (options.json !== true && results.length > 1) {
+      console.log(`${count("valid")} valid, ${count("invalid")} invalid, ${count("undecided")} undecided`);
+    }
+    process.exitCode = count("undecided") > 0 ? 2 : count("invalid") > 0 ? 1 : 0;
+  });
+
+// ------------------------------------------------------------------------------------------------ status
+
+for (const action of ["revoke", "suspend", "reinstate"] as const) {
+  const command = program
+    .command(`${action} <items...>`)
+    .description(
+      `${action} credentials: credential files (batch members by their proof) or hashes (credential or batch root)`,
+    );
+  if (action !== "reinstate")
+    command.requiredOption("--reason <code>", "RFC 5280 reason name or code, e.g. keyCompromise, superseded, 1");
+  command.action(async (items: string[], options: { reason?: string }) => {
+    const reason = options.reason === undefined ? 0 : reasonCode(options.reason);
+    const { connection } = await withSigner();
+    const targets = await statusTargets(connection, items);
+    for (const change of await changeStatus(connection, action, targets, reason)) {
+      const what = change.targets.map((t) => t.label).join(", ");
+      done(`${pastTense[action]} ${what}`, change.sent);
+    }
+  });
+}
+const pastTense: Record<StatusAction, string> = { revoke: "revoked", suspend: "suspended", reinstate: "reinstated" };
+
+// ------------------------------------------------------------------------------------------------ status list
+
+program
+  .command("status-list")
+  .description("W3C Bitstring Status Lists")
+  .command("export")
+  .description("export an issuer's Bitstring Status List credential built from on-chain state, signed by the issuer")
+  .requiredOption("--issuer <issuer>", "the issuer (did:ethr, address or account name)")
+  .addOption(
+    new Option("--purpose <purpose>", "status purpose").choices(["revocation", "suspension"]).makeOptionMandatory(),
+  )
+  .requiredOption("--out <file>", "where to write the status list (JSON: jws, credential, index of each credential)")
+  .option("--url <url>", "where the status list will be published (its id)")
+  .action(async (options: { issuer: string; purpose: StatusPurpose; out: string; url?: string }) => {
+    const { connection, wallet } = await withSigner();
+    const address = accountAddress(connection.deployment, options.issuer);
+    const url = options.url ?? `https://status.ccr.example/${connection.chainId}/${address}/${options.purpose}`;
+    const list = await exportStatusList(connection, address, options.purpose, wallet.privateKey, url);
+    await mkdir(dirname(options.out), { recursive: true });
+    await writeFile(options.out, `${JSON.stringify(list, null, 2)}\n`);
+    console.log(
+      `${options.purpose} status list of ${ethrDid(connection.chainId, address)}: ${list.entries.length} credential(s), ${list.set} set; written to ${options.out}`,
+    );
+  });
+
+// ------------------------------------------------------------------------------------------------ run
+
+process.on("SIGINT", () => {
+  console.error("\nccr: interrupted; nothing is lost: run the same command again to continue");
+  process.exit(130);
+});
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  if (error instanceof CCRError) {
+    console.error(`ccr: ${error.message}`);
+    for (const detail of error.details) console.error(`  ${detail}`);
+    process.exitCode = UNDECIDED.includes(error.code) ? 2 : 1;
+  } else if (error instanceof Error && "exitCode" in error && typeof error.exitCode === "number") {
+    // commander has printed its message (bad arguments) or the help.
+    process.exitCode = error.exitCode === 0 ? 0 : 2;
+  } else {
+    console.error(error);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,134 @@
+import { ISSUER_STANDING, economyCode, economyIso, schemaBitmap, schemaIds } from "./codes.ts";
+import { CCRError } from "./errors.ts";
+import { rpc, send, type RegistryConnection, type Sent } from "./registry.ts";
+
+/**
+ * Framework administration over the registry, each call one transaction sent by the connection's signer: the council
+ * (economies, schemas), an economy's authority (issuers, recognition) or an issuer (operators). Economies are ISO
+ * codes, schemas registry ids, times Dates (`undefined` = open-ended).
+ */
+const seconds = (date: Date | undefined): number => (date === undefined ? 0 : Math.floor(date.getTime() / 1000));
+
+export const admitEconomy = (c: RegistryConnection, iso: string, authority: string): Promise<Sent> =>
+  send(c, `to admit ${iso}`, () => c.registry.admitEconomy(economyCode(iso), authority));
+
+export const removeEconomy = (c: RegistryConnection, iso: string): Promise<Sent> =>
+  send(c, `to remove ${iso}`, () => c.registry.removeEconomy(economyCode(iso)));
+
+export const appointAuthority = (c: RegistryConnection, iso: string, authority: string): Promise<Sent> =>
+  send(c, `to appoint ${authority} for ${iso}`, () => c.registry.appointAuthority(economyCode(iso), authority));
+
+export const registerSchema = (c: RegistryConnection, name: string, uri: string): Promise<Sent> =>
+  send(c, `to register schema "${name}"`, () => c.registry.registerSchema(name, uri));
+
+export const deprecateSchema = (c: RegistryConnection, schema: number): Promise<Sent> =>
+  send(c, `to deprecate schema ${schema}`, () => c.registry.deprecateSchema(schema));
+
+export const accreditIssuer = (
+  c: RegistryConnection,
+  issuer: string,
+  schemas: number[],
+  validFrom: Date | undefined,
+  validUntil: Date | undefined,
+): Promise<Sent> =>
+  send(c, `to accredit ${issuer}`, () =>
+    c.registry.accreditIssuer(issuer, schemaBitmap(schemas), seconds(validFrom), seconds(validUntil)),
+  );
+
+export const amendAccreditation = (
+  c: RegistryConnection,
+  issuer: string,
+  schemas: number[],
+  validFrom: Date | undefined,
+  validUntil: Date | undefined,
+): Promise<Sent> =>
+  send(c, `to amend the accreditation of ${issuer}`, () =>
+    c.registry.amendAccreditation(issuer, schemaBitmap(schemas), seconds(validFrom), seconds(validUntil)),
+  );
+
+export const suspendIssuer = (c: RegistryConnection, issuer: string): Promise<Sent> =>
+  send(c, `to suspend ${issuer}`, () => c.registry.suspendIssuer(issuer));
+
+export const reinstateIssuer = (c: RegistryConnection, issuer: string): Promise<Sent> =>
+  send(c, `to reinstate ${issuer}`, () => c.registry.reinstateIssuer(issuer));
+
+/** Revokes an issuer; with `compromisedAt`, its credentials anchored from that time on are reported ISSUER_REVOKED. */
+export const revokeIssuer = (c: RegistryConnection, issuer: string, compromisedAt?: Date): Promise<Sent> =>
+  send(c, `to revoke ${issuer}`, () => c.registry.revokeIssuer(issuer, seconds(compromisedAt)));
+
+export const addOperator = (c: RegistryConnection, operator: string): Promise<Sent> =>
+  send(c, `to add operator ${operator}`, () => c.registry.addOperator(operator));
+
+export const removeOperator = (c: RegistryConnection, operator: string): Promise<Sent> =>
+  send(c, `to remove operator ${operator}`, () => c.registry.removeOperator(operator));
+
+export const recognise = (c: RegistryConnection, other: string, schema: number): Promise<Sent> =>
+  send(c, `to recognise ${other} for schema ${schema}`, () => c.registry.recognise(economyCode(other), schema));
+
+export const withdrawRecognition = (c: RegistryConnection, other: string, schema: number): Promise<Sent> =>
+  send(c, `to withdraw the recognition of ${other} for schema ${schema}`, () =>
+    c.registry.withdrawRecognition(economyCode(other), schema),
+  );
+
+export interface SchemaInfo {
+  id: number;
+  name: string;
+  uri: string;
+  deprecated: boolean;
+}
+
+export async function listSchemas(c: RegistryConnection): Promise<SchemaInfo[]> {
+  return rpc(c.rpcUrl, "reading the schemas", async () => {
+    const count = Number(await c.registry.schemaCount());
+    const schemas: SchemaInfo[] = [];
+    for (let id = 0; id < count; id++) {
+      const { name, uri, deprecated } = await c.registry.getSchema(id);
+      schemas.push({ id, name, uri, deprecated });
+    }
+    return schemas;
+  });
+}
+
+/** A schema given as an id, a demo key (`diploma`) or a name -> its id. */
+export async function schemaId(c: RegistryConnection, schema: string): Promise<number> {
+  const schemas = await listSchemas(c);
+  const found = schemas.find(
+    (s) => String(s.id) === schema || s.name === schema || s.uri.endsWith(`/${schema}.json`) || s.uri === schema,
+  );
+  if (found === undefined) {
+    throw new CCRError(
+      "INVALID_SCHEMA_ID",
+      `no schema "${schema}"; schemas: ${schemas.map((s) => `${s.id} ${s.name}`).join(", ")}`,
+    );
+  }
+  return found.id;
+}
+
+export interface IssuerInfo {
+  address: string;
+  economy: string;
+  standing: string;
+  schemas: number[];
+  validFrom?: string | undefined;
+  validUntil?: string | undefined;
+  compromisedAt?: string | undefined;
+}
+
+const iso = (s: bigint): string | undefined => (s === 0n ? undefined : new Date(Number(s) * 1000).toISOString());
+
+export async function issuerInfo(c: RegistryConnection, issuer: string): Promise<IssuerInfo> {
+  return rpc(c.rpcUrl, `reading issuer ${issuer}`, async () => {
+    const record = await c.registry.getIssuer(issuer);
+    if (record.id === 0n) throw new CCRError("INVALID_ARGUMENT", `${issuer} is not an issuer of this framework`);
+    const meta = await c.registry.getIssuerMeta(record.id);
+    return {
+      address: issuer,
+      economy: economyIso(record.economy),
+      standing: ISSUER_STANDING[Number(record.standing)] ?? "NONE",
+      schemas: schemaIds(record.schemas),
+      validFrom: iso(record.validFrom),
+      validUntil: iso(record.validUntil),
+      compromisedAt: iso(meta.compromisedAt),
+    };
+  });
+}

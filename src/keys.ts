@@ -1,0 +1,116 @@
+import { readFile } from "node:fs/promises";
+import { createInterface } from "node:readline";
+import { Writable } from "node:stream";
+import { Wallet, getAddress, type HDNodeWallet, type Provider } from "ethers";
+import { devnetWallet } from "./demo.ts";
+import type { Deployment } from "./deployment.ts";
+import { ethrDidAddress } from "./did.ts";
+import { CCRError } from "./errors.ts";
+
+/** Where a key comes from; never the command line itself. */
+export interface KeySource {
+  /** A seeded devnet account by name (devnet deployments only). */
+  as?: string | undefined;
+  /** An encrypted JSON keystore (password from `passwordEnv`, else a prompt). */
+  keystore?: string | undefined;
+  /** The name of an environment variable holding a private key. */
+  keyEnv?: string | undefined;
+}
+
+export const KEYSTORE_PASSWORD_ENV = "CCR_KEYSTORE_PASSWORD";
+
+/** Asks for a password on the terminal without echoing it. */
+export async function promptPassword(question: string): Promise<string> {
+  if (!process.stdin.isTTY) {
+    throw new CCRError(
+      "KEY_UNAVAILABLE",
+      `no terminal to ask for the keystore password; set ${KEYSTORE_PASSWORD_ENV} in the environment`,
+    );
+  }
+  process.stderr.write(question);
+  const muted = new Writable({ write: (_chunk, _encoding, done) => done() });
+  const rl = createInterface({ input: process.stdin, output: muted, terminal: true });
+  try {
+    return await new Promise<string>((resolve) => rl.question("", resolve));
+  } finally {
+    rl.close();
+    process.stderr.write("\n");
+  }
+}
+
+async function keystoreWallet(file: string, passwordEnv: string): Promise<Wallet | HDNodeWallet> {
+  let json: string;
+  try {
+    json = await readFile(file, "utf8");
+  } catch (cause) {
+    throw new CCRError("KEY_UNAVAILABLE", `cannot read keystore ${file}`, { cause });
+  }
+  const password = process.env[passwordEnv] ?? (await promptPassword(`Password for ${file}: `));
+  try {
+    return await Wallet.fromEncryptedJson(json, password);
+  } catch (cause) {
+    throw new CCRError("KEY_UNAVAILABLE", `cannot open keystore ${file}: wrong password or not a JSON keystore`, {
+      cause,
+    });
+  }
+}
+
+/**
+ * The wallet a command acts with, connected to `provider`: a devnet account by name (`--as`), an encrypted keystore
+ * (`--keystore`), or a private key in a named environment variable (`--key-env`). Exactly one must be given.
+ */
+export async function loadWallet(
+  deployment: Deployment,
+  provider: Provider,
+  source: KeySource,
+  passwordEnv = KEYSTORE_PASSWORD_ENV,
+): Promise<Wallet | HDNodeWallet> {
+  const given = [source.as, source.keystore, source.keyEnv].filter((s) => s !== undefined);
+  if (given.length !== 1) {
+    throw new CCRError(
+      "KEY_UNAVAILABLE",
+      "this command needs a key: --as <devnet account>, --keystore <file> or --key-env <variable>, exactly one",
+    );
+  }
+  if (source.as !== undefined) {
+    const account = deployment.accounts[source.as];
+    if (deployment.network !== "devnet" || account?.hdIndex === undefined) {
+      const names = Object.keys(deployment.accounts).filter((n) => !n.startsWith("authority-"));
+      throw new CCRError(
+        "KEY_UNAVAILABLE",
+        deployment.network === "devnet"
+          ? `no devnet account "${source.as}"; accounts: ${names.join(", ")}, authority-<xx>`
+          : "--as only works with the devnet's seeded accounts; use --keystore or --key-env",
+      );
+    }
+    return devnetWallet(account.hdIndex, provider);
+  }
+  if (source.keystore !== undefined) return (await keystoreWallet(source.keystore, passwordEnv)).connect(provider);
+  const variable = source.keyEnv ?? "";
+  const key = process.env[variable];
+  if (key === undefined || key === "") {
+    throw new CCRError("KEY_UNAVAILABLE", `the environment variable ${variable} holds no private key`);
+  }
+  try {
+    return new Wallet(key, provider);
+  } catch (cause) {
+    throw new CCRError("KEY_UNAVAILABLE", `the environment variable ${variable} does not hold a private key`, {
+      cause,
+    });
+  }
+}
+
+/** An address, or the address of a named account of the deployment. */
+export function accountAddress(deployment: Deployment, nameOrAddress: string): string {
+  const did = ethrDidAddress(nameOrAddress);
+  if (did !== undefined) return getAddress(did);
+  if (/^0x[0-9a-fA-F]{40}$/.test(nameOrAddress)) return getAddress(nameOrAddress);
+  const account = deployment.accounts[nameOrAddress];
+  if (account === undefined) {
+    throw new CCRError(
+      "INVALID_ARGUMENT",
+      `"${nameOrAddress}" is neither an address, a did:ethr nor an account of the deployment`,
+    );
+  }
+  return getAddress(account.address);
+}
