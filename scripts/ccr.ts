@@ -17,6 +17,7 @@ import { CCRError, type CCRErrorCode } from "../src/errors.ts";
 import * as framework from "../src/framework.ts";
 import { KEYSTORE_PASSWORD_ENV, accountAddress, loadWallet, promptPassword, type KeySource } from "../src/keys.ts";
 import { connectRegistry, rpcProvider, type RegistryConnection, type Sent } from "../src/registry.ts";
+import { credentialFiles } from "../src/vc/file.ts";
 import { formatProblem, readSubjects } from "../src/vc/input.ts";
 import { DEFAULT_BATCH_SIZE, issueCredentials, type IssueProgress } from "../src/vc/issue.ts";
 import { changeStatus, reasonCode, statusTargets, type StatusAction } from "../src/vc/status.ts";
@@ -154,7 +155,7 @@ const issuer = fw.command("issuer").description("issuer accreditation (the issue
 const accreditation = (command: Command): Command =>
   command
     .requiredOption("--schemas <list>", "comma-separated schema ids or keys, e.g. cbpr,prp")
-    .option("--from <date>", "accreditation starts (default: now)", parseDate)
+    .option("--from <date>", "accreditation starts (default: immediately)", parseDate)
     .option("--until <date>", "accreditation ends (default: open-ended)", parseDate);
 interface AccreditationOptions {
   schemas: string;
@@ -353,7 +354,7 @@ program
     const anchors = result.batches.reduce((n, b) => n + b.transactions.length, 0);
     console.log(
       `${result.resumed ? "resumed: " : ""}issued ${result.issued} ${options.type} credential(s) from ${ethrDid(connection.chainId, issuerAddress)} ` +
-        `in ${anchors} anchor(s) (${result.sentNow} sent now), ${result.skipped.length} row(s) skipped; files and manifest in ${result.outDir}`,
+        `in ${anchors} anchor(s) (${result.sentNow} sent now), ${new Set(result.skipped.map((p) => p.row)).size} row(s) skipped; files and manifest in ${result.outDir}`,
     );
   });
 interface IssueOptions {
@@ -383,7 +384,9 @@ function progressBar(): SingleBar | undefined {
 
 program
   .command("verify <files...>")
-  .description("verify credential files: signature, DID, hash and proof, the registry's verdict, recognition")
+  .description(
+    "verify credential files (or every credential file in a folder): signature, DID, hash and proof, the registry's verdict, recognition",
+  )
   .option("--economy <iso>", "the verifier's economy: the issuer's must be it or one it recognises")
   .option("--at <date>", "verify as of this time", parseDate)
   .option("--json", "print JSON")
@@ -394,7 +397,7 @@ program
       connection.deployment.didRegistry.address,
       connection.provider,
     );
-    const results = await verifyCredentials(files, {
+    const results = await verifyCredentials(await credentialFiles(files), {
       connection,
       resolver,
       ...(options.economy === undefined ? {} : { economy: options.economy }),

@@ -19,7 +19,11 @@ export const RPC_TIMEOUT_MS = 30_000;
 export function rpcProvider(url: string, chainId: number): JsonRpcProvider {
   const request = new FetchRequest(url);
   request.timeout = RPC_TIMEOUT_MS;
-  return new JsonRpcProvider(request, Network.from(chainId), { staticNetwork: true, batchMaxCount: 100 });
+  return new JsonRpcProvider(request, Network.from(chainId), {
+    staticNetwork: true,
+    batchMaxCount: 100,
+    cacheTimeout: -1,
+  });
 }
 
 /** True for errors where the node answered: a revert is an answer, a refused connection is not. */

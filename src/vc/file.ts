@@ -1,4 +1,5 @@
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { readFile, readdir, rename, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { CCRError } from "../errors.ts";
 
 /** Where a credential was anchored; batch members carry their Merkle proof so that they verify with one read. */
@@ -71,4 +72,22 @@ export async function readCredentialFile(file: string): Promise<ReadCredential> 
     throw new CCRError("MALFORMED_CREDENTIAL", `${file}: field "anchor.batch" needs a root, an index and a proof`);
   }
   return { file, jws: value.jws, hash: value.hash, anchor: value.anchor };
+}
+
+/** Files and folders -> credential files: a folder stands for its `*.json` and `*.jwt` files but the manifest. */
+export async function credentialFiles(paths: readonly string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const path of paths) {
+    const isFolder = await stat(path).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+    if (!isFolder) {
+      files.push(path);
+      continue;
+    }
+    const names = (await readdir(path)).filter((n) => /\.(json|jwt)$/.test(n) && n !== "manifest.json").sort();
+    files.push(...names.map((n) => join(path, n)));
+  }
+  return files;
 }

@@ -1,7 +1,6 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { verifyJWS } from "did-jwt";
 import type { DIDResolutionResult, Resolvable, VerificationMethod } from "did-resolver";
-import { ZeroHash, getAddress } from "ethers";
+import { ZeroAddress, ZeroHash, getAddress } from "ethers";
 import { DEMO_SCHEMAS } from "../apec.ts";
 import { LEAF_ENCODING } from "../batch.ts";
 import { ISSUER_STANDING, REASONS, STATUS, economyCode, economyIso, type StatusName } from "../codes.ts";
@@ -10,6 +9,7 @@ import { CCRError } from "../errors.ts";
 import { rpc, type RegistryConnection } from "../registry.ts";
 import { credentialHash, decodeCredential, toSeconds, type Credential } from "./credential.ts";
 import { readCredentialFile, type ReadCredential } from "./file.ts";
+import { SignatureChecker } from "./signature.ts";
 
 /** valid: every check passed; invalid: some check failed; undecided: a check could not be made (RPC, malformed file). */
 export type Outcome = "valid" | "invalid" | "undecided";
@@ -174,16 +174,6 @@ class IssuerKeys {
   }
 }
 
-/** Whether `jws` is signed by one of `keys`. */
-function signedBy(jws: string, keys: VerificationMethod[]): boolean {
-  try {
-    verifyJWS(jws, keys);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Words for a verdict that is not VALID. */
 function explain(summary: VerdictSummary): string {
   const reason = summary.reason === undefined ? "" : ` (reason: ${summary.reason})`;
@@ -223,45 +213,72 @@ export async function verifyCredentials(
   const { connection, resolver } = options;
   const { registry, rpcUrl } = connection;
   const candidates: Candidate[] = [];
-  for (const file of files) {
-    try {
-      candidates.push(checkLocally(await readCredentialFile(file), connection));
-    } catch (error) {
-      const candidate: Candidate = { result: { file, outcome: "valid", reason: "" } };
-      settle(candidate, "undecided", (error as Error).message);
+  const reading = 64;
+  for (let i = 0; i < files.length; i += reading) {
+    const reads = await Promise.allSettled(files.slice(i, i + reading).map(readCredentialFile));
+    reads.forEach((read, j) => {
+      if (read.status === "fulfilled") {
+        candidates.push(checkLocally(read.value, connection));
+        return;
+      }
+      const candidate: Candidate = { result: { file: files[i + j] ?? "", outcome: "valid", reason: "" } };
+      settle(candidate, "undecided", read.reason instanceof Error ? read.reason.message : String(read.reason));
       candidates.push(candidate);
-    }
+    });
   }
   const economy = options.economy === undefined ? "0x0000" : economyCode(options.economy);
   const pending = candidates.filter((c) => c.query !== undefined);
 
-  // The registry's verdicts: many per call; an unreachable node leaves them undecided.
+  // The registry's verdicts, many per call, are computed by the node while this process checks the signatures.
   const verdicts = new Map<Candidate, Awaited<ReturnType<typeof registry.verdict>>>();
-  let latestBlock = 0;
+  let latestBlock: number;
   try {
     latestBlock = await rpc(rpcUrl, "reading the latest block", () => connection.provider.getBlockNumber());
-    const chunk = options.chunkSize ?? 500;
-    const at = options.at;
-    const calls: Promise<void>[] = [];
-    for (let i = 0; i < pending.length; i += chunk) {
-      const part = pending.slice(i, i + chunk);
-      const queries = part.map((c) => c.query).filter((q) => q !== undefined);
-      calls.push(
-        rpc(rpcUrl, "reading verdicts", async () => {
-          const answers =
-            at === undefined
-              ? await registry.verdicts(queries, economy, { blockTag: latestBlock })
-              : await Promise.all(
-                  queries.map((q) => registry.verdictAt(q, economy, toSeconds(at), { blockTag: latestBlock })),
-                );
-          part.forEach((c, j) => verdicts.set(c, answers[j]));
-        }),
-      );
-    }
-    await Promise.all(calls);
   } catch (error) {
     if (!(error instanceof CCRError)) throw error;
     for (const c of pending) settle(c, "undecided", error.message);
+    return candidates.map((c) => c.result);
+  }
+  const chunk = options.chunkSize ?? 100;
+  const at = options.at;
+  const calls: Promise<void>[] = [];
+  for (let i = 0; i < pending.length; i += chunk) {
+    const part = pending.slice(i, i + chunk);
+    const queries = part.map((c) => c.query).filter((q) => q !== undefined);
+    calls.push(
+      rpc(rpcUrl, "reading verdicts", async () => {
+        const answers =
+          at === undefined
+            ? await registry.verdicts(queries, economy, { blockTag: latestBlock })
+            : await Promise.all(
+                queries.map((q) => registry.verdictAt(q, economy, toSeconds(at), { blockTag: latestBlock })),
+              );
+        part.forEach((c, j) => verdicts.set(c, answers[j]));
+      }),
+    );
+  }
+  const answered = Promise.all(calls).then(
+    () => undefined,
+    (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+  );
+
+  const keys = new IssuerKeys(resolver, rpcUrl);
+  const checker = new SignatureChecker();
+  const signedNow = new Map<Candidate, boolean | CCRError>();
+  for (const candidate of pending) {
+    const { credential, jws } = candidate;
+    if (credential === undefined || jws === undefined || ethrDidAddress(credential.issuer) === undefined) continue;
+    try {
+      signedNow.set(candidate, checker.check(jws, await keys.keys(credential.issuer, latestBlock)));
+    } catch (error) {
+      if (!(error instanceof CCRError)) throw error;
+      signedNow.set(candidate, error);
+    }
+  }
+  const failure = await answered;
+  if (failure !== undefined) {
+    if (!(failure instanceof CCRError)) throw failure;
+    for (const c of pending) settle(c, "undecided", failure.message);
     return candidates.map((c) => c.result);
   }
 
@@ -272,8 +289,8 @@ export async function verifyCredentials(
     schemaIds.set(uri, id);
   }
 
-  const keys = new IssuerKeys(resolver, rpcUrl);
   const memberEvents = new Map<string, Promise<MemberChange[]>>();
+  const issuers = new Map<string, boolean>();
   for (const candidate of pending) {
     const verdict = verdicts.get(candidate);
     const { credential, jws } = candidate;
@@ -295,15 +312,41 @@ export async function verifyCredentials(
     candidate.result.verdict = summary;
     try {
       await memberChangeTime(candidate, summary, connection, memberEvents);
-      await checkSignature(candidate, credential, jws, summary, keys, latestBlock, connection);
+      await checkSignature(
+        candidate,
+        credential,
+        jws,
+        summary,
+        { keys, checker, signed: signedNow.get(candidate) },
+        connection,
+      );
     } catch (error) {
       if (!(error instanceof CCRError)) throw error;
       settle(candidate, error.code === "RPC_UNAVAILABLE" ? "undecided" : "invalid", error.message);
       continue;
     }
-    if (candidate.result.outcome === "valid") checkAnchor(candidate, credential, summary, schemaIds, options.economy);
+    if (candidate.result.outcome !== "valid") continue;
+    if (summary.status === "UNKNOWN") {
+      const address = ethrDidAddress(credential.issuer) ?? ZeroAddress;
+      let known = issuers.get(address);
+      if (known === undefined) {
+        known = (await rpc(rpcUrl, "reading the issuer", () => registry.getIssuer(address))).id !== 0n;
+        issuers.set(address, known);
+      }
+      const unknown = `not anchored in the registry, and ${credential.issuer} is not an issuer of this framework`;
+      settle(candidate, "invalid", known ? explain(summary) : unknown);
+      continue;
+    }
+    checkAnchor(candidate, credential, summary, schemaIds, options.economy);
   }
   return candidates.map((c) => c.result);
+}
+
+interface SignatureState {
+  keys: IssuerKeys;
+  checker: SignatureChecker;
+  /** The result of checking against the issuer's current keys. */
+  signed: boolean | CCRError | undefined;
 }
 
 async function checkSignature(
@@ -311,19 +354,19 @@ async function checkSignature(
   credential: Credential,
   jws: string,
   summary: VerdictSummary,
-  keys: IssuerKeys,
-  latestBlock: number,
+  { keys, checker, signed }: SignatureState,
   connection: RegistryConnection,
 ): Promise<void> {
   if (ethrDidAddress(credential.issuer) === undefined) {
     settle(candidate, "invalid", `the issuer ${credential.issuer} is not a did:ethr identifier`);
     return;
   }
-  if (signedBy(jws, await keys.keys(credential.issuer, latestBlock))) return;
+  if (signed instanceof CCRError) throw signed;
+  if (signed === true) return;
   // A key rotated out since: the signature counts if the key was the issuer's when the credential was anchored.
   if (summary.status !== "UNKNOWN") {
     const block = await anchoringBlock(connection, candidate);
-    if (block !== undefined && signedBy(jws, await keys.keys(credential.issuer, block))) return;
+    if (block !== undefined && checker.check(jws, await keys.keys(credential.issuer, block))) return;
   }
   settle(
     candidate,
@@ -396,10 +439,6 @@ function checkAnchor(
   schemaIds: Map<string, number>,
   economy: string | undefined,
 ): void {
-  if (summary.status === "UNKNOWN") {
-    settle(candidate, "invalid", explain(summary));
-    return;
-  }
   const issuer = ethrDidAddress(credential.issuer);
   if (issuer === undefined || getAddress(issuer) !== getAddress(summary.issuer)) {
     settle(candidate, "invalid", `anchored by ${summary.issuer}, not by the credential's issuer ${credential.issuer}`);

@@ -1,0 +1,577 @@
+import { spawn } from "node:child_process";
+import { gunzipSync } from "node:zlib";
+import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "chai";
+import { Wallet } from "ethers";
+import { readDeployment, type Deployment } from "../src/deployment.ts";
+import { devnetWallet } from "../src/demo.ts";
+import { ethrDid } from "../src/did.ts";
+import { rpcProvider } from "../src/registry.ts";
+import { buildCredential, credentialHash, signCredential } from "../src/vc/credential.ts";
+import type { CredentialFile } from "../src/vc/file.ts";
+import { CCRRegistry__factory } from "../types/ethers-contracts/index.js";
+import { startDevnet, type RunningDevnet } from "../scripts/lib/devnet-process.ts";
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+describe("ccr command line (end to end, against a Hardhat node)", function () {
+  this.timeout(300_000);
+  let devnet: RunningDevnet;
+  let deployment: Deployment;
+  let work = "";
+
+  /** Runs `ccr` as a user does (bin/ccr.js), against the test devnet's deployment file. */
+  function ccr(args: string[], env: Record<string, string> = {}): Promise<Run> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        ["bin/ccr.js", "--deployment", join(devnet.dir, "deployment.json"), ...args],
+        { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] },
+      );
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      child.once("error", reject);
+      child.once("exit", (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  async function files(dir: string): Promise<string[]> {
+    return (await readdir(dir))
+      .filter((f) => f.startsWith("credential-"))
+      .sort()
+      .map((f) => join(dir, f));
+  }
+
+  async function csv(name: string, lines: string[]): Promise<string> {
+    const file = join(work, name);
+    await writeFile(file, `${lines.join("\n")}\n`);
+    return file;
+  }
+
+  /** Moves the node's clock: the devnet is a real node, so through its JSON-RPC. */
+  async function advance(seconds: number): Promise<void> {
+    const provider = rpcProvider(deployment.rpcUrl, deployment.chainId);
+    await provider.send("evm_increaseTime", [seconds]);
+    await provider.send("evm_mine", []);
+    provider.destroy();
+  }
+
+  before(async function () {
+    devnet = await startDevnet();
+    deployment = await readDeployment(join(devnet.dir, "deployment.json"));
+    work = await mkdtemp(join(tmpdir(), "ccr-cli-"));
+  });
+
+  after(async function () {
+    devnet.stop();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  let diplomas: string[] = [];
+
+  it("issues a CSV of diplomas as one Merkle batch and verifies every credential (exit 0)", async function () {
+    const out = join(work, "diplomas");
+    const issued = await ccr([
+      "--as",
+      "au-university",
+      "issue",
+      "--type",
+      "diploma",
+      "--input",
+      "examples/graduates.csv",
+      "--out",
+      out,
+    ]);
+    expect(issued.stderr).to.equal("");
+    expect(issued.code).to.equal(0);
+    const did = ethrDid(deployment.chainId, deployment.accounts["au-university"]?.address ?? "");
+    expect(issued.stdout).to.include(
+      `issued 8 diploma credential(s) from ${did} in 1 anchor(s) (1 sent now), 0 row(s) skipped`,
+    );
+    diplomas = await files(out);
+    expect(diplomas).to.have.length(8);
+    const manifest = JSON.parse(await readFile(join(out, "manifest.json"), "utf8")) as { credentials: unknown[] };
+    expect(manifest.credentials).to.have.length(8);
+
+    const verified = await ccr(["verify", ...diplomas, "--economy", "AU"]);
+    expect(verified.code).to.equal(0);
+    expect(verified.stdout).to.match(
+      /^VALID {5}.*credential-00001\.json: valid: issued by did:ethr:0x7a69:0x[0-9a-fA-F]{40} \(AU\), anchored .*, recognised in AU$/m,
+    );
+    expect(verified.stdout).to.include("8 valid, 0 invalid, 0 undecided");
+  });
+
+  it("revokes one credential, suspends and reinstates another, and the verdicts follow", async function () {
+    const [first, second, third] = diplomas;
+    if (first === undefined || second === undefined || third === undefined) throw new Error("no diplomas");
+    const revoked = await ccr(["--as", "au-university", "revoke", second, "--reason", "superseded"]);
+    expect(revoked.code).to.equal(0);
+    expect(revoked.stdout).to.match(/^revoked .*credential-00002\.json \(transaction 0x[0-9a-f]{64}, block \d+\)$/m);
+    const suspended = await ccr(["--as", "authority-au", "suspend", third, "--reason", "certificateHold"]);
+    expect(suspended.code).to.equal(0);
+
+    const after = await ccr(["verify", first, second, third]);
+    expect(after.code).to.equal(1);
+    expect(after.stdout).to.match(
+      /^INVALID {3}.*credential-00002\.json: revoked on \d{4}-\d\d-\d\dT[\d:]+Z \(reason: superseded\)$/m,
+    );
+    expect(after.stdout).to.match(
+      /^INVALID {3}.*credential-00003\.json: suspended since .*Z \(reason: certificateHold\)$/m,
+    );
+    expect(after.stdout).to.include("1 valid, 2 invalid, 0 undecided");
+
+    const again = await ccr(["--as", "au-university", "revoke", second, "--reason", "superseded"]);
+    expect(again.code).to.equal(1);
+    expect(again.stderr).to.include("member 1 is REVOKED; it cannot become REVOKED");
+
+    expect((await ccr(["--as", "au-university", "reinstate", third])).code).to.equal(0);
+    const reinstated = await ccr(["verify", third, "--json"]);
+    expect(reinstated.code).to.equal(0);
+    const [result] = JSON.parse(reinstated.stdout) as { outcome: string; verdict: { status: string } }[];
+    expect(result).to.deep.include({ outcome: "valid" });
+    expect(result?.verdict.status).to.equal("VALID");
+  });
+
+  it("exports the issuer's revocation list as a W3C Bitstring Status List credential", async function () {
+    const out = join(work, "status.json");
+    const exported = await ccr([
+      "--as",
+      "au-university",
+      "status-list",
+      "export",
+      "--issuer",
+      "au-university",
+      "--purpose",
+      "revocation",
+      "--out",
+      out,
+    ]);
+    expect(exported.code).to.equal(0);
+    const list = JSON.parse(await readFile(out, "utf8")) as {
+      credential: { type: string[]; credentialSubject: { encodedList: string; statusPurpose: string } };
+      entries: { index: number; batch?: string; member?: number }[];
+    };
+    expect(list.credential.type).to.deep.equal(["VerifiableCredential", "BitstringStatusListCredential"]);
+    expect(list.credential.credentialSubject.statusPurpose).to.equal("revocation");
+    const bytes = gunzipSync(Buffer.from(list.credential.credentialSubject.encodedList.slice(1), "base64url"));
+    expect(bytes.length * 8).to.equal(131_072);
+    const { root } = (JSON.parse(await readFile(diplomas[1] ?? "", "utf8")) as CredentialFile).anchor.batch ?? {
+      root: "",
+    };
+    const revokedEntry = list.entries.find((e) => e.batch === root && e.member === 1);
+    const validEntry = list.entries.find((e) => e.batch === root && e.member === 0);
+    if (revokedEntry === undefined || validEntry === undefined) throw new Error("batch not in the status list");
+    const bit = (i: number): number => ((bytes[i >> 3] ?? 0) >> (7 - (i & 7))) & 1;
+    expect(bit(revokedEntry.index)).to.equal(1);
+    expect(bit(validEntry.index)).to.equal(0);
+  });
+
+  it("honours recognition: JP accepts Singapore's CBPR certifications until it withdraws recognition", async function () {
+    const input = await csv("cbpr.csv", [
+      "id,organisationName,economy,scope,certificationNumber",
+      "did:web:acme.example.sg,Acme Pte Ltd,SG,Customer personal data in the Acme loyalty programme,CBPR-SG-0042",
+    ]);
+    const out = join(work, "cbpr");
+    expect((await ccr(["--as", "sg-agent", "issue", "--type", "cbpr", "--input", input, "--out", out])).code).to.equal(
+      0,
+    );
+    const [file] = await files(out);
+    if (file === undefined) throw new Error("no credential");
+    const recognised = await ccr(["verify", file, "--economy", "JP"]);
+    expect(recognised.code).to.equal(0);
+    expect(recognised.stdout).to.include("(SG), anchored");
+    expect(recognised.stdout).to.include("recognised in JP");
+    const diploma = await ccr(["verify", diplomas[0] ?? "", "--economy", "JP"]);
+    expect(diploma.code).to.equal(1);
+    expect(diploma.stdout).to.include(
+      "issued in AU, whose accreditations JP does not recognise for this credential type",
+    );
+
+    const withdrawn = await ccr([
+      "--as",
+      "authority-jp",
+      "framework",
+      "withdraw-recognition",
+      "SG",
+      "--schema",
+      "cbpr",
+    ]);
+    expect(withdrawn.code).to.equal(0);
+    expect(withdrawn.stdout).to.match(/^withdrew recognition of SG for schema 0 \(transaction/);
+    expect((await ccr(["verify", file, "--economy", "JP"])).code).to.equal(1);
+    expect((await ccr(["--as", "authority-jp", "framework", "recognise", "SG", "--schema", "cbpr"])).code).to.equal(0);
+    expect((await ccr(["verify", file, "--economy", "JP"])).code).to.equal(0);
+  });
+
+  it("rotates the issuer's signing key through its DID: a keystore key signs, then is revoked", async function () {
+    const keystore = join(work, "signing-key.json");
+    const env = {
+      CCR_KEYSTORE_PASSWORD: "correct horse battery",
+      CCR_SIGNING_KEYSTORE_PASSWORD: "correct horse battery",
+    };
+    const created = await ccr(["key", "new", "--out", keystore], env);
+    expect(created.code).to.equal(0);
+    const address = /for (0x[0-9a-fA-F]{40})/.exec(created.stdout)?.[1] ?? "";
+    const added = await ccr(["--as", "ca-bank", "did", "add-key", address, "--days", "30"]);
+    expect(added.code).to.equal(0);
+    expect(added.stdout).to.include(`added signing key ${address} for 30 days`);
+
+    const input = await csv("kyc.csv", ["id,assuranceLevel,verifiedOn", "did:example:customer-1,high,2026-11-01"]);
+    const out = join(work, "kyc");
+    const issued = await ccr(
+      ["--as", "ca-bank", "issue", "--type", "kyc", "--input", input, "--out", out, "--signing-keystore", keystore],
+      env,
+    );
+    expect(issued.code).to.equal(0);
+    const [file] = await files(out);
+    if (file === undefined) throw new Error("no credential");
+    expect((await ccr(["verify", file])).code).to.equal(0);
+
+    expect((await ccr(["--as", "ca-bank", "did", "revoke-key", address])).code).to.equal(0);
+    await advance(5);
+    const later = await ccr(["verify", file]);
+    expect(later.code).to.equal(0);
+    expect(later.stdout).to.include("VALID");
+
+    const wrong = await ccr(
+      [
+        "--as",
+        "ca-bank",
+        "issue",
+        "--type",
+        "kyc",
+        "--input",
+        input,
+        "--out",
+        join(work, "kyc-2"),
+        "--signing-keystore",
+        keystore,
+      ],
+      {
+        CCR_SIGNING_KEYSTORE_PASSWORD: "wrong password",
+      },
+    );
+    expect(wrong.code).to.equal(2);
+    expect(wrong.stderr).to.include(`ccr: cannot open keystore ${keystore}: wrong password or not a JSON keystore`);
+  });
+
+  it("reports issuer compromise: credentials anchored after the compromise time are invalid", async function () {
+    const input = await csv("devices.csv", [
+      "id,manufacturer,model,serialNumber",
+      "did:example:device-1,K-Devices,Sensor S1,SN-0001",
+      "did:example:device-2,K-Devices,Sensor S1,SN-0002",
+    ]);
+    const out = join(work, "devices");
+    expect(
+      (await ccr(["--as", "kr-devicemaker", "issue", "--type", "device", "--input", input, "--out", out])).code,
+    ).to.equal(0);
+    const compromisedAt = new Date(Date.now() - 3600_000).toISOString();
+    const revoked = await ccr([
+      "--as",
+      "authority-kr",
+      "framework",
+      "issuer",
+      "revoke",
+      "kr-devicemaker",
+      "--compromised-at",
+      compromisedAt,
+    ]);
+    expect(revoked.code).to.equal(0);
+    const verified = await ccr(["verify", ...(await files(out))]);
+    expect(verified.code).to.equal(1);
+    expect(verified.stdout).to.match(
+      /credential-00001\.json: the issuer's key was compromised on \S+Z; its accreditation is revoked/,
+    );
+    const refused = await ccr([
+      "--as",
+      "kr-devicemaker",
+      "issue",
+      "--type",
+      "device",
+      "--input",
+      input,
+      "--out",
+      join(work, "devices-2"),
+    ]);
+    expect(refused.code).to.equal(1);
+    expect(refused.stderr).to.match(
+      /cannot anchor for 0x[0-9a-fA-F]{40}: IssuerNotActive\(issuer=0x[0-9a-fA-F]{40}, standing=3\): the issuer's accreditation is REVOKED/,
+    );
+  });
+
+  it("refuses bad input before anything is signed, naming file, row and field", async function () {
+    const malformed = await csv("malformed.csv", [
+      "id,name,degree,fieldOfStudy,awardedOn",
+      '"did:example:x,Ann,BSc,CS,2026-06-30',
+    ]);
+    const run1 = await ccr([
+      "--as",
+      "au-university",
+      "issue",
+      "--type",
+      "diploma",
+      "--input",
+      malformed,
+      "--out",
+      join(work, "m"),
+    ]);
+    expect(run1.code).to.equal(1);
+    expect(run1.stderr).to.include(`ccr: ${malformed} line 2: malformed CSV: Quote Not Closed`);
+
+    const wrongColumn = await csv("column.csv", ["id,nom", "x,y"]);
+    const run2 = await ccr([
+      "--as",
+      "au-university",
+      "issue",
+      "--type",
+      "diploma",
+      "--input",
+      wrongColumn,
+      "--out",
+      join(work, "c"),
+    ]);
+    expect(run2.stderr).to.include(`${wrongColumn} line 1: column "nom" is not a field of "diploma" credentials`);
+
+    const rows = await csv("rows.csv", [
+      "id,name,degree,fieldOfStudy,awardedOn",
+      "did:example:a,Ann,BSc,CS,2026-06-30",
+      "did:example:b,,BSc,CS,2026-13-45",
+      "did:example:a,Ann,BSc,CS,2026-06-30",
+      "did:example:c,Cy,BSc,CS,2026-06-30",
+    ]);
+    const out = join(work, "rows");
+    const run3 = await ccr(["--as", "au-university", "issue", "--type", "diploma", "--input", rows, "--out", out]);
+    expect(run3.code).to.equal(1);
+    expect(run3.stderr).to.equal(
+      [
+        `ccr: ${rows}: 3 problem(s); nothing was signed or anchored (fix them, or pass --skip-invalid)`,
+        "  row 2 (line 3), field name: is required",
+        '  row 2 (line 3), field awardedOn: must match format "date"',
+        "  row 3 (line 4): duplicates row 1",
+        "",
+      ].join("\n"),
+    );
+    const skipped = await ccr([
+      "--as",
+      "au-university",
+      "issue",
+      "--type",
+      "diploma",
+      "--input",
+      rows,
+      "--out",
+      out,
+      "--skip-invalid",
+    ]);
+    expect(skipped.code).to.equal(0);
+    expect(skipped.stdout).to.include("issued 2 diploma credential(s)");
+    expect(skipped.stdout).to.include("2 row(s) skipped");
+    expect((await files(out)).map((f) => f.slice(-21))).to.deep.equal([
+      "credential-00001.json",
+      "credential-00004.json",
+    ]);
+  });
+
+  it("tells tampered, foreign, unknown-issuer and malformed credentials apart", async function () {
+    const original = JSON.parse(await readFile(diplomas[0] ?? "", "utf8")) as CredentialFile;
+    const [header, payload, signature] = original.jws.split(".");
+    const claims = JSON.parse(Buffer.from(payload ?? "", "base64url").toString()) as {
+      credentialSubject: { name: string };
+    };
+    claims.credentialSubject.name = "Mallory";
+    const forgedJws = `${header}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.${signature}`;
+    const tampered = join(work, "tampered.json");
+    await writeFile(tampered, JSON.stringify({ ...original, jws: forgedJws }));
+    const rehashed = join(work, "tampered-rehashed.json");
+    await writeFile(rehashed, JSON.stringify({ ...original, jws: forgedJws, hash: credentialHash(forgedJws) }));
+
+    const registry = deployment.registry.address;
+    const issuerKey = devnetWallet(24, rpcProvider(deployment.rpcUrl, deployment.chainId));
+    const subject = { id: "did:example:z", name: "Zed", degree: "BSc", fieldOfStudy: "CS", awardedOn: "2026-06-30" };
+    const foreign = join(work, "foreign.jwt");
+    const foreignCredential = buildCredential({
+      schema: "diploma",
+      issuer: ethrDid(1, issuerKey.address),
+      subject,
+      validFrom: new Date(),
+      status: { chainId: 1, registry },
+    });
+    await writeFile(foreign, await signCredential(foreignCredential, issuerKey.privateKey));
+    const stranger = Wallet.createRandom();
+    const unknown = join(work, "unknown.jwt");
+    const unknownCredential = buildCredential({
+      schema: "diploma",
+      issuer: ethrDid(deployment.chainId, stranger.address),
+      subject,
+      validFrom: new Date(),
+      status: { chainId: deployment.chainId, registry },
+    });
+    await writeFile(unknown, await signCredential(unknownCredential, stranger.privateKey));
+    const garbage = join(work, "garbage.json");
+    await writeFile(garbage, "{ not json");
+
+    const run = await ccr(["verify", tampered, rehashed, foreign, unknown]);
+    expect(run.code).to.equal(1);
+    expect(run.stdout).to.include(
+      `INVALID   ${tampered}: the file's hash is not the hash of its JWS: the file was altered`,
+    );
+    expect(run.stdout).to.include(
+      `INVALID   ${rehashed}: the Merkle proof does not lead from this credential to batch ${original.anchor.batch?.root}`,
+    );
+    expect(run.stdout).to.include(
+      `INVALID   ${foreign}: issued for the registry ${registry} on chain 1, not for this framework's registry ${registry} on chain 31337`,
+    );
+    expect(run.stdout).to.include(
+      `INVALID   ${unknown}: not anchored in the registry, and ${ethrDid(deployment.chainId, stranger.address)} is not an issuer of this framework`,
+    );
+
+    const malformed = await ccr(["verify", garbage, diplomas[0] ?? ""]);
+    expect(malformed.code).to.equal(2);
+    expect(malformed.stdout).to.include(`UNDECIDED ${garbage}: ${garbage} is not valid JSON`);
+  });
+
+  it("never calls an unreachable RPC a verdict: exit 2, no 'invalid' or 'revoked'", async function () {
+    const run = await ccr(["--rpc", "http://127.0.0.1:9", "verify", ...diplomas]);
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.equal(
+      "ccr: could not reach the RPC at http://127.0.0.1:9 while checking the deployment: connect ECONNREFUSED 127.0.0.1:9\n",
+    );
+    expect(run.stdout).to.not.match(/invalid|revoked/i);
+  });
+
+  it("resumes a run killed mid-batch: nothing anchored twice, every credential file present", async function () {
+    const lines = ["id,manufacturer,model,serialNumber"];
+    for (let i = 0; i < 3000; i++)
+      lines.push(`did:example:unit-${i},K-Devices,Sensor S2,SN-${String(i).padStart(6, "0")}`);
+    const input = await csv("factory.csv", lines);
+    // kr-devicemaker is revoked above; a second device maker is accredited for this run.
+    const maker = Wallet.createRandom();
+    const accredit = await ccr([
+      "--as",
+      "authority-kr",
+      "framework",
+      "issuer",
+      "accredit",
+      maker.address,
+      "--schemas",
+      "device",
+    ]);
+    expect(accredit.code).to.equal(0);
+    const provider = rpcProvider(deployment.rpcUrl, deployment.chainId);
+    await provider.send("hardhat_setBalance", [maker.address, "0x56BC75E2D63100000"]);
+    const env = { MAKER_KEY: maker.privateKey };
+    const out = join(work, "factory");
+    const args = [
+      "--key-env",
+      "MAKER_KEY",
+      "issue",
+      "--type",
+      "device",
+      "--input",
+      input,
+      "--out",
+      out,
+      "--batch-size",
+      "100",
+    ];
+
+    const child = spawn(
+      process.execPath,
+      ["bin/ccr.js", "--deployment", join(devnet.dir, "deployment.json"), ...args],
+      {
+        env: { ...process.env, ...env },
+        stdio: "ignore",
+      },
+    );
+    const journal = join(out, ".ccr-journal");
+    const deadline = Date.now() + 120_000;
+    let sent: string[] = [];
+    while (Date.now() < deadline) {
+      sent = (await readdir(journal).catch(() => [] as string[])).filter((f) => f.endsWith(".sent.jsonl"));
+      if (sent.length >= 3) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill("SIGKILL");
+    await new Promise((resolve) => child.once("exit", resolve));
+    expect(sent.length).to.be.at.least(3);
+    expect((await files(out)).length).to.be.below(3000);
+
+    const resumed = await ccr(args, env);
+    expect(resumed.code).to.equal(0);
+    expect(resumed.stdout).to.match(
+      /^resumed: issued 3000 device credential\(s\) .* in 30 anchor\(s\) \((\d+) sent now\)/,
+    );
+    const sentNow = Number(/\((\d+) sent now\)/.exec(resumed.stdout)?.[1]);
+    expect(sentNow).to.be.below(30);
+    expect(await files(out)).to.have.length(3000);
+
+    const registry = CCRRegistry__factory.connect(deployment.registry.address, provider);
+    const anchored = await registry.queryFilter(registry.filters.BatchAnchored(undefined, maker.address));
+    expect(anchored).to.have.length(30);
+    expect(new Set(anchored.map((e) => e.args.root)).size).to.equal(30);
+    provider.destroy();
+
+    const sample = (await files(out)).filter((_, i) => i % 250 === 0);
+    const verified = await ccr(["verify", ...sample]);
+    expect(verified.code).to.equal(0);
+  });
+
+  it("reports expired and not-yet-valid credentials with their dates", async function () {
+    const input = await csv("short.csv", ["id,assuranceLevel,verifiedOn", "did:example:customer-9,low,2026-11-01"]);
+    const soon = new Date(Date.now() + 3600_000);
+    const later = new Date(Date.now() + 30 * 86_400_000);
+    const expiring = join(work, "expiring");
+    const future = join(work, "future");
+    expect(
+      (
+        await ccr([
+          "--as",
+          "ca-bank",
+          "issue",
+          "--type",
+          "kyc",
+          "--input",
+          input,
+          "--out",
+          expiring,
+          "--valid-until",
+          soon.toISOString(),
+        ])
+      ).code,
+    ).to.equal(0);
+    expect(
+      (
+        await ccr([
+          "--as",
+          "ca-bank",
+          "issue",
+          "--type",
+          "kyc",
+          "--input",
+          input,
+          "--out",
+          future,
+          "--valid-from",
+          later.toISOString(),
+        ])
+      ).code,
+    ).to.equal(0);
+    const [expiringFile] = await files(expiring);
+    const [futureFile] = await files(future);
+    const before = await ccr(["verify", expiringFile ?? "", futureFile ?? ""]);
+    expect(before.stdout).to.match(/expiring\/credential-00001\.json: valid/);
+    expect(before.stdout).to.match(/future\/credential-00001\.json: not yet valid: valid from \S+Z/);
+    await advance(2 * 3600);
+    const after = await ccr(["verify", expiringFile ?? ""]);
+    expect(after.code).to.equal(1);
+    expect(after.stdout).to.include(`expired on ${soon.toISOString().replace(/\.\d{3}Z$/, "Z")}`);
+  });
+});
