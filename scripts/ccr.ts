@@ -340,6 +340,7 @@ program
       batchSize: options.batchSize,
       single: options.single === true,
       skipInvalid: options.skipInvalid === true,
+      resolver: ethrDidResolver(connection.chainId, connection.deployment.didRegistry.address, connection.provider),
       onProgress: (p: IssueProgress) => {
         if (p.phase !== phase) {
           phase = p.phase;

@@ -263,6 +263,66 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     expect(wrong.stderr).to.include(`ccr: cannot open keystore ${keystore}: wrong password or not a JSON keystore`);
   });
 
+  it("administers the framework: schemas, economies, issuer suspension, operators signing with a delegated key", async function () {
+    const registered = await ccr([
+      "--as",
+      "council",
+      "framework",
+      "schema",
+      "register",
+      "Professional Licence",
+      "https://schemas.example/licence.json",
+    ]);
+    expect(registered.code).to.equal(0);
+    expect((await ccr(["framework", "schema", "list"])).stdout).to.include(
+      "6  Professional Licence  https://schemas.example/licence.json",
+    );
+    const refused = await ccr(["--as", "au-university", "framework", "schema", "register", "X", "https://x.example"]);
+    expect(refused.code).to.equal(1);
+    expect(refused.stderr).to.match(
+      /AccessControlUnauthorizedAccount\(account=0x[0-9a-fA-F]{40}, neededRole=0x0{64}\): only the council may do this/,
+    );
+    const authority = Wallet.createRandom().address;
+    expect((await ccr(["--as", "council", "framework", "economy", "admit", "GB", authority])).stdout).to.match(
+      /^admitted GB \(transaction/,
+    );
+    expect((await ccr(["--as", "council", "framework", "economy", "remove", "GB"])).stdout).to.match(
+      /^removed GB \(transaction/,
+    );
+
+    const diploma = diplomas[0] ?? "";
+    expect((await ccr(["--as", "authority-au", "framework", "issuer", "suspend", "au-university"])).code).to.equal(0);
+    const suspended = await ccr(["verify", diploma]);
+    expect(suspended.code).to.equal(1);
+    expect(suspended.stdout).to.include("the issuer's accreditation is suspended");
+    expect((await ccr(["--as", "authority-au", "framework", "issuer", "reinstate", "au-university"])).code).to.equal(0);
+    expect((await ccr(["verify", diploma])).code).to.equal(0);
+    const shown = JSON.parse((await ccr(["framework", "issuer", "show", "au-university"])).stdout) as {
+      standing: string;
+      economy: string;
+    };
+    expect(shown).to.deep.include({ standing: "ACTIVE", economy: "AU" });
+
+    // The registrar (an operator key) anchors for the university; its signature counts once the university's DID lists it.
+    const input = await csv("registrar.csv", [
+      "id,name,degree,fieldOfStudy,awardedOn",
+      "did:example:r1,Rae,BA,History,2026-06-30",
+    ]);
+    const args = ["--as", "au-registrar", "issue", "--type", "diploma", "--issuer", "au-university", "--input", input];
+    const unlisted = await ccr([...args, "--out", join(work, "registrar-1")]);
+    expect(unlisted.code).to.equal(2);
+    const registrar = deployment.accounts["au-registrar"]?.address ?? "";
+    expect(unlisted.stderr).to.include(
+      `ccr: the signing key ${registrar} is not a key of ${ethrDid(deployment.chainId, deployment.accounts["au-university"]?.address ?? "")}`,
+    );
+    expect((await ccr(["--as", "au-university", "did", "add-key", registrar])).code).to.equal(0);
+    const out = join(work, "registrar-2");
+    expect((await ccr([...args, "--out", out])).code).to.equal(0);
+    expect((await ccr(["verify", out])).stdout).to.match(
+      /^VALID .*credential-00001\.json: valid: issued by did:ethr:0x7a69:/m,
+    );
+  });
+
   it("reports issuer compromise: credentials anchored after the compromise time are invalid", async function () {
     const input = await csv("devices.csv", [
       "id,manufacturer,model,serialNumber",

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { appendFile, mkdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { ZeroHash, getAddress, hexlify, randomBytes, type Signer } from "ethers";
+import type { Resolvable } from "did-resolver";
+import { ZeroHash, computeAddress, getAddress, hexlify, randomBytes, type Signer } from "ethers";
 import { DEMO_SCHEMAS, type DemoSchemaKey } from "../apec.ts";
 import { buildBatch } from "../batch.ts";
 import { ethrDid } from "../did.ts";
@@ -34,6 +35,8 @@ export interface IssueRequest {
   /** Issue the valid rows and report the bad ones, instead of refusing the whole input. */
   skipInvalid?: boolean;
   onProgress?: (progress: IssueProgress) => void;
+  /** When given, the signing key is checked against the issuer's DID document before anything is signed. */
+  resolver?: Resolvable | undefined;
 }
 
 export interface IssueProgress {
@@ -195,6 +198,7 @@ export async function issueCredentials(request: IssueRequest): Promise<IssueResu
         throw new CCRError("REFUSED_BY_REGISTRY", `${anchorer} cannot anchor for ${issuer}: ${refusal}`, { cause });
       }
     });
+    if (request.resolver !== undefined) await checkSigningKey(request.resolver, run, issuer, request.signingKey);
     await writeJsonAtomic(runFile, run);
   }
 
@@ -374,4 +378,31 @@ async function findAnchor(connection: RegistryConnection, hash: string, batch: b
   return event === undefined
     ? { transaction: ZeroHash, blockNumber: 0 }
     : { transaction: event.transactionHash, blockNumber: event.blockNumber };
+}
+
+/** Refuses a signing key that the issuer's DID document does not list: its credentials would never verify. */
+async function checkSigningKey(
+  resolver: Resolvable,
+  run: RunRecord,
+  issuer: string,
+  signingKey: string,
+): Promise<void> {
+  const did = ethrDid(run.chainId, issuer);
+  const signer = computeAddress(signingKey).toLowerCase();
+  const { didDocument, didResolutionMetadata } = await resolver.resolve(did);
+  if (didDocument === null) {
+    const reason = didResolutionMetadata.error ?? "unknown error";
+    throw new CCRError("RPC_UNAVAILABLE", `could not resolve ${did} to check the signing key: ${reason}`);
+  }
+  const assertion = new Set((didDocument.assertionMethod ?? []).map((m) => (typeof m === "string" ? m : m.id)));
+  const listed = (didDocument.verificationMethod ?? []).some(
+    (m) => assertion.has(m.id) && (m.blockchainAccountId ?? "").toLowerCase().endsWith(signer),
+  );
+  if (!listed) {
+    throw new CCRError(
+      "KEY_UNAVAILABLE",
+      `the signing key ${computeAddress(signingKey)} is not a key of ${did}: its credentials would not verify. ` +
+        `Sign with the issuer's key, or add this one as a signing key (ccr --as <issuer> did add-key <address>)`,
+    );
+  }
 }
