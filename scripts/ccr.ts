@@ -173,7 +173,14 @@ accreditation(
   const { connection } = await withSigner();
   const address = accountAddress(connection.deployment, who);
   const ids = await schemaList(connection, options.schemas);
-  done(`accredited ${address}`, await framework.accreditIssuer(connection, address, ids, options.from, options.until));
+  done(
+    `accredited ${address}`,
+    await framework.accreditIssuer(connection, address, {
+      schemas: ids,
+      validFrom: options.from,
+      validUntil: options.until,
+    }),
+  );
 });
 accreditation(issuer.command("amend <issuer>").description("change an issuer's schemas or window")).action(
   async (who: string, options: AccreditationOptions) => {
@@ -182,7 +189,11 @@ accreditation(issuer.command("amend <issuer>").description("change an issuer's s
     const ids = await schemaList(connection, options.schemas);
     done(
       `amended ${address}`,
-      await framework.amendAccreditation(connection, address, ids, options.from, options.until),
+      await framework.amendAccreditation(connection, address, {
+        schemas: ids,
+        validFrom: options.from,
+        validUntil: options.until,
+      }),
     );
   },
 );

@@ -24,26 +24,22 @@ export const registerSchema = (c: RegistryConnection, name: string, uri: string)
 export const deprecateSchema = (c: RegistryConnection, schema: number): Promise<Sent> =>
   send(c, `to deprecate schema ${schema}`, () => c.registry.deprecateSchema(schema));
 
-export const accreditIssuer = (
-  c: RegistryConnection,
-  issuer: string,
-  schemas: number[],
-  validFrom: Date | undefined,
-  validUntil: Date | undefined,
-): Promise<Sent> =>
-  send(c, `to accredit ${issuer}`, () =>
-    c.registry.accreditIssuer(issuer, schemaBitmap(schemas), seconds(validFrom), seconds(validUntil)),
-  );
+/** What an accreditation covers: schema ids and a window (`undefined` = from now on / open-ended). */
+export interface AccreditationTerms {
+  schemas: number[];
+  validFrom?: Date | undefined;
+  validUntil?: Date | undefined;
+}
 
-export const amendAccreditation = (
-  c: RegistryConnection,
-  issuer: string,
-  schemas: number[],
-  validFrom: Date | undefined,
-  validUntil: Date | undefined,
-): Promise<Sent> =>
+const terms = ({ schemas, validFrom, validUntil }: AccreditationTerms) =>
+  [schemaBitmap(schemas), seconds(validFrom), seconds(validUntil)] as const;
+
+export const accreditIssuer = (c: RegistryConnection, issuer: string, accreditation: AccreditationTerms) =>
+  send(c, `to accredit ${issuer}`, () => c.registry.accreditIssuer(issuer, ...terms(accreditation)));
+
+export const amendAccreditation = (c: RegistryConnection, issuer: string, accreditation: AccreditationTerms) =>
   send(c, `to amend the accreditation of ${issuer}`, () =>
-    c.registry.amendAccreditation(issuer, schemaBitmap(schemas), seconds(validFrom), seconds(validUntil)),
+    c.registry.amendAccreditation(issuer, ...terms(accreditation)),
   );
 
 export const suspendIssuer = (c: RegistryConnection, issuer: string): Promise<Sent> =>

@@ -43,6 +43,18 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     });
   }
 
+  /** `ccr --as <as> issue --type <type> --input <input> --out <out> [extra]`. */
+  function issue(
+    as: string,
+    type: string,
+    input: string,
+    out: string,
+    extra: string[] = [],
+    env: Record<string, string> = {},
+  ): Promise<Run> {
+    return ccr(["--as", as, "issue", "--type", type, "--input", input, "--out", out, ...extra], env);
+  }
+
   async function files(dir: string): Promise<string[]> {
     return (await readdir(dir))
       .filter((f) => f.startsWith("credential-"))
@@ -79,17 +91,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
 
   it("issues a CSV of diplomas as one Merkle batch and verifies every credential (exit 0)", async function () {
     const out = join(work, "diplomas");
-    const issued = await ccr([
-      "--as",
-      "au-university",
-      "issue",
-      "--type",
-      "diploma",
-      "--input",
-      "examples/graduates.csv",
-      "--out",
-      out,
-    ]);
+    const issued = await issue("au-university", "diploma", "examples/graduates.csv", out);
     expect(issued.stderr).to.equal("");
     expect(issued.code).to.equal(0);
     const did = ethrDid(deployment.chainId, deployment.accounts["au-university"]?.address ?? "");
@@ -180,9 +182,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
       "did:web:acme.example.sg,Acme Pte Ltd,SG,Customer personal data in the Acme loyalty programme,CBPR-SG-0042",
     ]);
     const out = join(work, "cbpr");
-    expect((await ccr(["--as", "sg-agent", "issue", "--type", "cbpr", "--input", input, "--out", out])).code).to.equal(
-      0,
-    );
+    expect((await issue("sg-agent", "cbpr", input, out)).code).to.equal(0);
     const [file] = await files(out);
     if (file === undefined) throw new Error("no credential");
     const recognised = await ccr(["verify", file, "--economy", "JP"]);
@@ -330,9 +330,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
       "did:example:device-2,K-Devices,Sensor S1,SN-0002",
     ]);
     const out = join(work, "devices");
-    expect(
-      (await ccr(["--as", "kr-devicemaker", "issue", "--type", "device", "--input", input, "--out", out])).code,
-    ).to.equal(0);
+    expect((await issue("kr-devicemaker", "device", input, out)).code).to.equal(0);
     const compromisedAt = new Date(Date.now() - 3600_000).toISOString();
     const revoked = await ccr([
       "--as",
@@ -350,17 +348,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     expect(verified.stdout).to.match(
       /credential-00001\.json: the issuer's key was compromised on \S+Z; its accreditation is revoked/,
     );
-    const refused = await ccr([
-      "--as",
-      "kr-devicemaker",
-      "issue",
-      "--type",
-      "device",
-      "--input",
-      input,
-      "--out",
-      join(work, "devices-2"),
-    ]);
+    const refused = await issue("kr-devicemaker", "device", input, join(work, "devices-2"));
     expect(refused.code).to.equal(1);
     expect(refused.stderr).to.match(
       /cannot anchor for 0x[0-9a-fA-F]{40}: IssuerNotActive\(issuer=0x[0-9a-fA-F]{40}, standing=3\): the issuer's accreditation is REVOKED/,
@@ -372,32 +360,12 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
       "id,name,degree,fieldOfStudy,awardedOn",
       '"did:example:x,Ann,BSc,CS,2026-06-30',
     ]);
-    const run1 = await ccr([
-      "--as",
-      "au-university",
-      "issue",
-      "--type",
-      "diploma",
-      "--input",
-      malformed,
-      "--out",
-      join(work, "m"),
-    ]);
+    const run1 = await issue("au-university", "diploma", malformed, join(work, "m"));
     expect(run1.code).to.equal(1);
     expect(run1.stderr).to.include(`ccr: ${malformed} line 2: malformed CSV: Quote Not Closed`);
 
     const wrongColumn = await csv("column.csv", ["id,nom", "x,y"]);
-    const run2 = await ccr([
-      "--as",
-      "au-university",
-      "issue",
-      "--type",
-      "diploma",
-      "--input",
-      wrongColumn,
-      "--out",
-      join(work, "c"),
-    ]);
+    const run2 = await issue("au-university", "diploma", wrongColumn, join(work, "c"));
     expect(run2.stderr).to.include(`${wrongColumn} line 1: column "nom" is not a field of "diploma" credentials`);
 
     const rows = await csv("rows.csv", [
@@ -408,7 +376,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
       "did:example:c,Cy,BSc,CS,2026-06-30",
     ]);
     const out = join(work, "rows");
-    const run3 = await ccr(["--as", "au-university", "issue", "--type", "diploma", "--input", rows, "--out", out]);
+    const run3 = await issue("au-university", "diploma", rows, out);
     expect(run3.code).to.equal(1);
     expect(run3.stderr).to.equal(
       [
@@ -419,18 +387,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
         "",
       ].join("\n"),
     );
-    const skipped = await ccr([
-      "--as",
-      "au-university",
-      "issue",
-      "--type",
-      "diploma",
-      "--input",
-      rows,
-      "--out",
-      out,
-      "--skip-invalid",
-    ]);
+    const skipped = await issue("au-university", "diploma", rows, out, ["--skip-invalid"]);
     expect(skipped.code).to.equal(0);
     expect(skipped.stdout).to.include("issued 2 diploma credential(s)");
     expect(skipped.stdout).to.include("2 row(s) skipped");
@@ -590,40 +547,8 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     const later = new Date(Date.now() + 30 * 86_400_000);
     const expiring = join(work, "expiring");
     const future = join(work, "future");
-    expect(
-      (
-        await ccr([
-          "--as",
-          "ca-bank",
-          "issue",
-          "--type",
-          "kyc",
-          "--input",
-          input,
-          "--out",
-          expiring,
-          "--valid-until",
-          soon.toISOString(),
-        ])
-      ).code,
-    ).to.equal(0);
-    expect(
-      (
-        await ccr([
-          "--as",
-          "ca-bank",
-          "issue",
-          "--type",
-          "kyc",
-          "--input",
-          input,
-          "--out",
-          future,
-          "--valid-from",
-          later.toISOString(),
-        ])
-      ).code,
-    ).to.equal(0);
+    expect((await issue("ca-bank", "kyc", input, expiring, ["--valid-until", soon.toISOString()])).code).to.equal(0);
+    expect((await issue("ca-bank", "kyc", input, future, ["--valid-from", later.toISOString()])).code).to.equal(0);
     const [expiringFile] = await files(expiring);
     const [futureFile] = await files(future);
     const before = await ccr(["verify", expiringFile ?? "", futureFile ?? ""]);
