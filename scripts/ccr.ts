@@ -352,11 +352,14 @@ program
       single: options.single === true,
       skipInvalid: options.skipInvalid === true,
       resolver: ethrDidResolver(connection.chainId, connection.deployment.didRegistry.address, connection.provider),
+      // Two bars: signing, then anchoring with writing the files (a group's files follow its anchor).
       onProgress: (p: IssueProgress) => {
-        if (p.phase !== phase) {
-          phase = p.phase;
+        if (p.phase === "anchor") return;
+        const label = p.phase === "sign" ? "signing  " : "anchoring";
+        if (label !== phase) {
+          phase = label;
           bar?.stop();
-          bar?.start(p.total, 0, { phase: phase.padEnd(6) });
+          bar?.start(p.total, 0, { phase: label });
         }
         bar?.update(p.done);
       },

@@ -142,6 +142,29 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     expect(result?.verdict.status).to.equal("VALID");
   });
 
+  it("answers for a point in time (--at) and changes status by hash", async function () {
+    const input = await csv("kyc-single.csv", [
+      "id,assuranceLevel,verifiedOn",
+      "did:example:customer-2,substantial,2026-11-02",
+    ]);
+    const out = join(work, "kyc-single");
+    expect((await issue("ca-bank", "kyc", input, out, ["--single"])).code).to.equal(0);
+    const [file] = await files(out);
+    if (file === undefined) throw new Error("no credential");
+    const { hash } = JSON.parse(await readFile(file, "utf8")) as CredentialFile;
+    await advance(60);
+    const before = new Date(Date.now() + 30_000).toISOString();
+    await advance(120);
+    const revoked = await ccr(["--as", "ca-bank", "revoke", hash, "--reason", "keyCompromise"]);
+    expect(revoked.stdout).to.match(new RegExp(`^revoked ${hash} \\(transaction`));
+    const now = await ccr(["verify", file]);
+    expect(now.code).to.equal(1);
+    expect(now.stdout).to.match(/revoked on \S+Z \(reason: keyCompromise\)/);
+    const then = await ccr(["verify", file, "--at", before]);
+    expect(then.code).to.equal(0);
+    expect(then.stdout).to.include("VALID");
+  });
+
   it("exports the issuer's revocation list as a W3C Bitstring Status List credential", async function () {
     const out = join(work, "status.json");
     const exported = await ccr([

@@ -1,0 +1,105 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { expect } from "chai";
+import { CCRError } from "../src/errors.ts";
+import { credentialFiles, readCredentialFile } from "../src/vc/file.ts";
+import { readSubjects } from "../src/vc/input.ts";
+import { reasonCode } from "../src/vc/status.ts";
+import { MIN_STATUS_LIST_BITS, encodeBitstring } from "../src/vc/statusList.ts";
+import { checkSubject } from "../src/vc/subjects.ts";
+
+async function rejection(promise: Promise<unknown>): Promise<CCRError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof CCRError) return error;
+    throw error;
+  }
+  throw new Error("expected a CCRError");
+}
+
+describe("SDK input, files and encodings", function () {
+  let dir = "";
+  before(async function () {
+    dir = await mkdtemp(join(tmpdir(), "ccr-sdk-"));
+  });
+  after(async function () {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("checks subjects against the shipped JSON Schemas, naming each field", function () {
+    expect(
+      checkSubject("kyc", { id: "did:example:1", assuranceLevel: "high", verifiedOn: "2026-11-01" }),
+    ).to.deep.equal([]);
+    expect(checkSubject("kyc", { id: "did:example:1", assuranceLevel: "extreme", colour: "red" })).to.deep.equal([
+      { field: "verifiedOn", message: "is required" },
+      { field: "colour", message: "is not a field of this credential type" },
+      { field: "assuranceLevel", message: "must be equal to one of the allowed values" },
+    ]);
+  });
+
+  it("reads JSON input as an array of subjects and refuses anything else with the file's name", async function () {
+    const good = join(dir, "subjects.json");
+    await writeFile(good, JSON.stringify([{ id: "d:1", manufacturer: "M", model: "X", serialNumber: "1" }, 42]));
+    const input = await readSubjects(good, "device");
+    expect(input.rows).to.have.length(2);
+    expect(input.problems).to.deep.equal([
+      { row: 2, line: undefined, field: "id", message: "is required" },
+      { row: 2, line: undefined, field: "manufacturer", message: "is required" },
+      { row: 2, line: undefined, field: "model", message: "is required" },
+      { row: 2, line: undefined, field: "serialNumber", message: "is required" },
+    ]);
+    const object = join(dir, "object.json");
+    await writeFile(object, "{}");
+    const error = await rejection(readSubjects(object, "device"));
+    expect(error.code).to.equal("INVALID_INPUT");
+    expect(error.message).to.equal(`${object}: expected a JSON array of credential subjects`);
+    const text = join(dir, "subjects.txt");
+    await writeFile(text, "x");
+    expect((await rejection(readSubjects(text, "device"))).message).to.equal(
+      `${text}: the input must be a .csv or a .json file`,
+    );
+    expect((await rejection(readSubjects(join(dir, "missing.csv"), "device"))).message).to.equal(
+      `cannot read input file ${join(dir, "missing.csv")}`,
+    );
+  });
+
+  it("expands folders to their credential files and refuses files that are not credentials", async function () {
+    const folder = join(dir, "credentials");
+    await mkdir(folder);
+    for (const name of ["credential-2.json", "credential-1.json", "manifest.json", "notes.txt", "single.jwt"]) {
+      await writeFile(join(folder, name), "{}");
+    }
+    expect(await credentialFiles([folder, "x.json"])).to.deep.equal([
+      join(folder, "credential-1.json"),
+      join(folder, "credential-2.json"),
+      join(folder, "single.jwt"),
+      "x.json",
+    ]);
+    const error = await rejection(readCredentialFile(join(folder, "credential-1.json")));
+    expect(error.code).to.equal("MALFORMED_CREDENTIAL");
+    expect(error.message).to.equal(
+      `${join(folder, "credential-1.json")} is not a CCR credential file (format ccr-credential/1)`,
+    );
+  });
+
+  it("takes RFC 5280 reasons by name or code and lists them when unknown", function () {
+    expect(reasonCode("keyCompromise")).to.equal(1);
+    expect(reasonCode("9")).to.equal(9);
+    expect(() => reasonCode("7")).to.throw(
+      CCRError,
+      'unknown reason "7"; use one of unspecified (0), keyCompromise (1)',
+    );
+    expect(() => reasonCode("lost")).to.throw(CCRError, 'unknown reason "lost"');
+  });
+
+  it("encodes a Bitstring Status List: GZIP, multibase base64url, index 0 the first byte's top bit, 16 KiB at least", function () {
+    const encoded = encodeBitstring([true, false, false, false, false, false, false, false, false, true]);
+    expect(encoded.startsWith("u")).to.equal(true);
+    const bytes = gunzipSync(Buffer.from(encoded.slice(1), "base64url"));
+    expect(bytes.length).to.equal(MIN_STATUS_LIST_BITS / 8);
+    expect([bytes[0], bytes[1], bytes[2]]).to.deep.equal([0x80, 0x40, 0]);
+  });
+});
