@@ -4,7 +4,7 @@ import { join, relative } from "node:path";
 import type { Resolvable } from "did-resolver";
 import { ZeroHash, computeAddress, getAddress, hexlify, randomBytes, type Signer } from "ethers";
 import { DEMO_SCHEMAS, type DemoSchemaKey } from "../apec.ts";
-import { buildBatch } from "../batch.ts";
+import { buildBatch, type Batch } from "../batch.ts";
 import { ethrDid } from "../did.ts";
 import { CCRError } from "../errors.ts";
 import { describeRevert, rpc, send, type RegistryConnection, type Sent } from "../registry.ts";
@@ -88,6 +88,13 @@ interface SignedGroup {
   rows: number[];
   jws: string[];
   root?: string;
+}
+
+/** A signed group with what is derived from it once: the credential hashes and the Merkle batch. */
+interface LoadedGroup {
+  record: SignedGroup;
+  hashes: string[];
+  batch?: Batch;
 }
 
 const JOURNAL_DIR = ".ccr-journal";
@@ -210,7 +217,7 @@ export async function issueCredentials(request: IssueRequest): Promise<IssueResu
   const progress = (phase: IssueProgress["phase"], done: number): void => request.onProgress?.({ phase, done, total });
 
   // Sign every group first (or load it from the journal): nothing signed is ever lost or signed twice.
-  const signed: SignedGroup[] = [];
+  const signed: LoadedGroup[] = [];
   let done = 0;
   for (const [group, groupRows] of groups.entries()) {
     const groupFile = join(journal, `group-${group}.json`);
@@ -236,14 +243,25 @@ export async function issueCredentials(request: IssueRequest): Promise<IssueResu
         jws.push(await signCredential(credential, request.signingKey));
         progress("sign", ++done);
       }
-      const root = run.single ? undefined : buildBatch(jws.map(credentialHash)).root;
-      record = { group, rows: groupRows, jws, ...(root === undefined ? {} : { root }) };
+      const hashes = jws.map(credentialHash);
+      const batch = run.single ? undefined : buildBatch(hashes);
+      record = { group, rows: groupRows, jws, ...(batch === undefined ? {} : { root: batch.root }) };
       await writeJsonAtomic(groupFile, record);
-    } else {
-      done += record.jws.length;
-      progress("sign", done);
+      signed.push({ record, hashes, ...(batch === undefined ? {} : { batch }) });
+      continue;
     }
-    signed.push(record);
+    done += record.jws.length;
+    progress("sign", done);
+    const hashes = record.jws.map(credentialHash);
+    if (record.root === undefined) {
+      signed.push({ record, hashes });
+      continue;
+    }
+    const batch = buildBatch(hashes);
+    if (batch.root !== record.root) {
+      throw new CCRError("JOURNAL_MISMATCH", `journal group ${record.group} does not rebuild its batch root`);
+    }
+    signed.push({ record, hashes, batch });
   }
 
   // Anchor what the chain does not have yet, then write the credential files of the group.
@@ -251,8 +269,7 @@ export async function issueCredentials(request: IssueRequest): Promise<IssueResu
   let sentNow = 0;
   let anchoredCount = 0;
   let written = 0;
-  for (const record of signed) {
-    const hashes = record.jws.map(credentialHash);
+  for (const { record, hashes, batch } of signed) {
     const sentFile = join(journal, `group-${record.group}.sent.jsonl`);
     const sent = new Map<string, Sent>();
     for (const line of ((await readFile(sentFile, "utf8").catch(() => "")) || "").split("\n")) {
@@ -292,15 +309,11 @@ export async function issueCredentials(request: IssueRequest): Promise<IssueResu
 
     const transactions: Sent[] = [];
     const anchors: AnchorInfo[] = [];
-    if (record.root !== undefined) {
-      const tx = await anchorOne(record.root, hashes.length);
+    if (batch !== undefined) {
+      const tx = await anchorOne(batch.root, hashes.length);
       transactions.push(tx);
       anchoredCount += hashes.length;
       progress("anchor", anchoredCount);
-      const batch = buildBatch(hashes);
-      if (batch.root !== record.root) {
-        throw new CCRError("JOURNAL_MISMATCH", `journal group ${record.group} does not rebuild its batch root`);
-      }
       hashes.forEach((_, index) =>
         anchors.push({
           chainId: run.chainId,
@@ -317,15 +330,24 @@ export async function issueCredentials(request: IssueRequest): Promise<IssueResu
         progress("anchor", ++anchoredCount);
       }
     }
-    for (const [i, row] of record.rows.entries()) {
-      const file: CredentialFile = {
-        format: CREDENTIAL_FILE_FORMAT,
-        jws: record.jws[i],
-        hash: hashes[i],
-        anchor: anchors[i],
-      };
-      await writeJsonAtomic(join(outDir, fileName(row, input.rows.length)), file);
-      progress("write", ++written);
+    // Many small files: written concurrently, each atomically.
+    const concurrency = 64;
+    for (let start = 0; start < record.rows.length; start += concurrency) {
+      const slice = record.rows.slice(start, start + concurrency);
+      await Promise.all(
+        slice.map((row, k) => {
+          const i = start + k;
+          const file: CredentialFile = {
+            format: CREDENTIAL_FILE_FORMAT,
+            jws: record.jws[i] ?? "",
+            hash: hashes[i] ?? "",
+            anchor: anchors[i] ?? { chainId: run.chainId, registry: run.registry },
+          };
+          return writeJsonAtomic(join(outDir, fileName(row, input.rows.length)), file);
+        }),
+      );
+      written += slice.length;
+      progress("write", written);
     }
     batches.push({ group: record.group, root: record.root, size: hashes.length, transactions });
   }
@@ -344,11 +366,11 @@ export async function issueCredentials(request: IssueRequest): Promise<IssueResu
     input: { file: relative(outDir, input.file), sha256: run.input.digest, rows: input.rows.length },
     skipped: run.skipped.map(formatProblem),
     batches: batches.map(({ root, size, transactions }) => ({ root: root ?? null, size, transactions })),
-    credentials: signed.flatMap((record) =>
+    credentials: signed.flatMap(({ record, hashes }) =>
       record.rows.map((row, i) => ({
         row,
         file: fileName(row, input.rows.length),
-        hash: credentialHash(record.jws[i]),
+        hash: hashes[i],
         ...(record.root === undefined ? {} : { batch: record.root, index: i }),
       })),
     ),
