@@ -6,11 +6,13 @@
  * 2 could not decide or could not run (RPC unreachable, malformed file, bad arguments).
  */
 import { mkdir, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { SingleBar } from "cli-progress";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { Wallet, type HDNodeWallet } from "ethers";
 import { DEMO_SCHEMAS, type DemoSchemaKey } from "../src/apec.ts";
+import { checkIndex } from "../src/audit/check.ts";
+import { syncIndex } from "../src/audit/sync.ts";
 import { DEVNET_DEPLOYMENT_FILE, readDeployment, type Deployment } from "../src/deployment.ts";
 import { addSigningKey, ethrDid, ethrDidResolver, revokeSigningKey } from "../src/did.ts";
 import { CCRError, type CCRErrorCode } from "../src/errors.ts";
@@ -78,6 +80,12 @@ function parseDate(value: string): Date {
   if (Number.isNaN(date.getTime()))
     throw new InvalidArgumentError(`"${value}" is not a date (use 2026-12-31 or ISO 8601)`);
   return date;
+}
+
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`"${value}" is not a whole number`);
+  return n;
 }
 
 function parsePositive(value: string): number {
@@ -472,6 +480,56 @@ program
     console.log(
       `${options.purpose} status list of ${ethrDid(connection.chainId, address)}: ${list.entries.length} credential(s), ${list.set} set; written to ${options.out}`,
     );
+  });
+
+// ------------------------------------------------------------------------------------------------ audit
+
+const audit = program
+  .command("audit")
+  .description("the auditor's index of the event history, checked against the chain");
+const defaultDb = (): string => join(dirname(globals().deployment), "audit.sqlite");
+
+audit
+  .command("sync")
+  .description("read every registry event into the index (SQLite), from the deployment block or the checkpoint")
+  .option("--db <file>", "index file (default: audit.sqlite next to the deployment file)")
+  .option("--confirmations <n>", "leave the newest n blocks out (reorganisation safety)", parseCount, 0)
+  .action(async (options: { db?: string; confirmations: number }) => {
+    const { connection } = await open(false);
+    const file = options.db ?? defaultDb();
+    const bar = progressBar();
+    let started = false;
+    const result = await syncIndex(connection, rpcProvider(connection.rpcUrl, connection.chainId), file, {
+      confirmations: options.confirmations,
+      onProgress: ({ block, head }) => {
+        if (!started) bar?.start(head, block, { phase: "syncing  " });
+        started = true;
+        bar?.update(block);
+      },
+    });
+    bar?.stop();
+    console.log(
+      `${file}: blocks ${result.fromBlock}-${result.toBlock} (${result.blocks} block(s)), ${result.events} new event(s)` +
+        `${result.rolledBack > 0 ? `, ${result.rolledBack} reorganised block(s) rolled back` : ""}, ${result.seconds.toFixed(1)} s`,
+    );
+  });
+
+audit
+  .command("check")
+  .description("replay the index into the full state and compare every item with the registry's view calls")
+  .option("--db <file>", "index file (default: audit.sqlite next to the deployment file)")
+  .action(async (options: { db?: string }) => {
+    const { connection } = await open(false);
+    const file = options.db ?? defaultDb();
+    const found = await checkIndex(file, connection);
+    for (const d of found)
+      console.log(`DISCREPANCY ${d.item}: ${d.field} is ${d.history} in the history, ${d.chain} on chain`);
+    console.log(
+      found.length === 0
+        ? "consistent: the registry's state follows from its event history"
+        : `${found.length} discrepancy(ies)`,
+    );
+    process.exitCode = found.length === 0 ? 0 : 1;
   });
 
 // ------------------------------------------------------------------------------------------------ run

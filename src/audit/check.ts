@@ -1,0 +1,290 @@
+import { ZeroHash } from "ethers";
+import { ANCHOR_STATE, AnchorState, IssuerStanding, STATUS, economyCode } from "../codes.ts";
+import { rpc, type RegistryConnection } from "../registry.ts";
+import { identityOf, openIndex, readEvents } from "./db.ts";
+
+/** The registry's state rebuilt from its events alone. */
+export interface ReplayedState {
+  economies: Map<string, { authority: string; member: boolean; liveIssuers: number }>;
+  schemas: Map<number, { name: string; uri: string; deprecated: boolean }>;
+  issuers: Map<
+    string,
+    {
+      id: number;
+      economy: string;
+      standing: number;
+      schemas: bigint;
+      validFrom: number;
+      validUntil: number;
+      compromisedAt: number;
+    }
+  >;
+  operators: Set<string>;
+  recognitions: Map<string, bigint>;
+  anchors: Map<string, AnchorReplay>;
+  /** `${root}:${word}` -> member bits. */
+  members: Map<string, { revoked: bigint; suspended: bigint }>;
+}
+
+interface AnchorReplay {
+  batch: boolean;
+  issuer: string;
+  schema: number;
+  state: number;
+  reason: number;
+  size: number;
+  anchoredAt: number;
+  validFrom: number;
+  validUntil: number;
+  changedAt: number;
+}
+
+/** Rebuilds the state from the index's events, in chain order. */
+export function replay(file: string, connection: RegistryConnection): ReplayedState {
+  const db = openIndex(file, identityOf(connection.deployment));
+  const events = readEvents(db);
+  db.close();
+  const state: ReplayedState = {
+    economies: new Map(),
+    schemas: new Map(),
+    issuers: new Map(),
+    operators: new Set(),
+    recognitions: new Map(),
+    anchors: new Map(),
+    members: new Map(),
+  };
+  let schemaCount = 0;
+  const n = (value: string | undefined): number => Number(value ?? 0);
+  for (const { name, args: a, timestamp } of events) {
+    const issuer = a.issuer === undefined ? undefined : state.issuers.get(a.issuer);
+    const economy = (iso: string | undefined) => state.economies.get(iso ?? "");
+    switch (name) {
+      case "EconomyAdmitted":
+        state.economies.set(a.economy ?? "", { authority: a.authority ?? "", member: true, liveIssuers: 0 });
+        break;
+      case "EconomyRemoved": {
+        const e = economy(a.economy);
+        if (e !== undefined)
+          Object.assign(e, { member: false, authority: "0x0000000000000000000000000000000000000000" });
+        break;
+      }
+      case "AuthorityChanged": {
+        const e = economy(a.economy);
+        if (e !== undefined) e.authority = a.newAuthority ?? "";
+        break;
+      }
+      case "SchemaRegistered":
+        state.schemas.set(schemaCount++, { name: a.name ?? "", uri: a.uri ?? "", deprecated: false });
+        break;
+      case "SchemaDeprecated": {
+        const s = state.schemas.get(n(a.schema));
+        if (s !== undefined) s.deprecated = true;
+        break;
+      }
+      case "IssuerAccredited": {
+        state.issuers.set(a.issuer ?? "", {
+          id: n(a.id),
+          economy: a.economy ?? "",
+          standing: IssuerStanding.ACTIVE,
+          schemas: BigInt(a.schemas ?? 0),
+          validFrom: n(a.validFrom),
+          validUntil: n(a.validUntil),
+          compromisedAt: 0,
+        });
+        const e = economy(a.economy);
+        if (e !== undefined) e.liveIssuers++;
+        break;
+      }
+      case "AccreditationAmended":
+        if (issuer !== undefined) {
+          Object.assign(issuer, {
+            schemas: BigInt(a.schemas ?? 0),
+            validFrom: n(a.validFrom),
+            validUntil: n(a.validUntil),
+          });
+        }
+        break;
+      case "IssuerSuspended":
+        if (issuer !== undefined) issuer.standing = IssuerStanding.SUSPENDED;
+        break;
+      case "IssuerReinstated":
+        if (issuer !== undefined) issuer.standing = IssuerStanding.ACTIVE;
+        break;
+      case "IssuerRevoked": {
+        if (issuer !== undefined)
+          Object.assign(issuer, { standing: IssuerStanding.REVOKED, compromisedAt: n(a.compromisedAt) });
+        const e = economy(a.economy);
+        if (e !== undefined) e.liveIssuers--;
+        break;
+      }
+      case "OperatorAdded":
+        state.operators.add(`${a.issuer}:${a.operator}`);
+        break;
+      case "OperatorRemoved":
+        state.operators.delete(`${a.issuer}:${a.operator}`);
+        break;
+      case "RecognitionGranted":
+      case "RecognitionWithdrawn": {
+        const key = `${a.economy}:${a.recognised}`;
+        const bit = 1n << BigInt(a.schema ?? 0);
+        const bits = state.recognitions.get(key) ?? 0n;
+        state.recognitions.set(key, name === "RecognitionGranted" ? bits | bit : bits & ~bit);
+        break;
+      }
+      case "CredentialAnchored":
+      case "BatchAnchored":
+        state.anchors.set(a.credential ?? a.root ?? "", {
+          batch: name === "BatchAnchored",
+          issuer: a.issuer ?? "",
+          schema: n(a.schema),
+          state: AnchorState.ACTIVE,
+          reason: 0,
+          size: n(a.size),
+          anchoredAt: timestamp,
+          validFrom: n(a.validFrom),
+          validUntil: n(a.validUntil),
+          changedAt: 0,
+        });
+        break;
+      case "CredentialStatusChanged":
+      case "BatchStatusChanged": {
+        const anchor = state.anchors.get(a.credential ?? a.root ?? "");
+        if (anchor !== undefined) {
+          Object.assign(anchor, { state: n(a.state), reason: n(a.reason), changedAt: timestamp });
+        }
+        break;
+      }
+      case "MembersStatusChanged": {
+        const key = `${a.root}:${a.word}`;
+        const bits = BigInt(a.bits ?? 0);
+        const m = state.members.get(key) ?? { revoked: 0n, suspended: 0n };
+        const changed = n(a.state);
+        if (changed === AnchorState.REVOKED) m.revoked |= bits;
+        if (changed === AnchorState.SUSPENDED) m.suspended |= bits;
+        if (changed === AnchorState.ACTIVE || changed === AnchorState.REVOKED) m.suspended &= ~bits;
+        state.members.set(key, m);
+        break;
+      }
+    }
+  }
+  return state;
+}
+
+/** The verdict status a single credential must have at `now`, by the documented precedence, from replayed state. */
+export function expectedStatus(state: ReplayedState, hash: string, now: number): string {
+  const anchor = state.anchors.get(hash);
+  if (anchor === undefined || anchor.batch) return "UNKNOWN";
+  const issuer = state.issuers.get(anchor.issuer);
+  if (
+    issuer?.standing === IssuerStanding.REVOKED &&
+    issuer.compromisedAt !== 0 &&
+    anchor.anchoredAt >= issuer.compromisedAt
+  ) {
+    return "ISSUER_REVOKED";
+  }
+  if (anchor.state === AnchorState.REVOKED) return "REVOKED";
+  if (anchor.validUntil !== 0 && now > anchor.validUntil) return "EXPIRED";
+  if (anchor.state === AnchorState.SUSPENDED) return "SUSPENDED";
+  if (issuer?.standing === IssuerStanding.SUSPENDED) return "ISSUER_SUSPENDED";
+  if (anchor.validFrom !== 0 && now < anchor.validFrom) return "NOT_YET_VALID";
+  return "VALID";
+}
+
+/** One difference between the replayed history and the contracts' own answer. */
+export interface Discrepancy {
+  item: string;
+  field: string;
+  history: string;
+  chain: string;
+}
+
+/**
+ * Replays the index into the full state and compares every item with the registry's view calls: economies,
+ * schemas, issuers (record and compromise time), operators, recognitions, credentials and batches (every field of
+ * their records), batch member bits, and the verdict of every single credential. Returns every discrepancy.
+ */
+export async function checkIndex(file: string, connection: RegistryConnection): Promise<Discrepancy[]> {
+  const state = replay(file, connection);
+  const { registry, rpcUrl, provider } = connection;
+  const found: Discrepancy[] = [];
+  const compare = (item: string, field: string, history: unknown, chain: unknown): void => {
+    if (String(history) !== String(chain)) found.push({ item, field, history: String(history), chain: String(chain) });
+  };
+  const read = <T>(what: string, call: () => Promise<T>): Promise<T> => rpc(rpcUrl, `reading ${what}`, call);
+  const head = await read("the head", () => provider.getBlock("latest"));
+  const blockTag = head?.number ?? "latest";
+  const now = head?.timestamp ?? 0;
+
+  for (const [iso, e] of state.economies) {
+    const chain = await read(`economy ${iso}`, () => registry.getEconomy(economyCode(iso), { blockTag }));
+    compare(`economy ${iso}`, "authority", e.authority, chain.authority);
+    compare(`economy ${iso}`, "member", e.member, chain.member);
+    compare(`economy ${iso}`, "liveIssuers", e.liveIssuers, chain.liveIssuers);
+  }
+  compare("schemas", "count", state.schemas.size, await read("the schemas", () => registry.schemaCount({ blockTag })));
+  for (const [id, s] of state.schemas) {
+    const chain = await read(`schema ${id}`, () => registry.getSchema(id, { blockTag }));
+    compare(`schema ${id}`, "name", s.name, chain.name);
+    compare(`schema ${id}`, "uri", s.uri, chain.uri);
+    compare(`schema ${id}`, "deprecated", s.deprecated, chain.deprecated);
+  }
+  compare("issuers", "count", state.issuers.size, await read("the issuers", () => registry.issuerCount({ blockTag })));
+  const issuerIds = new Map<string, number>();
+  for (const [address, i] of state.issuers) {
+    issuerIds.set(address, i.id);
+    const chain = await read(`issuer ${address}`, () => registry.getIssuer(address, { blockTag }));
+    const item = `issuer ${address}`;
+    compare(item, "id", i.id, chain.id);
+    compare(item, "economy", economyCode(i.economy), chain.economy);
+    compare(item, "standing", i.standing, chain.standing);
+    compare(item, "schemas", i.schemas, chain.schemas);
+    compare(item, "validFrom", i.validFrom, chain.validFrom);
+    compare(item, "validUntil", i.validUntil, chain.validUntil);
+    const meta = await read(`issuer ${address}`, () => registry.getIssuerMeta(i.id, { blockTag }));
+    compare(item, "compromisedAt", i.compromisedAt, meta.compromisedAt);
+  }
+  for (const pair of state.operators) {
+    const [issuer = "", operator = ""] = pair.split(":");
+    compare(
+      `operator ${operator} of ${issuer}`,
+      "active",
+      true,
+      await read("an operator", () => registry.isOperator(issuer, operator, { blockTag })),
+    );
+  }
+  for (const [pair, bits] of state.recognitions) {
+    const [economy = "", other = ""] = pair.split(":");
+    const chain = await read("a recognition", () =>
+      registry.recognisedSchemas(economyCode(economy), economyCode(other), { blockTag }),
+    );
+    compare(`recognition of ${other} by ${economy}`, "schemas", bits, chain);
+  }
+  for (const [hash, a] of state.anchors) {
+    const item = `${a.batch ? "batch" : "credential"} ${hash}`;
+    const chain = await read(item, () =>
+      a.batch ? registry.getBatch(hash, { blockTag }) : registry.getCredential(hash, { blockTag }),
+    );
+    compare(item, "issuerId", issuerIds.get(a.issuer) ?? 0, chain.issuerId);
+    compare(item, "schema", a.schema, chain.schema);
+    compare(item, "state", ANCHOR_STATE[a.state], ANCHOR_STATE[Number(chain.state)]);
+    compare(item, "reason", a.reason, chain.reason);
+    compare(item, "size", a.size, chain.size);
+    compare(item, "anchoredAt", a.anchoredAt, chain.anchoredAt);
+    compare(item, "validFrom", a.validFrom, chain.validFrom);
+    compare(item, "validUntil", a.validUntil, chain.validUntil);
+    compare(item, "changedAt", a.changedAt, chain.changedAt);
+    if (!a.batch) {
+      const verdict = await read(item, () =>
+        registry.verdict({ credential: hash, batchRoot: ZeroHash, index: 0, proof: [] }, "0x0000", { blockTag }),
+      );
+      compare(item, "verdict", expectedStatus(state, hash, now), STATUS[Number(verdict.status)]);
+    }
+  }
+  for (const [key, bits] of state.members) {
+    const [root = "", word = "0"] = key.split(":");
+    const [revoked, suspended] = await read(`batch ${root}`, () => registry.memberBits(root, word, { blockTag }));
+    compare(`members of batch ${root}, word ${word}`, "revoked", bits.revoked, revoked);
+    compare(`members of batch ${root}, word ${word}`, "suspended", bits.suspended, suspended);
+  }
+  return found;
+}

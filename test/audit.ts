@@ -1,0 +1,152 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { DatabaseSync } from "node:sqlite";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "chai";
+import type { Deployment } from "../src/deployment.ts";
+import { rpcProvider } from "../src/registry.ts";
+import { startDevnet, type RunningDevnet } from "../scripts/lib/devnet-process.ts";
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+describe("ccr audit (end to end, against a Hardhat node)", function () {
+  this.timeout(300_000);
+  let devnet: RunningDevnet;
+  let work = "";
+  let deploymentFile = "";
+
+  function ccr(args: string[], deployment = deploymentFile): Promise<Run> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ["bin/ccr.js", "--deployment", deployment, ...args], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      child.once("error", reject);
+      child.once("exit", (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  function sql(db: string, statement: string): void {
+    const database = new DatabaseSync(db);
+    database.exec(statement);
+    database.close();
+  }
+
+  before(async function () {
+    devnet = await startDevnet();
+    deploymentFile = join(devnet.dir, "deployment.json");
+    work = await mkdtemp(join(tmpdir(), "ccr-audit-"));
+  });
+
+  after(async function () {
+    devnet.stop();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it("indexes every event once, syncs only new blocks, and finds the history consistent with the chain", async function () {
+    const db = join(work, "audit.sqlite");
+    const first = await ccr(["audit", "sync", "--db", db]);
+    expect(first.stderr).to.equal("");
+    expect(first.code).to.equal(0);
+    const events = Number(/(\d+) new event\(s\)/.exec(first.stdout)?.[1]);
+    expect(events).to.be.greaterThan(40);
+    const again = await ccr(["audit", "sync", "--db", db]);
+    expect(again.stdout).to.match(/ 0 new event\(s\)/);
+
+    const out = join(work, "diplomas");
+    const issued = await ccr([
+      "--as",
+      "au-university",
+      "issue",
+      "--type",
+      "diploma",
+      "--input",
+      "examples/graduates.csv",
+      "--out",
+      out,
+    ]);
+    expect(issued.code).to.equal(0);
+    await ccr(["--as", "au-university", "revoke", join(out, "credential-00002.json"), "--reason", "superseded"]);
+    const more = await ccr(["audit", "sync", "--db", db]);
+    expect(more.stdout).to.match(/ 2 new event\(s\)/);
+
+    const check = await ccr(["audit", "check", "--db", db]);
+    expect(check.code).to.equal(0);
+    expect(check.stdout).to.equal("consistent: the registry's state follows from its event history\n");
+  });
+
+  it("finds discrepancies planted in the index: a deleted event, an altered status", async function () {
+    const db = join(work, "planted.sqlite");
+    expect((await ccr(["--as", "authority-sg", "framework", "issuer", "suspend", "sg-agent"])).code).to.equal(0);
+    expect((await ccr(["audit", "sync", "--db", db])).code).to.equal(0);
+    expect((await ccr(["audit", "check", "--db", db])).code).to.equal(0);
+    sql(db, "DELETE FROM events WHERE name = 'IssuerSuspended'");
+    sql(
+      db,
+      "UPDATE events SET args = json_set(args, '$.state', '1') WHERE name = 'CredentialStatusChanged' AND json_extract(args, '$.state') = '3'",
+    );
+    const check = await ccr(["audit", "check", "--db", db]);
+    expect(check.code).to.equal(1);
+    expect(check.stdout).to.match(/^DISCREPANCY issuer 0x[0-9a-fA-F]{40}: standing is 1 in the history, 2 on chain$/m);
+    expect(check.stdout).to.match(
+      /^DISCREPANCY credential 0x[0-9a-f]{64}: state is ACTIVE in the history, REVOKED on chain$/m,
+    );
+    expect(check.stdout).to.match(
+      /^DISCREPANCY credential 0x[0-9a-f]{64}: verdict is \w+ in the history, REVOKED on chain$/m,
+    );
+  });
+
+  it("rolls back blocks that a reorganisation replaced", async function () {
+    const db = join(work, "reorg.sqlite");
+    const provider = rpcProvider(`http://127.0.0.1:${devnet.port}`, 31337);
+    const snapshot = (await provider.send("evm_snapshot", [])) as string;
+    await ccr(["--as", "council", "framework", "schema", "register", "Branch A", "https://a.example/a.json"]);
+    expect((await ccr(["audit", "sync", "--db", db])).code).to.equal(0);
+    await provider.send("evm_revert", [snapshot]);
+    await ccr(["--as", "council", "framework", "schema", "register", "Branch B", "https://b.example/b.json"]);
+    const resynced = await ccr(["audit", "sync", "--db", db]);
+    expect(resynced.stdout).to.match(/1 reorganised block\(s\) rolled back/);
+    const database = new DatabaseSync(db);
+    const names = database
+      .prepare("SELECT json_extract(args, '$.name') AS name FROM events WHERE name = 'SchemaRegistered'")
+      .all();
+    database.close();
+    expect(names.map((r) => r.name))
+      .to.include("Branch B")
+      .and.not.include("Branch A");
+    expect((await ccr(["audit", "check", "--db", db])).code).to.equal(0);
+    provider.destroy();
+  });
+
+  it("refuses another deployment's index, a contract that is not a registry, and an unreachable node (exit 2)", async function () {
+    const db = join(work, "audit.sqlite");
+    const deployment = JSON.parse(await readFile(deploymentFile, "utf8")) as Deployment;
+    const other = join(work, "other-deployment.json");
+    await writeFile(other, JSON.stringify({ ...deployment, registry: { ...deployment.registry, blockNumber: 0 } }));
+    const mixed = await ccr(["audit", "sync", "--db", db], other);
+    expect(mixed.code).to.equal(2);
+    expect(mixed.stderr).to.include(`ccr: the index ${db} was built for another fromBlock`);
+
+    const notRegistry = join(work, "not-a-registry.json");
+    await writeFile(notRegistry, JSON.stringify({ ...deployment, registry: deployment.didRegistry }));
+    const refused = await ccr(["audit", "sync", "--db", join(work, "x.sqlite")], notRegistry);
+    expect(refused.code).to.equal(2);
+    expect(refused.stderr).to.equal(`ccr: ${deployment.didRegistry.address} on chain 31337 is not a CCR registry\n`);
+
+    const down = await ccr(["--rpc", "http://127.0.0.1:9", "audit", "sync", "--db", db]);
+    expect(down.code).to.equal(2);
+    expect(down.stderr).to.include("could not reach the RPC at http://127.0.0.1:9");
+    // The checkpoint is intact: the next sync continues, and the one after has nothing new.
+    expect((await ccr(["audit", "sync", "--db", db])).code).to.equal(0);
+    expect((await ccr(["audit", "sync", "--db", db])).stdout).to.match(/ 0 new event\(s\)/);
+    expect((await ccr(["audit", "check", "--db", db])).code).to.equal(0);
+  });
+});
