@@ -5,27 +5,21 @@
  *   - verify the 10,000 credential files <= 30 s.
  * Wall-clock time includes starting the command. Exits 1 if a target is missed.
  */
-import { spawn } from "node:child_process";
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
+import { runCcr } from "./lib/ccr-process.ts";
 import { startDevnet } from "./lib/devnet-process.ts";
 
 const COUNT = 10_000;
 const TARGET_SECONDS = 30;
 
-function ccr(deployment: string, args: string[]): Promise<{ seconds: number; code: number | null; output: string }> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["bin/ccr.js", "--deployment", deployment, ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.once("error", reject);
-    child.once("exit", (code) => resolve({ seconds: (performance.now() - started) / 1000, code, output }));
-  });
+async function ccr(
+  deployment: string,
+  args: string[],
+): Promise<{ seconds: number; code: number | null; output: string }> {
+  const { seconds, code, stdout, stderr } = await runCcr(deployment, args);
+  return { seconds, code, output: stdout + stderr };
 }
 
 const devnet = await startDevnet();

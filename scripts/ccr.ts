@@ -5,6 +5,7 @@
  * Exit statuses: 0 success (every credential valid), 1 a credential is not valid or a request was refused,
  * 2 could not decide or could not run (RPC unreachable, malformed file, bad arguments).
  */
+import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { SingleBar } from "cli-progress";
@@ -12,6 +13,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { Wallet, type HDNodeWallet } from "ethers";
 import { DEMO_SCHEMAS, type DemoSchemaKey } from "../src/apec.ts";
 import { checkIndex } from "../src/audit/check.ts";
+import { timeline } from "../src/audit/history.ts";
 import { syncIndex } from "../src/audit/sync.ts";
 import { DEVNET_DEPLOYMENT_FILE, readDeployment, type Deployment } from "../src/deployment.ts";
 import { addSigningKey, ethrDid, ethrDidResolver, revokeSigningKey } from "../src/did.ts";
@@ -19,7 +21,8 @@ import { CCRError, type CCRErrorCode } from "../src/errors.ts";
 import * as framework from "../src/framework.ts";
 import { KEYSTORE_PASSWORD_ENV, accountAddress, loadWallet, promptPassword, type KeySource } from "../src/keys.ts";
 import { connectRegistry, rpcProvider, type RegistryConnection, type Sent } from "../src/registry.ts";
-import { credentialFiles } from "../src/vc/file.ts";
+import { credentialFiles, readCredentialFile } from "../src/vc/file.ts";
+import { credentialHash } from "../src/vc/credential.ts";
 import { formatProblem, readSubjects } from "../src/vc/input.ts";
 import { DEFAULT_BATCH_SIZE, issueCredentials, type IssueProgress } from "../src/vc/issue.ts";
 import { changeStatus, reasonCode, statusTargets, type StatusAction } from "../src/vc/status.ts";
@@ -530,6 +533,36 @@ audit
         : `${found.length} discrepancy(ies)`,
     );
     process.exitCode = found.length === 0 ? 0 : 1;
+  });
+
+audit
+  .command("history <subject>")
+  .description(
+    "the timeline of a credential (file or hash), a batch (root), an issuer or account (name, address, did), or an economy (XX)",
+  )
+  .option("--db <file>", "index file (default: audit.sqlite next to the deployment file)")
+  .option("--member <index>", "with a batch root: only the changes of this member", parseCount)
+  .option("--json", "print JSON")
+  .action(async (subject: string, options: { db?: string; member?: number; json?: boolean }) => {
+    const { connection } = await open(false);
+    let target = subject;
+    let member = options.member;
+    if (existsSync(subject)) {
+      const read = await readCredentialFile(subject);
+      const batch = read.anchor?.batch;
+      target = batch?.root ?? credentialHash(read.jws);
+      member = batch?.index ?? member;
+    } else if (!/^(0x[0-9a-fA-F]{64}|[A-Z]{2})$/.test(subject)) {
+      target = accountAddress(connection.deployment, subject);
+    }
+    const entries = await timeline(options.db ?? defaultDb(), connection, target, member);
+    if (options.json === true) {
+      console.log(JSON.stringify(entries, null, 2));
+      return;
+    }
+    for (const e of entries)
+      console.log(`${e.time}  block ${e.block}  tx ${e.transaction}  by ${e.actor}\n  ${e.change}`);
+    console.log(`${entries.length} event(s) for ${target}${member === undefined ? "" : ` member ${member}`}`);
   });
 
 // ------------------------------------------------------------------------------------------------ run

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { DatabaseSync } from "node:sqlite";
 import { tmpdir } from "node:os";
@@ -6,13 +5,8 @@ import { join } from "node:path";
 import { expect } from "chai";
 import type { Deployment } from "../src/deployment.ts";
 import { rpcProvider } from "../src/registry.ts";
+import { runCcr, type CcrRun } from "../scripts/lib/ccr-process.ts";
 import { startDevnet, type RunningDevnet } from "../scripts/lib/devnet-process.ts";
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 describe("ccr audit (end to end, against a Hardhat node)", function () {
   this.timeout(300_000);
@@ -20,19 +14,7 @@ describe("ccr audit (end to end, against a Hardhat node)", function () {
   let work = "";
   let deploymentFile = "";
 
-  function ccr(args: string[], deployment = deploymentFile): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ["bin/ccr.js", "--deployment", deployment, ...args], {
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-      child.once("error", reject);
-      child.once("exit", (code) => resolve({ code, stdout, stderr }));
-    });
-  }
+  const ccr = (args: string[], deployment = deploymentFile): Promise<CcrRun> => runCcr(deployment, args);
 
   function sql(db: string, statement: string): void {
     const database = new DatabaseSync(db);
@@ -81,6 +63,23 @@ describe("ccr audit (end to end, against a Hardhat node)", function () {
     const check = await ccr(["audit", "check", "--db", db]);
     expect(check.code).to.equal(0);
     expect(check.stdout).to.equal("consistent: the registry's state follows from its event history\n");
+
+    // Timelines: a batch member's, from its file; an issuer's, with actors.
+    const member = await ccr(["audit", "history", join(out, "credential-00002.json"), "--db", db]);
+    expect(member.code).to.equal(0);
+    expect(member.stdout).to.match(
+      / block \d+ {2}tx 0x[0-9a-f]{64} {2}by 0x[0-9a-fA-F]{40}\n {2}batch 0x[0-9a-f]{64} of 8 anchored by /,
+    );
+    expect(member.stdout).to.match(/\n {2}members 1 of batch 0x[0-9a-f]{64} revoked \(superseded\)\n/);
+    expect(member.stdout).to.match(/2 event\(s\) for 0x[0-9a-f]{64} member 1\n$/);
+    const issuer = await ccr(["audit", "history", "au-university", "--db", db, "--json"]);
+    const entries = JSON.parse(issuer.stdout) as { event: string; actor: string }[];
+    expect(entries.map((e) => e.event)).to.include.members([
+      "IssuerAccredited",
+      "BatchAnchored",
+      "MembersStatusChanged",
+    ]);
+    expect(entries.find((e) => e.event === "IssuerAccredited")?.actor).to.match(/^0x[0-9a-fA-F]{40}$/);
   });
 
   it("finds discrepancies planted in the index: a deleted event, an altered status", async function () {
@@ -134,6 +133,16 @@ describe("ccr audit (end to end, against a Hardhat node)", function () {
     const mixed = await ccr(["audit", "sync", "--db", db], other);
     expect(mixed.code).to.equal(2);
     expect(mixed.stderr).to.include(`ccr: the index ${db} was built for another fromBlock`);
+
+    const restarted = join(work, "restarted.sqlite");
+    expect((await ccr(["audit", "sync", "--db", restarted])).code).to.equal(0);
+    sql(restarted, "UPDATE meta SET value = '0x" + "ab".repeat(32) + "' WHERE key = 'genesisHash'");
+    const notMerged = await ccr(["audit", "sync", "--db", restarted]);
+    expect(notMerged.code).to.equal(2);
+    expect(notMerged.stderr).to.include(
+      `ccr: the index ${restarted} belongs to another chain (genesis 0x${"ab".repeat(32)}`,
+    );
+    expect(notMerged.stderr).to.include("the chain was restarted since it was built. Nothing was merged");
 
     const notRegistry = join(work, "not-a-registry.json");
     await writeFile(notRegistry, JSON.stringify({ ...deployment, registry: deployment.didRegistry }));

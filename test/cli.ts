@@ -12,13 +12,10 @@ import { rpcProvider } from "../src/registry.ts";
 import { buildCredential, credentialHash, signCredential } from "../src/vc/credential.ts";
 import type { CredentialFile } from "../src/vc/file.ts";
 import { CCRRegistry__factory } from "../types/ethers-contracts/index.js";
+import { runCcr, type CcrRun } from "../scripts/lib/ccr-process.ts";
 import { startDevnet, type RunningDevnet } from "../scripts/lib/devnet-process.ts";
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CcrRun;
 
 describe("ccr command line (end to end, against a Hardhat node)", function () {
   this.timeout(300_000);
@@ -27,21 +24,8 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
   let work = "";
 
   /** Runs `ccr` as a user does (bin/ccr.js), against the test devnet's deployment file. */
-  function ccr(args: string[], env: Record<string, string> = {}): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(
-        process.execPath,
-        ["bin/ccr.js", "--deployment", join(devnet.dir, "deployment.json"), ...args],
-        { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] },
-      );
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-      child.once("error", reject);
-      child.once("exit", (code) => resolve({ code, stdout, stderr }));
-    });
-  }
+  const ccr = (args: string[], env: Record<string, string> = {}): Promise<Run> =>
+    runCcr(join(devnet.dir, "deployment.json"), args, env);
 
   /** `ccr --as <as> issue --type <type> --input <input> --out <out> [extra]`. */
   function issue(

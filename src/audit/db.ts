@@ -83,10 +83,14 @@ export function openIndex(file: string, identity: IndexIdentity): DatabaseSync {
   for (const [key, value] of Object.entries(expected)) {
     if (meta.get(key) !== value) {
       db.close();
+      const was = meta.get(key) ?? "none";
       throw new CCRError(
         "WRONG_CHAIN",
-        `the index ${file} was built for another ${key === "genesisHash" ? "chain (genesis)" : key} ` +
-          `(${meta.get(key) ?? "none"}, this deployment: ${value}); use another --db file`,
+        key === "genesisHash"
+          ? `the index ${file} belongs to another chain (genesis ${was}, now ${value}): the chain was restarted ` +
+              `since it was built. Nothing was merged; remove the file or use another --db to index this chain`
+          : `the index ${file} was built for another ${key} (${was}, this deployment: ${value}); nothing was merged, ` +
+              `use another --db file`,
       );
     }
   }

@@ -1,0 +1,138 @@
+import { ANCHOR_STATE, REASONS, schemaIds } from "../codes.ts";
+import { CCRError } from "../errors.ts";
+import { rpc, type RegistryConnection } from "../registry.ts";
+import { identityOf, openIndex, readEvents, type StoredEvent } from "./db.ts";
+
+/** One entry of a timeline: when, where, who, and what changed in words. */
+export interface TimelineEntry {
+  time: string;
+  block: number;
+  transaction: string;
+  actor: string;
+  event: string;
+  change: string;
+}
+
+const REASON_NAMES = new Map<number, string>(Object.entries(REASONS).map(([name, code]) => [code, name]));
+const reason = (code: string | undefined): string => REASON_NAMES.get(Number(code)) ?? `reason ${code}`;
+const day = (seconds: string | undefined): string =>
+  Number(seconds ?? 0) === 0 ? "open" : new Date(Number(seconds) * 1000).toISOString().replace(/\.000Z$/, "Z");
+const window = (a: Record<string, string>): string => `${day(a.validFrom)} to ${day(a.validUntil)}`;
+const schemas = (bitmap: string | undefined): string => schemaIds(BigInt(bitmap ?? 0)).join(",");
+const state = (value: string | undefined): string => (ANCHOR_STATE[Number(value)] ?? "?").toLowerCase();
+
+/** What an event changed, in words. */
+export function describeEvent({ name, args: a }: Pick<StoredEvent, "name" | "args">): string {
+  switch (name) {
+    case "EconomyAdmitted":
+      return `economy ${a.economy} admitted, authority ${a.authority}`;
+    case "EconomyRemoved":
+      return `economy ${a.economy} removed`;
+    case "AuthorityChanged":
+      return `authority of ${a.economy}: ${a.previousAuthority} -> ${a.newAuthority}`;
+    case "SchemaRegistered":
+      return `schema ${a.schema} registered: ${a.name} (${a.uri})`;
+    case "SchemaDeprecated":
+      return `schema ${a.schema} deprecated`;
+    case "IssuerAccredited":
+      return `issuer ${a.issuer} accredited in ${a.economy} for schemas ${schemas(a.schemas)}, ${window(a)}`;
+    case "AccreditationAmended":
+      return `accreditation of ${a.issuer} amended: schemas ${schemas(a.schemas)}, ${window(a)}`;
+    case "IssuerSuspended":
+      return `issuer ${a.issuer} suspended`;
+    case "IssuerReinstated":
+      return `issuer ${a.issuer} reinstated`;
+    case "IssuerRevoked":
+      return `issuer ${a.issuer} revoked${Number(a.compromisedAt) === 0 ? "" : `, key compromised since ${day(a.compromisedAt)}`}`;
+    case "OperatorAdded":
+      return `operator ${a.operator} added for ${a.issuer}`;
+    case "OperatorRemoved":
+      return `operator ${a.operator} removed for ${a.issuer}`;
+    case "RecognitionGranted":
+      return `${a.economy} recognises ${a.recognised} for schema ${a.schema}`;
+    case "RecognitionWithdrawn":
+      return `${a.economy} no longer recognises ${a.recognised} for schema ${a.schema}`;
+    case "CredentialAnchored":
+      return `credential ${a.credential} anchored by ${a.issuer}, schema ${a.schema}, valid ${window(a)}`;
+    case "BatchAnchored":
+      return `batch ${a.root} of ${a.size} anchored by ${a.issuer}, schema ${a.schema}, valid ${window(a)}`;
+    case "CredentialStatusChanged":
+      return `credential ${a.credential} ${state(a.state)}${Number(a.state) === 1 ? "" : ` (${reason(a.reason)})`}`;
+    case "BatchStatusChanged":
+      return `batch ${a.root} ${state(a.state)}${Number(a.state) === 1 ? "" : ` (${reason(a.reason)})`}`;
+    case "MembersStatusChanged": {
+      const word = BigInt(a.word ?? 0);
+      const bits = BigInt(a.bits ?? 0);
+      const members: number[] = [];
+      for (let b = 0n; b < 256n; b++) if ((bits >> b) & 1n) members.push(Number(word * 256n + b));
+      const list = members.length > 8 ? `${members.slice(0, 8).join(", ")} … (${members.length})` : members.join(", ");
+      return `members ${list} of batch ${a.root} ${state(a.state)}${Number(a.state) === 1 ? "" : ` (${reason(a.reason)})`}`;
+    }
+    default:
+      return `${name} ${JSON.stringify(a)}`;
+  }
+}
+
+/** The index keys a subject is known by: a hash (credential or batch), an address (issuer or account), an economy. */
+function keysFor(subject: string): string[] {
+  if (/^0x[0-9a-fA-F]{64}$/.test(subject))
+    return [`credential:${subject.toLowerCase()}`, `batch:${subject.toLowerCase()}`];
+  if (/^0x[0-9a-fA-F]{40}$/.test(subject)) return [`issuer:${subject}`, `account:${subject}`];
+  if (/^[A-Z]{2}$/.test(subject)) return [`economy:${subject}`];
+  throw new CCRError(
+    "INVALID_ARGUMENT",
+    `"${subject}" is not a credential or batch hash, an address (or account name, did:ethr) or an economy code`,
+  );
+}
+
+/**
+ * The full timeline of a credential or batch (by hash; a batch member by its root and `member` index), an issuer or
+ * account (by checksummed address), or an economy (ISO code), from the index. Anchoring events carry no actor: it
+ * is read from the transaction's sender.
+ */
+export async function timeline(
+  file: string,
+  connection: RegistryConnection,
+  subject: string,
+  member?: number,
+): Promise<TimelineEntry[]> {
+  const db = openIndex(file, identityOf(connection.deployment));
+  const keys = keysFor(subject);
+  const events = readEvents(
+    db,
+    `WHERE (e.block, e.log_index) IN (SELECT block, log_index FROM event_keys WHERE key IN (${keys.map(() => "?").join(", ")}))`,
+    ...keys,
+  );
+  db.close();
+  const relevant = events.filter((e) => {
+    if (member === undefined || e.name !== "MembersStatusChanged") return true;
+    return (
+      BigInt(e.args.word ?? 0) === BigInt(member >> 8) &&
+      ((BigInt(e.args.bits ?? 0) >> BigInt(member & 255)) & 1n) === 1n
+    );
+  });
+  const senders = new Map<string, Promise<string>>();
+  const senderOf = (hash: string): Promise<string> => {
+    let sender = senders.get(hash);
+    if (sender === undefined) {
+      sender = rpc(connection.rpcUrl, `reading transaction ${hash}`, async () => {
+        const tx = await connection.provider.getTransaction(hash);
+        return tx?.from ?? "unknown";
+      });
+      senders.set(hash, sender);
+    }
+    return sender;
+  };
+  const entries: TimelineEntry[] = [];
+  for (const event of relevant) {
+    entries.push({
+      time: new Date(event.timestamp * 1000).toISOString().replace(/\.000Z$/, "Z"),
+      block: event.block,
+      transaction: event.txHash,
+      actor: event.args.actor ?? (await senderOf(event.txHash)),
+      event: event.name,
+      change: describeEvent(event),
+    });
+  }
+  return entries;
+}
