@@ -14,6 +14,7 @@ import { Wallet, type HDNodeWallet } from "ethers";
 import { DEMO_SCHEMAS, type DemoSchemaKey } from "../src/apec.ts";
 import { checkIndex } from "../src/audit/check.ts";
 import { timeline } from "../src/audit/history.ts";
+import { buildReport, reportCsv, reportHtml, reportTable } from "../src/audit/report.ts";
 import { syncIndex } from "../src/audit/sync.ts";
 import { DEVNET_DEPLOYMENT_FILE, readDeployment, type Deployment } from "../src/deployment.ts";
 import { addSigningKey, ethrDid, ethrDidResolver, revokeSigningKey } from "../src/did.ts";
@@ -563,6 +564,36 @@ audit
     for (const e of entries)
       console.log(`${e.time}  block ${e.block}  tx ${e.transaction}  by ${e.actor}\n  ${e.change}`);
     console.log(`${entries.length} event(s) for ${target}${member === undefined ? "" : ` member ${member}`}`);
+  });
+
+audit
+  .command("report")
+  .description("issuance and revocation by economy, issuer, schema and month; reasons; issuer states; recognitions")
+  .option("--db <file>", "index file (default: audit.sqlite next to the deployment file)")
+  .option("--economy <iso>", "only this economy's issuers (and recognitions involving it)")
+  .option("--from <date>", "count events from this time", parseDate)
+  .option("--to <date>", "count events up to this time", parseDate)
+  .addOption(
+    new Option("--format <format>", "output format").choices(["table", "json", "csv", "html"]).default("table"),
+  )
+  .option("--out <file>", "write to this file instead of the terminal")
+  .action(async (options: { db?: string; economy?: string; from?: Date; to?: Date; format: string; out?: string }) => {
+    const { connection } = await open(false);
+    const report = buildReport(options.db ?? defaultDb(), connection, options);
+    const text =
+      options.format === "json"
+        ? `${JSON.stringify(report, null, 2)}\n`
+        : options.format === "csv"
+          ? reportCsv(report)
+          : options.format === "html"
+            ? reportHtml(report)
+            : `${reportTable(report)}\n`;
+    if (options.out === undefined) process.stdout.write(text);
+    else {
+      await mkdir(dirname(options.out), { recursive: true });
+      await writeFile(options.out, text);
+      console.log(`report written to ${options.out}`);
+    }
   });
 
 // ------------------------------------------------------------------------------------------------ run

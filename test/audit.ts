@@ -3,6 +3,7 @@ import { DatabaseSync } from "node:sqlite";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
+import type { Report } from "../src/audit/report.ts";
 import type { Deployment } from "../src/deployment.ts";
 import { rpcProvider } from "../src/registry.ts";
 import { runCcr, type CcrRun } from "../scripts/lib/ccr-process.ts";
@@ -80,6 +81,31 @@ describe("ccr audit (end to end, against a Hardhat node)", function () {
       "MembersStatusChanged",
     ]);
     expect(entries.find((e) => e.event === "IssuerAccredited")?.actor).to.match(/^0x[0-9a-fA-F]{40}$/);
+
+    // Reports: the demo's 15 credentials (2 revoked, 1 suspended) and these 8 diplomas (1 revoked).
+    const json = JSON.parse((await ccr(["audit", "report", "--db", db, "--format", "json"])).stdout) as Report;
+    expect(json.totals).to.deep.equal({ issued: 23, revoked: 3, suspended: 1 });
+    expect(json.byEconomy.AU).to.deep.equal({ issued: 16, revoked: 2, suspended: 0 });
+    expect(json.bySchema["Academic Diploma"]).to.deep.equal({ issued: 16, revoked: 2, suspended: 0 });
+    expect(json.revocationReasons.superseded).to.equal(2);
+    expect(json.issuersByStanding.ACTIVE).to.have.length(6);
+    expect(json.recognitions).to.deep.include({ economy: "JP", recognises: "SG", schemas: [0] });
+    const au = JSON.parse(
+      (await ccr(["audit", "report", "--db", db, "--format", "json", "--economy", "AU"])).stdout,
+    ) as Report;
+    expect(au.totals).to.deep.equal({ issued: 16, revoked: 2, suspended: 0 });
+    const csv = (await ccr(["audit", "report", "--db", db, "--format", "csv"])).stdout.split("\n");
+    expect(csv[0]).to.equal("section,key,issued,revoked,suspended,detail");
+    expect(csv).to.include("By economy,AU,16,2,0,");
+    const html = join(work, "report.html");
+    expect((await ccr(["audit", "report", "--db", db, "--format", "html", "--out", html])).stdout).to.equal(
+      `report written to ${html}\n`,
+    );
+    const page = await readFile(html, "utf8");
+    expect(page).to.match(/^<!doctype html>/);
+    expect(page.match(/<svg /g)).to.have.length(2);
+    expect(page).to.include("<td>AU</td><td>16</td><td>2</td><td>0</td>");
+    expect(page).to.not.match(/<script|src=|href=/);
   });
 
   it("finds discrepancies planted in the index: a deleted event, an altered status", async function () {

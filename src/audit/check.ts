@@ -1,7 +1,7 @@
 import { ZeroHash } from "ethers";
 import { ANCHOR_STATE, AnchorState, IssuerStanding, STATUS, economyCode } from "../codes.ts";
 import { rpc, type RegistryConnection } from "../registry.ts";
-import { identityOf, openIndex, readEvents } from "./db.ts";
+import { identityOf, openIndex, readEvents, type StoredEvent } from "./db.ts";
 
 /** The registry's state rebuilt from its events alone. */
 export interface ReplayedState {
@@ -39,11 +39,16 @@ interface AnchorReplay {
   changedAt: number;
 }
 
-/** Rebuilds the state from the index's events, in chain order. */
+/** Rebuilds the state from the index's events. */
 export function replay(file: string, connection: RegistryConnection): ReplayedState {
   const db = openIndex(file, identityOf(connection.deployment));
   const events = readEvents(db);
   db.close();
+  return replayEvents(events);
+}
+
+/** Rebuilds the state from `events`, in chain order. */
+export function replayEvents(events: readonly StoredEvent[]): ReplayedState {
   const state: ReplayedState = {
     economies: new Map(),
     schemas: new Map(),

@@ -1,0 +1,261 @@
+import { AnchorState, ISSUER_STANDING, IssuerStanding, REASONS, schemaIds } from "../codes.ts";
+import type { RegistryConnection } from "../registry.ts";
+import { replayEvents } from "./check.ts";
+import { identityOf, openIndex, readEvents, type StoredEvent } from "./db.ts";
+
+export interface ReportOptions {
+  /** Only issuers of this economy (and recognitions that involve it). */
+  economy?: string | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+  /** The time issuer standings are reported at (PENDING and LAPSED depend on it); default: now. */
+  now?: Date | undefined;
+}
+
+/** Issued, revoked and suspended credential counts (a batch counts its members). */
+export interface Counts {
+  issued: number;
+  revoked: number;
+  suspended: number;
+}
+
+export interface Report {
+  generatedAt: string;
+  chainId: number;
+  registry: string;
+  economy: string | null;
+  from: string | null;
+  to: string | null;
+  totals: Counts;
+  byEconomy: Record<string, Counts>;
+  byIssuer: Record<string, Counts & { economy: string }>;
+  bySchema: Record<string, Counts>;
+  byMonth: Record<string, Counts>;
+  revocationReasons: Record<string, number>;
+  issuersByStanding: Record<string, string[]>;
+  recognitions: { economy: string; recognises: string; schemas: number[] }[];
+}
+
+const REASON_NAMES = new Map<number, string>(Object.entries(REASONS).map(([name, code]) => [code, name]));
+
+function popcount(value: bigint): number {
+  let count = 0;
+  for (let v = value; v > 0n; v >>= 1n) count += Number(v & 1n);
+  return count;
+}
+
+/**
+ * Counts issuance and revocation by economy, issuer, schema and month, revocation reasons, issuers by accreditation
+ * state and recognitions between economies, from the index alone.
+ */
+export function buildReport(file: string, connection: RegistryConnection, options: ReportOptions = {}): Report {
+  const db = openIndex(file, identityOf(connection.deployment));
+  const events = readEvents(db);
+  db.close();
+  const state = replayEvents(events);
+  const now = Math.floor((options.now ?? new Date()).getTime() / 1000);
+  const from = options.from === undefined ? -Infinity : options.from.getTime() / 1000;
+  const to = options.to === undefined ? Infinity : options.to.getTime() / 1000;
+  const economyOf = (issuer: string): string => state.issuers.get(issuer)?.economy ?? "";
+  const included = (issuer: string): boolean => options.economy === undefined || economyOf(issuer) === options.economy;
+
+  const empty = (): Counts => ({ issued: 0, revoked: 0, suspended: 0 });
+  const report: Report = {
+    generatedAt: new Date().toISOString(),
+    chainId: connection.chainId,
+    registry: connection.deployment.registry.address,
+    economy: options.economy ?? null,
+    from: options.from?.toISOString() ?? null,
+    to: options.to?.toISOString() ?? null,
+    totals: empty(),
+    byEconomy: {},
+    byIssuer: {},
+    bySchema: {},
+    byMonth: {},
+    revocationReasons: {},
+    issuersByStanding: {},
+    recognitions: [],
+  };
+  /** Anchors (by hash) -> issuer, schema and size, to attribute later status changes. */
+  const anchors = new Map<string, { issuer: string; schema: string; size: number }>();
+  const add = (event: StoredEvent, issuer: string, schema: string, field: keyof Counts, count: number): void => {
+    if (!included(issuer) || event.timestamp < from || event.timestamp > to || count === 0) return;
+    const month = new Date(event.timestamp * 1000).toISOString().slice(0, 7);
+    const economy = economyOf(issuer);
+    const buckets: Counts[] = [
+      report.totals,
+      (report.byEconomy[economy] ??= empty()),
+      (report.byIssuer[issuer] ??= { ...empty(), economy }),
+      (report.bySchema[state.schemas.get(Number(schema))?.name ?? `schema ${schema}`] ??= empty()),
+      (report.byMonth[month] ??= empty()),
+    ];
+    for (const bucket of buckets) bucket[field] += count;
+    if (field === "revoked") {
+      const reason = REASON_NAMES.get(Number(event.args.reason)) ?? `reason ${event.args.reason}`;
+      report.revocationReasons[reason] = (report.revocationReasons[reason] ?? 0) + count;
+    }
+  };
+  for (const event of events) {
+    const a = event.args;
+    const hash = a.credential ?? a.root ?? "";
+    if (event.name === "CredentialAnchored" || event.name === "BatchAnchored") {
+      const size = event.name === "BatchAnchored" ? Number(a.size) : 1;
+      anchors.set(hash, { issuer: a.issuer ?? "", schema: a.schema ?? "0", size });
+      add(event, a.issuer ?? "", a.schema ?? "0", "issued", size);
+      continue;
+    }
+    const anchor = anchors.get(hash);
+    if (anchor === undefined) continue;
+    const changed = Number(a.state);
+    const field =
+      changed === AnchorState.REVOKED ? "revoked" : changed === AnchorState.SUSPENDED ? "suspended" : undefined;
+    if (field === undefined) continue;
+    const count = event.name === "MembersStatusChanged" ? popcount(BigInt(a.bits ?? 0)) : anchor.size;
+    add(event, anchor.issuer, anchor.schema, field, count);
+  }
+  for (const [address, issuer] of state.issuers) {
+    if (!included(address)) continue;
+    let standing = issuer.standing;
+    if (standing === IssuerStanding.ACTIVE && issuer.validFrom > now) standing = IssuerStanding.PENDING;
+    else if (standing === IssuerStanding.ACTIVE && issuer.validUntil !== 0 && issuer.validUntil < now) {
+      standing = IssuerStanding.LAPSED;
+    }
+    (report.issuersByStanding[ISSUER_STANDING[standing] ?? "NONE"] ??= []).push(address);
+  }
+  for (const [pair, bits] of state.recognitions) {
+    const [economy = "", recognises = ""] = pair.split(":");
+    if (bits === 0n) continue;
+    if (options.economy !== undefined && economy !== options.economy && recognises !== options.economy) continue;
+    report.recognitions.push({ economy, recognises, schemas: schemaIds(bits) });
+  }
+  return report;
+}
+
+const countHeader = ["issued", "revoked", "suspended"];
+const countCells = (c: Counts): string[] => [String(c.issued), String(c.revoked), String(c.suspended)];
+
+/** The report's sections as rows: [section, key, issued, revoked, suspended] and the lists. */
+function sections(report: Report): { title: string; header: string[]; rows: string[][] }[] {
+  const counts = (title: string, key: string, record: Record<string, Counts>) => ({
+    title,
+    header: [key, ...countHeader],
+    rows: Object.entries(record)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([k, c]) => [k, ...countCells(c)]),
+  });
+  return [
+    { title: "Totals", header: ["", ...countHeader], rows: [["all", ...countCells(report.totals)]] },
+    counts("By economy", "economy", report.byEconomy),
+    {
+      title: "By issuer",
+      header: ["issuer", "economy", ...countHeader],
+      rows: Object.entries(report.byIssuer).map(([k, c]) => [k, c.economy, ...countCells(c)]),
+    },
+    counts("By schema", "schema", report.bySchema),
+    counts("By month", "month", report.byMonth),
+    {
+      title: "Revocation reasons",
+      header: ["reason", "revoked"],
+      rows: Object.entries(report.revocationReasons).map(([k, n]) => [k, String(n)]),
+    },
+    {
+      title: "Issuers by accreditation state",
+      header: ["state", "issuers"],
+      rows: Object.entries(report.issuersByStanding).map(([k, list]) => [k, `${list.length}: ${list.join(" ")}`]),
+    },
+    {
+      title: "Recognitions",
+      header: ["economy", "recognises", "schemas"],
+      rows: report.recognitions.map((r) => [r.economy, r.recognises, r.schemas.join(" ")]),
+    },
+  ];
+}
+
+export function reportTable(report: Report): string {
+  const lines = [
+    `CCR report, chain ${report.chainId}, registry ${report.registry}` +
+      `${report.economy === null ? "" : `, economy ${report.economy}`}` +
+      `${report.from === null && report.to === null ? "" : `, ${report.from ?? "start"} to ${report.to ?? "now"}`}`,
+  ];
+  for (const { title, header, rows } of sections(report)) {
+    lines.push("", title);
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+    const format = (cells: string[]): string =>
+      `  ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ")}`.trimEnd();
+    lines.push(format(header), ...(rows.length === 0 ? ["  (none)"] : rows.map(format)));
+  }
+  return lines.join("\n");
+}
+
+const csvCell = (value: string): string => (/[",\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
+
+export function reportCsv(report: Report): string {
+  const lines = ["section,key,issued,revoked,suspended,detail"];
+  for (const { title, header, rows } of sections(report)) {
+    for (const row of rows) {
+      const counts = header.slice(-3).join() === countHeader.join() ? row.slice(-3) : ["", "", ""];
+      const key = row[0] ?? "";
+      const detail =
+        header.slice(-3).join() === countHeader.join() ? row.slice(1, -3).join(" ") : row.slice(1).join(" ");
+      lines.push([title, key, ...counts, detail].map(csvCell).join(","));
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+const escape = (text: string): string =>
+  text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;");
+
+/** A bar chart as inline SVG: one bar per label, issued in blue, revoked in red. */
+function barChart(title: string, data: [string, Counts][]): string {
+  const width = 720;
+  const height = 220;
+  const max = Math.max(1, ...data.map(([, c]) => c.issued));
+  const slot = data.length === 0 ? width : (width - 40) / data.length;
+  const bars = data
+    .map(([label, c], i) => {
+      const x = 40 + i * slot;
+      const h = ((height - 50) * c.issued) / max;
+      const r = ((height - 50) * c.revoked) / max;
+      const w = Math.max(2, slot * 0.35);
+      return (
+        `<rect x="${x.toFixed(1)}" y="${(height - 30 - h).toFixed(1)}" width="${w.toFixed(1)}" height="${h.toFixed(1)}" fill="#2b6cb0"><title>${escape(label)}: ${c.issued} issued</title></rect>` +
+        `<rect x="${(x + w).toFixed(1)}" y="${(height - 30 - r).toFixed(1)}" width="${w.toFixed(1)}" height="${r.toFixed(1)}" fill="#c53030"><title>${escape(label)}: ${c.revoked} revoked</title></rect>` +
+        `<text x="${(x + w).toFixed(1)}" y="${height - 12}" font-size="11" text-anchor="middle">${escape(label)}</text>`
+      );
+    })
+    .join("");
+  return (
+    `<figure><figcaption>${escape(title)} (blue issued, red revoked; most ${max})</figcaption>` +
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="${escape(title)}">` +
+    `<line x1="40" y1="${height - 30}" x2="${width}" y2="${height - 30}" stroke="#555"/>${bars}</svg></figure>`
+  );
+}
+
+/** One self-contained HTML file (no scripts, no external resources) with charts and every table. */
+export function reportHtml(report: Report): string {
+  const tables = sections(report)
+    .map(
+      ({ title, header, rows }) =>
+        `<h2>${escape(title)}</h2><table><thead><tr>${header.map((h) => `<th>${escape(h)}</th>`).join("")}</tr></thead><tbody>` +
+        (rows.length === 0
+          ? `<tr><td colspan="${header.length}">none</td></tr>`
+          : rows.map((r) => `<tr>${r.map((c) => `<td>${escape(c)}</td>`).join("")}</tr>`).join("")) +
+        `</tbody></table>`,
+    )
+    .join("\n");
+  const months = Object.entries(report.byMonth).sort(([a], [b]) => (a < b ? -1 : 1));
+  const economies = Object.entries(report.byEconomy).sort(([a], [b]) => (a < b ? -1 : 1));
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>CCR report</title>
+<style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:60rem}table{border-collapse:collapse;margin-bottom:1rem}
+th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;font-variant-numeric:tabular-nums}th{background:#f0f4f8}
+figure{margin:1rem 0}figcaption{font-weight:600}</style></head><body>
+<h1>CCR report</h1>
+<p>Chain ${report.chainId}, registry <code>${escape(report.registry)}</code>${report.economy === null ? "" : `, economy ${escape(report.economy)}`}; generated ${escape(report.generatedAt)} from the event history.</p>
+${barChart("Issuance over time, by month", months)}
+${barChart("Issuance by economy", economies)}
+${tables}
+</body></html>
+`;
+}
