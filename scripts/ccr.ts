@@ -498,13 +498,15 @@ audit
   .description("read every registry event into the index (SQLite), from the deployment block or the checkpoint")
   .option("--db <file>", "index file (default: audit.sqlite next to the deployment file)")
   .option("--confirmations <n>", "leave the newest n blocks out (reorganisation safety)", parseCount, 0)
-  .action(async (options: { db?: string; confirmations: number }) => {
+  .option("--block-range <n>", "at most n blocks per eth_getLogs request (for providers with a limit)", parsePositive)
+  .action(async (options: { db?: string; confirmations: number; blockRange?: number }) => {
     const { connection } = await open(false);
     const file = options.db ?? defaultDb();
     const bar = progressBar();
     let started = false;
     const result = await syncIndex(connection, rpcProvider(connection.rpcUrl, connection.chainId), file, {
       confirmations: options.confirmations,
+      ...(options.blockRange === undefined ? {} : { maxBlockRange: options.blockRange }),
       onProgress: ({ block, head }) => {
         if (!started) bar?.start(head, block, { phase: "syncing  " });
         started = true;

@@ -22,6 +22,9 @@ export function rpcProvider(url: string, chainId: number): JsonRpcProvider {
   return new JsonRpcProvider(request, Network.from(chainId), {
     staticNetwork: true,
     batchMaxCount: 100,
+    // Requests sent in the same tick still share a batch; ethers' default 10 ms wait would add 10 ms to every
+    // request made one after another.
+    batchStallTime: 0,
     cacheTimeout: -1,
   });
 }
@@ -40,10 +43,37 @@ export async function rpc<T>(endpoint: string, doing: string, call: () => Promis
     return await call();
   } catch (cause) {
     if (isContractAnswer(cause)) throw cause;
-    const reason = cause instanceof Error ? cause.message.split("\n")[0] : String(cause);
-    throw new CCRError("RPC_UNAVAILABLE", `could not reach the RPC at ${endpoint} while ${doing}: ${reason}`, {
-      cause,
-    });
+    throw unreachable(endpoint, doing, cause);
+  }
+}
+
+function unreachable(endpoint: string, doing: string, cause: unknown): CCRError {
+  const reason = cause instanceof Error ? cause.message.split("\n")[0] : String(cause);
+  return new CCRError("RPC_UNAVAILABLE", `could not reach the RPC at ${endpoint} while ${doing}: ${reason}`, { cause });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Like `rpc`, for long jobs that should ride out a node's hiccups: failures that are not the node's answer are
+ * retried with exponential backoff (0.4 s, doubling, at most 5 s between attempts) before the node is declared
+ * unreachable. `isAnswer` names other errors that are answers to pass on at once (a refused block range, say).
+ */
+export async function rpcRetried<T>(
+  endpoint: string,
+  doing: string,
+  call: () => Promise<T>,
+  options: { attempts?: number; isAnswer?: (error: unknown) => boolean } = {},
+): Promise<T> {
+  const attempts = options.attempts ?? 5;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (isContractAnswer(error) || options.isAnswer?.(error) === true) throw error;
+      if (attempt >= attempts) throw unreachable(endpoint, doing, error);
+      await sleep(Math.min(200 * 2 ** attempt, 5_000));
+    }
   }
 }
 

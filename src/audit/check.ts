@@ -1,6 +1,7 @@
-import { ZeroHash } from "ethers";
+import { ZeroHash, type Result } from "ethers";
 import { ANCHOR_STATE, AnchorState, IssuerStanding, STATUS, economyCode } from "../codes.ts";
-import { rpc, type RegistryConnection } from "../registry.ts";
+import { rpcRetried, type RegistryConnection } from "../registry.ts";
+import { decodeStaticArray, readViews, type ViewCall } from "../viewBatch.ts";
 import { identityOf, openIndex, readEvents, type StoredEvent } from "./db.ts";
 
 /** The registry's state rebuilt from its events alone. */
@@ -195,6 +196,32 @@ export function expectedStatus(state: ReplayedState, hash: string, now: number):
   return "VALID";
 }
 
+const VERDICTS_PER_CALL = 200;
+
+const calls = (probes: readonly { call: ViewCall }[]): ViewCall[] => probes.map((p) => p.call);
+
+/** `work` over `items` in chunks of `size`, `parallel` chunks at a time; the results in the items' order. */
+async function inChunks<T, R>(
+  items: readonly T[],
+  size: number,
+  parallel: number,
+  work: (chunk: T[]) => Promise<readonly R[]>,
+): Promise<R[]> {
+  const results: (readonly R[])[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let n = next++; n * size < items.length; n = next++)
+      results[n] = await work(items.slice(n * size, (n + 1) * size));
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  return results.flat();
+}
+
+/** The struct a view returns, as named fields. */
+const struct = (answer: Result): Record<string, unknown> => (answer[0] as Result).toObject();
+/** Return value `i` of a view. */
+const value = (answer: Result, i = 0): unknown => answer[i] as unknown;
+
 /** One difference between the replayed history and the contracts' own answer. */
 export interface Discrepancy {
   item: string;
@@ -215,81 +242,131 @@ export async function checkIndex(file: string, connection: RegistryConnection): 
   const compare = (item: string, field: string, history: unknown, chain: unknown): void => {
     if (String(history) !== String(chain)) found.push({ item, field, history: String(history), chain: String(chain) });
   };
-  const read = <T>(what: string, call: () => Promise<T>): Promise<T> => rpc(rpcUrl, `reading ${what}`, call);
-  const head = await read("the head", () => provider.getBlock("latest"));
+  const head = await rpcRetried(rpcUrl, "reading the head", () => provider.getBlock("latest"));
   const blockTag = head?.number ?? "latest";
   const now = head?.timestamp ?? 0;
 
+  // Every view call the comparison needs, each with what to compare its answer with; then all of them in a few
+  // hundred requests, every one at the same block.
+  const probes: { item: string; call: ViewCall; check: (answer: Result) => void }[] = [];
+  const probe = (item: string, method: string, args: readonly unknown[], check: (answer: Result) => void): void => {
+    probes.push({ item, call: { method, args }, check });
+  };
   for (const [iso, e] of state.economies) {
-    const chain = await read(`economy ${iso}`, () => registry.getEconomy(economyCode(iso), { blockTag }));
-    compare(`economy ${iso}`, "authority", e.authority, chain.authority);
-    compare(`economy ${iso}`, "member", e.member, chain.member);
-    compare(`economy ${iso}`, "liveIssuers", e.liveIssuers, chain.liveIssuers);
+    probe(`economy ${iso}`, "getEconomy", [economyCode(iso)], (answer: Result) => {
+      const chain = struct(answer);
+      compare(`economy ${iso}`, "authority", e.authority, chain.authority);
+      compare(`economy ${iso}`, "member", e.member, chain.member);
+      compare(`economy ${iso}`, "liveIssuers", e.liveIssuers, chain.liveIssuers);
+    });
   }
-  compare("schemas", "count", state.schemas.size, await read("the schemas", () => registry.schemaCount({ blockTag })));
+  probe("schemas", "schemaCount", [], (answer: Result) =>
+    compare("schemas", "count", state.schemas.size, value(answer)),
+  );
   for (const [id, s] of state.schemas) {
-    const chain = await read(`schema ${id}`, () => registry.getSchema(id, { blockTag }));
-    compare(`schema ${id}`, "name", s.name, chain.name);
-    compare(`schema ${id}`, "uri", s.uri, chain.uri);
-    compare(`schema ${id}`, "deprecated", s.deprecated, chain.deprecated);
+    probe(`schema ${id}`, "getSchema", [id], (answer: Result) => {
+      const chain = struct(answer);
+      compare(`schema ${id}`, "name", s.name, chain.name);
+      compare(`schema ${id}`, "uri", s.uri, chain.uri);
+      compare(`schema ${id}`, "deprecated", s.deprecated, chain.deprecated);
+    });
   }
-  compare("issuers", "count", state.issuers.size, await read("the issuers", () => registry.issuerCount({ blockTag })));
+  probe("issuers", "issuerCount", [], (answer: Result) =>
+    compare("issuers", "count", state.issuers.size, value(answer)),
+  );
   const issuerIds = new Map<string, number>();
   for (const [address, i] of state.issuers) {
     issuerIds.set(address, i.id);
-    const chain = await read(`issuer ${address}`, () => registry.getIssuer(address, { blockTag }));
     const item = `issuer ${address}`;
-    compare(item, "id", i.id, chain.id);
-    compare(item, "economy", economyCode(i.economy), chain.economy);
-    compare(item, "standing", i.standing, chain.standing);
-    compare(item, "schemas", i.schemas, chain.schemas);
-    compare(item, "validFrom", i.validFrom, chain.validFrom);
-    compare(item, "validUntil", i.validUntil, chain.validUntil);
-    const meta = await read(`issuer ${address}`, () => registry.getIssuerMeta(i.id, { blockTag }));
-    compare(item, "compromisedAt", i.compromisedAt, meta.compromisedAt);
+    probe(item, "getIssuer", [address], (answer: Result) => {
+      const chain = struct(answer);
+      compare(item, "id", i.id, chain.id);
+      compare(item, "economy", economyCode(i.economy), chain.economy);
+      compare(item, "standing", i.standing, chain.standing);
+      compare(item, "schemas", i.schemas, chain.schemas);
+      compare(item, "validFrom", i.validFrom, chain.validFrom);
+      compare(item, "validUntil", i.validUntil, chain.validUntil);
+    });
+    probe(item, "getIssuerMeta", [i.id], (answer: Result) =>
+      compare(item, "compromisedAt", i.compromisedAt, struct(answer).compromisedAt),
+    );
   }
   for (const pair of state.operators) {
     const [issuer = "", operator = ""] = pair.split(":");
-    compare(
-      `operator ${operator} of ${issuer}`,
-      "active",
-      true,
-      await read("an operator", () => registry.isOperator(issuer, operator, { blockTag })),
-    );
+    const item = `operator ${operator} of ${issuer}`;
+    probe(item, "isOperator", [issuer, operator], (answer: Result) => compare(item, "active", true, value(answer)));
   }
   for (const [pair, bits] of state.recognitions) {
     const [economy = "", other = ""] = pair.split(":");
-    const chain = await read("a recognition", () =>
-      registry.recognisedSchemas(economyCode(economy), economyCode(other), { blockTag }),
+    const item = `recognition of ${other} by ${economy}`;
+    probe(item, "recognisedSchemas", [economyCode(economy), economyCode(other)], (answer: Result) =>
+      compare(item, "schemas", bits, value(answer)),
     );
-    compare(`recognition of ${other} by ${economy}`, "schemas", bits, chain);
   }
+  // A single credential's verdict carries its record (issuer, schema, times, and reason and time of a revocation or
+  // suspension): one call checks both. Only a reinstated credential's record says more (when it was reinstated).
+  const singles: string[] = [];
   for (const [hash, a] of state.anchors) {
     const item = `${a.batch ? "batch" : "credential"} ${hash}`;
-    const chain = await read(item, () =>
-      a.batch ? registry.getBatch(hash, { blockTag }) : registry.getCredential(hash, { blockTag }),
-    );
-    compare(item, "issuerId", issuerIds.get(a.issuer) ?? 0, chain.issuerId);
-    compare(item, "schema", a.schema, chain.schema);
-    compare(item, "state", ANCHOR_STATE[a.state], ANCHOR_STATE[Number(chain.state)]);
-    compare(item, "reason", a.reason, chain.reason);
-    compare(item, "size", a.size, chain.size);
-    compare(item, "anchoredAt", a.anchoredAt, chain.anchoredAt);
-    compare(item, "validFrom", a.validFrom, chain.validFrom);
-    compare(item, "validUntil", a.validUntil, chain.validUntil);
-    compare(item, "changedAt", a.changedAt, chain.changedAt);
-    if (!a.batch) {
-      const verdict = await read(item, () =>
-        registry.verdict({ credential: hash, batchRoot: ZeroHash, index: 0, proof: [] }, "0x0000", { blockTag }),
-      );
-      compare(item, "verdict", expectedStatus(state, hash, now), STATUS[Number(verdict.status)]);
-    }
+    if (!a.batch) singles.push(hash);
+    if (!a.batch && (a.state !== AnchorState.ACTIVE || a.changedAt === 0)) continue;
+    probe(item, a.batch ? "getBatch" : "getCredential", [hash], (answer: Result) => {
+      const chain = struct(answer);
+      compare(item, "issuerId", issuerIds.get(a.issuer) ?? 0, chain.issuerId);
+      compare(item, "schema", a.schema, chain.schema);
+      compare(item, "state", ANCHOR_STATE[a.state], ANCHOR_STATE[Number(chain.state)]);
+      compare(item, "reason", a.reason, chain.reason);
+      compare(item, "size", a.size, chain.size);
+      compare(item, "anchoredAt", a.anchoredAt, chain.anchoredAt);
+      compare(item, "validFrom", a.validFrom, chain.validFrom);
+      compare(item, "validUntil", a.validUntil, chain.validUntil);
+      compare(item, "changedAt", a.changedAt, chain.changedAt);
+    });
   }
   for (const [key, bits] of state.members) {
     const [root = "", word = "0"] = key.split(":");
-    const [revoked, suspended] = await read(`batch ${root}`, () => registry.memberBits(root, word, { blockTag }));
-    compare(`members of batch ${root}, word ${word}`, "revoked", bits.revoked, revoked);
-    compare(`members of batch ${root}, word ${word}`, "suspended", bits.suspended, suspended);
+    const item = `members of batch ${root}, word ${word}`;
+    probe(item, "memberBits", [root, word], (answer: Result) => {
+      compare(item, "revoked", bits.revoked, value(answer, 0));
+      compare(item, "suspended", bits.suspended, value(answer, 1));
+    });
   }
+
+  const read = <T>(doing: string, request: () => Promise<T>): Promise<T> => rpcRetried(rpcUrl, doing, request);
+  const answers = await readViews(provider, await registry.getAddress(), registry.interface, calls(probes), {
+    blockTag,
+    read,
+  });
+  probes.forEach(({ item, call, check }, i) => {
+    const answer = answers[i];
+    if (answer?.ok === true) check(answer.result);
+    else compare(item, call.method, "an answer", `a revert: ${answer?.reason ?? "none"}`);
+  });
+
+  const to = await registry.getAddress();
+  const verdicts = await inChunks(singles, VERDICTS_PER_CALL, 4, async (chunk) => {
+    const queries = chunk.map((credential) => ({ credential, batchRoot: ZeroHash, index: 0, proof: [] }));
+    const data = registry.interface.encodeFunctionData("verdicts", [queries, "0x0000"]);
+    const answer = await read(`reading the verdicts of ${chunk.length} credentials`, () =>
+      provider.call({ to, data, blockTag }),
+    );
+    return decodeStaticArray(registry.interface, "verdicts", answer);
+  });
+  singles.forEach((hash, i) => {
+    const a = state.anchors.get(hash);
+    const answer = verdicts[i];
+    const item = `credential ${hash}`;
+    if (a === undefined || answer === undefined) return;
+    const v = struct(answer);
+    const changed = a.state === AnchorState.REVOKED || a.state === AnchorState.SUSPENDED;
+    compare(item, "verdict", expectedStatus(state, hash, now), STATUS[Number(v.status)]);
+    compare(item, "issuer", a.issuer, v.issuer);
+    compare(item, "schema", a.schema, v.schema);
+    compare(item, "anchoredAt", a.anchoredAt, v.anchoredAt);
+    compare(item, "validFrom", a.validFrom, v.validFrom);
+    compare(item, "validUntil", a.validUntil, v.validUntil);
+    compare(item, "revokedAt", changed ? a.changedAt : 0, v.revokedAt);
+    compare(item, "reason", changed ? a.reason : 0, v.reason);
+  });
   return found;
 }

@@ -65,9 +65,6 @@ export function openIndex(file: string, identity: IndexIdentity): DatabaseSync {
   if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
   const db = new DatabaseSync(file);
   db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
-  db.exec(SCHEMA);
-  const rows = db.prepare("SELECT key, value FROM meta").all() as { key: string; value: string }[];
-  const meta = new Map(rows.map((r) => [r.key, r.value]));
   const expected: Record<string, string> = {
     format: INDEX_FORMAT,
     chainId: String(identity.chainId),
@@ -75,11 +72,17 @@ export function openIndex(file: string, identity: IndexIdentity): DatabaseSync {
     registry: identity.registry,
     fromBlock: String(identity.fromBlock),
   };
-  if (meta.size === 0) {
-    const insert = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
-    for (const [key, value] of Object.entries(expected)) insert.run(key, value);
-    return db;
-  }
+  // A new index gets its tables and identity in one transaction: a kill cannot leave half an identity behind.
+  const meta = transaction(db, () => {
+    db.exec(SCHEMA);
+    const rows = db.prepare("SELECT key, value FROM meta").all() as { key: string; value: string }[];
+    if (rows.length === 0) {
+      const insert = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
+      for (const [key, value] of Object.entries(expected)) insert.run(key, value);
+      return new Map(Object.entries(expected));
+    }
+    return new Map(rows.map((r) => [r.key, r.value]));
+  });
   for (const [key, value] of Object.entries(expected)) {
     if (meta.get(key) !== value) {
       db.close();

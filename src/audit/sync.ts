@@ -1,16 +1,17 @@
 import type { DatabaseSync } from "node:sqlite";
-import { getAddress, type JsonRpcProvider, type LogDescription } from "ethers";
+import { AbiCoder, getAddress, type JsonRpcProvider, type ParamType } from "ethers";
 import { CCRRegistry__factory } from "../../types/ethers-contracts/index.js";
 import { economyIso } from "../codes.ts";
-import { CCRError } from "../errors.ts";
-import type { RegistryConnection } from "../registry.ts";
+import { RPC_TIMEOUT_MS, rpcRetried, type RegistryConnection } from "../registry.ts";
 import { checkpoint, identityOf, openIndex, transaction } from "./db.ts";
 
 export interface SyncOptions {
   /** Blocks below the head that are not indexed yet (reorg safety). */
   confirmations?: number;
-  /** First block range to ask for; halves when the node refuses a range, grows back when it answers. */
+  /** First block range to ask for; halves when the node refuses a range, doubles when it answers. */
   blockRange?: number;
+  /** The most blocks one `eth_getLogs` request may span (some providers set a limit). */
+  maxBlockRange?: number;
   /** Attempts per request before the node is declared unreachable. */
   retries?: number;
   onProgress?: (progress: { block: number; head: number; events: number }) => void;
@@ -36,17 +37,66 @@ interface RawLog {
 }
 
 const registryInterface = CCRRegistry__factory.createInterface();
+const LOGS_PER_REQUEST = 10_000;
 
-/** Event arguments as JSON text: numbers in decimal, economies as ISO codes, addresses checksummed. */
-function argumentsOf(event: LogDescription): Record<string, string> {
-  const args: Record<string, string> = {};
-  event.fragment.inputs.forEach((input, i) => {
-    const value: unknown = event.args[i];
-    if (input.type === "bytes2") args[input.name] = economyIso(String(value));
-    else if (input.type === "address") args[input.name] = getAddress(String(value));
-    else args[input.name] = String(value);
+/** The registry's events by topic hash, with their inputs split as the log carries them (topics, then data). */
+const eventsByTopic = new Map<string, { name: string; indexed: ParamType[]; plain: ParamType[]; order: string[] }>();
+registryInterface.forEachEvent((event) => {
+  eventsByTopic.set(event.topicHash, {
+    name: event.name,
+    indexed: event.inputs.filter((input) => input.indexed === true),
+    plain: event.inputs.filter((input) => input.indexed !== true),
+    order: event.inputs.map((input) => input.name),
   });
-  return args;
+});
+const coder = AbiCoder.defaultAbiCoder();
+
+/** A value as the index stores it: decimal numbers, ISO economy codes, checksummed addresses, hex bytes. */
+function stored(type: ParamType, value: unknown): string {
+  if (type.type === "bytes2") return economyIso(String(value));
+  if (type.type === "address") return checksummed(String(value));
+  return String(value);
+}
+
+/** Checksummed addresses, computed once each (a checksum is a keccak256). */
+const checksums = new Map<string, string>();
+const checksummed = (address: string): string => {
+  let known = checksums.get(address);
+  if (known === undefined) checksums.set(address, (known = getAddress(address)));
+  return known;
+};
+
+/** A log's event name and arguments (in the event's order), or undefined for a log of no registry event. */
+function decodeLog(log: RawLog): { name: string; args: Record<string, string> } | undefined {
+  const event = eventsByTopic.get(log.topics[0] ?? "");
+  if (event === undefined) return undefined;
+  const byName = new Map<string, string>();
+  // An indexed string, bytes, array or struct is only its hash in the topic (the registry indexes none).
+  event.indexed.forEach((input, i) => {
+    const topic = log.topics[i + 1] ?? "0x";
+    const hashed = input.isArray() || input.isTuple() || input.baseType === "string" || input.baseType === "bytes";
+    byName.set(input.name, hashed ? topic : stored(input, coder.decode([input], topic)[0]));
+  });
+  const values = coder.decode(event.plain, log.data);
+  event.plain.forEach((input, i) => byName.set(input.name, stored(input, values[i])));
+  return { name: event.name, args: Object.fromEntries(event.order.map((name) => [name, byName.get(name) ?? ""])) };
+}
+
+/**
+ * `eth_getLogs` straight over HTTP with the platform's fetch: a range's logs can be many megabytes, and ethers joins
+ * and decodes response bodies in ways that grow much faster than their size.
+ */
+async function getLogs(url: string, filter: Record<string, string>): Promise<RawLog[]> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_getLogs", params: [filter] }),
+    signal: AbortSignal.timeout(RPC_TIMEOUT_MS),
+  });
+  if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
+  const reply = (await response.json()) as { result?: RawLog[]; error?: { code: number; message: string } };
+  if (reply.error !== undefined) throw new Error(`${reply.error.message} (JSON-RPC error ${reply.error.code})`);
+  return reply.result ?? [];
 }
 
 /** What an event is about, for timelines. */
@@ -62,8 +112,6 @@ function keysOf(args: Record<string, string>): string[] {
   }
   return [...keys];
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A JSON-RPC error that says the range or result was too large (the node answered; a smaller range will do). */
 function isRangeRefusal(error: unknown): boolean {
@@ -90,30 +138,19 @@ export async function syncIndex(
   const confirmations = options.confirmations ?? 0;
   const db = openIndex(file, identityOf(deployment));
   try {
-    /** Calls the node, retrying with backoff; a node that stays down is CCRError("RPC_UNAVAILABLE"). */
-    const call = async <T>(doing: string, request: () => Promise<T>, rangeRefusals = false): Promise<T> => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await request();
-        } catch (error) {
-          if (rangeRefusals && isRangeRefusal(error)) throw error;
-          if (attempt >= retries) {
-            const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
-            throw new CCRError("RPC_UNAVAILABLE", `could not reach the RPC at ${rpcUrl} while ${doing}: ${reason}`, {
-              cause: error,
-            });
-          }
-          await sleep(Math.min(200 * 2 ** attempt, 5_000));
-        }
-      }
-    };
+    const call = <T>(doing: string, request: () => Promise<T>, rangeRefusals = false): Promise<T> =>
+      rpcRetried(rpcUrl, doing, request, {
+        attempts: retries,
+        isAnswer: (error) => rangeRefusals && isRangeRefusal(error),
+      });
     const blockHash = async (n: number): Promise<string | undefined> =>
       (await call(`reading block ${n}`, () => provider.getBlock(n)))?.hash ?? undefined;
 
     const rolledBack = await rollBackReorganisation(db, blockHash);
     const head = (await call("reading the head", () => provider.getBlockNumber())) - confirmations;
     const fromBlock = (checkpoint(db)?.block ?? deployment.registry.blockNumber - 1) + 1;
-    let range = options.blockRange ?? 2_000;
+    const maxRange = options.maxBlockRange ?? 50_000;
+    let range = Math.min(options.blockRange ?? 2_000, maxRange);
     let next = fromBlock;
     let events = 0;
     const insertBlock = db.prepare("INSERT OR REPLACE INTO blocks (number, hash, timestamp) VALUES (?, ?, ?)");
@@ -130,13 +167,11 @@ export async function syncIndex(
         logs = await call(
           `reading events of blocks ${next}-${to}`,
           () =>
-            provider.send("eth_getLogs", [
-              {
-                address: deployment.registry.address,
-                fromBlock: `0x${next.toString(16)}`,
-                toBlock: `0x${to.toString(16)}`,
-              },
-            ]) as Promise<RawLog[]>,
+            getLogs(rpcUrl, {
+              address: deployment.registry.address,
+              fromBlock: `0x${next.toString(16)}`,
+              toBlock: `0x${to.toString(16)}`,
+            }),
           true,
         );
       } catch (error) {
@@ -159,12 +194,12 @@ export async function syncIndex(
       transaction(db, () => {
         for (const [number, { hash, timestamp }] of times) insertBlock.run(number, hash, timestamp);
         for (const log of logs) {
-          const parsed = registryInterface.parseLog({ topics: log.topics, data: log.data });
-          if (parsed === null) continue;
-          const args = argumentsOf(parsed);
+          const decoded = decodeLog(log);
+          if (decoded === undefined) continue;
+          const { name, args } = decoded;
           const block = Number(log.blockNumber);
           const index = Number(log.logIndex);
-          insertEvent.run(block, index, log.transactionHash, parsed.name, JSON.stringify(args));
+          insertEvent.run(block, index, log.transactionHash, name, JSON.stringify(args));
           for (const key of keysOf(args)) insertKey.run(block, index, key);
           events++;
         }
@@ -172,7 +207,9 @@ export async function syncIndex(
       });
       options.onProgress?.({ block: to, head, events });
       next = to + 1;
-      range = Math.min(range * 2, 50_000);
+      // Aim at a few thousand logs per request: big responses cost memory, small ones round trips.
+      if (logs.length > LOGS_PER_REQUEST) range = Math.max(1, Math.floor(range / 2));
+      else if (logs.length < LOGS_PER_REQUEST / 4) range = Math.min(range * 2, maxRange);
     }
     return {
       fromBlock,

@@ -1,0 +1,52 @@
+/**
+ * `npm run bench` (third part): the auditor's targets against a devnet started for the run. Generates a history of
+ * 100,000 registry events (single anchors, batch anchors, revocations, suspensions, reinstatements, accreditation
+ * changes) through the node's unlocked devnet accounts, then measures end to end through the `ccr` command:
+ *   - `ccr audit sync` of the whole history <= 30 s;
+ *   - `ccr audit check` over the same <= 60 s (it must also find the history consistent).
+ * Exits 1 if a target is missed.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { readDeployment } from "../src/deployment.ts";
+import { runCcr } from "./lib/ccr-process.ts";
+import { startDevnet } from "./lib/devnet-process.ts";
+import { generateHistory } from "./lib/history.ts";
+
+const EVENTS = Number(process.env.CCR_BENCH_EVENTS ?? 100_000);
+const SYNC_TARGET = 30;
+const CHECK_TARGET = 60;
+
+const devnet = await startDevnet();
+const work = await mkdtemp(join(tmpdir(), "ccr-bench-audit-"));
+let missed = false;
+try {
+  const deploymentFile = join(devnet.dir, "deployment.json");
+  const deployment = await readDeployment(deploymentFile);
+  await generateHistory(deployment, EVENTS);
+
+  const db = join(work, "audit.sqlite");
+  const sync = await runCcr(deploymentFile, ["audit", "sync", "--db", db]);
+  if (sync.code !== 0) throw new Error(`ccr audit sync failed:\n${sync.stdout}${sync.stderr}`);
+  const indexed = Number(/(\d+) new event\(s\)/.exec(sync.stdout)?.[1]);
+  if (!(indexed >= EVENTS)) throw new Error(`only ${indexed} events indexed, ${EVENTS} generated:\n${sync.stdout}`);
+  const check = await runCcr(deploymentFile, ["audit", "check", "--db", db]);
+  if (check.code !== 0) throw new Error(`ccr audit check failed:\n${check.stdout.slice(-3000)}${check.stderr}`);
+
+  console.log(`\nAuditor, end to end against a devnet (${indexed.toLocaleString("en")} events indexed)`);
+  for (const [what, seconds, target] of [
+    [`ccr audit sync: ${EVENTS.toLocaleString("en")} generated events`, sync.seconds, SYNC_TARGET],
+    ["ccr audit check: replay and compare with the chain", check.seconds, CHECK_TARGET],
+  ] as const) {
+    const ok = seconds <= target;
+    missed ||= !ok;
+    console.log(
+      `  ${what.padEnd(52)} ${seconds.toFixed(1).padStart(6)} s  (target ${target} s) ${ok ? "ok" : "MISSED"}`,
+    );
+  }
+} finally {
+  devnet.stop();
+  await rm(work, { recursive: true, force: true });
+}
+if (missed) process.exitCode = 1;
