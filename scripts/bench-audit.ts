@@ -1,7 +1,7 @@
 /**
  * `npm run bench` (third part): the auditor's targets against a devnet started for the run. Generates a history of
  * 100,000 registry events (single anchors, batch anchors, revocations, suspensions, reinstatements, accreditation
- * changes) through the node's unlocked devnet accounts, then measures end to end through the `ccr` command:
+ * changes, issuer suspensions; scripts/lib/history.ts), then measures end to end through the `ccr` command:
  *   - `ccr audit sync` of the whole history <= 30 s;
  *   - `ccr audit check` over the same <= 60 s (it must also find the history consistent).
  * Exits 1 if a target is missed.

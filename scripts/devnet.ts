@@ -3,7 +3,7 @@
  * writes the deployment file and runs until Ctrl-C. Each run starts a fresh chain.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, openSync, rmSync } from "node:fs";
+import { mkdirSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { DEVNET_DIR } from "../src/deployment.ts";
 
@@ -11,6 +11,8 @@ const HOST = "127.0.0.1";
 const PORT = Number(process.env.CCR_DEVNET_PORT ?? 8545);
 const URL = `http://${HOST}:${PORT}`;
 const LOG = `${DEVNET_DIR}/node.log`;
+/** The node's process group, for whoever must stop the devnet without asking it (a test that kills it). */
+const PID_FILE = `${DEVNET_DIR}/node.pid`;
 
 function fail(message: string): never {
   console.error(`devnet: ${message}`);
@@ -63,6 +65,7 @@ const node = spawn("npx", ["hardhat", "node", "--hostname", HOST, "--port", Stri
   stdio: ["ignore", log, log],
   env: { ...process.env, HARDHAT_DISABLE_TELEMETRY: "true" },
 });
+writeFileSync(PID_FILE, String(node.pid ?? ""));
 let stopping = false;
 node.on("exit", (code) => {
   if (!stopping) fail(`the Hardhat node stopped unexpectedly (exit ${code}); see ${LOG}`);

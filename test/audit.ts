@@ -1,13 +1,17 @@
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
 import { DatabaseSync } from "node:sqlite";
 import { tmpdir } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
 import { expect } from "chai";
 import type { Report } from "../src/audit/report.ts";
-import type { Deployment } from "../src/deployment.ts";
+import { readDeployment, type Deployment } from "../src/deployment.ts";
 import { rpcProvider } from "../src/registry.ts";
-import { runCcr, type CcrRun } from "../scripts/lib/ccr-process.ts";
+import { runCcr, startCcr, type CcrRun } from "../scripts/lib/ccr-process.ts";
 import { startDevnet, type RunningDevnet } from "../scripts/lib/devnet-process.ts";
+import { generateHistory } from "../scripts/lib/history.ts";
 
 describe("ccr audit (end to end, against a Hardhat node)", function () {
   this.timeout(300_000);
@@ -16,6 +20,44 @@ describe("ccr audit (end to end, against a Hardhat node)", function () {
   let deploymentFile = "";
 
   const ccr = (args: string[], deployment = deploymentFile): Promise<CcrRun> => runCcr(deployment, args);
+
+  /** The index's checkpoint block, read while a sync may be writing (WAL readers do not wait for writers). */
+  function checkpointOf(db: string): number | undefined {
+    try {
+      const database = new DatabaseSync(db, { readOnly: true });
+      try {
+        database.exec("PRAGMA busy_timeout = 1000");
+        const row = database.prepare("SELECT block FROM checkpoint").get() as { block: number } | undefined;
+        return row === undefined ? undefined : Number(row.block);
+      } finally {
+        database.close();
+      }
+    } catch {
+      return undefined; // not created yet, or its tables are being created
+    }
+  }
+
+  /** Every row of every table of an index, in a fixed order. */
+  function dump(db: string): Record<string, unknown[]> {
+    const database = new DatabaseSync(db, { readOnly: true });
+    try {
+      const tables = {
+        meta: "key",
+        blocks: "number",
+        events: "block, log_index",
+        event_keys: "key, block, log_index",
+        checkpoint: "id",
+      };
+      return Object.fromEntries(
+        Object.entries(tables).map(([table, order]) => [
+          table,
+          database.prepare(`SELECT * FROM ${table} ORDER BY ${order}`).all(),
+        ]),
+      );
+    } finally {
+      database.close();
+    }
+  }
 
   function sql(db: string, statement: string): void {
     const database = new DatabaseSync(db);
@@ -160,15 +202,21 @@ describe("ccr audit (end to end, against a Hardhat node)", function () {
     expect(mixed.code).to.equal(2);
     expect(mixed.stderr).to.include(`ccr: the index ${db} was built for another fromBlock`);
 
-    const restarted = join(work, "restarted.sqlite");
-    expect((await ccr(["audit", "sync", "--db", restarted])).code).to.equal(0);
-    sql(restarted, "UPDATE meta SET value = '0x" + "ab".repeat(32) + "' WHERE key = 'genesisHash'");
-    const notMerged = await ccr(["audit", "sync", "--db", restarted]);
-    expect(notMerged.code).to.equal(2);
-    expect(notMerged.stderr).to.include(
-      `ccr: the index ${restarted} belongs to another chain (genesis 0x${"ab".repeat(32)}`,
-    );
-    expect(notMerged.stderr).to.include("the chain was restarted since it was built. Nothing was merged");
+    // The devnet restarted from scratch: the same chain id, addresses and blocks, a new genesis.
+    const restarted = await startDevnet();
+    try {
+      const fresh = await readDeployment(join(restarted.dir, "deployment.json"));
+      expect(fresh.registry).to.deep.equal(deployment.registry);
+      expect(fresh.genesisHash).to.not.equal(deployment.genesisHash);
+      const notMerged = await ccr(["audit", "sync", "--db", db], join(restarted.dir, "deployment.json"));
+      expect(notMerged.code).to.equal(2);
+      expect(notMerged.stderr).to.include(
+        `ccr: the index ${db} belongs to another chain (genesis ${deployment.genesisHash}, now ${fresh.genesisHash})`,
+      );
+      expect(notMerged.stderr).to.include("the chain was restarted since it was built. Nothing was merged");
+    } finally {
+      restarted.stop();
+    }
 
     const notRegistry = join(work, "not-a-registry.json");
     await writeFile(notRegistry, JSON.stringify({ ...deployment, registry: deployment.didRegistry }));
@@ -183,5 +231,79 @@ describe("ccr audit (end to end, against a Hardhat node)", function () {
     expect((await ccr(["audit", "sync", "--db", db])).code).to.equal(0);
     expect((await ccr(["audit", "sync", "--db", db])).stdout).to.match(/ 0 new event\(s\)/);
     expect((await ccr(["audit", "check", "--db", db])).code).to.equal(0);
+  });
+
+  it("resumes a sync killed at any point into exactly the index an uninterrupted run builds", async function () {
+    await generateHistory(await readDeployment(deploymentFile), 3_000, 10);
+    const reference = join(work, "reference.sqlite");
+    expect((await ccr(["audit", "sync", "--db", reference])).code).to.equal(0);
+    const first = (await readDeployment(deploymentFile)).registry.blockNumber;
+    const head = checkpointOf(reference) ?? 0;
+
+    // Killed (SIGKILL) as soon as the index file exists, then a third and two thirds of the way; one block per
+    // request so that the run is long enough to be caught anywhere.
+    const killed = join(work, "killed.sqlite");
+    const stops: (number | undefined)[] = [];
+    for (const fraction of [0, 1 / 3, 2 / 3]) {
+      const { child, done } = startCcr(deploymentFile, ["audit", "sync", "--db", killed, "--block-range", "1"]);
+      try {
+        const target = first + Math.floor(fraction * (head - first));
+        while (child.exitCode === null) {
+          const point = existsSync(killed) ? (checkpointOf(killed) ?? first - 1) : undefined;
+          if (point !== undefined && point >= target) break;
+          await sleep(5);
+        }
+      } finally {
+        child.kill("SIGKILL");
+      }
+      const run = await done;
+      expect(run.code, `the sync was to be killed before it finished:\n${run.stdout}${run.stderr}`).to.equal(null);
+      stops.push(checkpointOf(killed));
+    }
+    expect(stops[1]).to.be.greaterThan(first).and.lessThan(head);
+    expect(stops[2])
+      .to.be.greaterThan(stops[1] ?? 0)
+      .and.lessThan(head);
+
+    const resumed = await ccr(["audit", "sync", "--db", killed]);
+    expect(resumed.code).to.equal(0);
+    expect(resumed.stdout).to.include(`blocks ${(stops[2] ?? 0) + 1}-${head}`);
+    expect(dump(killed)).to.deep.equal(dump(reference));
+  });
+
+  it("retries RPC failures with backoff and builds the same index", async function () {
+    // A proxy to the node that answers every other eth_getLogs request with HTTP 503.
+    let getLogs = 0;
+    const proxy = createServer((request, response) => {
+      let body = "";
+      request.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      request.on("end", () => {
+        if (body.includes('"eth_getLogs"') && getLogs++ % 2 === 0) {
+          response.writeHead(503).end("busy");
+          return;
+        }
+        void fetch(`http://127.0.0.1:${devnet.port}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body,
+        })
+          .then(async (answer) => response.writeHead(answer.status).end(await answer.text()))
+          .catch(() => response.writeHead(502).end());
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    try {
+      const address = proxy.address();
+      const url = `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}`;
+      const db = join(work, "flaky.sqlite");
+      const run = await ccr(["--rpc", url, "audit", "sync", "--db", db, "--block-range", "100"]);
+      expect(run.code, run.stderr).to.equal(0);
+      expect(getLogs).to.be.greaterThan(4);
+      const reference = join(work, "steady.sqlite");
+      expect((await ccr(["audit", "sync", "--db", reference])).code).to.equal(0);
+      expect(dump(db)).to.deep.equal(dump(reference));
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 });

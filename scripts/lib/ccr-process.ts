@@ -1,5 +1,5 @@
 /** Runs the `ccr` command as a user does (`bin/ccr.js` on this Node), for end-to-end tests and benchmarks. */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 
 export interface CcrRun {
   code: number | null;
@@ -9,18 +9,28 @@ export interface CcrRun {
   seconds: number;
 }
 
-export function runCcr(deployment: string, args: string[], env: Record<string, string> = {}): Promise<CcrRun> {
+/** Starts `ccr --deployment <deployment> <args…>`; `done` resolves when it exits, however it exits. */
+export function startCcr(
+  deployment: string,
+  args: string[],
+  env: Record<string, string> = {},
+): { child: ChildProcess; done: Promise<CcrRun> } {
   const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["bin/ccr.js", "--deployment", deployment, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+  const child = spawn(process.execPath, ["bin/ccr.js", "--deployment", deployment, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const done = new Promise<CcrRun>((resolve, reject) => {
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     child.once("error", reject);
     child.once("exit", (code) => resolve({ code, stdout, stderr, seconds: (performance.now() - started) / 1000 }));
   });
+  return { child, done };
+}
+
+export function runCcr(deployment: string, args: string[], env: Record<string, string> = {}): Promise<CcrRun> {
+  return startCcr(deployment, args, env).done;
 }

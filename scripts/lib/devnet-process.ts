@@ -1,6 +1,6 @@
 /** Starts and stops `npm run devnet` (scripts/devnet.ts) as a child process group: for end-to-end tests and benchmarks. */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -37,7 +37,7 @@ export interface RunningDevnet {
   output(): string;
   /** Ctrl-C; resolves with the exit code. */
   interrupt(): Promise<number | null>;
-  /** Kills the process group if it still runs and removes the folder. */
+  /** Kills the devnet's and its node's process groups if they still run, and removes the folder. */
   stop(): void;
 }
 
@@ -63,8 +63,15 @@ export async function startDevnet(): Promise<RunningDevnet> {
       return exited;
     },
     stop: () => {
-      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-        process.kill(-child.pid, "SIGKILL");
+      // The node runs in its own process group (the devnet's Ctrl-C handler stops it); kill both groups.
+      const node = existsSync(join(dir, "node.pid")) ? Number(readFileSync(join(dir, "node.pid"), "utf8")) : 0;
+      for (const pid of [child.pid, node]) {
+        if (pid === undefined || !(pid > 0)) continue;
+        try {
+          process.kill(-pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
       }
       rmSync(dir, { recursive: true, force: true });
     },

@@ -9,8 +9,8 @@ import type { Deployment } from "../../src/deployment.ts";
 import { rpcProvider } from "../../src/registry.ts";
 import { CCRRegistry__factory } from "../../types/ethers-contracts/index.js";
 
-/** Sends transactions that emit `events` registry events; returns when they are all mined. */
-export async function generateHistory(deployment: Deployment, events: number): Promise<void> {
+/** Sends transactions that emit `events` registry events, `perBlock` to a block; returns when all are mined. */
+export async function generateHistory(deployment: Deployment, events: number, perBlock = 200): Promise<void> {
   const provider = rpcProvider(deployment.rpcUrl, deployment.chainId);
   const registry: Interface = CCRRegistry__factory.createInterface();
   const to = deployment.registry.address;
@@ -27,7 +27,7 @@ export async function generateHistory(deployment: Deployment, events: number): P
     [account("jp-agent"), account("authority-jp")],
   ]);
 
-  // Automine off, 200 transactions sent concurrently (ethers batches them into JSON-RPC batches), then one block.
+  // Automine off, a block's transactions (200 by default) sent concurrently (ethers batches them into JSON-RPC batches), then one block.
   // Larger blocks slow the node down: its pending pool re-checks each sender's queue on every new transaction.
   const senders = [...issuers, ...authority.values(), account("authority-au")];
   for (const sender of senders) await provider.send("hardhat_impersonateAccount", [sender]);
@@ -44,7 +44,7 @@ export async function generateHistory(deployment: Deployment, events: number): P
   const queue = async (from: string, method: string, args: readonly unknown[]): Promise<void> => {
     pending.push({ from, data: registry.encodeFunctionData(method, args) });
     sent++;
-    if (pending.length >= 200) await flush();
+    if (pending.length >= perBlock) await flush();
   };
 
   // A cycle of 20 transactions, one event each; status changes only touch what an earlier step anchored.

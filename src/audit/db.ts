@@ -64,7 +64,8 @@ export function identityOf(deployment: Deployment): IndexIdentity {
 export function openIndex(file: string, identity: IndexIdentity): DatabaseSync {
   if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
   const db = new DatabaseSync(file);
-  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+  // Another ccr reading or writing the same index (a report during a sync) waits for its lock instead of failing.
+  db.exec("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
   const expected: Record<string, string> = {
     format: INDEX_FORMAT,
     chainId: String(identity.chainId),
