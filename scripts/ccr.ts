@@ -21,7 +21,7 @@ import { addSigningKey, ethrDid, ethrDidResolver, revokeSigningKey } from "../sr
 import { CCRError, type CCRErrorCode } from "../src/errors.ts";
 import * as framework from "../src/framework.ts";
 import { KEYSTORE_PASSWORD_ENV, accountAddress, loadWallet, promptPassword, type KeySource } from "../src/keys.ts";
-import { connectRegistry, rpcProvider, type RegistryConnection, type Sent } from "../src/registry.ts";
+import { RPC_TIMEOUT_MS, connectRegistry, rpcProvider, type RegistryConnection, type Sent } from "../src/registry.ts";
 import { credentialFiles, readCredentialFile } from "../src/vc/file.ts";
 import { credentialHash } from "../src/vc/credential.ts";
 import { formatProblem, readSubjects } from "../src/vc/input.ts";
@@ -44,12 +44,14 @@ const UNDECIDED: readonly CCRErrorCode[] = [
 
 interface GlobalOptions extends KeySource {
   rpc?: string;
+  rpcTimeout: number;
   deployment: string;
 }
 
 const program = new Command("ccr")
   .description("CCR cross-border credential registry: issue, verify and manage credentials")
   .option("--rpc <url>", "JSON-RPC endpoint (default: the deployment file's)")
+  .option("--rpc-timeout <seconds>", "how long one RPC request may take", parsePositive, RPC_TIMEOUT_MS / 1000)
   .option("--deployment <file>", "deployment file", DEVNET_DEPLOYMENT_FILE)
   .option("--as <name>", "act as a seeded devnet account (devnet only)")
   .option("--keystore <file>", `act with an encrypted JSON keystore (password: $${KEYSTORE_PASSWORD_ENV} or prompt)`)
@@ -63,7 +65,7 @@ async function open(withKey: boolean): Promise<{ connection: RegistryConnection;
   const options = globals();
   const deployment: Deployment = await readDeployment(options.deployment);
   const rpcUrl = options.rpc ?? deployment.rpcUrl;
-  const provider = rpcProvider(rpcUrl, deployment.chainId);
+  const provider = rpcProvider(rpcUrl, deployment.chainId, options.rpcTimeout * 1000);
   const wallet = withKey ? await loadWallet(deployment, provider, options) : undefined;
   const connection = await connectRegistry(deployment, {
     rpcUrl,
@@ -504,7 +506,10 @@ audit
     const file = options.db ?? defaultDb();
     const bar = progressBar();
     let started = false;
-    const result = await syncIndex(connection, rpcProvider(connection.rpcUrl, connection.chainId), file, {
+    const timeoutMs = globals().rpcTimeout * 1000;
+    const provider = rpcProvider(connection.rpcUrl, connection.chainId, timeoutMs);
+    const result = await syncIndex(connection, provider, file, {
+      timeoutMs,
       confirmations: options.confirmations,
       ...(options.blockRange === undefined ? {} : { maxBlockRange: options.blockRange }),
       onProgress: ({ block, head }) => {

@@ -12,13 +12,13 @@ import { ANCHOR_STATE, ISSUER_STANDING } from "./codes.ts";
 import type { Deployment } from "./deployment.ts";
 import { CCRError } from "./errors.ts";
 
-/** How long one RPC request may take before the tools call the node unreachable. */
+/** How long one RPC request may take before it counts as failed (retried by long jobs, else: node unreachable). */
 export const RPC_TIMEOUT_MS = 30_000;
 
 /** A JSON-RPC provider for a known chain: no network detection loop, a bounded timeout per request. */
-export function rpcProvider(url: string, chainId: number): JsonRpcProvider {
+export function rpcProvider(url: string, chainId: number, timeoutMs = RPC_TIMEOUT_MS): JsonRpcProvider {
   const request = new FetchRequest(url);
-  request.timeout = RPC_TIMEOUT_MS;
+  request.timeout = timeoutMs;
   return new JsonRpcProvider(request, Network.from(chainId), {
     staticNetwork: true,
     batchMaxCount: 100,

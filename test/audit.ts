@@ -271,15 +271,16 @@ describe("ccr audit (end to end, against a Hardhat node)", function () {
     expect(dump(killed)).to.deep.equal(dump(reference));
   });
 
-  it("retries RPC failures with backoff and builds the same index", async function () {
-    // A proxy to the node that answers every other eth_getLogs request with HTTP 503.
+  it("retries RPC failures and timeouts with backoff and builds the same index", async function () {
+    // A proxy to the node that never answers the first eth_getLogs request, then answers every other one with
+    // HTTP 503.
     let getLogs = 0;
     const proxy = createServer((request, response) => {
       let body = "";
       request.on("data", (chunk: Buffer) => (body += chunk.toString()));
       request.on("end", () => {
         if (body.includes('"eth_getLogs"') && getLogs++ % 2 === 0) {
-          response.writeHead(503).end("busy");
+          if (getLogs > 1) response.writeHead(503).end("busy");
           return;
         }
         void fetch(`http://127.0.0.1:${devnet.port}`, {
@@ -296,13 +297,15 @@ describe("ccr audit (end to end, against a Hardhat node)", function () {
       const address = proxy.address();
       const url = `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}`;
       const db = join(work, "flaky.sqlite");
-      const run = await ccr(["--rpc", url, "audit", "sync", "--db", db, "--block-range", "100"]);
+      const run = await ccr(["--rpc", url, "--rpc-timeout", "1", "audit", "sync", "--db", db, "--block-range", "100"]);
       expect(run.code, run.stderr).to.equal(0);
+      expect(run.seconds).to.be.greaterThan(1); // it waited for the hung request
       expect(getLogs).to.be.greaterThan(4);
       const reference = join(work, "steady.sqlite");
       expect((await ccr(["audit", "sync", "--db", reference])).code).to.equal(0);
       expect(dump(db)).to.deep.equal(dump(reference));
     } finally {
+      proxy.closeAllConnections();
       await new Promise((resolve) => proxy.close(resolve));
     }
   });

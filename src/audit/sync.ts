@@ -14,6 +14,8 @@ export interface SyncOptions {
   maxBlockRange?: number;
   /** Attempts per request before the node is declared unreachable. */
   retries?: number;
+  /** How long one `eth_getLogs` request may take before it is retried. */
+  timeoutMs?: number;
   onProgress?: (progress: { block: number; head: number; events: number }) => void;
 }
 
@@ -86,12 +88,12 @@ function decodeLog(log: RawLog): { name: string; args: Record<string, string> } 
  * `eth_getLogs` straight over HTTP with the platform's fetch: a range's logs can be many megabytes, and ethers joins
  * and decodes response bodies in ways that grow much faster than their size.
  */
-async function getLogs(url: string, filter: Record<string, string>): Promise<RawLog[]> {
+async function getLogs(url: string, filter: Record<string, string>, timeoutMs: number): Promise<RawLog[]> {
   const response = await fetch(url, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_getLogs", params: [filter] }),
-    signal: AbortSignal.timeout(RPC_TIMEOUT_MS),
+    signal: AbortSignal.timeout(timeoutMs),
   });
   if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
   const reply = (await response.json()) as { result?: RawLog[]; error?: { code: number; message: string } };
@@ -167,11 +169,15 @@ export async function syncIndex(
         logs = await call(
           `reading events of blocks ${next}-${to}`,
           () =>
-            getLogs(rpcUrl, {
-              address: deployment.registry.address,
-              fromBlock: `0x${next.toString(16)}`,
-              toBlock: `0x${to.toString(16)}`,
-            }),
+            getLogs(
+              rpcUrl,
+              {
+                address: deployment.registry.address,
+                fromBlock: `0x${next.toString(16)}`,
+                toBlock: `0x${to.toString(16)}`,
+              },
+              options.timeoutMs ?? RPC_TIMEOUT_MS,
+            ),
           true,
         );
       } catch (error) {
