@@ -532,13 +532,13 @@ audit
   .action(async (options: { db?: string }) => {
     const { connection } = await open(false);
     const file = options.db ?? defaultDb();
-    const found = await checkIndex(file, connection);
+    const { block, discrepancies: found } = await checkIndex(file, connection);
     for (const d of found)
       console.log(`DISCREPANCY ${d.item}: ${d.field} is ${d.history} in the history, ${d.chain} on chain`);
     console.log(
       found.length === 0
-        ? "consistent: the registry's state follows from its event history"
-        : `${found.length} discrepancy(ies)`,
+        ? `consistent: the registry's state at block ${block} follows from its event history`
+        : `${found.length} discrepancy(ies) at block ${block}`,
     );
     process.exitCode = found.length === 0 ? 0 : 1;
   });

@@ -1,8 +1,9 @@
 import { ZeroHash, type Result } from "ethers";
 import { ANCHOR_STATE, AnchorState, IssuerStanding, STATUS, economyCode } from "../codes.ts";
+import { CCRError } from "../errors.ts";
 import { rpcRetried, type RegistryConnection } from "../registry.ts";
 import { decodeStaticArray, readViews, type ViewCall } from "../viewBatch.ts";
-import { identityOf, openIndex, readEvents, type StoredEvent } from "./db.ts";
+import { checkpoint, identityOf, openIndex, readEvents, type StoredEvent } from "./db.ts";
 
 /** The registry's state rebuilt from its events alone. */
 export interface ReplayedState {
@@ -41,11 +42,14 @@ interface AnchorReplay {
 }
 
 /** Rebuilds the state from the index's events. */
-export function replay(file: string, connection: RegistryConnection): ReplayedState {
+export function replay(file: string, connection: RegistryConnection): ReplayedState & { block?: number } {
   const db = openIndex(file, identityOf(connection.deployment));
-  const events = readEvents(db);
-  db.close();
-  return replayEvents(events);
+  try {
+    const point = checkpoint(db);
+    return { ...replayEvents(readEvents(db)), ...(point === undefined ? {} : { block: point.block }) };
+  } finally {
+    db.close();
+  }
 }
 
 /** Rebuilds the state from `events`, in chain order. */
@@ -233,18 +237,26 @@ export interface Discrepancy {
 /**
  * Replays the index into the full state and compares every item with the registry's view calls: economies,
  * schemas, issuers (record and compromise time), operators, recognitions, credentials and batches (every field of
- * their records), batch member bits, and the verdict of every single credential. Returns every discrepancy.
+ * their records), batch member bits, and the verdict of every single credential, all as of the index's last block.
+ * Returns that block and every discrepancy.
  */
-export async function checkIndex(file: string, connection: RegistryConnection): Promise<Discrepancy[]> {
+export async function checkIndex(
+  file: string,
+  connection: RegistryConnection,
+): Promise<{ block: number; discrepancies: Discrepancy[] }> {
   const state = replay(file, connection);
   const { registry, rpcUrl, provider } = connection;
   const found: Discrepancy[] = [];
   const compare = (item: string, field: string, history: unknown, chain: unknown): void => {
     if (String(history) !== String(chain)) found.push({ item, field, history: String(history), chain: String(chain) });
   };
-  const head = await rpcRetried(rpcUrl, "reading the head", () => provider.getBlock("latest"));
-  const blockTag = head?.number ?? "latest";
-  const now = head?.timestamp ?? 0;
+  // The chain is read as of the index's last block: what happened since is not in the history yet.
+  if (state.block === undefined) {
+    throw new CCRError("INVALID_ARGUMENT", `the index ${file} is empty: run ccr audit sync first`);
+  }
+  const blockTag = state.block;
+  const block = await rpcRetried(rpcUrl, `reading block ${blockTag}`, () => provider.getBlock(blockTag));
+  const now = block?.timestamp ?? 0;
 
   // Every view call the comparison needs, each with what to compare its answer with; then all of them in a few
   // hundred requests, every one at the same block.
@@ -368,5 +380,5 @@ export async function checkIndex(file: string, connection: RegistryConnection): 
     compare(item, "revokedAt", changed ? a.changedAt : 0, v.revokedAt);
     compare(item, "reason", changed ? a.reason : 0, v.reason);
   });
-  return found;
+  return { block: blockTag, discrepancies: found };
 }
