@@ -277,17 +277,29 @@ describe("ccr audit (end to end, against a Hardhat node)", function () {
     expect(dump(killed)).to.deep.equal(dump(reference));
   });
 
-  it("retries RPC failures and timeouts with backoff and builds the same index", async function () {
-    // A proxy to the node that never answers the first eth_getLogs request, then answers every other one with
-    // HTTP 503.
+  it("retries RPC failures and timeouts, narrows refused block ranges, and builds the same index", async function () {
+    // A proxy to the node like a public endpoint on a bad day: it never answers the first eth_getLogs request,
+    // refuses ranges of more than 20 blocks, and answers every other request it accepts with HTTP 503.
     let getLogs = 0;
+    let refused = 0;
     const proxy = createServer((request, response) => {
       let body = "";
       request.on("data", (chunk: Buffer) => (body += chunk.toString()));
       request.on("end", () => {
-        if (body.includes('"eth_getLogs"') && getLogs++ % 2 === 0) {
-          if (getLogs > 1) response.writeHead(503).end("busy");
-          return;
+        const message = JSON.parse(body) as { id?: number; method?: string; params?: { [k: string]: string }[] };
+        if (message.method === "eth_getLogs") {
+          if (++getLogs === 1) return;
+          const { fromBlock = "0x0", toBlock = "0x0" } = message.params?.[0] ?? {};
+          if (Number(toBlock) - Number(fromBlock) + 1 > 20) {
+            refused++;
+            const error = { code: -32005, message: "query exceeds max block range 20" };
+            response.writeHead(200).end(JSON.stringify({ jsonrpc: "2.0", id: message.id, error }));
+            return;
+          }
+          if (getLogs % 2 === 0) {
+            response.writeHead(503).end("busy");
+            return;
+          }
         }
         void fetch(`http://127.0.0.1:${devnet.port}`, {
           method: "POST",
@@ -303,10 +315,11 @@ describe("ccr audit (end to end, against a Hardhat node)", function () {
       const address = proxy.address();
       const url = `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}`;
       const db = join(work, "flaky.sqlite");
-      const run = await ccr(["--rpc", url, "--rpc-timeout", "1", "audit", "sync", "--db", db, "--block-range", "100"]);
+      const run = await ccr(["--rpc", url, "--rpc-timeout", "1", "audit", "sync", "--db", db]);
       expect(run.code, run.stderr).to.equal(0);
       expect(run.seconds).to.be.greaterThan(1); // it waited for the hung request
-      expect(getLogs).to.be.greaterThan(4);
+      expect(refused).to.equal(7); // 2,000 blocks, then 1,000, 500, 250, 125, 62, 31; then 15 at most
+      expect(getLogs).to.be.greaterThan(refused + 4);
       const reference = join(work, "steady.sqlite");
       expect((await ccr(["audit", "sync", "--db", reference])).code).to.equal(0);
       expect(dump(db)).to.deep.equal(dump(reference));

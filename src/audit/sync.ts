@@ -151,7 +151,7 @@ export async function syncIndex(
     const rolledBack = await rollBackReorganisation(db, blockHash);
     const head = (await call("reading the head", () => provider.getBlockNumber())) - confirmations;
     const fromBlock = (checkpoint(db)?.block ?? deployment.registry.blockNumber - 1) + 1;
-    const maxRange = options.maxBlockRange ?? 50_000;
+    let maxRange = options.maxBlockRange ?? 50_000;
     let range = Math.min(options.blockRange ?? 2_000, maxRange);
     let next = fromBlock;
     let events = 0;
@@ -182,7 +182,8 @@ export async function syncIndex(
         );
       } catch (error) {
         if (range === 1 || !isRangeRefusal(error)) throw error;
-        range = Math.max(1, Math.floor(range / 2));
+        // The node's limit is below this range: never ask for as much again.
+        maxRange = range = Math.max(1, Math.floor(range / 2));
         continue;
       }
       const times = new Map<number, { hash: string; timestamp: number }>();
