@@ -33,6 +33,7 @@ import { verifyCredentials, type Outcome } from "../src/vc/verify.ts";
 /** Error codes after which the answer is "could not decide / could not run" (exit 2) rather than "no" (exit 1). */
 const UNDECIDED: readonly CCRErrorCode[] = [
   "RPC_UNAVAILABLE",
+  "INDEX_FILE",
   "MALFORMED_CREDENTIAL",
   "DEPLOYMENT_FILE",
   "WRONG_CHAIN",

@@ -14,7 +14,8 @@ export type CCRErrorCode =
   | "RPC_UNAVAILABLE"
   | "REFUSED_BY_REGISTRY"
   | "KEY_UNAVAILABLE"
-  | "INVALID_ARGUMENT";
+  | "INVALID_ARGUMENT"
+  | "INDEX_FILE";
 
 /**
  * The one error type of the SDK: a stable `code`, a message for humans, `details` when there are several findings

@@ -139,6 +139,9 @@ describe("ccr audit (end to end, against a Hardhat node)", function () {
       (await ccr(["audit", "report", "--db", db, "--format", "json", "--economy", "AU"])).stdout,
     ) as Report;
     expect(au.totals).to.deep.equal({ issued: 16, revoked: 2, suspended: 0 });
+    const unknown = await ccr(["audit", "report", "--db", db, "--economy", "XX"]);
+    expect(unknown.code).to.equal(2);
+    expect(unknown.stderr).to.match(/^ccr: --economy XX is none of the history's economies \(AU, BN, CA, /);
     const csv = (await ccr(["audit", "report", "--db", db, "--format", "csv"])).stdout.split("\n");
     expect(csv[0]).to.equal("section,key,issued,revoked,suspended,detail");
     expect(csv).to.include("By economy,AU,16,2,0,");
@@ -223,6 +226,10 @@ describe("ccr audit (end to end, against a Hardhat node)", function () {
     } finally {
       restarted.stop();
     }
+
+    const notAnIndex = await ccr(["audit", "check", "--db", "README.md"]);
+    expect(notAnIndex.code).to.equal(2);
+    expect(notAnIndex.stderr).to.equal("ccr: README.md cannot be used as an audit index: file is not a database\n");
 
     const notRegistry = join(work, "not-a-registry.json");
     await writeFile(notRegistry, JSON.stringify({ ...deployment, registry: deployment.didRegistry }));

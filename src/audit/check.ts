@@ -252,7 +252,7 @@ export async function checkIndex(
   };
   // The chain is read as of the index's last block: what happened since is not in the history yet.
   if (state.block === undefined) {
-    throw new CCRError("INVALID_ARGUMENT", `the index ${file} is empty: run ccr audit sync first`);
+    throw new CCRError("INDEX_FILE", `the index ${file} is empty: run ccr audit sync first`);
   }
   const blockTag = state.block;
   const block = await rpcRetried(rpcUrl, `reading block ${blockTag}`, () => provider.getBlock(blockTag));

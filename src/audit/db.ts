@@ -63,9 +63,15 @@ export function identityOf(deployment: Deployment): IndexIdentity {
 /** Opens (or creates) the index at `file` for `identity`; refuses a database built for another chain or registry. */
 export function openIndex(file: string, identity: IndexIdentity): DatabaseSync {
   if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
-  const db = new DatabaseSync(file);
-  // Another ccr reading or writing the same index (a report during a sync) waits for its lock instead of failing.
-  db.exec("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+  let db: DatabaseSync;
+  try {
+    db = new DatabaseSync(file);
+    // Another ccr reading or writing the same index (a report during a sync) waits for its lock instead of failing.
+    db.exec("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new CCRError("INDEX_FILE", `${file} cannot be used as an audit index: ${reason}`, { cause });
+  }
   const expected: Record<string, string> = {
     format: INDEX_FORMAT,
     chainId: String(identity.chainId),

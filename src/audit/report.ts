@@ -1,4 +1,5 @@
 import { AnchorState, ISSUER_STANDING, IssuerStanding, REASONS, schemaIds } from "../codes.ts";
+import { CCRError } from "../errors.ts";
 import type { RegistryConnection } from "../registry.ts";
 import { replayEvents } from "./check.ts";
 import { identityOf, openIndex, readEvents, type StoredEvent } from "./db.ts";
@@ -53,6 +54,13 @@ export function buildReport(file: string, connection: RegistryConnection, option
   const events = readEvents(db);
   db.close();
   const state = replayEvents(events);
+  if (options.economy !== undefined && !state.economies.has(options.economy)) {
+    const known = [...state.economies.keys()].sort().join(", ");
+    throw new CCRError(
+      "INVALID_ARGUMENT",
+      `--economy ${options.economy} is none of the history's economies (${known})`,
+    );
+  }
   const now = Math.floor((options.now ?? new Date()).getTime() / 1000);
   const from = options.from === undefined ? -Infinity : options.from.getTime() / 1000;
   const to = options.to === undefined ? Infinity : options.to.getTime() / 1000;
