@@ -507,10 +507,8 @@ audit
     const file = options.db ?? defaultDb();
     const bar = progressBar();
     let started = false;
-    const timeoutMs = globals().rpcTimeout * 1000;
-    const provider = rpcProvider(connection.rpcUrl, connection.chainId, timeoutMs);
-    const result = await syncIndex(connection, provider, file, {
-      timeoutMs,
+    const result = await syncIndex(connection, file, {
+      timeoutMs: globals().rpcTimeout * 1000,
       confirmations: options.confirmations,
       ...(options.blockRange === undefined ? {} : { maxBlockRange: options.blockRange }),
       onProgress: ({ block, head }) => {

@@ -3,14 +3,17 @@ import {
   JsonRpcProvider,
   Network,
   isError,
+  type BlockTag,
   type ContractTransactionResponse,
   type Provider,
   type Signer,
 } from "ethers";
+import type { QueryStruct, VerdictStructOutput } from "../types/ethers-contracts/CCRRegistry.js";
 import { CCRRegistry__factory, type CCRRegistry } from "../types/ethers-contracts/index.js";
 import { ANCHOR_STATE, ISSUER_STANDING } from "./codes.ts";
 import type { Deployment } from "./deployment.ts";
 import { CCRError } from "./errors.ts";
+import { decodeStaticArray } from "./viewBatch.ts";
 
 /** How long one RPC request may take before it counts as failed (retried by long jobs, else: node unreachable). */
 export const RPC_TIMEOUT_MS = 30_000;
@@ -75,6 +78,22 @@ export async function rpcRetried<T>(
       await sleep(Math.min(200 * 2 ** attempt, 5_000));
     }
   }
+}
+
+/**
+ * The registry's `verdicts` on `queries` at `blockTag`, decoded verdict by verdict: ethers' decoder slows down with
+ * the length of what it decodes, and a hundred verdicts are 41 KB.
+ */
+export async function readVerdicts(
+  connection: Pick<RegistryConnection, "registry" | "provider">,
+  queries: readonly QueryStruct[],
+  verifierEconomy: string,
+  blockTag: BlockTag,
+): Promise<VerdictStructOutput[]> {
+  const { registry, provider } = connection;
+  const data = registry.interface.encodeFunctionData("verdicts", [[...queries], verifierEconomy]);
+  const answer = await provider.call({ to: await registry.getAddress(), data, blockTag });
+  return decodeStaticArray(registry.interface, "verdicts", answer).map((item) => item[0] as VerdictStructOutput);
 }
 
 /** A connection to one CCR registry, checked against its deployment file. */

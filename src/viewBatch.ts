@@ -11,6 +11,7 @@ import {
 } from "ethers";
 import { ViewBatch__factory } from "../types/ethers-contracts/index.js";
 import { CCRError } from "./errors.ts";
+import { mapPooled } from "./pool.ts";
 
 /** One view call: a function of the target's interface and its arguments. */
 export interface ViewCall {
@@ -54,13 +55,14 @@ export async function readViews(
   const returnBudget = 24_000;
   const read = options.read ?? (<T>(_doing: string, request: () => Promise<T>) => request());
   const chunks: { first: number; calls: ViewCall[]; data: string[] }[] = [];
+  const resultSizes: Record<string, number> = {};
   let sent = Infinity;
   let returned = Infinity;
   calls.forEach((call, i) => {
     const data = iface.encodeFunctionData(call.method, call.args);
     // Each entry of a bytes[] costs its bytes, padded, plus an offset and a length word; a result also a bool.
     const callBytes = dataLength(data) + 96;
-    const resultBytes = returnSize(iface, call.method) + 128;
+    const resultBytes = (resultSizes[call.method] ??= returnSize(iface, call.method)) + 128;
     const last = chunks.at(-1);
     if (
       last === undefined ||
@@ -78,10 +80,7 @@ export async function readViews(
       returned += resultBytes;
     }
   });
-  const outcomes: ViewOutcome[][] = new Array<ViewOutcome[]>(chunks.length);
-
-  const readChunk = async (n: number): Promise<void> => {
-    const { first, calls: chunk, data } = chunks[n] ?? { first: 0, calls: [], data: [] };
+  const readChunk = async ({ first, calls: chunk, data }: (typeof chunks)[number]): Promise<ViewOutcome[]> => {
     const request = concat([ViewBatch__factory.bytecode, coder.encode(["address", "bytes[]"], [target, data])]);
     const doing = `reading ${chunk[0]?.method ?? "views"} and more (calls ${first + 1}-${first + chunk.length})`;
     const answer = await read(doing, async () => {
@@ -97,19 +96,14 @@ export async function readViews(
       }
     });
     const [ok, returns] = decodeOutcomes(answer);
-    outcomes[n] = returns.map((bytes, i) =>
+    return returns.map((bytes, i): ViewOutcome =>
       ok[i] === true
         ? { ok: true, result: iface.decodeFunctionResult(chunk[i]?.method ?? "", bytes) }
         : { ok: false, reason: revertReason(iface, bytes) },
     );
   };
 
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < chunks.length) await readChunk(next++);
-  };
-  await Promise.all(Array.from({ length: Math.min(options.parallel ?? 4, chunks.length) }, worker));
-  return outcomes.flat();
+  return (await mapPooled(chunks, options.parallel ?? 4, readChunk)).flat();
 }
 
 function blockTagOf(blockTag: BlockTag | undefined): { blockTag?: BlockTag } {

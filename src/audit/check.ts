@@ -1,9 +1,10 @@
 import { ZeroHash, type Result } from "ethers";
 import { ANCHOR_STATE, AnchorState, IssuerStanding, STATUS, economyCode } from "../codes.ts";
 import { CCRError } from "../errors.ts";
-import { rpcRetried, type RegistryConnection } from "../registry.ts";
-import { decodeStaticArray, readViews, type ViewCall } from "../viewBatch.ts";
-import { checkpoint, identityOf, openIndex, readEvents, type StoredEvent } from "./db.ts";
+import { chunked, mapPooled } from "../pool.ts";
+import { readVerdicts, rpcRetried, type RegistryConnection } from "../registry.ts";
+import { readViews, type ViewCall } from "../viewBatch.ts";
+import { checkpoint, openIndex, readEvents, type StoredEvent } from "./db.ts";
 
 /** The registry's state rebuilt from its events alone. */
 export interface ReplayedState {
@@ -43,7 +44,7 @@ interface AnchorReplay {
 
 /** Rebuilds the state from the index's events. */
 export function replay(file: string, connection: RegistryConnection): ReplayedState & { block?: number } {
-  const db = openIndex(file, identityOf(connection.deployment));
+  const db = openIndex(file, connection.deployment);
   try {
     const point = checkpoint(db);
     return { ...replayEvents(readEvents(db)), ...(point === undefined ? {} : { block: point.block }) };
@@ -201,25 +202,7 @@ export function expectedStatus(state: ReplayedState, hash: string, now: number):
 }
 
 const VERDICTS_PER_CALL = 200;
-
 const calls = (probes: readonly { call: ViewCall }[]): ViewCall[] => probes.map((p) => p.call);
-
-/** `work` over `items` in chunks of `size`, `parallel` chunks at a time; the results in the items' order. */
-async function inChunks<T, R>(
-  items: readonly T[],
-  size: number,
-  parallel: number,
-  work: (chunk: T[]) => Promise<readonly R[]>,
-): Promise<R[]> {
-  const results: (readonly R[])[] = [];
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let n = next++; n * size < items.length; n = next++)
-      results[n] = await work(items.slice(n * size, (n + 1) * size));
-  };
-  await Promise.all(Array.from({ length: parallel }, worker));
-  return results.flat();
-}
 
 /** The struct a view returns, as named fields. */
 const struct = (answer: Result): Record<string, unknown> => (answer[0] as Result).toObject();
@@ -355,21 +338,19 @@ export async function checkIndex(
     else compare(item, call.method, "an answer", `a revert: ${answer?.reason ?? "none"}`);
   });
 
-  const to = await registry.getAddress();
-  const verdicts = await inChunks(singles, VERDICTS_PER_CALL, 4, async (chunk) => {
-    const queries = chunk.map((credential) => ({ credential, batchRoot: ZeroHash, index: 0, proof: [] }));
-    const data = registry.interface.encodeFunctionData("verdicts", [queries, "0x0000"]);
-    const answer = await read(`reading the verdicts of ${chunk.length} credentials`, () =>
-      provider.call({ to, data, blockTag }),
-    );
-    return decodeStaticArray(registry.interface, "verdicts", answer);
-  });
+  const verdicts = (
+    await mapPooled(chunked(singles, VERDICTS_PER_CALL), 4, (chunk) => {
+      const queries = chunk.map((credential) => ({ credential, batchRoot: ZeroHash, index: 0, proof: [] }));
+      return read(`reading the verdicts of ${chunk.length} credentials`, () =>
+        readVerdicts(connection, queries, "0x0000", blockTag),
+      );
+    })
+  ).flat();
   singles.forEach((hash, i) => {
     const a = state.anchors.get(hash);
-    const answer = verdicts[i];
+    const v = verdicts[i];
     const item = `credential ${hash}`;
-    if (a === undefined || answer === undefined) return;
-    const v = struct(answer);
+    if (a === undefined || v === undefined) return;
     const changed = a.state === AnchorState.REVOKED || a.state === AnchorState.SUSPENDED;
     compare(item, "verdict", expectedStatus(state, hash, now), STATUS[Number(v.status)]);
     compare(item, "issuer", a.issuer, v.issuer);

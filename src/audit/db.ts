@@ -44,14 +44,14 @@ CREATE TABLE IF NOT EXISTS checkpoint (
 export const INDEX_FORMAT = "ccr-audit/1";
 
 /** What an index was built against; a database is only ever extended against the same chain and registry. */
-export interface IndexIdentity {
+interface IndexIdentity {
   chainId: number;
   genesisHash: string;
   registry: string;
   fromBlock: number;
 }
 
-export function identityOf(deployment: Deployment): IndexIdentity {
+function identityOf(deployment: Deployment): IndexIdentity {
   return {
     chainId: deployment.chainId,
     genesisHash: deployment.genesisHash,
@@ -60,8 +60,9 @@ export function identityOf(deployment: Deployment): IndexIdentity {
   };
 }
 
-/** Opens (or creates) the index at `file` for `identity`; refuses a database built for another chain or registry. */
-export function openIndex(file: string, identity: IndexIdentity): DatabaseSync {
+/** Opens (or creates) the index at `file` for `deployment`; refuses a database built for another chain or registry. */
+export function openIndex(file: string, deployment: Deployment): DatabaseSync {
+  const identity = identityOf(deployment);
   if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
   let db: DatabaseSync;
   try {

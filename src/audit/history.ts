@@ -1,7 +1,7 @@
 import { ANCHOR_STATE, REASONS, schemaIds } from "../codes.ts";
 import { CCRError } from "../errors.ts";
 import { rpc, type RegistryConnection } from "../registry.ts";
-import { identityOf, openIndex, readEvents, type StoredEvent } from "./db.ts";
+import { openIndex, readEvents, type StoredEvent } from "./db.ts";
 
 /** One entry of a timeline: when, where, who, and what changed in words. */
 export interface TimelineEntry {
@@ -96,7 +96,7 @@ export async function timeline(
   subject: string,
   member?: number,
 ): Promise<TimelineEntry[]> {
-  const db = openIndex(file, identityOf(connection.deployment));
+  const db = openIndex(file, connection.deployment);
   const keys = keysFor(subject);
   const events = readEvents(
     db,

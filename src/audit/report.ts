@@ -2,7 +2,7 @@ import { AnchorState, ISSUER_STANDING, IssuerStanding, REASONS, schemaIds } from
 import { CCRError } from "../errors.ts";
 import type { RegistryConnection } from "../registry.ts";
 import { replayEvents } from "./check.ts";
-import { identityOf, openIndex, readEvents, type StoredEvent } from "./db.ts";
+import { openIndex, readEvents, type StoredEvent } from "./db.ts";
 
 export interface ReportOptions {
   /** Only issuers of this economy (and recognitions that involve it). */
@@ -50,7 +50,7 @@ function popcount(value: bigint): number {
  * state and recognitions between economies, from the index alone.
  */
 export function buildReport(file: string, connection: RegistryConnection, options: ReportOptions = {}): Report {
-  const db = openIndex(file, identityOf(connection.deployment));
+  const db = openIndex(file, connection.deployment);
   const events = readEvents(db);
   db.close();
   const state = replayEvents(events);

@@ -1,9 +1,9 @@
 import type { DatabaseSync } from "node:sqlite";
-import { AbiCoder, getAddress, type JsonRpcProvider, type ParamType } from "ethers";
+import { AbiCoder, getAddress, type ParamType } from "ethers";
 import { CCRRegistry__factory } from "../../types/ethers-contracts/index.js";
 import { economyIso } from "../codes.ts";
 import { RPC_TIMEOUT_MS, rpcRetried, type RegistryConnection } from "../registry.ts";
-import { checkpoint, identityOf, openIndex, transaction } from "./db.ts";
+import { checkpoint, openIndex, transaction } from "./db.ts";
 
 export interface SyncOptions {
   /** Blocks below the head that are not indexed yet (reorg safety). */
@@ -130,15 +130,14 @@ function isRangeRefusal(error: unknown): boolean {
  */
 export async function syncIndex(
   connection: RegistryConnection,
-  provider: JsonRpcProvider,
   file: string,
   options: SyncOptions = {},
 ): Promise<SyncResult> {
   const started = performance.now();
-  const { deployment, rpcUrl } = connection;
+  const { deployment, rpcUrl, provider } = connection;
   const retries = options.retries ?? 5;
   const confirmations = options.confirmations ?? 0;
-  const db = openIndex(file, identityOf(deployment));
+  const db = openIndex(file, deployment);
   try {
     const call = <T>(doing: string, request: () => Promise<T>, rangeRefusals = false): Promise<T> =>
       rpcRetried(rpcUrl, doing, request, {
@@ -197,7 +196,7 @@ export async function syncIndex(
           times.set(number, { hash: log.blockHash, timestamp: block?.timestamp ?? 0 });
         }
       }
-      const toHash = (await blockHash(to)) ?? "";
+      const toHash = times.get(to)?.hash ?? (await blockHash(to)) ?? "";
       transaction(db, () => {
         for (const [number, { hash, timestamp }] of times) insertBlock.run(number, hash, timestamp);
         for (const log of logs) {

@@ -6,7 +6,7 @@ import { LEAF_ENCODING } from "../batch.ts";
 import { ISSUER_STANDING, REASONS, STATUS, economyCode, economyIso, type StatusName } from "../codes.ts";
 import { ethrDidAddress } from "../did.ts";
 import { CCRError } from "../errors.ts";
-import { rpc, type RegistryConnection } from "../registry.ts";
+import { readVerdicts, rpc, type RegistryConnection } from "../registry.ts";
 import { credentialHash, decodeCredential, toSeconds, type Credential } from "./credential.ts";
 import { readCredentialFile, type ReadCredential } from "./file.ts";
 import { SignatureChecker } from "./signature.ts";
@@ -249,7 +249,7 @@ export async function verifyCredentials(
       rpc(rpcUrl, "reading verdicts", async () => {
         const answers =
           at === undefined
-            ? await registry.verdicts(queries, economy, { blockTag: latestBlock })
+            ? await readVerdicts(connection, queries, economy, latestBlock)
             : await Promise.all(
                 queries.map((q) => registry.verdictAt(q, economy, toSeconds(at), { blockTag: latestBlock })),
               );
