@@ -84,9 +84,7 @@ export function buildReport(file: string, connection: RegistryConnection, option
     issuersByStanding: {},
     recognitions: [],
   };
-  /** Anchors (by hash) -> issuer, schema and size, to attribute later status changes. */
-  const anchors = new Map<string, { issuer: string; schema: string; size: number }>();
-  const add = (event: StoredEvent, issuer: string, schema: string, field: keyof Counts, count: number): void => {
+  const add = (event: StoredEvent, issuer: string, schema: number, field: keyof Counts, count: number): void => {
     if (!included(issuer) || event.timestamp < from || event.timestamp > to || count === 0) return;
     const month = new Date(event.timestamp * 1000).toISOString().slice(0, 7);
     const economy = economyOf(issuer);
@@ -94,7 +92,7 @@ export function buildReport(file: string, connection: RegistryConnection, option
       report.totals,
       (report.byEconomy[economy] ??= empty()),
       (report.byIssuer[issuer] ??= { ...empty(), economy }),
-      (report.bySchema[state.schemas.get(Number(schema))?.name ?? `schema ${schema}`] ??= empty()),
+      (report.bySchema[state.schemas.get(schema)?.name ?? `schema ${schema}`] ??= empty()),
       (report.byMonth[month] ??= empty()),
     ];
     for (const bucket of buckets) bucket[field] += count;
@@ -103,22 +101,21 @@ export function buildReport(file: string, connection: RegistryConnection, option
       report.revocationReasons[reason] = (report.revocationReasons[reason] ?? 0) + count;
     }
   };
+  // An anchor's issuer, schema and size never change: the replayed state attributes every event of its history.
   for (const event of events) {
     const a = event.args;
-    const hash = a.credential ?? a.root ?? "";
+    const anchor = state.anchors.get(a.credential ?? a.root ?? "");
+    if (anchor === undefined) continue;
+    const size = anchor.batch ? anchor.size : 1;
     if (event.name === "CredentialAnchored" || event.name === "BatchAnchored") {
-      const size = event.name === "BatchAnchored" ? Number(a.size) : 1;
-      anchors.set(hash, { issuer: a.issuer ?? "", schema: a.schema ?? "0", size });
-      add(event, a.issuer ?? "", a.schema ?? "0", "issued", size);
+      add(event, anchor.issuer, anchor.schema, "issued", size);
       continue;
     }
-    const anchor = anchors.get(hash);
-    if (anchor === undefined) continue;
     const changed = Number(a.state);
     const field =
       changed === AnchorState.REVOKED ? "revoked" : changed === AnchorState.SUSPENDED ? "suspended" : undefined;
     if (field === undefined) continue;
-    const count = event.name === "MembersStatusChanged" ? popcount(BigInt(a.bits ?? 0)) : anchor.size;
+    const count = event.name === "MembersStatusChanged" ? popcount(BigInt(a.bits ?? 0)) : size;
     add(event, anchor.issuer, anchor.schema, field, count);
   }
   for (const [address, issuer] of state.issuers) {
