@@ -46,6 +46,14 @@ export const REASONS = {
 } as const;
 export type ReasonName = keyof typeof REASONS;
 
+/** Reason codes back to their names. */
+export const REASON_NAMES = new Map<number, string>(Object.entries(REASONS).map(([name, code]) => [code, name]));
+
+/** A reason code's name, or "reason <code>" for a code without one. */
+export function reasonName(code: number | string | undefined): string {
+  return REASON_NAMES.get(Number(code)) ?? `reason ${code}`;
+}
+
 /** "SG" -> "0x5347", the bytes2 the registry stores; refuses anything but two upper-case letters. */
 export function economyCode(iso: string): string {
   if (!/^[A-Z]{2}$/.test(iso)) {

@@ -1,4 +1,4 @@
-import { ANCHOR_STATE, REASONS, schemaIds } from "../codes.ts";
+import { ANCHOR_STATE, AnchorState, reasonName, schemaIds } from "../codes.ts";
 import { CCRError } from "../errors.ts";
 import { rpc, type RegistryConnection } from "../registry.ts";
 import { openIndex, readEvents, type StoredEvent } from "./db.ts";
@@ -13,13 +13,14 @@ export interface TimelineEntry {
   change: string;
 }
 
-const REASON_NAMES = new Map<number, string>(Object.entries(REASONS).map(([name, code]) => [code, name]));
-const reason = (code: string | undefined): string => REASON_NAMES.get(Number(code)) ?? `reason ${code}`;
 const day = (seconds: string | undefined): string =>
   Number(seconds ?? 0) === 0 ? "open" : new Date(Number(seconds) * 1000).toISOString().replace(/\.000Z$/, "Z");
 const window = (a: Record<string, string>): string => `${day(a.validFrom)} to ${day(a.validUntil)}`;
 const schemas = (bitmap: string | undefined): string => schemaIds(BigInt(bitmap ?? 0)).join(",");
 const state = (value: string | undefined): string => (ANCHOR_STATE[Number(value)] ?? "?").toLowerCase();
+/** "revoked (superseded)", "suspended (certificateHold)", "active" (a reinstatement has no reason). */
+const statusChange = (a: Record<string, string>): string =>
+  `${state(a.state)}${Number(a.state) === AnchorState.ACTIVE ? "" : ` (${reasonName(a.reason)})`}`;
 
 /** What an event changed, in words. */
 export function describeEvent({ name, args: a }: Pick<StoredEvent, "name" | "args">): string {
@@ -57,16 +58,16 @@ export function describeEvent({ name, args: a }: Pick<StoredEvent, "name" | "arg
     case "BatchAnchored":
       return `batch ${a.root} of ${a.size} anchored by ${a.issuer}, schema ${a.schema}, valid ${window(a)}`;
     case "CredentialStatusChanged":
-      return `credential ${a.credential} ${state(a.state)}${Number(a.state) === 1 ? "" : ` (${reason(a.reason)})`}`;
+      return `credential ${a.credential} ${statusChange(a)}`;
     case "BatchStatusChanged":
-      return `batch ${a.root} ${state(a.state)}${Number(a.state) === 1 ? "" : ` (${reason(a.reason)})`}`;
+      return `batch ${a.root} ${statusChange(a)}`;
     case "MembersStatusChanged": {
       const word = BigInt(a.word ?? 0);
       const bits = BigInt(a.bits ?? 0);
       const members: number[] = [];
       for (let b = 0n; b < 256n; b++) if ((bits >> b) & 1n) members.push(Number(word * 256n + b));
       const list = members.length > 8 ? `${members.slice(0, 8).join(", ")} … (${members.length})` : members.join(", ");
-      return `members ${list} of batch ${a.root} ${state(a.state)}${Number(a.state) === 1 ? "" : ` (${reason(a.reason)})`}`;
+      return `members ${list} of batch ${a.root} ${statusChange(a)}`;
     }
     default:
       return `${name} ${JSON.stringify(a)}`;

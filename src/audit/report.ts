@@ -1,4 +1,4 @@
-import { AnchorState, ISSUER_STANDING, IssuerStanding, REASONS, schemaIds } from "../codes.ts";
+import { AnchorState, ISSUER_STANDING, IssuerStanding, reasonName, schemaIds } from "../codes.ts";
 import { CCRError } from "../errors.ts";
 import type { RegistryConnection } from "../registry.ts";
 import { replayEvents } from "./check.ts";
@@ -36,8 +36,6 @@ export interface Report {
   issuersByStanding: Record<string, string[]>;
   recognitions: { economy: string; recognises: string; schemas: number[] }[];
 }
-
-const REASON_NAMES = new Map<number, string>(Object.entries(REASONS).map(([name, code]) => [code, name]));
 
 function popcount(value: bigint): number {
   let count = 0;
@@ -97,7 +95,7 @@ export function buildReport(file: string, connection: RegistryConnection, option
     ];
     for (const bucket of buckets) bucket[field] += count;
     if (field === "revoked") {
-      const reason = REASON_NAMES.get(Number(event.args.reason)) ?? `reason ${event.args.reason}`;
+      const reason = reasonName(event.args.reason);
       report.revocationReasons[reason] = (report.revocationReasons[reason] ?? 0) + count;
     }
   };

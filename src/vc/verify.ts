@@ -3,7 +3,7 @@ import type { DIDResolutionResult, Resolvable, VerificationMethod } from "did-re
 import { ZeroAddress, ZeroHash, getAddress } from "ethers";
 import { DEMO_SCHEMAS } from "../apec.ts";
 import { LEAF_ENCODING } from "../batch.ts";
-import { ISSUER_STANDING, REASONS, STATUS, economyCode, economyIso, type StatusName } from "../codes.ts";
+import { ISSUER_STANDING, REASON_NAMES, STATUS, economyCode, economyIso, type StatusName } from "../codes.ts";
 import { ethrDidAddress } from "../did.ts";
 import { CCRError } from "../errors.ts";
 import { readVerdicts, rpc, type RegistryConnection } from "../registry.ts";
@@ -54,7 +54,6 @@ export interface VerifyOptions {
   chunkSize?: number;
 }
 
-const REASON_NAMES = new Map<number, string>(Object.entries(REASONS).map(([name, code]) => [code, name]));
 const time = (seconds: bigint): string | undefined =>
   seconds === 0n ? undefined : new Date(Number(seconds) * 1000).toISOString();
 const day = (iso: string | undefined): string => (iso === undefined ? "" : iso.replace(/\.000Z$/, "Z"));
