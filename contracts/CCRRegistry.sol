@@ -8,6 +8,7 @@ import {DelegatedAnchoring} from "./core/DelegatedAnchoring.sol";
 import {IAccreditation} from "./interfaces/IAccreditation.sol";
 import {ICCR} from "./interfaces/ICCR.sol";
 import {ICredentialRegistry} from "./interfaces/ICredentialRegistry.sol";
+import {IVerdicts} from "./interfaces/IVerdicts.sol";
 
 /// @title CCR registry: framework, credentials and verdicts in one contract.
 contract CCRRegistry is ICCR, DelegatedAnchoring {
@@ -24,7 +25,7 @@ contract CCRRegistry is ICCR, DelegatedAnchoring {
 
     /// @inheritdoc ICCR
     function ccrVersion() external pure returns (string memory) {
-        return "1";
+        return "2";
     }
 
     /// @inheritdoc AccessControlDefaultAdminRules
@@ -33,6 +34,7 @@ contract CCRRegistry is ICCR, DelegatedAnchoring {
             interfaceId == type(IAccreditation).interfaceId ||
             interfaceId == type(ICredentialRegistry).interfaceId ||
             interfaceId == type(ICCR).interfaceId ||
+            interfaceId == type(IVerdicts).interfaceId ||
             super.supportsInterface(interfaceId);
     }
 }

@@ -166,7 +166,9 @@ schema
     );
   });
 
-const issuer = fw.command("issuer").description("issuer accreditation (the issuer's economy authority)");
+const issuer = fw
+  .command("issuer")
+  .description("issuer accreditation (offers and administration: the economy authority; accept: the issuer)");
 const accreditation = (command: Command): Command =>
   command
     .requiredOption("--schemas <list>", "comma-separated schema ids or keys, e.g. cbpr,prp")
@@ -183,20 +185,52 @@ async function schemaList(connection: RegistryConnection, list: string): Promise
   return ids;
 }
 accreditation(
-  issuer.command("accredit <issuer>").description("accredit an issuer for schemas and a time window"),
+  issuer
+    .command("offer <issuer>")
+    .alias("accredit")
+    .description("offer an address accreditation for schemas and a time window (it becomes an issuer when it accepts)"),
 ).action(async (who: string, options: AccreditationOptions) => {
   const { connection } = await withSigner();
   const address = accountAddress(connection.deployment, who);
   const ids = await schemaList(connection, options.schemas);
   done(
-    `accredited ${address}`,
-    await framework.accreditIssuer(connection, address, {
+    `offered ${address} accreditation (it becomes an issuer with "ccr framework issuer accept --economy <XX>")`,
+    await framework.offerAccreditation(connection, address, {
       schemas: ids,
       validFrom: options.from,
       validUntil: options.until,
     }),
   );
 });
+issuer
+  .command("accept")
+  .description("accept an economy's pending offer of accreditation for the acting account (the issuer's consent)")
+  .requiredOption("--economy <iso>", "the economy whose offer to accept")
+  .action(async (options: { economy: string }) => {
+    const { connection, wallet } = await withSigner();
+    const { sent, terms } = await framework.acceptAccreditation(connection, options.economy, wallet.address);
+    const window = `${terms.validFrom?.toISOString() ?? "now"} to ${terms.validUntil?.toISOString() ?? "open-ended"}`;
+    done(
+      `${wallet.address} is now an issuer of ${options.economy} for schemas ${terms.schemas.join(",")}, ${window}`,
+      sent,
+    );
+  });
+issuer
+  .command("withdraw-offer <issuer>")
+  .description("withdraw the acting authority's pending offer to an address")
+  .action(async (who: string) => {
+    const { connection } = await withSigner();
+    const address = accountAddress(connection.deployment, who);
+    done(`withdrew the offer to ${address}`, await framework.withdrawOffer(connection, address));
+  });
+issuer
+  .command("release <issuer>")
+  .description("release an address an authority claimed but that never used it (council; check its history first)")
+  .action(async (who: string) => {
+    const { connection } = await withSigner();
+    const address = accountAddress(connection.deployment, who);
+    done(`released ${address}; it may accept a new offer`, await framework.releaseIssuer(connection, address));
+  });
 accreditation(issuer.command("amend <issuer>").description("change an issuer's schemas or window")).action(
   async (who: string, options: AccreditationOptions) => {
     const { connection } = await withSigner();
@@ -452,10 +486,15 @@ for (const action of ["revoke", "suspend", "reinstate"] as const) {
     );
   if (action !== "reinstate")
     command.requiredOption("--reason <code>", "RFC 5280 reason name or code, e.g. keyCompromise, superseded, 1");
-  command.action(async (items: string[], options: { reason?: string }) => {
+  command.option(
+    "--issuer <issuer>",
+    "the issuer whose records the hashes are (default: the acting account; files name their own)",
+  );
+  command.action(async (items: string[], options: { reason?: string; issuer?: string }) => {
     const reason = options.reason === undefined ? 0 : reasonCode(options.reason);
-    const { connection } = await withSigner();
-    const targets = await statusTargets(connection, items);
+    const { connection, wallet } = await withSigner();
+    const issuer = options.issuer === undefined ? undefined : accountAddress(connection.deployment, options.issuer);
+    const targets = await statusTargets(connection, items, { issuer, hashIssuer: wallet.address });
     for (const change of await changeStatus(connection, action, targets, reason)) {
       const what = change.targets.map((t) => t.label).join(", ");
       done(`${pastTense[action]} ${what}`, change.sent);
@@ -562,7 +601,7 @@ audit
     } else if (!/^(0x[0-9a-fA-F]{64}|[A-Z]{2})$/.test(subject)) {
       target = accountAddress(connection.deployment, subject);
     }
-    const entries = await timeline(options.db ?? defaultDb(), connection, target, member);
+    const entries = timeline(options.db ?? defaultDb(), connection, target, member);
     if (options.json === true) {
       console.log(JSON.stringify(entries, null, 2));
       return;

@@ -20,7 +20,10 @@ const registry = CCRRegistry__factory.connect(registryAddress, connection.ethers
 await writeDeployment(DEVNET_DEPLOYMENT_FILE, deployment);
 
 // Check the seeded state through the registry's own many-credentials verdict call.
-const verdicts = await registry.verdicts(demo.credentials.map(demoQuery), "0x0000");
+const verdicts = await registry.verdicts(
+  demo.credentials.map((c) => demoQuery(c, demo.accounts)),
+  "0x0000",
+);
 const mismatches = demo.credentials.filter((c, i) => Number(verdicts[i]?.status) !== Status[c.expected]);
 if (mismatches.length > 0)
   throw new Error(`seeded verdicts differ from the plan: ${mismatches.map((c) => c.label).join(", ")}`);

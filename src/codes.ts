@@ -1,3 +1,4 @@
+import { getAddress } from "ethers";
 import { CCRError } from "./errors.ts";
 
 /** Mirrors `MAX_SCHEMAS` in contracts/types/CCRTypes.sol. */
@@ -21,8 +22,48 @@ export const ISSUER_STANDING = ["NONE", "ACTIVE", "SUSPENDED", "REVOKED", "PENDI
 export type IssuerStandingName = (typeof ISSUER_STANDING)[number];
 
 /** Stored states of credentials, batches and members, in the order of the Solidity enum `AnchorState`. */
-export const ANCHOR_STATE = ["NONE", "ACTIVE", "SUSPENDED", "REVOKED"] as const;
+export const ANCHOR_STATE = ["NONE", "ACTIVE", "SUSPENDED", "REVOKED", "HELD"] as const;
 export type AnchorStateName = (typeof ANCHOR_STATE)[number];
+
+/** How an anchor was made (the Solidity enum `AnchorMode`, carried in the anchoring events' terms). */
+export const ANCHOR_MODE = ["ISSUER", "OPERATOR", "SIGNED"] as const;
+export type AnchorModeName = (typeof ANCHOR_MODE)[number];
+
+/** Which entry decided a verdict (the Solidity enum `Decider`). */
+export const DECIDER = ["NONE", "CREDENTIAL", "BATCH", "MEMBER", "ISSUER", "VALIDITY"] as const;
+export type DeciderName = (typeof DECIDER)[number];
+
+/** The `terms` word of CredentialAnchored and BatchAnchored, unpacked (layout in ICredentialRegistry.sol). */
+export interface AnchorTerms {
+  /** The key that sent the anchor: the issuer's, the operator's, or the relayer of a signed request. */
+  actor: string;
+  schema: number;
+  validFrom: number;
+  validUntil: number;
+  mode: AnchorModeName;
+}
+
+/** Packs anchoring terms as the registry's events carry them (the inverse of `decodeAnchorTerms`). */
+export function encodeAnchorTerms({ actor, schema, validFrom, validUntil, mode }: AnchorTerms): bigint {
+  return (
+    BigInt(actor) |
+    (BigInt(schema) << 160n) |
+    (BigInt(validFrom) << 168n) |
+    (BigInt(validUntil) << 208n) |
+    (BigInt(ANCHOR_MODE.indexOf(mode)) << 248n)
+  );
+}
+
+export function decodeAnchorTerms(terms: bigint): AnchorTerms {
+  const bits = (from: number, width: number): bigint => (terms >> BigInt(from)) & ((1n << BigInt(width)) - 1n);
+  return {
+    actor: getAddress(`0x${bits(0, 160).toString(16).padStart(40, "0")}`),
+    schema: Number(bits(160, 8)),
+    validFrom: Number(bits(168, 40)),
+    validUntil: Number(bits(208, 40)),
+    mode: ANCHOR_MODE[Number(bits(248, 8))] ?? "ISSUER",
+  };
+}
 
 /** Numeric values of the Solidity enums, for calls and event assertions. */
 export const Status = Object.fromEntries(STATUS.map((n, i) => [n, i])) as Record<StatusName, number>;
@@ -31,6 +72,8 @@ export const IssuerStanding = Object.fromEntries(ISSUER_STANDING.map((n, i) => [
   number
 >;
 export const AnchorState = Object.fromEntries(ANCHOR_STATE.map((n, i) => [n, i])) as Record<AnchorStateName, number>;
+export const AnchorMode = Object.fromEntries(ANCHOR_MODE.map((n, i) => [n, i])) as Record<AnchorModeName, number>;
+export const Decider = Object.fromEntries(DECIDER.map((n, i) => [n, i])) as Record<DeciderName, number>;
 
 /** RFC 5280 CRLReason codes accepted by the registry (7 is unused, 8 removeFromCRL is a reinstatement). */
 export const REASONS = {

@@ -1,4 +1,4 @@
-import { HDNodeWallet, Mnemonic, ZeroHash, keccak256, toUtf8Bytes, type Provider } from "ethers";
+import { HDNodeWallet, Mnemonic, ZeroAddress, ZeroHash, keccak256, toUtf8Bytes, type Provider } from "ethers";
 import type { CCRRegistry } from "../types/ethers-contracts/index.js";
 import { APEC_ECONOMIES, DEMO_SCHEMAS, type DemoSchemaKey } from "./apec.ts";
 import { buildBatch, memberSets } from "./batch.ts";
@@ -118,6 +118,7 @@ export async function seedDemo(
     await provider.send("hardhat_setBalance", [account.address, "0x56BC75E2D63100000"]); // 100 ETH
   }
   const as = (name: string): CCRRegistry => registry.connect(wallet(name));
+  const address = (name: string): string => wallet(name).address;
   const send = async (tx: Promise<{ wait(): Promise<unknown> }>): Promise<void> => {
     await (await tx).wait();
   };
@@ -129,14 +130,15 @@ export async function seedDemo(
   const block = await provider.getBlock("latest");
   const now = block?.timestamp ?? Math.floor(Date.now() / 1000);
   for (const issuer of DEMO_ISSUERS) {
+    // Accreditation takes the issuer's consent: the authority offers, the issuer accepts the same terms.
+    const terms = [schemaBitmap(issuer.schemas.map(schemaId)), now - 3600, now + 3 * YEAR] as const;
     await send(
-      as(`authority-${issuer.economy.toLowerCase()}`).accreditIssuer(
+      as(`authority-${issuer.economy.toLowerCase()}`).offerAccreditation(
         accounts[issuer.name]?.address ?? "",
-        schemaBitmap(issuer.schemas.map(schemaId)),
-        now - 3600,
-        now + 3 * YEAR,
+        ...terms,
       ),
     );
+    await send(as(issuer.name).acceptAccreditation(economyCode(issuer.economy), ...terms));
   }
   await send(as("au-university").addOperator(accounts[DEMO_OPERATOR.name]?.address ?? ""));
 
@@ -229,14 +231,19 @@ export async function seedDemo(
   );
 
   // One revocation (superseded by a corrected certificate), one suspension (under review), one batch member revoked.
-  await send(as("cl-chamber").revokeCredential(superseded.hash, REASONS.superseded));
+  await send(as("cl-chamber").revokeCredential(address("cl-chamber"), superseded.hash, REASONS.superseded));
   superseded.expected = "REVOKED";
-  await send(as("jp-agent").suspendCredential(review.hash, REASONS.certificateHold));
+  await send(as("jp-agent").suspendCredential(address("jp-agent"), review.hash, REASONS.certificateHold));
   review.expected = "SUSPENDED";
   const withdrawn = credentials.find((c) => c.label === "Diploma of Hugo Silva");
   if (withdrawn?.batch) {
     await send(
-      as("au-university").revokeMembers(batch.root, memberSets([withdrawn.batch.index]), REASONS.privilegeWithdrawn),
+      as("au-university").revokeMembers(
+        address("au-university"),
+        batch.root,
+        memberSets([withdrawn.batch.index]),
+        REASONS.privilegeWithdrawn,
+      ),
     );
     withdrawn.expected = "REVOKED";
   }
@@ -253,13 +260,18 @@ export async function seedDemo(
 }
 
 /** The registry query (`Query` in CCRTypes.sol) that asks for the verdict on a demo credential. */
-export function demoQuery(credential: DemoCredential): {
+export function demoQuery(
+  credential: DemoCredential,
+  accounts: Record<string, DeploymentAccount>,
+): {
+  issuer: string;
   credential: string;
   batchRoot: string;
   index: number;
   proof: string[];
 } {
   return {
+    issuer: accounts[credential.issuer]?.address ?? ZeroAddress,
     credential: credential.hash,
     batchRoot: credential.batch?.root ?? ZeroHash,
     index: credential.batch?.index ?? 0,

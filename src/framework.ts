@@ -1,3 +1,4 @@
+import { ZeroAddress } from "ethers";
 import { ISSUER_STANDING, economyCode, economyIso, schemaBitmap, schemaIds } from "./codes.ts";
 import { CCRError } from "./errors.ts";
 import { rpc, send, type RegistryConnection, type Sent } from "./registry.ts";
@@ -34,8 +35,50 @@ export interface AccreditationTerms {
 const terms = ({ schemas, validFrom, validUntil }: AccreditationTerms) =>
   [schemaBitmap(schemas), seconds(validFrom), seconds(validUntil)] as const;
 
-export const accreditIssuer = (c: RegistryConnection, issuer: string, accreditation: AccreditationTerms) =>
-  send(c, `to accredit ${issuer}`, () => c.registry.accreditIssuer(issuer, ...terms(accreditation)));
+/** The authority offers `issuer` an accreditation; it takes effect when the issuer accepts it. */
+export const offerAccreditation = (c: RegistryConnection, issuer: string, accreditation: AccreditationTerms) =>
+  send(c, `to offer ${issuer} accreditation`, () => c.registry.offerAccreditation(issuer, ...terms(accreditation)));
+
+/** The authority withdraws its economy's pending offer to `issuer`. */
+export const withdrawOffer = (c: RegistryConnection, issuer: string): Promise<Sent> =>
+  send(c, `to withdraw the offer to ${issuer}`, () => c.registry.withdrawOffer(issuer));
+
+/** An economy's pending offer to an address, as terms; undefined when there is none. */
+export async function pendingOffer(
+  c: RegistryConnection,
+  issuer: string,
+  economy: string,
+): Promise<Required<AccreditationTerms> | undefined> {
+  const offer = await rpc(c.rpcUrl, `reading ${economy}'s offer to ${issuer}`, () =>
+    c.registry.getOffer(issuer, economyCode(economy)),
+  );
+  if (offer.authority === ZeroAddress) return undefined;
+  const date = (s: bigint): Date | undefined => (s === 0n ? undefined : new Date(Number(s) * 1000));
+  return { schemas: schemaIds(offer.schemas), validFrom: date(offer.validFrom), validUntil: date(offer.validUntil) };
+}
+
+/**
+ * The acting account accepts `economy`'s pending offer and becomes its issuer. The terms sent are the ones read here:
+ * if the authority changes its offer meanwhile, the registry refuses the acceptance (NoMatchingOffer).
+ */
+export async function acceptAccreditation(
+  c: RegistryConnection,
+  economy: string,
+  issuer: string,
+): Promise<{ sent: Sent; terms: Required<AccreditationTerms> }> {
+  const offer = await pendingOffer(c, issuer, economy);
+  if (offer === undefined) {
+    throw new CCRError("REFUSED_BY_REGISTRY", `${economy} has no pending offer of accreditation to ${issuer}`);
+  }
+  const sent = await send(c, `to accept ${economy}'s accreditation`, () =>
+    c.registry.acceptAccreditation(economyCode(economy), ...terms(offer)),
+  );
+  return { sent, terms: offer };
+}
+
+/** The council releases an address an authority claimed but that never used its accreditation. */
+export const releaseIssuer = (c: RegistryConnection, issuer: string): Promise<Sent> =>
+  send(c, `to release ${issuer}`, () => c.registry.releaseIssuer(issuer));
 
 export const amendAccreditation = (c: RegistryConnection, issuer: string, accreditation: AccreditationTerms) =>
   send(c, `to amend the accreditation of ${issuer}`, () =>

@@ -10,7 +10,7 @@ import {
 } from "ethers";
 import type { QueryStruct, VerdictStructOutput } from "../types/ethers-contracts/CCRRegistry.js";
 import { CCRRegistry__factory, type CCRRegistry } from "../types/ethers-contracts/index.js";
-import { ANCHOR_STATE, ISSUER_STANDING } from "./codes.ts";
+import { ANCHOR_STATE, AnchorState, ISSUER_STANDING, economyIso } from "./codes.ts";
 import type { Deployment } from "./deployment.ts";
 import { CCRError } from "./errors.ts";
 import { decodeStaticArray } from "./viewBatch.ts";
@@ -160,16 +160,24 @@ export function describeRevert(error: unknown): string | undefined {
 }
 
 const state = (value: string | undefined): string => ANCHOR_STATE[Number(value)] ?? String(value);
+/** A hold is the economy authority's: say who can lift it. */
+const held = (value: string | undefined): string =>
+  Number(value) === AnchorState.HELD ? " (a hold by the economy's authority, which only it can lift)" : "";
 const standing = (value: string | undefined): string => ISSUER_STANDING[Number(value)] ?? String(value);
 
 /** What the most common refusals mean for the user, from the error's arguments. */
 const HINTS: Record<string, (args: string[]) => string> = {
-  AlreadyAnchored: () => "this hash is already anchored",
-  NotAnchored: () => "nothing is anchored under this hash",
-  InvalidTransition: ([, current, requested]) =>
-    `the credential is ${state(current)}; it cannot become ${state(requested)}`,
-  InvalidMemberTransition: ([, index, current, requested]) =>
-    `member ${index} is ${state(current)}; it cannot become ${state(requested)}`,
+  AlreadyAnchored: () => "this issuer already anchored this hash",
+  NotAnchored: ([issuer]) => `issuer ${issuer} anchored nothing under this hash`,
+  InvalidTransition: ([, , current, requested]) =>
+    `the credential is ${state(current)}; it cannot become ${state(requested)}${held(current)}`,
+  InvalidMemberTransition: ([, , index, current, requested]) =>
+    `member ${index} is ${state(current)}; it cannot become ${state(requested)}${held(current)}`,
+  ValidityEnded: () => "the credentials' validity window has already ended (--valid-until is in the past)",
+  NoMatchingOffer: ([, economy]) =>
+    `the economy ${economyIso(economy ?? "0x0000")} has no pending offer with these terms for this address`,
+  IssuerAlreadyRegistered: ([, economy]) => `the address is already an issuer of ${economyIso(economy ?? "0x0000")}`,
+  RequestCancelled: () => "the issuer cancelled this signed request",
   NotAllowedToManage: () => "only the issuer, its operators and its economy's authority may change this status",
   NotOperator: () => "this key is not an operator of the issuer (ccr framework operator add)",
   IssuerNotActive: ([, current]) => `the issuer's accreditation is ${standing(current)}`,

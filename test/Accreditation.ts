@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { economyCode, IssuerStanding, MAX_SCHEMAS, schemaBitmap } from "../src/codes.ts";
 import { CCRRegistry__factory } from "../types/ethers-contracts/index.js";
 import {
+  accredit,
   AU,
   CBPR,
   COUNCIL_DELAY,
@@ -42,7 +43,7 @@ describe("Accreditation", function () {
 
     it("declares its interfaces and version", async function () {
       const { registry } = await loadFixture(frameworkFixture);
-      expect(await registry.ccrVersion()).to.equal("1");
+      expect(await registry.ccrVersion()).to.equal("2");
       expect(await registry.supportsInterface("0x01ffc9a7")).to.equal(true);
       expect(await registry.supportsInterface("0xffffffff")).to.equal(false);
     });
@@ -100,7 +101,7 @@ describe("Accreditation", function () {
       expect(await registry.getEconomy(JP)).to.deep.equal([ethers.ZeroAddress, false, 0n]);
       expect(await registry.economyOf(authJP.address)).to.equal("0x0000");
       await expect(registry.removeEconomy(JP)).to.be.revertedWithCustomError(registry, "EconomyNotMember").withArgs(JP);
-      await expect(registry.connect(authJP).accreditIssuer(authJP.address, 1n, 0, 0))
+      await expect(registry.connect(authJP).offerAccreditation(authJP.address, 1n, 0, 0))
         .to.be.revertedWithCustomError(registry, "NotAnAuthority")
         .withArgs(authJP.address);
     });
@@ -146,6 +147,34 @@ describe("Accreditation", function () {
         .withArgs(MAX_SCHEMAS);
     });
 
+    it("releases an address an authority claimed but never used; its accreditation ends as a revocation", async function () {
+      const { registry, authSG, authJP, issuer, operator, council, stranger } = await loadFixture(frameworkFixture);
+      await expect(registry.connect(stranger).releaseIssuer(issuer.address)).to.be.revertedWithCustomError(
+        registry,
+        "AccessControlUnauthorizedAccount",
+      );
+      await expect(registry.releaseIssuer(stranger.address))
+        .to.be.revertedWithCustomError(registry, "UnknownIssuer")
+        .withArgs(stranger.address);
+      await expect(registry.releaseIssuer(issuer.address))
+        .to.emit(registry, "IssuerReleased")
+        .withArgs(issuer.address, SG, 1, council.address);
+      const released = await time.latest();
+      expect((await registry.getIssuer(issuer.address)).standing).to.equal(IssuerStanding.NONE);
+      expect((await registry.getEconomy(SG)).liveIssuers).to.equal(0);
+      const meta = await registry.getIssuerMeta(1);
+      expect([meta.account, meta.economy, meta.changedAt]).to.deep.equal([issuer.address, SG, BigInt(released)]);
+      // Its operators do not follow the address into a new accreditation.
+      expect(await registry.isOperator(issuer.address, operator.address)).to.equal(false);
+      // SG's authority no longer manages it; the address may accept another economy's offer, under a new id.
+      await expect(registry.connect(authSG).suspendIssuer(issuer.address))
+        .to.be.revertedWithCustomError(registry, "UnknownIssuer")
+        .withArgs(issuer.address);
+      await accredit(registry, authJP, issuer, JP, 1n, 0, 0);
+      expect((await registry.getIssuer(issuer.address)).id).to.equal(3n);
+      expect(await registry.isOperator(issuer.address, operator.address)).to.equal(false);
+    });
+
     it("hands the council over in two steps after the delay", async function () {
       const { registry, council, stranger } = await loadFixture(frameworkFixture);
       await registry.beginDefaultAdminTransfer(stranger.address);
@@ -164,12 +193,19 @@ describe("Accreditation", function () {
   });
 
   describe("authority", function () {
-    it("accredits an issuer of its economy", async function () {
+    it("accredits an address only with its consent: the authority offers, the address accepts", async function () {
       const { registry, authJP, stranger, now } = await loadFixture(frameworkFixture);
       const schemas = schemaBitmap([CBPR, KYC]);
-      await expect(registry.connect(authJP).accreditIssuer(stranger.address, schemas, now, now + YEAR))
+      await expect(registry.connect(authJP).offerAccreditation(stranger.address, schemas, now, now + YEAR))
+        .to.emit(registry, "AccreditationOffered")
+        .withArgs(stranger.address, JP, schemas, now, now + YEAR, authJP.address);
+      // An offer changes nothing for the address until it accepts.
+      expect((await registry.getIssuer(stranger.address)).standing).to.equal(IssuerStanding.NONE);
+      expect(await registry.getOffer(stranger.address, JP)).to.deep.equal([authJP.address, now, now + YEAR, schemas]);
+      await expect(registry.connect(stranger).acceptAccreditation(JP, schemas, now, now + YEAR))
         .to.emit(registry, "IssuerAccredited")
-        .withArgs(stranger.address, JP, 3, schemas, now, now + YEAR, authJP.address);
+        .withArgs(stranger.address, JP, 3, schemas, now, now + YEAR, stranger.address);
+      expect(await registry.getOffer(stranger.address, JP)).to.deep.equal([ethers.ZeroAddress, 0n, 0n, 0n]);
       expect(await registry.getIssuer(stranger.address)).to.deep.equal([
         3n,
         JP,
@@ -178,34 +214,96 @@ describe("Accreditation", function () {
         BigInt(now + YEAR),
         schemas,
       ]);
-      expect((await registry.getIssuerMeta(3)).account).to.equal(stranger.address);
+      const meta = await registry.getIssuerMeta(3);
+      expect([meta.account, meta.economy, meta.compromisedAt]).to.deep.equal([stranger.address, JP, 0n]);
       expect(await registry.issuerCount()).to.equal(3);
       expect((await registry.getEconomy(JP)).liveIssuers).to.equal(1);
     });
 
-    it("refuses bad accreditations with the offending values", async function () {
+    it("no authority can claim an address first: competing offers, the address accepts the one it wants", async function () {
+      const { registry, authSG, authJP, stranger } = await loadFixture(frameworkFixture);
+      // SG sees JP's pending offer and makes its own first; the address still chooses JP.
+      await registry.connect(authSG).offerAccreditation(stranger.address, 1n, 0, 0);
+      await registry.connect(authJP).offerAccreditation(stranger.address, 1n, 0, 0);
+      await expect(registry.connect(stranger).acceptAccreditation(JP, 1n, 0, 0))
+        .to.emit(registry, "IssuerAccredited")
+        .withArgs(stranger.address, JP, 3, 1n, 0, 0, stranger.address);
+      // Once an issuer, it belongs to JP: SG's offer can no longer be accepted, nor a new one made.
+      await expect(registry.connect(stranger).acceptAccreditation(SG, 1n, 0, 0))
+        .to.be.revertedWithCustomError(registry, "IssuerAlreadyRegistered")
+        .withArgs(stranger.address, JP);
+      await expect(registry.connect(authSG).offerAccreditation(stranger.address, 1n, 0, 0))
+        .to.be.revertedWithCustomError(registry, "IssuerAlreadyRegistered")
+        .withArgs(stranger.address, JP);
+    });
+
+    it("accepts only the terms offered, by the authority still in office", async function () {
+      const { registry, council, authJP, stranger, other } = await loadFixture(frameworkFixture);
+      const s = registry.connect(stranger);
+      await expect(s.acceptAccreditation(JP, 1n, 0, 0))
+        .to.be.revertedWithCustomError(registry, "NoMatchingOffer")
+        .withArgs(stranger.address, JP, 1n, 0, 0);
+      await registry.connect(authJP).offerAccreditation(stranger.address, 1n, 0, 1000);
+      for (const [schemas, from, until] of [
+        [3n, 0, 1000],
+        [1n, 1, 1000],
+        [1n, 0, 0],
+      ] as const) {
+        await expect(s.acceptAccreditation(JP, schemas, from, until))
+          .to.be.revertedWithCustomError(registry, "NoMatchingOffer")
+          .withArgs(stranger.address, JP, schemas, from, until);
+      }
+      // A new offer replaces the old one; a new authority lets the earlier offer lapse.
+      await registry.connect(authJP).offerAccreditation(stranger.address, 1n, 0, 0);
+      await registry.connect(council).appointAuthority(JP, other.address);
+      await expect(s.acceptAccreditation(JP, 1n, 0, 0))
+        .to.be.revertedWithCustomError(registry, "NoMatchingOffer")
+        .withArgs(stranger.address, JP, 1n, 0, 0);
+      // A schema deprecated between offer and acceptance is refused as in a new offer.
+      await registry.connect(other).offerAccreditation(stranger.address, schemaBitmap([KYC]), 0, 0);
+      await registry.connect(council).deprecateSchema(KYC);
+      await expect(s.acceptAccreditation(JP, schemaBitmap([KYC]), 0, 0))
+        .to.be.revertedWithCustomError(registry, "SchemaIsDeprecated")
+        .withArgs(KYC);
+    });
+
+    it("withdraws an offer", async function () {
+      const { registry, authJP, stranger } = await loadFixture(frameworkFixture);
+      await expect(registry.connect(authJP).withdrawOffer(stranger.address))
+        .to.be.revertedWithCustomError(registry, "NoMatchingOffer")
+        .withArgs(stranger.address, JP, 0n, 0, 0);
+      await registry.connect(authJP).offerAccreditation(stranger.address, 1n, 0, 0);
+      await expect(registry.connect(authJP).withdrawOffer(stranger.address))
+        .to.emit(registry, "AccreditationOfferWithdrawn")
+        .withArgs(stranger.address, JP, authJP.address);
+      await expect(registry.connect(stranger).acceptAccreditation(JP, 1n, 0, 0))
+        .to.be.revertedWithCustomError(registry, "NoMatchingOffer")
+        .withArgs(stranger.address, JP, 1n, 0, 0);
+    });
+
+    it("refuses bad offers with the offending values", async function () {
       const { registry, authJP, authSG, issuer, stranger, council } = await loadFixture(frameworkFixture);
       const j = registry.connect(authJP);
-      await expect(registry.connect(stranger).accreditIssuer(stranger.address, 1n, 0, 0))
+      await expect(registry.connect(stranger).offerAccreditation(stranger.address, 1n, 0, 0))
         .to.be.revertedWithCustomError(registry, "NotAnAuthority")
         .withArgs(stranger.address);
-      await expect(j.accreditIssuer(ethers.ZeroAddress, 1n, 0, 0))
+      await expect(j.offerAccreditation(ethers.ZeroAddress, 1n, 0, 0))
         .to.be.revertedWithCustomError(registry, "InvalidIssuer")
         .withArgs(ethers.ZeroAddress);
-      await expect(j.accreditIssuer(issuer.address, 1n, 0, 0))
+      await expect(j.offerAccreditation(issuer.address, 1n, 0, 0))
         .to.be.revertedWithCustomError(registry, "IssuerAlreadyRegistered")
         .withArgs(issuer.address, SG);
-      await expect(j.accreditIssuer(stranger.address, 0n, 0, 0))
+      await expect(j.offerAccreditation(stranger.address, 0n, 0, 0))
         .to.be.revertedWithCustomError(registry, "EmptySchemaSet")
         .withArgs(stranger.address);
-      await expect(j.accreditIssuer(stranger.address, schemaBitmap([5]), 0, 0))
+      await expect(j.offerAccreditation(stranger.address, schemaBitmap([5]), 0, 0))
         .to.be.revertedWithCustomError(registry, "UnknownSchema")
         .withArgs(5);
-      await expect(j.accreditIssuer(stranger.address, 1n, 100, 100))
+      await expect(j.offerAccreditation(stranger.address, 1n, 100, 100))
         .to.be.revertedWithCustomError(registry, "InvalidWindow")
         .withArgs(100, 100);
       await registry.connect(council).deprecateSchema(KYC);
-      await expect(j.accreditIssuer(stranger.address, schemaBitmap([CBPR, KYC]), 0, 0))
+      await expect(j.offerAccreditation(stranger.address, schemaBitmap([CBPR, KYC]), 0, 0))
         .to.be.revertedWithCustomError(registry, "SchemaIsDeprecated")
         .withArgs(KYC);
       // An issuer that already holds a deprecated schema keeps it through an amendment.

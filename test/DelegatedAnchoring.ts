@@ -1,8 +1,31 @@
 import { expect } from "chai";
-import { schemaBitmap } from "../src/codes.ts";
+import { encodeAnchorTerms, schemaBitmap, Status } from "../src/codes.ts";
 import { ANCHOR_REQUEST_TYPES, registryDomain, signAnchorRequest, type AnchorRequest } from "../src/signing.ts";
 import { CCRRegistry__factory, ERC1271Wallet__factory } from "../types/ethers-contracts/index.js";
-import { CBPR, DIPLOMA, ethers, frameworkFixture, JP, loadFixture, randomHash, SG, time, YEAR } from "./fixture.ts";
+import {
+  accredit,
+  CBPR,
+  DIPLOMA,
+  ethers,
+  frameworkFixture,
+  JP,
+  loadFixture,
+  randomHash,
+  SG,
+  single,
+  time,
+  YEAR,
+} from "./fixture.ts";
+
+/** The terms a signed anchor's event carries: relayed by `relayer`. */
+const signedTerms = (relayer: string, r: AnchorRequest): bigint =>
+  encodeAnchorTerms({
+    actor: relayer,
+    schema: r.schema,
+    validFrom: r.validFrom,
+    validUntil: r.validUntil,
+    mode: "SIGNED",
+  });
 
 describe("DelegatedAnchoring", function () {
   async function signedFixture() {
@@ -39,20 +62,66 @@ describe("DelegatedAnchoring", function () {
       if (size === 0) {
         await expect(tx)
           .to.emit(registry, "CredentialAnchored")
-          .withArgs(r.hash, issuer.address, CBPR, r.validFrom, r.validUntil);
-        expect((await registry.getCredential(r.hash)).issuerId).to.equal(1);
+          .withArgs(r.hash, issuer.address, signedTerms(stranger.address, r));
+        expect((await registry.getCredential(issuer.address, r.hash)).issuerId).to.equal(1);
       } else {
         await expect(tx)
           .to.emit(registry, "BatchAnchored")
-          .withArgs(r.hash, issuer.address, size, CBPR, r.validFrom, r.validUntil);
-        expect((await registry.getBatch(r.hash)).size).to.equal(size);
+          .withArgs(r.hash, issuer.address, signedTerms(stranger.address, r), size);
+        expect((await registry.getBatch(issuer.address, r.hash)).size).to.equal(size);
       }
-      // Replay: the hash is anchored at most once.
+      // Replay: the issuer anchors a hash at most once.
       await expect(registry.connect(stranger).anchorSigned(r, signature))
         .to.be.revertedWithCustomError(registry, "AlreadyAnchored")
-        .withArgs(r.hash);
+        .withArgs(issuer.address, r.hash);
     });
   }
+
+  it("a relayer or another issuer anchoring the same hash first does no harm", async function () {
+    const { registry, issuer, auIssuer, chainId, address, request } = await loadFixture(signedFixture);
+    const r = await request();
+    const signature = await signAnchorRequest(issuer, chainId, address, r);
+    // The issuer asked to relay it anchors the hash itself first, under its own accreditation.
+    await registry.connect(auIssuer).anchor(r.hash, DIPLOMA, 0, (await time.latest()) + 10);
+    await expect(registry.connect(auIssuer).anchorSigned(r, signature))
+      .to.emit(registry, "CredentialAnchored")
+      .withArgs(r.hash, issuer.address, signedTerms(auIssuer.address, r));
+    const v = await registry.verdict(single(issuer, r.hash), SG);
+    expect([v.status, v.issuer, v.schema]).to.deep.equal([BigInt(Status.VALID), issuer.address, BigInt(CBPR)]);
+  });
+
+  it("an issuer cancels a request before it is relayed; it never anchors", async function () {
+    const { registry, issuer, stranger, authSG, chainId, address, request } = await loadFixture(signedFixture);
+    const r = await request();
+    const signature = await signAnchorRequest(issuer, chainId, address, r);
+    const digest = await registry.anchorRequestDigest(r);
+    // Refused while the issuer is suspended...
+    await registry.connect(authSG).suspendIssuer(issuer.address);
+    await expect(registry.connect(stranger).anchorSigned(r, signature)).to.be.revertedWithCustomError(
+      registry,
+      "IssuerNotActive",
+    );
+    await expect(registry.connect(issuer).cancelAnchorRequest(digest))
+      .to.emit(registry, "AnchorRequestCancelled")
+      .withArgs(issuer.address, digest);
+    expect(await registry.isRequestCancelled(issuer.address, digest)).to.equal(true);
+    // ...and, cancelled, it does not anchor after the reinstatement either.
+    await registry.connect(authSG).reinstateIssuer(issuer.address);
+    await expect(registry.connect(stranger).anchorSigned(r, signature))
+      .to.be.revertedWithCustomError(registry, "RequestCancelled")
+      .withArgs(issuer.address, digest);
+    await expect(registry.connect(issuer).cancelAnchorRequest(digest))
+      .to.be.revertedWithCustomError(registry, "RequestCancelled")
+      .withArgs(issuer.address, digest);
+    // Only the issuer's own cancellation counts: another account cancelling the digest changes nothing for it.
+    const other = await request();
+    const otherDigest = await registry.anchorRequestDigest(other);
+    await registry.connect(stranger).cancelAnchorRequest(otherDigest);
+    expect(await registry.isRequestCancelled(issuer.address, otherDigest)).to.equal(false);
+    await expect(
+      registry.connect(stranger).anchorSigned(other, await signAnchorRequest(issuer, chainId, address, other)),
+    ).to.emit(registry, "CredentialAnchored");
+  });
 
   it("refuses an expired request", async function () {
     const { registry, issuer, chainId, address, request } = await loadFixture(signedFixture);
@@ -98,11 +167,13 @@ describe("DelegatedAnchoring", function () {
     const { registry, authJP, stranger, other, chainId, address, request } = await loadFixture(signedFixture);
     const wallet = await new ERC1271Wallet__factory(stranger).deploy(stranger.address);
     const walletAddress = await wallet.getAddress();
-    await registry.connect(authJP).accreditIssuer(walletAddress, schemaBitmap([CBPR]), 0, 0);
+    await registry.connect(authJP).offerAccreditation(walletAddress, schemaBitmap([CBPR]), 0, 0);
+    const accept = registry.interface.encodeFunctionData("acceptAccreditation", [JP, schemaBitmap([CBPR]), 0, 0]);
+    await wallet.connect(stranger).execute(address, accept);
     const r = await request({ issuer: walletAddress });
     await expect(registry.connect(other).anchorSigned(r, await signAnchorRequest(stranger, chainId, address, r)))
       .to.emit(registry, "CredentialAnchored")
-      .withArgs(r.hash, walletAddress, CBPR, r.validFrom, r.validUntil);
+      .withArgs(r.hash, walletAddress, signedTerms(other.address, r));
     const bad = await request({ issuer: walletAddress });
     await expect(registry.anchorSigned(bad, await signAnchorRequest(other, chainId, address, bad)))
       .to.be.revertedWithCustomError(registry, "InvalidSignature")
@@ -112,15 +183,31 @@ describe("DelegatedAnchoring", function () {
     const data = registry.interface.encodeFunctionData("anchor", [direct, CBPR, 0, 0]);
     await expect(wallet.connect(stranger).execute(address, data))
       .to.emit(registry, "CredentialAnchored")
-      .withArgs(direct, walletAddress, CBPR, 0, 0);
+      .withArgs(
+        direct,
+        walletAddress,
+        encodeAnchorTerms({ actor: walletAddress, schema: CBPR, validFrom: 0, validUntil: 0, mode: "ISSUER" }),
+      );
     expect((await registry.getIssuer(walletAddress)).economy).to.equal(JP);
+    // The wallet cancels its own signed requests too.
+    const cancelled = await request({ issuer: walletAddress });
+    const digest = await registry.anchorRequestDigest(cancelled);
+    const cancel = registry.interface.encodeFunctionData("cancelAnchorRequest", [digest]);
+    await expect(wallet.connect(stranger).execute(address, cancel))
+      .to.emit(registry, "AnchorRequestCancelled")
+      .withArgs(walletAddress, digest);
+    await expect(
+      registry.connect(other).anchorSigned(cancelled, await signAnchorRequest(stranger, chainId, address, cancelled)),
+    )
+      .to.be.revertedWithCustomError(registry, "RequestCancelled")
+      .withArgs(walletAddress, digest);
   });
 
   it("binds the signature to this registry: the same request fails on a second deployment", async function () {
     const { registry, council, authSG, issuer, chainId, address, request } = await loadFixture(signedFixture);
     const second = await new CCRRegistry__factory(council).deploy(council.address, 3600, [SG], [authSG.address]);
     await second.registerSchema("cbpr", "u");
-    await second.connect(authSG).accreditIssuer(issuer.address, 1n, 0, 0);
+    await accredit(second, authSG, issuer, SG, 1n, 0, 0);
     const r = await request();
     const signature = await signAnchorRequest(issuer, chainId, address, r);
     await expect(second.anchorSigned(r, signature))

@@ -1,7 +1,8 @@
 import { expect } from "chai";
-import { IssuerStanding, REASONS, Status } from "../src/codes.ts";
+import { Decider, IssuerStanding, REASONS, Status } from "../src/codes.ts";
 import { buildBatch, memberSets } from "../src/batch.ts";
 import {
+  accredit,
   AU,
   CBPR,
   DAY,
@@ -24,7 +25,7 @@ describe("Verdict", function () {
     const hash = randomHash();
     await registry.connect(issuer).anchor(hash, CBPR, now, now + YEAR);
     const anchoredAt = await time.latest();
-    const v = await registry.verdict(single(hash), SG);
+    const v = await registry.verdict(single(issuer, hash), SG);
     expect(v.status).to.equal(Status.VALID);
     expect(v.issuerStanding).to.equal(IssuerStanding.ACTIVE);
     expect(v.recognised).to.equal(true);
@@ -35,12 +36,12 @@ describe("Verdict", function () {
       BigInt(now),
       BigInt(now + YEAR),
     ]);
-    expect([v.revokedAt, v.reason, v.compromisedAt]).to.deep.equal([0n, 0n, 0n]);
+    expect([v.decidedBy, v.decidedAt, v.reason, v.compromisedAt]).to.deep.equal([BigInt(Decider.NONE), 0n, 0n, 0n]);
   });
 
   it("answers UNKNOWN for a hash never anchored", async function () {
-    const { registry } = await loadFixture(frameworkFixture);
-    const v = await registry.verdict(single(randomHash()), SG);
+    const { registry, issuer } = await loadFixture(frameworkFixture);
+    const v = await registry.verdict(single(issuer, randomHash()), SG);
     expect([v.status, v.issuer, v.recognised]).to.deep.equal([BigInt(Status.UNKNOWN), ethers.ZeroAddress, false]);
   });
 
@@ -49,26 +50,66 @@ describe("Verdict", function () {
     const now = await time.latest();
     const hash = randomHash();
     await registry.connect(issuer).anchor(hash, CBPR, now + DAY, now + 2 * DAY);
-    expect((await registry.verdict(single(hash), NONE)).status).to.equal(Status.NOT_YET_VALID);
+    expect((await registry.verdict(single(issuer, hash), NONE)).status).to.equal(Status.NOT_YET_VALID);
     await time.increaseTo(now + DAY);
-    expect((await registry.verdict(single(hash), NONE)).status).to.equal(Status.VALID);
+    expect((await registry.verdict(single(issuer, hash), NONE)).status).to.equal(Status.VALID);
     await time.increaseTo(now + 2 * DAY);
-    expect((await registry.verdict(single(hash), NONE)).status).to.equal(Status.VALID);
+    expect((await registry.verdict(single(issuer, hash), NONE)).status).to.equal(Status.VALID);
     await time.increaseTo(now + 2 * DAY + 1);
-    expect((await registry.verdict(single(hash), NONE)).status).to.equal(Status.EXPIRED);
+    expect((await registry.verdict(single(issuer, hash), NONE)).status).to.equal(Status.EXPIRED);
   });
 
   it("reports recognition by the verifier's economy", async function () {
     const { registry, issuer, authJP } = await loadFixture(frameworkFixture);
     const hash = randomHash();
     await registry.connect(issuer).anchor(hash, CBPR, 0, 0);
-    expect((await registry.verdict(single(hash), JP)).recognised).to.equal(false);
-    expect((await registry.verdict(single(hash), NONE)).recognised).to.equal(false);
+    expect((await registry.verdict(single(issuer, hash), JP)).recognised).to.equal(false);
+    expect((await registry.verdict(single(issuer, hash), NONE)).recognised).to.equal(false);
     await registry.connect(authJP).recognise(SG, CBPR);
-    expect((await registry.verdict(single(hash), JP)).recognised).to.equal(true);
-    expect((await registry.verdict(single(hash), AU)).recognised).to.equal(false);
+    expect((await registry.verdict(single(issuer, hash), JP)).recognised).to.equal(true);
+    expect((await registry.verdict(single(issuer, hash), AU)).recognised).to.equal(false);
     await registry.removeEconomy(JP);
-    expect((await registry.verdict(single(hash), JP)).recognised).to.equal(false);
+    expect((await registry.verdict(single(issuer, hash), JP)).recognised).to.equal(false);
+  });
+
+  it("a removed economy neither recognises nor is recognised; readmission restores its recognitions", async function () {
+    const { registry, issuer, auIssuer, authSG, authJP, authAU, stranger } = await loadFixture(frameworkFixture);
+    const sg = randomHash();
+    await registry.connect(issuer).anchor(sg, CBPR, 0, 0);
+    const au = randomHash();
+    await registry.connect(auIssuer).anchor(au, DIPLOMA, 0, 0);
+    await registry.connect(authJP).recognise(AU, DIPLOMA);
+    await registry.connect(authAU).recognise(SG, CBPR);
+    expect((await registry.verdict(single(auIssuer, au), JP)).recognised).to.equal(true);
+    expect((await registry.verdict(single(issuer, sg), AU)).recognised).to.equal(true);
+    // AU is removed (its issuer revoked first, without compromise: its credentials stay valid).
+    await registry.connect(authAU).revokeIssuer(auIssuer.address, 0);
+    await registry.removeEconomy(AU);
+    const removed = await registry.verdict(single(auIssuer, au), JP);
+    expect([removed.status, removed.recognised]).to.deep.equal([BigInt(Status.VALID), false]);
+    expect((await registry.verdict(single(auIssuer, au), AU)).recognised).to.equal(false);
+    expect((await registry.verdict(single(issuer, sg), AU)).recognised).to.equal(false);
+    // Readmitted under a new authority: what it granted and was granted applies again.
+    await registry.admitEconomy(AU, stranger.address);
+    expect((await registry.verdict(single(auIssuer, au), JP)).recognised).to.equal(true);
+    expect((await registry.verdict(single(issuer, sg), AU)).recognised).to.equal(true);
+    expect((await registry.verdict(single(auIssuer, au), AU)).recognised).to.equal(true);
+    expect(authSG.address).to.not.equal(stranger.address);
+  });
+
+  it("a released accreditation's credentials keep their economy and read its end as a revocation", async function () {
+    const { registry, issuer, authJP } = await loadFixture(frameworkFixture);
+    const hash = randomHash();
+    await registry.connect(issuer).anchor(hash, CBPR, 0, 0);
+    await registry.releaseIssuer(issuer.address);
+    await accredit(registry, authJP, issuer, JP, 1n, 0, 0);
+    const v = await registry.verdict(single(issuer, hash), SG);
+    expect([v.status, v.issuerStanding, v.economy, v.recognised]).to.deep.equal([
+      BigInt(Status.VALID),
+      BigInt(IssuerStanding.REVOKED),
+      SG,
+      true,
+    ]);
   });
 
   it("applies issuer suspension and compromise; revocation without compromise leaves credentials valid", async function () {
@@ -81,14 +122,14 @@ describe("Verdict", function () {
     await registry.connect(issuer).anchor(after, CBPR, 0, 0);
 
     await registry.connect(authSG).suspendIssuer(issuer.address);
-    expect((await registry.verdict(single(before), NONE)).status).to.equal(Status.ISSUER_SUSPENDED);
-    expect((await registry.verdict(single(before), NONE)).issuerStanding).to.equal(IssuerStanding.SUSPENDED);
+    expect((await registry.verdict(single(issuer, before), NONE)).status).to.equal(Status.ISSUER_SUSPENDED);
+    expect((await registry.verdict(single(issuer, before), NONE)).issuerStanding).to.equal(IssuerStanding.SUSPENDED);
     await registry.connect(authSG).reinstateIssuer(issuer.address);
-    expect((await registry.verdict(single(before), NONE)).status).to.equal(Status.VALID);
+    expect((await registry.verdict(single(issuer, before), NONE)).status).to.equal(Status.VALID);
 
     await registry.connect(authSG).revokeIssuer(issuer.address, compromise);
-    const early = await registry.verdict(single(before), NONE);
-    const late = await registry.verdict(single(after), NONE);
+    const early = await registry.verdict(single(issuer, before), NONE);
+    const late = await registry.verdict(single(issuer, after), NONE);
     expect([early.status, early.issuerStanding]).to.deep.equal([BigInt(Status.VALID), BigInt(IssuerStanding.REVOKED)]);
     expect([late.status, late.compromisedAt]).to.deep.equal([BigInt(Status.ISSUER_REVOKED), BigInt(compromise)]);
   });
@@ -98,10 +139,10 @@ describe("Verdict", function () {
     const hash = randomHash();
     await registry.connect(issuer).anchor(hash, CBPR, 0, 0);
     await time.increaseTo(now + 3 * YEAR + 1);
-    const v = await registry.verdict(single(hash), NONE);
+    const v = await registry.verdict(single(issuer, hash), NONE);
     expect([v.status, v.issuerStanding]).to.deep.equal([BigInt(Status.VALID), BigInt(IssuerStanding.LAPSED)]);
     await registry.connect(authSG).amendAccreditation(issuer.address, 1n, now + 4 * YEAR, 0);
-    expect((await registry.verdict(single(hash), NONE)).issuerStanding).to.equal(IssuerStanding.PENDING);
+    expect((await registry.verdict(single(issuer, hash), NONE)).issuerStanding).to.equal(IssuerStanding.PENDING);
   });
 
   describe("precedence (first match wins)", function () {
@@ -110,15 +151,15 @@ describe("Verdict", function () {
       const now = await time.latest();
       const hash = randomHash();
       await registry.connect(issuer).anchor(hash, CBPR, now + 10 * DAY, now + 20 * DAY);
-      const status = async () => (await registry.verdict(single(hash), NONE)).status;
+      const status = async () => (await registry.verdict(single(issuer, hash), NONE)).status;
       expect(await status()).to.equal(Status.NOT_YET_VALID);
       await registry.connect(authSG).suspendIssuer(issuer.address);
       expect(await status()).to.equal(Status.ISSUER_SUSPENDED);
-      await registry.connect(authSG).suspendCredential(hash, REASONS.certificateHold);
+      await registry.connect(authSG).suspendCredential(issuer.address, hash, REASONS.certificateHold);
       expect(await status()).to.equal(Status.SUSPENDED);
       await time.increaseTo(now + 20 * DAY + 1);
       expect(await status()).to.equal(Status.EXPIRED);
-      await registry.connect(authSG).revokeCredential(hash, REASONS.superseded);
+      await registry.connect(authSG).revokeCredential(issuer.address, hash, REASONS.superseded);
       expect(await status()).to.equal(Status.REVOKED);
       await registry.connect(authSG).revokeIssuer(issuer.address, now);
       expect(await status()).to.equal(Status.ISSUER_REVOKED);
@@ -132,6 +173,7 @@ describe("Verdict", function () {
       const batch = buildBatch(hashes);
       await f.registry.connect(f.auIssuer).anchorBatch(batch.root, batch.size, DIPLOMA, 0, 0);
       const member = (index: number, hash = hashes[index] ?? "") => ({
+        issuer: f.auIssuer.address,
         credential: hash,
         batchRoot: batch.root,
         index,
@@ -169,20 +211,50 @@ describe("Verdict", function () {
 
     it("applies member and whole-batch status", async function () {
       const { registry, auIssuer, batch, member } = await loadFixture(batchFixture);
-      await registry.connect(auIssuer).suspendMembers(batch.root, memberSets([7]), REASONS.certificateHold);
-      await registry.connect(auIssuer).revokeMembers(batch.root, memberSets([8]), REASONS.privilegeWithdrawn);
+      await registry
+        .connect(auIssuer)
+        .suspendMembers(auIssuer.address, batch.root, memberSets([7]), REASONS.certificateHold);
+      await registry
+        .connect(auIssuer)
+        .revokeMembers(auIssuer.address, batch.root, memberSets([8]), REASONS.privilegeWithdrawn);
       const statuses = async () =>
         (await registry.verdicts([member(7), member(8), member(9)], NONE)).map((v) => v.status);
       expect(await statuses()).to.deep.equal([Status.SUSPENDED, Status.REVOKED, Status.VALID].map(BigInt));
-      await registry.connect(auIssuer).suspendBatch(batch.root, REASONS.certificateHold);
+      await registry.connect(auIssuer).suspendBatch(auIssuer.address, batch.root, REASONS.certificateHold);
       expect(await statuses()).to.deep.equal([Status.SUSPENDED, Status.REVOKED, Status.SUSPENDED].map(BigInt));
-      await registry.connect(auIssuer).revokeBatch(batch.root, REASONS.cessationOfOperation);
+      await registry.connect(auIssuer).revokeBatch(auIssuer.address, batch.root, REASONS.cessationOfOperation);
       expect(await statuses()).to.deep.equal([Status.REVOKED, Status.REVOKED, Status.REVOKED].map(BigInt));
       const v = await registry.verdict(member(9), NONE);
-      expect([v.revokedAt, v.reason]).to.deep.equal([
+      expect([v.decidedBy, v.decidedAt, v.reason]).to.deep.equal([
+        BigInt(Decider.BATCH),
         BigInt(await time.latest()),
         BigInt(REASONS.cessationOfOperation),
       ]);
+    });
+
+    it("names the revocation that decided, not a later suspension of the batch", async function () {
+      const { registry, auIssuer, authAU, batch, member } = await loadFixture(batchFixture);
+      await registry
+        .connect(auIssuer)
+        .revokeMembers(auIssuer.address, batch.root, memberSets([4]), REASONS.keyCompromise);
+      await time.increase(DAY);
+      await registry.connect(authAU).suspendBatch(auIssuer.address, batch.root, REASONS.certificateHold);
+      const held = await time.latest();
+      // The member's own revocation decides: its time and reason are in the event history, not the batch's hold.
+      const revoked = await registry.verdict(member(4), NONE);
+      expect([revoked.status, revoked.decidedBy, revoked.decidedAt, revoked.reason]).to.deep.equal(
+        [Status.REVOKED, Decider.MEMBER, 0, 0].map(BigInt),
+      );
+      // Its neighbour is suspended by the batch's hold, which names its own time and reason.
+      const suspended = await registry.verdict(member(5), NONE);
+      expect([suspended.status, suspended.decidedBy, suspended.decidedAt, suspended.reason]).to.deep.equal(
+        [Status.SUSPENDED, Decider.BATCH, held, REASONS.certificateHold].map(BigInt),
+      );
+      // Before the hold began, nothing of it is reported.
+      const before = await registry.verdictAt(member(5), NONE, held - 1);
+      expect([before.status, before.decidedBy, before.decidedAt, before.reason]).to.deep.equal(
+        [Status.VALID, Decider.NONE, 0, 0].map(BigInt),
+      );
     });
   });
 
@@ -193,12 +265,18 @@ describe("Verdict", function () {
     await registry.connect(auIssuer).anchorBatch(batch.root, 3, DIPLOMA, 0, 0);
     const lone = randomHash();
     await registry.connect(issuer).anchor(lone, CBPR, 0, 0);
-    await registry.connect(issuer).revokeCredential(lone, REASONS.affiliationChanged);
+    await registry.connect(issuer).revokeCredential(issuer.address, lone, REASONS.affiliationChanged);
     const result = await registry.verdicts(
       [
-        single(lone),
-        { credential: hashes[2] ?? "", batchRoot: batch.root, index: 2, proof: batch.proof(2) },
-        single(randomHash()),
+        single(issuer, lone),
+        {
+          issuer: auIssuer.address,
+          credential: hashes[2] ?? "",
+          batchRoot: batch.root,
+          index: 2,
+          proof: batch.proof(2),
+        },
+        single(issuer, randomHash()),
       ],
       SG,
     );
@@ -217,23 +295,29 @@ describe("Verdict", function () {
       await registry.connect(issuer).anchor(hash, CBPR, 0, t0 + 30 * DAY);
       const anchoredAt = await time.latest();
       await time.increase(DAY);
-      await registry.connect(issuer).revokeCredential(hash, REASONS.superseded);
+      await registry.connect(issuer).revokeCredential(issuer.address, hash, REASONS.superseded);
       const revokedAt = await time.latest();
-      const at = async (t: number) => (await registry.verdictAt(single(hash), NONE, t)).status;
+      const at = async (t: number) => (await registry.verdictAt(single(issuer, hash), NONE, t)).status;
       expect(await at(anchoredAt - 1)).to.equal(Status.UNKNOWN);
       expect(await at(anchoredAt)).to.equal(Status.VALID);
       expect(await at(revokedAt - 1)).to.equal(Status.VALID);
       expect(await at(revokedAt)).to.equal(Status.REVOKED);
-      expect(await at(await time.latest())).to.equal((await registry.verdict(single(hash), NONE)).status);
+      expect(await at(await time.latest())).to.equal((await registry.verdict(single(issuer, hash), NONE)).status);
 
       const other = randomHash();
       await registry.connect(issuer).anchor(other, CBPR, 0, t0 + 30 * DAY);
       const otherAt = await time.latest();
-      expect((await registry.verdictAt(single(other), NONE, t0 + 30 * DAY + 1)).status).to.equal(Status.EXPIRED);
+      expect((await registry.verdictAt(single(issuer, other), NONE, t0 + 30 * DAY + 1)).status).to.equal(
+        Status.EXPIRED,
+      );
       await registry.connect(authSG).revokeIssuer(issuer.address, otherAt);
       const issuerRevokedAt = await time.latest();
-      expect((await registry.verdictAt(single(other), NONE, issuerRevokedAt - 1)).status).to.equal(Status.VALID);
-      expect((await registry.verdictAt(single(other), NONE, issuerRevokedAt)).status).to.equal(Status.ISSUER_REVOKED);
+      expect((await registry.verdictAt(single(issuer, other), NONE, issuerRevokedAt - 1)).status).to.equal(
+        Status.VALID,
+      );
+      expect((await registry.verdictAt(single(issuer, other), NONE, issuerRevokedAt)).status).to.equal(
+        Status.ISSUER_REVOKED,
+      );
     });
   });
 });

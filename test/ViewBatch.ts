@@ -7,37 +7,37 @@ describe("ViewBatch (many view calls in one eth_call, nothing deployed)", functi
     const f = await loadFixture(frameworkFixture);
     const hashes = [randomHash(), randomHash(), randomHash()];
     for (const hash of hashes) await f.registry.connect(f.issuer).anchor(hash, CBPR, 0, 0);
-    await f.registry.connect(f.issuer).revokeCredential(hashes[1] ?? "", 4);
+    await f.registry.connect(f.issuer).revokeCredential(f.issuer.address, hashes[1] ?? "", 4);
     return { ...f, hashes, address: await f.registry.getAddress() };
   }
 
   it("returns what each view returns when called alone, in order", async function () {
     const { registry, address, hashes, issuer } = await anchored();
     const calls: ViewCall[] = [
-      ...hashes.map((hash) => ({ method: "getCredential", args: [hash] })),
+      ...hashes.map((hash) => ({ method: "getCredential", args: [issuer.address, hash] })),
       { method: "getIssuer", args: [issuer.address] },
-      { method: "memberBits", args: [randomHash(), 0] },
-      { method: "verdict", args: [single(hashes[1] ?? ""), SG] },
+      { method: "memberBits", args: [issuer.address, randomHash(), 0] },
+      { method: "verdict", args: [single(issuer, hashes[1] ?? ""), SG] },
       { method: "schemaCount", args: [] },
     ];
     const outcomes = await readViews(ethers.provider, address, registry.interface, calls);
     expect(outcomes.map((o) => o.ok)).to.deep.equal(calls.map(() => true));
     const results = outcomes.map((o) => (o.ok ? o.result : undefined));
     for (const [i, hash] of hashes.entries()) {
-      expect(results[i]?.[0]).to.deep.equal(await registry.getCredential(hash));
+      expect(results[i]?.[0]).to.deep.equal(await registry.getCredential(issuer.address, hash));
     }
     expect(results[3]?.[0]).to.deep.equal(await registry.getIssuer(issuer.address));
-    expect([...(results[4] ?? [])]).to.deep.equal([0n, 0n]);
-    expect(results[5]?.[0]).to.deep.equal(await registry.verdict(single(hashes[1] ?? ""), SG));
+    expect([...(results[4] ?? [])]).to.deep.equal([0n, 0n, 0n]);
+    expect(results[5]?.[0]).to.deep.equal(await registry.verdict(single(issuer, hashes[1] ?? ""), SG));
     expect(results[6]?.[0]).to.equal(3n);
   });
 
   it("reports a call that reverts by its error and arguments, and answers the others", async function () {
-    const { registry, address, hashes } = await anchored();
+    const { registry, address, hashes, issuer } = await anchored();
     const outcomes = await readViews(ethers.provider, address, registry.interface, [
       { method: "getSchema", args: [DIPLOMA] },
       { method: "getSchema", args: [77] },
-      { method: "getCredential", args: [hashes[0]] },
+      { method: "getCredential", args: [issuer.address, hashes[0]] },
     ]);
     expect(outcomes[0]?.ok).to.equal(true);
     expect(outcomes[1]).to.deep.equal({ ok: false, reason: "UnknownSchema(77)" });
@@ -52,7 +52,7 @@ describe("ViewBatch (many view calls in one eth_call, nothing deployed)", functi
     // 600 records of 9 words each are far more than one call may return (24,576 bytes).
     const calls = Array.from({ length: 600 }, (_, i) => ({
       method: "getCredential",
-      args: [i === 599 ? later : (hashes[i % 3] ?? "")],
+      args: [issuer.address, i === 599 ? later : (hashes[i % 3] ?? "")],
     }));
     let requests = 0;
     const outcomes = await readViews(ethers.provider, address, registry.interface, calls, {

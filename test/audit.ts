@@ -7,8 +7,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
 import { expect } from "chai";
 import type { Report } from "../src/audit/report.ts";
+import { Wallet } from "ethers";
+import { devnetWallet } from "../src/demo.ts";
 import { readDeployment, type Deployment } from "../src/deployment.ts";
 import { rpcProvider } from "../src/registry.ts";
+import { signAnchorRequest } from "../src/signing.ts";
+import { CCRRegistry__factory } from "../types/ethers-contracts/index.js";
 import { runCcr, startCcr, type CcrRun } from "../scripts/lib/ccr-process.ts";
 import { startDevnet, type RunningDevnet } from "../scripts/lib/devnet-process.ts";
 import { generateHistory } from "../scripts/lib/history.ts";
@@ -156,6 +160,97 @@ describe("ccr audit (end to end, against a Hardhat node)", function () {
     expect(page).to.not.match(/<script|src=|href=/);
   });
 
+  it("replays holds, offers, cancellations, releases and signed anchors; timelines name every anchor's real actor", async function () {
+    const db = join(work, "trust.sqlite");
+    const deployment = await readDeployment(deploymentFile);
+    const provider = rpcProvider(deployment.rpcUrl, deployment.chainId);
+    const wallet = (name: string) => devnetWallet(deployment.accounts[name]?.hdIndex ?? -1, provider);
+    const registry = CCRRegistry__factory.connect(deployment.registry.address, provider);
+    const mined = async (tx: Promise<{ wait(): Promise<unknown> }>): Promise<void> => {
+      await (await tx).wait();
+    };
+    // An offer made and withdrawn, one made and left pending.
+    const [withdrawn, pending] = [Wallet.createRandom().address, Wallet.createRandom().address];
+    await mined(registry.connect(wallet("authority-sg")).offerAccreditation(withdrawn, 1n, 0, 0));
+    await mined(registry.connect(wallet("authority-sg")).withdrawOffer(withdrawn));
+    await mined(registry.connect(wallet("authority-jp")).offerAccreditation(pending, 3n, 0, 0));
+    // A signed request relayed by another account, and one cancelled before it was.
+    const sg = wallet("sg-agent");
+    const relayer = devnetWallet(40, provider);
+    await provider.send("hardhat_setBalance", [relayer.address, "0x56BC75E2D63100000"]);
+    const now = (await provider.getBlock("latest"))?.timestamp ?? 0;
+    const request = (hash: string) => ({
+      issuer: sg.address,
+      hash,
+      size: 0,
+      schema: 0,
+      validFrom: 0,
+      validUntil: 0,
+      deadline: now + 3600,
+    });
+    const relayed = request(Wallet.createRandom().privateKey);
+    const signature = await signAnchorRequest(sg, BigInt(deployment.chainId), deployment.registry.address, relayed);
+    await mined(registry.connect(relayer).anchorSigned(relayed, signature));
+    const cancelled = request(Wallet.createRandom().privateKey);
+    await mined(registry.connect(sg).cancelAnchorRequest(await registry.anchorRequestDigest(cancelled)));
+    // The authority's hold on a demo credential, and the council's release of an issuer.
+    const demo = (deployment as Deployment & { demo: { credentials: { issuer: string; hash: string }[] } }).demo;
+    const sgCredential = demo.credentials.find((c) => c.issuer === "sg-agent")?.hash ?? "";
+    await mined(registry.connect(wallet("authority-sg")).suspendCredential(sg.address, sgCredential, 6));
+    await mined(registry.connect(wallet("council")).releaseIssuer(wallet("ca-bank").address));
+
+    expect((await ccr(["audit", "sync", "--db", db])).code).to.equal(0);
+    const check = await ccr(["audit", "check", "--db", db]);
+    expect(check.stdout).to.match(/^consistent: /);
+    expect(check.code).to.equal(0);
+
+    // Planted: a hold replayed as the issuer's own suspension, a withdrawn offer still pending, a cancellation of another
+    // request.
+    sql(
+      db,
+      "UPDATE events SET args = json_set(args, '$.state', '2') WHERE name = 'CredentialStatusChanged' AND json_extract(args, '$.state') = '4'",
+    );
+    sql(db, "DELETE FROM events WHERE name = 'AccreditationOfferWithdrawn'");
+    sql(
+      db,
+      `UPDATE events SET args = json_set(args, '$.digest', '0x${"ab".repeat(32)}') WHERE name = 'AnchorRequestCancelled'`,
+    );
+    const planted = await ccr(["audit", "check", "--db", db]);
+    expect(planted.code).to.equal(1);
+    expect(planted.stdout).to.match(
+      /^DISCREPANCY credential 0x[0-9a-f]{64} of 0x[0-9a-fA-F]{40}: state is SUSPENDED in the history, HELD on chain$/m,
+    );
+    expect(planted.stdout).to.match(
+      /^DISCREPANCY offer of SG to 0x[0-9a-fA-F]{40}: authority is 0x[0-9a-fA-F]{40} in the history, 0x0{40} on chain$/m,
+    );
+    expect(planted.stdout).to.match(
+      /^DISCREPANCY signed request 0x[0-9a-f]{64} of 0x[0-9a-fA-F]{40}: cancelled is true in the history, false on chain$/m,
+    );
+
+    // Actors: the operator for the demo's batch, the signing issuer and its relayer, the issuer accepting its offer.
+    const timeline = async (subject: string) =>
+      JSON.parse((await ccr(["audit", "history", subject, "--db", db, "--json"])).stdout) as {
+        event: string;
+        actor: string;
+        change: string;
+      }[];
+    const university = await timeline("au-university");
+    const batch = university.find((e) => e.event === "BatchAnchored");
+    expect(batch?.actor).to.equal(deployment.accounts["au-registrar"]?.address);
+    expect(batch?.change).to.include(`through operator ${deployment.accounts["au-registrar"]?.address}`);
+    expect(university.find((e) => e.event === "IssuerAccredited")?.actor).to.equal(
+      deployment.accounts["au-university"]?.address,
+    );
+    expect(university.find((e) => e.event === "AccreditationOffered")?.actor).to.equal(
+      deployment.accounts["authority-au"]?.address,
+    );
+    const signed = (await timeline("sg-agent")).find(
+      (e) => e.event === "CredentialAnchored" && e.change.includes(relayed.hash),
+    );
+    expect(signed?.actor).to.equal(`${sg.address} (signed; relayed by ${relayer.address})`);
+    provider.destroy();
+  });
+
   it("finds discrepancies planted in the index: a deleted event, an altered status", async function () {
     const db = join(work, "planted.sqlite");
     expect((await ccr(["--as", "authority-sg", "framework", "issuer", "suspend", "sg-agent"])).code).to.equal(0);
@@ -173,10 +268,10 @@ describe("ccr audit (end to end, against a Hardhat node)", function () {
     expect(check.code).to.equal(1);
     expect(check.stdout).to.match(/^DISCREPANCY issuer 0x[0-9a-fA-F]{40}: standing is 1 in the history, 2 on chain$/m);
     expect(check.stdout).to.match(
-      /^DISCREPANCY credential 0x[0-9a-f]{64}: state is ACTIVE in the history, REVOKED on chain$/m,
+      /^DISCREPANCY credential 0x[0-9a-f]{64} of 0x[0-9a-fA-F]{40}: state is ACTIVE in the history, REVOKED on chain$/m,
     );
     expect(check.stdout).to.match(
-      /^DISCREPANCY credential 0x[0-9a-f]{64}: verdict is \w+ in the history, REVOKED on chain$/m,
+      /^DISCREPANCY credential 0x[0-9a-f]{64} of 0x[0-9a-fA-F]{40}: verdict is \w+ in the history, REVOKED on chain$/m,
     );
   });
 

@@ -118,7 +118,11 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     expect(again.code).to.equal(1);
     expect(again.stderr).to.include("member 1 is REVOKED; it cannot become REVOKED");
 
-    expect((await ccr(["--as", "au-university", "reinstate", third])).code).to.equal(0);
+    // The authority's suspension is a hold: the issuer cannot lift it, the authority can.
+    const refused = await ccr(["--as", "au-university", "reinstate", third]);
+    expect(refused.code).to.equal(1);
+    expect(refused.stderr).to.include("member 2 is HELD; it cannot become ACTIVE (a hold by the economy's authority");
+    expect((await ccr(["--as", "authority-au", "reinstate", third])).code).to.equal(0);
     const reinstated = await ccr(["verify", third, "--json"]);
     expect(reinstated.code).to.equal(0);
     const [result] = JSON.parse(reinstated.stdout) as { outcome: string; verdict: { status: string } }[];
@@ -476,22 +480,25 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     for (let i = 0; i < 3000; i++)
       lines.push(`did:example:unit-${i},K-Devices,Sensor S2,SN-${String(i).padStart(6, "0")}`);
     const input = await csv("factory.csv", lines);
-    // kr-devicemaker is revoked above; a second device maker is accredited for this run.
+    // kr-devicemaker is revoked above; a second device maker is accredited for this run, with its consent.
     const maker = Wallet.createRandom();
-    const accredit = await ccr([
+    const offered = await ccr([
       "--as",
       "authority-kr",
       "framework",
       "issuer",
-      "accredit",
+      "offer",
       maker.address,
       "--schemas",
       "device",
     ]);
-    expect(accredit.code).to.equal(0);
+    expect(offered.code).to.equal(0);
     const provider = rpcProvider(deployment.rpcUrl, deployment.chainId);
     await provider.send("hardhat_setBalance", [maker.address, "0x56BC75E2D63100000"]);
     const env = { MAKER_KEY: maker.privateKey };
+    const accepted = await ccr(["--key-env", "MAKER_KEY", "framework", "issuer", "accept", "--economy", "KR"], env);
+    expect(accepted.code).to.equal(0);
+    expect(accepted.stdout).to.match(/^0x[0-9a-fA-F]{40} is now an issuer of KR for schemas 5, now to open-ended/m);
     const out = join(work, "factory");
     const args = [
       "--key-env",

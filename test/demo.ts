@@ -31,7 +31,10 @@ describe("Ignition module and demo framework", function () {
     const demo = await seedDemo(registry, ethers.provider);
     expect(await registry.schemaCount()).to.equal(DEMO_SCHEMAS.length);
     expect(await registry.issuerCount()).to.equal(DEMO_ISSUERS.length);
-    const verdicts = await registry.verdicts(demo.credentials.map(demoQuery), economyCode("JP"));
+    const verdicts = await registry.verdicts(
+      demo.credentials.map((c) => demoQuery(c, demo.accounts)),
+      economyCode("JP"),
+    );
     expect(verdicts.map((v) => Number(v.status))).to.deep.equal(demo.credentials.map((c) => Status[c.expected]));
     expect(demo.credentials.filter((c) => c.expected === "REVOKED")).to.have.length(2);
     expect(demo.credentials.filter((c) => c.expected === "SUSPENDED")).to.have.length(1);

@@ -1,6 +1,7 @@
 import { network } from "hardhat";
 import { economyCode, schemaBitmap } from "../src/codes.ts";
-import { CCRRegistry__factory } from "../types/ethers-contracts/index.js";
+import type { Signer } from "ethers";
+import { CCRRegistry__factory, type CCRRegistry } from "../types/ethers-contracts/index.js";
 
 export const connection = await network.create();
 export const { ethers, networkHelpers } = connection;
@@ -36,10 +37,24 @@ export async function frameworkFixture() {
   await registry.registerSchema("Academic Diploma", "https://schemas.example/diploma.json");
   await registry.registerSchema("KYC Attestation", "https://schemas.example/kyc.json");
   const now = await networkHelpers.time.latest();
-  await registry.connect(authSG).accreditIssuer(issuer.address, schemaBitmap([CBPR, KYC]), now, now + 3 * YEAR);
-  await registry.connect(authAU).accreditIssuer(auIssuer.address, schemaBitmap([DIPLOMA]), now, 0);
+  await accredit(registry, authSG, issuer, SG, schemaBitmap([CBPR, KYC]), now, now + 3 * YEAR);
+  await accredit(registry, authAU, auIssuer, AU, schemaBitmap([DIPLOMA]), now, 0);
   await registry.connect(issuer).addOperator(operator.address);
   return { registry, council, authSG, authJP, authAU, issuer, auIssuer, operator, stranger, other, now };
+}
+
+/** Accreditation with consent: `authority` offers, `issuer` accepts the same terms. */
+export async function accredit(
+  registry: CCRRegistry,
+  authority: Signer,
+  issuer: Signer,
+  economy: string,
+  schemas: bigint,
+  validFrom: number,
+  validUntil: number,
+): Promise<void> {
+  await registry.connect(authority).offerAccreditation(await issuer.getAddress(), schemas, validFrom, validUntil);
+  await registry.connect(issuer).acceptAccreditation(economy, schemas, validFrom, validUntil);
 }
 
 /** A fresh, random credential hash. */
@@ -47,7 +62,8 @@ export function randomHash(): string {
   return ethers.hexlify(ethers.randomBytes(32));
 }
 
-/** A single-credential verdict query. */
-export function single(credential: string) {
-  return { credential, batchRoot: ethers.ZeroHash, index: 0, proof: [] as string[] };
+/** A single-credential verdict query about `issuer`'s credential. */
+export function single(issuer: { address: string } | string, credential: string) {
+  const address = typeof issuer === "string" ? issuer : issuer.address;
+  return { issuer: address, credential, batchRoot: ethers.ZeroHash, index: 0, proof: [] as string[] };
 }

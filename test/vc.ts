@@ -5,7 +5,7 @@ import { expect } from "chai";
 import { decodeJWT, verifyJWT } from "did-jwt";
 import { Resolver } from "did-resolver";
 import { getResolver } from "ethr-did-resolver";
-import { Wallet } from "ethers";
+import { Wallet, type Signer } from "ethers";
 import { network } from "hardhat";
 import { deployDemo } from "../deploy/demo.ts";
 import { devnetWallet } from "../src/demo.ts";
@@ -33,7 +33,7 @@ function graduates(from: number, count: number): string {
   return ["id,name,degree,fieldOfStudy,awardedOn", ...rows].join("\n");
 }
 
-async function connect(signer = university): Promise<RegistryConnection> {
+async function connect(signer: Signer = university): Promise<RegistryConnection> {
   return connectRegistry(deployment, { provider: ethers.provider, signer });
 }
 
@@ -148,5 +148,53 @@ describe("VC toolkit (SDK, in-process chain)", function () {
     expect(verdict?.reason).to.equal(
       `the signature is not one of did:ethr:0x7a69:${university.address}'s keys: the JWS was altered or forged`,
     );
+  });
+
+  it("counts only its issuer's anchors: a front-running issuer's anchor of the same root changes nothing on resume", async function () {
+    // A new issuer of AU accepts its accreditation, then runs out of funds after signing: the run stops before
+    // anchoring, with its signed groups (and their roots) in the journal.
+    const maker = Wallet.createRandom(ethers.provider);
+    const authority = devnetWallet(deployment.accounts["authority-au"]?.hdIndex ?? -1, ethers.provider);
+    const registry = (await connect(authority)).registry;
+    const diploma = 2;
+    await ethers.provider.send("hardhat_setBalance", [maker.address, "0x56BC75E2D63100000"]);
+    await (await registry.offerAccreditation(maker.address, 1n << BigInt(diploma), 0, 0)).wait();
+    await (await registry.connect(maker).acceptAccreditation("0x4155", 1n << BigInt(diploma), 0, 0)).wait();
+    await ethers.provider.send("hardhat_setBalance", [maker.address, "0x0"]);
+
+    const dir = await mkdtemp(join(tmpdir(), "ccr-vc-"));
+    dirs.push(dir);
+    const input = join(dir, "graduates.csv");
+    await writeFile(input, graduates(300, 4));
+    const outDir = join(dir, "out");
+    const run = async () =>
+      issueCredentials({
+        connection: await connect(maker),
+        anchorer: maker,
+        issuer: maker.address,
+        signingKey: maker.privateKey,
+        schema: "diploma",
+        input: await readSubjects(input, "diploma"),
+        outDir,
+        batchSize: 4,
+      });
+    let stopped: unknown;
+    await run().catch((error: unknown) => (stopped = error));
+    expect(stopped).to.be.instanceOf(Error);
+    const { root } = JSON.parse(await readFile(join(outDir, ".ccr-journal", "group-0.json"), "utf8")) as {
+      root: string;
+    };
+
+    // Another issuer sees the root and anchors it first, under its own name, with a window about to end.
+    const soon = (await ethers.provider.getBlock("latest"))?.timestamp ?? 0;
+    await (await registry.connect(university).anchorBatch(root, 4, diploma, 0, soon + 5)).wait();
+
+    await ethers.provider.send("hardhat_setBalance", [maker.address, "0x56BC75E2D63100000"]);
+    const resumed = await run();
+    expect([resumed.resumed, resumed.sentNow, resumed.issued]).to.deep.equal([true, 1, 4]);
+    const files = (await readdir(outDir)).filter((f) => f.startsWith("credential-")).map((f) => join(outDir, f));
+    const results = await verifyCredentials(files, { connection: await connect(), resolver });
+    expect(results.map((r) => r.outcome)).to.deep.equal(Array(4).fill("valid"));
+    expect(results.map((r) => r.verdict?.issuer)).to.deep.equal(Array(4).fill(maker.address));
   });
 });

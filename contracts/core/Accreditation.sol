@@ -10,6 +10,7 @@ import {
     IssuerRecord,
     IssuerStanding,
     MAX_SCHEMAS,
+    Offer,
     SchemaRecord
 } from "../types/CCRTypes.sol";
 
@@ -23,7 +24,9 @@ abstract contract Accreditation is IAccreditation, AccessControlDefaultAdminRule
     uint24 private _issuerCount;
     mapping(address issuer => IssuerRecord) internal _issuers;
     mapping(uint24 id => IssuerMeta) internal _issuerMeta;
-    mapping(address issuer => mapping(address operator => bool)) internal _operators;
+    /// @dev Keyed by accreditation id, so that a released address does not take its operators into a new one.
+    mapping(uint24 issuerId => mapping(address operator => bool)) internal _operators;
+    mapping(address issuer => mapping(bytes2 economy => Offer)) private _offers;
     mapping(bytes2 economy => mapping(bytes2 other => uint128 schemas)) private _recognitions;
 
     constructor(
@@ -82,6 +85,21 @@ abstract contract Accreditation is IAccreditation, AccessControlDefaultAdminRule
     }
 
     /// @inheritdoc IAccreditation
+    function releaseIssuer(address issuer) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        IssuerRecord storage record = _issuers[issuer];
+        if (record.standing == IssuerStanding.NONE) revert UnknownIssuer(issuer);
+        (uint24 id, bytes2 economy) = (record.id, record.economy);
+        if (record.standing != IssuerStanding.REVOKED) {
+            _issuerMeta[id].changedAt = _now();
+            --_economies[economy].liveIssuers;
+        }
+        // The accreditation's meta (account, economy, times) stays for the credentials anchored under `id`; the
+        // verdict reads an id that is no longer its address's as revoked.
+        delete _issuers[issuer];
+        emit IssuerReleased(issuer, economy, id, msg.sender);
+    }
+
+    /// @inheritdoc IAccreditation
     function deprecateSchema(uint8 schema) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _checkSchema(schema);
         SchemaRecord storage record = _schemas[schema];
@@ -99,24 +117,27 @@ abstract contract Accreditation is IAccreditation, AccessControlDefaultAdminRule
     }
 
     /// @inheritdoc IAccreditation
-    function accreditIssuer(address issuer, uint128 schemas, uint40 validFrom, uint40 validUntil) external {
+    function offerAccreditation(address issuer, uint128 schemas, uint40 validFrom, uint40 validUntil) external {
         bytes2 economy = _callerEconomy();
         if (issuer == address(0)) revert InvalidIssuer(issuer);
-        IssuerRecord storage record = _issuers[issuer];
-        if (record.standing != IssuerStanding.NONE) revert IssuerAlreadyRegistered(issuer, record.economy);
+        _checkUnregistered(issuer);
         _checkAccreditation(issuer, 0, schemas, validFrom, validUntil);
-        uint24 id = ++_issuerCount;
-        _issuers[issuer] = IssuerRecord({
-            id: id,
-            economy: economy,
-            standing: IssuerStanding.ACTIVE,
+        _offers[issuer][economy] = Offer({
+            authority: msg.sender,
             validFrom: validFrom,
             validUntil: validUntil,
             schemas: schemas
         });
-        _issuerMeta[id] = IssuerMeta({account: issuer, changedAt: _now(), compromisedAt: 0});
-        ++_economies[economy].liveIssuers;
-        emit IssuerAccredited(issuer, economy, id, schemas, validFrom, validUntil, msg.sender);
+        emit AccreditationOffered(issuer, economy, schemas, validFrom, validUntil, msg.sender);
+    }
+
+    /// @inheritdoc IAccreditation
+    function withdrawOffer(address issuer) external {
+        bytes2 economy = _callerEconomy();
+        Offer storage offer = _offers[issuer][economy];
+        if (offer.authority == address(0)) revert NoMatchingOffer(issuer, economy, 0, 0, 0);
+        delete _offers[issuer][economy];
+        emit AccreditationOfferWithdrawn(issuer, economy, msg.sender);
     }
 
     /// @inheritdoc IAccreditation
@@ -178,21 +199,53 @@ abstract contract Accreditation is IAccreditation, AccessControlDefaultAdminRule
     // ---------------------------------------------------------------- issuer
 
     /// @inheritdoc IAccreditation
+    function acceptAccreditation(bytes2 economy, uint128 schemas, uint40 validFrom, uint40 validUntil) external {
+        address issuer = msg.sender;
+        _checkUnregistered(issuer);
+        Offer memory offer = _offers[issuer][economy];
+        if (
+            offer.authority == address(0) ||
+            offer.authority != _authorityOf(economy) ||
+            offer.schemas != schemas ||
+            offer.validFrom != validFrom ||
+            offer.validUntil != validUntil
+        ) revert NoMatchingOffer(issuer, economy, schemas, validFrom, validUntil);
+        // A schema deprecated since the offer is refused as it would be in a new offer.
+        _checkAccreditation(issuer, 0, schemas, validFrom, validUntil);
+        delete _offers[issuer][economy];
+        uint24 id = ++_issuerCount;
+        _issuers[issuer] = IssuerRecord({
+            id: id,
+            economy: economy,
+            standing: IssuerStanding.ACTIVE,
+            validFrom: validFrom,
+            validUntil: validUntil,
+            schemas: schemas
+        });
+        _issuerMeta[id] = IssuerMeta({account: issuer, changedAt: _now(), compromisedAt: 0, economy: economy});
+        ++_economies[economy].liveIssuers;
+        emit IssuerAccredited(issuer, economy, id, schemas, validFrom, validUntil, issuer);
+    }
+
+    /// @inheritdoc IAccreditation
     function addOperator(address operator) external {
-        IssuerStanding standing = _issuers[msg.sender].standing;
+        IssuerRecord storage record = _issuers[msg.sender];
+        IssuerStanding standing = record.standing;
         if (standing == IssuerStanding.NONE) revert UnknownIssuer(msg.sender);
         if (standing == IssuerStanding.REVOKED) revert InvalidIssuerTransition(msg.sender, uint8(standing));
-        if (operator == address(0) || operator == msg.sender || _operators[msg.sender][operator]) {
+        mapping(address => bool) storage operators = _operators[record.id];
+        if (operator == address(0) || operator == msg.sender || operators[operator]) {
             revert InvalidOperator(msg.sender, operator);
         }
-        _operators[msg.sender][operator] = true;
+        operators[operator] = true;
         emit OperatorAdded(msg.sender, operator);
     }
 
     /// @inheritdoc IAccreditation
     function removeOperator(address operator) external {
-        if (!_operators[msg.sender][operator]) revert InvalidOperator(msg.sender, operator);
-        delete _operators[msg.sender][operator];
+        mapping(address => bool) storage operators = _operators[_issuers[msg.sender].id];
+        if (!operators[operator]) revert InvalidOperator(msg.sender, operator);
+        delete operators[operator];
         emit OperatorRemoved(msg.sender, operator);
     }
 
@@ -235,8 +288,14 @@ abstract contract Accreditation is IAccreditation, AccessControlDefaultAdminRule
     }
 
     /// @inheritdoc IAccreditation
+    function getOffer(address issuer, bytes2 economy) external view returns (Offer memory) {
+        return _offers[issuer][economy];
+    }
+
+    /// @inheritdoc IAccreditation
     function isOperator(address issuer, address operator) external view returns (bool) {
-        return _operators[issuer][operator];
+        uint24 id = _issuers[issuer].id;
+        return id != 0 && _operators[id][operator];
     }
 
     /// @inheritdoc IAccreditation
@@ -249,13 +308,6 @@ abstract contract Accreditation is IAccreditation, AccessControlDefaultAdminRule
     /// @dev The authority of `economy` (zero if it is not a member).
     function _authorityOf(bytes2 economy) internal view returns (address) {
         return _economies[economy].authority;
-    }
-
-    /// @dev Whether a verifier in `verifier` accepts `issuerEconomy`'s accreditation for `schema`.
-    function _isRecognised(bytes2 verifier, bytes2 issuerEconomy, uint8 schema) internal view returns (bool) {
-        if (verifier == bytes2(0)) return false;
-        if (verifier == issuerEconomy) return true;
-        return _economies[verifier].member && (_recognitions[verifier][issuerEconomy] >> schema) & 1 == 1;
     }
 
     /// @dev block.timestamp fits 40 bits until the year 36812.
@@ -300,6 +352,11 @@ abstract contract Accreditation is IAccreditation, AccessControlDefaultAdminRule
         uint128 newlyDeprecated = schemas & ~held & _deprecatedSchemas;
         if (newlyDeprecated != 0) revert SchemaIsDeprecated(uint8(Math.log2(newlyDeprecated)));
         if (validUntil != 0 && validUntil <= validFrom) revert InvalidWindow(validFrom, validUntil);
+    }
+
+    function _checkUnregistered(address issuer) private view {
+        IssuerRecord storage record = _issuers[issuer];
+        if (record.standing != IssuerStanding.NONE) revert IssuerAlreadyRegistered(issuer, record.economy);
     }
 
     function _checkSchema(uint256 schema) private view {

@@ -3,46 +3,60 @@ pragma solidity 0.8.30;
 
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ICredentialRegistry} from "../interfaces/ICredentialRegistry.sol";
-import {BatchLeaf} from "../libraries/BatchLeaf.sol";
+import {IVerdicts} from "../interfaces/IVerdicts.sol";
 import {Packing} from "../libraries/Packing.sol";
 import {StatusRules} from "../libraries/StatusRules.sol";
-import {Facts, VerdictLib} from "../libraries/VerdictLib.sol";
 import {
+    AnchorMode,
     AnchorRecord,
     AnchorState,
-    IssuerMeta,
     IssuerRecord,
     IssuerStanding,
     MemberSet,
     Query,
     Verdict
 } from "../types/CCRTypes.sol";
+import {VerdictReader} from "./VerdictReader.sol";
 import {Accreditation} from "./Accreditation.sol";
 
-/// @title Anchoring, status changes and verdicts of single credentials and Merkle batches.
+/// @title Anchoring and status changes of single credentials and Merkle batches, kept per issuer.
+/// @dev Records live at keccak256(issuer, hash, space) (see {Packing-recordOf}): a credential or batch is its issuer's,
+/// so no other issuer can anchor it first, change it or be reported as its issuer. Verdicts are computed by a
+/// read-only {VerdictReader} that this contract creates and forwards {IVerdicts} calls to, which keeps this contract
+/// under the code size limit while verifiers still ask one address.
 abstract contract CredentialRegistry is Accreditation, ICredentialRegistry {
-    mapping(bytes32 credential => AnchorRecord) private _credentials;
-    mapping(bytes32 root => AnchorRecord) private _batches;
-    mapping(bytes32 root => mapping(uint256 word => uint256 bits)) private _revokedMembers;
-    mapping(bytes32 root => mapping(uint256 word => uint256 bits)) private _suspendedMembers;
+    /// @dev ERC-7201-style record spaces: keccak256(abi.encode(uint256(keccak256("ccr.credentials")) - 1)) &
+    /// ~bytes32(uint256(0xff)), and likewise "ccr.batches".
+    bytes32 private constant CREDENTIALS = 0xe466650eec7d8a45ccfb5cb34efdbd255f2078d9f42daefc4be5c19dcca3c100;
+    bytes32 private constant BATCHES = 0xba0645b65284dd8adb924a6f55c786552b0d15a5cff1559244fe063bf3d87900;
+
+    address private immutable VERDICT_READER;
+
+    mapping(address issuer => mapping(bytes32 root => mapping(uint256 word => uint256 bits))) private _revokedMembers;
+    mapping(address issuer => mapping(bytes32 root => mapping(uint256 word => uint256 bits))) private _suspendedMembers;
+    /// @dev Members held by the economy's authority; a held member is also in `_suspendedMembers`.
+    mapping(address issuer => mapping(bytes32 root => mapping(uint256 word => uint256 bits))) private _heldMembers;
+
+    constructor() {
+        VERDICT_READER = address(new VerdictReader());
+    }
 
     // ---------------------------------------------------------------- anchoring
 
     /// @inheritdoc ICredentialRegistry
     function anchor(bytes32 credential, uint8 schema, uint40 validFrom, uint40 validUntil) external {
-        _anchor(msg.sender, credential, 0, schema, validFrom, validUntil);
+        _anchor(msg.sender, credential, 0, schema, validFrom, validUntil, AnchorMode.ISSUER);
     }
 
     /// @inheritdoc ICredentialRegistry
     function anchorFor(address issuer, bytes32 credential, uint8 schema, uint40 validFrom, uint40 validUntil) external {
-        _checkOperator(issuer);
-        _anchor(issuer, credential, 0, schema, validFrom, validUntil);
+        _anchor(issuer, credential, 0, schema, validFrom, validUntil, AnchorMode.OPERATOR);
     }
 
     /// @inheritdoc ICredentialRegistry
     function anchorBatch(bytes32 root, uint32 size, uint8 schema, uint40 validFrom, uint40 validUntil) external {
         if (size == 0) revert EmptyBatch(root);
-        _anchor(msg.sender, root, size, schema, validFrom, validUntil);
+        _anchor(msg.sender, root, size, schema, validFrom, validUntil, AnchorMode.ISSUER);
     }
 
     /// @inheritdoc ICredentialRegistry
@@ -54,35 +68,43 @@ abstract contract CredentialRegistry is Accreditation, ICredentialRegistry {
         uint40 validFrom,
         uint40 validUntil
     ) external {
-        _checkOperator(issuer);
         if (size == 0) revert EmptyBatch(root);
-        _anchor(issuer, root, size, schema, validFrom, validUntil);
+        _anchor(issuer, root, size, schema, validFrom, validUntil, AnchorMode.OPERATOR);
     }
 
-    /// @dev Anchors a credential (`size` 0) or a batch: one storage read of the issuer record (standing, window and
-    /// schemas), one existence read of the record slot, one write of it.
+    /// @dev Anchors a credential (`size` 0) or a batch for `issuer`: one storage read of the issuer record (standing,
+    /// window, schemas and id), for operators one read of the operator flag, one existence read of the record slot,
+    /// one write of it, one event.
     function _anchor(
         address issuer,
         bytes32 hash,
         uint32 size,
         uint8 schema,
         uint40 validFrom,
-        uint40 validUntil
+        uint40 validUntil,
+        AnchorMode mode
     ) internal {
         // One storage read checks the whole accreditation.
         uint256 issuerWord = Packing.load(_issuers[issuer]);
+        if (mode == AnchorMode.OPERATOR && !_operators[Packing.issuerId(issuerWord)][msg.sender]) {
+            revert NotOperator(msg.sender, issuer);
+        }
         if (!Packing.canAnchor(issuerWord, schema, block.timestamp)) _revertCannotAnchor(issuer, schema);
-        if (validUntil != 0 && validUntil <= validFrom) revert InvalidValidity(validFrom, validUntil);
+        if (validUntil != 0) {
+            if (validUntil <= validFrom) revert InvalidValidity(validFrom, validUntil);
+            if (validUntil < block.timestamp) revert ValidityEnded(validUntil, block.timestamp);
+        }
         if (hash == bytes32(0)) revert ZeroHash();
-        AnchorRecord storage stored = size == 0 ? _credentials[hash] : _batches[hash];
-        if (Packing.isAnchored(stored)) revert AlreadyAnchored(hash);
+        AnchorRecord storage stored = Packing.recordOf(issuer, hash, size == 0 ? CREDENTIALS : BATCHES);
+        if (Packing.isAnchored(stored)) revert AlreadyAnchored(issuer, hash);
         // The one storage write of an anchoring.
         Packing.store(
             stored,
             Packing.freshAnchor(Packing.issuerId(issuerWord), schema, size, block.timestamp, validFrom, validUntil)
         );
-        if (size == 0) emit CredentialAnchored(hash, issuer, schema, validFrom, validUntil);
-        else emit BatchAnchored(hash, issuer, size, schema, validFrom, validUntil);
+        uint256 terms = Packing.anchorTerms(msg.sender, schema, validFrom, validUntil, mode);
+        if (size == 0) emit CredentialAnchored(hash, issuer, terms);
+        else emit BatchAnchored(hash, issuer, terms, size);
     }
 
     /// @dev Names the reason why `issuer` may not anchor under `schema`.
@@ -98,101 +120,129 @@ abstract contract CredentialRegistry is Accreditation, ICredentialRegistry {
     // ---------------------------------------------------------------- status
 
     /// @inheritdoc ICredentialRegistry
-    function revokeCredential(bytes32 credential, uint8 reason) external {
-        _changeState(_credentials[credential], credential, false, AnchorState.REVOKED, reason);
+    function revokeCredential(address issuer, bytes32 credential, uint8 reason) external {
+        _changeState(issuer, credential, false, AnchorState.REVOKED, reason);
     }
 
     /// @inheritdoc ICredentialRegistry
-    function suspendCredential(bytes32 credential, uint8 reason) external {
-        _changeState(_credentials[credential], credential, false, AnchorState.SUSPENDED, reason);
+    function suspendCredential(address issuer, bytes32 credential, uint8 reason) external {
+        _changeState(issuer, credential, false, AnchorState.SUSPENDED, reason);
     }
 
     /// @inheritdoc ICredentialRegistry
-    function reinstateCredential(bytes32 credential) external {
-        _changeState(_credentials[credential], credential, false, AnchorState.ACTIVE, 0);
+    function reinstateCredential(address issuer, bytes32 credential) external {
+        _changeState(issuer, credential, false, AnchorState.ACTIVE, 0);
     }
 
     /// @inheritdoc ICredentialRegistry
-    function revokeBatch(bytes32 root, uint8 reason) external {
-        _changeState(_batches[root], root, true, AnchorState.REVOKED, reason);
+    function revokeBatch(address issuer, bytes32 root, uint8 reason) external {
+        _changeState(issuer, root, true, AnchorState.REVOKED, reason);
     }
 
     /// @inheritdoc ICredentialRegistry
-    function suspendBatch(bytes32 root, uint8 reason) external {
-        _changeState(_batches[root], root, true, AnchorState.SUSPENDED, reason);
+    function suspendBatch(address issuer, bytes32 root, uint8 reason) external {
+        _changeState(issuer, root, true, AnchorState.SUSPENDED, reason);
     }
 
     /// @inheritdoc ICredentialRegistry
-    function reinstateBatch(bytes32 root) external {
-        _changeState(_batches[root], root, true, AnchorState.ACTIVE, 0);
+    function reinstateBatch(address issuer, bytes32 root) external {
+        _changeState(issuer, root, true, AnchorState.ACTIVE, 0);
     }
 
     /// @inheritdoc ICredentialRegistry
-    function revokeMembers(bytes32 root, MemberSet[] calldata members, uint8 reason) external {
-        _changeMembers(root, members, AnchorState.REVOKED, reason);
+    function revokeMembers(address issuer, bytes32 root, MemberSet[] calldata members, uint8 reason) external {
+        _changeMembers(issuer, root, members, AnchorState.REVOKED, reason);
     }
 
     /// @inheritdoc ICredentialRegistry
-    function suspendMembers(bytes32 root, MemberSet[] calldata members, uint8 reason) external {
-        _changeMembers(root, members, AnchorState.SUSPENDED, reason);
+    function suspendMembers(address issuer, bytes32 root, MemberSet[] calldata members, uint8 reason) external {
+        _changeMembers(issuer, root, members, AnchorState.SUSPENDED, reason);
     }
 
     /// @inheritdoc ICredentialRegistry
-    function reinstateMembers(bytes32 root, MemberSet[] calldata members) external {
-        _changeMembers(root, members, AnchorState.ACTIVE, 0);
+    function reinstateMembers(address issuer, bytes32 root, MemberSet[] calldata members) external {
+        _changeMembers(issuer, root, members, AnchorState.ACTIVE, 0);
     }
 
-    function _changeState(
-        AnchorRecord storage record,
-        bytes32 hash,
-        bool batch,
+    function _changeState(address issuer, bytes32 hash, bool batch, AnchorState requested, uint8 reason) private {
+        AnchorRecord storage record = Packing.recordOf(issuer, hash, batch ? BATCHES : CREDENTIALS);
+        AnchorState current = record.state;
+        if (current == AnchorState.NONE) revert NotAnchored(issuer, hash);
+        bool byAuthority = _checkManager(issuer, record.issuerId);
+        if (!StatusRules.isValidReason(requested, reason)) revert InvalidReason(reason);
+        AnchorState next = StatusRules.next(current, requested, byAuthority);
+        if (next == AnchorState.NONE) revert InvalidTransition(issuer, hash, current, requested);
+        // One slot: state, reason and time are packed together.
+        record.state = next;
+        record.reason = reason;
+        record.changedAt = _now();
+        if (batch) emit BatchStatusChanged(hash, issuer, next, reason, msg.sender);
+        else emit CredentialStatusChanged(hash, issuer, next, reason, msg.sender);
+    }
+
+    function _changeMembers(
+        address issuer,
+        bytes32 root,
+        MemberSet[] calldata members,
         AnchorState requested,
         uint8 reason
     ) private {
-        AnchorState current = record.state;
-        if (current == AnchorState.NONE) revert NotAnchored(hash);
-        address issuer = _checkManager(record.issuerId);
-        if (!StatusRules.isValidReason(requested, reason)) revert InvalidReason(reason);
-        if (!StatusRules.canChange(current, requested)) revert InvalidTransition(hash, current, requested);
-        // One slot: state, reason and time are packed together.
-        record.state = requested;
-        record.reason = reason;
-        record.changedAt = _now();
-        if (batch) emit BatchStatusChanged(hash, issuer, requested, reason, msg.sender);
-        else emit CredentialStatusChanged(hash, issuer, requested, reason, msg.sender);
-    }
-
-    function _changeMembers(bytes32 root, MemberSet[] calldata members, AnchorState requested, uint8 reason) private {
-        AnchorRecord storage record = _batches[root];
+        AnchorRecord storage record = Packing.recordOf(issuer, root, BATCHES);
         AnchorState batchState = record.state;
-        if (batchState == AnchorState.NONE) revert NotAnchored(root);
-        address issuer = _checkManager(record.issuerId);
+        if (batchState == AnchorState.NONE) revert NotAnchored(issuer, root);
+        bool byAuthority = _checkManager(issuer, record.issuerId);
         if (!StatusRules.isValidReason(requested, reason)) revert InvalidReason(reason);
-        if (batchState == AnchorState.REVOKED) revert InvalidTransition(root, batchState, requested);
+        if (batchState == AnchorState.REVOKED) revert InvalidTransition(issuer, root, batchState, requested);
+        AnchorState next = requested == AnchorState.SUSPENDED && byAuthority ? AnchorState.HELD : requested;
         uint32 size = record.size;
         for (uint256 i = 0; i < members.length; ++i) {
             (uint256 word, uint256 bits) = (members[i].word, members[i].bits);
             _checkRange(root, word, bits, size);
-            _changeWord(root, word, bits, requested);
-            emit MembersStatusChanged(root, issuer, word, bits, requested, reason, msg.sender);
+            _changeWord(issuer, root, word, bits, next, byAuthority);
+            emit MembersStatusChanged(root, issuer, word, bits, next, reason, msg.sender);
         }
     }
 
-    /// @dev Applies a change to the members `bits` of `word`: one bitmap write for up to 256 members.
-    function _changeWord(bytes32 root, uint256 word, uint256 bits, AnchorState requested) private {
-        uint256 revokedBits = _revokedMembers[root][word];
-        _checkNoClash(root, word, bits & revokedBits, AnchorState.REVOKED, requested);
-        if (requested == AnchorState.REVOKED) {
-            _revokedMembers[root][word] = revokedBits | bits;
+    /// @dev Applies a change to the members `bits` of `word`: one bitmap write for up to 256 members (two for a
+    /// hold or its release).
+    function _changeWord(
+        address issuer,
+        bytes32 root,
+        uint256 word,
+        uint256 bits,
+        AnchorState next,
+        bool byAuthority
+    ) private {
+        mapping(uint256 => uint256) storage revoked = _revokedMembers[issuer][root];
+        uint256 revokedBits = revoked[word];
+        _checkNoClash(issuer, root, word, bits & revokedBits, AnchorState.REVOKED, next);
+        if (next == AnchorState.REVOKED) {
+            revoked[word] = revokedBits | bits;
             return;
         }
-        uint256 suspendedBits = _suspendedMembers[root][word];
-        if (requested == AnchorState.SUSPENDED) {
-            _checkNoClash(root, word, bits & suspendedBits, AnchorState.SUSPENDED, requested);
-            _suspendedMembers[root][word] = suspendedBits | bits;
+        mapping(uint256 => uint256) storage suspended = _suspendedMembers[issuer][root];
+        mapping(uint256 => uint256) storage held = _heldMembers[issuer][root];
+        uint256 suspendedBits = suspended[word];
+        if (next == AnchorState.SUSPENDED) {
+            // The issuer's suspension: members must be active.
+            uint256 heldBits = bits & suspendedBits == 0 ? 0 : held[word];
+            _checkNoClash(issuer, root, word, bits & heldBits, AnchorState.HELD, next);
+            _checkNoClash(issuer, root, word, bits & suspendedBits, AnchorState.SUSPENDED, next);
+            suspended[word] = suspendedBits | bits;
+        } else if (next == AnchorState.HELD) {
+            // The authority's hold: members must be active or suspended by the issuer.
+            uint256 heldBits = held[word];
+            _checkNoClash(issuer, root, word, bits & heldBits, AnchorState.HELD, next);
+            suspended[word] = suspendedBits | bits;
+            held[word] = heldBits | bits;
         } else {
-            _checkNoClash(root, word, bits & ~suspendedBits, AnchorState.ACTIVE, requested);
-            _suspendedMembers[root][word] = suspendedBits & ~bits;
+            _checkNoClash(issuer, root, word, bits & ~suspendedBits, AnchorState.ACTIVE, next);
+            uint256 heldBits = held[word];
+            if (bits & heldBits != 0) {
+                if (!byAuthority) _checkNoClash(issuer, root, word, bits & heldBits, AnchorState.HELD, next);
+                held[word] = heldBits & ~bits;
+            }
+            suspended[word] = suspendedBits & ~bits;
         }
     }
 
@@ -206,6 +256,7 @@ abstract contract CredentialRegistry is Accreditation, ICredentialRegistry {
 
     /// @dev Reverts naming the lowest member in `clash`, whose state `current` does not allow `requested`.
     function _checkNoClash(
+        address issuer,
         bytes32 root,
         uint256 word,
         uint256 clash,
@@ -218,108 +269,92 @@ abstract contract CredentialRegistry is Accreditation, ICredentialRegistry {
         unchecked {
             lowest = Math.log2(clash & (~clash + 1));
         }
-        revert InvalidMemberTransition(root, (word << 8) | lowest, current, requested);
+        // A hold is asked for as a suspension.
+        if (requested == AnchorState.HELD) requested = AnchorState.SUSPENDED;
+        revert InvalidMemberTransition(issuer, root, (word << 8) | lowest, current, requested);
     }
 
-    function _checkOperator(address issuer) private view {
-        if (!_operators[issuer][msg.sender]) revert NotOperator(msg.sender, issuer);
-    }
-
-    /// @dev The issuer with id `issuerId`, if the caller may change its credentials: the issuer or its operator while
-    /// the issuer is not revoked, or its economy's authority at any time.
-    function _checkManager(uint24 issuerId) private view returns (address issuer) {
-        issuer = _issuerMeta[issuerId].account;
-        IssuerRecord storage record = _issuers[issuer];
-        if (msg.sender == issuer || _operators[issuer][msg.sender]) {
-            if (record.standing != IssuerStanding.REVOKED) return issuer;
-        } else if (msg.sender == _authorityOf(record.economy)) {
-            return issuer;
-        }
+    /// @dev Whether the caller may change a record anchored by `issuer` under accreditation `issuerId`, and as what:
+    /// true for the authority of that accreditation's economy (at any time), false for the issuer or its operator
+    /// (while the accreditation is the address's current one and not revoked); reverts for anyone else.
+    function _checkManager(address issuer, uint24 issuerId) private view returns (bool byAuthority) {
+        IssuerRecord storage current = _issuers[issuer];
+        bool sameAccreditation = current.id == issuerId;
+        bytes2 economy = sameAccreditation ? current.economy : _issuerMeta[issuerId].economy;
+        // A removed economy has no authority (zero), which is never the caller.
+        if (msg.sender == _authorityOf(economy)) return true;
+        if (
+            sameAccreditation &&
+            current.standing != IssuerStanding.REVOKED &&
+            (msg.sender == issuer || _operators[issuerId][msg.sender])
+        ) return false;
         revert NotAllowedToManage(msg.sender, issuer);
     }
 
     // ---------------------------------------------------------------- verdicts
 
-    /// @inheritdoc ICredentialRegistry
-    function verdict(Query calldata query, bytes2 verifierEconomy) external view returns (Verdict memory) {
-        return _verdict(query, verifierEconomy, _now());
+    /// @inheritdoc IVerdicts
+    /// @dev Forwarded to the {VerdictReader}.
+    function verdict(Query calldata, bytes2) external view returns (Verdict memory) {
+        _forwardToReader();
     }
 
-    /// @inheritdoc ICredentialRegistry
-    function verdictAt(Query calldata query, bytes2 verifierEconomy, uint40 at) external view returns (Verdict memory) {
-        return _verdict(query, verifierEconomy, at);
+    /// @inheritdoc IVerdicts
+    /// @dev Forwarded to the {VerdictReader}.
+    function verdictAt(Query calldata, bytes2, uint40) external view returns (Verdict memory) {
+        _forwardToReader();
     }
 
-    /// @inheritdoc ICredentialRegistry
-    function verdicts(
-        Query[] calldata queries,
-        bytes2 verifierEconomy
-    ) external view returns (Verdict[] memory result) {
-        uint40 now_ = _now();
-        result = new Verdict[](queries.length);
-        for (uint256 i = 0; i < queries.length; ++i) {
-            result[i] = _verdict(queries[i], verifierEconomy, now_);
+    /// @inheritdoc IVerdicts
+    /// @dev Forwarded to the {VerdictReader}.
+    function verdicts(Query[] calldata, bytes2) external view returns (Verdict[] memory) {
+        _forwardToReader();
+    }
+
+    /// @dev Answers the current call with the reader's answer to the same calldata, or its revert.
+    function _forwardToReader() private view {
+        address reader = VERDICT_READER;
+        // Not memory-safe, on purpose: the calldata is copied to memory from 0, and the call ends here either way.
+        assembly {
+            calldatacopy(0, 0, calldatasize())
+            let ok := staticcall(gas(), reader, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) {
+                revert(0, returndatasize())
+            }
+            return(0, returndatasize())
         }
     }
 
+    // ---------------------------------------------------------------- records
+
     /// @inheritdoc ICredentialRegistry
-    function getCredential(bytes32 credential) external view returns (AnchorRecord memory) {
-        return _credentials[credential];
+    function getCredential(address issuer, bytes32 credential) external view returns (AnchorRecord memory record) {
+        AnchorRecord storage stored = Packing.recordOf(issuer, credential, CREDENTIALS);
+        if (Packing.isAnchored(stored)) record = stored;
     }
 
     /// @inheritdoc ICredentialRegistry
-    function getBatch(bytes32 root) external view returns (AnchorRecord memory) {
-        return _batches[root];
+    function getBatch(address issuer, bytes32 root) external view returns (AnchorRecord memory record) {
+        AnchorRecord storage stored = Packing.recordOf(issuer, root, BATCHES);
+        if (Packing.isAnchored(stored)) record = stored;
     }
 
     /// @inheritdoc ICredentialRegistry
-    function memberBits(bytes32 root, uint256 word) external view returns (uint256 revoked, uint256 suspended) {
-        return (_revokedMembers[root][word], _suspendedMembers[root][word]);
+    function memberBits(
+        address issuer,
+        bytes32 root,
+        uint256 word
+    ) external view returns (uint256 revoked, uint256 suspended, uint256 held) {
+        return (
+            _revokedMembers[issuer][root][word],
+            _suspendedMembers[issuer][root][word],
+            _heldMembers[issuer][root][word]
+        );
     }
 
-    function _verdict(Query calldata query, bytes2 verifierEconomy, uint40 at) private view returns (Verdict memory v) {
-        AnchorRecord memory record;
-        Facts memory facts;
-        if (query.batchRoot == bytes32(0)) {
-            record = _credentials[query.credential];
-        } else {
-            v.batchMember = true;
-            record = _batches[query.batchRoot];
-            if (
-                record.state == AnchorState.NONE ||
-                query.index >= record.size ||
-                !BatchLeaf.verify(query.proof, query.batchRoot, query.credential, query.index)
-            ) return v; // UNKNOWN: not a member of an anchored batch
-            uint256 word = query.index >> 8;
-            uint256 bit = query.index & 0xff;
-            facts.memberRevoked = (_revokedMembers[query.batchRoot][word] >> bit) & 1 == 1;
-            facts.memberSuspended = (_suspendedMembers[query.batchRoot][word] >> bit) & 1 == 1;
-        }
-        if (record.state == AnchorState.NONE) return v;
-
-        IssuerMeta memory meta = _issuerMeta[record.issuerId];
-        IssuerRecord memory issuer = _issuers[meta.account];
-        v.issuer = meta.account;
-        v.economy = issuer.economy;
-        v.schema = record.schema;
-        v.anchoredAt = record.anchoredAt;
-        v.validFrom = record.validFrom;
-        v.validUntil = record.validUntil;
-        if (record.state == AnchorState.REVOKED || record.state == AnchorState.SUSPENDED) {
-            (v.revokedAt, v.reason) = (record.changedAt, record.reason);
-        }
-        v.compromisedAt = meta.compromisedAt;
-        v.issuerStanding = VerdictLib.standing(issuer, block.timestamp);
-        v.recognised = _isRecognised(verifierEconomy, issuer.economy, record.schema);
-
-        facts.anchoredAt = record.anchoredAt;
-        facts.validFrom = record.validFrom;
-        facts.validUntil = record.validUntil;
-        facts.state = record.state;
-        facts.changedAt = record.changedAt;
-        facts.issuerStanding = issuer.standing;
-        facts.issuerChangedAt = meta.changedAt;
-        facts.compromisedAt = meta.compromisedAt;
-        v.status = VerdictLib.status(facts, at);
+    /// @inheritdoc ICredentialRegistry
+    function verdictReader() external view returns (address) {
+        return VERDICT_READER;
     }
 }

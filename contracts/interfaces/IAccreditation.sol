@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {EconomyRecord, IssuerRecord, IssuerMeta, SchemaRecord} from "../types/CCRTypes.sol";
+import {EconomyRecord, IssuerRecord, IssuerMeta, Offer, SchemaRecord} from "../types/CCRTypes.sol";
 
 /// @title The framework: council, member economies, schemas, issuer accreditation and mutual recognition.
 /// @notice The council (the default admin, transferable in two steps with a delay) admits and removes economies,
 /// appoints their authorities and registers schemas. Each economy's authority accredits its issuers and decides
-/// which other economies' accreditations it recognises. Issuers name the operator keys that act for them.
+/// which other economies' accreditations it recognises. An address becomes an issuer only with its consent: the
+/// authority offers an accreditation, the address accepts it. Issuers name the operator keys that act for them.
 interface IAccreditation {
     // ---------------------------------------------------------------- errors
 
@@ -36,8 +37,12 @@ interface IAccreditation {
     error InvalidWindow(uint40 validFrom, uint40 validUntil);
     /// @notice Thrown when accrediting the zero address.
     error InvalidIssuer(address issuer);
-    /// @notice Thrown when accrediting an address that already is (or was) an issuer.
+    /// @notice Thrown when offering accreditation to, or accepting it for, an address that already is an issuer (of
+    /// `economy`; an address's economy is fixed until the council releases it).
     error IssuerAlreadyRegistered(address issuer, bytes2 economy);
+    /// @notice Thrown when an address accepts terms that `economy`'s authority has not offered it (no offer, other
+    /// terms, or the offer lapsed because the economy's authority changed).
+    error NoMatchingOffer(address issuer, bytes2 economy, uint128 schemas, uint40 validFrom, uint40 validUntil);
     /// @notice Thrown when `issuer` has never been accredited.
     error UnknownIssuer(address issuer);
     /// @notice Thrown when an authority acts on an issuer of another economy.
@@ -71,7 +76,19 @@ interface IAccreditation {
     event SchemaRegistered(uint8 indexed schema, string name, string uri);
     /// @notice Emitted when the council deprecates a schema: no new accreditation may name it.
     event SchemaDeprecated(uint8 indexed schema);
-    /// @notice Emitted when an authority accredits a new issuer; `id` is what credential records point to.
+    /// @notice Emitted when `economy`'s authority offers `issuer` an accreditation (replacing an earlier offer).
+    event AccreditationOffered(
+        address indexed issuer,
+        bytes2 indexed economy,
+        uint128 schemas,
+        uint40 validFrom,
+        uint40 validUntil,
+        address actor
+    );
+    /// @notice Emitted when `economy`'s authority withdraws its offer to `issuer`.
+    event AccreditationOfferWithdrawn(address indexed issuer, bytes2 indexed economy, address actor);
+    /// @notice Emitted when an address accepts `economy`'s offer and becomes its issuer (`actor` is the issuer); `id`
+    /// is what credential records point to.
     event IssuerAccredited(
         address indexed issuer,
         bytes2 indexed economy,
@@ -97,6 +114,9 @@ interface IAccreditation {
     /// @notice Emitted when an authority revokes an issuer; credentials anchored at or after `compromisedAt` (if not
     /// zero) are invalid from now on.
     event IssuerRevoked(address indexed issuer, bytes2 indexed economy, uint40 compromisedAt, address actor);
+    /// @notice Emitted when the council releases `issuer`'s address from accreditation `id` of `economy`: the
+    /// accreditation ends as a revocation without compromise and the address may accept a new offer.
+    event IssuerReleased(address indexed issuer, bytes2 indexed economy, uint24 id, address actor);
     /// @notice Emitted when an issuer adds an operator key.
     event OperatorAdded(address indexed issuer, address indexed operator);
     /// @notice Emitted when an issuer removes an operator key.
@@ -112,8 +132,10 @@ interface IAccreditation {
     function admitEconomy(bytes2 economy, address authority) external;
 
     /// @notice Removes `economy`. Council only; the economy must have no issuer left that is not revoked. Its authority
-    /// is cleared, so its revoked issuers' credentials keep their last status. The recognitions it granted are ignored
-    /// while it is not a member and apply again if the council readmits it.
+    /// is cleared, so its revoked issuers' credentials keep their last status and only their issuers' own past
+    /// suspensions remain. While it is not a member it neither recognises nor is recognised: verdicts report
+    /// `recognised` false for verifiers in it and for its issuers' credentials. The recognitions it granted and was
+    /// granted stay stored and apply again if the council readmits it; its pending offers lapse (the authority changes).
     function removeEconomy(bytes2 economy) external;
 
     /// @notice Appoints a new authority for `economy`. Council only.
@@ -126,14 +148,24 @@ interface IAccreditation {
     /// phased out without invalidating anything; no new accreditation may add it.
     function deprecateSchema(uint8 schema) external;
 
+    /// @notice Releases `issuer`'s address from its economy. Council only, for an address an authority claimed but
+    /// that never used the accreditation (the council checks the event history: the chain keeps no count of anchors).
+    /// The accreditation ends as a revocation without compromise, so anything it did anchor keeps its verdict, its
+    /// economy and its authority; the address's operators are dropped and it may accept a new offer, under a new id.
+    function releaseIssuer(address issuer) external;
+
     // ---------------------------------------------------------------- economy authority
 
     /// @notice Hands the caller's authority role to `newAuthority`.
     function transferAuthority(address newAuthority) external;
 
-    /// @notice Accredits `issuer` for the caller's economy, for the schemas in the bitmap `schemas` and the window
-    /// [`validFrom`, `validUntil`] (`validUntil` 0 = open-ended).
-    function accreditIssuer(address issuer, uint128 schemas, uint40 validFrom, uint40 validUntil) external;
+    /// @notice Offers `issuer` accreditation by the caller's economy, for the schemas in the bitmap `schemas` and the
+    /// window [`validFrom`, `validUntil`] (`validUntil` 0 = open-ended). Nothing changes for `issuer` until it accepts
+    /// ({acceptAccreditation}); several economies may make offers, the first accepted wins.
+    function offerAccreditation(address issuer, uint128 schemas, uint40 validFrom, uint40 validUntil) external;
+
+    /// @notice Withdraws the caller's economy's pending offer to `issuer`.
+    function withdrawOffer(address issuer) external;
 
     /// @notice Amends or renews an issuer's schemas and window. Not allowed once the issuer is revoked.
     function amendAccreditation(address issuer, uint128 schemas, uint40 validFrom, uint40 validUntil) external;
@@ -155,6 +187,10 @@ interface IAccreditation {
     function withdrawRecognition(bytes2 other, uint8 schema) external;
 
     // ---------------------------------------------------------------- issuer
+
+    /// @notice The caller accepts `economy`'s offer and becomes its issuer, naming the terms it consents to (they must
+    /// be the offer's). An address is an issuer of one economy until the council releases it.
+    function acceptAccreditation(bytes2 economy, uint128 schemas, uint40 validFrom, uint40 validUntil) external;
 
     /// @notice The caller, an issuer that is not revoked, lets `operator` anchor and manage credentials for it.
     function addOperator(address operator) external;
@@ -179,10 +215,13 @@ interface IAccreditation {
     /// @notice The accreditation record of `issuer` (all zero if never accredited).
     function getIssuer(address issuer) external view returns (IssuerRecord memory);
 
-    /// @notice The issuer with id `id`, its last standing change and compromise time.
+    /// @notice The accreditation with id `id`: its address, economy, last standing change and compromise time.
     function getIssuerMeta(uint24 id) external view returns (IssuerMeta memory);
 
-    /// @notice The number of issuers ever accredited (ids run from 1 to this).
+    /// @notice `economy`'s pending offer to `issuer` (all zero if none).
+    function getOffer(address issuer, bytes2 economy) external view returns (Offer memory);
+
+    /// @notice The number of accreditations ever accepted (ids run from 1 to this).
     function issuerCount() external view returns (uint24);
 
     /// @notice Whether `operator` acts for `issuer`.

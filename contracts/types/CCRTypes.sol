@@ -29,12 +29,32 @@ enum IssuerStanding {
     LAPSED
 }
 
-/// @notice The stored state of a single credential, a whole batch or a batch member.
+/// @notice The stored state of a single credential, a whole batch or a batch member. HELD is a suspension imposed by
+/// the issuer's economy authority (a regulatory hold): only that economy's authority can lift it. SUSPENDED is the
+/// issuer's own suspension, which the issuer, its operators or the authority can lift.
 enum AnchorState {
     NONE,
     ACTIVE,
     SUSPENDED,
-    REVOKED
+    REVOKED,
+    HELD
+}
+
+/// @notice How an anchor was made, as carried in the anchoring events' `terms`.
+enum AnchorMode {
+    ISSUER, // by the issuer's own key (`actor` is the issuer)
+    OPERATOR, // by one of the issuer's operators (`actor` is the operator)
+    SIGNED // by the issuer's signed request (`actor` is the relayer that sent it)
+}
+
+/// @notice Which entry decided a verdict's status (its `decidedAt` and `reason` are that entry's).
+enum Decider {
+    NONE, // VALID or UNKNOWN: nothing applies
+    CREDENTIAL, // the single credential's record
+    BATCH, // the whole batch's record
+    MEMBER, // the batch member's entry: members keep no time or reason on-chain, see {MembersStatusChanged}
+    ISSUER, // the issuer's revocation (with compromise) or suspension
+    VALIDITY // the credential's validity window (EXPIRED, NOT_YET_VALID)
 }
 
 /// @notice An issuer's accreditation, in one storage slot (24 + 16 + 8 + 40 + 40 + 128 = 256 bits).
@@ -47,11 +67,23 @@ struct IssuerRecord {
     uint128 schemas; // bit i set = accredited for schema i
 }
 
-/// @notice What a credential's verdict needs about its issuer beyond the record, in one slot (160 + 40 + 40 bits).
+/// @notice One accreditation of an address (an issuer id), in one slot (160 + 40 + 40 + 16 bits). It outlives the
+/// address's record when the council releases the address, so that credentials anchored under it keep their economy
+/// and standing.
 struct IssuerMeta {
     address account;
     uint40 changedAt; // time of the last suspension, reinstatement or revocation
     uint40 compromisedAt; // 0 = revoked without compromise (or not revoked)
+    bytes2 economy;
+}
+
+/// @notice An economy authority's offer of accreditation to an address, which the address accepts to become an
+/// issuer (two slots). The offer lapses when the economy's authority changes.
+struct Offer {
+    address authority;
+    uint40 validFrom;
+    uint40 validUntil;
+    uint128 schemas;
 }
 
 /// @notice A single credential or a whole Merkle batch, in one storage slot (24 + 8 + 8 + 8 + 32 + 4 x 40 = 240 bits).
@@ -87,8 +119,10 @@ struct MemberSet {
     uint256 bits;
 }
 
-/// @notice What a verifier asks about: a single credential (`batchRoot` zero) or a batch member with its proof.
+/// @notice What a verifier asks about: a single credential (`batchRoot` zero) or a batch member with its proof,
+/// anchored by `issuer` (records are kept per issuer: the issuer a credential names is part of the question).
 struct Query {
+    address issuer;
     bytes32 credential;
     bytes32 batchRoot;
     uint256 index;
@@ -98,6 +132,9 @@ struct Query {
 /// @notice The complete answer for one credential.
 struct Verdict {
     Status status;
+    Decider decidedBy; // which entry decided `status`
+    uint40 decidedAt; // when that entry took its state (0 for MEMBER: see {Decider}; validFrom/validUntil for VALIDITY)
+    uint8 reason; // RFC 5280 reason of the deciding revocation or suspension (CREDENTIAL, BATCH)
     IssuerStanding issuerStanding; // the issuer's standing now, whatever time was asked about
     bool recognised; // issued in the verifier's economy, or in one whose accreditations it recognises for the schema
     bool batchMember;
@@ -107,8 +144,6 @@ struct Verdict {
     uint40 anchoredAt;
     uint40 validFrom;
     uint40 validUntil;
-    uint40 revokedAt; // credential or whole-batch revocation / current suspension time; 0 for member-level changes
-    uint8 reason;
     uint40 compromisedAt;
 }
 

@@ -61,14 +61,14 @@ export async function generateHistory(deployment: Deployment, events: number, pe
     const reinstated = step === 17 ? suspended.shift() : undefined;
     if (single !== undefined && step === 16) {
       suspended.push(single);
-      await queue(single.issuer, "suspendCredential", [single.hash, REASONS.certificateHold]);
+      await queue(single.issuer, "suspendCredential", [single.issuer, single.hash, REASONS.certificateHold]);
     } else if (single !== undefined) {
-      await queue(single.issuer, "revokeCredential", [single.hash, REASONS.superseded]);
+      await queue(single.issuer, "revokeCredential", [single.issuer, single.hash, REASONS.superseded]);
     } else if (batch !== undefined) {
       const members = [{ word: 0n, bits: BigInt(hexlify(randomBytes(32))) }];
-      await queue(batch.issuer, "revokeMembers", [batch.root, members, REASONS.superseded]);
+      await queue(batch.issuer, "revokeMembers", [batch.issuer, batch.root, members, REASONS.superseded]);
     } else if (reinstated !== undefined) {
-      await queue(reinstated.issuer, "reinstateCredential", [reinstated.hash]);
+      await queue(reinstated.issuer, "reinstateCredential", [reinstated.issuer, reinstated.hash]);
     } else if (step === 11 || step === 12) {
       const root = hexlify(randomBytes(32));
       batches.push({ issuer, root });

@@ -1,37 +1,58 @@
-import { ZeroHash, type Result } from "ethers";
-import { ANCHOR_STATE, AnchorState, IssuerStanding, STATUS, economyCode } from "../codes.ts";
+import { ZeroAddress, ZeroHash, type Result } from "ethers";
+import {
+  ANCHOR_STATE,
+  AnchorState,
+  DECIDER,
+  IssuerStanding,
+  STATUS,
+  decodeAnchorTerms,
+  economyCode,
+} from "../codes.ts";
 import { CCRError } from "../errors.ts";
 import { chunked, mapPooled } from "../pool.ts";
 import { readVerdicts, rpcRetried, type RegistryConnection } from "../registry.ts";
 import { readViews, type ViewCall } from "../viewBatch.ts";
 import { checkpoint, openIndex, readEvents, type StoredEvent } from "./db.ts";
 
+/** An issuer's accreditation as replayed. */
+interface IssuerReplay {
+  id: number;
+  economy: string;
+  standing: number;
+  schemas: bigint;
+  validFrom: number;
+  validUntil: number;
+  compromisedAt: number;
+  changedAt: number;
+}
+
 /** The registry's state rebuilt from its events alone. */
 export interface ReplayedState {
   economies: Map<string, { authority: string; member: boolean; liveIssuers: number }>;
   schemas: Map<number, { name: string; uri: string; deprecated: boolean }>;
-  issuers: Map<
-    string,
-    {
-      id: number;
-      economy: string;
-      standing: number;
-      schemas: bigint;
-      validFrom: number;
-      validUntil: number;
-      compromisedAt: number;
-    }
-  >;
+  /** The current accreditation of each address. */
+  issuers: Map<string, IssuerReplay>;
+  /** Accreditations the council released, by id: their credentials keep them. */
+  released: Map<number, IssuerReplay>;
+  /** Accreditations by id: what outlives an address the council released. */
+  accreditations: Map<number, { account: string; economy: string; released: boolean }>;
+  /** `${issuer}:${economy}` -> the pending offer. */
+  offers: Map<string, { authority: string; schemas: bigint; validFrom: number; validUntil: number }>;
   operators: Set<string>;
   recognitions: Map<string, bigint>;
+  /** `${issuer}:${digest}` of cancelled signed requests. */
+  cancelled: Set<string>;
+  /** `${issuer}:${hash}` -> the record (records are kept per issuer). */
   anchors: Map<string, AnchorReplay>;
-  /** `${root}:${word}` -> member bits. */
-  members: Map<string, { revoked: bigint; suspended: bigint }>;
+  /** `${issuer}:${root}:${word}` -> member bits. */
+  members: Map<string, { revoked: bigint; suspended: bigint; held: bigint }>;
 }
 
 interface AnchorReplay {
   batch: boolean;
+  hash: string;
   issuer: string;
+  issuerId: number;
   schema: number;
   state: number;
   reason: number;
@@ -59,8 +80,12 @@ export function replayEvents(events: readonly StoredEvent[]): ReplayedState {
     economies: new Map(),
     schemas: new Map(),
     issuers: new Map(),
+    released: new Map(),
+    accreditations: new Map(),
+    offers: new Map(),
     operators: new Set(),
     recognitions: new Map(),
+    cancelled: new Set(),
     anchors: new Map(),
     members: new Map(),
   };
@@ -92,7 +117,19 @@ export function replayEvents(events: readonly StoredEvent[]): ReplayedState {
         if (s !== undefined) s.deprecated = true;
         break;
       }
+      case "AccreditationOffered":
+        state.offers.set(`${a.issuer}:${a.economy}`, {
+          authority: a.actor ?? "",
+          schemas: BigInt(a.schemas ?? 0),
+          validFrom: n(a.validFrom),
+          validUntil: n(a.validUntil),
+        });
+        break;
+      case "AccreditationOfferWithdrawn":
+        state.offers.delete(`${a.issuer}:${a.economy}`);
+        break;
       case "IssuerAccredited": {
+        state.offers.delete(`${a.issuer}:${a.economy}`);
         state.issuers.set(a.issuer ?? "", {
           id: n(a.id),
           economy: a.economy ?? "",
@@ -101,9 +138,25 @@ export function replayEvents(events: readonly StoredEvent[]): ReplayedState {
           validFrom: n(a.validFrom),
           validUntil: n(a.validUntil),
           compromisedAt: 0,
+          changedAt: timestamp,
         });
+        state.accreditations.set(n(a.id), { account: a.issuer ?? "", economy: a.economy ?? "", released: false });
         const e = economy(a.economy);
         if (e !== undefined) e.liveIssuers++;
+        break;
+      }
+      case "IssuerReleased": {
+        if (issuer !== undefined && issuer.standing !== IssuerStanding.REVOKED) {
+          const e = economy(a.economy);
+          if (e !== undefined) e.liveIssuers--;
+        }
+        const accreditation = state.accreditations.get(n(a.id));
+        if (accreditation !== undefined) accreditation.released = true;
+        if (issuer !== undefined && issuer.standing !== IssuerStanding.REVOKED) issuer.changedAt = timestamp;
+        // The released accreditation keeps its times for its credentials; the address is free again.
+        state.released.set(n(a.id), { ...(issuer ?? emptyIssuer()), standing: IssuerStanding.REVOKED });
+        state.issuers.delete(a.issuer ?? "");
+        for (const pair of [...state.operators]) if (pair.startsWith(`${a.issuer}:`)) state.operators.delete(pair);
         break;
       }
       case "AccreditationAmended":
@@ -116,14 +169,19 @@ export function replayEvents(events: readonly StoredEvent[]): ReplayedState {
         }
         break;
       case "IssuerSuspended":
-        if (issuer !== undefined) issuer.standing = IssuerStanding.SUSPENDED;
+        if (issuer !== undefined) Object.assign(issuer, { standing: IssuerStanding.SUSPENDED, changedAt: timestamp });
         break;
       case "IssuerReinstated":
-        if (issuer !== undefined) issuer.standing = IssuerStanding.ACTIVE;
+        if (issuer !== undefined) Object.assign(issuer, { standing: IssuerStanding.ACTIVE, changedAt: timestamp });
         break;
       case "IssuerRevoked": {
-        if (issuer !== undefined)
-          Object.assign(issuer, { standing: IssuerStanding.REVOKED, compromisedAt: n(a.compromisedAt) });
+        if (issuer !== undefined) {
+          Object.assign(issuer, {
+            standing: IssuerStanding.REVOKED,
+            compromisedAt: n(a.compromisedAt),
+            changedAt: timestamp,
+          });
+        }
         const e = economy(a.economy);
         if (e !== undefined) e.liveIssuers--;
         break;
@@ -142,37 +200,49 @@ export function replayEvents(events: readonly StoredEvent[]): ReplayedState {
         state.recognitions.set(key, name === "RecognitionGranted" ? bits | bit : bits & ~bit);
         break;
       }
+      case "AnchorRequestCancelled":
+        state.cancelled.add(`${a.issuer}:${a.digest}`);
+        break;
       case "CredentialAnchored":
-      case "BatchAnchored":
-        state.anchors.set(a.credential ?? a.root ?? "", {
+      case "BatchAnchored": {
+        const hash = a.credential ?? a.root ?? "";
+        const terms = decodeAnchorTerms(BigInt(a.terms ?? 0));
+        state.anchors.set(`${a.issuer}:${hash}`, {
           batch: name === "BatchAnchored",
+          hash,
           issuer: a.issuer ?? "",
-          schema: n(a.schema),
+          issuerId: issuer?.id ?? 0,
+          schema: terms.schema,
           state: AnchorState.ACTIVE,
           reason: 0,
           size: n(a.size),
           anchoredAt: timestamp,
-          validFrom: n(a.validFrom),
-          validUntil: n(a.validUntil),
+          validFrom: terms.validFrom,
+          validUntil: terms.validUntil,
           changedAt: 0,
         });
         break;
+      }
       case "CredentialStatusChanged":
       case "BatchStatusChanged": {
-        const anchor = state.anchors.get(a.credential ?? a.root ?? "");
+        const anchor = state.anchors.get(`${a.issuer}:${a.credential ?? a.root ?? ""}`);
         if (anchor !== undefined) {
           Object.assign(anchor, { state: n(a.state), reason: n(a.reason), changedAt: timestamp });
         }
         break;
       }
       case "MembersStatusChanged": {
-        const key = `${a.root}:${a.word}`;
+        const key = `${a.issuer}:${a.root}:${a.word}`;
         const bits = BigInt(a.bits ?? 0);
-        const m = state.members.get(key) ?? { revoked: 0n, suspended: 0n };
+        const m = state.members.get(key) ?? { revoked: 0n, suspended: 0n, held: 0n };
         const changed = n(a.state);
         if (changed === AnchorState.REVOKED) m.revoked |= bits;
-        if (changed === AnchorState.SUSPENDED) m.suspended |= bits;
-        if (changed === AnchorState.ACTIVE || changed === AnchorState.REVOKED) m.suspended &= ~bits;
+        if (changed === AnchorState.SUSPENDED || changed === AnchorState.HELD) m.suspended |= bits;
+        if (changed === AnchorState.HELD) m.held |= bits;
+        if (changed === AnchorState.ACTIVE) {
+          m.suspended &= ~bits;
+          m.held &= ~bits;
+        }
         state.members.set(key, m);
         break;
       }
@@ -181,24 +251,58 @@ export function replayEvents(events: readonly StoredEvent[]): ReplayedState {
   return state;
 }
 
-/** The verdict status a single credential must have at `now`, by the documented precedence, from replayed state. */
-export function expectedStatus(state: ReplayedState, hash: string, now: number): string {
-  const anchor = state.anchors.get(hash);
-  if (anchor === undefined || anchor.batch) return "UNKNOWN";
-  const issuer = state.issuers.get(anchor.issuer);
+const emptyIssuer = (): IssuerReplay => ({
+  id: 0,
+  economy: "",
+  standing: IssuerStanding.NONE,
+  schemas: 0n,
+  validFrom: 0,
+  validUntil: 0,
+  compromisedAt: 0,
+  changedAt: 0,
+});
+
+/** The accreditation an anchor was made under: the address's current one, or one the council released since. */
+function accreditationOf(state: ReplayedState, anchor: AnchorReplay): IssuerReplay | undefined {
+  const current = state.issuers.get(anchor.issuer);
+  if (current !== undefined && current.id === anchor.issuerId) return current;
+  return state.released.get(anchor.issuerId);
+}
+
+/**
+ * The verdict a single credential must have at `now` from replayed state, by the documented precedence: its status,
+ * the entry that decided it, and that entry's time and reason.
+ */
+export function expectedVerdict(
+  state: ReplayedState,
+  key: string,
+  now: number,
+): { status: string; decidedBy: string; decidedAt: number; reason: number } {
+  const none = { decidedBy: "NONE", decidedAt: 0, reason: 0 };
+  const anchor = state.anchors.get(key);
+  if (anchor === undefined || anchor.batch) return { status: "UNKNOWN", ...none };
+  const issuer = accreditationOf(state, anchor);
+  const record = { decidedBy: "CREDENTIAL", decidedAt: anchor.changedAt, reason: anchor.reason };
+  const byIssuer = { decidedBy: "ISSUER", decidedAt: issuer?.changedAt ?? 0, reason: 0 };
   if (
     issuer?.standing === IssuerStanding.REVOKED &&
     issuer.compromisedAt !== 0 &&
     anchor.anchoredAt >= issuer.compromisedAt
   ) {
-    return "ISSUER_REVOKED";
+    return { status: "ISSUER_REVOKED", ...byIssuer };
   }
-  if (anchor.state === AnchorState.REVOKED) return "REVOKED";
-  if (anchor.validUntil !== 0 && now > anchor.validUntil) return "EXPIRED";
-  if (anchor.state === AnchorState.SUSPENDED) return "SUSPENDED";
-  if (issuer?.standing === IssuerStanding.SUSPENDED) return "ISSUER_SUSPENDED";
-  if (anchor.validFrom !== 0 && now < anchor.validFrom) return "NOT_YET_VALID";
-  return "VALID";
+  if (anchor.state === AnchorState.REVOKED) return { status: "REVOKED", ...record };
+  if (anchor.validUntil !== 0 && now > anchor.validUntil) {
+    return { status: "EXPIRED", decidedBy: "VALIDITY", decidedAt: anchor.validUntil, reason: 0 };
+  }
+  if (anchor.state === AnchorState.SUSPENDED || anchor.state === AnchorState.HELD) {
+    return { status: "SUSPENDED", ...record };
+  }
+  if (issuer?.standing === IssuerStanding.SUSPENDED) return { status: "ISSUER_SUSPENDED", ...byIssuer };
+  if (anchor.validFrom !== 0 && now < anchor.validFrom) {
+    return { status: "NOT_YET_VALID", decidedBy: "VALIDITY", decidedAt: anchor.validFrom, reason: 0 };
+  }
+  return { status: "VALID", ...none };
 }
 
 const VERDICTS_PER_CALL = 200;
@@ -267,11 +371,9 @@ export async function checkIndex(
     });
   }
   probe("issuers", "issuerCount", [], (answer: Result) =>
-    compare("issuers", "count", state.issuers.size, value(answer)),
+    compare("issuers", "count", state.accreditations.size, value(answer)),
   );
-  const issuerIds = new Map<string, number>();
   for (const [address, i] of state.issuers) {
-    issuerIds.set(address, i.id);
     const item = `issuer ${address}`;
     probe(item, "getIssuer", [address], (answer: Result) => {
       const chain = struct(answer);
@@ -282,8 +384,34 @@ export async function checkIndex(
       compare(item, "validFrom", i.validFrom, chain.validFrom);
       compare(item, "validUntil", i.validUntil, chain.validUntil);
     });
-    probe(item, "getIssuerMeta", [i.id], (answer: Result) =>
-      compare(item, "compromisedAt", i.compromisedAt, struct(answer).compromisedAt),
+  }
+  for (const [id, accreditation] of state.accreditations) {
+    const item = `accreditation ${id}`;
+    const i = accreditation.released ? state.released.get(id) : state.issuers.get(accreditation.account);
+    probe(item, "getIssuerMeta", [id], (answer: Result) => {
+      const chain = struct(answer);
+      compare(item, "account", accreditation.account, chain.account);
+      compare(item, "economy", economyCode(accreditation.economy), chain.economy);
+      compare(item, "changedAt", i?.changedAt ?? 0, chain.changedAt);
+      compare(item, "compromisedAt", i?.compromisedAt ?? 0, chain.compromisedAt);
+    });
+  }
+  for (const [pair, offer] of state.offers) {
+    const [issuer = "", economy = ""] = pair.split(":");
+    const item = `offer of ${economy} to ${issuer}`;
+    probe(item, "getOffer", [issuer, economyCode(economy)], (answer: Result) => {
+      const chain = struct(answer);
+      compare(item, "authority", offer.authority, chain.authority);
+      compare(item, "schemas", offer.schemas, chain.schemas);
+      compare(item, "validFrom", offer.validFrom, chain.validFrom);
+      compare(item, "validUntil", offer.validUntil, chain.validUntil);
+    });
+  }
+  for (const pair of state.cancelled) {
+    const [issuer = "", digest = ""] = pair.split(":");
+    const item = `signed request ${digest} of ${issuer}`;
+    probe(item, "isRequestCancelled", [issuer, digest], (answer: Result) =>
+      compare(item, "cancelled", true, value(answer)),
     );
   }
   for (const pair of state.operators) {
@@ -299,15 +427,18 @@ export async function checkIndex(
     );
   }
   // A single credential's verdict carries its record (issuer, schema, times, and reason and time of a revocation or
-  // suspension): one call checks both. Only a reinstated credential's record says more (when it was reinstated).
+  // suspension): one call checks both, except where the record says more (see below).
   const singles: string[] = [];
-  for (const [hash, a] of state.anchors) {
-    const item = `${a.batch ? "batch" : "credential"} ${hash}`;
-    if (!a.batch) singles.push(hash);
-    if (!a.batch && (a.state !== AnchorState.ACTIVE || a.changedAt === 0)) continue;
-    probe(item, a.batch ? "getBatch" : "getCredential", [hash], (answer: Result) => {
+  for (const [key, a] of state.anchors) {
+    const item = `${a.batch ? "batch" : "credential"} ${a.hash} of ${a.issuer}`;
+    if (!a.batch) singles.push(key);
+    // A revoked or never-changed credential's verdict carries its whole record; a suspended one's does not say whose
+    // suspension it is (SUSPENDED or HELD), a reinstated one's not when it was reinstated.
+    if (!a.batch && (a.state === AnchorState.REVOKED || (a.state === AnchorState.ACTIVE && a.changedAt === 0)))
+      continue;
+    probe(item, a.batch ? "getBatch" : "getCredential", [a.issuer, a.hash], (answer: Result) => {
       const chain = struct(answer);
-      compare(item, "issuerId", issuerIds.get(a.issuer) ?? 0, chain.issuerId);
+      compare(item, "issuerId", a.issuerId, chain.issuerId);
       compare(item, "schema", a.schema, chain.schema);
       compare(item, "state", ANCHOR_STATE[a.state], ANCHOR_STATE[Number(chain.state)]);
       compare(item, "reason", a.reason, chain.reason);
@@ -319,11 +450,12 @@ export async function checkIndex(
     });
   }
   for (const [key, bits] of state.members) {
-    const [root = "", word = "0"] = key.split(":");
-    const item = `members of batch ${root}, word ${word}`;
-    probe(item, "memberBits", [root, word], (answer: Result) => {
+    const [issuer = "", root = "", word = "0"] = key.split(":");
+    const item = `members of batch ${root} of ${issuer}, word ${word}`;
+    probe(item, "memberBits", [issuer, root, word], (answer: Result) => {
       compare(item, "revoked", bits.revoked, value(answer, 0));
       compare(item, "suspended", bits.suspended, value(answer, 1));
+      compare(item, "held", bits.held, value(answer, 2));
     });
   }
 
@@ -340,26 +472,36 @@ export async function checkIndex(
 
   const verdicts = (
     await mapPooled(chunked(singles, VERDICTS_PER_CALL), 4, (chunk) => {
-      const queries = chunk.map((credential) => ({ credential, batchRoot: ZeroHash, index: 0, proof: [] }));
+      const queries = chunk.map((key) => {
+        const a = state.anchors.get(key);
+        return {
+          issuer: a?.issuer ?? ZeroAddress,
+          credential: a?.hash ?? ZeroHash,
+          batchRoot: ZeroHash,
+          index: 0,
+          proof: [],
+        };
+      });
       return read(`reading the verdicts of ${chunk.length} credentials`, () =>
         readVerdicts(connection, queries, "0x0000", blockTag),
       );
     })
   ).flat();
-  singles.forEach((hash, i) => {
-    const a = state.anchors.get(hash);
+  singles.forEach((key, i) => {
+    const a = state.anchors.get(key);
     const v = verdicts[i];
-    const item = `credential ${hash}`;
     if (a === undefined || v === undefined) return;
-    const changed = a.state === AnchorState.REVOKED || a.state === AnchorState.SUSPENDED;
-    compare(item, "verdict", expectedStatus(state, hash, now), STATUS[Number(v.status)]);
+    const item = `credential ${a.hash} of ${a.issuer}`;
+    const expected = expectedVerdict(state, key, now);
+    compare(item, "verdict", expected.status, STATUS[Number(v.status)]);
+    compare(item, "decidedBy", expected.decidedBy, DECIDER[Number(v.decidedBy)]);
+    compare(item, "decidedAt", expected.decidedAt, v.decidedAt);
+    compare(item, "reason", expected.reason, v.reason);
     compare(item, "issuer", a.issuer, v.issuer);
     compare(item, "schema", a.schema, v.schema);
     compare(item, "anchoredAt", a.anchoredAt, v.anchoredAt);
     compare(item, "validFrom", a.validFrom, v.validFrom);
     compare(item, "validUntil", a.validUntil, v.validUntil);
-    compare(item, "revokedAt", changed ? a.changedAt : 0, v.revokedAt);
-    compare(item, "reason", changed ? a.reason : 0, v.reason);
   });
   return { block: blockTag, discrepancies: found };
 }

@@ -1,6 +1,6 @@
 import { ANCHOR_STATE, AnchorState, reasonName, schemaIds } from "../codes.ts";
 import { CCRError } from "../errors.ts";
-import { rpc, type RegistryConnection } from "../registry.ts";
+import type { RegistryConnection } from "../registry.ts";
 import { openIndex, readEvents, type StoredEvent } from "./db.ts";
 
 /** One entry of a timeline: when, where, who, and what changed in words. */
@@ -22,6 +22,27 @@ const state = (value: string | undefined): string => (ANCHOR_STATE[Number(value)
 const statusChange = (a: Record<string, string>): string =>
   `${state(a.state)}${Number(a.state) === AnchorState.ACTIVE ? "" : ` (${reasonName(a.reason)})`}`;
 
+/** How an anchor was made: by the issuer's key, an operator, or the issuer's signed request and its relayer. */
+const how = (a: Record<string, string>): string => {
+  if (a.mode === "OPERATOR") return ` through operator ${a.actor}`;
+  if (a.mode === "SIGNED") return ` (its signed request, relayed by ${a.actor})`;
+  return "";
+};
+
+/**
+ * Who acted: the event's actor where it names one (anchors: the key that sent it, in the packed terms); the issuer
+ * for what only an issuer can do; the council for the council's acts. The index alone answers: no RPC needed.
+ */
+function actorOf({ name, args: a }: Pick<StoredEvent, "name" | "args">): string {
+  if (name === "CredentialAnchored" || name === "BatchAnchored") {
+    return a.mode === "SIGNED" ? `${a.issuer} (signed; relayed by ${a.actor})` : (a.actor ?? "unknown");
+  }
+  if (a.actor !== undefined && a.actor !== "") return a.actor;
+  if (name === "OperatorAdded" || name === "OperatorRemoved" || name === "AnchorRequestCancelled")
+    return a.issuer ?? "";
+  return "council";
+}
+
 /** What an event changed, in words. */
 export function describeEvent({ name, args: a }: Pick<StoredEvent, "name" | "args">): string {
   switch (name) {
@@ -35,8 +56,16 @@ export function describeEvent({ name, args: a }: Pick<StoredEvent, "name" | "arg
       return `schema ${a.schema} registered: ${a.name} (${a.uri})`;
     case "SchemaDeprecated":
       return `schema ${a.schema} deprecated`;
+    case "AccreditationOffered":
+      return `${a.economy} offered ${a.issuer} accreditation for schemas ${schemas(a.schemas)}, ${window(a)}`;
+    case "AccreditationOfferWithdrawn":
+      return `${a.economy} withdrew its offer of accreditation to ${a.issuer}`;
     case "IssuerAccredited":
-      return `issuer ${a.issuer} accredited in ${a.economy} for schemas ${schemas(a.schemas)}, ${window(a)}`;
+      return `issuer ${a.issuer} accepted accreditation in ${a.economy} for schemas ${schemas(a.schemas)}, ${window(a)}`;
+    case "IssuerReleased":
+      return `the council released ${a.issuer} from accreditation ${a.id} of ${a.economy}`;
+    case "AnchorRequestCancelled":
+      return `${a.issuer} cancelled its signed anchoring request ${a.digest}`;
     case "AccreditationAmended":
       return `accreditation of ${a.issuer} amended: schemas ${schemas(a.schemas)}, ${window(a)}`;
     case "IssuerSuspended":
@@ -54,9 +83,9 @@ export function describeEvent({ name, args: a }: Pick<StoredEvent, "name" | "arg
     case "RecognitionWithdrawn":
       return `${a.economy} no longer recognises ${a.recognised} for schema ${a.schema}`;
     case "CredentialAnchored":
-      return `credential ${a.credential} anchored by ${a.issuer}, schema ${a.schema}, valid ${window(a)}`;
+      return `credential ${a.credential} anchored by ${a.issuer}${how(a)}, schema ${a.schema}, valid ${window(a)}`;
     case "BatchAnchored":
-      return `batch ${a.root} of ${a.size} anchored by ${a.issuer}, schema ${a.schema}, valid ${window(a)}`;
+      return `batch ${a.root} of ${a.size} anchored by ${a.issuer}${how(a)}, schema ${a.schema}, valid ${window(a)}`;
     case "CredentialStatusChanged":
       return `credential ${a.credential} ${statusChange(a)}`;
     case "BatchStatusChanged":
@@ -88,15 +117,14 @@ function keysFor(subject: string): string[] {
 
 /**
  * The full timeline of a credential or batch (by hash; a batch member by its root and `member` index), an issuer or
- * account (by checksummed address), or an economy (ISO code), from the index. Anchoring events carry no actor: it
- * is read from the transaction's sender.
+ * account (by checksummed address), or an economy (ISO code), from the index alone.
  */
-export async function timeline(
+export function timeline(
   file: string,
   connection: RegistryConnection,
   subject: string,
   member?: number,
-): Promise<TimelineEntry[]> {
+): TimelineEntry[] {
   const db = openIndex(file, connection.deployment);
   const keys = keysFor(subject);
   const events = readEvents(
@@ -112,28 +140,12 @@ export async function timeline(
       ((BigInt(e.args.bits ?? 0) >> BigInt(member & 255)) & 1n) === 1n
     );
   });
-  const senders = new Map<string, Promise<string>>();
-  const senderOf = (hash: string): Promise<string> => {
-    let sender = senders.get(hash);
-    if (sender === undefined) {
-      sender = rpc(connection.rpcUrl, `reading transaction ${hash}`, async () => {
-        const tx = await connection.provider.getTransaction(hash);
-        return tx?.from ?? "unknown";
-      });
-      senders.set(hash, sender);
-    }
-    return sender;
-  };
-  const entries: TimelineEntry[] = [];
-  for (const event of relevant) {
-    entries.push({
-      time: new Date(event.timestamp * 1000).toISOString().replace(/\.000Z$/, "Z"),
-      block: event.block,
-      transaction: event.txHash,
-      actor: event.args.actor ?? (await senderOf(event.txHash)),
-      event: event.name,
-      change: describeEvent(event),
-    });
-  }
-  return entries;
+  return relevant.map((event) => ({
+    time: new Date(event.timestamp * 1000).toISOString().replace(/\.000Z$/, "Z"),
+    block: event.block,
+    transaction: event.txHash,
+    actor: actorOf(event),
+    event: event.name,
+    change: describeEvent(event),
+  }));
 }

@@ -102,7 +102,7 @@ export function buildReport(file: string, connection: RegistryConnection, option
   // An anchor's issuer, schema and size never change: the replayed state attributes every event of its history.
   for (const event of events) {
     const a = event.args;
-    const anchor = state.anchors.get(a.credential ?? a.root ?? "");
+    const anchor = state.anchors.get(`${a.issuer}:${a.credential ?? a.root ?? ""}`);
     if (anchor === undefined) continue;
     const size = anchor.batch ? anchor.size : 1;
     if (event.name === "CredentialAnchored" || event.name === "BatchAnchored") {
@@ -110,8 +110,8 @@ export function buildReport(file: string, connection: RegistryConnection, option
       continue;
     }
     const changed = Number(a.state);
-    const field =
-      changed === AnchorState.REVOKED ? "revoked" : changed === AnchorState.SUSPENDED ? "suspended" : undefined;
+    const suspension = changed === AnchorState.SUSPENDED || changed === AnchorState.HELD;
+    const field = changed === AnchorState.REVOKED ? "revoked" : suspension ? "suspended" : undefined;
     if (field === undefined) continue;
     const count = event.name === "MembersStatusChanged" ? popcount(BigInt(a.bits ?? 0)) : size;
     add(event, anchor.issuer, anchor.schema, field, count);

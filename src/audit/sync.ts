@@ -1,7 +1,7 @@
 import type { DatabaseSync } from "node:sqlite";
 import { AbiCoder, getAddress, type ParamType } from "ethers";
 import { CCRRegistry__factory } from "../../types/ethers-contracts/index.js";
-import { economyIso } from "../codes.ts";
+import { decodeAnchorTerms, economyIso } from "../codes.ts";
 import { RPC_TIMEOUT_MS, rpcRetried, type RegistryConnection } from "../registry.ts";
 import { checkpoint, openIndex, transaction } from "./db.ts";
 
@@ -81,7 +81,19 @@ function decodeLog(log: RawLog): { name: string; args: Record<string, string> } 
   });
   const values = coder.decode(event.plain, log.data);
   event.plain.forEach((input, i) => byName.set(input.name, stored(input, values[i])));
-  return { name: event.name, args: Object.fromEntries(event.order.map((name) => [name, byName.get(name) ?? ""])) };
+  const args = Object.fromEntries(event.order.map((name) => [name, byName.get(name) ?? ""]));
+  // The anchoring events pack their terms in one word: stored unpacked too, so that the index reads like the others.
+  if (args.terms !== undefined) {
+    const terms = decodeAnchorTerms(BigInt(args.terms));
+    Object.assign(args, {
+      actor: terms.actor,
+      schema: String(terms.schema),
+      validFrom: String(terms.validFrom),
+      validUntil: String(terms.validUntil),
+      mode: terms.mode,
+    });
+  }
+  return { name: event.name, args };
 }
 
 /**

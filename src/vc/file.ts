@@ -1,4 +1,4 @@
-import { readFile, readdir, rename, stat, writeFile } from "node:fs/promises";
+import { readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CCRError } from "../errors.ts";
 
@@ -29,6 +29,32 @@ export async function writeFileAtomic(file: string, data: string): Promise<void>
   const temporary = `${file}.${process.pid}.tmp`;
   await writeFile(temporary, data);
   await rename(temporary, file);
+}
+
+/** Whether a process with this id is running (a kill signal 0 only asks). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes the temporary files that `writeFileAtomic` left in `dir` when its process was killed between writing and
+ * renaming (their names carry the writer's process id; files of a process still running are left alone). Returns
+ * how many were removed.
+ */
+export async function removeStaleTemporaries(dir: string): Promise<number> {
+  let removed = 0;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const pid = /\.(\d+)\.tmp$/.exec(name)?.[1];
+    if (pid === undefined || isRunning(Number(pid))) continue;
+    await rm(join(dir, name), { force: true });
+    removed++;
+  }
+  return removed;
 }
 
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {

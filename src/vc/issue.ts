@@ -7,9 +7,16 @@ import { DEMO_SCHEMAS, type DemoSchemaKey } from "../apec.ts";
 import { buildBatch, type Batch } from "../batch.ts";
 import { ethrDid } from "../did.ts";
 import { CCRError } from "../errors.ts";
-import { describeRevert, rpc, send, type RegistryConnection, type Sent } from "../registry.ts";
+import { Status } from "../codes.ts";
+import { describeRevert, readVerdicts, rpc, send, type RegistryConnection, type Sent } from "../registry.ts";
 import { buildCredential, credentialHash, signCredential, toSeconds } from "./credential.ts";
-import { CREDENTIAL_FILE_FORMAT, writeJsonAtomic, type AnchorInfo, type CredentialFile } from "./file.ts";
+import {
+  CREDENTIAL_FILE_FORMAT,
+  removeStaleTemporaries,
+  writeJsonAtomic,
+  type AnchorInfo,
+  type CredentialFile,
+} from "./file.ts";
 import { formatProblem, type InputRow, type RowProblem, type SubjectInput } from "./input.ts";
 
 /** Default number of credentials per Merkle batch (and per journal group with `single`). */
@@ -161,6 +168,9 @@ export async function issueCredentials(request: IssueRequest): Promise<IssueResu
 
   const journal = join(outDir, JOURNAL_DIR);
   await mkdir(journal, { recursive: true });
+  // A run killed between writing a file and renaming it into place left its temporary file: not a credential.
+  await removeStaleTemporaries(outDir);
+  await removeStaleTemporaries(journal);
   const runFile = join(journal, "run.json");
   const schemaId = await schemaIdOf(connection, request.schema);
   const fresh: RunRecord = {
@@ -280,7 +290,7 @@ export async function issueCredentials(request: IssueRequest): Promise<IssueResu
     const anchorOne = async (hash: string, size: number): Promise<Sent> => {
       const known = sent.get(hash);
       if (known !== undefined) return known;
-      const found = await findAnchor(connection, hash, size > 0);
+      const found = await findAnchor(connection, run, hash, size);
       let tx = found;
       if (tx === undefined) {
         const doing = size > 0 ? `anchoring batch ${hash}` : `anchoring credential ${hash}`;
@@ -298,7 +308,7 @@ export async function issueCredentials(request: IssueRequest): Promise<IssueResu
           sentNow++;
         } catch (error) {
           // A transaction of an interrupted run may have been mined meanwhile: then it is anchored, not failed.
-          tx = await findAnchor(connection, hash, size > 0);
+          tx = await findAnchor(connection, run, hash, size);
           if (tx === undefined) throw error;
         }
       }
@@ -352,6 +362,8 @@ export async function issueCredentials(request: IssueRequest): Promise<IssueResu
     batches.push({ group: record.group, root: record.root, size: hashes.length, transactions });
   }
 
+  await confirmAnchors(connection, run, signed);
+
   const manifest = join(outDir, "manifest.json");
   await writeJsonAtomic(manifest, {
     format: "ccr-manifest/1",
@@ -386,20 +398,96 @@ export async function issueCredentials(request: IssueRequest): Promise<IssueResu
   };
 }
 
-/** The transaction that anchored `hash` (a credential, or a batch root), when the registry has it. */
-async function findAnchor(connection: RegistryConnection, hash: string, batch: boolean): Promise<Sent | undefined> {
+/**
+ * The transaction in which the run's issuer anchored `hash` (a credential, or a batch root of `size` members), when
+ * the registry has it. Records are the issuer's own, so another issuer's anchor of the same hash is never found; an
+ * anchor of the issuer's with other terms than the run's is refused rather than counted.
+ */
+async function findAnchor(
+  connection: RegistryConnection,
+  run: RunRecord,
+  hash: string,
+  size: number,
+): Promise<Sent | undefined> {
   const { registry, rpcUrl, deployment } = connection;
+  const batch = size > 0;
   const record = await rpc(rpcUrl, `looking up ${hash}`, () =>
-    batch ? registry.getBatch(hash) : registry.getCredential(hash),
+    batch ? registry.getBatch(run.issuer, hash) : registry.getCredential(run.issuer, hash),
   );
   if (record.anchoredAt === 0n) return undefined;
-  const filter = batch ? registry.filters.BatchAnchored(hash) : registry.filters.CredentialAnchored(hash);
+  const terms = [record.schema, record.validFrom, record.validUntil, record.size].map(Number);
+  const expected = [run.schemaId, run.validFrom, run.validUntil, size];
+  if (terms.some((value, i) => value !== expected[i])) {
+    throw new CCRError(
+      "ANCHOR_MISMATCH",
+      `${run.issuer} already anchored ${hash} with other terms (schema ${terms[0]}, valid ${terms[1]} to ${terms[2]}, ` +
+        `size ${terms[3]}) than this run's (schema ${run.schemaId}, valid ${run.validFrom} to ${run.validUntil}, ` +
+        `size ${size}); nothing was counted as issued`,
+    );
+  }
+  const filter = batch
+    ? registry.filters.BatchAnchored(hash, run.issuer)
+    : registry.filters.CredentialAnchored(hash, run.issuer);
   const [event] = await rpc(rpcUrl, `looking up the anchoring of ${hash}`, () =>
     registry.queryFilter(filter, deployment.registry.blockNumber),
   );
   return event === undefined
     ? { transaction: ZeroHash, blockNumber: 0 }
     : { transaction: event.transactionHash, blockNumber: event.blockNumber };
+}
+
+/**
+ * Asks the registry, with its many-credentials call (`verdicts`), whether every credential of the run is anchored by
+ * the run's issuer with the run's schema and window (one query per single credential, and per batch its first
+ * member with its proof: a batch root is anchored or not as a whole). Anything else ends the run with an error naming
+ * the credentials, instead of a report of success.
+ */
+async function confirmAnchors(
+  connection: RegistryConnection,
+  run: RunRecord,
+  signed: readonly LoadedGroup[],
+): Promise<void> {
+  const queries = signed.flatMap(({ hashes, batch }) =>
+    batch === undefined
+      ? hashes.map((credential) => ({ issuer: run.issuer, credential, batchRoot: ZeroHash, index: 0, proof: [] }))
+      : [
+          {
+            issuer: run.issuer,
+            credential: hashes[0] ?? ZeroHash,
+            batchRoot: batch.root,
+            index: 0,
+            proof: batch.proof(0),
+          },
+        ],
+  );
+  const missing: string[] = [];
+  const chunk = 100;
+  for (let i = 0; i < queries.length; i += chunk) {
+    const part = queries.slice(i, i + chunk);
+    const verdicts = await rpc(connection.rpcUrl, "confirming the anchors", () =>
+      readVerdicts(connection, part, "0x0000", "latest"),
+    );
+    part.forEach((query, j) => {
+      const v = verdicts[j];
+      const ok =
+        v !== undefined &&
+        Number(v.status) !== Status.UNKNOWN &&
+        getAddress(v.issuer) === getAddress(run.issuer) &&
+        Number(v.schema) === run.schemaId &&
+        Number(v.validFrom) === run.validFrom &&
+        Number(v.validUntil) === run.validUntil;
+      if (!ok)
+        missing.push(query.batchRoot === ZeroHash ? `credential ${query.credential}` : `batch ${query.batchRoot}`);
+    });
+  }
+  if (missing.length > 0) {
+    throw new CCRError(
+      "ANCHOR_MISMATCH",
+      `the registry does not hold ${missing.length} anchor(s) of this run by ${run.issuer}: ${missing.slice(0, 5).join(", ")}` +
+        `${missing.length > 5 ? ", …" : ""}: the journal of this output folder names transactions the chain does not ` +
+        `have (another chain, or a dropped transaction); nothing is reported issued`,
+    );
+  }
 }
 
 /** Refuses a signing key that the issuer's DID document does not list: its credentials would never verify. */

@@ -1,4 +1,5 @@
-import { isHexString } from "ethers";
+import { getAddress, isHexString } from "ethers";
+import { ethrDidAddress } from "../did.ts";
 import { memberSets } from "../batch.ts";
 import { REASONS, type ReasonName } from "../codes.ts";
 import { CCRError } from "../errors.ts";
@@ -8,11 +9,13 @@ import { readCredentialFile } from "./file.ts";
 
 export type StatusAction = "revoke" | "suspend" | "reinstate";
 
-/** What a status change applies to: a single credential, a whole batch, or batch members. */
+/** What a status change applies to: a single credential, a whole batch, or batch members, of one issuer. */
 export interface StatusTarget {
   /** The file or hash as the user named it. */
   label: string;
   kind: "credential" | "batch" | "member";
+  /** The issuer whose record it is (records are kept per issuer). */
+  issuer: string;
   hash: string;
   member?: { root: string; index: number };
 }
@@ -31,31 +34,51 @@ export function reasonCode(reason: string): number {
 }
 
 /**
- * Reads what `items` name: credential files (a batch member's file names its member), or hashes, which the registry
- * tells apart (an anchored credential, or a batch root for the whole batch).
+ * Reads what `items` name: credential files (their issuer is the credential's; a batch member's file names its
+ * member), or hashes of `issuer`'s records (default: `hashIssuer`), which the registry tells apart (an anchored
+ * credential, or a batch root for the whole batch). A file whose issuer is not `issuer`, when one is given, is refused.
  */
-export async function statusTargets(connection: RegistryConnection, items: readonly string[]): Promise<StatusTarget[]> {
+export async function statusTargets(
+  connection: RegistryConnection,
+  items: readonly string[],
+  options: { issuer?: string | undefined; hashIssuer?: string | undefined } = {},
+): Promise<StatusTarget[]> {
   const targets: StatusTarget[] = [];
   for (const item of items) {
     if (isHexString(item, 32)) {
+      const issuer = options.issuer ?? options.hashIssuer;
+      if (issuer === undefined) {
+        throw new CCRError("INVALID_ARGUMENT", `${item}: name the issuer whose record it is (--issuer)`);
+      }
       const [credential, batch] = await rpc(connection.rpcUrl, `looking up ${item}`, () =>
-        Promise.all([connection.registry.getCredential(item), connection.registry.getBatch(item)]),
+        Promise.all([connection.registry.getCredential(issuer, item), connection.registry.getBatch(issuer, item)]),
       );
-      if (credential.anchoredAt !== 0n) targets.push({ label: item, kind: "credential", hash: item });
-      else if (batch.anchoredAt !== 0n) targets.push({ label: item, kind: "batch", hash: item });
+      if (credential.anchoredAt !== 0n) targets.push({ label: item, kind: "credential", issuer, hash: item });
+      else if (batch.anchoredAt !== 0n) targets.push({ label: item, kind: "batch", issuer, hash: item });
       else {
-        throw new CCRError("INVALID_ARGUMENT", `${item} is neither an anchored credential nor a batch root`);
+        throw new CCRError(
+          "INVALID_ARGUMENT",
+          `${item} is neither a credential nor a batch root anchored by issuer ${issuer}`,
+        );
       }
       continue;
     }
     const read = await readCredentialFile(item);
     const { credential } = decodeCredential(read.jws);
+    const fileIssuer = ethrDidAddress(credential.issuer);
+    if (fileIssuer === undefined) {
+      throw new CCRError("MALFORMED_CREDENTIAL", `${item}: the issuer "${credential.issuer}" is not a did:ethr`);
+    }
+    if (options.issuer !== undefined && getAddress(fileIssuer) !== getAddress(options.issuer)) {
+      throw new CCRError("INVALID_ARGUMENT", `${item} was issued by ${fileIssuer}, not by ${options.issuer}`);
+    }
     const hash = credentialHash(read.jws);
     const batch = read.anchor?.batch;
-    if (credential.credentialStatus.batch === undefined) targets.push({ label: item, kind: "credential", hash });
+    const base = { label: item, issuer: getAddress(fileIssuer), hash };
+    if (credential.credentialStatus.batch === undefined) targets.push({ ...base, kind: "credential" });
     else if (batch === undefined) {
       throw new CCRError("MALFORMED_CREDENTIAL", `${item}: a batch member's file needs its batch root`);
-    } else targets.push({ label: item, kind: "member", hash, member: { root: batch.root, index: batch.index } });
+    } else targets.push({ ...base, kind: "member", member: { root: batch.root, index: batch.index } });
   }
   return targets;
 }
@@ -80,32 +103,37 @@ export async function changeStatus(
   const members = new Map<string, StatusTarget[]>();
   for (const target of targets) {
     if (target.member !== undefined) {
-      members.set(target.member.root, [...(members.get(target.member.root) ?? []), target]);
+      const key = `${target.issuer}:${target.member.root}`;
+      members.set(key, [...(members.get(key) ?? []), target]);
       continue;
     }
-    const doing = `to ${action} ${target.kind} ${target.hash}`;
+    const { issuer, hash } = target;
+    const doing = `to ${action} ${target.kind} ${hash}`;
     const sent = await send(connection, doing, () => {
       if (target.kind === "batch") {
-        if (action === "reinstate") return registry.reinstateBatch(target.hash);
+        if (action === "reinstate") return registry.reinstateBatch(issuer, hash);
         return action === "revoke"
-          ? registry.revokeBatch(target.hash, reason)
-          : registry.suspendBatch(target.hash, reason);
+          ? registry.revokeBatch(issuer, hash, reason)
+          : registry.suspendBatch(issuer, hash, reason);
       }
-      if (action === "reinstate") return registry.reinstateCredential(target.hash);
+      if (action === "reinstate") return registry.reinstateCredential(issuer, hash);
       return action === "revoke"
-        ? registry.revokeCredential(target.hash, reason)
-        : registry.suspendCredential(target.hash, reason);
+        ? registry.revokeCredential(issuer, hash, reason)
+        : registry.suspendCredential(issuer, hash, reason);
     });
     changes.push({ targets: [target], sent });
   }
-  for (const [root, group] of members) {
+  for (const group of members.values()) {
+    const [first] = group;
+    if (first?.member === undefined) continue;
+    const { issuer, member } = first;
     const sets = memberSets(group.map((t) => t.member?.index ?? -1));
-    const doing = `to ${action} ${group.length} member(s) of batch ${root}`;
+    const doing = `to ${action} ${group.length} member(s) of batch ${member.root}`;
     const sent = await send(connection, doing, () => {
-      if (action === "reinstate") return registry.reinstateMembers(root, sets);
+      if (action === "reinstate") return registry.reinstateMembers(issuer, member.root, sets);
       return action === "revoke"
-        ? registry.revokeMembers(root, sets, reason)
-        : registry.suspendMembers(root, sets, reason);
+        ? registry.revokeMembers(issuer, member.root, sets, reason)
+        : registry.suspendMembers(issuer, member.root, sets, reason);
     });
     changes.push({ targets: group, sent });
   }

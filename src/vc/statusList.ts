@@ -55,23 +55,29 @@ export async function exportStatusList(
     ]),
   );
   const anchors = [...singles, ...batches].sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
-  const wanted = purpose === "revocation" ? AnchorState.REVOKED : AnchorState.SUSPENDED;
+  // A suspension is the issuer's (SUSPENDED) or its authority's hold (HELD).
+  const wanted = (state: bigint): boolean =>
+    purpose === "revocation"
+      ? Number(state) === AnchorState.REVOKED
+      : Number(state) === AnchorState.SUSPENDED || Number(state) === AnchorState.HELD;
   const entries: StatusListEntry[] = [];
   const bits: boolean[] = [];
   for (const event of anchors) {
     if (event.fragment.name === "CredentialAnchored") {
       const hash = String(event.topics[1]);
-      const record = await rpc(rpcUrl, `reading credential ${hash}`, () => registry.getCredential(hash));
+      const record = await rpc(rpcUrl, `reading credential ${hash}`, () => registry.getCredential(address, hash));
       entries.push({ index: bits.length, credential: hash });
-      bits.push(Number(record.state) === wanted);
+      bits.push(wanted(record.state));
       continue;
     }
     const root = String(event.topics[1]);
-    const record = await rpc(rpcUrl, `reading batch ${root}`, () => registry.getBatch(root));
-    const whole = Number(record.state) === wanted;
+    const record = await rpc(rpcUrl, `reading batch ${root}`, () => registry.getBatch(address, root));
+    const whole = wanted(record.state);
     const size = Number(record.size);
     for (let word = 0; word * 256 < size; word++) {
-      const [revoked, suspended] = await rpc(rpcUrl, `reading batch ${root}`, () => registry.memberBits(root, word));
+      const [revoked, suspended] = await rpc(rpcUrl, `reading batch ${root}`, () =>
+        registry.memberBits(address, root, word),
+      );
       const memberBits = purpose === "revocation" ? revoked : suspended;
       for (let b = 0; b < 256 && word * 256 + b < size; b++) {
         entries.push({ index: bits.length, batch: root, member: word * 256 + b });

@@ -3,7 +3,17 @@ import type { DIDResolutionResult, Resolvable, VerificationMethod } from "did-re
 import { ZeroAddress, ZeroHash, getAddress } from "ethers";
 import { DEMO_SCHEMAS } from "../apec.ts";
 import { LEAF_ENCODING } from "../batch.ts";
-import { ISSUER_STANDING, REASON_NAMES, STATUS, economyCode, economyIso, type StatusName } from "../codes.ts";
+import {
+  AnchorState,
+  DECIDER,
+  ISSUER_STANDING,
+  REASON_NAMES,
+  STATUS,
+  economyCode,
+  economyIso,
+  type DeciderName,
+  type StatusName,
+} from "../codes.ts";
 import { ethrDidAddress } from "../did.ts";
 import { CCRError } from "../errors.ts";
 import { readVerdicts, rpc, type RegistryConnection } from "../registry.ts";
@@ -25,7 +35,10 @@ export interface VerdictSummary {
   anchoredAt?: string | undefined;
   validFrom?: string | undefined;
   validUntil?: string | undefined;
-  revokedAt?: string | undefined;
+  /** Which entry decided the status: the credential, its batch, its member entry, its issuer or its window. */
+  decidedBy: DeciderName;
+  /** When the deciding revocation or suspension took effect (for a member, from the event history). */
+  since?: string | undefined;
   reason?: string | undefined;
   compromisedAt?: string | undefined;
 }
@@ -63,7 +76,7 @@ interface Candidate {
   result: VerificationResult;
   credential?: Credential;
   jws?: string;
-  query?: { credential: string; batchRoot: string; index: bigint; proof: string[] };
+  query?: { issuer: string; credential: string; batchRoot: string; index: bigint; proof: string[] };
 }
 
 function settle(candidate: Candidate, outcome: Outcome, reason: string): void {
@@ -107,8 +120,13 @@ function checkLocally(read: ReadCredential, connection: RegistryConnection): Can
     settle(candidate, "invalid", "the file's hash is not the hash of its JWS: the file was altered");
     return candidate;
   }
+  const issuer = ethrDidAddress(credential.issuer);
+  if (issuer === undefined) {
+    settle(candidate, "invalid", `the issuer ${credential.issuer} is not a did:ethr identifier`);
+    return candidate;
+  }
   if (status.batch === undefined) {
-    candidate.query = { credential: hash, batchRoot: ZeroHash, index: 0n, proof: [] };
+    candidate.query = { issuer, credential: hash, batchRoot: ZeroHash, index: 0n, proof: [] };
     return candidate;
   }
   const batch = read.anchor?.batch;
@@ -134,7 +152,7 @@ function checkLocally(read: ReadCredential, connection: RegistryConnection): Can
     settle(candidate, "invalid", `the Merkle proof does not lead from this credential to batch ${batch.root}`);
     return candidate;
   }
-  candidate.query = { credential: hash, batchRoot: batch.root, index: BigInt(batch.index), proof: batch.proof };
+  candidate.query = { issuer, credential: hash, batchRoot: batch.root, index: BigInt(batch.index), proof: batch.proof };
   return candidate;
 }
 
@@ -173,6 +191,11 @@ class IssuerKeys {
   }
 }
 
+/** What was revoked or suspended, when not the credential itself (or, for a batch member, its own entry). */
+function whose(summary: VerdictSummary): string {
+  return summary.decidedBy === "BATCH" ? " with its whole batch" : "";
+}
+
 /** Words for a verdict that is not VALID. */
 function explain(summary: VerdictSummary): string {
   const reason = summary.reason === undefined ? "" : ` (reason: ${summary.reason})`;
@@ -184,9 +207,9 @@ function explain(summary: VerdictSummary): string {
     case "EXPIRED":
       return `expired on ${day(summary.validUntil)}`;
     case "SUSPENDED":
-      return `suspended${summary.revokedAt === undefined ? "" : ` since ${day(summary.revokedAt)}`}${reason}`;
+      return `suspended${whose(summary)}${summary.since === undefined ? "" : ` since ${day(summary.since)}`}${reason}`;
     case "REVOKED":
-      return `revoked${summary.revokedAt === undefined ? "" : ` on ${day(summary.revokedAt)}`}${reason}`;
+      return `revoked${whose(summary)}${summary.since === undefined ? "" : ` on ${day(summary.since)}`}${reason}`;
     case "ISSUER_SUSPENDED":
       return `the issuer's accreditation is suspended (${summary.issuer}, ${summary.economy})`;
     case "ISSUER_REVOKED":
@@ -304,8 +327,8 @@ export async function verifyCredentials(
       anchoredAt: time(verdict.anchoredAt),
       validFrom: time(verdict.validFrom),
       validUntil: time(verdict.validUntil),
-      revokedAt: time(verdict.revokedAt),
-      reason: verdict.reason === 0n && verdict.revokedAt === 0n ? undefined : REASON_NAMES.get(Number(verdict.reason)),
+      decidedBy: DECIDER[Number(verdict.decidedBy)] ?? "NONE",
+      ...recordDecision(verdict),
       compromisedAt: time(verdict.compromisedAt),
     };
     candidate.result.verdict = summary;
@@ -374,16 +397,29 @@ async function checkSignature(
   );
 }
 
+/** The time and reason of a revocation or suspension the registry decided by a record (credential or batch). */
+function recordDecision(verdict: {
+  decidedBy: bigint;
+  decidedAt: bigint;
+  reason: bigint;
+}): Pick<VerdictSummary, "since" | "reason"> {
+  const by = DECIDER[Number(verdict.decidedBy)];
+  if (by !== "CREDENTIAL" && by !== "BATCH") return {};
+  return { since: time(verdict.decidedAt), reason: REASON_NAMES.get(Number(verdict.reason)) };
+}
+
 interface MemberChange {
   word: bigint;
   bits: bigint;
+  state: bigint;
   reason: bigint;
   blockNumber: number;
 }
 
 /**
- * The registry stores no time for member-level changes (it is in the event history): for a revoked or suspended
- * batch member, finds the latest MembersStatusChanged event naming it and reports its time and reason.
+ * The registry stores no time or reason for member-level changes (they are in the event history): for a batch member
+ * whose own entry decided its REVOKED or SUSPENDED status, finds the latest MembersStatusChanged event of its issuer
+ * that put it in that state, and reports its time and reason.
  */
 async function memberChangeTime(
   candidate: Candidate,
@@ -392,27 +428,36 @@ async function memberChangeTime(
   cache: Map<string, Promise<MemberChange[]>>,
 ): Promise<void> {
   const query = candidate.query;
-  if (query === undefined || query.batchRoot === ZeroHash || summary.revokedAt !== undefined) return;
-  if (summary.status !== "REVOKED" && summary.status !== "SUSPENDED") return;
+  if (query === undefined || summary.decidedBy !== "MEMBER") return;
   const { registry, rpcUrl, deployment, provider } = connection;
-  let events = cache.get(query.batchRoot);
+  const key = `${query.issuer}:${query.batchRoot}`;
+  let events = cache.get(key);
   if (events === undefined) {
     events = rpc(rpcUrl, "reading the batch's member changes", async () =>
       (
         await registry.queryFilter(
-          registry.filters.MembersStatusChanged(query.batchRoot),
+          registry.filters.MembersStatusChanged(query.batchRoot, query.issuer),
           deployment.registry.blockNumber,
         )
-      ).map(({ args, blockNumber }) => ({ word: args.word, bits: args.bits, reason: args.reason, blockNumber })),
+      ).map(({ args, blockNumber }) => ({
+        word: args.word,
+        bits: args.bits,
+        state: args.state,
+        reason: args.reason,
+        blockNumber,
+      })),
     );
-    cache.set(query.batchRoot, events);
+    cache.set(key, events);
   }
   const word = query.index >> 8n;
   const bit = 1n << (query.index & 255n);
-  const last = (await events).filter((e) => e.word === word && (e.bits & bit) !== 0n).pop();
+  const states = summary.status === "REVOKED" ? [AnchorState.REVOKED] : [AnchorState.SUSPENDED, AnchorState.HELD];
+  const last = (await events)
+    .filter((e) => e.word === word && (e.bits & bit) !== 0n && states.includes(Number(e.state)))
+    .pop();
   if (last === undefined) return;
   const block = await rpc(rpcUrl, "reading a block time", () => provider.getBlock(last.blockNumber));
-  summary.revokedAt = block === null ? undefined : time(BigInt(block.timestamp));
+  summary.since = block === null ? undefined : time(BigInt(block.timestamp));
   summary.reason = REASON_NAMES.get(Number(last.reason));
 }
 
@@ -422,8 +467,8 @@ async function anchoringBlock(connection: RegistryConnection, candidate: Candida
   if (query === undefined) return undefined;
   const filter =
     query.batchRoot === ZeroHash
-      ? registry.filters.CredentialAnchored(query.credential)
-      : registry.filters.BatchAnchored(query.batchRoot);
+      ? registry.filters.CredentialAnchored(query.credential, query.issuer)
+      : registry.filters.BatchAnchored(query.batchRoot, query.issuer);
   const [event] = await rpc(rpcUrl, "finding the anchoring block", () =>
     registry.queryFilter(filter, deployment.registry.blockNumber),
   );

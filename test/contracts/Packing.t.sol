@@ -2,7 +2,7 @@
 pragma solidity 0.8.30;
 
 import {Packing} from "../../contracts/libraries/Packing.sol";
-import {AnchorRecord, AnchorState, IssuerRecord, IssuerStanding} from "../../contracts/types/CCRTypes.sol";
+import {AnchorMode, AnchorRecord, AnchorState, IssuerRecord, IssuerStanding} from "../../contracts/types/CCRTypes.sol";
 import {VM} from "./Vm.sol";
 
 /// @dev Pins the hand-packed words of the hot path against the compiler's own struct layout.
@@ -47,6 +47,50 @@ contract PackingTest {
                 (schemas >> schema) & 1 == 1;
         require(Packing.canAnchor(word, schema, now_) == expected, "canAnchor");
         require(Packing.issuerId(word) == id, "issuerId");
+    }
+
+    function testFuzz_recordSlotIsIssuerHashAndSpace(address issuer, bytes32 hash, bytes32 space) public pure {
+        AnchorRecord storage r = Packing.recordOf(issuer, hash, space);
+        bytes32 slot;
+        assembly ("memory-safe") {
+            slot := r.slot
+        }
+        require(slot == keccak256(abi.encode(issuer, hash, space)), "slot");
+    }
+
+    /// Two issuers' records of one hash, or one issuer's records of two hashes or in two spaces, never share a slot;
+    /// a record written for one is not seen by the other.
+    function testFuzz_recordsOfDifferentIssuersAreApart(
+        address issuer,
+        address other,
+        bytes32 hash,
+        bytes32 otherHash,
+        uint24 issuerId
+    ) public {
+        VM.assume(issuer != other || hash != otherHash);
+        VM.assume(issuerId != 0);
+        bytes32 space = keccak256("space");
+        AnchorRecord storage mine = Packing.recordOf(issuer, hash, space);
+        Packing.store(mine, Packing.freshAnchor(issuerId, 1, 0, 1, 0, 0));
+        require(!Packing.isAnchored(Packing.recordOf(other, otherHash, space)), "other issuer sees the record");
+        require(!Packing.isAnchored(Packing.recordOf(issuer, hash, keccak256("other space"))), "other space");
+        require(Packing.isAnchored(mine), "own record");
+        Packing.store(mine, 0);
+    }
+
+    function testFuzz_anchorTermsLayout(
+        address actor,
+        uint8 schema,
+        uint40 validFrom,
+        uint40 validUntil,
+        uint8 mode
+    ) public pure {
+        AnchorMode m = AnchorMode(mode % 3);
+        uint256 terms = Packing.anchorTerms(actor, schema, validFrom, validUntil, m);
+        require(address(uint160(terms)) == actor, "actor");
+        require(uint8(terms >> 160) == schema, "schema");
+        require(uint40(terms >> 168) == validFrom && uint40(terms >> 208) == validUntil, "window");
+        require(uint8(terms >> 248) == uint8(m), "mode");
     }
 
     function test_emptyRecordIsNotAnchored() public view {

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-import {Facts, VerdictLib} from "../../contracts/libraries/VerdictLib.sol";
-import {AnchorState, IssuerRecord, IssuerStanding, Status} from "../../contracts/types/CCRTypes.sol";
+import {Decision, Facts, VerdictLib} from "../../contracts/libraries/VerdictLib.sol";
+import {AnchorState, Decider, IssuerRecord, IssuerStanding, Status} from "../../contracts/types/CCRTypes.sol";
 
 /// @dev The documented precedence, written as an ordered list of conditions, against the library.
 contract VerdictLibTest {
@@ -10,27 +10,30 @@ contract VerdictLibTest {
         uint40 anchoredAt,
         uint40 validFrom,
         uint40 validUntil,
-        uint8 state,
         uint40 changedAt,
-        bool memberRevoked,
-        bool memberSuspended,
-        uint8 issuerStanding,
         uint40 issuerChangedAt,
         uint40 compromisedAt,
-        uint40 at
+        uint40 at,
+        uint256 flags
     ) public pure {
         Facts memory f = Facts({
             anchoredAt: anchoredAt,
             validFrom: validFrom,
             validUntil: validUntil,
-            state: AnchorState(1 + (state % 3)),
+            state: AnchorState(1 + (flags % 4)),
             changedAt: changedAt,
-            memberRevoked: memberRevoked,
-            memberSuspended: memberSuspended,
-            issuerStanding: IssuerStanding(1 + (issuerStanding % 3)),
+            reason: uint8(flags >> 8),
+            batch: (flags >> 16) & 1 == 1,
+            memberRevoked: (flags >> 17) & 1 == 1,
+            memberSuspended: (flags >> 18) & 1 == 1,
+            issuerStanding: IssuerStanding(1 + ((flags >> 24) % 3)),
             issuerChangedAt: issuerChangedAt,
             compromisedAt: compromisedAt
         });
+        _checkPrecedence(f, at);
+    }
+
+    function _checkPrecedence(Facts memory f, uint40 at) private pure {
         bool[8] memory applies;
         Status[8] memory order = [
             Status.UNKNOWN,
@@ -42,23 +45,57 @@ contract VerdictLibTest {
             Status.NOT_YET_VALID,
             Status.VALID
         ];
-        applies[0] = anchoredAt == 0 || at < anchoredAt;
+        applies[0] = f.anchoredAt == 0 || at < f.anchoredAt;
         applies[1] =
             f.issuerStanding == IssuerStanding.REVOKED &&
-            compromisedAt != 0 &&
-            anchoredAt >= compromisedAt &&
-            issuerChangedAt <= at;
-        applies[2] = memberRevoked || (f.state == AnchorState.REVOKED && changedAt <= at);
-        applies[3] = validUntil != 0 && at > validUntil;
-        applies[4] = memberSuspended || (f.state == AnchorState.SUSPENDED && changedAt <= at);
-        applies[5] = f.issuerStanding == IssuerStanding.SUSPENDED && issuerChangedAt <= at;
-        applies[6] = at < validFrom;
+            f.compromisedAt != 0 &&
+            f.anchoredAt >= f.compromisedAt &&
+            f.issuerChangedAt <= at;
+        applies[2] = f.memberRevoked || (f.state == AnchorState.REVOKED && f.changedAt <= at);
+        applies[3] = f.validUntil != 0 && at > f.validUntil;
+        bool held = f.state == AnchorState.SUSPENDED || f.state == AnchorState.HELD;
+        applies[4] = f.memberSuspended || (held && f.changedAt <= at);
+        applies[5] = f.issuerStanding == IssuerStanding.SUSPENDED && f.issuerChangedAt <= at;
+        applies[6] = at < f.validFrom;
         applies[7] = true;
         uint256 first = 0;
         while (!applies[first]) ++first;
-        require(VerdictLib.status(f, at) == order[first], "precedence");
+        Decision memory d = VerdictLib.decide(f, at);
+        require(d.status == order[first], "precedence");
         // A revocation in force never verifies VALID.
-        if (applies[2]) require(VerdictLib.status(f, at) != Status.VALID, "revoked valid");
+        if (applies[2]) require(d.status != Status.VALID, "revoked valid");
+        _checkDecider(f, at, d);
+    }
+
+    /// @dev The decision names the entry that decided, with that entry's time and reason and no other's: a record
+    /// state decides only from its start, a member entry (no time or reason on-chain) only when the record did not.
+    function _checkDecider(Facts memory f, uint40 at, Decision memory d) private pure {
+        Decider record = f.batch ? Decider.BATCH : Decider.CREDENTIAL;
+        bool recordApplies = f.changedAt <= at;
+        if (d.status == Status.UNKNOWN || d.status == Status.VALID) {
+            require(d.by == Decider.NONE && d.at == 0 && d.reason == 0, "nothing decides");
+        } else if (d.status == Status.ISSUER_REVOKED || d.status == Status.ISSUER_SUSPENDED) {
+            require(d.by == Decider.ISSUER && d.at == f.issuerChangedAt && d.reason == 0, "issuer");
+        } else if (d.status == Status.EXPIRED) {
+            require(d.by == Decider.VALIDITY && d.at == f.validUntil, "expiry");
+        } else if (d.status == Status.NOT_YET_VALID) {
+            require(d.by == Decider.VALIDITY && d.at == f.validFrom, "not yet valid");
+        } else if (d.status == Status.REVOKED) {
+            if (f.state == AnchorState.REVOKED && recordApplies) {
+                require(d.by == record && d.at == f.changedAt && d.reason == f.reason, "record revocation");
+            } else {
+                require(f.memberRevoked && d.by == Decider.MEMBER && d.at == 0 && d.reason == 0, "member revocation");
+            }
+        } else {
+            bool recordSuspended = f.state == AnchorState.SUSPENDED || f.state == AnchorState.HELD;
+            if (recordSuspended && recordApplies) {
+                require(d.by == record && d.at == f.changedAt && d.reason == f.reason, "record suspension");
+            } else {
+                require(f.memberSuspended && d.by == Decider.MEMBER && d.at == 0 && d.reason == 0, "member suspension");
+            }
+        }
+        // A state that begins after `at` never lends its time or reason.
+        if (d.by == record) require(f.changedAt <= at, "future state");
     }
 
     function testFuzz_standingDerivesWindow(

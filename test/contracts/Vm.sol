@@ -9,3 +9,9 @@ interface Vm {
 }
 
 Vm constant VM = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
+
+/// @dev What an invariant test's `targetSelectors()` returns: the functions of `addr` the fuzzer may call.
+struct FuzzSelector {
+    address addr;
+    bytes4[] selectors;
+}
