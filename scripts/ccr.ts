@@ -16,15 +16,15 @@ import { checkIndex } from "../src/audit/check.ts";
 import { timeline } from "../src/audit/history.ts";
 import { buildReport, reportCsv, reportHtml, reportTable } from "../src/audit/report.ts";
 import { syncIndex } from "../src/audit/sync.ts";
-import { DEVNET_DEPLOYMENT_FILE, readDeployment, type Deployment } from "../src/deployment.ts";
+import { DEPLOYMENT_ENV, locateDeployment, readDeployment, type Deployment } from "../src/deployment.ts";
 import { addSigningKey, ethrDid, ethrDidResolver, revokeSigningKey } from "../src/did.ts";
 import { CCRError, type CCRErrorCode } from "../src/errors.ts";
 import * as framework from "../src/framework.ts";
 import { KEYSTORE_PASSWORD_ENV, accountAddress, loadWallet, promptPassword, type KeySource } from "../src/keys.ts";
 import { RPC_TIMEOUT_MS, connectRegistry, rpcProvider, type RegistryConnection, type Sent } from "../src/registry.ts";
-import { credentialFiles, readCredentialFile } from "../src/vc/file.ts";
+import { credentialFiles, fileProblem, readCredentialFile } from "../src/vc/file.ts";
 import { credentialHash } from "../src/vc/credential.ts";
-import { formatProblem, readSubjects } from "../src/vc/input.ts";
+import { INPUT_ENCODINGS, formatProblem, readSubjects, type InputEncoding } from "../src/vc/input.ts";
 import { DEFAULT_BATCH_SIZE, issueCredentials, type IssueProgress } from "../src/vc/issue.ts";
 import { changeStatus, reasonCode, statusTargets, type StatusAction } from "../src/vc/status.ts";
 import { exportStatusList, type StatusPurpose } from "../src/vc/statusList.ts";
@@ -41,19 +41,38 @@ const UNDECIDED: readonly CCRErrorCode[] = [
   "KEY_UNAVAILABLE",
   "INVALID_ARGUMENT",
   "JOURNAL_MISMATCH",
+  "OUTPUT_IN_USE",
+  "OUTPUT_PROBLEM",
+  "TRANSACTION_REFUSED",
 ];
 
 interface GlobalOptions extends KeySource {
   rpc?: string;
   rpcTimeout: number;
-  deployment: string;
+  deployment?: string;
+}
+
+/** The deployment file this run uses (see `locateDeployment`). */
+function deploymentFile(): string {
+  const file = locateDeployment(globals().deployment);
+  if (file === undefined) {
+    throw new CCRError(
+      "DEPLOYMENT_FILE",
+      `no deployment file: none named with --deployment or $${DEPLOYMENT_ENV}, and no .devnet/deployment.json in ` +
+        `${process.cwd()} or a folder above it (start the devnet with "npm run devnet" in the project folder)`,
+    );
+  }
+  return file;
 }
 
 const program = new Command("ccr")
   .description("CCR cross-border credential registry: issue, verify and manage credentials")
   .option("--rpc <url>", "JSON-RPC endpoint (default: the deployment file's)")
   .option("--rpc-timeout <seconds>", "how long one RPC request may take", parsePositive, RPC_TIMEOUT_MS / 1000)
-  .option("--deployment <file>", "deployment file", DEVNET_DEPLOYMENT_FILE)
+  .option(
+    "--deployment <file>",
+    `deployment file (default: $${DEPLOYMENT_ENV}, else .devnet/deployment.json in this folder or the nearest above)`,
+  )
   .option("--as <name>", "act as a seeded devnet account (devnet only)")
   .option("--keystore <file>", `act with an encrypted JSON keystore (password: $${KEYSTORE_PASSWORD_ENV} or prompt)`)
   .option("--key-env <variable>", "act with the private key held in this environment variable")
@@ -64,7 +83,7 @@ const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 
 async function open(withKey: boolean): Promise<{ connection: RegistryConnection; wallet?: Wallet | HDNodeWallet }> {
   const options = globals();
-  const deployment: Deployment = await readDeployment(options.deployment);
+  const deployment: Deployment = await readDeployment(deploymentFile());
   const rpcUrl = options.rpc ?? deployment.rpcUrl;
   const provider = rpcProvider(rpcUrl, deployment.chainId, options.rpcTimeout * 1000);
   const wallet = withKey ? await loadWallet(deployment, provider, options) : undefined;
@@ -82,10 +101,15 @@ async function withSigner(): Promise<{ connection: RegistryConnection; wallet: W
   return { connection, wallet };
 }
 
+/** A date as 2026-12-31 or ISO 8601 (2026-12-31T10:00:00Z); nothing looser ("0" is not the year 2000). */
 function parseDate(value: string): Date {
+  const iso = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
   const date = new Date(value);
-  if (Number.isNaN(date.getTime()))
-    throw new InvalidArgumentError(`"${value}" is not a date (use 2026-12-31 or ISO 8601)`);
+  // A day that does not exist (2026-02-30) would roll over to another: refused.
+  const rolledOver = value.length === 10 && !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) !== value;
+  if (!iso.test(value) || Number.isNaN(date.getTime()) || rolledOver) {
+    throw new InvalidArgumentError(`"${value}" is not a date (use 2026-12-31 or ISO 8601, e.g. 2026-12-31T10:00:00Z)`);
+  }
   return date;
 }
 
@@ -368,11 +392,16 @@ program
   )
   .option("--single", "anchor each credential on its own instead of in Merkle batches")
   .option("--skip-invalid", "issue the valid rows and report the bad ones")
-  .option("--batch-size <n>", "credentials per Merkle batch", parsePositive, DEFAULT_BATCH_SIZE)
+  .addOption(
+    new Option("--encoding <encoding>", "the input file's encoding, when it is not UTF-8").choices([
+      ...INPUT_ENCODINGS,
+    ]),
+  )
+  .option("--batch-size <n>", `credentials per Merkle batch (default: ${DEFAULT_BATCH_SIZE})`, parsePositive)
   .option("--valid-from <date>", "credentials valid from (default: now)", parseDate)
   .option("--valid-until <date>", "credentials valid until (default: no expiry)", parseDate)
   .action(async (options: IssueOptions) => {
-    const input = await readSubjects(options.input, options.type);
+    const input = await readSubjects(options.input, options.type, options.encoding);
     const { connection, wallet } = await withSigner();
     const issuerAddress =
       options.issuer === undefined ? wallet.address : accountAddress(connection.deployment, options.issuer);
@@ -398,7 +427,7 @@ program
       validFrom: options.validFrom,
       validUntil: options.validUntil,
       batchSize: options.batchSize,
-      single: options.single === true,
+      single: options.single,
       skipInvalid: options.skipInvalid === true,
       resolver: ethrDidResolver(connection.chainId, connection.deployment.didRegistry.address, connection.provider),
       // Two bars: signing, then anchoring with writing the files (a group's files follow its anchor).
@@ -423,13 +452,14 @@ program
   });
 interface IssueOptions {
   type: DemoSchemaKey;
+  encoding?: InputEncoding;
   input: string;
   out: string;
   issuer?: string;
   signingKeystore?: string;
   single?: boolean;
   skipInvalid?: boolean;
-  batchSize: number;
+  batchSize?: number;
   validFrom?: Date;
   validUntil?: Date;
 }
@@ -454,27 +484,49 @@ program
   .option("--economy <iso>", "the verifier's economy: the issuer's must be it or one it recognises")
   .option("--at <date>", "verify as of this time", parseDate)
   .option("--json", "print JSON")
-  .action(async (files: string[], options: { economy?: string; at?: Date; json?: boolean }) => {
+  .action(async (paths: string[], options: { economy?: string; at?: Date; json?: boolean }) => {
+    const files = await credentialFiles(paths);
+    if (files.length === 0) {
+      throw new CCRError(
+        "INVALID_ARGUMENT",
+        `no credential file in ${paths.join(", ")} (a folder's credentials are its *.json and *.jwt files but ` +
+          `manifest.json): nothing was verified`,
+      );
+    }
     const { connection } = await open(false);
     const resolver = ethrDidResolver(
       connection.chainId,
       connection.deployment.didRegistry.address,
       connection.provider,
     );
-    const results = await verifyCredentials(await credentialFiles(files), {
-      connection,
-      resolver,
-      ...(options.economy === undefined ? {} : { economy: options.economy }),
-      ...(options.at === undefined ? {} : { at: options.at }),
-    });
-    if (options.json === true) console.log(JSON.stringify(results, null, 2));
-    else for (const r of results) console.log(`${r.outcome.toUpperCase().padEnd(9)} ${r.file}: ${r.reason}`);
-    const count = (outcome: Outcome): number => results.filter((r) => r.outcome === outcome).length;
-    if (options.json !== true && results.length > 1) {
-      console.log(`${count("valid")} valid, ${count("invalid")} invalid, ${count("undecided")} undecided`);
+    const counts: Record<Outcome, number> = { valid: 0, invalid: 0, undecided: 0 };
+    // Verified in slices: memory stays bounded however many files a folder holds, and results come as they are made.
+    if (options.json === true) process.stdout.write("[");
+    for (let start = 0; start < files.length; start += VERIFY_SLICE) {
+      const results = await verifyCredentials(files.slice(start, start + VERIFY_SLICE), {
+        connection,
+        resolver,
+        ...(options.economy === undefined ? {} : { economy: options.economy }),
+        ...(options.at === undefined ? {} : { at: options.at }),
+      });
+      for (const [i, r] of results.entries()) {
+        counts[r.outcome]++;
+        if (options.json === true) {
+          process.stdout.write(`${start + i === 0 ? "\n" : ",\n"}${JSON.stringify(r, null, 2)}`);
+        } else console.log(`${r.outcome.toUpperCase().padEnd(9)} ${r.file}: ${r.reason}`);
+      }
     }
-    process.exitCode = count("undecided") > 0 ? 2 : count("invalid") > 0 ? 1 : 0;
+    if (options.json === true) process.stdout.write("\n]\n");
+    if (options.json !== true && files.length > 1) {
+      console.log(`${counts.valid} valid, ${counts.invalid} invalid, ${counts.undecided} undecided`);
+    }
+    // The worst outcome decides: an invalid credential (a forgery, a revocation) is never hidden behind one that
+    // could not be decided.
+    process.exitCode = counts.invalid > 0 ? 1 : counts.undecided > 0 ? 2 : 0;
   });
+
+/** Credential files verified at a time. */
+const VERIFY_SLICE = 2_000;
 
 // ------------------------------------------------------------------------------------------------ status
 
@@ -510,15 +562,17 @@ program
   .description("W3C Bitstring Status Lists")
   .command("export")
   .description("export an issuer's Bitstring Status List credential built from on-chain state, signed by the issuer")
-  .requiredOption("--issuer <issuer>", "the issuer (did:ethr, address or account name)")
+  .option("--issuer <issuer>", "the issuer (did:ethr, address or account name; default: the acting account)")
   .addOption(
     new Option("--purpose <purpose>", "status purpose").choices(["revocation", "suspension"]).makeOptionMandatory(),
   )
   .requiredOption("--out <file>", "where to write the status list (JSON: jws, credential, index of each credential)")
   .option("--url <url>", "where the status list will be published (its id)")
-  .action(async (options: { issuer: string; purpose: StatusPurpose; out: string; url?: string }) => {
+  .action(async (options: { issuer?: string; purpose: StatusPurpose; out: string; url?: string }) => {
+    // The list is signed by the acting key: the issuer's own (--as, --keystore or --key-env).
     const { connection, wallet } = await withSigner();
-    const address = accountAddress(connection.deployment, options.issuer);
+    const address =
+      options.issuer === undefined ? wallet.address : accountAddress(connection.deployment, options.issuer);
     const url = options.url ?? `https://status.ccr.example/${connection.chainId}/${address}/${options.purpose}`;
     const list = await exportStatusList(connection, address, options.purpose, wallet.privateKey, url);
     await mkdir(dirname(options.out), { recursive: true });
@@ -533,7 +587,7 @@ program
 const audit = program
   .command("audit")
   .description("the auditor's index of the event history, checked against the chain");
-const defaultDb = (): string => join(dirname(globals().deployment), "audit.sqlite");
+const defaultDb = (): string => join(dirname(deploymentFile()), "audit.sqlite");
 
 audit
   .command("sync")
@@ -590,7 +644,8 @@ audit
   .option("--member <index>", "with a batch root: only the changes of this member", parseCount)
   .option("--json", "print JSON")
   .action(async (subject: string, options: { db?: string; member?: number; json?: boolean }) => {
-    const { connection } = await open(false);
+    // The index is all a timeline needs: no RPC.
+    const deployment = await readDeployment(deploymentFile());
     let target = subject;
     let member = options.member;
     if (existsSync(subject)) {
@@ -599,9 +654,9 @@ audit
       target = batch?.root ?? credentialHash(read.jws);
       member = batch?.index ?? member;
     } else if (!/^(0x[0-9a-fA-F]{64}|[A-Z]{2})$/.test(subject)) {
-      target = accountAddress(connection.deployment, subject);
+      target = accountAddress(deployment, subject);
     }
-    const entries = timeline(options.db ?? defaultDb(), connection, target, member);
+    const entries = timeline(options.db ?? defaultDb(), deployment, target, member);
     if (options.json === true) {
       console.log(JSON.stringify(entries, null, 2));
       return;
@@ -623,8 +678,14 @@ audit
   )
   .option("--out <file>", "write to this file instead of the terminal")
   .action(async (options: { db?: string; economy?: string; from?: Date; to?: Date; format: string; out?: string }) => {
-    const { connection } = await open(false);
-    const report = buildReport(options.db ?? defaultDb(), connection, options);
+    if (options.from !== undefined && options.to !== undefined && options.from > options.to) {
+      throw new CCRError(
+        "INVALID_ARGUMENT",
+        `--from ${options.from.toISOString()} is after --to ${options.to.toISOString()}: the range is empty`,
+      );
+    }
+    // The index is all a report needs: no RPC.
+    const report = buildReport(options.db ?? defaultDb(), await readDeployment(deploymentFile()), options);
     const text =
       options.format === "json"
         ? `${JSON.stringify(report, null, 2)}\n`
@@ -658,8 +719,18 @@ try {
   } else if (error instanceof Error && "exitCode" in error && typeof error.exitCode === "number") {
     // commander has printed its message (bad arguments) or the help.
     process.exitCode = error.exitCode === 0 ? 0 : 2;
+  } else if (error instanceof Error && typeof (error as NodeJS.ErrnoException).path === "string") {
+    // A file system failure nothing above expected (a full disk, a path that is a file): said, not dumped.
+    const failure = fileProblem(String((error as NodeJS.ErrnoException).path), error, "could not be used");
+    console.error(`ccr: ${failure.message}`);
+    process.exitCode = 2;
   } else {
-    console.error(error);
-    process.exitCode = 1;
+    const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    console.error(`ccr: unexpected error: ${message}. This is a fault of ccr; CCR_DEBUG=1 shows the details`);
+    if (process.env.CCR_DEBUG === "1") console.error(error);
+    process.exitCode = 2;
   }
 }
+// Every request has its deadline, but a node that stopped answering can leave its sockets open: the command is done,
+// so it exits rather than waiting for them (stdout and stderr are written synchronously to files and pipes here).
+process.exit(process.exitCode ?? 0);

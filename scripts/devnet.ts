@@ -58,6 +58,8 @@ await checkPortFree();
 mkdirSync(DEVNET_DIR, { recursive: true });
 // A fresh chain each run: forget Ignition's journal of the previous devnet chain.
 rmSync("deploy/deployments/chain-31337", { recursive: true, force: true });
+// The auditor's default index belongs to the previous chain: a new devnet starts a new history.
+for (const suffix of ["", "-wal", "-shm"]) rmSync(`${DEVNET_DIR}/audit.sqlite${suffix}`, { force: true });
 
 const log = openSync(LOG, "w");
 const node = spawn("npx", ["hardhat", "node", "--hostname", HOST, "--port", String(PORT)], {

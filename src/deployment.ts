@@ -1,5 +1,6 @@
+import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { CCRError } from "./errors.ts";
 
 /** Where `npm run devnet` writes its node log and deployment file (`CCR_DEVNET_DIR`, default `.devnet`). */
@@ -30,6 +31,26 @@ export interface Deployment {
   economies: { iso: string; name: string; authority: string }[];
   accounts: Record<string, DeploymentAccount>;
   createdAt: string;
+}
+
+/** The environment variable that names the deployment file when `--deployment` does not. */
+export const DEPLOYMENT_ENV = "CCR_DEPLOYMENT";
+
+/**
+ * The deployment file to use: the one named (`--deployment`), else `$CCR_DEPLOYMENT`, else the devnet's
+ * `.devnet/deployment.json` of the nearest folder from `from` upwards (so `ccr` works from any subfolder of the
+ * project). Undefined when none is found.
+ */
+export function locateDeployment(named: string | undefined, from = process.cwd()): string | undefined {
+  if (named !== undefined) return named;
+  const fromEnv = process.env[DEPLOYMENT_ENV];
+  if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
+  if (isAbsolute(DEVNET_DIR)) return existsSync(DEVNET_DEPLOYMENT_FILE) ? DEVNET_DEPLOYMENT_FILE : undefined;
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
+    const candidate = join(dir, DEVNET_DEPLOYMENT_FILE);
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) return undefined;
+  }
 }
 
 export async function writeDeployment(file: string, deployment: Deployment): Promise<void> {

@@ -87,6 +87,14 @@ export async function loadWallet(
   }
   if (source.keystore !== undefined) return (await keystoreWallet(source.keystore, passwordEnv)).connect(provider);
   const variable = source.keyEnv ?? "";
+  // A key pasted where the variable's name goes must not be echoed back (to a terminal, a CI log, a shell history).
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable)) {
+    throw new CCRError(
+      "KEY_UNAVAILABLE",
+      `--key-env takes the name of an environment variable (e.g. CCR_KEY), not a key; what was given is not shown. ` +
+        `If it was a private key, consider it exposed (shell history) and move it into a variable or a keystore`,
+    );
+  }
   const key = process.env[variable];
   if (key === undefined || key === "") {
     throw new CCRError("KEY_UNAVAILABLE", `the environment variable ${variable} holds no private key`);

@@ -1,3 +1,5 @@
+import { Agent as HttpAgent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
 import {
   FetchRequest,
   JsonRpcProvider,
@@ -18,10 +20,20 @@ import { decodeStaticArray } from "./viewBatch.ts";
 /** How long one RPC request may take before it counts as failed (retried by long jobs, else: node unreachable). */
 export const RPC_TIMEOUT_MS = 30_000;
 
+/**
+ * Connections without keep-alive: a pooled connection that the node closed while idle fails the next request with
+ * EPIPE or "socket hang up" (seen verifying 10,000 files against a Hardhat node), and a request on a new connection
+ * never meets one.
+ */
+const agents = { http: new HttpAgent({ keepAlive: false }), https: new HttpsAgent({ keepAlive: false }) };
+
 /** A JSON-RPC provider for a known chain: no network detection loop, a bounded timeout per request. */
 export function rpcProvider(url: string, chainId: number, timeoutMs = RPC_TIMEOUT_MS): JsonRpcProvider {
   const request = new FetchRequest(url);
   request.timeout = timeoutMs;
+  request.getUrlFunc = FetchRequest.createGetUrlFunc({
+    agent: url.startsWith("https:") ? agents.https : agents.http,
+  });
   return new JsonRpcProvider(request, Network.from(chainId), {
     staticNetwork: true,
     batchMaxCount: 100,
@@ -34,7 +46,17 @@ export function rpcProvider(url: string, chainId: number, timeoutMs = RPC_TIMEOU
 
 /** True for errors where the node answered: a revert is an answer, a refused connection is not. */
 function isContractAnswer(error: unknown): boolean {
-  return isError(error, "CALL_EXCEPTION") || error instanceof CCRError;
+  return isError(error, "CALL_EXCEPTION") || error instanceof CCRError || refusedTransaction(error) !== undefined;
+}
+
+/** What it means when the node refuses a transaction itself (not the registry), or undefined for other errors. */
+function refusedTransaction(error: unknown): string | undefined {
+  if (isError(error, "NONCE_EXPIRED") || isError(error, "REPLACEMENT_UNDERPRICED")) {
+    return "another transaction from the same key was sent at the same time (another ccr run or wallet using this key)";
+  }
+  if (isError(error, "INSUFFICIENT_FUNDS")) return "the sending account has too little ETH to pay for gas";
+  if (isError(error, "TRANSACTION_REPLACED")) return "the transaction was replaced by another from the same key";
+  return undefined;
 }
 
 /**
@@ -50,8 +72,17 @@ export async function rpc<T>(endpoint: string, doing: string, call: () => Promis
   }
 }
 
+/** An error's message without what ethers appends (the request, the raw transaction, the whole payload). */
+function briefly(cause: unknown): string {
+  if (cause instanceof Error) {
+    const short = (cause as Error & { shortMessage?: unknown }).shortMessage;
+    return typeof short === "string" ? short : (cause.message.split("\n")[0] ?? "").replace(/ \(.*$/, "");
+  }
+  return String(cause);
+}
+
 function unreachable(endpoint: string, doing: string, cause: unknown): CCRError {
-  const reason = cause instanceof Error ? cause.message.split("\n")[0] : String(cause);
+  const reason = briefly(cause);
   return new CCRError("RPC_UNAVAILABLE", `could not reach the RPC at ${endpoint} while ${doing}: ${reason}`, { cause });
 }
 
@@ -96,6 +127,16 @@ export async function readVerdicts(
   return decodeStaticArray(registry.interface, "verdicts", answer).map((item) => item[0] as VerdictStructOutput);
 }
 
+/**
+ * The chain id the node itself reports: a provider made for a known chain (`rpcProvider`) answers `getNetwork` from
+ * what it was told, so a deployment file with a wrong chain id would never be noticed.
+ */
+async function askChainId(provider: Provider): Promise<bigint> {
+  const send = (provider as Partial<Pick<JsonRpcProvider, "send">>).send;
+  if (typeof send !== "function") return (await provider.getNetwork()).chainId;
+  return BigInt(String(await send.call(provider, "eth_chainId", [])));
+}
+
 /** A connection to one CCR registry, checked against its deployment file. */
 export interface RegistryConnection {
   deployment: Deployment;
@@ -116,13 +157,14 @@ export async function connectRegistry(
 ): Promise<RegistryConnection> {
   const rpcUrl = options.rpcUrl ?? deployment.rpcUrl;
   const provider = options.provider ?? rpcProvider(rpcUrl, deployment.chainId);
-  const [network, genesis, code] = await rpc(rpcUrl, "checking the deployment", () =>
-    Promise.all([provider.getNetwork(), provider.getBlock(0), provider.getCode(deployment.registry.address)]),
+  const [chainId, genesis, code] = await rpc(rpcUrl, "checking the deployment", () =>
+    Promise.all([askChainId(provider), provider.getBlock(0), provider.getCode(deployment.registry.address)]),
   );
-  if (network.chainId !== BigInt(deployment.chainId)) {
+  if (chainId !== BigInt(deployment.chainId)) {
     throw new CCRError(
       "WRONG_CHAIN",
-      `the RPC at ${rpcUrl} serves chain ${network.chainId}, the deployment file describes chain ${deployment.chainId}`,
+      `the RPC at ${rpcUrl} serves chain ${chainId}, the deployment file describes chain ${deployment.chainId}: ` +
+        `check the deployment file's "chainId" and "rpcUrl" (or --rpc)`,
     );
   }
   if (deployment.genesisHash !== "" && genesis?.hash !== deployment.genesisHash) {
@@ -212,6 +254,14 @@ export async function send(
       return { transaction: receipt.hash, blockNumber: receipt.blockNumber };
     });
   } catch (cause) {
+    const node = refusedTransaction(cause);
+    if (node !== undefined) {
+      throw new CCRError(
+        "TRANSACTION_REFUSED",
+        `the node refused the transaction ${doing}: ${node}; nothing was lost, run the command again`,
+        { cause },
+      );
+    }
     const refusal = describeRevert(cause);
     if (refusal === undefined) throw cause;
     throw new CCRError("REFUSED_BY_REGISTRY", `the registry refused ${doing}: ${refusal}`, { cause });

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { Decider, IssuerStanding, REASONS, Status } from "../src/codes.ts";
 import { buildBatch, memberSets } from "../src/batch.ts";
+import { VerdictReader__factory } from "../types/ethers-contracts/index.js";
 import {
   accredit,
   AU,
@@ -37,6 +38,24 @@ describe("Verdict", function () {
       BigInt(now + YEAR),
     ]);
     expect([v.decidedBy, v.decidedAt, v.reason, v.compromisedAt]).to.deep.equal([BigInt(Decider.NONE), 0n, 0n, 0n]);
+  });
+
+  it("answers through its read-only VerdictReader, which verifiers may also ask directly", async function () {
+    const { registry, issuer } = await loadFixture(frameworkFixture);
+    const hash = randomHash();
+    await registry.connect(issuer).anchor(hash, CBPR, 0, 0);
+    const reader = VerdictReader__factory.connect(await registry.verdictReader(), ethers.provider);
+    expect(await ethers.provider.getCode(await reader.getAddress())).to.not.equal("0x");
+    expect(await reader.verdict(single(issuer, hash), SG)).to.deep.equal(
+      await registry.verdict(single(issuer, hash), SG),
+    );
+    // A call the reader refuses (calldata that does not decode) is refused by the registry too, not answered empty.
+    const selector = registry.interface.getFunction("verdict").selector;
+    const refused = await ethers.provider.call({ to: await registry.getAddress(), data: selector }).then(
+      () => false,
+      () => true,
+    );
+    expect(refused).to.equal(true);
   });
 
   it("answers UNKNOWN for a hash never anchored", async function () {

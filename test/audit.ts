@@ -324,7 +324,10 @@ describe("ccr audit (end to end, against a Hardhat node)", function () {
 
     const notAnIndex = await ccr(["audit", "check", "--db", "README.md"]);
     expect(notAnIndex.code).to.equal(2);
-    expect(notAnIndex.stderr).to.equal("ccr: README.md cannot be used as an audit index: file is not a database\n");
+    expect(notAnIndex.stderr).to.equal(
+      "ccr: README.md cannot be used as an audit index: file is not a database. Use another --db; if it is an " +
+        'index that was damaged, remove it and run "ccr audit sync" to rebuild it\n',
+    );
 
     const notRegistry = join(work, "not-a-registry.json");
     await writeFile(notRegistry, JSON.stringify({ ...deployment, registry: deployment.didRegistry }));

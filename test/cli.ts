@@ -60,6 +60,14 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     provider.destroy();
   }
 
+  /** The node's latest block time. */
+  async function chainTime(): Promise<number> {
+    const provider = rpcProvider(deployment.rpcUrl, deployment.chainId);
+    const block = await provider.getBlock("latest");
+    provider.destroy();
+    return block?.timestamp ?? 0;
+  }
+
   before(async function () {
     devnet = await startDevnet();
     deployment = await readDeployment(join(devnet.dir, "deployment.json"));
@@ -141,7 +149,8 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     if (file === undefined) throw new Error("no credential");
     const { hash } = JSON.parse(await readFile(file, "utf8")) as CredentialFile;
     await advance(60);
-    const before = new Date(Date.now() + 30_000).toISOString();
+    // "Before" on the chain's clock, which earlier tests moved ahead of the wall clock.
+    const before = new Date(((await chainTime()) + 30) * 1000).toISOString();
     await advance(120);
     const revoked = await ccr(["--as", "ca-bank", "revoke", hash, "--reason", "keyCompromise"]);
     expect(revoked.stdout).to.match(new RegExp(`^revoked ${hash} \\(transaction`));
@@ -557,8 +566,10 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
 
   it("reports expired and not-yet-valid credentials with their dates", async function () {
     const input = await csv("short.csv", ["id,assuranceLevel,verifiedOn", "did:example:customer-9,low,2026-11-01"]);
-    const soon = new Date(Date.now() + 3600_000);
-    const later = new Date(Date.now() + 30 * 86_400_000);
+    // On the chain's clock, which earlier tests moved ahead of the wall clock.
+    const now = (await chainTime()) * 1000;
+    const soon = new Date(now + 3600_000);
+    const later = new Date(now + 30 * 86_400_000);
     const expiring = join(work, "expiring");
     const future = join(work, "future");
     expect((await issue("ca-bank", "kyc", input, expiring, ["--valid-until", soon.toISOString()])).code).to.equal(0);

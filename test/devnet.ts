@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { JsonRpcProvider } from "ethers";
 import { readDeployment } from "../src/deployment.ts";
@@ -26,7 +26,7 @@ describe("npm run devnet (end to end)", function () {
     expect(deployment.economies).to.have.length(21);
     const provider = new JsonRpcProvider(deployment.rpcUrl, undefined, { staticNetwork: true });
     const registry = CCRRegistry__factory.connect(deployment.registry.address, provider);
-    expect(await registry.ccrVersion()).to.equal("1");
+    expect(await registry.ccrVersion()).to.equal("2");
     expect((await provider.getBlock(0))?.hash).to.equal(deployment.genesisHash);
     provider.destroy();
     expect(readFileSync(join(dir, "node.log"), "utf8")).to.include(`127.0.0.1:${port}`);
@@ -36,5 +36,11 @@ describe("npm run devnet (end to end)", function () {
     const deadline = Date.now() + 15_000;
     while ((await listening(port)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     expect(await listening(port)).to.equal(false);
+
+    // A restarted devnet is a new chain: the auditor's default index of the old one goes with it.
+    writeFileSync(join(dir, "audit.sqlite"), "an index of the previous chain");
+    devnet = await startDevnet(dir);
+    expect(existsSync(join(dir, "audit.sqlite"))).to.equal(false);
+    expect(await devnet.interrupt()).to.equal(0);
   });
 });

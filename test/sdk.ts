@@ -62,7 +62,7 @@ describe("SDK input, files and encodings", function () {
       `${text}: the input must be a .csv or a .json file`,
     );
     expect((await rejection(readSubjects(join(dir, "missing.csv"), "device"))).message).to.equal(
-      `cannot read input file ${join(dir, "missing.csv")}`,
+      `cannot read input file ${join(dir, "missing.csv")}: it does not exist`,
     );
   });
 

@@ -41,9 +41,9 @@ export interface RunningDevnet {
   stop(): void;
 }
 
-export async function startDevnet(): Promise<RunningDevnet> {
+/** Starts `npm run devnet` on a free port, in a new folder or in `dir` (a restart: the devnet's folder again). */
+export async function startDevnet(dir = mkdtempSync(join(tmpdir(), "ccr-devnet-"))): Promise<RunningDevnet> {
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "ccr-devnet-"));
   const child = spawn(process.execPath, ["scripts/devnet.ts"], {
     detached: true,
     env: { ...process.env, CCR_DEVNET_PORT: String(port), CCR_DEVNET_DIR: dir },

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import type { Deployment } from "../deployment.ts";
@@ -61,17 +61,38 @@ function identityOf(deployment: Deployment): IndexIdentity {
 }
 
 /** Opens (or creates) the index at `file` for `deployment`; refuses a database built for another chain or registry. */
-export function openIndex(file: string, deployment: Deployment): DatabaseSync {
+export function openIndex(file: string, deployment: Deployment, use: "sync" | "read" = "read"): DatabaseSync {
   const identity = identityOf(deployment);
+  if (use === "read" && file !== ":memory:" && !existsSync(file)) {
+    throw new CCRError("INDEX_FILE", `there is no audit index at ${file}: build it with "ccr audit sync" first`);
+  }
   if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
   let db: DatabaseSync;
   try {
     db = new DatabaseSync(file);
     // Another ccr reading or writing the same index (a report during a sync) waits for its lock instead of failing.
     db.exec("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+    // A sync checks the file before trusting it with more history: a damaged page must not be built upon.
+    if (use === "sync") {
+      const problems = (db.prepare("PRAGMA quick_check").all() as { quick_check: string }[]).map((r) => r.quick_check);
+      if (problems.length !== 1 || problems[0] !== "ok") {
+        db.close();
+        throw new CCRError(
+          "INDEX_FILE",
+          `the audit index ${file} is damaged (SQLite integrity check: ${problems.slice(0, 3).join("; ")}); ` +
+            `nothing was synced. Remove the file and run "ccr audit sync" again to rebuild it from the chain`,
+        );
+      }
+    }
   } catch (cause) {
+    if (cause instanceof CCRError) throw cause;
     const reason = cause instanceof Error ? cause.message : String(cause);
-    throw new CCRError("INDEX_FILE", `${file} cannot be used as an audit index: ${reason}`, { cause });
+    throw new CCRError(
+      "INDEX_FILE",
+      `${file} cannot be used as an audit index: ${reason}. Use another --db; if it is an index that was ` +
+        `damaged, remove it and run "ccr audit sync" to rebuild it`,
+      { cause },
+    );
   }
   const expected: Record<string, string> = {
     format: INDEX_FORMAT,

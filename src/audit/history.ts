@@ -1,6 +1,6 @@
 import { ANCHOR_STATE, AnchorState, reasonName, schemaIds } from "../codes.ts";
 import { CCRError } from "../errors.ts";
-import type { RegistryConnection } from "../registry.ts";
+import type { Deployment } from "../deployment.ts";
 import { openIndex, readEvents, type StoredEvent } from "./db.ts";
 
 /** One entry of a timeline: when, where, who, and what changed in words. */
@@ -119,14 +119,19 @@ function keysFor(subject: string): string[] {
  * The full timeline of a credential or batch (by hash; a batch member by its root and `member` index), an issuer or
  * account (by checksummed address), or an economy (ISO code), from the index alone.
  */
-export function timeline(
-  file: string,
-  connection: RegistryConnection,
-  subject: string,
-  member?: number,
-): TimelineEntry[] {
-  const db = openIndex(file, connection.deployment);
+export function timeline(file: string, deployment: Deployment, subject: string, member?: number): TimelineEntry[] {
+  const db = openIndex(file, deployment);
   const keys = keysFor(subject);
+  // An economy's timeline includes what its issuers did (their anchors and status changes carry no economy).
+  if (/^[A-Z]{2}$/.test(subject)) {
+    const issuers = db
+      .prepare(
+        "SELECT DISTINCT json_extract(args, '$.issuer') AS issuer FROM events WHERE name = 'IssuerAccredited' " +
+          "AND json_extract(args, '$.economy') = ?",
+      )
+      .all(subject) as { issuer: string }[];
+    keys.push(...issuers.map((i) => `issuer:${i.issuer}`));
+  }
   const events = readEvents(
     db,
     `WHERE (e.block, e.log_index) IN (SELECT block, log_index FROM event_keys WHERE key IN (${keys.map(() => "?").join(", ")}))`,

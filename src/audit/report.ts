@@ -1,6 +1,6 @@
 import { AnchorState, ISSUER_STANDING, IssuerStanding, reasonName, schemaIds } from "../codes.ts";
 import { CCRError } from "../errors.ts";
-import type { RegistryConnection } from "../registry.ts";
+import type { Deployment } from "../deployment.ts";
 import { replayEvents } from "./check.ts";
 import { openIndex, readEvents, type StoredEvent } from "./db.ts";
 
@@ -47,8 +47,8 @@ function popcount(value: bigint): number {
  * Counts issuance and revocation by economy, issuer, schema and month, revocation reasons, issuers by accreditation
  * state and recognitions between economies, from the index alone.
  */
-export function buildReport(file: string, connection: RegistryConnection, options: ReportOptions = {}): Report {
-  const db = openIndex(file, connection.deployment);
+export function buildReport(file: string, deployment: Deployment, options: ReportOptions = {}): Report {
+  const db = openIndex(file, deployment);
   const events = readEvents(db);
   db.close();
   const state = replayEvents(events);
@@ -68,8 +68,8 @@ export function buildReport(file: string, connection: RegistryConnection, option
   const empty = (): Counts => ({ issued: 0, revoked: 0, suspended: 0 });
   const report: Report = {
     generatedAt: new Date().toISOString(),
-    chainId: connection.chainId,
-    registry: connection.deployment.registry.address,
+    chainId: deployment.chainId,
+    registry: deployment.registry.address,
     economy: options.economy ?? null,
     from: options.from?.toISOString() ?? null,
     to: options.to?.toISOString() ?? null,

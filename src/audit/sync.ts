@@ -149,7 +149,7 @@ export async function syncIndex(
   const { deployment, rpcUrl, provider } = connection;
   const retries = options.retries ?? 5;
   const confirmations = options.confirmations ?? 0;
-  const db = openIndex(file, deployment);
+  const db = openIndex(file, deployment, "sync");
   try {
     const call = <T>(doing: string, request: () => Promise<T>, rangeRefusals = false): Promise<T> =>
       rpcRetried(rpcUrl, doing, request, {

@@ -24,11 +24,38 @@ export interface CredentialFile {
 
 export const CREDENTIAL_FILE_FORMAT = "ccr-credential/1";
 
-/** Writes `data` to `file` through a temporary file and a rename, so that a kill never leaves half a file. */
+/** A file system failure on `path` in words: what it is and what to do, never a stack trace. */
+export function fileProblem(path: string, cause: unknown, doing: string): CCRError {
+  const code = (cause as NodeJS.ErrnoException).code;
+  const why: Record<string, string> = {
+    ENOSPC: "the disk is full: free some space and run the command again; nothing written so far is lost",
+    EDQUOT: "the disk quota is exhausted: free some space and run the command again; nothing written so far is lost",
+    ENOTDIR: "it (or a folder above it) is a file, not a folder: choose another path",
+    EEXIST: "a file of that name is in the way: choose another path",
+    EISDIR: "it is a folder where a file was expected",
+    EACCES: "permission denied",
+    EPERM: "permission denied",
+    EROFS: "the file system is read-only",
+    ENOENT: "it does not exist",
+  };
+  const reason =
+    (code !== undefined ? why[code] : undefined) ?? (cause instanceof Error ? cause.message : String(cause));
+  return new CCRError("OUTPUT_PROBLEM", `${path} ${doing}: ${reason}`, { cause });
+}
+
+/**
+ * Writes `data` to `file` through a temporary file and a rename, so that a kill never leaves half a file; a failure
+ * (a full disk, say) removes the temporary file and says what happened.
+ */
 export async function writeFileAtomic(file: string, data: string): Promise<void> {
   const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, data);
-  await rename(temporary, file);
+  try {
+    await writeFile(temporary, data);
+    await rename(temporary, file);
+  } catch (cause) {
+    await rm(temporary, { force: true }).catch(() => undefined);
+    throw fileProblem(file, cause, "cannot be written");
+  }
 }
 
 /** Whether a process with this id is running (a kill signal 0 only asks). */

@@ -96,19 +96,91 @@ function parseJson(file: string, text: string): InputRow[] {
   }));
 }
 
+/** The encodings `--encoding` converts from; anything else must be UTF-8. */
+export const INPUT_ENCODINGS = ["utf-8", "utf-16le", "utf-16be", "windows-1252", "latin1"] as const;
+export type InputEncoding = (typeof INPUT_ENCODINGS)[number];
+
+/** The longest value a subject field may have, in characters (ids included): a bound on what gets signed. */
+export const MAX_FIELD_LENGTH = 1024;
+
+/** The line (from 1) of `text` at character `index`. */
+const lineAt = (text: string, index: number): number => text.slice(0, index).split("\n").length;
+
+/**
+ * The text of an input file: UTF-8 (a byte order mark is dropped), or the encoding the user named. Anything else is
+ * refused with the file, the line and what to do, never guessed: a Windows-1252 name read as UTF-8 would be signed
+ * with U+FFFD in place of its letters. Text with U+FFFD (damaged by an earlier conversion) is refused too.
+ */
+export function decodeInput(file: string, bytes: Uint8Array, encoding?: InputEncoding): string {
+  const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
+  if (encoding === undefined && utf16) {
+    throw new CCRError(
+      "INVALID_INPUT",
+      `${file} is not UTF-8: it is UTF-16 (byte order mark ${bytes[0] === 0xff ? "FF FE" : "FE FF"}). Save it as ` +
+        `UTF-8, or name its encoding: --encoding ${bytes[0] === 0xff ? "utf-16le" : "utf-16be"}`,
+    );
+  }
+  const label = encoding ?? "utf-8";
+  let text: string;
+  try {
+    text = new TextDecoder(label, { fatal: true }).decode(bytes);
+  } catch (cause) {
+    const loose = new TextDecoder(label).decode(bytes);
+    const line = lineAt(loose, loose.indexOf("\uFFFD"));
+    throw new CCRError(
+      "INVALID_INPUT",
+      encoding === undefined
+        ? `${file} line ${line} is not UTF-8 (nothing was signed). Save the file as UTF-8, or name its encoding, ` +
+            `e.g. --encoding windows-1252 (Excel on Windows) or --encoding latin1`
+        : `${file} line ${line} is not ${encoding} (nothing was signed)`,
+      { cause },
+    );
+  }
+  const damaged = text.indexOf("\uFFFD");
+  if (damaged !== -1) {
+    throw new CCRError(
+      "INVALID_INPUT",
+      `${file} line ${lineAt(text, damaged)} contains U+FFFD, the character that replaces letters lost in a wrong ` +
+        `conversion: the file was damaged before ccr read it (nothing was signed). Export it again as UTF-8`,
+    );
+  }
+  return text.startsWith("\uFEFF") ? text.slice(1) : text;
+}
+
+/** A field whose value is longer than `MAX_FIELD_LENGTH` characters, as a problem. */
+function tooLong(subject: Record<string, unknown>): { field: string; message: string }[] {
+  return Object.entries(subject)
+    .filter(([, value]) => typeof value === "string" && value.length > MAX_FIELD_LENGTH)
+    .map(([field, value]) => ({
+      field: `/${field}`,
+      message: `is ${String(value).length} characters long; at most ${MAX_FIELD_LENGTH} are allowed`,
+    }));
+}
+
 /**
  * Reads the credential subjects of `file` (CSV with a header line of field names, or a JSON array) and checks every
  * row against the schema of `key`, collecting every problem, duplicates included. Throws CCRError("INVALID_INPUT")
  * only when the file itself cannot be read as a whole.
  */
-export async function readSubjects(file: string, key: DemoSchemaKey): Promise<SubjectInput> {
+export async function readSubjects(file: string, key: DemoSchemaKey, encoding?: InputEncoding): Promise<SubjectInput> {
   let bytes: Buffer;
   try {
     bytes = await readFile(file);
   } catch (cause) {
-    throw new CCRError("INVALID_INPUT", `cannot read input file ${file}`, { cause });
+    const code = (cause as NodeJS.ErrnoException).code;
+    const reason =
+      code === "ENOENT"
+        ? "it does not exist"
+        : code === "EISDIR"
+          ? "it is a folder"
+          : code === "EACCES"
+            ? "permission denied"
+            : cause instanceof Error
+              ? cause.message
+              : String(cause);
+    throw new CCRError("INVALID_INPUT", `cannot read input file ${file}: ${reason}`, { cause });
   }
-  const text = bytes.toString("utf8");
+  const text = decodeInput(file, bytes, encoding);
   const extension = extname(file).toLowerCase();
   if (extension !== ".csv" && extension !== ".json") {
     throw new CCRError("INVALID_INPUT", `${file}: the input must be a .csv or a .json file`);
@@ -119,7 +191,9 @@ export async function readSubjects(file: string, key: DemoSchemaKey): Promise<Su
   const problems: RowProblem[] = [];
   const firstRowOf = new Map<string, number>();
   for (const { row, line, subject } of rows) {
-    for (const { field, message } of checkSubject(key, subject)) problems.push({ row, line, field, message });
+    for (const { field, message } of [...tooLong(subject), ...checkSubject(key, subject)]) {
+      problems.push({ row, line, field, message });
+    }
     const canonical = JSON.stringify(Object.entries(subject).sort(([a], [b]) => (a < b ? -1 : 1)));
     const first = firstRowOf.get(canonical);
     if (first === undefined) firstRowOf.set(canonical, row);

@@ -12,12 +12,24 @@ import { describeRevert, readVerdicts, rpc, send, type RegistryConnection, type 
 import { buildCredential, credentialHash, signCredential, toSeconds } from "./credential.ts";
 import {
   CREDENTIAL_FILE_FORMAT,
+  fileProblem,
   removeStaleTemporaries,
   writeJsonAtomic,
   type AnchorInfo,
   type CredentialFile,
 } from "./file.ts";
 import { formatProblem, type InputRow, type RowProblem, type SubjectInput } from "./input.ts";
+import {
+  checkChain,
+  checkLock,
+  checkNoOrphans,
+  checkOptions,
+  inputChanged,
+  lockOutput,
+  subjectDigest,
+  type ChainIdentity,
+  type RunOptions,
+} from "./journal.ts";
 
 /** Default number of credentials per Merkle batch (and per journal group with `single`). */
 export const DEFAULT_BATCH_SIZE = 1000;
@@ -36,9 +48,10 @@ export interface IssueRequest {
   outDir: string;
   validFrom?: Date | undefined;
   validUntil?: Date | undefined;
-  batchSize?: number;
+  /** Credentials per batch (default `DEFAULT_BATCH_SIZE`; a resumed run keeps its own). */
+  batchSize?: number | undefined;
   /** Anchor each credential on its own instead of in Merkle batches. */
-  single?: boolean;
+  single?: boolean | undefined;
   /** Issue the valid rows and report the bad ones, instead of refusing the whole input. */
   skipInvalid?: boolean;
   onProgress?: (progress: IssueProgress) => void;
@@ -71,23 +84,20 @@ export interface IssueResult {
   sentNow: number;
 }
 
-/** The run's fixed parameters; a resumed run must match them. */
-interface RunRecord {
-  format: "ccr-journal/1";
+/** The run's fixed parameters: the chain it anchors on and the options that shape its credentials. */
+interface RunRecord extends ChainIdentity, RunOptions {
+  format: typeof JOURNAL_FORMAT;
   runId: string;
   input: { file: string; digest: string };
   schema: DemoSchemaKey;
   schemaId: number;
-  issuer: string;
-  chainId: number;
-  registry: string;
-  validFrom: number;
-  validUntil: number;
-  batchSize: number;
-  single: boolean;
   rows: number[];
+  /** Digests of the rows' subjects (see `subjectDigest`). */
+  subjects: string[];
   skipped: RowProblem[];
 }
+
+const JOURNAL_FORMAT = "ccr-journal/2";
 
 /** A group of signed credentials, written before anything of it is anchored. */
 interface SignedGroup {
@@ -130,11 +140,37 @@ function fileName(row: number, rows: number): string {
   return `credential-${String(row).padStart(Math.max(5, String(rows).length), "0")}.json`;
 }
 
-function sameRun(a: RunRecord, b: RunRecord): string | undefined {
-  const fields = ["schema", "issuer", "chainId", "registry", "batchSize", "single"] as const;
-  if (a.input.digest !== b.input.digest) return "its input file has different content";
-  for (const field of fields) if (a[field] !== b[field]) return `its ${field} was ${String(a[field])}`;
-  return undefined;
+/**
+ * "Valid from now": the earlier of the wall clock and the chain's latest block time. A node's block times can lag the
+ * wall clock by a second (seen on Hardhat's in-process chain), and a credential valid from a second after its
+ * anchoring block reads NOT_YET_VALID there; a chain ahead of the wall clock (a devnet moved forward) must not make
+ * the credential not yet valid for verifiers that use the wall clock.
+ */
+async function defaultValidFrom(connection: RegistryConnection): Promise<number> {
+  const latest = await rpc(connection.rpcUrl, "reading the chain's time", () => connection.provider.getBlock("latest"));
+  const wall = toSeconds(new Date());
+  return latest === null ? wall : Math.min(wall, latest.timestamp);
+}
+
+/** Refuses to resume `previous` as the run asked for now, naming what differs and what to do. */
+function checkResume(outDir: string, previous: RunRecord, fresh: RunRecord, request: IssueRequest, rows: InputRow[]) {
+  if (previous.format !== JOURNAL_FORMAT) {
+    throw new CCRError(
+      "JOURNAL_MISMATCH",
+      `${outDir} holds a journal of an earlier ccr (${String(previous.format)}); nothing was done. Use another --out`,
+    );
+  }
+  checkChain(outDir, previous, fresh);
+  if (previous.input.digest !== fresh.input.digest)
+    throw inputChanged(outDir, previous.input.file, previous.subjects, rows);
+  checkOptions(outDir, previous, {
+    schema: fresh.schema,
+    issuer: fresh.issuer,
+    validFrom: request.validFrom === undefined ? undefined : toSeconds(request.validFrom),
+    validUntil: request.validUntil === undefined ? undefined : toSeconds(request.validUntil),
+    batchSize: request.batchSize,
+    single: request.single === true ? true : undefined,
+  });
 }
 
 /**
@@ -146,8 +182,7 @@ function sameRun(a: RunRecord, b: RunRecord): string | undefined {
  * never anchoring anything twice and never signing a credential again.
  */
 export async function issueCredentials(request: IssueRequest): Promise<IssueResult> {
-  const { connection, input, outDir } = request;
-  const { registry } = connection;
+  const { input, outDir } = request;
   const valid = input.problems.length === 0 || request.skipInvalid === true;
   if (!valid) {
     throw new CCRError(
@@ -159,44 +194,58 @@ export async function issueCredentials(request: IssueRequest): Promise<IssueResu
   const badRows = new Set(input.problems.map((p) => p.row));
   const rows = input.rows.filter((r) => !badRows.has(r.row));
   if (rows.length === 0) throw new CCRError("INVALID_INPUT", `${input.file}: no valid row to issue`);
-  const issuer = getAddress(request.issuer);
-  const anchorer = getAddress(await request.anchorer.getAddress());
   const batchSize = request.batchSize ?? DEFAULT_BATCH_SIZE;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
     throw new CCRError("INVALID_ARGUMENT", `batch size ${batchSize} must be a positive integer`);
   }
 
+  // One run per output folder: a second one is refused at once.
+  const release = await lockOutput(outDir);
+  try {
+    return await issueLocked(request, rows, outDir);
+  } finally {
+    await release().catch(() => undefined);
+  }
+}
+
+async function issueLocked(request: IssueRequest, rows: InputRow[], outDir: string): Promise<IssueResult> {
+  const { connection, input } = request;
+  const { registry } = connection;
+  const issuer = getAddress(request.issuer);
+  const anchorer = getAddress(await request.anchorer.getAddress());
+  const batchSize = request.batchSize ?? DEFAULT_BATCH_SIZE;
   const journal = join(outDir, JOURNAL_DIR);
-  await mkdir(journal, { recursive: true });
+  await mkdir(journal, { recursive: true }).catch((cause: unknown) => {
+    throw fileProblem(journal, cause, "cannot be created");
+  });
   // A run killed between writing a file and renaming it into place left its temporary file: not a credential.
   await removeStaleTemporaries(outDir);
   await removeStaleTemporaries(journal);
   const runFile = join(journal, "run.json");
   const schemaId = await schemaIdOf(connection, request.schema);
+  const { deployment } = connection;
   const fresh: RunRecord = {
-    format: "ccr-journal/1",
+    format: JOURNAL_FORMAT,
     runId: randomUUID(),
+    genesisHash: deployment.genesisHash,
+    deploymentBlock: deployment.registry.blockNumber,
     input: { file: input.file, digest: input.digest },
     schema: request.schema,
     schemaId,
     issuer,
     chainId: connection.chainId,
     registry: getAddress(connection.deployment.registry.address),
-    validFrom: toSeconds(request.validFrom ?? new Date()),
+    validFrom: request.validFrom === undefined ? await defaultValidFrom(connection) : toSeconds(request.validFrom),
     validUntil: request.validUntil === undefined ? 0 : toSeconds(request.validUntil),
     batchSize,
     single: request.single === true,
     rows: rows.map((r) => r.row),
+    subjects: rows.map(subjectDigest),
     skipped: input.problems,
   };
   const previous = await readJson<RunRecord>(runFile);
-  const mismatch = previous === undefined ? undefined : sameRun(previous, fresh);
-  if (previous !== undefined && mismatch !== undefined) {
-    throw new CCRError(
-      "JOURNAL_MISMATCH",
-      `${outDir} holds another issuance run (${mismatch}); choose another --out directory`,
-    );
-  }
+  if (previous === undefined) await checkNoOrphans(outDir);
+  else checkResume(outDir, previous, fresh, request, rows);
   const run = previous ?? fresh;
   if (run.validUntil !== 0 && run.validUntil <= run.validFrom) {
     throw new CCRError("INVALID_ARGUMENT", "the credentials' validUntil must be after their validFrom");
@@ -281,15 +330,12 @@ export async function issueCredentials(request: IssueRequest): Promise<IssueResu
   let written = 0;
   for (const { record, hashes, batch } of signed) {
     const sentFile = join(journal, `group-${record.group}.sent.jsonl`);
-    const sent = new Map<string, Sent>();
-    for (const line of ((await readFile(sentFile, "utf8").catch(() => "")) || "").split("\n")) {
-      if (line.trim() === "") continue;
-      const { hash, ...tx } = JSON.parse(line) as Sent & { hash: string };
-      sent.set(hash, tx);
-    }
+    const journalled = await readSent(sentFile);
+    const { sent } = journalled;
     const anchorOne = async (hash: string, size: number): Promise<Sent> => {
       const known = sent.get(hash);
       if (known !== undefined) return known;
+      checkLock(outDir);
       const found = await findAnchor(connection, run, hash, size);
       let tx = found;
       if (tx === undefined) {
@@ -312,7 +358,8 @@ export async function issueCredentials(request: IssueRequest): Promise<IssueResu
           if (tx === undefined) throw error;
         }
       }
-      await appendFile(sentFile, `${JSON.stringify({ hash, ...tx })}\n`);
+      await appendSent(sentFile, hash, tx, journalled.torn);
+      journalled.torn = false;
       sent.set(hash, tx);
       return tx;
     };
@@ -396,6 +443,34 @@ export async function issueCredentials(request: IssueRequest): Promise<IssueResu
     resumed: previous !== undefined,
     sentNow,
   };
+}
+
+/**
+ * The journal's record of sent anchors, one JSON line each. It is append-only and a kill can tear its last line: a
+ * line that does not parse is skipped (whatever it named is looked up on the chain again before it is anchored).
+ */
+async function readSent(file: string): Promise<{ sent: Map<string, Sent>; torn: boolean }> {
+  const sent = new Map<string, Sent>();
+  const text = await readFile(file, "utf8").catch((cause: unknown) => {
+    if ((cause as NodeJS.ErrnoException).code === "ENOENT") return "";
+    throw fileProblem(file, cause, "cannot be read");
+  });
+  for (const line of text.split("\n")) {
+    try {
+      const { hash, transaction, blockNumber } = JSON.parse(line) as Sent & { hash: string };
+      if (typeof hash === "string" && typeof transaction === "string") sent.set(hash, { transaction, blockNumber });
+    } catch {
+      // an empty line, or the torn tail of a killed run
+    }
+  }
+  return { sent, torn: text.length > 0 && !text.endsWith("\n") };
+}
+
+/** Appends one sent anchor, on a line of its own even after a torn tail (`torn`). */
+async function appendSent(file: string, hash: string, tx: Sent, torn: boolean): Promise<void> {
+  await appendFile(file, `${torn ? "\n" : ""}${JSON.stringify({ hash, ...tx })}\n`).catch((cause: unknown) => {
+    throw fileProblem(file, cause, "cannot be written");
+  });
 }
 
 /**

@@ -77,6 +77,8 @@ interface Candidate {
   credential?: Credential;
   jws?: string;
   query?: { issuer: string; credential: string; batchRoot: string; index: bigint; proof: string[] };
+  /** The anchoring transaction the file names, if any. */
+  transaction?: string;
 }
 
 function settle(candidate: Candidate, outcome: Outcome, reason: string): void {
@@ -105,6 +107,7 @@ function checkLocally(read: ReadCredential, connection: RegistryConnection): Can
   });
   candidate.credential = credential;
   candidate.jws = read.jws;
+  if (read.anchor?.transaction !== undefined) candidate.transaction = read.anchor.transaction;
   const status = credential.credentialStatus;
   const registry = connection.deployment.registry.address;
   if (status.chainId !== connection.chainId || getAddress(status.registry) !== getAddress(registry)) {
@@ -356,7 +359,8 @@ export async function verifyCredentials(
         issuers.set(address, known);
       }
       const unknown = `not anchored in the registry, and ${credential.issuer} is not an issuer of this framework`;
-      settle(candidate, "invalid", known ? explain(summary) : unknown);
+      const elsewhere = await anchoredElsewhere(connection, candidate);
+      settle(candidate, "invalid", elsewhere ?? (known ? explain(summary) : unknown));
       continue;
     }
     checkAnchor(candidate, credential, summary, schemaIds, options.economy);
@@ -459,6 +463,24 @@ async function memberChangeTime(
   const block = await rpc(rpcUrl, "reading a block time", () => provider.getBlock(last.blockNumber));
   summary.since = block === null ? undefined : time(BigInt(block.timestamp));
   summary.reason = REASON_NAMES.get(Number(last.reason));
+}
+
+/**
+ * For a credential the registry does not know: when its file names an anchoring transaction that this chain does not
+ * have, it was issued on another chain with the same chain id and registry address (a restarted devnet, say).
+ */
+async function anchoredElsewhere(connection: RegistryConnection, candidate: Candidate): Promise<string | undefined> {
+  const tx = candidate.transaction;
+  if (tx === undefined || !/^0x[0-9a-fA-F]{64}$/.test(tx) || /^0x0{64}$/.test(tx)) return undefined;
+  const receipt = await rpc(connection.rpcUrl, "looking up the anchoring transaction", () =>
+    connection.provider.getTransactionReceipt(tx),
+  );
+  if (receipt !== null) return undefined;
+  return (
+    `issued on another chain: its anchoring transaction ${tx} is not on this chain (chain ${connection.chainId}, ` +
+    `genesis ${connection.deployment.genesisHash || "unknown"}); a restarted devnet, or another network with this ` +
+    `chain id`
+  );
 }
 
 async function anchoringBlock(connection: RegistryConnection, candidate: Candidate): Promise<number | undefined> {
