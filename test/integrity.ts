@@ -199,6 +199,10 @@ describe("ccr integrity (end to end, against a Hardhat node)", function () {
     await writeFile(join(empty, "manifest.json"), "{}");
     expect((await ccr(["verify", empty])).code).to.equal(2);
 
+    // A deployment file with a wrong chain id is caught: the node is asked, not believed.
+    const wrong = join(work, "wrong-chain.json");
+    await writeFile(wrong, JSON.stringify({ ...deployment, chainId: 1 }));
+
     const input = await devices("forged", 2);
     const out = join(work, "forged");
     expect((await ccr(issueArgs(input, out))).code).to.equal(0);
@@ -207,6 +211,9 @@ describe("ccr integrity (end to end, against a Hardhat node)", function () {
     await writeFile(forged, JSON.stringify({ ...original, hash: `0x${"00".repeat(32)}` }));
     const garbage = join(work, "garbage.json");
     await writeFile(garbage, "{ not json");
+    const onWrongChain = await runCcr(wrong, ["verify", forged]);
+    expect(onWrongChain.code).to.equal(2);
+    expect(onWrongChain.stderr).to.include("serves chain 31337, the deployment file describes chain 1");
     const mixed = await ccr(["verify", garbage, forged]);
     expect(mixed.stdout).to.match(/^INVALID .*forged\.json: /m);
     expect(mixed.stdout).to.match(/^UNDECIDED .*garbage\.json: /m);
