@@ -6,12 +6,11 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {Accreditation} from "./core/Accreditation.sol";
 import {DelegatedAnchoring} from "./core/DelegatedAnchoring.sol";
 import {IAccreditation} from "./interfaces/IAccreditation.sol";
-import {ICCR} from "./interfaces/ICCR.sol";
 import {ICredentialRegistry} from "./interfaces/ICredentialRegistry.sol";
 import {IVerdicts} from "./interfaces/IVerdicts.sol";
 
-/// @title CCR registry: framework, credentials and verdicts in one contract.
-contract CCRRegistry is ICCR, DelegatedAnchoring {
+/// @title CCR registry: framework, credentials and verdicts in one contract (its whole ABI is {ICCR}'s).
+contract CCRRegistry is DelegatedAnchoring {
     /// @param council The framework's governance (a multisig or timelock in production).
     /// @param councilTransferDelay Seconds a council handover must wait after it is begun.
     /// @param economies The first member economies (ISO 3166-1 alpha-2 codes as bytes2).
@@ -23,7 +22,7 @@ contract CCRRegistry is ICCR, DelegatedAnchoring {
         address[] memory authorities
     ) Accreditation(council, councilTransferDelay, economies, authorities) EIP712("CCR", "1") {}
 
-    /// @inheritdoc ICCR
+    /// @inheritdoc ICredentialRegistry
     function ccrVersion() external pure returns (string memory) {
         return "2";
     }
@@ -33,7 +32,6 @@ contract CCRRegistry is ICCR, DelegatedAnchoring {
         return
             interfaceId == type(IAccreditation).interfaceId ||
             interfaceId == type(ICredentialRegistry).interfaceId ||
-            interfaceId == type(ICCR).interfaceId ||
             interfaceId == type(IVerdicts).interfaceId ||
             super.supportsInterface(interfaceId);
     }

@@ -6,7 +6,7 @@ import type { network } from "hardhat";
 import { APEC_ECONOMIES } from "../src/apec.ts";
 import { apecEconomyParameters, seedDemo, type DemoResult } from "../src/demo.ts";
 import type { Deployment } from "../src/deployment.ts";
-import { CCRRegistry__factory } from "../types/ethers-contracts/index.js";
+import { ICCR__factory } from "../types/ethers-contracts/index.js";
 import CCRModule from "./modules/CCR.ts";
 
 type NetworkConnection = Awaited<ReturnType<typeof network.create>>;
@@ -45,7 +45,7 @@ export async function deployDemo({ ethers, ignition }: NetworkConnection, rpcUrl
 
   const [council] = await ethers.getSigners();
   if (council === undefined) throw new Error("the network has no accounts");
-  const registry = CCRRegistry__factory.connect(registryAddress, council);
+  const registry = ICCR__factory.connect(registryAddress, council);
   const demo = await seedDemo(registry, provider);
   const deployment: Deployment & { demo: Pick<DemoResult, "credentials" | "recognitions"> } = {
     format: "ccr-deployment/1",

@@ -31,7 +31,8 @@ try {
   if (sync.code !== 0) throw new Error(`ccr audit sync failed:\n${sync.stdout}${sync.stderr}`);
   const indexed = Number(/(\d+) new event\(s\)/.exec(sync.stdout)?.[1]);
   if (!(indexed >= EVENTS)) throw new Error(`only ${indexed} events indexed, ${EVENTS} generated:\n${sync.stdout}`);
-  const check = await runCcr(deploymentFile, ["audit", "check", "--db", db]);
+  const check = await runCcr(deploymentFile, ["audit", "check", "--db", db], { CCR_PROFILE: "1" });
+  if (process.env.CCR_PROFILE === "1") console.error(check.stderr);
   if (check.code !== 0) throw new Error(`ccr audit check failed:\n${check.stdout.slice(-3000)}${check.stderr}`);
 
   console.log(`\nAuditor, end to end against a devnet (${indexed.toLocaleString("en")} events indexed)`);

@@ -9,7 +9,7 @@ import { Wallet, type ContractTransactionResponse, type HDNodeWallet, type Inter
 import { buildBatch, memberSets } from "../src/batch.ts";
 import { economyCode, schemaBitmap } from "../src/codes.ts";
 import { signAnchorRequest } from "../src/signing.ts";
-import { BareAnchor__factory, CCRRegistry__factory } from "../types/ethers-contracts/index.js";
+import { BareAnchor__factory, CCRRegistry__factory, ICCR__factory } from "../types/ethers-contracts/index.js";
 
 const require = createRequire(import.meta.url);
 interface Artifact {
@@ -58,7 +58,12 @@ const worst = async (send: () => Promise<ContractTransactionResponse>): Promise<
 
 // ---------------------------------------------------------------- CCR
 const SG = economyCode("SG");
-const ccr = await new CCRRegistry__factory(council).deploy(council.address, 86_400, [SG], [authority.address]);
+const ccr = ICCR__factory.connect(
+  await (
+    await new CCRRegistry__factory(council).deploy(council.address, 86_400, [SG], [authority.address])
+  ).getAddress(),
+  council,
+);
 for (const name of ["CBPR", "PRP", "Diploma", "Origin", "KYC", "Device"])
   await ccr.registerSchema(name, `https://s/${name}`);
 const SCHEMA = 5; // a non-zero schema id: one more non-zero calldata byte than schema 0

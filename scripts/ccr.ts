@@ -732,5 +732,9 @@ try {
   }
 }
 // Every request has its deadline, but a node that stopped answering can leave its sockets open: the command is done,
-// so it exits rather than waiting for them (stdout and stderr are written synchronously to files and pipes here).
+// so it exits rather than waiting for them, once what it printed has reached its pipes (they are written
+// asynchronously: 10,000 result lines do not fit a pipe's buffer).
+const drained = (stream: NodeJS.WriteStream): Promise<void> =>
+  new Promise((resolve) => stream.write("", () => resolve()));
+await Promise.all([drained(process.stdout), drained(process.stderr)]);
 process.exit(process.exitCode ?? 0);

@@ -8,7 +8,7 @@ import { APEC_ECONOMIES } from "../src/apec.ts";
 import { Status, STATUS } from "../src/codes.ts";
 import { demoQuery } from "../src/demo.ts";
 import { DEVNET_DEPLOYMENT_FILE, writeDeployment } from "../src/deployment.ts";
-import { CCRRegistry__factory } from "../types/ethers-contracts/index.js";
+import { ICCR__factory } from "../types/ethers-contracts/index.js";
 
 const connection = await network.getOrCreate();
 const rpcUrl = process.env.CCR_DEVNET_URL ?? "http://127.0.0.1:8545";
@@ -16,7 +16,7 @@ const { deployment, demo } = await deployDemo(connection, rpcUrl);
 const { chainId } = deployment;
 const registryAddress = deployment.registry.address;
 const didRegistryAddress = deployment.didRegistry.address;
-const registry = CCRRegistry__factory.connect(registryAddress, connection.ethers.provider);
+const registry = ICCR__factory.connect(registryAddress, connection.ethers.provider);
 await writeDeployment(DEVNET_DEPLOYMENT_FILE, deployment);
 
 // Check the seeded state through the registry's own many-credentials verdict call.

@@ -1,5 +1,5 @@
 import { HDNodeWallet, Mnemonic, ZeroAddress, ZeroHash, keccak256, toUtf8Bytes, type Provider } from "ethers";
-import type { CCRRegistry } from "../types/ethers-contracts/index.js";
+import type { ICCR } from "../types/ethers-contracts/index.js";
 import { APEC_ECONOMIES, DEMO_SCHEMAS, type DemoSchemaKey } from "./apec.ts";
 import { buildBatch, memberSets } from "./batch.ts";
 import { REASONS, economyCode, schemaBitmap } from "./codes.ts";
@@ -105,7 +105,7 @@ export function demoAccounts(provider: Provider): Record<string, DeploymentAccou
  * revocation, one suspension and one mutual recognition. Funds the demo accounts with `hardhat_setBalance`.
  */
 export async function seedDemo(
-  registry: CCRRegistry,
+  registry: ICCR,
   provider: Provider & { send(m: string, p: unknown[]): Promise<unknown> },
 ): Promise<DemoResult> {
   const accounts = demoAccounts(provider);
@@ -117,7 +117,7 @@ export async function seedDemo(
   for (const account of Object.values(accounts)) {
     await provider.send("hardhat_setBalance", [account.address, "0x56BC75E2D63100000"]); // 100 ETH
   }
-  const as = (name: string): CCRRegistry => registry.connect(wallet(name));
+  const as = (name: string): ICCR => registry.connect(wallet(name));
   const address = (name: string): string => wallet(name).address;
   const send = async (tx: Promise<{ wait(): Promise<unknown> }>): Promise<void> => {
     await (await tx).wait();

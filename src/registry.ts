@@ -10,8 +10,8 @@ import {
   type Provider,
   type Signer,
 } from "ethers";
-import type { QueryStruct, VerdictStructOutput } from "../types/ethers-contracts/CCRRegistry.js";
-import { CCRRegistry__factory, type CCRRegistry } from "../types/ethers-contracts/index.js";
+import type { QueryStruct, VerdictStructOutput } from "../types/ethers-contracts/interfaces/ICCR.js";
+import { ICCR__factory, type ICCR } from "../types/ethers-contracts/index.js";
 import { ANCHOR_STATE, AnchorState, ISSUER_STANDING, economyIso } from "./codes.ts";
 import type { Deployment } from "./deployment.ts";
 import { CCRError } from "./errors.ts";
@@ -116,14 +116,16 @@ export async function rpcRetried<T>(
  * the length of what it decodes, and a hundred verdicts are 41 KB.
  */
 export async function readVerdicts(
-  connection: Pick<RegistryConnection, "registry" | "provider">,
+  connection: Pick<RegistryConnection, "registry" | "provider" | "reader">,
   queries: readonly QueryStruct[],
   verifierEconomy: string,
   blockTag: BlockTag,
 ): Promise<VerdictStructOutput[]> {
-  const { registry, provider } = connection;
+  const { registry, provider, reader } = connection;
   const data = registry.interface.encodeFunctionData("verdicts", [[...queries], verifierEconomy]);
-  const answer = await provider.call({ to: await registry.getAddress(), data, blockTag });
+  // Asked of the registry's own reader (the address the registry reports), which the registry would forward the
+  // call to: the same answer, without a call frame that copies every query and verdict once more (half the time).
+  const answer = await provider.call({ to: reader, data, blockTag });
   return decodeStaticArray(registry.interface, "verdicts", answer).map((item) => item[0] as VerdictStructOutput);
 }
 
@@ -143,7 +145,9 @@ export interface RegistryConnection {
   rpcUrl: string;
   provider: Provider;
   /** The registry, read-only or connected to a signer. */
-  registry: CCRRegistry;
+  registry: ICCR;
+  /** The registry's VerdictReader, as the registry reports it. */
+  reader: string;
   chainId: number;
 }
 
@@ -174,15 +178,28 @@ export async function connectRegistry(
         `expected ${deployment.genesisHash}); was the devnet restarted? Run "npm run devnet" again for a new file`,
     );
   }
-  const registry = CCRRegistry__factory.connect(deployment.registry.address, options.signer ?? provider);
-  const version = code === "0x" ? undefined : await registry.ccrVersion().catch(() => undefined);
-  if (version === undefined) {
+  const registry = ICCR__factory.connect(deployment.registry.address, options.signer ?? provider);
+  const [version, reader] =
+    code === "0x"
+      ? [undefined, undefined]
+      : await Promise.all([
+          registry.ccrVersion().catch(() => undefined),
+          registry.verdictReader().catch(() => undefined),
+        ]);
+  if (version !== undefined && version !== "2") {
+    throw new CCRError(
+      "NOT_A_CCR_REGISTRY",
+      `${deployment.registry.address} on chain ${deployment.chainId} is a CCR registry of interface version ` +
+        `${version}; this ccr works with version 2 (deploy a new registry, or use the ccr of that version)`,
+    );
+  }
+  if (version === undefined || reader === undefined) {
     throw new CCRError(
       "NOT_A_CCR_REGISTRY",
       `${deployment.registry.address} on chain ${deployment.chainId} is not a CCR registry`,
     );
   }
-  return { deployment, rpcUrl, provider, registry, chainId: deployment.chainId };
+  return { deployment, rpcUrl, provider, registry, reader, chainId: deployment.chainId };
 }
 
 /**
@@ -191,7 +208,7 @@ export async function connectRegistry(
  */
 export function describeRevert(error: unknown): string | undefined {
   if (!isError(error, "CALL_EXCEPTION")) return undefined;
-  const iface = CCRRegistry__factory.createInterface();
+  const iface = ICCR__factory.createInterface();
   // ethers decodes reverts of calls, not of transactions (estimateGas): decode the data with the registry's ABI.
   const revert = error.revert ?? (typeof error.data === "string" ? iface.parseError(error.data) : null);
   if (revert === null) return error.shortMessage;

@@ -20,8 +20,8 @@ import {
 describe("Accreditation", function () {
   describe("deployment", function () {
     it("admits the first economies and emits EconomyAdmitted for each", async function () {
-      const { registry, authSG, authJP } = await loadFixture(frameworkFixture);
-      const receipt = await registry.deploymentTransaction()?.wait();
+      const { registry, deployed, authSG, authJP } = await loadFixture(frameworkFixture);
+      const receipt = await deployed.deploymentTransaction()?.wait();
       expect(receipt).to.not.equal(undefined);
       const admitted = await registry.queryFilter(registry.filters.EconomyAdmitted());
       expect(admitted.map((e) => [e.args.economy, e.args.authority])).to.deep.equal([
@@ -79,8 +79,8 @@ describe("Accreditation", function () {
     });
 
     it("only the council governs", async function () {
-      const { registry, stranger } = await loadFixture(frameworkFixture);
-      const role = await registry.DEFAULT_ADMIN_ROLE();
+      const { registry, deployed, stranger } = await loadFixture(frameworkFixture);
+      const role = await deployed.DEFAULT_ADMIN_ROLE();
       const calls = [
         registry.connect(stranger).admitEconomy(economyCode("US"), stranger.address),
         registry.connect(stranger).removeEconomy(JP),

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { encodeAnchorTerms, schemaBitmap, Status } from "../src/codes.ts";
 import { ANCHOR_REQUEST_TYPES, registryDomain, signAnchorRequest, type AnchorRequest } from "../src/signing.ts";
-import { CCRRegistry__factory, ERC1271Wallet__factory } from "../types/ethers-contracts/index.js";
+import { CCRRegistry__factory, ERC1271Wallet__factory, ICCR__factory } from "../types/ethers-contracts/index.js";
 import {
   accredit,
   CBPR,
@@ -205,7 +205,8 @@ describe("DelegatedAnchoring", function () {
 
   it("binds the signature to this registry: the same request fails on a second deployment", async function () {
     const { registry, council, authSG, issuer, chainId, address, request } = await loadFixture(signedFixture);
-    const second = await new CCRRegistry__factory(council).deploy(council.address, 3600, [SG], [authSG.address]);
+    const deployed = await new CCRRegistry__factory(council).deploy(council.address, 3600, [SG], [authSG.address]);
+    const second = ICCR__factory.connect(await deployed.getAddress(), council);
     await second.registerSchema("cbpr", "u");
     await accredit(second, authSG, issuer, SG, 1n, 0, 0);
     const r = await request();

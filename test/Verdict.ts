@@ -44,6 +44,12 @@ describe("Verdict", function () {
     const { registry, issuer } = await loadFixture(frameworkFixture);
     const hash = randomHash();
     await registry.connect(issuer).anchor(hash, CBPR, 0, 0);
+    // The reader's one call: the record, the issuer's record and the accreditation as raw storage words.
+    const [record, issuerWord, meta] = await registry.verdictFacts([BigInt(issuer.address), BigInt(hash), 0n]);
+    const stored = await registry.getCredential(issuer.address, hash);
+    expect([record & 0xffffffn, (record >> 80n) & 0xffffffffffn]).to.deep.equal([stored.issuerId, stored.anchoredAt]);
+    expect(issuerWord & 0xffffffn).to.equal((await registry.getIssuer(issuer.address)).id);
+    expect(ethers.getAddress(ethers.toBeHex(meta & ((1n << 160n) - 1n), 20))).to.equal(issuer.address);
     const reader = VerdictReader__factory.connect(await registry.verdictReader(), ethers.provider);
     expect(await ethers.provider.getCode(await reader.getAddress())).to.not.equal("0x");
     expect(await reader.verdict(single(issuer, hash), SG)).to.deep.equal(

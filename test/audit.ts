@@ -12,7 +12,7 @@ import { devnetWallet } from "../src/demo.ts";
 import { readDeployment, type Deployment } from "../src/deployment.ts";
 import { rpcProvider } from "../src/registry.ts";
 import { signAnchorRequest } from "../src/signing.ts";
-import { CCRRegistry__factory } from "../types/ethers-contracts/index.js";
+import { ICCR__factory } from "../types/ethers-contracts/index.js";
 import { runCcr, startCcr, type CcrRun } from "../scripts/lib/ccr-process.ts";
 import { startDevnet, type RunningDevnet } from "../scripts/lib/devnet-process.ts";
 import { generateHistory } from "../scripts/lib/history.ts";
@@ -165,7 +165,7 @@ describe("ccr audit (end to end, against a Hardhat node)", function () {
     const deployment = await readDeployment(deploymentFile);
     const provider = rpcProvider(deployment.rpcUrl, deployment.chainId);
     const wallet = (name: string) => devnetWallet(deployment.accounts[name]?.hdIndex ?? -1, provider);
-    const registry = CCRRegistry__factory.connect(deployment.registry.address, provider);
+    const registry = ICCR__factory.connect(deployment.registry.address, provider);
     const mined = async (tx: Promise<{ wait(): Promise<unknown> }>): Promise<void> => {
       await (await tx).wait();
     };

@@ -11,7 +11,7 @@ import { ethrDid } from "../src/did.ts";
 import { rpcProvider } from "../src/registry.ts";
 import { buildCredential, credentialHash, signCredential } from "../src/vc/credential.ts";
 import type { CredentialFile } from "../src/vc/file.ts";
-import { CCRRegistry__factory } from "../types/ethers-contracts/index.js";
+import { ICCR__factory } from "../types/ethers-contracts/index.js";
 import { runCcr, type CcrRun } from "../scripts/lib/ccr-process.ts";
 import { startDevnet, type RunningDevnet } from "../scripts/lib/devnet-process.ts";
 
@@ -553,7 +553,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     expect(sentNow).to.be.below(30);
     expect(await files(out)).to.have.length(3000);
 
-    const registry = CCRRegistry__factory.connect(deployment.registry.address, provider);
+    const registry = ICCR__factory.connect(deployment.registry.address, provider);
     const anchored = await registry.queryFilter(registry.filters.BatchAnchored(undefined, maker.address));
     expect(anchored).to.have.length(30);
     expect(new Set(anchored.map((e) => e.args.root)).size).to.equal(30);

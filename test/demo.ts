@@ -4,7 +4,7 @@ import CCRModule from "../deploy/modules/CCR.ts";
 import { APEC_ECONOMIES, DEMO_SCHEMAS } from "../src/apec.ts";
 import { economyCode, Status } from "../src/codes.ts";
 import { apecEconomyParameters, DEMO_ISSUERS, demoQuery, seedDemo } from "../src/demo.ts";
-import { CCRRegistry__factory } from "../types/ethers-contracts/index.js";
+import { ICCR__factory } from "../types/ethers-contracts/index.js";
 
 describe("Ignition module and demo framework", function () {
   it("deploys CCR with the 21 APEC economies and the ERC-1056 DID registry, and seeds the demo", async function () {
@@ -15,7 +15,7 @@ describe("Ignition module and demo framework", function () {
       parameters: { CCR: { economies, authorities, councilTransferDelay: 3600 } },
       displayUi: false,
     });
-    const registry = CCRRegistry__factory.connect(await deployed.registry.getAddress(), council);
+    const registry = ICCR__factory.connect(await deployed.registry.getAddress(), council);
     expect(await registry.defaultAdmin()).to.equal(council.address);
     for (const [i, { iso }] of APEC_ECONOMIES.entries()) {
       expect(await registry.getEconomy(economyCode(iso))).to.deep.equal([authorities[i], true, 0n]);

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { JsonRpcProvider } from "ethers";
 import { readDeployment } from "../src/deployment.ts";
-import { CCRRegistry__factory } from "../types/ethers-contracts/index.js";
+import { ICCR__factory } from "../types/ethers-contracts/index.js";
 import { listening, startDevnet, type RunningDevnet } from "../scripts/lib/devnet-process.ts";
 
 describe("npm run devnet (end to end)", function () {
@@ -25,7 +25,7 @@ describe("npm run devnet (end to end)", function () {
     expect(deployment.rpcUrl).to.equal(`http://127.0.0.1:${port}`);
     expect(deployment.economies).to.have.length(21);
     const provider = new JsonRpcProvider(deployment.rpcUrl, undefined, { staticNetwork: true });
-    const registry = CCRRegistry__factory.connect(deployment.registry.address, provider);
+    const registry = ICCR__factory.connect(deployment.registry.address, provider);
     expect(await registry.ccrVersion()).to.equal("2");
     expect((await provider.getBlock(0))?.hash).to.equal(deployment.genesisHash);
     provider.destroy();

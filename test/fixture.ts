@@ -1,7 +1,7 @@
 import { network } from "hardhat";
 import { economyCode, schemaBitmap } from "../src/codes.ts";
 import type { Signer } from "ethers";
-import { CCRRegistry__factory, type CCRRegistry } from "../types/ethers-contracts/index.js";
+import { CCRRegistry__factory, ICCR__factory, type ICCR } from "../types/ethers-contracts/index.js";
 
 export const connection = await network.create();
 export const { ethers, networkHelpers } = connection;
@@ -27,12 +27,14 @@ export const COUNCIL_DELAY = 3 * DAY;
 export async function frameworkFixture() {
   const [council, authSG, authJP, authAU, issuer, auIssuer, operator, stranger, other] = await ethers.getSigners();
   if (other === undefined) throw new Error("not enough test accounts");
-  const registry = await new CCRRegistry__factory(council).deploy(
+  const deployed = await new CCRRegistry__factory(council).deploy(
     council.address,
     COUNCIL_DELAY,
     [SG, JP, AU],
     [authSG.address, authJP.address, authAU.address],
   );
+  // The registry's whole ABI, verdicts (answered through its fallback) included, is ICCR's.
+  const registry = ICCR__factory.connect(await deployed.getAddress(), council);
   await registry.registerSchema("APEC CBPR Certification", "https://schemas.example/cbpr.json");
   await registry.registerSchema("Academic Diploma", "https://schemas.example/diploma.json");
   await registry.registerSchema("KYC Attestation", "https://schemas.example/kyc.json");
@@ -40,12 +42,12 @@ export async function frameworkFixture() {
   await accredit(registry, authSG, issuer, SG, schemaBitmap([CBPR, KYC]), now, now + 3 * YEAR);
   await accredit(registry, authAU, auIssuer, AU, schemaBitmap([DIPLOMA]), now, 0);
   await registry.connect(issuer).addOperator(operator.address);
-  return { registry, council, authSG, authJP, authAU, issuer, auIssuer, operator, stranger, other, now };
+  return { registry, deployed, council, authSG, authJP, authAU, issuer, auIssuer, operator, stranger, other, now };
 }
 
 /** Accreditation with consent: `authority` offers, `issuer` accepts the same terms. */
 export async function accredit(
-  registry: CCRRegistry,
+  registry: ICCR,
   authority: Signer,
   issuer: Signer,
   economy: string,

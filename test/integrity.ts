@@ -7,7 +7,7 @@ import { Wallet } from "ethers";
 import { readDeployment, type Deployment } from "../src/deployment.ts";
 import { rpcProvider } from "../src/registry.ts";
 import type { CredentialFile } from "../src/vc/file.ts";
-import { CCRRegistry__factory } from "../types/ethers-contracts/index.js";
+import { ICCR__factory } from "../types/ethers-contracts/index.js";
 import { runCcr, startCcr, type CcrRun } from "../scripts/lib/ccr-process.ts";
 import { startDevnet, type RunningDevnet } from "../scripts/lib/devnet-process.ts";
 
@@ -40,7 +40,7 @@ describe("ccr integrity (end to end, against a Hardhat node)", function () {
   /** Batch anchors of `issuer` on the chain. */
   async function anchorsOf(issuer: string): Promise<number> {
     const provider = rpcProvider(deployment.rpcUrl, deployment.chainId);
-    const registry = CCRRegistry__factory.connect(deployment.registry.address, provider);
+    const registry = ICCR__factory.connect(deployment.registry.address, provider);
     const events = await registry.queryFilter(registry.filters.BatchAnchored(undefined, issuer));
     provider.destroy();
     return events.length;

@@ -3,19 +3,9 @@ pragma solidity 0.8.30;
 
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ICredentialRegistry} from "../interfaces/ICredentialRegistry.sol";
-import {IVerdicts} from "../interfaces/IVerdicts.sol";
 import {Packing} from "../libraries/Packing.sol";
 import {StatusRules} from "../libraries/StatusRules.sol";
-import {
-    AnchorMode,
-    AnchorRecord,
-    AnchorState,
-    IssuerRecord,
-    IssuerStanding,
-    MemberSet,
-    Query,
-    Verdict
-} from "../types/CCRTypes.sol";
+import {AnchorMode, AnchorRecord, AnchorState, IssuerRecord, IssuerStanding, MemberSet} from "../types/CCRTypes.sol";
 import {VerdictReader} from "./VerdictReader.sol";
 import {Accreditation} from "./Accreditation.sol";
 
@@ -31,6 +21,8 @@ abstract contract CredentialRegistry is Accreditation, ICredentialRegistry {
     bytes32 private constant BATCHES = 0xba0645b65284dd8adb924a6f55c786552b0d15a5cff1559244fe063bf3d87900;
 
     address private immutable VERDICT_READER;
+    /// @dev Words per query in {verdictFacts}.
+    uint256 private constant FACTS = 5;
 
     mapping(address issuer => mapping(bytes32 root => mapping(uint256 word => uint256 bits))) private _revokedMembers;
     mapping(address issuer => mapping(bytes32 root => mapping(uint256 word => uint256 bits))) private _suspendedMembers;
@@ -291,23 +283,12 @@ abstract contract CredentialRegistry is Accreditation, ICredentialRegistry {
         revert NotAllowedToManage(msg.sender, issuer);
     }
 
-    // ---------------------------------------------------------------- verdicts
+    // ---------------------------------------------------------------- verdicts (forwarded)
 
-    /// @inheritdoc IVerdicts
-    /// @dev Forwarded to the {VerdictReader}.
-    function verdict(Query calldata, bytes2) external view returns (Verdict memory) {
-        _forwardToReader();
-    }
-
-    /// @inheritdoc IVerdicts
-    /// @dev Forwarded to the {VerdictReader}.
-    function verdictAt(Query calldata, bytes2, uint40) external view returns (Verdict memory) {
-        _forwardToReader();
-    }
-
-    /// @inheritdoc IVerdicts
-    /// @dev Forwarded to the {VerdictReader}.
-    function verdicts(Query[] calldata, bytes2) external view returns (Verdict[] memory) {
+    /// @notice Answers {IVerdicts} calls (`verdict`, `verdictAt`, `verdicts`): forwarded to the {VerdictReader}, whose
+    /// answer or refusal becomes this call's. Any other unknown call is refused by the reader.
+    /// @dev A fallback rather than three forwarding functions: their calldata checks would not fit the size limit.
+    fallback() external {
         _forwardToReader();
     }
 
@@ -351,6 +332,63 @@ abstract contract CredentialRegistry is Accreditation, ICredentialRegistry {
             _suspendedMembers[issuer][root][word],
             _heldMembers[issuer][root][word]
         );
+    }
+
+    /// @inheritdoc ICredentialRegistry
+    /// @dev Five storage reads per key triple, written straight into `words` (n * 5 long, so every write is in range);
+    /// slots are computed as the compiler computes them for these mappings: keccak256(key . slot), nested for the
+    /// member bitmaps, and {Packing-recordOf} for records. Scratch memory at the free memory pointer, not kept.
+    function verdictFacts(uint256[] calldata keys) external view returns (uint256[] memory words) {
+        uint256 n = keys.length / 3;
+        words = new uint256[](n * FACTS);
+        // See the @dev above: plain storage reads into the freshly allocated `words`.
+        assembly ("memory-safe") {
+            let scratch := mload(0x40)
+            for {
+                let i := 0
+            } lt(i, n) {
+                i := add(i, 1)
+            } {
+                let key := add(keys.offset, mul(i, 0x60))
+                let who := calldataload(key)
+                let hash := calldataload(add(key, 0x20))
+                let issuer := and(who, 0xffffffffffffffffffffffffffffffffffffffff)
+                let batch := shr(255, who)
+                let out := add(add(words, 0x20), mul(i, 0xa0))
+                // The record: keccak256(issuer, hash, space).
+                mstore(scratch, issuer)
+                mstore(add(scratch, 0x20), hash)
+                mstore(add(scratch, 0x40), CREDENTIALS)
+                if batch {
+                    mstore(add(scratch, 0x40), BATCHES)
+                }
+                let record := sload(keccak256(scratch, 0x60))
+                mstore(out, record)
+                // The issuer's record: _issuers[issuer].
+                mstore(add(scratch, 0x20), _issuers.slot)
+                mstore(add(out, 0x20), sload(keccak256(scratch, 0x40)))
+                // The record's accreditation: _issuerMeta[record.issuerId].
+                mstore(scratch, and(record, 0xffffff))
+                mstore(add(scratch, 0x20), _issuerMeta.slot)
+                mstore(add(out, 0x40), sload(keccak256(scratch, 0x40)))
+                if batch {
+                    let word := calldataload(add(key, 0x40))
+                    mstore(add(out, 0x60), sload(_memberSlot(scratch, _revokedMembers.slot, issuer, hash, word)))
+                    mstore(add(out, 0x80), sload(_memberSlot(scratch, _suspendedMembers.slot, issuer, hash, word)))
+                }
+            }
+
+            /// The slot of map[issuer][root][word] for a member bitmap `map` at slot `base`.
+            function _memberSlot(mem, base, issuer_, root, word_) -> slot {
+                mstore(mem, issuer_)
+                mstore(add(mem, 0x20), base)
+                mstore(add(mem, 0x20), keccak256(mem, 0x40))
+                mstore(mem, root)
+                mstore(add(mem, 0x20), keccak256(mem, 0x40))
+                mstore(mem, word_)
+                slot := keccak256(mem, 0x40)
+            }
+        }
     }
 
     /// @inheritdoc ICredentialRegistry

@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {ICCR} from "../interfaces/ICCR.sol";
 import {IVerdicts} from "../interfaces/IVerdicts.sol";
 import {BatchLeaf} from "../libraries/BatchLeaf.sol";
+import {Packing} from "../libraries/Packing.sol";
 import {Decision, Facts, VerdictLib} from "../libraries/VerdictLib.sol";
 import {
     AnchorRecord,
@@ -20,6 +21,8 @@ import {
 /// own. The registry forwards {IVerdicts} calls here, so verifiers may ask either address.
 contract VerdictReader is IVerdicts {
     ICCR private immutable REGISTRY;
+    /// @dev Words per query in {ICCR-verdictFacts}.
+    uint256 private constant FACTS = 5;
 
     constructor() {
         REGISTRY = ICCR(msg.sender);
@@ -27,12 +30,12 @@ contract VerdictReader is IVerdicts {
 
     /// @inheritdoc IVerdicts
     function verdict(Query calldata query, bytes2 verifierEconomy) external view returns (Verdict memory) {
-        return _verdict(query, verifierEconomy, uint40(block.timestamp));
+        return _one(query, verifierEconomy, uint40(block.timestamp));
     }
 
     /// @inheritdoc IVerdicts
     function verdictAt(Query calldata query, bytes2 verifierEconomy, uint40 at) external view returns (Verdict memory) {
-        return _verdict(query, verifierEconomy, at);
+        return _one(query, verifierEconomy, at);
     }
 
     /// @inheritdoc IVerdicts
@@ -40,41 +43,77 @@ contract VerdictReader is IVerdicts {
         Query[] calldata queries,
         bytes2 verifierEconomy
     ) external view returns (Verdict[] memory result) {
+        // One call to the registry for every query's facts: a call frame costs more than the verdict itself.
+        uint256[] memory keys = new uint256[](queries.length * 3);
+        for (uint256 i = 0; i < queries.length; ++i) _key(keys, i, queries[i]);
+        uint256[] memory words = REGISTRY.verdictFacts(keys);
         result = new Verdict[](queries.length);
         for (uint256 i = 0; i < queries.length; ++i) {
-            result[i] = _verdict(queries[i], verifierEconomy, uint40(block.timestamp));
+            result[i] = _verdict(queries[i], words, i * FACTS, verifierEconomy, uint40(block.timestamp));
         }
     }
 
-    function _verdict(Query calldata query, bytes2 verifierEconomy, uint40 at) private view returns (Verdict memory v) {
-        AnchorRecord memory record;
+    function _one(Query calldata query, bytes2 verifierEconomy, uint40 at) private view returns (Verdict memory) {
+        uint256[] memory keys = new uint256[](3);
+        _key(keys, 0, query);
+        return _verdict(query, REGISTRY.verdictFacts(keys), 0, verifierEconomy, at);
+    }
+
+    /// @dev Writes the three key words of `query` at position `i` of `keys` (see {ICCR-verdictFacts}).
+    function _key(uint256[] memory keys, uint256 i, Query calldata query) private pure {
+        bool batch = query.batchRoot != bytes32(0);
+        keys[3 * i] = uint256(uint160(query.issuer)) | (batch ? 1 << 255 : 0);
+        keys[3 * i + 1] = uint256(batch ? query.batchRoot : query.credential);
+        keys[3 * i + 2] = query.index >> 8;
+    }
+
+    /// @dev The verdict on `query` from its facts, the words `words[at .. at + FACTS)` (see {ICCR-verdictFacts}).
+    function _verdict(
+        Query calldata query,
+        uint256[] memory words,
+        uint256 at,
+        bytes2 verifierEconomy,
+        uint40 time
+    ) private view returns (Verdict memory v) {
+        AnchorRecord memory record = Packing.anchorRecord(words[at]);
         Facts memory facts;
-        if (query.batchRoot == bytes32(0)) {
-            record = REGISTRY.getCredential(query.issuer, query.credential);
-        } else {
-            v.batchMember = true;
+        v.batchMember = query.batchRoot != bytes32(0);
+        if (v.batchMember) {
             facts.batch = true;
-            record = REGISTRY.getBatch(query.issuer, query.batchRoot);
             if (
                 record.state == AnchorState.NONE ||
                 query.index >= record.size ||
                 !BatchLeaf.verify(query.proof, query.batchRoot, query.credential, query.index)
             ) return v; // UNKNOWN: not a member of a batch this issuer anchored
-            (uint256 revoked, uint256 suspended, ) = REGISTRY.memberBits(
-                query.issuer,
-                query.batchRoot,
-                query.index >> 8
-            );
             uint256 bit = query.index & 0xff;
-            facts.memberRevoked = (revoked >> bit) & 1 == 1;
-            facts.memberSuspended = (suspended >> bit) & 1 == 1;
+            facts.memberRevoked = (words[at + 3] >> bit) & 1 == 1;
+            facts.memberSuspended = (words[at + 4] >> bit) & 1 == 1;
         }
         if (record.state == AnchorState.NONE) return v;
+        _describe(
+            v,
+            facts,
+            record,
+            Packing.issuerMeta(words[at + 2]),
+            Packing.issuerRecord(words[at + 1]),
+            verifierEconomy
+        );
+        Decision memory d = VerdictLib.decide(facts, time);
+        (v.status, v.decidedBy, v.decidedAt, v.reason) = (d.status, d.by, d.at, d.reason);
+    }
 
-        IssuerMeta memory meta = REGISTRY.getIssuerMeta(record.issuerId);
-        IssuerRecord memory issuer = REGISTRY.getIssuer(meta.account);
+    /// @dev Fills the verdict's description and the facts its status is decided from.
+    function _describe(
+        Verdict memory v,
+        Facts memory facts,
+        AnchorRecord memory record,
+        IssuerMeta memory meta,
+        IssuerRecord memory issuer,
+        bytes2 verifierEconomy
+    ) private view {
         // An accreditation that is no longer its address's was released by the council: it ended as a revocation.
-        IssuerStanding stored = issuer.id == record.issuerId ? issuer.standing : IssuerStanding.REVOKED;
+        bool current = issuer.id == record.issuerId;
+        IssuerStanding stored = current ? issuer.standing : IssuerStanding.REVOKED;
         v.issuer = meta.account;
         v.economy = meta.economy;
         v.schema = record.schema;
@@ -82,7 +121,7 @@ contract VerdictReader is IVerdicts {
         v.validFrom = record.validFrom;
         v.validUntil = record.validUntil;
         v.compromisedAt = meta.compromisedAt;
-        v.issuerStanding = issuer.id == record.issuerId ? VerdictLib.standing(issuer, block.timestamp) : stored;
+        v.issuerStanding = current ? VerdictLib.standing(issuer, block.timestamp) : stored;
         v.recognised = _isRecognised(verifierEconomy, meta.economy, record.schema);
 
         facts.anchoredAt = record.anchoredAt;
@@ -94,8 +133,6 @@ contract VerdictReader is IVerdicts {
         facts.issuerStanding = stored;
         facts.issuerChangedAt = meta.changedAt;
         facts.compromisedAt = meta.compromisedAt;
-        Decision memory d = VerdictLib.decide(facts, at);
-        (v.status, v.decidedBy, v.decidedAt, v.reason) = (d.status, d.by, d.at, d.reason);
     }
 
     /// @dev Whether a verifier in `verifier` accepts `issuerEconomy`'s accreditation for `schema`: both must be members

@@ -2,9 +2,8 @@
 pragma solidity ^0.8.24;
 
 import {AnchorRecord, AnchorRequest, AnchorState, MemberSet} from "../types/CCRTypes.sol";
-import {IVerdicts} from "./IVerdicts.sol";
 
-/// @title Credential anchoring, status and verdicts.
+/// @title Credential anchoring and status.
 /// @notice Issuers (or their operators) anchor credential hashes one by one or as Merkle batches, and revoke,
 /// suspend and reinstate them. The issuer's economy authority may do the same (regulatory action); a suspension it
 /// imposes is a hold (state HELD) that only it can lift. Only hashes go on-chain.
@@ -24,7 +23,7 @@ import {IVerdicts} from "./IVerdicts.sol";
 /// requests or accept accreditation. A leaked operator key is limited by removing it ({IAccreditation-removeOperator},
 /// effective at once); what it anchored meanwhile is visible in the events (`mode` OPERATOR, `actor` the key) and can
 /// be revoked by the issuer. Issuers that want fewer keys exposed anchor through signed requests instead.
-interface ICredentialRegistry is IVerdicts {
+interface ICredentialRegistry {
     // ---------------------------------------------------------------- errors
 
     /// @notice Thrown when the caller of an operator function is not an operator of `issuer`.
@@ -200,6 +199,17 @@ interface ICredentialRegistry is IVerdicts {
         bytes32 root,
         uint256 word
     ) external view returns (uint256 revoked, uint256 suspended, uint256 held);
+
+    /// @notice What verdicts are computed from, as raw storage words, in one call (the {VerdictReader}'s source).
+    /// `keys` holds three words per credential: the issuer's address (bit 255 set for a batch), the credential hash or
+    /// batch root, and the batch member's word (index / 256). Five words come back per credential: its record (or its
+    /// batch's), its issuer's record, the record's accreditation (`IssuerMeta`), and for a batch member the revoked and
+    /// suspended bits of its member word. Records are laid out as the structs in CCRTypes.sol (pinned by
+    /// test/contracts/Packing.t.sol).
+    function verdictFacts(uint256[] calldata keys) external view returns (uint256[] memory words);
+
+    /// @notice The version of the registry's interface, for tools that refuse a contract that is not a CCR registry.
+    function ccrVersion() external pure returns (string memory);
 
     /// @notice The read-only contract that computes verdicts; the registry forwards {IVerdicts} calls to it.
     function verdictReader() external view returns (address);

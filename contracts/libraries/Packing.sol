@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {AnchorMode, AnchorRecord, IssuerRecord} from "../types/CCRTypes.sol";
+import {AnchorMode, AnchorRecord, AnchorState, IssuerMeta, IssuerRecord, IssuerStanding} from "../types/CCRTypes.sol";
 
 /// @title Hot-path access to the one-slot records {IssuerRecord} and {AnchorRecord}.
 /// @dev Anchoring is the hot path: it reads the issuer's word once and tests standing, window and schema with shifts
@@ -116,6 +116,54 @@ library Packing {
                 or(or(shl(TERMS_FROM, validFrom), shl(TERMS_UNTIL, validUntil)), shl(TERMS_MODE, mode))
             )
         }
+    }
+
+    /// @notice The storage word of `record`.
+    function loadWord(AnchorRecord storage record) internal view returns (uint256 word) {
+        // The record is one slot (see {AnchorRecord}).
+        assembly ("memory-safe") {
+            word := sload(record.slot)
+        }
+    }
+
+    /// @notice The storage word of `meta`.
+    function loadMeta(IssuerMeta storage meta) internal view returns (uint256 word) {
+        // The record is one slot (see {IssuerMeta}).
+        assembly ("memory-safe") {
+            word := sload(meta.slot)
+        }
+    }
+
+    /// @notice An {AnchorRecord} from its storage word.
+    function anchorRecord(uint256 word) internal pure returns (AnchorRecord memory r) {
+        r.issuerId = uint24(word);
+        r.schema = uint8(word >> ANCHOR_SCHEMA);
+        r.state = AnchorState(uint8(word >> ANCHOR_STATE));
+        r.reason = uint8(word >> 40);
+        r.size = uint32(word >> ANCHOR_SIZE);
+        r.anchoredAt = uint40(word >> ANCHOR_AT);
+        r.validFrom = uint40(word >> ANCHOR_FROM);
+        r.validUntil = uint40(word >> ANCHOR_UNTIL);
+        r.changedAt = uint40(word >> 200);
+    }
+
+    /// @notice An {IssuerRecord} from its storage word.
+    function issuerRecord(uint256 word) internal pure returns (IssuerRecord memory r) {
+        r.id = uint24(word);
+        r.economy = bytes2(uint16(word >> 24));
+        r.standing = IssuerStanding(uint8(word >> ISSUER_STANDING));
+        r.validFrom = uint40(word >> ISSUER_FROM);
+        r.validUntil = uint40(word >> ISSUER_UNTIL);
+        r.schemas = uint128(word >> ISSUER_SCHEMAS);
+    }
+
+    /// @notice An {IssuerMeta} from its storage word (account 0-159, changedAt 160-199, compromisedAt 200-239,
+    /// economy 240-255).
+    function issuerMeta(uint256 word) internal pure returns (IssuerMeta memory m) {
+        m.account = address(uint160(word));
+        m.changedAt = uint40(word >> 160);
+        m.compromisedAt = uint40(word >> 200);
+        m.economy = bytes2(uint16(word >> 240));
     }
 
     /// @notice Whether the record is anchored: an anchored record's word is never zero (its state is not NONE).

@@ -7,12 +7,12 @@ import { Interface, hexlify, randomBytes } from "ethers";
 import { REASONS } from "../../src/codes.ts";
 import type { Deployment } from "../../src/deployment.ts";
 import { rpcProvider } from "../../src/registry.ts";
-import { CCRRegistry__factory } from "../../types/ethers-contracts/index.js";
+import { ICCR__factory } from "../../types/ethers-contracts/index.js";
 
 /** Sends transactions that emit `events` registry events, `perBlock` to a block; returns when all are mined. */
 export async function generateHistory(deployment: Deployment, events: number, perBlock = 200): Promise<void> {
   const provider = rpcProvider(deployment.rpcUrl, deployment.chainId);
-  const registry: Interface = CCRRegistry__factory.createInterface();
+  const registry: Interface = ICCR__factory.createInterface();
   const to = deployment.registry.address;
   const account = (name: string): string => deployment.accounts[name]?.address ?? "";
   const issuers = ["sg-agent", "jp-agent", "cl-chamber", "ca-bank"].map(account);

@@ -460,6 +460,8 @@ export async function checkIndex(
   }
 
   const read = <T>(doing: string, request: () => Promise<T>): Promise<T> => rpcRetried(rpcUrl, doing, request);
+  const t0 = performance.now();
+  if (process.env.CCR_PROFILE === "1") console.error(`probes ${probes.length}, singles ${singles.length}`);
   const answers = await readViews(provider, await registry.getAddress(), registry.interface, calls(probes), {
     blockTag,
     read,
@@ -470,6 +472,8 @@ export async function checkIndex(
     else compare(item, call.method, "an answer", `a revert: ${answer?.reason ?? "none"}`);
   });
 
+  if (process.env.CCR_PROFILE === "1") console.error(`views ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const t1 = performance.now();
   const verdicts = (
     await mapPooled(chunked(singles, VERDICTS_PER_CALL), 4, (chunk) => {
       const queries = chunk.map((key) => {
@@ -487,6 +491,7 @@ export async function checkIndex(
       );
     })
   ).flat();
+  if (process.env.CCR_PROFILE === "1") console.error(`verdicts ${((performance.now() - t1) / 1000).toFixed(1)} s`);
   singles.forEach((key, i) => {
     const a = state.anchors.get(key);
     const v = verdicts[i];

@@ -1,6 +1,6 @@
 import type { DatabaseSync } from "node:sqlite";
 import { AbiCoder, getAddress, type ParamType } from "ethers";
-import { CCRRegistry__factory } from "../../types/ethers-contracts/index.js";
+import { ICCR__factory } from "../../types/ethers-contracts/index.js";
 import { decodeAnchorTerms, economyIso } from "../codes.ts";
 import { RPC_TIMEOUT_MS, rpcRetried, type RegistryConnection } from "../registry.ts";
 import { checkpoint, openIndex, transaction } from "./db.ts";
@@ -38,7 +38,7 @@ interface RawLog {
   data: string;
 }
 
-const registryInterface = CCRRegistry__factory.createInterface();
+const registryInterface = ICCR__factory.createInterface();
 const LOGS_PER_REQUEST = 10_000;
 
 /** The registry's events by topic hash, with their inputs split as the log carries them (topics, then data). */

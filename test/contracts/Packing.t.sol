@@ -2,13 +2,21 @@
 pragma solidity 0.8.30;
 
 import {Packing} from "../../contracts/libraries/Packing.sol";
-import {AnchorMode, AnchorRecord, AnchorState, IssuerRecord, IssuerStanding} from "../../contracts/types/CCRTypes.sol";
+import {
+    AnchorMode,
+    AnchorRecord,
+    AnchorState,
+    IssuerMeta,
+    IssuerRecord,
+    IssuerStanding
+} from "../../contracts/types/CCRTypes.sol";
 import {VM} from "./Vm.sol";
 
 /// @dev Pins the hand-packed words of the hot path against the compiler's own struct layout.
 contract PackingTest {
     AnchorRecord private _anchor;
     IssuerRecord private _issuer;
+    IssuerMeta private _meta;
 
     function testFuzz_freshAnchorMatchesStructLayout(
         uint24 issuerId,
@@ -91,6 +99,38 @@ contract PackingTest {
         require(uint8(terms >> 160) == schema, "schema");
         require(uint40(terms >> 168) == validFrom && uint40(terms >> 208) == validUntil, "window");
         require(uint8(terms >> 248) == uint8(m), "mode");
+    }
+
+    /// The verdict reader decodes raw storage words: each decoder gives back exactly what the compiler stored.
+    function testFuzz_decodersMatchStructLayout(
+        uint24 id,
+        uint8 schema,
+        uint8 state,
+        uint8 reason,
+        uint32 size,
+        uint40 t1,
+        uint40 t2,
+        uint40 t3,
+        uint40 t4,
+        uint128 schemas,
+        address account,
+        bytes2 economy
+    ) public {
+        _anchor = AnchorRecord(id, schema, AnchorState(state % 5), reason, size, t1, t2, t3, t4);
+        require(
+            keccak256(abi.encode(Packing.anchorRecord(Packing.loadWord(_anchor)))) == keccak256(abi.encode(_anchor)),
+            "anchor"
+        );
+        _issuer = IssuerRecord(id, economy, IssuerStanding(state % 4), t1, t2, schemas);
+        require(
+            keccak256(abi.encode(Packing.issuerRecord(Packing.load(_issuer)))) == keccak256(abi.encode(_issuer)),
+            "issuer"
+        );
+        _meta = IssuerMeta(account, t3, t4, economy);
+        require(
+            keccak256(abi.encode(Packing.issuerMeta(Packing.loadMeta(_meta)))) == keccak256(abi.encode(_meta)),
+            "meta"
+        );
     }
 
     function test_emptyRecordIsNotAnchored() public view {
