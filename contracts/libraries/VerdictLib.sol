@@ -55,11 +55,6 @@ library VerdictLib {
         return Decision(Status.VALID, Decider.NONE, 0, 0);
     }
 
-    /// @notice The status alone (see {decide}).
-    function status(Facts memory f, uint40 at) internal pure returns (Status) {
-        return decide(f, at).status;
-    }
-
     /// @notice An issuer's standing at `now_`: the stored standing, with an ACTIVE issuer reported PENDING before its
     /// window and LAPSED after it.
     function standing(IssuerRecord memory issuer, uint256 now_) internal pure returns (IssuerStanding) {
