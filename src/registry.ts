@@ -1,10 +1,6 @@
-import { Agent as HttpAgent } from "node:http";
-import { Agent as HttpsAgent } from "node:https";
 import {
-  FetchRequest,
-  JsonRpcProvider,
-  Network,
   isError,
+  type JsonRpcProvider,
   type BlockTag,
   type ContractTransactionResponse,
   type Provider,
@@ -14,34 +10,17 @@ import type { QueryStruct, VerdictStructOutput } from "../types/ethers-contracts
 import { ICCR__factory, type ICCR } from "../types/ethers-contracts/index.js";
 import { ANCHOR_STATE, AnchorState, ISSUER_STANDING, economyIso } from "./codes.ts";
 import type { Deployment } from "./deployment.ts";
+import { encodeCall } from "./abiCodec.ts";
 import { CCRError } from "./errors.ts";
+import { NodeJsonRpcProvider } from "./jsonRpc.ts";
 import { decodeStaticArray } from "./viewBatch.ts";
 
 /** How long one RPC request may take before it counts as failed (retried by long jobs, else: node unreachable). */
 export const RPC_TIMEOUT_MS = 30_000;
 
-/**
- * Connections without keep-alive: a pooled connection that the node closed while idle fails the next request with
- * EPIPE or "socket hang up" (seen verifying 10,000 files against a Hardhat node), and a request on a new connection
- * never meets one.
- */
-const agents = { http: new HttpAgent({ keepAlive: false }), https: new HttpsAgent({ keepAlive: false }) };
-
 /** A JSON-RPC provider for a known chain: no network detection loop, a bounded timeout per request. */
 export function rpcProvider(url: string, chainId: number, timeoutMs = RPC_TIMEOUT_MS): JsonRpcProvider {
-  const request = new FetchRequest(url);
-  request.timeout = timeoutMs;
-  request.getUrlFunc = FetchRequest.createGetUrlFunc({
-    agent: url.startsWith("https:") ? agents.https : agents.http,
-  });
-  return new JsonRpcProvider(request, Network.from(chainId), {
-    staticNetwork: true,
-    batchMaxCount: 100,
-    // Requests sent in the same tick still share a batch; ethers' default 10 ms wait would add 10 ms to every
-    // request made one after another.
-    batchStallTime: 0,
-    cacheTimeout: -1,
-  });
+  return new NodeJsonRpcProvider(url, chainId, timeoutMs);
 }
 
 /** True for errors where the node answered: a revert is an answer, a refused connection is not. */
@@ -112,8 +91,8 @@ export async function rpcRetried<T>(
 }
 
 /**
- * The registry's `verdicts` on `queries` at `blockTag`, decoded verdict by verdict: ethers' decoder slows down with
- * the length of what it decodes, and a hundred verdicts are 41 KB.
+ * The registry's `verdicts` on `queries` at `blockTag`, encoded and decoded by abiCodec.ts (200 verdicts are 90 KB
+ * of arguments and 180 KB of answer, which ethers' coder takes longer over than the node takes to compute them).
  */
 export async function readVerdicts(
   connection: Pick<RegistryConnection, "registry" | "provider" | "reader">,
@@ -122,7 +101,7 @@ export async function readVerdicts(
   blockTag: BlockTag,
 ): Promise<VerdictStructOutput[]> {
   const { registry, provider, reader } = connection;
-  const data = registry.interface.encodeFunctionData("verdicts", [[...queries], verifierEconomy]);
+  const data = encodeCall(registry.interface, "verdicts", [queries, verifierEconomy]);
   // Asked of the registry's own reader (the address the registry reports), which the registry would forward the
   // call to: the same answer, without a call frame that copies every query and verdict once more (half the time).
   const answer = await provider.call({ to: reader, data, blockTag });

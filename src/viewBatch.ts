@@ -10,6 +10,7 @@ import {
   type Result,
 } from "ethers";
 import { ViewBatch__factory } from "../types/ethers-contracts/index.js";
+import { decodeStatic, encodeCall, hasStaticOutputs } from "./abiCodec.ts";
 import { CCRError } from "./errors.ts";
 import { mapPooled } from "./pool.ts";
 
@@ -59,7 +60,7 @@ export async function readViews(
   let sent = Infinity;
   let returned = Infinity;
   calls.forEach((call, i) => {
-    const data = iface.encodeFunctionData(call.method, call.args);
+    const data = encodeCall(iface, call.method, call.args);
     // Each entry of a bytes[] costs its bytes, padded, plus an offset and a length word; a result also a bool.
     const callBytes = dataLength(data) + 96;
     const resultBytes = (resultSizes[call.method] ??= returnSize(iface, call.method)) + 128;
@@ -98,12 +99,19 @@ export async function readViews(
     const [ok, returns] = decodeOutcomes(answer);
     return returns.map((bytes, i): ViewOutcome =>
       ok[i] === true
-        ? { ok: true, result: iface.decodeFunctionResult(chunk[i]?.method ?? "", bytes) }
+        ? { ok: true, result: decodeResult(iface, chunk[i]?.method ?? "", bytes) }
         : { ok: false, reason: revertReason(iface, bytes) },
     );
   };
 
   return (await mapPooled(chunks, options.parallel ?? 4, readChunk)).flat();
+}
+
+/** A view's answer, decoded by hand when its outputs are static (see abiCodec.ts), else by ethers. */
+function decodeResult(iface: Interface, method: string, data: string): Result {
+  const outputs = iface.getFunction(method)?.outputs;
+  if (outputs === undefined || !hasStaticOutputs(iface, method)) return iface.decodeFunctionResult(method, data);
+  return decodeStatic(outputs, data);
 }
 
 function blockTagOf(blockTag: BlockTag | undefined): { blockTag?: BlockTag } {
@@ -112,7 +120,7 @@ function blockTagOf(blockTag: BlockTag | undefined): { blockTag?: BlockTag } {
 
 /*
  * ethers' ABI decoder slows down with the length of what it decodes (it copies the rest of the data for every value it
- * reads), so the large answers here are cut into words by hand and each small piece goes through the decoder.
+ * reads), so the large answers here are cut into words by hand.
  */
 
 /** Word `i` (32 bytes) of ABI data at byte offset `at`, as a number. */
@@ -144,10 +152,7 @@ export function decodeStaticArray(iface: Interface, method: string, hex: string)
   if (item === undefined || item === null) throw new Error(`${method} does not return an array`);
   const size = staticSize(item);
   const at = word(hex, 0);
-  return Array.from({ length: word(hex, at) }, (_, i) => {
-    const from = at + 32 + i * size;
-    return coder.decode([item], bytesOf(hex, from, from + size));
-  });
+  return Array.from({ length: word(hex, at) }, (_, i) => decodeStatic([item], hex, at + 32 + i * size));
 }
 
 /** The ABI size of a value type or a struct of value types. */

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { Decider, IssuerStanding, REASONS, Status } from "../src/codes.ts";
 import { buildBatch, memberSets } from "../src/batch.ts";
-import { VerdictReader__factory } from "../types/ethers-contracts/index.js";
+import { FactsStandIn__factory, VerdictReader__factory } from "../types/ethers-contracts/index.js";
 import {
   accredit,
   AU,
@@ -310,6 +310,61 @@ describe("Verdict", function () {
       [BigInt(Status.VALID), false],
       [BigInt(Status.UNKNOWN), false],
     ]);
+  });
+
+  it("answers each query of a call as it answers it alone, whatever economies the call's issuers are of", async function () {
+    const { registry, authJP, authSG, authAU, issuer, auIssuer, other } = await loadFixture(frameworkFixture);
+    await accredit(registry, authJP, other, JP, 1n << BigInt(CBPR), 0, 0);
+    await registry.connect(authJP).recognise(SG, CBPR);
+    await registry.connect(authSG).recognise(AU, DIPLOMA);
+    const queries: ReturnType<typeof single>[] = [];
+    // Issuers' economies alternate, so the reader's per-call memory of the last economy is tested at every change.
+    for (const [who, schema] of [
+      [issuer, CBPR],
+      [auIssuer, DIPLOMA],
+      [issuer, CBPR],
+      [other, CBPR],
+      [other, CBPR],
+      [auIssuer, DIPLOMA],
+    ] as const) {
+      const hash = randomHash();
+      await registry.connect(who).anchor(hash, schema, 0, 0);
+      queries.push(single(who, hash));
+    }
+    queries.push(single(issuer, randomHash()));
+    const verdictsOf = async (economy: string) => {
+      const alone = await Promise.all(queries.map(async (q) => [...(await registry.verdict(q, economy))]));
+      const together = await registry.verdicts(queries, economy);
+      expect(together.map((v) => [...v])).to.deep.equal(alone);
+      return together.map((v) => v.recognised);
+    };
+    expect(await verdictsOf(JP)).to.deep.equal([true, false, true, true, true, false, false]);
+    expect(await verdictsOf(SG)).to.deep.equal([true, true, true, false, false, true, false]);
+    expect(await verdictsOf(AU)).to.deep.equal([false, true, false, false, false, true, false]);
+    expect(await verdictsOf(NONE)).to.deep.equal([false, false, false, false, false, false, false]);
+    // Once AU is removed it recognises nothing, even its own issuers, and is recognised by no one.
+    await registry.connect(authAU).revokeIssuer(auIssuer.address, 0);
+    await registry.removeEconomy(AU);
+    expect(await verdictsOf(AU)).to.deep.equal([false, false, false, false, false, false, false]);
+    expect(await verdictsOf(SG)).to.deep.equal([true, false, true, false, false, false, false]);
+  });
+
+  it("passes on its registry's refusal and refuses an answer of the wrong size", async function () {
+    const [deployer] = await ethers.getSigners();
+    if (deployer === undefined) throw new Error("no signer");
+    const query = single(deployer.address, randomHash());
+    const refusing = await new FactsStandIn__factory(deployer).deploy(0);
+    const reader = VerdictReader__factory.connect(await refusing.READER(), deployer);
+    await expect(reader.verdict(query, NONE)).to.be.revertedWithCustomError(refusing, "FactsRefused").withArgs(3);
+    await expect(reader.verdicts([query, query], NONE))
+      .to.be.revertedWithCustomError(refusing, "FactsRefused")
+      .withArgs(6);
+    const short = await new FactsStandIn__factory(deployer).deploy(4);
+    const shortReader = VerdictReader__factory.connect(await short.READER(), deployer);
+    // 4 words come back (offset, length, 4 items: 192 bytes) where one query needs 5 (224 bytes).
+    await expect(shortReader.verdict(query, NONE))
+      .to.be.revertedWithCustomError(shortReader, "UnexpectedFacts")
+      .withArgs(await short.getAddress(), 192, 224);
   });
 
   describe("at a point in time", function () {

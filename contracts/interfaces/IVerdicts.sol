@@ -7,6 +7,10 @@ import {Query, Verdict} from "../types/CCRTypes.sol";
 /// @notice The registry answers these calls itself (it forwards them to its read-only {VerdictReader}, whose address
 /// it reports), so a verifier needs only the registry's address.
 interface IVerdicts {
+    /// @notice Thrown when a {VerdictReader}'s registry answers {ICCR-verdictFacts} with `size` bytes instead of
+    /// `expected` (never, for the registry that created the reader).
+    error UnexpectedFacts(address registry, uint256 size, uint256 expected);
+
     /// @notice The complete verdict on a credential now, for a verifier in `verifierEconomy` (zero for none).
     /// @dev Precedence, first match wins (`decidedBy` names the entry that decided, `decidedAt` and `reason` are its):
     ///  1. UNKNOWN: `query.issuer` anchored no such credential (or the batch proof does not hold).

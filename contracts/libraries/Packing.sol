@@ -134,8 +134,8 @@ library Packing {
         }
     }
 
-    /// @notice An {AnchorRecord} from its storage word.
-    function anchorRecord(uint256 word) internal pure returns (AnchorRecord memory r) {
+    /// @notice Decodes the storage word of an {AnchorRecord} into `r` (memory the caller reuses), and returns `r`.
+    function decodeAnchor(uint256 word, AnchorRecord memory r) internal pure returns (AnchorRecord memory) {
         r.issuerId = uint24(word);
         r.schema = uint8(word >> ANCHOR_SCHEMA);
         r.state = AnchorState(uint8(word >> ANCHOR_STATE));
@@ -145,25 +145,28 @@ library Packing {
         r.validFrom = uint40(word >> ANCHOR_FROM);
         r.validUntil = uint40(word >> ANCHOR_UNTIL);
         r.changedAt = uint40(word >> 200);
+        return r;
     }
 
-    /// @notice An {IssuerRecord} from its storage word.
-    function issuerRecord(uint256 word) internal pure returns (IssuerRecord memory r) {
+    /// @notice Decodes the storage word of an {IssuerRecord} into `r`, and returns `r`.
+    function decodeIssuer(uint256 word, IssuerRecord memory r) internal pure returns (IssuerRecord memory) {
         r.id = uint24(word);
         r.economy = bytes2(uint16(word >> 24));
         r.standing = IssuerStanding(uint8(word >> ISSUER_STANDING));
         r.validFrom = uint40(word >> ISSUER_FROM);
         r.validUntil = uint40(word >> ISSUER_UNTIL);
         r.schemas = uint128(word >> ISSUER_SCHEMAS);
+        return r;
     }
 
-    /// @notice An {IssuerMeta} from its storage word (account 0-159, changedAt 160-199, compromisedAt 200-239,
-    /// economy 240-255).
-    function issuerMeta(uint256 word) internal pure returns (IssuerMeta memory m) {
+    /// @notice Decodes the storage word of an {IssuerMeta} (account 0-159, changedAt 160-199, compromisedAt 200-239,
+    /// economy 240-255) into `m`, and returns `m`.
+    function decodeMeta(uint256 word, IssuerMeta memory m) internal pure returns (IssuerMeta memory) {
         m.account = address(uint160(word));
         m.changedAt = uint40(word >> 160);
         m.compromisedAt = uint40(word >> 200);
         m.economy = bytes2(uint16(word >> 240));
+        return m;
     }
 
     /// @notice Whether the record is anchored: an anchored record's word is never zero (its state is not NONE).

@@ -19,19 +19,15 @@ struct Facts {
     uint40 compromisedAt; // 0 = none
 }
 
-/// @notice A status and the entry that decided it, with that entry's time and reason.
-struct Decision {
-    Status status;
-    Decider by;
-    uint40 at;
-    uint8 reason;
-}
-
 /// @title The verdict precedence, in one place (documented on {IVerdicts-verdict}).
 library VerdictLib {
-    /// @notice The status of a credential at time `at`, first match wins, and what decided it.
-    function decide(Facts memory f, uint40 at) internal pure returns (Decision memory d) {
-        if (f.anchoredAt == 0 || at < f.anchoredAt) return d; // UNKNOWN
+    /// @notice The status of a credential at time `at`, first match wins, and what decided it: the deciding entry
+    /// (`by`), the time it took its state and its reason.
+    function decide(
+        Facts memory f,
+        uint40 at
+    ) internal pure returns (Status status, Decider by, uint40 decidedAt, uint8 reason) {
+        if (f.anchoredAt == 0 || at < f.anchoredAt) return (Status.UNKNOWN, Decider.NONE, 0, 0);
         Decider record = f.batch ? Decider.BATCH : Decider.CREDENTIAL;
         bool stateApplies = f.changedAt <= at;
         if (
@@ -39,20 +35,19 @@ library VerdictLib {
             f.compromisedAt != 0 &&
             f.anchoredAt >= f.compromisedAt &&
             f.issuerChangedAt <= at
-        ) return Decision(Status.ISSUER_REVOKED, Decider.ISSUER, f.issuerChangedAt, 0);
-        if (f.state == AnchorState.REVOKED && stateApplies)
-            return Decision(Status.REVOKED, record, f.changedAt, f.reason);
-        if (f.memberRevoked) return Decision(Status.REVOKED, Decider.MEMBER, 0, 0);
-        if (f.validUntil != 0 && at > f.validUntil) return Decision(Status.EXPIRED, Decider.VALIDITY, f.validUntil, 0);
+        ) return (Status.ISSUER_REVOKED, Decider.ISSUER, f.issuerChangedAt, 0);
+        if (f.state == AnchorState.REVOKED && stateApplies) return (Status.REVOKED, record, f.changedAt, f.reason);
+        if (f.memberRevoked) return (Status.REVOKED, Decider.MEMBER, 0, 0);
+        if (f.validUntil != 0 && at > f.validUntil) return (Status.EXPIRED, Decider.VALIDITY, f.validUntil, 0);
         if ((f.state == AnchorState.SUSPENDED || f.state == AnchorState.HELD) && stateApplies) {
-            return Decision(Status.SUSPENDED, record, f.changedAt, f.reason);
+            return (Status.SUSPENDED, record, f.changedAt, f.reason);
         }
-        if (f.memberSuspended) return Decision(Status.SUSPENDED, Decider.MEMBER, 0, 0);
+        if (f.memberSuspended) return (Status.SUSPENDED, Decider.MEMBER, 0, 0);
         if (f.issuerStanding == IssuerStanding.SUSPENDED && f.issuerChangedAt <= at) {
-            return Decision(Status.ISSUER_SUSPENDED, Decider.ISSUER, f.issuerChangedAt, 0);
+            return (Status.ISSUER_SUSPENDED, Decider.ISSUER, f.issuerChangedAt, 0);
         }
-        if (at < f.validFrom) return Decision(Status.NOT_YET_VALID, Decider.VALIDITY, f.validFrom, 0);
-        return Decision(Status.VALID, Decider.NONE, 0, 0);
+        if (at < f.validFrom) return (Status.NOT_YET_VALID, Decider.VALIDITY, f.validFrom, 0);
+        return (Status.VALID, Decider.NONE, 0, 0);
     }
 
     /// @notice An issuer's standing at `now_`: the stored standing, with an ACTIVE issuer reported PENDING before its

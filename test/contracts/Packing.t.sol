@@ -101,7 +101,8 @@ contract PackingTest {
         require(uint8(terms >> 248) == uint8(m), "mode");
     }
 
-    /// The verdict reader decodes raw storage words: each decoder gives back exactly what the compiler stored.
+    /// The verdict reader decodes raw storage words into memory it reuses: each decoder gives back exactly what the
+    /// compiler stored, overwriting every field of what the memory held before (all bits set here).
     function testFuzz_decodersMatchStructLayout(
         uint24 id,
         uint8 schema,
@@ -118,19 +119,46 @@ contract PackingTest {
     ) public {
         _anchor = AnchorRecord(id, schema, AnchorState(state % 5), reason, size, t1, t2, t3, t4);
         require(
-            keccak256(abi.encode(Packing.anchorRecord(Packing.loadWord(_anchor)))) == keccak256(abi.encode(_anchor)),
+            keccak256(abi.encode(Packing.decodeAnchor(Packing.loadWord(_anchor), _dirtyAnchor()))) ==
+                keccak256(abi.encode(_anchor)),
             "anchor"
         );
         _issuer = IssuerRecord(id, economy, IssuerStanding(state % 4), t1, t2, schemas);
         require(
-            keccak256(abi.encode(Packing.issuerRecord(Packing.load(_issuer)))) == keccak256(abi.encode(_issuer)),
+            keccak256(abi.encode(Packing.decodeIssuer(Packing.load(_issuer), _dirtyIssuer()))) ==
+                keccak256(abi.encode(_issuer)),
             "issuer"
         );
         _meta = IssuerMeta(account, t3, t4, economy);
         require(
-            keccak256(abi.encode(Packing.issuerMeta(Packing.loadMeta(_meta)))) == keccak256(abi.encode(_meta)),
+            keccak256(abi.encode(Packing.decodeMeta(Packing.loadMeta(_meta), _dirtyMeta()))) ==
+                keccak256(abi.encode(_meta)),
             "meta"
         );
+    }
+
+    function _dirtyAnchor() private pure returns (AnchorRecord memory) {
+        return
+            AnchorRecord(
+                type(uint24).max,
+                255,
+                AnchorState.HELD,
+                255,
+                type(uint32).max,
+                2 ** 40 - 1,
+                2 ** 40 - 1,
+                2 ** 40 - 1,
+                2 ** 40 - 1
+            );
+    }
+
+    function _dirtyIssuer() private pure returns (IssuerRecord memory) {
+        return
+            IssuerRecord(type(uint24).max, 0xffff, IssuerStanding.REVOKED, 2 ** 40 - 1, 2 ** 40 - 1, type(uint128).max);
+    }
+
+    function _dirtyMeta() private pure returns (IssuerMeta memory) {
+        return IssuerMeta(address(type(uint160).max), 2 ** 40 - 1, 2 ** 40 - 1, 0xffff);
     }
 
     function test_emptyRecordIsNotAnchored() public view {

@@ -1,8 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-import {Decision, Facts, VerdictLib} from "../../contracts/libraries/VerdictLib.sol";
+import {Facts, VerdictLib} from "../../contracts/libraries/VerdictLib.sol";
 import {AnchorState, Decider, IssuerRecord, IssuerStanding, Status} from "../../contracts/types/CCRTypes.sol";
+
+/// @dev What {VerdictLib-decide} returns, kept together for the checks.
+struct Decision {
+    Status status;
+    Decider by;
+    uint40 at;
+    uint8 reason;
+}
 
 /// @dev The documented precedence, written as an ordered list of conditions, against the library.
 contract VerdictLibTest {
@@ -60,7 +68,8 @@ contract VerdictLibTest {
         applies[7] = true;
         uint256 first = 0;
         while (!applies[first]) ++first;
-        Decision memory d = VerdictLib.decide(f, at);
+        Decision memory d;
+        (d.status, d.by, d.at, d.reason) = VerdictLib.decide(f, at);
         require(d.status == order[first], "precedence");
         // A revocation in force never verifies VALID.
         if (applies[2]) require(d.status != Status.VALID, "revoked valid");
