@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { appendFile, copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -70,26 +70,66 @@ describe("ccr integrity (end to end, against a Hardhat node)", function () {
     await rm(work, { recursive: true, force: true });
   });
 
-  it("runs one issue per output folder: concurrent runs are refused, nothing is anchored twice", async function () {
-    const input = await devices("lock", 3000);
-    const out = join(work, "lock");
-    const args = issueArgs(input, out, ["--batch-size", "100"]);
-    const runs = await Promise.all([0, 1, 2].map(() => startCcr(join(devnet.dir, "deployment.json"), args).done));
-    const refused = runs.filter((r) => r.code === 2);
-    const done = runs.filter((r) => r.code === 0);
-    expect(done.length).to.be.at.least(1);
-    expect(refused.length).to.be.at.least(1);
-    for (const run of refused) {
-      expect(run.stderr).to.include(`${out} is in use by another "ccr issue" run; nothing was done`);
+  for (const [runs, rows] of [
+    [2, 2000],
+    [3, 3000],
+  ] as const) {
+    it(`runs one issue per output folder: of ${runs} runs at once, the others are refused, nothing is anchored twice`, async function () {
+      const input = await devices(`lock-${runs}`, rows);
+      const out = join(work, `lock-${runs}`);
+      const args = issueArgs(input, out, ["--batch-size", "100"]);
+      const maker = deployment.accounts["kr-devicemaker"]?.address ?? "";
+      const before = await anchorsOf(maker);
+      const started = Array.from({ length: runs }, () => startCcr(join(devnet.dir, "deployment.json"), args).done);
+      const results = await Promise.all(started);
+      const refused = results.filter((r) => r.code === 2);
+      expect(results.filter((r) => r.code === 0)).to.have.length(1);
+      expect(refused).to.have.length(runs - 1);
+      for (const run of refused) {
+        expect(run.stderr).to.include(`${out} is in use by another "ccr issue" run; nothing was done`);
+      }
+      expect(await credentialCount(out)).to.equal(rows);
+      expect((await anchorsOf(maker)) - before).to.equal(rows / 100);
+      // Run again: every credential is there and confirmed on chain, nothing new is sent.
+      const again = await ccr(args);
+      expect(again.code).to.equal(0);
+      expect(again.stdout).to.match(new RegExp(`^resumed: issued ${rows} .* \\(0 sent now\\)`));
+      expect((await anchorsOf(maker)) - before).to.equal(rows / 100);
+    });
+  }
+
+  it("says when the disk is full and loses nothing: the same command finishes the run once there is room", async function () {
+    // A real full disk: a small tmpfs (needs root, as on the CI machines; skipped elsewhere).
+    const disk = await mkdtemp(join(tmpdir(), "ccr-full-"));
+    const mount = (...options: string[]): boolean =>
+      spawnSync("mount", ["-t", "tmpfs", "-o", options.join(","), "tmpfs", disk]).status === 0;
+    if (process.getuid?.() !== 0 || !mount("size=96k")) {
+      await rm(disk, { recursive: true, force: true });
+      this.skip();
     }
-    expect(await credentialCount(out)).to.equal(3000);
-    const maker = deployment.accounts["kr-devicemaker"]?.address ?? "";
-    expect(await anchorsOf(maker)).to.equal(30);
-    // Run again: every credential is there and confirmed on chain, nothing new is sent.
-    const again = await ccr(args);
-    expect(again.code).to.equal(0);
-    expect(again.stdout).to.match(/^resumed: issued 3000 .* \(0 sent now\)/);
-    expect(await anchorsOf(maker)).to.equal(30);
+    try {
+      const input = await devices("full", 200);
+      const out = join(disk, "out");
+      const args = issueArgs(input, out, ["--batch-size", "50"]);
+      const maker = deployment.accounts["kr-devicemaker"]?.address ?? "";
+      const before = await anchorsOf(maker);
+      const full = await ccr(args);
+      expect(full.code, full.stderr).to.equal(2);
+      expect(full.stderr).to.match(
+        /^ccr: .* cannot be (written|created): the disk is full: free some space and run the command again; nothing written so far is lost$/m,
+      );
+      expect(full.stderr).to.not.match(/\n\s+at /);
+      expect(await credentialCount(out)).to.be.below(200);
+      expect(mount("remount", "size=8m")).to.equal(true);
+      const room = await ccr(args);
+      expect(room.code, room.stderr).to.equal(0);
+      expect(await credentialCount(out)).to.equal(200);
+      expect((await anchorsOf(maker)) - before).to.equal(4);
+      expect((await ccr(["verify", out])).code).to.equal(0);
+    } finally {
+      spawnSync("umount", [disk]);
+      await rm(disk, { recursive: true, force: true });
+    }
   });
 
   it("refuses a resume with other options, a deleted journal, a torn journal line and a path that is a file", async function () {
