@@ -2,17 +2,22 @@
  * `npm run bench` (second part): the toolkit's speed targets, measured as a user meets them, end to end through the
  * `ccr` command against a devnet started for the run (a real Hardhat node on 127.0.0.1):
  *   - issue 10,000 credentials from a CSV (validate, sign, batch, anchor, write files) <= 30 s;
- *   - verify the 10,000 credential files <= 30 s.
+ *   - verify the 10,000 credential files <= 30 s;
+ *   - a large folder: verify 100,000 credential files (CCR_BENCH_LARGE; 0 skips) with no connection error and a peak
+ *     memory (resident set) of at most 1 GiB.
  * Wall-clock time includes starting the command. Exits 1 if a target is missed.
  */
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { runCcr } from "./lib/ccr-process.ts";
+import { readFileSync } from "node:fs";
+import { deviceIssueArgs, runCcr, startCcr, type CcrRun } from "./lib/ccr-process.ts";
 import { startDevnet } from "./lib/devnet-process.ts";
 
 const COUNT = 10_000;
 const TARGET_SECONDS = 30;
+const LARGE = Number(process.env.CCR_BENCH_LARGE ?? 100_000);
+const LARGE_MEMORY_MIB = 1024;
 
 async function ccr(
   deployment: string,
@@ -22,35 +27,48 @@ async function ccr(
   return { seconds, code, output: stdout + stderr };
 }
 
+/** A CSV of `count` devices whose ids start with `prefix`. */
+async function devices(file: string, prefix: string, count: number): Promise<void> {
+  const lines = ["id,manufacturer,model,serialNumber,firmwareVersion"];
+  for (let i = 0; i < count; i++) {
+    lines.push(`did:example:${prefix}-${i},K-Devices,Sensor S3,SN-${String(i).padStart(8, "0")},1.4.2`);
+  }
+  await writeFile(file, `${lines.join("\n")}\n`);
+}
+
+/** Runs `ccr` and samples its resident set (Linux /proc) every 100 ms: the run and its peak in MiB. */
+async function ccrWithPeakMemory(deployment: string, args: string[]): Promise<CcrRun & { peakMiB: number }> {
+  const { child, done } = startCcr(deployment, args);
+  let peakKiB = 0;
+  const sample = setInterval(() => {
+    try {
+      const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1];
+      peakKiB = Math.max(peakKiB, Number(rss ?? 0));
+    } catch {
+      // exited between two samples
+    }
+  }, 100);
+  const run = await done;
+  clearInterval(sample);
+  return { ...run, peakMiB: peakKiB / 1024 };
+}
+
 const devnet = await startDevnet();
 const work = await mkdtemp(join(tmpdir(), "ccr-bench-"));
 let missed = false;
 try {
   const deployment = join(devnet.dir, "deployment.json");
-  const lines = ["id,manufacturer,model,serialNumber,firmwareVersion"];
-  for (let i = 0; i < COUNT; i++) {
-    lines.push(`did:example:device-${i},K-Devices,Sensor S3,SN-${String(i).padStart(8, "0")},1.4.2`);
-  }
   const input = join(work, "devices.csv");
-  await writeFile(input, `${lines.join("\n")}\n`);
+  await devices(input, "device", COUNT);
   const out = join(work, "devices");
 
-  const issued = await ccr(deployment, [
-    "--as",
-    "kr-devicemaker",
-    "issue",
-    "--type",
-    "device",
-    "--input",
-    input,
-    "--out",
-    out,
-  ]);
+  const issued = await ccr(deployment, deviceIssueArgs(input, out));
   if (issued.code !== 0) throw new Error(`ccr issue failed:\n${issued.output}`);
   const files = (await readdir(out)).filter((f) => f.startsWith("credential-")).length;
   if (files !== COUNT) throw new Error(`ccr issue wrote ${files} credential files, expected ${COUNT}`);
 
-  const verified = await ccr(deployment, ["verify", out]);
+  const verifiedRun = await ccrWithPeakMemory(deployment, ["verify", out]);
+  const verified = { ...verifiedRun, output: verifiedRun.stdout + verifiedRun.stderr };
   if (verified.code !== 0) throw new Error(`ccr verify failed:\n${verified.output.slice(-2000)}`);
   if (!verified.output.includes(`${COUNT} valid, 0 invalid, 0 undecided`)) {
     throw new Error(`ccr verify did not find ${COUNT} valid credentials`);
@@ -58,13 +76,37 @@ try {
 
   const rows = [
     { what: `ccr issue: ${COUNT.toLocaleString("en")} credentials from CSV, 10 batches`, seconds: issued.seconds },
-    { what: `ccr verify: ${COUNT.toLocaleString("en")} credential files`, seconds: verified.seconds },
+    {
+      what: `ccr verify: ${COUNT.toLocaleString("en")} credential files (peak ${verified.peakMiB.toFixed(0)} MiB)`,
+      seconds: verified.seconds,
+    },
   ];
   console.log(`\nToolkit, end to end against a devnet (${cpus().length} cores; target <= ${TARGET_SECONDS} s each)`);
   for (const { what, seconds } of rows) {
     const ok = seconds <= TARGET_SECONDS;
     missed ||= !ok;
     console.log(`  ${what.padEnd(52)} ${seconds.toFixed(1).padStart(6)} s  ${ok ? "ok" : "MISSED"}`);
+  }
+
+  if (LARGE > 0) {
+    const largeInput = join(work, "large.csv");
+    await devices(largeInput, "large", LARGE);
+    const largeOut = join(work, "large");
+    const made = await ccr(deployment, deviceIssueArgs(largeInput, largeOut));
+    if (made.code !== 0) throw new Error(`ccr issue of the large folder failed:\n${made.output.slice(-2000)}`);
+    const large = await ccrWithPeakMemory(deployment, ["verify", largeOut]);
+    const output = large.stdout + large.stderr;
+    const clean = large.code === 0 && output.includes(`${LARGE} valid, 0 invalid, 0 undecided`);
+    const ok = clean && large.peakMiB <= LARGE_MEMORY_MIB;
+    missed ||= !ok;
+    console.log(
+      `  ccr verify: a folder of ${LARGE.toLocaleString("en")} files (issued in ${made.seconds.toFixed(1)} s)`.padEnd(
+        54,
+      ) +
+        ` ${large.seconds.toFixed(1).padStart(6)} s, peak memory ${large.peakMiB.toFixed(0)} MiB ` +
+        `(target: all valid, <= ${LARGE_MEMORY_MIB} MiB) ${ok ? "ok" : "MISSED"}`,
+    );
+    if (!clean) console.log(output.slice(-2000));
   }
 } finally {
   devnet.stop();

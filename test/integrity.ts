@@ -8,7 +8,7 @@ import { readDeployment, type Deployment } from "../src/deployment.ts";
 import { rpcProvider } from "../src/registry.ts";
 import type { CredentialFile } from "../src/vc/file.ts";
 import { ICCR__factory } from "../types/ethers-contracts/index.js";
-import { runCcr, startCcr, type CcrRun } from "../scripts/lib/ccr-process.ts";
+import { deviceIssueArgs, runCcr, startCcr, type CcrRun } from "../scripts/lib/ccr-process.ts";
 import { startDevnet, type RunningDevnet } from "../scripts/lib/devnet-process.ts";
 
 /** The toolkit under a hurried operator and a flaky environment: every exit 0 true, nothing lost, no hang. */
@@ -46,18 +46,7 @@ describe("ccr integrity (end to end, against a Hardhat node)", function () {
     return events.length;
   }
 
-  const issueArgs = (input: string, out: string, extra: string[] = []): string[] => [
-    "--as",
-    "kr-devicemaker",
-    "issue",
-    "--type",
-    "device",
-    "--input",
-    input,
-    "--out",
-    out,
-    ...extra,
-  ];
+  const issueArgs = deviceIssueArgs;
 
   before(async function () {
     devnet = await startDevnet();

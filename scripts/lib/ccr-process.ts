@@ -34,3 +34,8 @@ export function startCcr(
 export function runCcr(deployment: string, args: string[], env: Record<string, string> = {}): Promise<CcrRun> {
   return startCcr(deployment, args, env).done;
 }
+
+/** The arguments of `ccr issue` of device credentials from `input` into `out`, as the devnet's device maker. */
+export function deviceIssueArgs(input: string, out: string, extra: string[] = []): string[] {
+  return ["--as", "kr-devicemaker", "issue", "--type", "device", "--input", input, "--out", out, ...extra];
+}
