@@ -65,7 +65,7 @@ const ccr = ICCR__factory.connect(
   council,
 );
 for (const name of ["CBPR", "PRP", "Diploma", "Origin", "KYC", "Device"])
-  await ccr.registerSchema(name, `https://s/${name}`);
+  await ccr.registerSchema(name, `https://s/${name}`, ethers.id(name));
 const SCHEMA = 5; // a non-zero schema id: one more non-zero calldata byte than schema 0
 const now = (await ethers.provider.getBlock("latest"))?.timestamp ?? 0;
 await ccr.connect(authority).offerAccreditation(issuer.address, schemaBitmap([0, 1, 2, 3, 4, 5]), now, now + 10 * YEAR);

@@ -22,6 +22,7 @@ import { CCRError, type CCRErrorCode } from "../src/errors.ts";
 import * as framework from "../src/framework.ts";
 import { KEYSTORE_PASSWORD_ENV, accountAddress, loadWallet, promptPassword, type KeySource } from "../src/keys.ts";
 import { RPC_TIMEOUT_MS, connectRegistry, rpcProvider, type RegistryConnection, type Sent } from "../src/registry.ts";
+import { readSchemaDocument } from "../src/schemaDocument.ts";
 import { credentialFiles, fileProblem, readCredentialFile } from "../src/vc/file.ts";
 import { credentialHash } from "../src/vc/credential.ts";
 import { INPUT_ENCODINGS, formatProblem, readSubjects, type InputEncoding } from "../src/vc/input.ts";
@@ -169,15 +170,44 @@ schema
   .action(async () => {
     const { connection } = await open(false);
     for (const s of await framework.listSchemas(connection)) {
-      console.log(`${s.id}  ${s.name}  ${s.uri}${s.deprecated ? "  (deprecated)" : ""}`);
+      console.log(`${s.id}  ${s.name}  ${s.uri}  sha256 ${s.digest}${s.deprecated ? "  (deprecated)" : ""}`);
     }
   });
 schema
-  .command("register <name> <uri>")
-  .description("register a schema (its subject's JSON Schema is published at <uri>)")
-  .action(async (name: string, uri: string) => {
+  .command("register <file>")
+  .description(
+    "register a schema from its JSON Schema document (the credential subject's): the registry records where it is " +
+      "published and the SHA-256 digest of the file's bytes",
+  )
+  .option("--uri <uri>", "where the document is published (default: its $id)")
+  .option("--name <name>", "the schema's name (default: its title)")
+  .action(async (file: string, options: { uri?: string; name?: string }) => {
+    const document = await readSchemaDocument(file);
+    const uri = options.uri ?? document.id;
+    const name = options.name ?? document.title;
+    if (uri === undefined)
+      throw new CCRError("INVALID_ARGUMENT", `${file} has no "$id": say where it is published with --uri`);
+    if (name === undefined)
+      throw new CCRError("INVALID_ARGUMENT", `${file} has no "title": name the schema with --name`);
     const { connection } = await withSigner();
-    done(`registered "${name}"`, await framework.registerSchema(connection, name, uri));
+    const id = Number(await connection.registry.schemaCount());
+    done(
+      `registered schema ${id} "${name}" (${uri}, sha256 ${document.digest})`,
+      await framework.registerSchema(connection, name, uri, document.digest),
+    );
+  });
+schema
+  .command("check <schema> <file>")
+  .description("check a schema document you fetched against the digest the registry records for it")
+  .action(async (id: string, file: string) => {
+    const document = await readSchemaDocument(file);
+    const { connection } = await open(false);
+    const registered = await framework.checkSchemaDocument(
+      connection,
+      await framework.schemaId(connection, id),
+      document,
+    );
+    console.log(`${file} is the document of schema ${registered.id} "${registered.name}" (sha256 ${document.digest})`);
   });
 schema
   .command("deprecate <schema>")

@@ -1,9 +1,11 @@
+import { readFileSync } from "node:fs";
 import { HDNodeWallet, Mnemonic, ZeroAddress, ZeroHash, keccak256, toUtf8Bytes, type Provider } from "ethers";
 import type { ICCR } from "../types/ethers-contracts/index.js";
 import { APEC_ECONOMIES, DEMO_SCHEMAS, type DemoSchemaKey } from "./apec.ts";
 import { buildBatch, memberSets } from "./batch.ts";
 import { REASONS, economyCode, schemaBitmap } from "./codes.ts";
 import type { DeploymentAccount } from "./deployment.ts";
+import { schemaDigest } from "./schemaDocument.ts";
 
 /** Hardhat's well-known test mnemonic: devnet keys only, never for a real network. */
 export const DEVNET_MNEMONIC = "test test test test test test test test test test test junk";
@@ -124,7 +126,10 @@ export async function seedDemo(
   };
 
   const schemas = DEMO_SCHEMAS.map((schema, id) => ({ id, ...schema }));
-  for (const schema of schemas) await send(as("council").registerSchema(schema.name, schema.uri));
+  for (const schema of schemas) {
+    const document = readFileSync(new URL(`./vc/schemas/${schema.key}.json`, import.meta.url));
+    await send(as("council").registerSchema(schema.name, schema.uri, schemaDigest(document)));
+  }
   const schemaId = (key: DemoSchemaKey): number => DEMO_SCHEMAS.findIndex((s) => s.key === key);
 
   const block = await provider.getBlock("latest");

@@ -19,7 +19,9 @@ export type CCRErrorCode =
   | "REFUSED_BY_REGISTRY"
   | "KEY_UNAVAILABLE"
   | "INVALID_ARGUMENT"
-  | "INDEX_FILE";
+  | "INDEX_FILE"
+  | "INVALID_SCHEMA"
+  | "SCHEMA_MISMATCH";
 
 /**
  * The one error type of the SDK: a stable `code`, a message for humans, `details` when there are several findings

@@ -2,6 +2,7 @@ import { ZeroAddress } from "ethers";
 import { ISSUER_STANDING, economyCode, economyIso, schemaBitmap, schemaIds } from "./codes.ts";
 import { CCRError } from "./errors.ts";
 import { rpc, send, type RegistryConnection, type Sent } from "./registry.ts";
+import type { SchemaDocument } from "./schemaDocument.ts";
 
 /**
  * Framework administration over the registry, each call one transaction sent by the connection's signer: the council
@@ -19,8 +20,9 @@ export const removeEconomy = (c: RegistryConnection, iso: string): Promise<Sent>
 export const appointAuthority = (c: RegistryConnection, iso: string, authority: string): Promise<Sent> =>
   send(c, `to appoint ${authority} for ${iso}`, () => c.registry.appointAuthority(economyCode(iso), authority));
 
-export const registerSchema = (c: RegistryConnection, name: string, uri: string): Promise<Sent> =>
-  send(c, `to register schema "${name}"`, () => c.registry.registerSchema(name, uri));
+/** Registers a schema: its name, where its JSON Schema document is published, and that document's digest. */
+export const registerSchema = (c: RegistryConnection, name: string, uri: string, digest: string): Promise<Sent> =>
+  send(c, `to register schema "${name}"`, () => c.registry.registerSchema(name, uri, digest));
 
 export const deprecateSchema = (c: RegistryConnection, schema: number): Promise<Sent> =>
   send(c, `to deprecate schema ${schema}`, () => c.registry.deprecateSchema(schema));
@@ -113,6 +115,8 @@ export interface SchemaInfo {
   id: number;
   name: string;
   uri: string;
+  /** SHA-256 of the schema document's bytes, 0x-hex. */
+  digest: string;
   deprecated: boolean;
 }
 
@@ -121,8 +125,8 @@ export async function listSchemas(c: RegistryConnection): Promise<SchemaInfo[]> 
     const count = Number(await c.registry.schemaCount());
     const schemas: SchemaInfo[] = [];
     for (let id = 0; id < count; id++) {
-      const { name, uri, deprecated } = await c.registry.getSchema(id);
-      schemas.push({ id, name, uri, deprecated });
+      const { name, uri, digest, deprecated } = await c.registry.getSchema(id);
+      schemas.push({ id, name, uri, digest, deprecated });
     }
     return schemas;
   });
@@ -170,4 +174,25 @@ export async function issuerInfo(c: RegistryConnection, issuer: string): Promise
       compromisedAt: iso(meta.compromisedAt),
     };
   });
+}
+
+/**
+ * Checks a schema document (as fetched by whoever holds it) against what the registry records for `schema`: throws
+ * SCHEMA_MISMATCH with both digests when they differ.
+ */
+export async function checkSchemaDocument(
+  c: RegistryConnection,
+  schema: number,
+  document: SchemaDocument,
+): Promise<SchemaInfo> {
+  const registered = (await listSchemas(c)).find((s) => s.id === schema);
+  if (registered === undefined) throw new CCRError("INVALID_SCHEMA_ID", `schema ${schema} is not registered`);
+  if (registered.digest !== document.digest) {
+    throw new CCRError(
+      "SCHEMA_MISMATCH",
+      `${document.source} is not the document of schema ${schema} ("${registered.name}", ${registered.uri}): ` +
+        `its SHA-256 digest is ${document.digest}, the registry's is ${registered.digest}`,
+    );
+  }
+  return registered;
 }

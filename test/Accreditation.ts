@@ -85,7 +85,7 @@ describe("Accreditation", function () {
         registry.connect(stranger).admitEconomy(economyCode("US"), stranger.address),
         registry.connect(stranger).removeEconomy(JP),
         registry.connect(stranger).appointAuthority(JP, stranger.address),
-        registry.connect(stranger).registerSchema("x", "y"),
+        registry.connect(stranger).registerSchema("x", "y", ethers.id("x")),
         registry.connect(stranger).deprecateSchema(0),
       ];
       for (const call of calls) {
@@ -129,11 +129,27 @@ describe("Accreditation", function () {
 
     it("registers schemas up to the limit and deprecates them", async function () {
       const { registry } = await loadFixture(frameworkFixture);
-      await expect(registry.registerSchema("Certificate of Origin", "https://s/origin.json"))
+      const digest = ethers.sha256(ethers.toUtf8Bytes('{"type":"object"}'));
+      await expect(registry.registerSchema("Certificate of Origin", "https://s/origin.json", digest))
         .to.emit(registry, "SchemaRegistered")
-        .withArgs(3, "Certificate of Origin", "https://s/origin.json");
+        .withArgs(3, "Certificate of Origin", "https://s/origin.json", digest);
       expect(await registry.schemaCount()).to.equal(4);
-      expect(await registry.getSchema(3)).to.deep.equal(["Certificate of Origin", "https://s/origin.json", false]);
+      expect(await registry.getSchema(3)).to.deep.equal([
+        "Certificate of Origin",
+        "https://s/origin.json",
+        digest,
+        false,
+      ]);
+      // A name, a URI and a digest are all required.
+      for (const [name, uri, d] of [
+        ["", "https://s/x.json", digest],
+        ["X", "", digest],
+        ["X", "https://s/x.json", ethers.ZeroHash],
+      ] as const) {
+        await expect(registry.registerSchema(name, uri, d))
+          .to.be.revertedWithCustomError(registry, "InvalidSchema")
+          .withArgs(name, uri, d);
+      }
       await expect(registry.getSchema(4)).to.be.revertedWithCustomError(registry, "UnknownSchema").withArgs(4);
       await expect(registry.deprecateSchema(3)).to.emit(registry, "SchemaDeprecated").withArgs(3);
       expect((await registry.getSchema(3)).deprecated).to.equal(true);
@@ -141,8 +157,8 @@ describe("Accreditation", function () {
         .to.be.revertedWithCustomError(registry, "SchemaIsDeprecated")
         .withArgs(3);
       await expect(registry.deprecateSchema(9)).to.be.revertedWithCustomError(registry, "UnknownSchema").withArgs(9);
-      for (let i = 4; i < MAX_SCHEMAS; i++) await registry.registerSchema(`s${i}`, "u");
-      await expect(registry.registerSchema("one too many", "u"))
+      for (let i = 4; i < MAX_SCHEMAS; i++) await registry.registerSchema(`s${i}`, "u", digest);
+      await expect(registry.registerSchema("one too many", "u", digest))
         .to.be.revertedWithCustomError(registry, "SchemaLimitReached")
         .withArgs(MAX_SCHEMAS);
     });
@@ -185,7 +201,7 @@ describe("Accreditation", function () {
       await time.increaseTo(schedule + 1n);
       await registry.connect(stranger).acceptDefaultAdminTransfer();
       expect(await registry.defaultAdmin()).to.equal(stranger.address);
-      await expect(registry.connect(council).registerSchema("x", "y")).to.be.revertedWithCustomError(
+      await expect(registry.connect(council).registerSchema("x", "y", ethers.id("x"))).to.be.revertedWithCustomError(
         registry,
         "AccessControlUnauthorizedAccount",
       );

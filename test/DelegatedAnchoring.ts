@@ -207,7 +207,7 @@ describe("DelegatedAnchoring", function () {
     const { registry, council, authSG, issuer, chainId, address, request } = await loadFixture(signedFixture);
     const deployed = await new CCRRegistry__factory(council).deploy(council.address, 3600, [SG], [authSG.address]);
     const second = ICCR__factory.connect(await deployed.getAddress(), council);
-    await second.registerSchema("cbpr", "u");
+    await second.registerSchema("cbpr", "u", ethers.id("cbpr"));
     await accredit(second, authSG, issuer, SG, 1n, 0, 0);
     const r = await request();
     const signature = await signAnchorRequest(issuer, chainId, address, r);

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { gunzipSync } from "node:zlib";
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -284,20 +285,64 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
   });
 
   it("administers the framework: schemas, economies, issuer suspension, operators signing with a delegated key", async function () {
-    const registered = await ccr([
-      "--as",
-      "council",
-      "framework",
-      "schema",
-      "register",
-      "Professional Licence",
-      "https://schemas.example/licence.json",
-    ]);
-    expect(registered.code).to.equal(0);
-    expect((await ccr(["framework", "schema", "list"])).stdout).to.include(
-      "6  Professional Licence  https://schemas.example/licence.json",
+    // A schema is registered from its JSON Schema document: the registry records its URI and the file's digest.
+    const document = join(work, "licence.json");
+    const licence = {
+      $schema: "https://json-schema.org/draft/2020-12/schema",
+      $id: "https://schemas.example/licence.json",
+      title: "Professional Licence",
+      type: "object",
+      required: ["id", "profession"],
+      properties: { id: { type: "string" }, profession: { type: "string", minLength: 1 } },
+    };
+    await writeFile(document, `${JSON.stringify(licence, null, 2)}\n`);
+    const digest = `0x${createHash("sha256")
+      .update(await readFile(document))
+      .digest("hex")}`;
+    const registered = await ccr(["--as", "council", "framework", "schema", "register", document]);
+    expect(registered.code, registered.stderr).to.equal(0);
+    expect(registered.stdout).to.match(
+      new RegExp(
+        `^registered schema 6 "Professional Licence" \\(https://schemas.example/licence.json, sha256 ${digest}\\)`,
+      ),
     );
-    const refused = await ccr(["--as", "au-university", "framework", "schema", "register", "X", "https://x.example"]);
+    expect((await ccr(["framework", "schema", "list"])).stdout).to.include(
+      `6  Professional Licence  https://schemas.example/licence.json  sha256 ${digest}`,
+    );
+    // Whoever fetched the document checks it against the registry; a changed byte is refused with both digests.
+    const checked = await ccr(["framework", "schema", "check", "6", document]);
+    expect(checked.stdout).to.include(`${document} is the document of schema 6 "Professional Licence"`);
+    const tampered = join(work, "licence-tampered.json");
+    await writeFile(tampered, (await readFile(document, "utf8")).replace('"minLength": 1', '"minLength": 0'));
+    const mismatch = await ccr(["framework", "schema", "check", "Professional Licence", tampered]);
+    expect(mismatch.code).to.equal(1);
+    const tamperedDigest = `0x${createHash("sha256")
+      .update(await readFile(tampered))
+      .digest("hex")}`;
+    expect(mismatch.stderr).to.include(
+      `${tampered} is not the document of schema 6 ("Professional Licence", https://schemas.example/licence.json): ` +
+        `its SHA-256 digest is ${tamperedDigest}, the registry's is ${digest}`,
+    );
+    // What is not a JSON Schema document of a subject is refused before anything is sent.
+    for (const [content, why] of [
+      ["{ not json", "it is not JSON"],
+      ['{"type": "object"}', '"$schema" must be "https://json-schema.org/draft/2020-12/schema"'],
+      [JSON.stringify({ ...licence, type: "string" }), '"type" must be "object"'],
+      [JSON.stringify({ ...licence, properties: { id: { type: "strin" } } }), "schema is invalid"],
+    ] as const) {
+      const bad = join(work, "bad-schema.json");
+      await writeFile(bad, content);
+      const run = await ccr(["--as", "council", "framework", "schema", "register", bad]);
+      expect(run.code).to.equal(1);
+      expect(run.stderr).to.include(`ccr: ${bad} is not a JSON Schema document of a credential subject:`);
+      expect(run.stderr).to.include(why);
+    }
+    const noUri = join(work, "no-uri.json");
+    await writeFile(noUri, JSON.stringify({ ...licence, $id: undefined }));
+    expect((await ccr(["--as", "council", "framework", "schema", "register", noUri])).stderr).to.include(
+      `${noUri} has no "$id": say where it is published with --uri`,
+    );
+    const refused = await ccr(["--as", "au-university", "framework", "schema", "register", document]);
     expect(refused.code).to.equal(1);
     expect(refused.stderr).to.match(
       /AccessControlUnauthorizedAccount\(account=0x[0-9a-fA-F]{40}, neededRole=0x0{64}\): only the council may do this/,

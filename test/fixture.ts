@@ -35,9 +35,9 @@ export async function frameworkFixture() {
   );
   // The registry's whole ABI, verdicts (answered through its fallback) included, is ICCR's.
   const registry = ICCR__factory.connect(await deployed.getAddress(), council);
-  await registry.registerSchema("APEC CBPR Certification", "https://schemas.example/cbpr.json");
-  await registry.registerSchema("Academic Diploma", "https://schemas.example/diploma.json");
-  await registry.registerSchema("KYC Attestation", "https://schemas.example/kyc.json");
+  await registry.registerSchema("APEC CBPR Certification", "https://schemas.example/cbpr.json", ethers.id("cbpr"));
+  await registry.registerSchema("Academic Diploma", "https://schemas.example/diploma.json", ethers.id("diploma"));
+  await registry.registerSchema("KYC Attestation", "https://schemas.example/kyc.json", ethers.id("kyc"));
   const now = await networkHelpers.time.latest();
   await accredit(registry, authSG, issuer, SG, schemaBitmap([CBPR, KYC]), now, now + 3 * YEAR);
   await accredit(registry, authAU, auIssuer, AU, schemaBitmap([DIPLOMA]), now, 0);

@@ -75,13 +75,17 @@ abstract contract Accreditation is IAccreditation, AccessControlDefaultAdminRule
     /// @inheritdoc IAccreditation
     function registerSchema(
         string calldata name,
-        string calldata uri
+        string calldata uri,
+        bytes32 digest
     ) external onlyRole(DEFAULT_ADMIN_ROLE) returns (uint8 schema) {
+        if (bytes(name).length == 0 || bytes(uri).length == 0 || digest == bytes32(0)) {
+            revert InvalidSchema(name, uri, digest);
+        }
         uint256 count = _schemas.length;
         if (count == MAX_SCHEMAS) revert SchemaLimitReached(MAX_SCHEMAS);
         schema = uint8(count); // count < MAX_SCHEMAS = 128
-        _schemas.push(SchemaRecord({name: name, uri: uri, deprecated: false}));
-        emit SchemaRegistered(schema, name, uri);
+        _schemas.push(SchemaRecord({name: name, uri: uri, digest: digest, deprecated: false}));
+        emit SchemaRegistered(schema, name, uri, digest);
     }
 
     /// @inheritdoc IAccreditation

@@ -25,6 +25,8 @@ interface IAccreditation {
     error InvalidAuthority(address authority);
     /// @notice Thrown when `account` is not the authority of any member economy.
     error NotAnAuthority(address account);
+    /// @notice Thrown when registering a schema without a name, a URI or a digest.
+    error InvalidSchema(string name, string uri, bytes32 digest);
     /// @notice Thrown when registering a schema beyond the framework's limit of `max` schemas.
     error SchemaLimitReached(uint256 max);
     /// @notice Thrown when `schema` is not registered.
@@ -73,7 +75,7 @@ interface IAccreditation {
         address actor
     );
     /// @notice Emitted when the council registers a schema.
-    event SchemaRegistered(uint8 indexed schema, string name, string uri);
+    event SchemaRegistered(uint8 indexed schema, string name, string uri, bytes32 digest);
     /// @notice Emitted when the council deprecates a schema: no new accreditation may name it.
     event SchemaDeprecated(uint8 indexed schema);
     /// @notice Emitted when `economy`'s authority offers `issuer` an accreditation (replacing an earlier offer).
@@ -141,8 +143,9 @@ interface IAccreditation {
     /// @notice Appoints a new authority for `economy`. Council only.
     function appointAuthority(bytes2 economy, address authority) external;
 
-    /// @notice Registers a schema and returns its id (0, 1, 2, ...). Council only.
-    function registerSchema(string calldata name, string calldata uri) external returns (uint8 schema);
+    /// @notice Registers a schema and returns its id (0, 1, 2, ...): `name`, the `uri` where its JSON Schema document
+    /// is published and the SHA-256 `digest` of that document's bytes (all three required). Council only.
+    function registerSchema(string calldata name, string calldata uri, bytes32 digest) external returns (uint8 schema);
 
     /// @notice Deprecates `schema`. Council only. Existing accreditations keep it until amended, so a schema can be
     /// phased out without invalidating anything; no new accreditation may add it.

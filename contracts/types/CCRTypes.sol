@@ -106,10 +106,12 @@ struct EconomyRecord {
     uint32 liveIssuers; // accredited and not revoked; an economy can only be removed when this is 0
 }
 
-/// @notice A credential schema registered by the council.
+/// @notice A credential schema registered by the council: the JSON Schema document of its credential subject, named
+/// by where it is published and by the SHA-256 digest of its bytes, so that whoever fetches it can check it.
 struct SchemaRecord {
     string name;
-    string uri; // where the JSON Schema of the credential subject is published
+    string uri; // where the JSON Schema document is published
+    bytes32 digest; // SHA-256 of the document's bytes
     bool deprecated;
 }
 

@@ -29,7 +29,7 @@ interface IssuerReplay {
 /** The registry's state rebuilt from its events alone. */
 export interface ReplayedState {
   economies: Map<string, { authority: string; member: boolean; liveIssuers: number }>;
-  schemas: Map<number, { name: string; uri: string; deprecated: boolean }>;
+  schemas: Map<number, { name: string; uri: string; digest: string; deprecated: boolean }>;
   /** The current accreditation of each address. */
   issuers: Map<string, IssuerReplay>;
   /** Accreditations the council released, by id: their credentials keep them. */
@@ -110,7 +110,12 @@ export function replayEvents(events: readonly StoredEvent[]): ReplayedState {
         break;
       }
       case "SchemaRegistered":
-        state.schemas.set(schemaCount++, { name: a.name ?? "", uri: a.uri ?? "", deprecated: false });
+        state.schemas.set(schemaCount++, {
+          name: a.name ?? "",
+          uri: a.uri ?? "",
+          digest: a.digest ?? "",
+          deprecated: false,
+        });
         break;
       case "SchemaDeprecated": {
         const s = state.schemas.get(n(a.schema));
@@ -370,6 +375,7 @@ export async function checkIndex(
       const chain = struct(answer);
       compare(`schema ${id}`, "name", s.name, chain.name);
       compare(`schema ${id}`, "uri", s.uri, chain.uri);
+      compare(`schema ${id}`, "digest", s.digest, chain.digest);
       compare(`schema ${id}`, "deprecated", s.deprecated, chain.deprecated);
     });
   }

@@ -53,7 +53,7 @@ export function describeEvent({ name, args: a }: Pick<StoredEvent, "name" | "arg
     case "AuthorityChanged":
       return `authority of ${a.economy}: ${a.previousAuthority} -> ${a.newAuthority}`;
     case "SchemaRegistered":
-      return `schema ${a.schema} registered: ${a.name} (${a.uri})`;
+      return `schema ${a.schema} registered: ${a.name} (${a.uri}, sha256 ${a.digest})`;
     case "SchemaDeprecated":
       return `schema ${a.schema} deprecated`;
     case "AccreditationOffered":

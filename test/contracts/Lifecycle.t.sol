@@ -46,8 +46,8 @@ contract LifecycleHandler {
         address[] memory authorities = new address[](2);
         (authorities[0], authorities[1]) = (AUTHORITY_SG, AUTHORITY_JP);
         registry = new CCRRegistry(address(this), 0, economies, authorities);
-        registry.registerSchema("accredited", "u");
-        registry.registerSchema("not accredited", "u");
+        registry.registerSchema("accredited", "u", keccak256("accredited"));
+        registry.registerSchema("not accredited", "u", keccak256("not accredited"));
         for (uint256 i = 0; i < ISSUERS; ++i) {
             bytes2 economy = i < 2 ? bytes2("SG") : bytes2("JP");
             VM.prank(_authorityOf[i]);

@@ -1,0 +1,80 @@
+/**
+ * Schema documents: the JSON Schema of a credential type's subject, which the registry names by URI and by the
+ * SHA-256 digest of the document's bytes. Whoever fetches a document checks it against that digest.
+ */
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import addFormatsModule from "ajv-formats";
+import { CCRError } from "./errors.ts";
+
+/** The SHA-256 digest of a document's bytes, as 0x-hex (the registry's `SchemaRecord.digest`). */
+export function schemaDigest(bytes: Uint8Array): string {
+  return `0x${createHash("sha256").update(bytes).digest("hex")}`;
+}
+
+/** A 0x-hex SHA-256 digest as a W3C Subresource Integrity string (`sha256-<base64>`, VC 2.0 `digestSRI`). */
+export function digestSRI(digest: string): string {
+  return `sha256-${Buffer.from(digest.slice(2), "hex").toString("base64")}`;
+}
+
+/** A JSON Schema document, as read and checked. */
+export interface SchemaDocument {
+  /** Where it was read from. */
+  source: string;
+  bytes: Buffer;
+  schema: Record<string, unknown>;
+  /** {schemaDigest} of `bytes`. */
+  digest: string;
+  /** The document's `title` and `$id`, when it has them. */
+  title?: string | undefined;
+  id?: string | undefined;
+}
+
+// ajv-formats is CommonJS; its plugin is also exported as `default`.
+const ajv = addFormatsModule.default(new Ajv2020({ allErrors: true, strict: true }));
+
+/**
+ * Checks that `bytes` (read from `source`) are a JSON Schema document of a credential subject: JSON, an object
+ * schema of draft 2020-12 that compiles; throws INVALID_SCHEMA naming the source and what is wrong.
+ */
+export function parseSchemaDocument(source: string, bytes: Buffer): SchemaDocument {
+  const refuse = (why: string): never => {
+    throw new CCRError("INVALID_SCHEMA", `${source} is not a JSON Schema document of a credential subject: ${why}`);
+  };
+  let schema: unknown;
+  try {
+    schema = JSON.parse(bytes.toString("utf8"));
+  } catch (cause) {
+    return refuse(`it is not JSON (${(cause as Error).message})`);
+  }
+  if (typeof schema !== "object" || schema === null || Array.isArray(schema)) return refuse("it is not a JSON object");
+  const document = schema as Record<string, unknown>;
+  if (document.$schema !== "https://json-schema.org/draft/2020-12/schema") {
+    refuse(`its "$schema" must be "https://json-schema.org/draft/2020-12/schema"`);
+  }
+  if (document.type !== "object") refuse(`its "type" must be "object" (a credential subject is an object)`);
+  try {
+    ajv.compile(document);
+  } catch (cause) {
+    refuse((cause as Error).message);
+  } finally {
+    // Compiled to check it, not kept: two documents may share an $id (two versions of one schema).
+    if (typeof document.$id === "string") ajv.removeSchema(document.$id);
+  }
+  const text = (key: string): string | undefined => (typeof document[key] === "string" ? document[key] : undefined);
+  return { source, bytes, schema: document, digest: schemaDigest(bytes), title: text("title"), id: text("$id") };
+}
+
+/** Reads and checks a schema document from a file (see {parseSchemaDocument}). */
+export async function readSchemaDocument(file: string): Promise<SchemaDocument> {
+  const bytes = await readFile(file).catch((cause: unknown) => {
+    const code = (cause as NodeJS.ErrnoException).code;
+    throw new CCRError(
+      "INVALID_ARGUMENT",
+      `${file} cannot be read: ${code === "ENOENT" ? "it does not exist" : (cause as Error).message}`,
+      { cause },
+    );
+  });
+  return parseSchemaDocument(file, bytes);
+}
