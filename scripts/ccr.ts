@@ -11,7 +11,6 @@ import { dirname, join } from "node:path";
 import { SingleBar } from "cli-progress";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { Wallet, type HDNodeWallet } from "ethers";
-import { DEMO_SCHEMAS, type DemoSchemaKey } from "../src/apec.ts";
 import { checkIndex } from "../src/audit/check.ts";
 import { timeline } from "../src/audit/history.ts";
 import { buildReport, reportCsv, reportHtml, reportTable } from "../src/audit/report.ts";
@@ -23,6 +22,8 @@ import * as framework from "../src/framework.ts";
 import { KEYSTORE_PASSWORD_ENV, accountAddress, loadWallet, promptPassword, type KeySource } from "../src/keys.ts";
 import { RPC_TIMEOUT_MS, connectRegistry, rpcProvider, type RegistryConnection, type Sent } from "../src/registry.ts";
 import { readSchemaDocument } from "../src/schemaDocument.ts";
+import type { SchemaSources } from "../src/schemaResolver.ts";
+import { credentialType } from "../src/vc/credentialType.ts";
 import { credentialFiles, fileProblem, readCredentialFile } from "../src/vc/file.ts";
 import { credentialHash } from "../src/vc/credential.ts";
 import { INPUT_ENCODINGS, formatProblem, readSubjects, type InputEncoding } from "../src/vc/input.ts";
@@ -407,12 +408,18 @@ did
 
 // ------------------------------------------------------------------------------------------------ issue
 
-const schemaKeys = DEMO_SCHEMAS.map((s) => s.key);
+/** Where `ccr` looks for schema documents: the `schemas` folder next to the deployment file (and its cache). */
+function schemaSources(): SchemaSources {
+  return { folders: [join(dirname(deploymentFile()), "schemas")], timeoutMs: globals().rpcTimeout * 1000 };
+}
 
 program
   .command("issue")
   .description("validate, sign, anchor and write one W3C VC 2.0 credential file per input row, resumably")
-  .addOption(new Option("--type <schema>", "credential type").choices(schemaKeys).makeOptionMandatory())
+  .requiredOption(
+    "--schema <schema>",
+    "the credential type: a registered schema's id, name or URI (its document gives the type and the fields)",
+  )
   .requiredOption("--input <file>", "subjects: a .csv with a header of field names, or a .json array")
   .requiredOption("--out <dir>", "where the credential files, manifest and journal go")
   .option("--issuer <issuer>", "the issuer, when acting as its operator (name, address or did:ethr)")
@@ -431,8 +438,9 @@ program
   .option("--valid-from <date>", "credentials valid from (default: now)", parseDate)
   .option("--valid-until <date>", "credentials valid until (default: no expiry)", parseDate)
   .action(async (options: IssueOptions) => {
-    const input = await readSubjects(options.input, options.type, options.encoding);
     const { connection, wallet } = await withSigner();
+    const type = await credentialType(connection, options.schema, schemaSources());
+    const input = await readSubjects(options.input, type, options.encoding);
     const issuerAddress =
       options.issuer === undefined ? wallet.address : accountAddress(connection.deployment, options.issuer);
     const signer =
@@ -451,7 +459,7 @@ program
       anchorer: wallet,
       issuer: issuerAddress,
       signingKey: signer.privateKey,
-      schema: options.type,
+      schema: type,
       input,
       outDir: options.out,
       validFrom: options.validFrom,
@@ -476,12 +484,12 @@ program
     for (const problem of result.skipped) console.error(`skipped ${options.input} ${formatProblem(problem)}`);
     const anchors = result.batches.reduce((n, b) => n + b.transactions.length, 0);
     console.log(
-      `${result.resumed ? "resumed: " : ""}issued ${result.issued} ${options.type} credential(s) from ${ethrDid(connection.chainId, issuerAddress)} ` +
+      `${result.resumed ? "resumed: " : ""}issued ${result.issued} "${type.name}" credential(s) from ${ethrDid(connection.chainId, issuerAddress)} ` +
         `in ${anchors} anchor(s) (${result.sentNow} sent now), ${new Set(result.skipped.map((p) => p.row)).size} row(s) skipped; files and manifest in ${result.outDir}`,
     );
   });
 interface IssueOptions {
-  type: DemoSchemaKey;
+  schema: string;
   encoding?: InputEncoding;
   input: string;
   out: string;

@@ -3,7 +3,7 @@
  * writes the deployment file and runs until Ctrl-C. Each run starts a fresh chain.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { DEVNET_DIR } from "../src/deployment.ts";
 
@@ -60,6 +60,9 @@ mkdirSync(DEVNET_DIR, { recursive: true });
 rmSync("deploy/deployments/chain-31337", { recursive: true, force: true });
 // The auditor's default index belongs to the previous chain: a new devnet starts a new history.
 for (const suffix of ["", "-wal", "-shm"]) rmSync(`${DEVNET_DIR}/audit.sqlite${suffix}`, { force: true });
+// The demo framework's schema documents, next to the deployment file: where ccr looks for a schema's document.
+// (The folder the demo seed registers them from; run from the project folder, as "npm run devnet" does.)
+cpSync("examples/schemas", `${DEVNET_DIR}/schemas`, { recursive: true });
 
 const log = openSync(LOG, "w");
 const node = spawn("npx", ["hardhat", "node", "--hostname", HOST, "--port", String(PORT)], {

@@ -1,11 +1,50 @@
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { HDNodeWallet, Mnemonic, ZeroAddress, ZeroHash, keccak256, toUtf8Bytes, type Provider } from "ethers";
 import type { ICCR } from "../types/ethers-contracts/index.js";
-import { APEC_ECONOMIES, DEMO_SCHEMAS, type DemoSchemaKey } from "./apec.ts";
+import { APEC_ECONOMIES } from "./apec.ts";
 import { buildBatch, memberSets } from "./batch.ts";
 import { REASONS, economyCode, schemaBitmap } from "./codes.ts";
 import type { DeploymentAccount } from "./deployment.ts";
-import { schemaDigest } from "./schemaDocument.ts";
+import { parseSchemaDocument, schemaDigest } from "./schemaDocument.ts";
+import type { CredentialTypeRef } from "./vc/credential.ts";
+import { typeOf, type CredentialType } from "./vc/credentialType.ts";
+
+/** The demo framework's credential schemas, registered in this order (ids 0..5). */
+export const DEMO_SCHEMAS = [
+  {
+    key: "cbpr",
+    name: "APEC CBPR Certification",
+    uri: "https://schemas.ccr.example/cbpr.json",
+  },
+  {
+    key: "prp",
+    name: "APEC PRP Certification",
+    uri: "https://schemas.ccr.example/prp.json",
+  },
+  {
+    key: "diploma",
+    name: "Academic Diploma",
+    uri: "https://schemas.ccr.example/diploma.json",
+  },
+  {
+    key: "origin",
+    name: "Certificate of Origin",
+    uri: "https://schemas.ccr.example/origin.json",
+  },
+  {
+    key: "kyc",
+    name: "KYC Attestation",
+    uri: "https://schemas.ccr.example/kyc.json",
+  },
+  {
+    key: "device",
+    name: "IoT Device Identity",
+    uri: "https://schemas.ccr.example/device.json",
+  },
+] as const;
+export type DemoSchemaKey = (typeof DEMO_SCHEMAS)[number]["key"];
 
 /** Hardhat's well-known test mnemonic: devnet keys only, never for a real network. */
 export const DEVNET_MNEMONIC = "test test test test test test test test test test test junk";
@@ -127,8 +166,7 @@ export async function seedDemo(
 
   const schemas = DEMO_SCHEMAS.map((schema, id) => ({ id, ...schema }));
   for (const schema of schemas) {
-    const document = readFileSync(new URL(`./vc/schemas/${schema.key}.json`, import.meta.url));
-    await send(as("council").registerSchema(schema.name, schema.uri, schemaDigest(document)));
+    await send(as("council").registerSchema(schema.name, schema.uri, schemaDigest(demoSchemaDocument(schema.key))));
   }
   const schemaId = (key: DemoSchemaKey): number => DEMO_SCHEMAS.findIndex((s) => s.key === key);
 
@@ -290,4 +328,28 @@ export function apecEconomyParameters(provider: Provider): { economies: string[]
     economies: APEC_ECONOMIES.map(({ iso }) => economyCode(iso)),
     authorities: APEC_ECONOMIES.map((_, i) => devnetWallet(authorityIndex(i), provider).address),
   };
+}
+
+/** The folder of the demo framework's schema documents (examples/schemas). */
+export const DEMO_SCHEMA_FOLDER = fileURLToPath(new URL("../examples/schemas/", import.meta.url));
+
+/** The bytes of the demo schema document of `key` (examples/schemas/<key>.json), as registered by the seed. */
+export function demoSchemaDocument(key: DemoSchemaKey): Buffer {
+  return readFileSync(join(DEMO_SCHEMA_FOLDER, `${key}.json`));
+}
+
+/** The credential type a demo schema's credentials name, for tests and examples that build credentials by hand. */
+export function demoCredentialType(key: DemoSchemaKey): CredentialTypeRef {
+  const schema = DEMO_SCHEMAS.find((s) => s.key === key);
+  const document = parseSchemaDocument(`${key}.json`, demoSchemaDocument(key));
+  if (schema === undefined || document.credentialType === undefined) throw new Error(`no demo schema ${key}`);
+  return { vcType: document.credentialType, uri: schema.uri, digest: document.digest };
+}
+
+/** The credential type of a demo schema as the demo seed registers it (its document from examples/schemas). */
+export async function demoType(key: DemoSchemaKey): Promise<CredentialType> {
+  const id = DEMO_SCHEMAS.findIndex((s) => s.key === key);
+  const { name, uri } = DEMO_SCHEMAS[id] ?? { name: "", uri: "" };
+  const digest = schemaDigest(demoSchemaDocument(key));
+  return typeOf({ id, name, uri, digest, deprecated: false }, { folders: [DEMO_SCHEMA_FOLDER] });
 }

@@ -134,6 +134,11 @@ export async function listSchemas(c: RegistryConnection): Promise<SchemaInfo[]> 
 
 /** A schema given as an id, a demo key (`diploma`) or a name -> its id. */
 export async function schemaId(c: RegistryConnection, schema: string): Promise<number> {
+  return (await findSchema(c, schema)).id;
+}
+
+/** A registered schema given as an id, a name, a URI or the last part of its URI (`diploma` for …/diploma.json). */
+export async function findSchema(c: RegistryConnection, schema: string): Promise<SchemaInfo> {
   const schemas = await listSchemas(c);
   const found = schemas.find(
     (s) => String(s.id) === schema || s.name === schema || s.uri.endsWith(`/${schema}.json`) || s.uri === schema,
@@ -144,7 +149,7 @@ export async function schemaId(c: RegistryConnection, schema: string): Promise<n
       `no schema "${schema}"; schemas: ${schemas.map((s) => `${s.id} ${s.name}`).join(", ")}`,
     );
   }
-  return found.id;
+  return found;
 }
 
 export interface IssuerInfo {

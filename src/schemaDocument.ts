@@ -4,9 +4,8 @@
  */
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { Ajv2020 } from "ajv/dist/2020.js";
-import addFormatsModule from "ajv-formats";
 import { CCRError } from "./errors.ts";
+import { subjectValidator } from "./vc/subjects.ts";
 
 /** The SHA-256 digest of a document's bytes, as 0x-hex (the registry's `SchemaRecord.digest`). */
 export function schemaDigest(bytes: Uint8Array): string {
@@ -26,13 +25,11 @@ export interface SchemaDocument {
   schema: Record<string, unknown>;
   /** {schemaDigest} of `bytes`. */
   digest: string;
-  /** The document's `title` and `$id`, when it has them. */
+  /** The document's `title`, `$id` and `credentialType` (the credential's type name), when it has them. */
   title?: string | undefined;
   id?: string | undefined;
+  credentialType?: string | undefined;
 }
-
-// ajv-formats is CommonJS; its plugin is also exported as `default`.
-const ajv = addFormatsModule.default(new Ajv2020({ allErrors: true, strict: true }));
 
 /**
  * Checks that `bytes` (read from `source`) are a JSON Schema document of a credential subject: JSON, an object
@@ -54,16 +51,18 @@ export function parseSchemaDocument(source: string, bytes: Buffer): SchemaDocume
     refuse(`its "$schema" must be "https://json-schema.org/draft/2020-12/schema"`);
   }
   if (document.type !== "object") refuse(`its "type" must be "object" (a credential subject is an object)`);
+  const digest = schemaDigest(bytes);
   try {
-    ajv.compile(document);
+    subjectValidator(digest, document);
   } catch (cause) {
     refuse((cause as Error).message);
-  } finally {
-    // Compiled to check it, not kept: two documents may share an $id (two versions of one schema).
-    if (typeof document.$id === "string") ajv.removeSchema(document.$id);
   }
   const text = (key: string): string | undefined => (typeof document[key] === "string" ? document[key] : undefined);
-  return { source, bytes, schema: document, digest: schemaDigest(bytes), title: text("title"), id: text("$id") };
+  const credentialType = text("credentialType");
+  if (credentialType !== undefined && !/^[A-Za-z][A-Za-z0-9]*$/.test(credentialType)) {
+    refuse(`its "credentialType" must be a type name of letters and digits, not "${credentialType}"`);
+  }
+  return { source, bytes, schema: document, digest, title: text("title"), id: text("$id"), credentialType };
 }
 
 /** Reads and checks a schema document from a file (see {parseSchemaDocument}). */

@@ -95,7 +95,7 @@ describe("ccr audit (end to end, against a Hardhat node)", function () {
       "--as",
       "au-university",
       "issue",
-      "--type",
+      "--schema",
       "diploma",
       "--input",
       "examples/graduates.csv",

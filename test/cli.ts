@@ -4,13 +4,14 @@ import { gunzipSync } from "node:zlib";
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { expect } from "chai";
 import { Wallet } from "ethers";
 import { readDeployment, type Deployment } from "../src/deployment.ts";
-import { devnetWallet } from "../src/demo.ts";
+import { demoCredentialType, devnetWallet } from "../src/demo.ts";
 import { ethrDid } from "../src/did.ts";
 import { rpcProvider } from "../src/registry.ts";
-import { buildCredential, credentialHash, signCredential } from "../src/vc/credential.ts";
+import { buildCredential, credentialHash, decodeCredential, signCredential } from "../src/vc/credential.ts";
 import type { CredentialFile } from "../src/vc/file.ts";
 import { ICCR__factory } from "../types/ethers-contracts/index.js";
 import { runCcr, type CcrRun } from "../scripts/lib/ccr-process.ts";
@@ -28,7 +29,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
   const ccr = (args: string[], env: Record<string, string> = {}): Promise<Run> =>
     runCcr(join(devnet.dir, "deployment.json"), args, env);
 
-  /** `ccr --as <as> issue --type <type> --input <input> --out <out> [extra]`. */
+  /** `ccr --as <as> issue --schema <schema> --input <input> --out <out> [extra]`. */
   function issue(
     as: string,
     type: string,
@@ -37,7 +38,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     extra: string[] = [],
     env: Record<string, string> = {},
   ): Promise<Run> {
-    return ccr(["--as", as, "issue", "--type", type, "--input", input, "--out", out, ...extra], env);
+    return ccr(["--as", as, "issue", "--schema", type, "--input", input, "--out", out, ...extra], env);
   }
 
   async function files(dir: string): Promise<string[]> {
@@ -89,7 +90,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     expect(issued.code).to.equal(0);
     const did = ethrDid(deployment.chainId, deployment.accounts["au-university"]?.address ?? "");
     expect(issued.stdout).to.include(
-      `issued 8 diploma credential(s) from ${did} in 1 anchor(s) (1 sent now), 0 row(s) skipped`,
+      `issued 8 "Academic Diploma" credential(s) from ${did} in 1 anchor(s) (1 sent now), 0 row(s) skipped`,
     );
     diplomas = await files(out);
     expect(diplomas).to.have.length(8);
@@ -248,7 +249,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     const input = await csv("kyc.csv", ["id,assuranceLevel,verifiedOn", "did:example:customer-1,high,2026-11-01"]);
     const out = join(work, "kyc");
     const issued = await ccr(
-      ["--as", "ca-bank", "issue", "--type", "kyc", "--input", input, "--out", out, "--signing-keystore", keystore],
+      ["--as", "ca-bank", "issue", "--schema", "kyc", "--input", input, "--out", out, "--signing-keystore", keystore],
       env,
     );
     expect(issued.code).to.equal(0);
@@ -267,7 +268,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
         "--as",
         "ca-bank",
         "issue",
-        "--type",
+        "--schema",
         "kyc",
         "--input",
         input,
@@ -373,7 +374,17 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
       "id,name,degree,fieldOfStudy,awardedOn",
       "did:example:r1,Rae,BA,History,2026-06-30",
     ]);
-    const args = ["--as", "au-registrar", "issue", "--type", "diploma", "--issuer", "au-university", "--input", input];
+    const args = [
+      "--as",
+      "au-registrar",
+      "issue",
+      "--schema",
+      "diploma",
+      "--issuer",
+      "au-university",
+      "--input",
+      input,
+    ];
     const unlisted = await ccr([...args, "--out", join(work, "registrar-1")]);
     expect(unlisted.code).to.equal(2);
     const registrar = deployment.accounts["au-registrar"]?.address ?? "";
@@ -431,7 +442,9 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
 
     const wrongColumn = await csv("column.csv", ["id,nom", "x,y"]);
     const run2 = await issue("au-university", "diploma", wrongColumn, join(work, "c"));
-    expect(run2.stderr).to.include(`${wrongColumn} line 1: column "nom" is not a field of "diploma" credentials`);
+    expect(run2.stderr).to.include(
+      `${wrongColumn} line 1: column "nom" is not a field of "Academic Diploma" credentials`,
+    );
 
     const rows = await csv("rows.csv", [
       "id,name,degree,fieldOfStudy,awardedOn",
@@ -454,12 +467,96 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     );
     const skipped = await issue("au-university", "diploma", rows, out, ["--skip-invalid"]);
     expect(skipped.code).to.equal(0);
-    expect(skipped.stdout).to.include("issued 2 diploma credential(s)");
+    expect(skipped.stdout).to.include('issued 2 "Academic Diploma" credential(s)');
     expect(skipped.stdout).to.include("2 row(s) skipped");
     expect((await files(out)).map((f) => f.slice(-21))).to.deep.equal([
       "credential-00001.json",
       "credential-00004.json",
     ]);
+  });
+
+  it("issues a credential type the council registered from its JSON Schema document; a changed document is refused", async function () {
+    const document = join(work, "membership.json");
+    const membership = {
+      $schema: "https://json-schema.org/draft/2020-12/schema",
+      title: "Chamber Membership",
+      credentialType: "ChamberMembership",
+      type: "object",
+      additionalProperties: false,
+      required: ["id", "member", "since"],
+      properties: {
+        id: { type: "string", minLength: 1 },
+        member: { type: "string", minLength: 1 },
+        since: { type: "string", format: "date" },
+      },
+    };
+    await writeFile(document, `${JSON.stringify(membership, null, 2)}\n`);
+    const bytes = await readFile(document);
+    const digest = `0x${createHash("sha256").update(bytes).digest("hex")}`;
+    // Published as a local file here; the "schemas" folder next to the deployment file and http(s) URIs also serve.
+    const uri = pathToFileURL(document).href;
+    const registered = await ccr(["--as", "council", "framework", "schema", "register", document, "--uri", uri]);
+    expect(registered.code, registered.stderr).to.equal(0);
+    const id = /^registered schema (\d+) /.exec(registered.stdout)?.[1] ?? "none";
+    const amended = await ccr([
+      "--as",
+      "authority-au",
+      "framework",
+      "issuer",
+      "amend",
+      "au-university",
+      "--schemas",
+      `diploma,${id}`,
+    ]);
+    expect(amended.code, amended.stderr).to.equal(0);
+    const cache = { CCR_CACHE_DIR: join(work, "schema-cache") };
+
+    const input = await csv("members.csv", [
+      "id,member,since",
+      "did:example:m1,Acme Pty Ltd,2020-01-01",
+      "did:example:m2,Bravo Ltd,2021-05-01",
+    ]);
+    const out = join(work, "members");
+    const issued = await issue("au-university", "Chamber Membership", input, out, [], cache);
+    expect(issued.code, issued.stderr).to.equal(0);
+    expect(issued.stdout).to.include('issued 2 "Chamber Membership" credential(s)');
+    const file = JSON.parse(await readFile(join(out, "credential-00001.json"), "utf8")) as CredentialFile;
+    const { credential } = decodeCredential(file.jws);
+    expect(credential.type).to.deep.equal(["VerifiableCredential", "ChamberMembership"]);
+    expect(credential.credentialSchema).to.deep.equal({
+      id: uri,
+      type: "JsonSchema",
+      digestSRI: `sha256-${createHash("sha256").update(bytes).digest("base64")}`,
+    });
+    const verified = await ccr(["verify", out]);
+    expect(verified.code, verified.stdout).to.equal(0);
+    expect(verified.stdout).to.include("2 valid, 0 invalid, 0 undecided");
+
+    // The document's rules apply to the rows, by row and field.
+    const wrong = await csv("members-wrong.csv", ["id,member,since", "did:example:m3,Charlie Ltd,yesterday"]);
+    const refused = await issue("au-university", id, wrong, join(work, "members-wrong"), [], cache);
+    expect(refused.code).to.equal(1);
+    expect(refused.stderr).to.include('row 1 (line 2), field since: must match format "date"');
+
+    // A changed document is not the registered one: refused with both digests, nothing anchored.
+    await writeFile(document, `${JSON.stringify({ ...membership, required: ["id"] }, null, 2)}\n`);
+    const changedDigest = `0x${createHash("sha256")
+      .update(await readFile(document))
+      .digest("hex")}`;
+    const changed = await issue("au-university", id, input, join(work, "members-changed"), [], {
+      CCR_CACHE_DIR: join(work, "empty-cache"),
+    });
+    expect(changed.code).to.equal(1);
+    expect(changed.stderr).to.include(
+      `ccr: ${document} is not the document of schema ${id} ("Chamber Membership", ${uri}): its SHA-256 digest ` +
+        `is ${changedDigest}, the registry's is ${digest}`,
+    );
+    // The registered document, kept by digest when it was first found, still serves.
+    expect((await issue("au-university", id, input, join(work, "members-cached"), [], cache)).code).to.equal(0);
+
+    const unknown = await issue("au-university", "No Such Schema", input, join(work, "members-unknown"), [], cache);
+    expect(unknown.code).to.equal(1);
+    expect(unknown.stderr).to.include('ccr: no schema "No Such Schema"; schemas: 0 APEC CBPR Certification, ');
   });
 
   it("tells tampered, foreign, unknown-issuer and malformed credentials apart", async function () {
@@ -480,7 +577,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     const subject = { id: "did:example:z", name: "Zed", degree: "BSc", fieldOfStudy: "CS", awardedOn: "2026-06-30" };
     const foreign = join(work, "foreign.jwt");
     const foreignCredential = buildCredential({
-      schema: "diploma",
+      schema: demoCredentialType("diploma"),
       issuer: ethrDid(1, issuerKey.address),
       subject,
       validFrom: new Date(),
@@ -490,7 +587,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     const stranger = Wallet.createRandom();
     const unknown = join(work, "unknown.jwt");
     const unknownCredential = buildCredential({
-      schema: "diploma",
+      schema: demoCredentialType("diploma"),
       issuer: ethrDid(deployment.chainId, stranger.address),
       subject,
       validFrom: new Date(),
@@ -558,7 +655,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
       "--key-env",
       "MAKER_KEY",
       "issue",
-      "--type",
+      "--schema",
       "device",
       "--input",
       input,
@@ -592,7 +689,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     const resumed = await ccr(args, env);
     expect(resumed.code).to.equal(0);
     expect(resumed.stdout).to.match(
-      /^resumed: issued 3000 device credential\(s\) .* in 30 anchor\(s\) \((\d+) sent now\)/,
+      /^resumed: issued 3000 "IoT Device Identity" credential\(s\) .* in 30 anchor\(s\) \((\d+) sent now\)/,
     );
     const sentNow = Number(/\((\d+) sent now\)/.exec(resumed.stdout)?.[1]);
     expect(sentNow).to.be.below(30);

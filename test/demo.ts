@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import CCRModule from "../deploy/modules/CCR.ts";
-import { APEC_ECONOMIES, DEMO_SCHEMAS } from "../src/apec.ts";
+import { APEC_ECONOMIES } from "../src/apec.ts";
+import { DEMO_SCHEMAS } from "../src/demo.ts";
 import { economyCode, Status } from "../src/codes.ts";
 import { apecEconomyParameters, DEMO_ISSUERS, demoQuery, seedDemo } from "../src/demo.ts";
 import { ICCR__factory } from "../types/ethers-contracts/index.js";

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { expect } from "chai";
+import { demoType } from "../src/demo.ts";
 import { CCRError } from "../src/errors.ts";
 import { credentialFiles, readCredentialFile } from "../src/vc/file.ts";
 import { readSubjects } from "../src/vc/input.ts";
@@ -29,21 +30,25 @@ describe("SDK input, files and encodings", function () {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("checks subjects against the shipped JSON Schemas, naming each field", function () {
+  it("checks subjects against the shipped JSON Schemas, naming each field", async function () {
+    const kyc = await demoType("kyc");
     expect(
-      checkSubject("kyc", { id: "did:example:1", assuranceLevel: "high", verifiedOn: "2026-11-01" }),
+      checkSubject(kyc.validate, { id: "did:example:1", assuranceLevel: "high", verifiedOn: "2026-11-01" }),
     ).to.deep.equal([]);
-    expect(checkSubject("kyc", { id: "did:example:1", assuranceLevel: "extreme", colour: "red" })).to.deep.equal([
-      { field: "verifiedOn", message: "is required" },
-      { field: "colour", message: "is not a field of this credential type" },
-      { field: "assuranceLevel", message: "must be equal to one of the allowed values" },
-    ]);
+    expect(checkSubject(kyc.validate, { id: "did:example:1", assuranceLevel: "extreme", colour: "red" })).to.deep.equal(
+      [
+        { field: "verifiedOn", message: "is required" },
+        { field: "colour", message: "is not a field of this credential type" },
+        { field: "assuranceLevel", message: "must be equal to one of the allowed values" },
+      ],
+    );
   });
 
   it("reads JSON input as an array of subjects and refuses anything else with the file's name", async function () {
+    const device = await demoType("device");
     const good = join(dir, "subjects.json");
     await writeFile(good, JSON.stringify([{ id: "d:1", manufacturer: "M", model: "X", serialNumber: "1" }, 42]));
-    const input = await readSubjects(good, "device");
+    const input = await readSubjects(good, device);
     expect(input.rows).to.have.length(2);
     expect(input.problems).to.deep.equal([
       { row: 2, line: undefined, field: "id", message: "is required" },
@@ -53,15 +58,15 @@ describe("SDK input, files and encodings", function () {
     ]);
     const object = join(dir, "object.json");
     await writeFile(object, "{}");
-    const error = await rejection(readSubjects(object, "device"));
+    const error = await rejection(readSubjects(object, device));
     expect(error.code).to.equal("INVALID_INPUT");
     expect(error.message).to.equal(`${object}: expected a JSON array of credential subjects`);
     const text = join(dir, "subjects.txt");
     await writeFile(text, "x");
-    expect((await rejection(readSubjects(text, "device"))).message).to.equal(
+    expect((await rejection(readSubjects(text, device))).message).to.equal(
       `${text}: the input must be a .csv or a .json file`,
     );
-    expect((await rejection(readSubjects(join(dir, "missing.csv"), "device"))).message).to.equal(
+    expect((await rejection(readSubjects(join(dir, "missing.csv"), device))).message).to.equal(
       `cannot read input file ${join(dir, "missing.csv")}: it does not exist`,
     );
   });

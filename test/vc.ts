@@ -8,7 +8,7 @@ import { getResolver } from "ethr-did-resolver";
 import { Wallet, type Signer } from "ethers";
 import { network } from "hardhat";
 import { deployDemo } from "../deploy/demo.ts";
-import { devnetWallet } from "../src/demo.ts";
+import { demoType, devnetWallet } from "../src/demo.ts";
 import { addSigningKey, ethrDid, ethrDidResolver, revokeSigningKey } from "../src/did.ts";
 import { connectRegistry, type RegistryConnection } from "../src/registry.ts";
 import { credentialHash, VC_CONTEXT_V2 } from "../src/vc/credential.ts";
@@ -47,8 +47,8 @@ async function issue(csv: string, options: { signingKey?: string; single?: boole
     anchorer: university,
     issuer: university.address,
     signingKey: options.signingKey ?? university.privateKey,
-    schema: "diploma",
-    input: await readSubjects(input, "diploma"),
+    schema: await demoType("diploma"),
+    input: await readSubjects(input, await demoType("diploma")),
     outDir,
     batchSize: 4,
     single: options.single ?? false,
@@ -93,8 +93,8 @@ describe("VC toolkit (SDK, in-process chain)", function () {
       anchorer: university,
       issuer: university.address,
       signingKey: university.privateKey,
-      schema: "diploma",
-      input: await readSubjects(join(dir, "graduates.csv"), "diploma"),
+      schema: await demoType("diploma"),
+      input: await readSubjects(join(dir, "graduates.csv"), await demoType("diploma")),
       outDir,
       batchSize: 4,
       single: true,
@@ -173,8 +173,8 @@ describe("VC toolkit (SDK, in-process chain)", function () {
         anchorer: maker,
         issuer: maker.address,
         signingKey: maker.privateKey,
-        schema: "diploma",
-        input: await readSubjects(input, "diploma"),
+        schema: await demoType("diploma"),
+        input: await readSubjects(input, await demoType("diploma")),
         outDir,
         batchSize: 4,
       });

@@ -37,5 +37,5 @@ export function runCcr(deployment: string, args: string[], env: Record<string, s
 
 /** The arguments of `ccr issue` of device credentials from `input` into `out`, as the devnet's device maker. */
 export function deviceIssueArgs(input: string, out: string, extra: string[] = []): string[] {
-  return ["--as", "kr-devicemaker", "issue", "--type", "device", "--input", input, "--out", out, ...extra];
+  return ["--as", "kr-devicemaker", "issue", "--schema", "device", "--input", input, "--out", out, ...extra];
 }

@@ -1,8 +1,8 @@
 import { createJWT, decodeJWT, ES256KSigner, verifyJWT } from "did-jwt";
 import type { Resolvable } from "did-resolver";
 import { getBytes, keccak256, toUtf8Bytes } from "ethers";
-import { DEMO_SCHEMAS, type DemoSchemaKey } from "../apec.ts";
 import { CCRError } from "../errors.ts";
+import { digestSRI } from "../schemaDocument.ts";
 
 /** The W3C VC 2.0 base context; it must come first. */
 export const VC_CONTEXT_V2 = "https://www.w3.org/ns/credentials/v2";
@@ -30,12 +30,21 @@ export interface Credential {
   validFrom: string;
   validUntil?: string;
   credentialSubject: Record<string, unknown>;
-  credentialSchema: { id: string; type: "JsonSchema" };
+  /** The subject's JSON Schema document: where it is published and (VC 2.0 related-resource integrity) its digest. */
+  credentialSchema: { id: string; type: "JsonSchema"; digestSRI?: string };
   credentialStatus: CCRCredentialStatus;
 }
 
+/** What a credential says of its type: the name after `VerifiableCredential`, and its schema document. */
+export interface CredentialTypeRef {
+  vcType: string;
+  uri: string;
+  /** SHA-256 of the schema document, 0x-hex. */
+  digest: string;
+}
+
 export interface CredentialInput {
-  schema: DemoSchemaKey;
+  schema: CredentialTypeRef;
   issuer: string;
   subject: Record<string, unknown>;
   validFrom: Date;
@@ -49,8 +58,7 @@ export const toSeconds = (date: Date): number => Math.floor(date.getTime() / 100
 
 /** Builds the credential document (not yet signed). */
 export function buildCredential(input: CredentialInput): Credential {
-  const schema = DEMO_SCHEMAS.find((s) => s.key === input.schema);
-  if (schema === undefined) throw new CCRError("INVALID_SCHEMA_ID", `unknown credential type "${input.schema}"`);
+  const { schema } = input;
   const { chainId, registry, batch } = input.status;
   const statusId = `eip155:${chainId}:${registry}${batch === undefined ? "" : `#${batch.id}/${batch.index}`}`;
   return {
@@ -61,7 +69,7 @@ export function buildCredential(input: CredentialInput): Credential {
     validFrom: input.validFrom.toISOString(),
     ...(input.validUntil === undefined ? {} : { validUntil: input.validUntil.toISOString() }),
     credentialSubject: input.subject,
-    credentialSchema: { id: schema.uri, type: "JsonSchema" },
+    credentialSchema: { id: schema.uri, type: "JsonSchema", digestSRI: digestSRI(schema.digest) },
     credentialStatus: {
       id: statusId,
       type: CCR_STATUS_TYPE,

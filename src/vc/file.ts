@@ -47,7 +47,7 @@ export function fileProblem(path: string, cause: unknown, doing: string): CCRErr
  * Writes `data` to `file` through a temporary file and a rename, so that a kill never leaves half a file; a failure
  * (a full disk, say) removes the temporary file and says what happened.
  */
-export async function writeFileAtomic(file: string, data: string): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   const temporary = `${file}.${process.pid}.tmp`;
   try {
     await writeFile(temporary, data);

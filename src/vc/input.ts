@@ -2,9 +2,9 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
 import { CsvError, parse } from "csv-parse/sync";
-import type { DemoSchemaKey } from "../apec.ts";
 import { CCRError } from "../errors.ts";
-import { SUBJECT_SCHEMAS, checkSubject } from "./subjects.ts";
+import type { CredentialType } from "./credentialType.ts";
+import { checkSubject } from "./subjects.ts";
 
 /** One credential subject read from an input file; `row` counts data rows from 1, `line` is the CSV line. */
 export interface InputRow {
@@ -35,12 +35,7 @@ export function formatProblem(problem: RowProblem): string {
   return problem.field === "" ? `${where}: ${problem.message}` : `${where}, field ${problem.field}: ${problem.message}`;
 }
 
-function fieldsOf(key: DemoSchemaKey): string[] {
-  const { properties } = SUBJECT_SCHEMAS[key] as { properties?: Record<string, unknown> };
-  return Object.keys(properties ?? {});
-}
-
-function parseCsv(file: string, text: string, key: DemoSchemaKey): InputRow[] {
+function parseCsv(file: string, text: string, type: CredentialType): InputRow[] {
   let records: string[][];
   try {
     records = parse(text, { bom: true, skip_empty_lines: true, trim: true });
@@ -57,13 +52,13 @@ function parseCsv(file: string, text: string, key: DemoSchemaKey): InputRow[] {
   }
   const [header, ...data] = records;
   if (header === undefined) throw new CCRError("INVALID_INPUT", `${file} is empty: it needs a header line and rows`);
-  const fields = fieldsOf(key);
+  const fields = type.fields;
   const seen = new Set<string>();
   for (const column of header) {
     if (!fields.includes(column)) {
       throw new CCRError(
         "INVALID_INPUT",
-        `${file} line 1: column "${column}" is not a field of "${key}" credentials (fields: ${fields.join(", ")})`,
+        `${file} line 1: column "${column}" is not a field of "${type.name}" credentials (fields: ${fields.join(", ")})`,
       );
     }
     if (seen.has(column)) throw new CCRError("INVALID_INPUT", `${file} line 1: column "${column}" appears twice`);
@@ -159,10 +154,14 @@ function tooLong(subject: Record<string, unknown>): { field: string; message: st
 
 /**
  * Reads the credential subjects of `file` (CSV with a header line of field names, or a JSON array) and checks every
- * row against the schema of `key`, collecting every problem, duplicates included. Throws CCRError("INVALID_INPUT")
+ * row against the subject schema of `type`, collecting every problem, duplicates included. Throws CCRError("INVALID_INPUT")
  * only when the file itself cannot be read as a whole.
  */
-export async function readSubjects(file: string, key: DemoSchemaKey, encoding?: InputEncoding): Promise<SubjectInput> {
+export async function readSubjects(
+  file: string,
+  type: CredentialType,
+  encoding?: InputEncoding,
+): Promise<SubjectInput> {
   let bytes: Buffer;
   try {
     bytes = await readFile(file);
@@ -185,13 +184,13 @@ export async function readSubjects(file: string, key: DemoSchemaKey, encoding?: 
   if (extension !== ".csv" && extension !== ".json") {
     throw new CCRError("INVALID_INPUT", `${file}: the input must be a .csv or a .json file`);
   }
-  const rows = extension === ".csv" ? parseCsv(file, text, key) : parseJson(file, text);
+  const rows = extension === ".csv" ? parseCsv(file, text, type) : parseJson(file, text);
   if (rows.length === 0) throw new CCRError("INVALID_INPUT", `${file} has no rows to issue`);
 
   const problems: RowProblem[] = [];
   const firstRowOf = new Map<string, number>();
   for (const { row, line, subject } of rows) {
-    for (const { field, message } of [...tooLong(subject), ...checkSubject(key, subject)]) {
+    for (const { field, message } of [...tooLong(subject), ...checkSubject(type.validate, subject)]) {
       problems.push({ row, line, field, message });
     }
     const canonical = JSON.stringify(Object.entries(subject).sort(([a], [b]) => (a < b ? -1 : 1)));

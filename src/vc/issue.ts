@@ -3,13 +3,13 @@ import { appendFile, mkdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import type { Resolvable } from "did-resolver";
 import { ZeroHash, computeAddress, getAddress, hexlify, randomBytes, type Signer } from "ethers";
-import { DEMO_SCHEMAS, type DemoSchemaKey } from "../apec.ts";
 import { buildBatch, type Batch } from "../batch.ts";
 import { ethrDid } from "../did.ts";
 import { CCRError } from "../errors.ts";
 import { Status } from "../codes.ts";
 import { describeRevert, readVerdicts, rpc, send, type RegistryConnection, type Sent } from "../registry.ts";
-import { buildCredential, credentialHash, signCredential, toSeconds } from "./credential.ts";
+import { buildCredential, credentialHash, signCredential, toSeconds, type CredentialTypeRef } from "./credential.ts";
+import type { CredentialType } from "./credentialType.ts";
 import {
   CREDENTIAL_FILE_FORMAT,
   fileProblem,
@@ -43,7 +43,8 @@ export interface IssueRequest {
   issuer: string;
   /** The key that signs the JWS: the issuer's, or a `veriKey` delegate of its DID. */
   signingKey: string;
-  schema: DemoSchemaKey;
+  /** The credential type (a registered schema with its document): see `credentialType`. */
+  schema: CredentialType;
   input: SubjectInput;
   outDir: string;
   validFrom?: Date | undefined;
@@ -89,15 +90,16 @@ interface RunRecord extends ChainIdentity, RunOptions {
   format: typeof JOURNAL_FORMAT;
   runId: string;
   input: { file: string; digest: string };
-  schema: DemoSchemaKey;
   schemaId: number;
+  /** The type the run's credentials name (the schema's as it was when the run began). */
+  type: CredentialTypeRef & { name: string };
   rows: number[];
   /** Digests of the rows' subjects (see `subjectDigest`). */
   subjects: string[];
   skipped: RowProblem[];
 }
 
-const JOURNAL_FORMAT = "ccr-journal/2";
+const JOURNAL_FORMAT = "ccr-journal/3";
 
 /** A group of signed credentials, written before anything of it is anchored. */
 interface SignedGroup {
@@ -123,17 +125,6 @@ async function readJson<T>(file: string): Promise<T | undefined> {
     if ((cause as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw new CCRError("JOURNAL_MISMATCH", `cannot read journal file ${file}; it is damaged`, { cause });
   }
-}
-
-/** The registry's id of the schema whose URI is the one shipped for `key`. */
-export async function schemaIdOf(connection: RegistryConnection, key: DemoSchemaKey): Promise<number> {
-  const uri = DEMO_SCHEMAS.find((s) => s.key === key)?.uri;
-  const count = Number(await rpc(connection.rpcUrl, "reading the schemas", () => connection.registry.schemaCount()));
-  for (let id = 0; id < count; id++) {
-    const schema = await rpc(connection.rpcUrl, "reading the schemas", () => connection.registry.getSchema(id));
-    if (schema.uri === uri) return id;
-  }
-  throw new CCRError("INVALID_SCHEMA_ID", `the registry has no schema with URI ${uri} for "${key}" credentials`);
 }
 
 function fileName(row: number, rows: number): string {
@@ -222,7 +213,7 @@ async function issueLocked(request: IssueRequest, rows: InputRow[], outDir: stri
   await removeStaleTemporaries(outDir);
   await removeStaleTemporaries(journal);
   const runFile = join(journal, "run.json");
-  const schemaId = await schemaIdOf(connection, request.schema);
+  const schemaId = request.schema.id;
   const { deployment } = connection;
   const fresh: RunRecord = {
     format: JOURNAL_FORMAT,
@@ -230,8 +221,14 @@ async function issueLocked(request: IssueRequest, rows: InputRow[], outDir: stri
     genesisHash: deployment.genesisHash,
     deploymentBlock: deployment.registry.blockNumber,
     input: { file: input.file, digest: input.digest },
-    schema: request.schema,
+    schema: String(schemaId),
     schemaId,
+    type: {
+      name: request.schema.name,
+      vcType: request.schema.vcType,
+      uri: request.schema.uri,
+      digest: request.schema.digest,
+    },
     issuer,
     chainId: connection.chainId,
     registry: getAddress(connection.deployment.registry.address),
@@ -287,7 +284,7 @@ async function issueLocked(request: IssueRequest, rows: InputRow[], outDir: stri
         const subjectRow = byRow.get(row);
         if (subjectRow === undefined) throw new CCRError("JOURNAL_MISMATCH", `row ${row} is not in ${input.file}`);
         const credential = buildCredential({
-          schema: run.schema,
+          schema: run.type,
           issuer: did,
           subject: subjectRow.subject,
           id: `urn:uuid:${randomUUID()}`,
@@ -415,8 +412,9 @@ async function issueLocked(request: IssueRequest, rows: InputRow[], outDir: stri
   await writeJsonAtomic(manifest, {
     format: "ccr-manifest/1",
     runId: run.runId,
-    type: run.schema,
+    type: run.type.vcType,
     schemaId: run.schemaId,
+    schema: { name: run.type.name, uri: run.type.uri, sha256: run.type.digest },
     issuer: did,
     chainId: run.chainId,
     registry: run.registry,

@@ -1,15 +1,5 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
-import { DEMO_SCHEMAS, type DemoSchemaKey } from "../apec.ts";
-import cbpr from "./schemas/cbpr.json" with { type: "json" };
-import device from "./schemas/device.json" with { type: "json" };
-import diploma from "./schemas/diploma.json" with { type: "json" };
-import kyc from "./schemas/kyc.json" with { type: "json" };
-import origin from "./schemas/origin.json" with { type: "json" };
-import prp from "./schemas/prp.json" with { type: "json" };
-
-/** The JSON Schemas of the credential subjects shipped with CCR, by schema key. */
-export const SUBJECT_SCHEMAS: Record<DemoSchemaKey, object> = { cbpr, prp, diploma, origin, kyc, device };
 
 /** One reason why a credential subject does not match its schema. */
 export interface SubjectProblem {
@@ -18,11 +8,27 @@ export interface SubjectProblem {
   message: string;
 }
 
-// ajv-formats is CommonJS; its plugin is also exported as `default`.
+// ajv-formats is CommonJS; its plugin is also exported as `default`. Strict: a keyword ajv does not know is an error
+// in the schema document, except CCR's own `credentialType` (the credential's type name).
 const ajv = addFormatsModule.default(new Ajv2020({ allErrors: true, strict: true }));
-const validators = new Map<DemoSchemaKey, ValidateFunction>(
-  DEMO_SCHEMAS.map(({ key }) => [key, ajv.compile(SUBJECT_SCHEMAS[key])]),
-);
+ajv.addKeyword({ keyword: "credentialType", schemaType: "string" });
+
+/** Validators by document digest: documents are content-addressed, so one compilation serves every run. */
+const validators = new Map<string, ValidateFunction>();
+
+/**
+ * The validator of a subject JSON Schema document (`digest` identifies it). Throws ajv's error when the document is
+ * not a valid JSON Schema.
+ */
+export function subjectValidator(digest: string, schema: Record<string, unknown>): ValidateFunction {
+  let validate = validators.get(digest);
+  if (validate === undefined) {
+    // Compiled without registering its $id: two documents (two versions of a schema) may share one.
+    validate = ajv.compile(Object.fromEntries(Object.entries(schema).filter(([key]) => key !== "$id")));
+    validators.set(digest, validate);
+  }
+  return validate;
+}
 
 const path = (pointer: string): string => pointer.replace(/^\//, "").replaceAll("/", ".");
 
@@ -38,9 +44,7 @@ function describe(error: ErrorObject): SubjectProblem {
   return { field: path(error.instancePath), message: error.message ?? "is not valid" };
 }
 
-/** Every problem of `subject` against the schema `key` (empty when it is valid). */
-export function checkSubject(key: DemoSchemaKey, subject: unknown): SubjectProblem[] {
-  const validate = validators.get(key);
-  if (validate === undefined) return [{ field: "", message: `unknown credential type "${key}"` }];
+/** Every problem of `subject` against `validate` (empty when it is valid). */
+export function checkSubject(validate: ValidateFunction, subject: unknown): SubjectProblem[] {
   return validate(subject) ? [] : (validate.errors ?? []).map(describe);
 }

@@ -1,7 +1,6 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import type { DIDResolutionResult, Resolvable, VerificationMethod } from "did-resolver";
 import { ZeroAddress, ZeroHash, getAddress } from "ethers";
-import { DEMO_SCHEMAS } from "../apec.ts";
 import { LEAF_ENCODING } from "../batch.ts";
 import {
   AnchorState,
@@ -17,6 +16,7 @@ import {
 import { ethrDidAddress } from "../did.ts";
 import { CCRError } from "../errors.ts";
 import { readVerdicts, rpc, type RegistryConnection } from "../registry.ts";
+import { digestSRI } from "../schemaDocument.ts";
 import { credentialHash, decodeCredential, toSeconds, type Credential } from "./credential.ts";
 import { readCredentialFile, type ReadCredential } from "./file.ts";
 import { SignatureChecker } from "./signature.ts";
@@ -25,6 +25,13 @@ import { SignatureChecker } from "./signature.ts";
 export type Outcome = "valid" | "invalid" | "undecided";
 
 /** The registry's answer for one credential, in readable form. */
+/** A schema as the registry records it (its URI is the key it is found by). */
+interface RegisteredSchema {
+  id: number;
+  name: string;
+  digest: string;
+}
+
 export interface VerdictSummary {
   status: StatusName;
   issuerStanding: string;
@@ -307,11 +314,12 @@ export async function verifyCredentials(
     return candidates.map((c) => c.result);
   }
 
-  const schemaIds = new Map<string, number>();
+  // The registry's schemas by URI (a later registration of a URI does not hide an earlier one's digest).
+  const schemas = new Map<string, RegisteredSchema[]>();
   const schemaCount = Number(await rpc(rpcUrl, "reading the schemas", () => registry.schemaCount()));
   for (let id = 0; id < schemaCount; id++) {
-    const { uri } = await rpc(rpcUrl, "reading the schemas", () => registry.getSchema(id));
-    schemaIds.set(uri, id);
+    const { name, uri, digest } = await rpc(rpcUrl, "reading the schemas", () => registry.getSchema(id));
+    schemas.set(uri, [...(schemas.get(uri) ?? []), { id, name, digest }]);
   }
 
   const memberEvents = new Map<string, Promise<MemberChange[]>>();
@@ -363,7 +371,7 @@ export async function verifyCredentials(
       settle(candidate, "invalid", elsewhere ?? (known ? explain(summary) : unknown));
       continue;
     }
-    checkAnchor(candidate, credential, summary, schemaIds, options.economy);
+    checkAnchor(candidate, credential, summary, schemas, options.economy);
   }
   return candidates.map((c) => c.result);
 }
@@ -502,7 +510,7 @@ function checkAnchor(
   candidate: Candidate,
   credential: Credential,
   summary: VerdictSummary,
-  schemaIds: Map<string, number>,
+  schemas: Map<string, RegisteredSchema[]>,
   economy: string | undefined,
 ): void {
   const issuer = ethrDidAddress(credential.issuer);
@@ -510,13 +518,26 @@ function checkAnchor(
     settle(candidate, "invalid", `anchored by ${summary.issuer}, not by the credential's issuer ${credential.issuer}`);
     return;
   }
-  const schema = schemaIds.get(credential.credentialSchema.id);
-  if (schema !== summary.schema) {
-    const known = DEMO_SCHEMAS.find((s) => s.uri === credential.credentialSchema.id)?.name;
+  const { id: uri, digestSRI: named } = credential.credentialSchema;
+  const schema = schemas.get(uri)?.find((s) => s.id === summary.schema);
+  if (schema === undefined) {
+    const known = schemas
+      .get(uri)
+      ?.map((s) => `${s.id} "${s.name}"`)
+      .join(" or ");
     settle(
       candidate,
       "invalid",
-      `anchored for schema ${summary.schema}, not for the credential's schema ${known ?? credential.credentialSchema.id}`,
+      `anchored for schema ${summary.schema}, not for the credential's schema ${known ?? uri}`,
+    );
+    return;
+  }
+  if (named !== undefined && named !== digestSRI(schema.digest)) {
+    settle(
+      candidate,
+      "invalid",
+      `its schema document's digest ${named} is not the one the registry records for schema ${schema.id} ` +
+        `"${schema.name}" (${digestSRI(schema.digest)})`,
     );
     return;
   }
