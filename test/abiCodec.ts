@@ -56,7 +56,7 @@ describe("abiCodec (hot-path ABI coding)", function () {
     expect(() => encodeCall(iface, "g", ["0x123456"])).to.throw(TypeError, "cannot ABI-encode 0x123456 as bytes2");
     expect(() => encodeCall(iface, "h", ["0x1234"])).to.throw(TypeError, "as address");
     expect(() => encodeCall(iface, "f", [])).to.throw(TypeError, "expected 1 values, got 0");
-    expect(() => encodeCall(iccr, "registerSchema", ["name", "uri"])).to.throw(TypeError, "as string");
+    expect(() => encodeCall(iccr, "registerSchema", ["name", "uri", ZeroHash])).to.throw(TypeError, "as string");
     expect(() => encodeCall(iccr, "noSuchFunction", [])).to.throw(TypeError, "no function noSuchFunction");
   });
 

@@ -279,10 +279,19 @@ describe("ccr audit (end to end, against a Hardhat node)", function () {
     const db = join(work, "reorg.sqlite");
     const provider = rpcProvider(`http://127.0.0.1:${devnet.port}`, 31337);
     const snapshot = (await provider.send("evm_snapshot", [])) as string;
-    await ccr(["--as", "council", "framework", "schema", "register", "Branch A", "https://a.example/a.json"]);
+    // A schema is registered from its JSON Schema document (name: its title, URI: its $id).
+    const schemaFile = async (title: string, uri: string): Promise<string> => {
+      const file = join(work, `${title.replace(/\W/g, "-")}.json`);
+      const document = { $schema: "https://json-schema.org/draft/2020-12/schema", $id: uri, title, type: "object" };
+      await writeFile(file, JSON.stringify(document));
+      return file;
+    };
+    const branchA = await schemaFile("Branch A", "https://a.example/a.json");
+    const branchB = await schemaFile("Branch B", "https://b.example/b.json");
+    expect((await ccr(["--as", "council", "framework", "schema", "register", branchA])).code).to.equal(0);
     expect((await ccr(["audit", "sync", "--db", db])).code).to.equal(0);
     await provider.send("evm_revert", [snapshot]);
-    await ccr(["--as", "council", "framework", "schema", "register", "Branch B", "https://b.example/b.json"]);
+    expect((await ccr(["--as", "council", "framework", "schema", "register", branchB])).code).to.equal(0);
     const resynced = await ccr(["audit", "sync", "--db", db]);
     expect(resynced.stdout).to.match(/1 reorganised block\(s\) rolled back/);
     const database = new DatabaseSync(db);
