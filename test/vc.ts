@@ -14,6 +14,7 @@ import { connectRegistry, type RegistryConnection } from "../src/registry.ts";
 import { credentialHash, VC_CONTEXT_V2 } from "../src/vc/credential.ts";
 import type { CredentialFile } from "../src/vc/file.ts";
 import { readSubjects } from "../src/vc/input.ts";
+import type { CredentialType } from "../src/vc/credentialType.ts";
 import { issueCredentials } from "../src/vc/issue.ts";
 import { verifyCredentials } from "../src/vc/verify.ts";
 import { DAY } from "./fixture.ts";
@@ -37,7 +38,7 @@ async function connect(signer: Signer = university): Promise<RegistryConnection>
   return connectRegistry(deployment, { provider: ethers.provider, signer });
 }
 
-async function issue(csv: string, options: { signingKey?: string; single?: boolean } = {}) {
+async function issue(csv: string, options: { signingKey?: string; single?: boolean; schema?: CredentialType } = {}) {
   const dir = await mkdtemp(join(tmpdir(), "ccr-vc-"));
   const input = join(dir, "graduates.csv");
   await writeFile(input, csv);
@@ -47,7 +48,7 @@ async function issue(csv: string, options: { signingKey?: string; single?: boole
     anchorer: university,
     issuer: university.address,
     signingKey: options.signingKey ?? university.privateKey,
-    schema: await demoType("diploma"),
+    schema: options.schema ?? (await demoType("diploma")),
     input: await readSubjects(input, await demoType("diploma")),
     outDir,
     batchSize: 4,
@@ -81,6 +82,28 @@ describe("VC toolkit (SDK, in-process chain)", function () {
     const results = await verifyCredentials(files, { connection: await connect(), resolver });
     expect(results.map((r) => r.outcome)).to.deep.equal(Array(10).fill("valid"));
     expect(results[0]?.reason).to.match(/^valid: issued by did:ethr:0x7a69:0x[0-9a-fA-F]{40} \(AU\), anchored /);
+  });
+
+  it("names its schema document's digest; a credential naming another digest is invalid", async function () {
+    const diploma = await demoType("diploma");
+    const good = await issue(graduates(50, 1), { single: true });
+    dirs.push(good.dir);
+    const { payload } = decodeJWT((JSON.parse(await readFile(good.files[0] ?? "", "utf8")) as CredentialFile).jws);
+    expect(payload.credentialSchema).to.deep.equal({
+      id: diploma.uri,
+      type: "JsonSchema",
+      digestSRI: `sha256-${Buffer.from(diploma.digest.slice(2), "hex").toString("base64")}`,
+    });
+    // Signed and anchored by the issuer, but naming a schema document the registry does not record.
+    const other = `0x${"11".repeat(32)}`;
+    const bad = await issue(graduates(60, 1), { single: true, schema: { ...diploma, digest: other } });
+    dirs.push(bad.dir);
+    const [result] = await verifyCredentials(bad.files, { connection: await connect(), resolver });
+    expect(result?.outcome).to.equal("invalid");
+    expect(result?.reason).to.equal(
+      `its schema document's digest sha256-${Buffer.from(other.slice(2), "hex").toString("base64")} is not the one ` +
+        `the registry records for schema ${diploma.id} "${diploma.name}" (sha256-${Buffer.from(diploma.digest.slice(2), "hex").toString("base64")})`,
+    );
   });
 
   it("issues single anchors with --single and a second call resumes without anchoring anything again", async function () {
