@@ -30,6 +30,7 @@ import { INPUT_ENCODINGS, formatProblem, readSubjects, type InputEncoding } from
 import { DEFAULT_BATCH_SIZE, issueCredentials, type IssueProgress } from "../src/vc/issue.ts";
 import { changeStatus, reasonCode, statusTargets, type StatusAction } from "../src/vc/status.ts";
 import { exportStatusList, type StatusPurpose } from "../src/vc/statusList.ts";
+import { describeCredential, formatCredential } from "../src/vc/show.ts";
 import { verifyCredentials, type Outcome } from "../src/vc/verify.ts";
 
 /** Error codes after which the answer is "could not decide / could not run" (exit 2) rather than "no" (exit 1). */
@@ -565,6 +566,18 @@ program
 
 /** Credential files verified at a time. */
 const VERIFY_SLICE = 2_000;
+
+// ------------------------------------------------------------------------------------------------ show
+
+program
+  .command("show <file>")
+  .description("what a credential file says: type, issuer, holder, validity, schema, subject, status, anchor (offline)")
+  .option("--json", "print JSON")
+  .action(async (file: string, options: { json?: boolean }) => {
+    const summary = await describeCredential(file);
+    if (options.json === true) console.log(JSON.stringify(summary, null, 2));
+    else for (const line of formatCredential(summary)) console.log(line);
+  });
 
 // ------------------------------------------------------------------------------------------------ status
 

@@ -13,6 +13,7 @@ import { ethrDid } from "../src/did.ts";
 import { rpcProvider } from "../src/registry.ts";
 import { buildCredential, credentialHash, decodeCredential, signCredential } from "../src/vc/credential.ts";
 import type { CredentialFile } from "../src/vc/file.ts";
+import type { CredentialSummary } from "../src/vc/show.ts";
 import { ICCR__factory } from "../types/ethers-contracts/index.js";
 import { runCcr, type CcrRun } from "../scripts/lib/ccr-process.ts";
 import { startDevnet, type RunningDevnet } from "../scripts/lib/devnet-process.ts";
@@ -94,6 +95,30 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     );
     diplomas = await files(out);
     expect(diplomas).to.have.length(8);
+
+    // `show` reads a credential file without the chain.
+    const first = diplomas[0] ?? "";
+    const shown = await ccr(["show", first]);
+    expect(shown.code, shown.stderr).to.equal(0);
+    expect(shown.stdout).to.include("  type        AcademicDiploma\n");
+    expect(shown.stdout).to.include(`  issuer      ${did}\n`);
+    expect(shown.stdout).to.include("  holder      did:example:student-1001\n");
+    expect(shown.stdout).to.include("  subject     name: Aiko Tanaka\n");
+    expect(shown.stdout).to.match(/ {2}schema {6}https:\/\/schemas\.ccr\.example\/diploma\.json \(sha256-\S+=\)\n/);
+    expect(shown.stdout).to.match(
+      / {2}anchor {6}transaction 0x[0-9a-f]{64}, batch root 0x[0-9a-f]{64}, member 0 of 8\n/,
+    );
+    const file = JSON.parse(await readFile(first, "utf8")) as CredentialFile;
+    const json = JSON.parse((await ccr(["show", first, "--json"])).stdout) as CredentialSummary;
+    expect([json.types, json.holder, json.hash, json.anchor]).to.deep.equal([
+      ["AcademicDiploma"],
+      "did:example:student-1001",
+      file.hash,
+      file.anchor,
+    ]);
+    const notCredential = await ccr(["show", "examples/graduates.csv"]);
+    expect(notCredential.code).to.equal(2);
+    expect(notCredential.stderr).to.match(/^ccr: examples\/graduates\.csv: not a compact JWS credential/);
     const manifest = JSON.parse(await readFile(join(out, "manifest.json"), "utf8")) as { credentials: unknown[] };
     expect(manifest.credentials).to.have.length(8);
 

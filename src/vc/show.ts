@@ -1,0 +1,75 @@
+/** `ccr show`: what a credential file says, read without the chain (the signature and status are `verify`'s). */
+import { CCRError } from "../errors.ts";
+import { decodeCredential, credentialHash, type CCRCredentialStatus } from "./credential.ts";
+import { readCredentialFile, type AnchorInfo } from "./file.ts";
+
+export interface CredentialSummary {
+  file: string;
+  /** The issuer's DID. */
+  issuer: string;
+  /** The subject's id (the holder, when it is a DID), if the credential names one. */
+  holder?: string | undefined;
+  /** The credential's types after `VerifiableCredential`. */
+  types: string[];
+  schema: { id: string; digestSRI?: string | undefined };
+  validFrom: string;
+  validUntil?: string | undefined;
+  /** The subject's fields but its id. */
+  subject: Record<string, unknown>;
+  status: CCRCredentialStatus;
+  /** keccak256 of the JWS: the anchored value. */
+  hash: string;
+  anchor?: AnchorInfo | undefined;
+}
+
+/** Reads a credential file (or a bare JWS) and what its credential says. */
+export async function describeCredential(file: string): Promise<CredentialSummary> {
+  const read = await readCredentialFile(file);
+  let credential;
+  try {
+    ({ credential } = decodeCredential(read.jws));
+  } catch (cause) {
+    // The file's name with the reason: a bare file read as a JWS that is none.
+    if (!(cause instanceof CCRError)) throw cause;
+    throw new CCRError(cause.code, `${file}: ${cause.message}`, { cause });
+  }
+  const { id, ...subject } = credential.credentialSubject;
+  return {
+    file,
+    issuer: credential.issuer,
+    holder: typeof id === "string" ? id : undefined,
+    types: credential.type.filter((t) => t !== "VerifiableCredential"),
+    schema: { id: credential.credentialSchema.id, digestSRI: credential.credentialSchema.digestSRI },
+    validFrom: credential.validFrom,
+    validUntil: credential.validUntil,
+    subject,
+    status: credential.credentialStatus,
+    hash: credentialHash(read.jws),
+    anchor: read.anchor,
+  };
+}
+
+/** The summary as lines for a person. */
+export function formatCredential(s: CredentialSummary): string[] {
+  const value = (v: unknown): string => (typeof v === "string" ? v : JSON.stringify(v));
+  const anchor = s.anchor;
+  return [
+    `${s.file}`,
+    `  type        ${s.types.join(", ")}`,
+    `  issuer      ${s.issuer}`,
+    `  holder      ${s.holder ?? "none named"}`,
+    `  valid       from ${s.validFrom} ${s.validUntil === undefined ? "with no expiry" : `until ${s.validUntil}`}`,
+    `  schema      ${s.schema.id}${s.schema.digestSRI === undefined ? "" : ` (${s.schema.digestSRI})`}`,
+    ...Object.entries(s.subject).map(([field, v]) => `  subject     ${field}: ${value(v)}`),
+    `  status      registry ${s.status.registry} on chain ${s.status.chainId}` +
+      (s.status.batch === undefined ? "" : `, batch ${s.status.batch.id} member ${s.status.batch.index}`),
+    `  hash        ${s.hash}`,
+    anchor === undefined
+      ? "  anchor      not recorded in the file (a bare JWS): verify asks the registry"
+      : `  anchor      ${anchor.transaction === undefined ? "" : `transaction ${anchor.transaction}`}` +
+        (anchor.batch === undefined
+          ? ""
+          : `${anchor.transaction === undefined ? "" : ", "}batch root ${anchor.batch.root}, member ` +
+            `${anchor.batch.index} of ${anchor.batch.size}`),
+  ];
+}
