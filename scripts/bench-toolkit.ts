@@ -31,7 +31,9 @@ async function ccr(
 async function devices(file: string, prefix: string, count: number): Promise<void> {
   const lines = ["id,manufacturer,model,serialNumber,firmwareVersion"];
   for (let i = 0; i < count; i++) {
-    lines.push(`did:example:${prefix}-${i},K-Devices,Sensor S3,SN-${String(i).padStart(8, "0")},1.4.2`);
+    lines.push(
+      `did:ethr:0x7a69:0x${i.toString(16).padStart(40, "0")},K-Devices,Sensor S3,SN-${String(i).padStart(8, "0")},1.4.2`,
+    );
   }
   await writeFile(file, `${lines.join("\n")}\n`);
 }

@@ -6,7 +6,7 @@
  * 2 could not decide or could not run (RPC unreachable, malformed file, bad arguments).
  */
 import { existsSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { SingleBar } from "cli-progress";
 import { Command, InvalidArgumentError, Option } from "commander";
@@ -24,14 +24,16 @@ import { RPC_TIMEOUT_MS, connectRegistry, rpcProvider, type RegistryConnection, 
 import { readSchemaDocument } from "../src/schemaDocument.ts";
 import type { SchemaSources } from "../src/schemaResolver.ts";
 import { credentialType } from "../src/vc/credentialType.ts";
-import { credentialFiles, fileProblem, readCredentialFile } from "../src/vc/file.ts";
+import { credentialFiles, fileProblem, readCredentialFile, writeFileAtomic } from "../src/vc/file.ts";
 import { credentialHash } from "../src/vc/credential.ts";
 import { INPUT_ENCODINGS, formatProblem, readSubjects, type InputEncoding } from "../src/vc/input.ts";
 import { DEFAULT_BATCH_SIZE, issueCredentials, type IssueProgress } from "../src/vc/issue.ts";
 import { changeStatus, reasonCode, statusTargets, type StatusAction } from "../src/vc/status.ts";
 import { exportStatusList, type StatusPurpose } from "../src/vc/statusList.ts";
 import { describeCredential, formatCredential } from "../src/vc/show.ts";
-import { verifyCredentials, type Outcome } from "../src/vc/verify.ts";
+import { verifyCredentials, verifyReads, type Outcome } from "../src/vc/verify.ts";
+import { PRESENTATION_LIFETIME, checkPresentation, createPresentation, holderOf } from "../src/vc/presentation.ts";
+import { HOLDER_DID_METHODS, holderDidOf, holderResolver } from "../src/holder.ts";
 
 /** Error codes after which the answer is "could not decide / could not run" (exit 2) rather than "no" (exit 1). */
 const UNDECIDED: readonly CCRErrorCode[] = [
@@ -47,6 +49,7 @@ const UNDECIDED: readonly CCRErrorCode[] = [
   "OUTPUT_IN_USE",
   "OUTPUT_PROBLEM",
   "TRANSACTION_REFUSED",
+  "KEY_MISMATCH",
 ];
 
 interface GlobalOptions extends KeySource {
@@ -386,7 +389,23 @@ program
     console.log(`created ${options.out} for ${wallet.address}`);
   });
 
-const did = program.command("did").description("the acting issuer's did:ethr document (ERC-1056)");
+const did = program.command("did").description("DIDs: the acting key's, and its did:ethr document (ERC-1056)");
+did
+  .command("show")
+  .description("the DID of the acting key (--as, --keystore or --key-env): the holder DID to give an issuer")
+  .option("--method <method>", `the DID method: ${HOLDER_DID_METHODS.join(", ")}`, "ethr")
+  .action(async (options: { method: string }) => {
+    const method = HOLDER_DID_METHODS.find((m) => m === options.method);
+    if (method === undefined) {
+      throw new CCRError(
+        "INVALID_ARGUMENT",
+        `--method ${options.method} is not one of ${HOLDER_DID_METHODS.join(", ")}`,
+      );
+    }
+    const deployment = await readDeployment(deploymentFile());
+    const wallet = await loadWallet(deployment, rpcProvider(deployment.rpcUrl, deployment.chainId), globals());
+    console.log(holderDidOf(method, wallet.privateKey, deployment.chainId));
+  });
 did
   .command("add-key <address>")
   .description("add a signing key (veriKey delegate) to the acting account's DID")
@@ -515,15 +534,39 @@ function progressBar(): SingleBar | undefined {
 
 // ------------------------------------------------------------------------------------------------ verify
 
+interface VerifyCommandOptions {
+  economy?: string;
+  at?: Date;
+  json?: boolean;
+  presentation?: string;
+  audience?: string;
+  nonce?: string;
+  maxAge: number;
+}
+
 program
-  .command("verify <files...>")
+  .command("verify [files...]")
   .description(
-    "verify credential files (or every credential file in a folder): signature, DID, hash and proof, the registry's verdict, recognition",
+    "verify credential files (or every credential file in a folder), or a holder's presentation: signature, DID, " +
+      "hash and proof, the registry's verdict, recognition",
   )
   .option("--economy <iso>", "the verifier's economy: the issuer's must be it or one it recognises")
   .option("--at <date>", "verify as of this time", parseDate)
+  .option("--presentation <file>", "verify a presentation (vp+jwt) and the credentials in it")
+  .option("--audience <verifier>", "with --presentation: who the presentation must be for (this verifier)")
+  .option("--nonce <value>", "with --presentation: the challenge this verifier gave the holder")
+  .option(
+    "--max-age <seconds>",
+    "with --presentation: the oldest presentation accepted",
+    parsePositive,
+    PRESENTATION_LIFETIME,
+  )
   .option("--json", "print JSON")
-  .action(async (paths: string[], options: { economy?: string; at?: Date; json?: boolean }) => {
+  .action(async (paths: string[], options: VerifyCommandOptions) => {
+    if (options.presentation !== undefined) {
+      await verifyPresentationCommand(paths, options.presentation, options);
+      return;
+    }
     const files = await credentialFiles(paths);
     if (files.length === 0) {
       throw new CCRError(
@@ -566,6 +609,85 @@ program
 
 /** Credential files verified at a time. */
 const VERIFY_SLICE = 2_000;
+
+/** `ccr verify --presentation`: the presentation's own checks, then each credential in it as `verify` checks files. */
+async function verifyPresentationCommand(paths: string[], file: string, options: VerifyCommandOptions): Promise<void> {
+  if (paths.length > 0) {
+    throw new CCRError("INVALID_ARGUMENT", "give either credential files or --presentation <file>, not both");
+  }
+  if (options.audience === undefined || options.nonce === undefined) {
+    throw new CCRError(
+      "INVALID_ARGUMENT",
+      "--presentation needs --audience (who you are) and --nonce (the challenge you gave the holder): without " +
+        "them a presentation copied from someone else's request would pass",
+    );
+  }
+  let jwt: string;
+  try {
+    jwt = await readFile(file, "utf8");
+  } catch (cause) {
+    throw new CCRError("MALFORMED_CREDENTIAL", `cannot read the presentation ${file}`, { cause });
+  }
+  const { connection } = await open(false);
+  const resolver = holderResolver(
+    ethrDidResolver(connection.chainId, connection.deployment.didRegistry.address, connection.provider),
+  );
+  const presented = await checkPresentation(file, jwt, {
+    resolver,
+    audience: options.audience,
+    nonce: options.nonce,
+    maxAge: options.maxAge,
+  });
+  const results = await verifyReads(presented.credentials, {
+    connection,
+    resolver,
+    ...(options.economy === undefined ? {} : { economy: options.economy }),
+    ...(options.at === undefined ? {} : { at: options.at }),
+  });
+  if (options.json === true) {
+    const { outcome, reason, holder, issuedAt, expiresAt } = presented;
+    const presentation = { file, outcome, reason, holder, issuedAt, expiresAt };
+    console.log(JSON.stringify({ presentation, credentials: results }, null, 2));
+  } else {
+    console.log(`${presented.outcome.toUpperCase().padEnd(9)} ${file}: ${presented.reason}`);
+    for (const r of results) console.log(`${r.outcome.toUpperCase().padEnd(9)} ${r.file}: ${r.reason}`);
+  }
+  const outcomes = [presented.outcome, ...results.map((r) => r.outcome)];
+  process.exitCode = outcomes.includes("invalid") ? 1 : outcomes.includes("undecided") ? 2 : 0;
+}
+
+// ------------------------------------------------------------------------------------------------ present
+
+program
+  .command("present <files...>")
+  .description(
+    "sign a presentation (vp+jwt) of your credentials for one verifier and one request, with the holder's key " +
+      "(--as, --keystore or --key-env)",
+  )
+  .requiredOption("--audience <verifier>", "the verifier the presentation is for (as it names itself)")
+  .requiredOption("--nonce <value>", "the challenge the verifier gave you")
+  .option("--lifetime <seconds>", "how long the presentation stays valid", parsePositive, PRESENTATION_LIFETIME)
+  .option("--out <file>", "write the presentation to this file (default: print it)")
+  .action(async (paths: string[], options: { audience: string; nonce: string; lifetime: number; out?: string }) => {
+    const files = await credentialFiles(paths);
+    const credentials = await Promise.all(files.map(readCredentialFile));
+    const deployment = await readDeployment(deploymentFile());
+    const holder = await loadWallet(deployment, rpcProvider(deployment.rpcUrl, deployment.chainId), globals());
+    const jwt = await createPresentation({
+      credentials,
+      holderKey: holder.privateKey,
+      audience: options.audience,
+      nonce: options.nonce,
+      lifetime: options.lifetime,
+    });
+    if (options.out === undefined) console.log(jwt);
+    else {
+      await writeFileAtomic(options.out, `${jwt}\n`);
+      console.log(
+        `presented ${files.length} credential(s) of ${holderOf(credentials)} to ${options.audience}: ${options.out}`,
+      );
+    }
+  });
 
 // ------------------------------------------------------------------------------------------------ show
 

@@ -50,8 +50,10 @@ export type DemoSchemaKey = (typeof DEMO_SCHEMAS)[number]["key"];
 export const DEVNET_MNEMONIC = "test test test test test test test test test test test junk";
 
 /** The devnet account at `index` of the well-known mnemonic (m/44'/60'/0'/0/index). */
-export function devnetWallet(index: number, provider: Provider): HDNodeWallet {
-  return HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(DEVNET_MNEMONIC), `m/44'/60'/0'/0/${index}`).connect(provider);
+export function devnetWallet(index: number, provider?: Provider): HDNodeWallet {
+  return HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(DEVNET_MNEMONIC), `m/44'/60'/0'/0/${index}`).connect(
+    provider ?? null,
+  );
 }
 
 /** Index 0 is the council; 1..21 are the APEC authorities in {APEC_ECONOMIES} order. */
@@ -83,6 +85,12 @@ export const DEMO_ISSUERS: readonly DemoIssuer[] = [
 ];
 /** The university's registrar, an operator key of "au-university". */
 export const DEMO_OPERATOR = { name: "au-registrar", issuer: "au-university", hdIndex: 25 } as const;
+
+/** Holders of the demo: keys that present credentials (devnet keys; they send no transactions). */
+export const DEMO_HOLDERS = [
+  { name: "graduate-aiko", label: "Aiko Tanaka, graduate of the university in Australia", hdIndex: 40 },
+  { name: "customer-ken", label: "Ken Sato, customer of the bank in Canada", hdIndex: 41 },
+] as const;
 
 export interface DemoCredential {
   label: string;
@@ -137,6 +145,10 @@ export function demoAccounts(provider: Provider): Record<string, DeploymentAccou
     label: "Registrar of the university in Australia (operator key)",
     hdIndex: DEMO_OPERATOR.hdIndex,
   };
+  for (const holder of DEMO_HOLDERS) {
+    const { address } = devnetWallet(holder.hdIndex, provider);
+    accounts[holder.name] = { address, role: "holder", label: holder.label, hdIndex: holder.hdIndex };
+  }
   return accounts;
 }
 

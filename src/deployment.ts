@@ -11,7 +11,7 @@ export const DEVNET_DEPLOYMENT_FILE = `${DEVNET_DIR}/deployment.json`;
 /** A named account of a deployment. Devnet accounts are derived from the well-known test mnemonic at `hdIndex`. */
 export interface DeploymentAccount {
   address: string;
-  role: "council" | "authority" | "issuer" | "operator";
+  role: "council" | "authority" | "issuer" | "operator" | "holder";
   economy?: string;
   label?: string;
   hdIndex?: number;

@@ -21,7 +21,9 @@ export type CCRErrorCode =
   | "INVALID_ARGUMENT"
   | "INDEX_FILE"
   | "INVALID_SCHEMA"
-  | "SCHEMA_MISMATCH";
+  | "SCHEMA_MISMATCH"
+  | "KEY_MISMATCH"
+  | "INVALID_PRESENTATION";
 
 /**
  * The one error type of the SDK: a stable `code`, a message for humans, `details` when there are several findings

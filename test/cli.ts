@@ -8,7 +8,8 @@ import { pathToFileURL } from "node:url";
 import { expect } from "chai";
 import { Wallet } from "ethers";
 import { readDeployment, type Deployment } from "../src/deployment.ts";
-import { demoCredentialType, devnetWallet } from "../src/demo.ts";
+import { DEMO_HOLDERS, demoCredentialType, devnetWallet } from "../src/demo.ts";
+import { secp256k1DidKey } from "../src/holder.ts";
 import { ethrDid } from "../src/did.ts";
 import { rpcProvider } from "../src/registry.ts";
 import { buildCredential, credentialHash, decodeCredential, signCredential } from "../src/vc/credential.ts";
@@ -17,8 +18,13 @@ import type { CredentialSummary } from "../src/vc/show.ts";
 import { ICCR__factory } from "../types/ethers-contracts/index.js";
 import { runCcr, type CcrRun } from "../scripts/lib/ccr-process.ts";
 import { startDevnet, type RunningDevnet } from "../scripts/lib/devnet-process.ts";
+import { holderDid, rowDid } from "./holders.ts";
 
 type Run = CcrRun;
+
+/** Aiko Tanaka, the first graduate of examples/graduates.csv: the demo holder graduate-aiko's did:key. */
+const aikoKey = devnetWallet(DEMO_HOLDERS[0].hdIndex).privateKey;
+const aiko = secp256k1DidKey(aikoKey);
 
 describe("ccr command line (end to end, against a Hardhat node)", function () {
   this.timeout(300_000);
@@ -102,7 +108,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     expect(shown.code, shown.stderr).to.equal(0);
     expect(shown.stdout).to.include("  type        AcademicDiploma\n");
     expect(shown.stdout).to.include(`  issuer      ${did}\n`);
-    expect(shown.stdout).to.include("  holder      did:example:student-1001\n");
+    expect(shown.stdout).to.include(`  holder      ${aiko}\n`);
     expect(shown.stdout).to.include("  subject     name: Aiko Tanaka\n");
     expect(shown.stdout).to.match(/ {2}schema {6}https:\/\/schemas\.ccr\.example\/diploma\.json \(sha256-\S+=\)\n/);
     expect(shown.stdout).to.match(
@@ -112,7 +118,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     const json = JSON.parse((await ccr(["show", first, "--json"])).stdout) as CredentialSummary;
     expect([json.types, json.holder, json.hash, json.anchor]).to.deep.equal([
       ["AcademicDiploma"],
-      "did:example:student-1001",
+      aiko,
       file.hash,
       file.anchor,
     ]);
@@ -128,6 +134,104 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
       /^VALID {5}.*credential-00001\.json: valid: issued by did:ethr:0x7a69:0x[0-9a-fA-F]{40} \(AU\), anchored .*, recognised in AU$/m,
     );
     expect(verified.stdout).to.include("8 valid, 0 invalid, 0 undecided");
+  });
+
+  it("lets a holder present its credential to one verifier for one request; replays and strangers are refused", async function () {
+    const [aikos, bens] = diplomas;
+    if (aikos === undefined || bens === undefined) throw new Error("no diplomas");
+    const shown = await ccr(["--as", "graduate-aiko", "did", "show", "--method", "key"]);
+    expect([shown.code, shown.stdout]).to.deep.equal([0, `${aiko}\n`]);
+
+    const employer = "https://employer.example/hiring";
+    const presentation = join(work, "aiko.jwt");
+    const presented = await ccr([
+      "--as",
+      "graduate-aiko",
+      "present",
+      aikos,
+      "--audience",
+      employer,
+      "--nonce",
+      "r-1001",
+      "--out",
+      presentation,
+    ]);
+    expect(presented.code, presented.stderr).to.equal(0);
+    expect(presented.stdout).to.equal(`presented 1 credential(s) of ${aiko} to ${employer}: ${presentation}\n`);
+
+    const verify = (audience: string, nonce: string) =>
+      ccr(["verify", "--presentation", presentation, "--audience", audience, "--nonce", nonce, "--economy", "AU"]);
+    const accepted = await verify(employer, "r-1001");
+    expect(accepted.code, accepted.stdout + accepted.stderr).to.equal(0);
+    expect(accepted.stdout).to.match(
+      new RegExp(
+        `^VALID {5}${presentation}: presented by its holder ${aiko} to ${employer}, made \\S+Z, expires \\S+Z$`,
+        "m",
+      ),
+    );
+    expect(accepted.stdout).to.match(
+      new RegExp(
+        `^VALID {5}${presentation}#1: valid: issued by did:ethr:0x7a69:0x[0-9a-fA-F]{40} \\(AU\\), anchored `,
+        "m",
+      ),
+    );
+
+    const replayed = await verify(employer, "r-1002");
+    expect(replayed.code).to.equal(1);
+    expect(replayed.stdout).to.include(
+      `INVALID   ${presentation}: its nonce "r-1001" is not this request's "r-1002": a replayed presentation, or one made for another request`,
+    );
+    const elsewhere = await verify("https://bank.example", "r-1001");
+    expect(elsewhere.code).to.equal(1);
+    expect(elsewhere.stdout).to.include(
+      `INVALID   ${presentation}: made for ${employer}, not for https://bank.example`,
+    );
+
+    // Ben's diploma is bound to Ben: Aiko's key cannot present it.
+    const stranger = await ccr(["--as", "graduate-aiko", "present", bens, "--audience", employer, "--nonce", "r-1"]);
+    expect(stranger.code).to.equal(2);
+    expect(stranger.stderr).to.match(
+      /^ccr: the key of 0x[0-9a-fA-F]{40} is not the key of the holder did:key:z\w+: present with the holder's own key/,
+    );
+    const unasked = await ccr(["verify", "--presentation", presentation]);
+    expect(unasked.code).to.equal(2);
+    expect(unasked.stderr).to.include("--presentation needs --audience (who you are) and --nonce");
+
+    // A did:ethr holder is resolved on the chain: Ken's KYC attestation from the bank in Canada.
+    const ken = ethrDid(deployment.chainId, deployment.accounts["customer-ken"]?.address ?? "");
+    const input = await csv("ken.csv", ["id,assuranceLevel,verifiedOn", `${ken},high,2026-11-01`]);
+    const out = join(work, "ken");
+    expect((await issue("ca-bank", "kyc", input, out)).code).to.equal(0);
+    const [kyc] = await files(out);
+    const kenPresentation = join(work, "ken.jwt");
+    const args = [
+      "present",
+      kyc ?? "",
+      "--audience",
+      "https://bank.example",
+      "--nonce",
+      "k-1",
+      "--out",
+      kenPresentation,
+    ];
+    expect((await ccr(["--as", "customer-ken", ...args])).code).to.equal(0);
+    const kens = await ccr([
+      "verify",
+      "--presentation",
+      kenPresentation,
+      "--audience",
+      "https://bank.example",
+      "--nonce",
+      "k-1",
+      "--json",
+    ]);
+    expect(kens.code, kens.stdout + kens.stderr).to.equal(0);
+    const json = JSON.parse(kens.stdout) as {
+      presentation: { holder: string; outcome: string };
+      credentials: { outcome: string }[];
+    };
+    expect(json.presentation).to.deep.include({ holder: ken, outcome: "valid" });
+    expect(json.credentials.map((c) => c.outcome)).to.deep.equal(["valid"]);
   });
 
   it("revokes one credential, suspends and reinstates another, and the verdicts follow", async function () {
@@ -168,7 +272,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
   it("answers for a point in time (--at) and changes status by hash", async function () {
     const input = await csv("kyc-single.csv", [
       "id,assuranceLevel,verifiedOn",
-      "did:example:customer-2,substantial,2026-11-02",
+      `${holderDid("customer-2")},substantial,2026-11-02`,
     ]);
     const out = join(work, "kyc-single");
     expect((await issue("ca-bank", "kyc", input, out, ["--single"])).code).to.equal(0);
@@ -226,7 +330,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
   it("honours recognition: JP accepts Singapore's CBPR certifications until it withdraws recognition", async function () {
     const input = await csv("cbpr.csv", [
       "id,organisationName,economy,scope,certificationNumber",
-      "did:web:acme.example.sg,Acme Pte Ltd,SG,Customer personal data in the Acme loyalty programme,CBPR-SG-0042",
+      `${holderDid("acme-sg")},Acme Pte Ltd,SG,Customer personal data in the Acme loyalty programme,CBPR-SG-0042`,
     ]);
     const out = join(work, "cbpr");
     expect((await issue("sg-agent", "cbpr", input, out)).code).to.equal(0);
@@ -271,7 +375,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     expect(added.code).to.equal(0);
     expect(added.stdout).to.include(`added signing key ${address} for 30 days`);
 
-    const input = await csv("kyc.csv", ["id,assuranceLevel,verifiedOn", "did:example:customer-1,high,2026-11-01"]);
+    const input = await csv("kyc.csv", ["id,assuranceLevel,verifiedOn", `${holderDid("customer-1")},high,2026-11-01`]);
     const out = join(work, "kyc");
     const issued = await ccr(
       ["--as", "ca-bank", "issue", "--schema", "kyc", "--input", input, "--out", out, "--signing-keystore", keystore],
@@ -397,7 +501,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     // The registrar (an operator key) anchors for the university; its signature counts once the university's DID lists it.
     const input = await csv("registrar.csv", [
       "id,name,degree,fieldOfStudy,awardedOn",
-      "did:example:r1,Rae,BA,History,2026-06-30",
+      `${holderDid("r1")},Rae,BA,History,2026-06-30`,
     ]);
     const args = [
       "--as",
@@ -427,8 +531,8 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
   it("reports issuer compromise: credentials anchored after the compromise time are invalid", async function () {
     const input = await csv("devices.csv", [
       "id,manufacturer,model,serialNumber",
-      "did:example:device-1,K-Devices,Sensor S1,SN-0001",
-      "did:example:device-2,K-Devices,Sensor S1,SN-0002",
+      `${holderDid("device-1")},K-Devices,Sensor S1,SN-0001`,
+      `${holderDid("device-2")},K-Devices,Sensor S1,SN-0002`,
     ]);
     const out = join(work, "devices");
     expect((await issue("kr-devicemaker", "device", input, out)).code).to.equal(0);
@@ -459,7 +563,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
   it("refuses bad input before anything is signed, naming file, row and field", async function () {
     const malformed = await csv("malformed.csv", [
       "id,name,degree,fieldOfStudy,awardedOn",
-      '"did:example:x,Ann,BSc,CS,2026-06-30',
+      `"${holderDid("x")},Ann,BSc,CS,2026-06-30`,
     ]);
     const run1 = await issue("au-university", "diploma", malformed, join(work, "m"));
     expect(run1.code).to.equal(1);
@@ -473,27 +577,34 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
 
     const rows = await csv("rows.csv", [
       "id,name,degree,fieldOfStudy,awardedOn",
-      "did:example:a,Ann,BSc,CS,2026-06-30",
-      "did:example:b,,BSc,CS,2026-13-45",
-      "did:example:a,Ann,BSc,CS,2026-06-30",
-      "did:example:c,Cy,BSc,CS,2026-06-30",
+      `${holderDid("a")},Ann,BSc,CS,2026-06-30`,
+      `${holderDid("b")},,BSc,CS,2026-13-45`,
+      `${holderDid("a")},Ann,BSc,CS,2026-06-30`,
+      `${holderDid("c")},Cy,BSc,CS,2026-06-30`,
+      "did:key:z0bad,Dee,BSc,CS,2026-06-30",
+      ",Eve,BSc,CS,2026-06-30",
+      "did:web:university.example,Fay,BSc,CS,2026-06-30",
     ]);
     const out = join(work, "rows");
     const run3 = await issue("au-university", "diploma", rows, out);
     expect(run3.code).to.equal(1);
     expect(run3.stderr).to.equal(
       [
-        `ccr: ${rows}: 3 problem(s); nothing was signed or anchored (fix them, or pass --skip-invalid)`,
+        `ccr: ${rows}: 6 problem(s); nothing was signed or anchored (fix them, or pass --skip-invalid)`,
         "  row 2 (line 3), field name: is required",
         '  row 2 (line 3), field awardedOn: must match format "date"',
         "  row 3 (line 4): duplicates row 1",
+        '  row 5 (line 6), field id: "did:key:z0bad" is not a well-formed did:key: its key is not base58btc',
+        "  row 6 (line 7), field id: is required: the holder's DID (did:ethr, did:key or did:jwk)",
+        '  row 7 (line 8), field id: "did:web:university.example" uses did:web; a holder\'s DID must be did:ethr, ' +
+          "did:key or did:jwk",
         "",
       ].join("\n"),
     );
     const skipped = await issue("au-university", "diploma", rows, out, ["--skip-invalid"]);
     expect(skipped.code).to.equal(0);
     expect(skipped.stdout).to.include('issued 2 "Academic Diploma" credential(s)');
-    expect(skipped.stdout).to.include("2 row(s) skipped");
+    expect(skipped.stdout).to.include("5 row(s) skipped");
     expect((await files(out)).map((f) => f.slice(-21))).to.deep.equal([
       "credential-00001.json",
       "credential-00004.json",
@@ -538,8 +649,8 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
 
     const input = await csv("members.csv", [
       "id,member,since",
-      "did:example:m1,Acme Pty Ltd,2020-01-01",
-      "did:example:m2,Bravo Ltd,2021-05-01",
+      `${holderDid("m1")},Acme Pty Ltd,2020-01-01`,
+      `${holderDid("m2")},Bravo Ltd,2021-05-01`,
     ]);
     const out = join(work, "members");
     const issued = await issue("au-university", "Chamber Membership", input, out, [], cache);
@@ -558,7 +669,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     expect(verified.stdout).to.include("2 valid, 0 invalid, 0 undecided");
 
     // The document's rules apply to the rows, by row and field.
-    const wrong = await csv("members-wrong.csv", ["id,member,since", "did:example:m3,Charlie Ltd,yesterday"]);
+    const wrong = await csv("members-wrong.csv", ["id,member,since", `${holderDid("m3")},Charlie Ltd,yesterday`]);
     const refused = await issue("au-university", id, wrong, join(work, "members-wrong"), [], cache);
     expect(refused.code).to.equal(1);
     expect(refused.stderr).to.include('row 1 (line 2), field since: must match format "date"');
@@ -599,7 +710,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
 
     const registry = deployment.registry.address;
     const issuerKey = devnetWallet(24, rpcProvider(deployment.rpcUrl, deployment.chainId));
-    const subject = { id: "did:example:z", name: "Zed", degree: "BSc", fieldOfStudy: "CS", awardedOn: "2026-06-30" };
+    const subject = { id: holderDid("z"), name: "Zed", degree: "BSc", fieldOfStudy: "CS", awardedOn: "2026-06-30" };
     const foreign = join(work, "foreign.jwt");
     const foreignCredential = buildCredential({
       schema: demoCredentialType("diploma"),
@@ -653,8 +764,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
 
   it("resumes a run killed mid-batch: nothing anchored twice, every credential file present", async function () {
     const lines = ["id,manufacturer,model,serialNumber"];
-    for (let i = 0; i < 3000; i++)
-      lines.push(`did:example:unit-${i},K-Devices,Sensor S2,SN-${String(i).padStart(6, "0")}`);
+    for (let i = 0; i < 3000; i++) lines.push(`${rowDid(i)},K-Devices,Sensor S2,SN-${String(i).padStart(6, "0")}`);
     const input = await csv("factory.csv", lines);
     // kr-devicemaker is revoked above; a second device maker is accredited for this run, with its consent.
     const maker = Wallet.createRandom();
@@ -732,7 +842,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
   });
 
   it("reports expired and not-yet-valid credentials with their dates", async function () {
-    const input = await csv("short.csv", ["id,assuranceLevel,verifiedOn", "did:example:customer-9,low,2026-11-01"]);
+    const input = await csv("short.csv", ["id,assuranceLevel,verifiedOn", `${holderDid("customer-9")},low,2026-11-01`]);
     // On the chain's clock, which earlier tests moved ahead of the wall clock.
     const now = (await chainTime()) * 1000;
     const soon = new Date(now + 3600_000);

@@ -10,6 +10,7 @@ import type { CredentialFile } from "../src/vc/file.ts";
 import { ICCR__factory } from "../types/ethers-contracts/index.js";
 import { deviceIssueArgs, runCcr, startCcr, type CcrRun } from "../scripts/lib/ccr-process.ts";
 import { startDevnet, type RunningDevnet } from "../scripts/lib/devnet-process.ts";
+import { holderDid, rowDid } from "./holders.ts";
 
 /** The toolkit under a hurried operator and a flaky environment: every exit 0 true, nothing lost, no hang. */
 describe("ccr integrity (end to end, against a Hardhat node)", function () {
@@ -29,7 +30,7 @@ describe("ccr integrity (end to end, against a Hardhat node)", function () {
 
   async function devices(name: string, count: number): Promise<string> {
     const lines = ["id,manufacturer,model,serialNumber"];
-    for (let i = 0; i < count; i++) lines.push(`did:example:${name}-${i},K-Devices,Sensor S3,${name}-${i}`);
+    for (let i = 0; i < count; i++) lines.push(`${rowDid(i)},K-Devices,Sensor S3,${name}-${i}`);
     return csv(`${name}.csv`, lines);
   }
 
@@ -139,7 +140,7 @@ describe("ccr integrity (end to end, against a Hardhat node)", function () {
     // A changed input says how much of it was issued here already.
     const more = await csv("options-more.csv", [
       ...(await readFile(input, "utf8")).trim().split("\n"),
-      "did:example:new,K,S,new-1",
+      `${holderDid("new")},K,S,new-1`,
     ]);
     const changed = await ccr(issueArgs(more, out));
     expect(changed.code).to.equal(2);
@@ -171,7 +172,7 @@ describe("ccr integrity (end to end, against a Hardhat node)", function () {
 
   it("reads UTF-8 (with or without BOM); refuses other encodings unless named; never signs U+FFFD", async function () {
     const header = "id,manufacturer,model,serialNumber";
-    const row = "did:example:zoe,Zoë Müller GmbH,Sensor S3,ZM-1";
+    const row = `${holderDid("zoe")},Zoë Müller GmbH,Sensor S3,ZM-1`;
     const latin1 = await csv("latin1.csv", [header, row], "latin1");
     const refused = await ccr(issueArgs(latin1, join(work, "latin1")));
     expect(refused.code).to.equal(1);

@@ -10,6 +10,7 @@ import { readSubjects } from "../src/vc/input.ts";
 import { reasonCode } from "../src/vc/status.ts";
 import { MIN_STATUS_LIST_BITS, encodeBitstring } from "../src/vc/statusList.ts";
 import { checkSubject } from "../src/vc/subjects.ts";
+import { holderDid } from "./holders.ts";
 
 async function rejection(promise: Promise<unknown>): Promise<CCRError> {
   try {
@@ -33,25 +34,26 @@ describe("SDK input, files and encodings", function () {
   it("checks subjects against the shipped JSON Schemas, naming each field", async function () {
     const kyc = await demoType("kyc");
     expect(
-      checkSubject(kyc.validate, { id: "did:example:1", assuranceLevel: "high", verifiedOn: "2026-11-01" }),
+      checkSubject(kyc.validate, { id: holderDid("1"), assuranceLevel: "high", verifiedOn: "2026-11-01" }),
     ).to.deep.equal([]);
-    expect(checkSubject(kyc.validate, { id: "did:example:1", assuranceLevel: "extreme", colour: "red" })).to.deep.equal(
-      [
-        { field: "verifiedOn", message: "is required" },
-        { field: "colour", message: "is not a field of this credential type" },
-        { field: "assuranceLevel", message: "must be equal to one of the allowed values" },
-      ],
-    );
+    expect(checkSubject(kyc.validate, { id: holderDid("1"), assuranceLevel: "extreme", colour: "red" })).to.deep.equal([
+      { field: "verifiedOn", message: "is required" },
+      { field: "colour", message: "is not a field of this credential type" },
+      { field: "assuranceLevel", message: "must be equal to one of the allowed values" },
+    ]);
   });
 
   it("reads JSON input as an array of subjects and refuses anything else with the file's name", async function () {
     const device = await demoType("device");
     const good = join(dir, "subjects.json");
-    await writeFile(good, JSON.stringify([{ id: "d:1", manufacturer: "M", model: "X", serialNumber: "1" }, 42]));
+    await writeFile(
+      good,
+      JSON.stringify([{ id: holderDid("d1"), manufacturer: "M", model: "X", serialNumber: "1" }, 42]),
+    );
     const input = await readSubjects(good, device);
     expect(input.rows).to.have.length(2);
     expect(input.problems).to.deep.equal([
-      { row: 2, line: undefined, field: "id", message: "is required" },
+      { row: 2, line: undefined, field: "id", message: "is required: the holder's DID (did:ethr, did:key or did:jwk)" },
       { row: 2, line: undefined, field: "manufacturer", message: "is required" },
       { row: 2, line: undefined, field: "model", message: "is required" },
       { row: 2, line: undefined, field: "serialNumber", message: "is required" },

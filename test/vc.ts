@@ -11,13 +11,14 @@ import { deployDemo } from "../deploy/demo.ts";
 import { demoType, devnetWallet } from "../src/demo.ts";
 import { addSigningKey, ethrDid, ethrDidResolver, revokeSigningKey } from "../src/did.ts";
 import { connectRegistry, type RegistryConnection } from "../src/registry.ts";
-import { credentialHash, VC_CONTEXT_V2 } from "../src/vc/credential.ts";
+import { CCR_CONTEXT_V1, credentialHash, VC_CONTEXT_V2 } from "../src/vc/credential.ts";
 import type { CredentialFile } from "../src/vc/file.ts";
 import { readSubjects } from "../src/vc/input.ts";
 import type { CredentialType } from "../src/vc/credentialType.ts";
 import { issueCredentials } from "../src/vc/issue.ts";
 import { verifyCredentials } from "../src/vc/verify.ts";
 import { DAY } from "./fixture.ts";
+import { rowDid } from "./holders.ts";
 
 const hardhat = await network.create();
 const { ethers } = hardhat;
@@ -29,7 +30,7 @@ const resolver = ethrDidResolver(chainId, deployment.didRegistry.address, ethers
 function graduates(from: number, count: number): string {
   const rows = Array.from(
     { length: count },
-    (_, i) => `did:example:student-${from + i},Student ${from + i},Bachelor of Science,Computer Science,2026-06-30`,
+    (_, i) => `${rowDid(from + i)},Student ${from + i},Bachelor of Science,Computer Science,2026-06-30`,
   );
   return ["id,name,degree,fieldOfStudy,awardedOn", ...rows].join("\n");
 }
@@ -74,8 +75,12 @@ describe("VC toolkit (SDK, in-process chain)", function () {
     expect(file.hash).to.equal(credentialHash(file.jws));
     expect(file.anchor.batch?.index).to.equal(1);
     const { header, payload } = decodeJWT(file.jws);
-    expect(header).to.include({ alg: "ES256K", typ: "vc+jwt" });
-    expect(payload["@context"]).to.deep.equal([VC_CONTEXT_V2]);
+    expect(header).to.deep.equal({
+      alg: "ES256K",
+      typ: "vc+jwt",
+      kid: `${ethrDid(chainId, university.address)}#controller`,
+    });
+    expect(payload["@context"]).to.deep.equal([VC_CONTEXT_V2, CCR_CONTEXT_V1]);
     expect(payload.issuer).to.equal(ethrDid(chainId, university.address));
     expect(payload.credentialStatus).to.include({ type: "CCRRegistryStatus", chainId });
 
@@ -147,6 +152,54 @@ describe("VC toolkit (SDK, in-process chain)", function () {
     expect(verified.issuer).to.equal(`did:ethr:0x7a69:${university.address}`);
     expect(verified.payload.type).to.deep.equal(["VerifiableCredential", "AcademicDiploma"]);
     expect(verified.signer.blockchainAccountId).to.equal(`eip155:31337:${university.address}`);
+    // The JWS names the key that signed: a standard verifier picks the key by its kid.
+    expect(verified.signer.id).to.equal(`did:ethr:0x7a69:${university.address}#controller`);
+  });
+
+  it("names a delegate's verification method as the JWS kid; a credential naming another key is invalid", async function () {
+    const delegate = Wallet.createRandom();
+    await addSigningKey(deployment.didRegistry.address, university, delegate.address, 30 * DAY);
+    const did = ethrDid(chainId, university.address);
+    const { didDocument } = await resolver.resolve(did);
+    const method = didDocument?.verificationMethod?.find((m) =>
+      m.blockchainAccountId?.toLowerCase().endsWith(delegate.address.toLowerCase()),
+    );
+    expect(method?.id).to.match(/#delegate-\d+$/);
+
+    const dir = await mkdtemp(join(tmpdir(), "ccr-vc-"));
+    dirs.push(dir);
+    await writeFile(join(dir, "in.csv"), graduates(700, 1));
+    const outDir = join(dir, "out");
+    await issueCredentials({
+      connection: await connect(),
+      anchorer: university,
+      issuer: university.address,
+      signingKey: delegate.privateKey,
+      schema: await demoType("diploma"),
+      input: await readSubjects(join(dir, "in.csv"), await demoType("diploma")),
+      outDir,
+      single: true,
+      resolver,
+    });
+    const [file] = (await readdir(outDir)).filter((f) => f.startsWith("credential-"));
+    const read = JSON.parse(await readFile(join(outDir, file ?? ""), "utf8")) as CredentialFile;
+    expect(decodeJWT(read.jws).header.kid).to.equal(method?.id);
+    const [valid] = await verifyCredentials([join(outDir, file ?? "")], { connection: await connect(), resolver });
+    expect(valid?.outcome, valid?.reason).to.equal("valid");
+
+    // The same signature under a header naming the controller key: that key did not sign it.
+    const [, payload, signature] = read.jws.split(".");
+    const header = Buffer.from(JSON.stringify({ alg: "ES256K", typ: "vc+jwt", kid: `${did}#controller` })).toString(
+      "base64url",
+    );
+    const renamed = join(dir, "renamed.jwt");
+    await writeFile(renamed, `${header}.${payload}.${signature}`);
+    const [invalid] = await verifyCredentials([renamed], { connection: await connect(), resolver });
+    expect(invalid?.outcome).to.equal("invalid");
+    expect(invalid?.reason).to.equal(
+      `the signature is not ${did}#controller, which it names: the JWS was altered or forged`,
+    );
+    await revokeSigningKey(deployment.didRegistry.address, university, delegate.address);
   });
 
   it("rotates keys through ERC-1056 delegates: a delegate's credentials stay valid after it is rotated out", async function () {

@@ -6,6 +6,11 @@ import { digestSRI } from "../schemaDocument.ts";
 
 /** The W3C VC 2.0 base context; it must come first. */
 export const VC_CONTEXT_V2 = "https://www.w3.org/ns/credentials/v2";
+/**
+ * CCR's own JSON-LD context: its status type, batch and anchor terms (the document is `contexts/ccr-v1.jsonld`). It
+ * follows the VC 2.0 context in every credential CCR issues.
+ */
+export const CCR_CONTEXT_V1 = "https://w3id.org/ccr/v1";
 /** The `typ` header of a VC secured as a JWS (VC-JOSE-COSE). */
 export const VC_JWT_TYP = "vc+jwt";
 /** The `credentialStatus` type naming a CCR registry. */
@@ -62,7 +67,7 @@ export function buildCredential(input: CredentialInput): Credential {
   const { chainId, registry, batch } = input.status;
   const statusId = `eip155:${chainId}:${registry}${batch === undefined ? "" : `#${batch.id}/${batch.index}`}`;
   return {
-    "@context": [VC_CONTEXT_V2],
+    "@context": [VC_CONTEXT_V2, CCR_CONTEXT_V1],
     type: ["VerifiableCredential", schema.vcType],
     ...(input.id === undefined ? {} : { id: input.id }),
     issuer: input.issuer,
@@ -80,10 +85,13 @@ export function buildCredential(input: CredentialInput): Credential {
   };
 }
 
-/** Signs `credential` as a compact JWS with ES256K (`typ: vc+jwt`); the payload is the credential itself. */
-export async function signCredential(credential: Credential, privateKey: string): Promise<string> {
+/**
+ * Signs `credential` as a compact JWS with ES256K (`typ: vc+jwt`); the payload is the credential itself. `kid` names
+ * the verification method of the issuer's DID that `privateKey` is (see `signingKeyId`).
+ */
+export async function signCredential(credential: Credential, privateKey: string, kid?: string): Promise<string> {
   // did-jwt types `typ` as "JWT" only; any value is accepted at run time.
-  const header: Record<string, string> = { alg: "ES256K", typ: VC_JWT_TYP };
+  const header: Record<string, string> = { alg: "ES256K", typ: VC_JWT_TYP, ...(kid === undefined ? {} : { kid }) };
   return createJWT(
     { ...credential },
     { issuer: credential.issuer, signer: ES256KSigner(getBytes(privateKey)) },

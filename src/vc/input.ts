@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
 import { CsvError, parse } from "csv-parse/sync";
 import { CCRError } from "../errors.ts";
+import { holderDidProblem } from "../holder.ts";
 import type { CredentialType } from "./credentialType.ts";
 import { checkSubject } from "./subjects.ts";
 
@@ -152,6 +153,14 @@ function tooLong(subject: Record<string, unknown>): { field: string; message: st
     }));
 }
 
+/** The subject's id, when it has one that cannot be a holder's DID, as a problem. */
+function badHolder(subject: Record<string, unknown>): { field: string; message: string }[] {
+  const id = subject.id;
+  if (typeof id !== "string") return [];
+  const problem = holderDidProblem(id);
+  return problem === undefined ? [] : [{ field: "id", message: problem }];
+}
+
 /**
  * Reads the credential subjects of `file` (CSV with a header line of field names, or a JSON array) and checks every
  * row against the subject schema of `type`, collecting every problem, duplicates included. Throws CCRError("INVALID_INPUT")
@@ -190,7 +199,11 @@ export async function readSubjects(
   const problems: RowProblem[] = [];
   const firstRowOf = new Map<string, number>();
   for (const { row, line, subject } of rows) {
-    for (const { field, message } of [...tooLong(subject), ...checkSubject(type.validate, subject)]) {
+    for (const { field, message } of [
+      ...tooLong(subject),
+      ...badHolder(subject),
+      ...checkSubject(type.validate, subject),
+    ]) {
       problems.push({ row, line, field, message });
     }
     const canonical = JSON.stringify(Object.entries(subject).sort(([a], [b]) => (a < b ? -1 : 1)));

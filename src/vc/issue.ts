@@ -247,6 +247,13 @@ async function issueLocked(request: IssueRequest, rows: InputRow[], outDir: stri
   if (run.validUntil !== 0 && run.validUntil <= run.validFrom) {
     throw new CCRError("INVALID_ARGUMENT", "the credentials' validUntil must be after their validFrom");
   }
+  // The JWS `kid`: the issuer DID's verification method the signing key is (found once, when something is signed).
+  let kid: string | undefined;
+  const keyId = async (): Promise<string | undefined> => {
+    if (kid !== undefined || request.resolver === undefined) return kid ?? controllerKeyId(run, issuer, request);
+    kid = await signingKeyId(request.resolver, run, issuer, request.signingKey);
+    return kid;
+  };
   if (previous === undefined) {
     // Ask the registry before signing anything: an issuer that may not anchor gets the reason now.
     const probe = hexlify(randomBytes(32));
@@ -261,7 +268,7 @@ async function issueLocked(request: IssueRequest, rows: InputRow[], outDir: stri
         throw new CCRError("REFUSED_BY_REGISTRY", `${anchorer} cannot anchor for ${issuer}: ${refusal}`, { cause });
       }
     });
-    if (request.resolver !== undefined) await checkSigningKey(request.resolver, run, issuer, request.signingKey);
+    if (request.resolver !== undefined) kid = await signingKeyId(request.resolver, run, issuer, request.signingKey);
     await writeJsonAtomic(runFile, run);
   }
 
@@ -296,7 +303,7 @@ async function issueLocked(request: IssueRequest, rows: InputRow[], outDir: stri
             batch: run.single ? undefined : { id: `urn:ccr:batch:${run.runId}:${group}`, index },
           },
         });
-        jws.push(await signCredential(credential, request.signingKey));
+        jws.push(await signCredential(credential, request.signingKey, await keyId()));
         progress("sign", ++done);
       }
       const hashes = jws.map(credentialHash);
@@ -563,13 +570,17 @@ async function confirmAnchors(
   }
 }
 
-/** Refuses a signing key that the issuer's DID document does not list: its credentials would never verify. */
-async function checkSigningKey(
-  resolver: Resolvable,
-  run: RunRecord,
-  issuer: string,
-  signingKey: string,
-): Promise<void> {
+/** Without a resolver: the DID's own key (`#controller`) when the issuer signs, else no `kid`. */
+function controllerKeyId(run: RunRecord, issuer: string, request: { signingKey: string }): string | undefined {
+  const own = computeAddress(request.signingKey).toLowerCase() === issuer.toLowerCase();
+  return own ? `${ethrDid(run.chainId, issuer)}#controller` : undefined;
+}
+
+/**
+ * The id of the verification method of the issuer's DID that `signingKey` is (the JWS `kid`); refuses a signing key
+ * that the DID document does not list as an assertion method: its credentials would never verify.
+ */
+async function signingKeyId(resolver: Resolvable, run: RunRecord, issuer: string, signingKey: string): Promise<string> {
   const did = ethrDid(run.chainId, issuer);
   const signer = computeAddress(signingKey).toLowerCase();
   const { didDocument, didResolutionMetadata } = await resolver.resolve(did);
@@ -578,14 +589,15 @@ async function checkSigningKey(
     throw new CCRError("RPC_UNAVAILABLE", `could not resolve ${did} to check the signing key: ${reason}`);
   }
   const assertion = new Set((didDocument.assertionMethod ?? []).map((m) => (typeof m === "string" ? m : m.id)));
-  const listed = (didDocument.verificationMethod ?? []).some(
+  const listed = (didDocument.verificationMethod ?? []).find(
     (m) => assertion.has(m.id) && (m.blockchainAccountId ?? "").toLowerCase().endsWith(signer),
   );
-  if (!listed) {
+  if (listed === undefined) {
     throw new CCRError(
       "KEY_UNAVAILABLE",
       `the signing key ${computeAddress(signingKey)} is not a key of ${did}: its credentials would not verify. ` +
         `Sign with the issuer's key, or add this one as a signing key (ccr --as <issuer> did add-key <address>)`,
     );
   }
+  return listed.id;
 }

@@ -1,6 +1,6 @@
 import { gzipSync } from "node:zlib";
 import { createJWT, ES256KSigner } from "did-jwt";
-import { getAddress, getBytes } from "ethers";
+import { computeAddress, getAddress, getBytes } from "ethers";
 import { AnchorState } from "../codes.ts";
 import { ethrDid } from "../did.ts";
 import { rpc, type RegistryConnection } from "../registry.ts";
@@ -99,7 +99,12 @@ export async function exportStatusList(
       encodedList: encodeBitstring(bits),
     },
   };
-  const header: Record<string, string> = { alg: "ES256K", typ: VC_JWT_TYP };
+  const own = computeAddress(signingKey).toLowerCase() === address.toLowerCase();
+  const header: Record<string, string> = {
+    alg: "ES256K",
+    typ: VC_JWT_TYP,
+    ...(own ? { kid: `${did}#controller` } : {}),
+  };
   const jws = await createJWT({ ...credential }, { issuer: did, signer: ES256KSigner(getBytes(signingKey)) }, header);
   return { jws, credential, entries, set: bits.filter(Boolean).length };
 }

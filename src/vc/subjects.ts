@@ -35,7 +35,10 @@ const path = (pointer: string): string => pointer.replace(/^\//, "").replaceAll(
 function describe(error: ErrorObject): SubjectProblem {
   if (error.keyword === "required") {
     const missing = String((error.params as { missingProperty?: unknown }).missingProperty);
-    return { field: path(`${error.instancePath}/${missing}`), message: "is required" };
+    const field = path(`${error.instancePath}/${missing}`);
+    // The subject's id is its holder: say what it must be.
+    const holder = field === "id" ? ": the holder's DID (did:ethr, did:key or did:jwk)" : "";
+    return { field, message: `is required${holder}` };
   }
   if (error.keyword === "additionalProperties") {
     const extra = String((error.params as { additionalProperty?: unknown }).additionalProperty);

@@ -86,6 +86,13 @@ interface Candidate {
   query?: { issuer: string; credential: string; batchRoot: string; index: bigint; proof: string[] };
   /** The anchoring transaction the file names, if any. */
   transaction?: string;
+  /** The verification method the JWS header names (`kid`), if any: only that key may have signed. */
+  kid?: string;
+}
+
+/** The methods a JWS naming `kid` may be signed with: that one (every assertion method when it names none). */
+function named(methods: VerificationMethod[], kid: string | undefined): VerificationMethod[] {
+  return kid === undefined ? methods : methods.filter((m) => m.id === kid);
 }
 
 function settle(candidate: Candidate, outcome: Outcome, reason: string): void {
@@ -104,7 +111,8 @@ function checkLocally(read: ReadCredential, connection: RegistryConnection): Can
     settle(candidate, "undecided", `malformed credential: ${(error as Error).message}`);
     return candidate;
   }
-  const { credential } = decoded;
+  const { credential, header } = decoded;
+  if (typeof header.kid === "string") candidate.kid = header.kid;
   const hash = credentialHash(read.jws);
   Object.assign(candidate.result, {
     hash,
@@ -242,8 +250,7 @@ export async function verifyCredentials(
   files: readonly string[],
   options: VerifyOptions,
 ): Promise<VerificationResult[]> {
-  const { connection, resolver } = options;
-  const { registry, rpcUrl } = connection;
+  const { connection } = options;
   const candidates: Candidate[] = [];
   const reading = 64;
   for (let i = 0; i < files.length; i += reading) {
@@ -258,6 +265,23 @@ export async function verifyCredentials(
       candidates.push(candidate);
     });
   }
+  return verifyCandidates(candidates, options);
+}
+
+/** Verifies credentials already read (the credentials of a presentation, say), as `verifyCredentials` does. */
+export async function verifyReads(
+  reads: readonly ReadCredential[],
+  options: VerifyOptions,
+): Promise<VerificationResult[]> {
+  return verifyCandidates(
+    reads.map((read) => checkLocally(read, options.connection)),
+    options,
+  );
+}
+
+async function verifyCandidates(candidates: Candidate[], options: VerifyOptions): Promise<VerificationResult[]> {
+  const { connection, resolver } = options;
+  const { registry, rpcUrl } = connection;
   const economy = options.economy === undefined ? "0x0000" : economyCode(options.economy);
   const pending = candidates.filter((c) => c.query !== undefined);
 
@@ -301,7 +325,8 @@ export async function verifyCredentials(
     const { credential, jws } = candidate;
     if (credential === undefined || jws === undefined || ethrDidAddress(credential.issuer) === undefined) continue;
     try {
-      signedNow.set(candidate, checker.check(jws, await keys.keys(credential.issuer, latestBlock)));
+      const methods = named(await keys.keys(credential.issuer, latestBlock), candidate.kid);
+      signedNow.set(candidate, checker.check(jws, methods));
     } catch (error) {
       if (!(error instanceof CCRError)) throw error;
       signedNow.set(candidate, error);
@@ -400,13 +425,12 @@ async function checkSignature(
   // A key rotated out since: the signature counts if the key was the issuer's when the credential was anchored.
   if (summary.status !== "UNKNOWN") {
     const block = await anchoringBlock(connection, candidate);
-    if (block !== undefined && checker.check(jws, await keys.keys(credential.issuer, block))) return;
+    if (block !== undefined && checker.check(jws, named(await keys.keys(credential.issuer, block), candidate.kid))) {
+      return;
+    }
   }
-  settle(
-    candidate,
-    "invalid",
-    `the signature is not one of ${credential.issuer}'s keys: the JWS was altered or forged`,
-  );
+  const key = candidate.kid === undefined ? `one of ${credential.issuer}'s keys` : `${candidate.kid}, which it names`;
+  settle(candidate, "invalid", `the signature is not ${key}: the JWS was altered or forged`);
 }
 
 /** The time and reason of a revocation or suspension the registry decided by a record (credential or batch). */

@@ -1,0 +1,287 @@
+import { readFile } from "node:fs/promises";
+import { expect } from "chai";
+import { ed25519 } from "@noble/curves/ed25519";
+import { ES256KSigner, EdDSASigner, createJWT, decodeJWT, verifyJWT } from "did-jwt";
+import { Resolver } from "did-resolver";
+import { Wallet } from "ethers";
+import { getResolver as keyDidResolver } from "key-did-resolver";
+import { base58btc } from "multiformats/bases/base58";
+import { ethrDid } from "../src/did.ts";
+import { CCRError } from "../src/errors.ts";
+import { holderResolver, secp256k1DidJwk, secp256k1DidKey } from "../src/holder.ts";
+import { CCR_CONTEXT_V1, VC_CONTEXT_V2, buildCredential, signCredential } from "../src/vc/credential.ts";
+import type { ReadCredential } from "../src/vc/file.ts";
+import { checkPresentation, createPresentation, holderOf, VP_JWT_TYP } from "../src/vc/presentation.ts";
+import { holderDid, holderKey } from "./holders.ts";
+
+/** No chain here: the holders are did:key and did:jwk. */
+const resolver = holderResolver(new Resolver({ ethr: () => Promise.reject(new Error("no chain in this test")) }));
+const issuer = Wallet.createRandom();
+const registry = Wallet.createRandom().address;
+const AUDIENCE = "https://verifier.example/bank";
+const NONCE = "n-4711";
+
+async function credentialFor(holder: string | undefined, file = "c.json"): Promise<ReadCredential> {
+  const credential = buildCredential({
+    schema: { vcType: "KycAttestation", uri: "https://schemas.ccr.example/kyc.json", digest: `0x${"ab".repeat(32)}` },
+    issuer: ethrDid(31337, issuer.address),
+    subject: { ...(holder === undefined ? {} : { id: holder }), assuranceLevel: "high" },
+    validFrom: new Date("2026-01-01T00:00:00Z"),
+    status: { chainId: 31337, registry },
+  });
+  const jws = await signCredential(credential, issuer.privateKey, `${credential.issuer}#controller`);
+  return {
+    file,
+    jws,
+    anchor: { chainId: 31337, registry, batch: { root: `0x${"11".repeat(32)}`, index: 0, size: 1, proof: [] } },
+  };
+}
+
+const expectation = { resolver, audience: AUDIENCE, nonce: NONCE };
+
+async function refusal(promise: Promise<unknown>): Promise<CCRError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).to.be.instanceOf(CCRError);
+    return error as CCRError;
+  }
+  throw new Error("expected a refusal");
+}
+
+describe("presentations (vp+jwt): holder binding, audience, nonce, freshness", function () {
+  const holder = holderDid("ken");
+  const key = holderKey("ken");
+
+  it("signs a VC 2.0 presentation of enveloped credentials with the holder's key, and accepts it", async function () {
+    const credentials = [await credentialFor(holder, "a.json"), await credentialFor(holder, "b.json")];
+    const jwt = await createPresentation({ credentials, holderKey: key, audience: AUDIENCE, nonce: NONCE });
+    const { header, payload } = decodeJWT(jwt);
+    expect(header).to.deep.equal({ alg: "ES256K", typ: VP_JWT_TYP, kid: `${holder}#${holder.slice(8)}` });
+    expect(payload).to.deep.include({
+      "@context": [VC_CONTEXT_V2, CCR_CONTEXT_V1],
+      type: ["VerifiablePresentation"],
+      holder,
+      iss: holder,
+      aud: AUDIENCE,
+      nonce: NONCE,
+    });
+    expect(payload.exp).to.equal((payload.iat ?? 0) + 300);
+    expect((payload.verifiableCredential as { id: string; type: string }[])[1]).to.deep.include({
+      id: `data:application/vc+jwt,${credentials[1]?.jws}`,
+      type: "EnvelopedVerifiableCredential",
+      anchor: credentials[1]?.anchor,
+    });
+
+    const checked = await checkPresentation("p.jwt", jwt, expectation);
+    expect(checked.outcome, checked.reason).to.equal("valid");
+    expect(checked.holder).to.equal(holder);
+    expect(checked.credentials).to.deep.equal([
+      { file: "p.jwt#1", jws: credentials[0]?.jws, anchor: credentials[0]?.anchor },
+      { file: "p.jwt#2", jws: credentials[1]?.jws, anchor: credentials[1]?.anchor },
+    ]);
+    expect(checked.reason).to.match(
+      new RegExp(`^presented by its holder ${holder} to ${AUDIENCE}, made \\S+Z, expires \\S+Z$`),
+    );
+  });
+
+  it("refuses replayed, stale, future, wrong-audience, wrong-holder and forged presentations, with the reason", async function () {
+    const credential = await credentialFor(holder);
+    const made = new Date("2026-11-24T10:00:00Z");
+    const jwt = await createPresentation({
+      credentials: [credential],
+      holderKey: key,
+      audience: AUDIENCE,
+      nonce: NONCE,
+      now: made,
+    });
+    const at = (seconds: number): Date => new Date(made.getTime() + seconds * 1000);
+    const check = (token: string, change: object = {}) =>
+      checkPresentation("p.jwt", token, { ...expectation, now: at(10), ...change });
+
+    expect((await check(jwt)).outcome).to.equal("valid");
+    const replay = await check(jwt, { nonce: "n-4712" });
+    expect([replay.outcome, replay.reason]).to.deep.equal([
+      "invalid",
+      `its nonce "n-4711" is not this request's "n-4712": a replayed presentation, or one made for another request`,
+    ]);
+    const elsewhere = await check(jwt, { audience: "https://verifier.example/other" });
+    expect(elsewhere.reason).to.equal(`made for ${AUDIENCE}, not for https://verifier.example/other`);
+    const expired = await check(jwt, { now: at(300 + 61) });
+    expect([expired.outcome, expired.reason]).to.deep.equal(["invalid", "expired at 2026-11-24T10:05:00Z"]);
+    const stale = await check(jwt, { now: at(200), maxAge: 60 });
+    expect(stale.reason).to.equal("made at 2026-11-24T10:00:00Z, more than 60 s ago: too old to be accepted");
+    const early = await check(jwt, { now: at(-120) });
+    expect(early.reason).to.equal("made at 2026-11-24T10:00:00Z, in the future");
+
+    // Someone else's credential, presented by a holder who signs honestly as itself.
+    const thief = holderDid("thief");
+    const stolen = await createPresentation({
+      credentials: [await credentialFor(thief, "stolen.json")],
+      holderKey: holderKey("thief"),
+      audience: AUDIENCE,
+      nonce: NONCE,
+      now: made,
+    });
+    const [h, p, s] = stolen.split(".");
+    const payload = JSON.parse(Buffer.from(p ?? "", "base64url").toString()) as Record<string, unknown>;
+    payload.verifiableCredential = [
+      {
+        "@context": [VC_CONTEXT_V2],
+        id: `data:application/vc+jwt,${credential.jws}`,
+        type: "EnvelopedVerifiableCredential",
+      },
+    ];
+    const resigned = await createJWT(
+      payload,
+      {
+        issuer: thief,
+        signer: ES256KSigner(Buffer.from(holderKey("thief").slice(2), "hex")),
+      },
+      { alg: "ES256K", typ: VP_JWT_TYP } as unknown as { typ: "JWT" },
+    );
+    const wrongHolder = await check(resigned);
+    expect([wrongHolder.outcome, wrongHolder.reason]).to.deep.equal([
+      "invalid",
+      `p.jwt#1 is bound to ${holder}, not to the presenter ${thief}: the presenter is not its holder`,
+    ]);
+    // The thief's presentation with the holder's name put in: the signature is not the holder's.
+    const claimed = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(p ?? "", "base64url").toString()), holder, iss: holder }),
+    ).toString("base64url");
+    const forged = await check(`${h}.${claimed}.${s}`);
+    expect(forged.outcome).to.equal("invalid");
+    expect(forged.reason).to.match(new RegExp(`^not signed by its holder ${holder}: `));
+  });
+
+  it("refuses to present credentials bound to nobody, to two holders, or with another's key", async function () {
+    const request = { holderKey: key, audience: AUDIENCE, nonce: NONCE };
+    const unbound = await refusal(
+      createPresentation({ ...request, credentials: [await credentialFor(undefined, "u.json")] }),
+    );
+    expect([unbound.code, unbound.message]).to.deep.equal([
+      "INVALID_PRESENTATION",
+      "u.json names no holder (credentialSubject.id): it is bound to nobody and cannot be presented",
+    ]);
+    const two = [await credentialFor(holder, "a.json"), await credentialFor(holderDid("ann"), "b.json")];
+    expect(() => holderOf(two)).to.throw(
+      CCRError,
+      `b.json is bound to ${holderDid("ann")}, a.json to ${holder}: one presentation has one holder`,
+    );
+    const other = await refusal(
+      createPresentation({ ...request, holderKey: holderKey("eve"), credentials: [await credentialFor(holder)] }),
+    );
+    expect(other.code).to.equal("KEY_MISMATCH");
+  });
+
+  it("accepts a device's presentation signed with Ed25519 (did:key) and a did:jwk holder's", async function () {
+    const deviceKey = ed25519.utils.randomPrivateKey();
+    const device = `did:key:${base58btc.encode(new Uint8Array([0xed, 0x01, ...ed25519.getPublicKey(deviceKey)]))}`;
+    const credential = await credentialFor(device);
+    const now = Math.floor(Date.now() / 1000);
+    const payload = {
+      "@context": [VC_CONTEXT_V2],
+      type: ["VerifiablePresentation"],
+      holder: device,
+      verifiableCredential: [
+        {
+          "@context": [VC_CONTEXT_V2],
+          id: `data:application/vc+jwt,${credential.jws}`,
+          type: "EnvelopedVerifiableCredential",
+        },
+      ],
+      aud: AUDIENCE,
+      nonce: NONCE,
+      exp: now + 60,
+    };
+    const jwt = await createJWT(payload, { issuer: device, signer: EdDSASigner(deviceKey) }, {
+      alg: "EdDSA",
+      typ: VP_JWT_TYP,
+    } as unknown as { typ: "JWT" });
+    const checked = await checkPresentation("device.jwt", jwt, expectation);
+    expect(checked.outcome, checked.reason).to.equal("valid");
+
+    const jwkKey = Wallet.createRandom().privateKey;
+    const jwkHolder = secp256k1DidJwk(jwkKey);
+    const jwkJwt = await createPresentation({
+      credentials: [await credentialFor(jwkHolder)],
+      holderKey: jwkKey,
+      audience: AUDIENCE,
+      nonce: NONCE,
+    });
+    expect((await checkPresentation("jwk.jwt", jwkJwt, expectation)).outcome).to.equal("valid");
+  });
+
+  it("verifies with did-jwt and key-did-resolver alone, without CCR code", async function () {
+    const jwt = await createPresentation({
+      credentials: [await credentialFor(holder)],
+      holderKey: key,
+      audience: AUDIENCE,
+      nonce: NONCE,
+    });
+    const plain = new Resolver(keyDidResolver());
+    const verified = await verifyJWT(jwt, { resolver: plain, audience: AUDIENCE, proofPurpose: "authentication" });
+    expect(verified.issuer).to.equal(holder);
+    expect(verified.signer.id).to.equal(`${holder}#${holder.slice(8)}`);
+    expect(verified.payload.nonce).to.equal(NONCE);
+    expect(secp256k1DidKey(key)).to.equal(holder);
+    try {
+      await verifyJWT(jwt, { resolver: plain, audience: "https://verifier.example/other" });
+      expect.fail("another audience was accepted");
+    } catch (error) {
+      expect((error as Error).message).to.match(
+        /^invalid_config: JWT audience does not match your DID or callback url/,
+      );
+    }
+  });
+
+  it("defines every term of its credentials and presentations in JSON-LD (expanded in safe mode)", async function () {
+    const jsonld = (await import("jsonld")).default;
+    const contexts = new Map<string, unknown>([
+      [
+        VC_CONTEXT_V2,
+        JSON.parse(await readFile("node_modules/@digitalbazaar/credentials-context/contexts/v2.jsonld", "utf8")),
+      ],
+      [CCR_CONTEXT_V1, JSON.parse(await readFile("contexts/ccr-v1.jsonld", "utf8"))],
+    ]);
+    const documentLoader = (url: string) => {
+      const document = contexts.get(url);
+      if (document === undefined) throw new Error(`no context ${url} offline`);
+      return Promise.resolve({ contextUrl: null, documentUrl: url, document });
+    };
+    const credential = await credentialFor(holder);
+    const batchMember = buildCredential({
+      schema: { vcType: "KycAttestation", uri: "https://schemas.ccr.example/kyc.json", digest: `0x${"ab".repeat(32)}` },
+      issuer: ethrDid(31337, issuer.address),
+      subject: { id: holder, assuranceLevel: "high" },
+      validFrom: new Date("2026-01-01T00:00:00Z"),
+      status: { chainId: 31337, registry, batch: { id: "urn:ccr:batch:run-1:0", index: 3 } },
+    });
+    const presentation = decodeJWT(
+      await createPresentation({ credentials: [credential], holderKey: key, audience: AUDIENCE, nonce: NONCE }),
+    ).payload;
+    // The JWT claims are the envelope's, not the presentation's data model.
+    const claims = ["aud", "nonce", "iat", "exp", "iss"];
+    const vp = Object.fromEntries(Object.entries(presentation).filter(([key]) => !claims.includes(key)));
+    // A credential type's own terms (its name, its subject's fields) are those of its registered JSON Schema
+    // document: CCR's context gives them its "registered" vocabulary, so a JSON-LD processor keeps them (safe mode
+    // fails on any term it would drop). Nothing else falls there: CCR's own terms are its own.
+    // @types/jsonld describes an older, callback-style API.
+    const expand = (document: object): Promise<unknown> =>
+      (jsonld.expand as unknown as (d: object, o: object) => Promise<unknown>)(document, {
+        documentLoader,
+        safe: true,
+      });
+    const registeredTerms = async (document: object): Promise<string[]> => {
+      const expanded = JSON.stringify(await expand(document));
+      return [...expanded.matchAll(/w3id\.org\/ccr\/registered#(\w+)/g)].map((m) => m[1] ?? "").sort();
+    };
+    expect(await registeredTerms(batchMember)).to.deep.equal(["KycAttestation", "assuranceLevel"]);
+    expect(await registeredTerms(vp)).to.deep.equal([]);
+    const expanded = JSON.stringify(await expand(batchMember));
+    expect(expanded).to.include(
+      '"https://w3id.org/ccr#batchIndex":[{"@type":"http://www.w3.org/2001/XMLSchema#nonNegativeInteger","@value":3}]',
+    );
+    expect(expanded).to.include('"@type":["https://w3id.org/ccr#CCRRegistryStatus"]');
+  });
+});
