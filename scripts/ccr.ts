@@ -10,13 +10,13 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { SingleBar } from "cli-progress";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { Wallet, type HDNodeWallet } from "ethers";
+import { Wallet, getAddress, type HDNodeWallet } from "ethers";
 import { checkIndex } from "../src/audit/check.ts";
 import { timeline } from "../src/audit/history.ts";
 import { buildReport, reportCsv, reportHtml, reportTable } from "../src/audit/report.ts";
 import { syncIndex } from "../src/audit/sync.ts";
 import { DEPLOYMENT_ENV, locateDeployment, readDeployment, type Deployment } from "../src/deployment.ts";
-import { addSigningKey, ethrDid, ethrDidResolver, revokeSigningKey } from "../src/did.ts";
+import { addSigningKey, ethrDid, ethrDidResolver, revokeSigningKey, signingMethodId } from "../src/did.ts";
 import { CCRError, type CCRErrorCode } from "../src/errors.ts";
 import * as framework from "../src/framework.ts";
 import { KEYSTORE_PASSWORD_ENV, accountAddress, loadWallet, promptPassword, type KeySource } from "../src/keys.ts";
@@ -29,7 +29,7 @@ import { credentialHash } from "../src/vc/credential.ts";
 import { INPUT_ENCODINGS, formatProblem, readSubjects, type InputEncoding } from "../src/vc/input.ts";
 import { DEFAULT_BATCH_SIZE, issueCredentials, type IssueProgress } from "../src/vc/issue.ts";
 import { changeStatus, reasonCode, statusTargets, type StatusAction } from "../src/vc/status.ts";
-import { exportStatusList, type StatusPurpose } from "../src/vc/statusList.ts";
+import { publishStatusLists } from "../src/vc/statusList.ts";
 import { describeCredential, formatCredential } from "../src/vc/show.ts";
 import { verifyCredentials, verifyReads, type Outcome } from "../src/vc/verify.ts";
 import { PRESENTATION_LIFETIME, checkPresentation, createPresentation, holderOf } from "../src/vc/presentation.ts";
@@ -457,6 +457,14 @@ program
   .option("--batch-size <n>", `credentials per Merkle batch (default: ${DEFAULT_BATCH_SIZE})`, parsePositive)
   .option("--valid-from <date>", "credentials valid from (default: now)", parseDate)
   .option("--valid-until <date>", "credentials valid until (default: no expiry)", parseDate)
+  .option(
+    "--status-url <url>",
+    "where the issuer publishes its Bitstring Status Lists (fixed by its first run; see status-list publish)",
+  )
+  .option(
+    "--status-register <file>",
+    "the issuer's status register (default: status-lists/<issuer>.json beside the deployment file)",
+  )
   .action(async (options: IssueOptions) => {
     const { connection, wallet } = await withSigner();
     const type = await credentialType(connection, options.schema, schemaSources());
@@ -488,6 +496,10 @@ program
       single: options.single,
       skipInvalid: options.skipInvalid === true,
       resolver: ethrDidResolver(connection.chainId, connection.deployment.didRegistry.address, connection.provider),
+      statusRegister: {
+        file: options.statusRegister ?? defaultStatusRegister(issuerAddress),
+        baseUrl: options.statusUrl,
+      },
       // Two bars: signing, then anchoring with writing the files (a group's files follow its anchor).
       onProgress: (p: IssueProgress) => {
         if (p.phase === "anchor") return;
@@ -520,7 +532,13 @@ interface IssueOptions {
   batchSize?: number;
   validFrom?: Date;
   validUntil?: Date;
+  statusUrl?: string;
+  statusRegister?: string;
 }
+
+/** An issuer's status register: `status-lists/<issuer address>.json` beside the deployment file. */
+const defaultStatusRegister = (issuer: string): string =>
+  join(dirname(deploymentFile()), "status-lists", `${getAddress(issuer)}.json`);
 
 function progressBar(): SingleBar | undefined {
   if (!process.stderr.isTTY) return undefined;
@@ -733,26 +751,38 @@ const pastTense: Record<StatusAction, string> = { revoke: "revoked", suspend: "s
 program
   .command("status-list")
   .description("W3C Bitstring Status Lists")
-  .command("export")
-  .description("export an issuer's Bitstring Status List credential built from on-chain state, signed by the issuer")
-  .option("--issuer <issuer>", "the issuer (did:ethr, address or account name; default: the acting account)")
-  .addOption(
-    new Option("--purpose <purpose>", "status purpose").choices(["revocation", "suspension"]).makeOptionMandatory(),
+  .command("publish")
+  .description(
+    "build the issuer's revocation and suspension lists from the chain, signed by the issuer (or its signing key), " +
+      "as files to publish where its credentials point",
   )
-  .requiredOption("--out <file>", "where to write the status list (JSON: jws, credential, index of each credential)")
-  .option("--url <url>", "where the status list will be published (its id)")
-  .action(async (options: { issuer?: string; purpose: StatusPurpose; out: string; url?: string }) => {
-    // The list is signed by the acting key: the issuer's own (--as, --keystore or --key-env).
+  .option("--issuer <issuer>", "the issuer (did:ethr, address or account name; default: the acting account)")
+  .option(
+    "--register <file>",
+    "the issuer's status register (default: status-lists/<issuer>.json beside the deployment file)",
+  )
+  .requiredOption(
+    "--out <dir>",
+    "where to write the lists (<dir>/<purpose>/<n>, to serve at <status url>/<purpose>/<n>)",
+  )
+  .action(async (options: { issuer?: string; register?: string; out: string }) => {
+    // Signed by the acting key: the issuer's own or a signing key of its DID (--as, --keystore or --key-env).
     const { connection, wallet } = await withSigner();
     const address =
       options.issuer === undefined ? wallet.address : accountAddress(connection.deployment, options.issuer);
-    const url = options.url ?? `https://status.ccr.example/${connection.chainId}/${address}/${options.purpose}`;
-    const list = await exportStatusList(connection, address, options.purpose, wallet.privateKey, url);
-    await mkdir(dirname(options.out), { recursive: true });
-    await writeFile(options.out, `${JSON.stringify(list, null, 2)}\n`);
-    console.log(
-      `${options.purpose} status list of ${ethrDid(connection.chainId, address)}: ${list.entries.length} credential(s), ${list.set} set; written to ${options.out}`,
+    const resolver = ethrDidResolver(
+      connection.chainId,
+      connection.deployment.didRegistry.address,
+      connection.provider,
     );
+    const kid = await signingMethodId(resolver, ethrDid(connection.chainId, address), wallet.privateKey);
+    const register = options.register ?? defaultStatusRegister(address);
+    const lists = await publishStatusLists(connection, register, wallet.privateKey, options.out, kid);
+    for (const list of lists) {
+      console.log(
+        `${list.purpose} list ${list.list}: ${list.entries} credential(s), ${list.set} set; ${list.file} -> ${list.url}`,
+      );
+    }
   });
 
 // ------------------------------------------------------------------------------------------------ audit

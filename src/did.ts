@@ -1,12 +1,14 @@
 import {
   Contract,
+  computeAddress,
   encodeBytes32String,
   type ContractRunner,
   type ContractTransactionResponse,
   type Provider,
   type Signer,
 } from "ethers";
-import { Resolver } from "did-resolver";
+import { Resolver, type Resolvable } from "did-resolver";
+import { CCRError } from "./errors.ts";
 import { getResolver } from "ethr-did-resolver";
 
 /** The `did:ethr` identifier of `address` on chain `chainId` (network segment in hex, as ethr-did-resolver names it). */
@@ -67,4 +69,29 @@ export async function addSigningKey(
 export async function revokeSigningKey(registry: string, owner: Signer, delegate: string): Promise<string> {
   const identity = await owner.getAddress();
   return mined(erc1056(registry, owner).getFunction("revokeDelegate")(identity, VERI_KEY, delegate));
+}
+
+/**
+ * The id of the verification method of `did` that `signingKey` is (a JWS `kid`); refuses a signing key that the DID
+ * document does not list as an assertion method: what it signs would never verify.
+ */
+export async function signingMethodId(resolver: Resolvable, did: string, signingKey: string): Promise<string> {
+  const signer = computeAddress(signingKey).toLowerCase();
+  const { didDocument, didResolutionMetadata } = await resolver.resolve(did);
+  if (didDocument === null) {
+    const reason = didResolutionMetadata.error ?? "unknown error";
+    throw new CCRError("RPC_UNAVAILABLE", `could not resolve ${did} to check the signing key: ${reason}`);
+  }
+  const assertion = new Set((didDocument.assertionMethod ?? []).map((m) => (typeof m === "string" ? m : m.id)));
+  const listed = (didDocument.verificationMethod ?? []).find(
+    (m) => assertion.has(m.id) && (m.blockchainAccountId ?? "").toLowerCase().endsWith(signer),
+  );
+  if (listed === undefined) {
+    throw new CCRError(
+      "KEY_UNAVAILABLE",
+      `the signing key ${computeAddress(signingKey)} is not a key of ${did}: what it signs would not verify. ` +
+        `Sign with the issuer's key, or add this one as a signing key (ccr --as <issuer> did add-key <address>)`,
+    );
+  }
+  return listed.id;
 }

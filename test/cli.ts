@@ -1,12 +1,17 @@
 import { spawn } from "node:child_process";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { createHash } from "node:crypto";
 import { gunzipSync } from "node:zlib";
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, normalize } from "node:path";
 import { pathToFileURL } from "node:url";
 import { expect } from "chai";
-import { Wallet } from "ethers";
+import { verifyJWT } from "did-jwt";
+import { Resolver } from "did-resolver";
+import { getResolver } from "ethr-did-resolver";
+import { JsonRpcProvider, Wallet } from "ethers";
 import { readDeployment, type Deployment } from "../src/deployment.ts";
 import { DEMO_HOLDERS, demoCredentialType, devnetWallet } from "../src/demo.ts";
 import { secp256k1DidKey } from "../src/holder.ts";
@@ -77,14 +82,28 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     return block?.timestamp ?? 0;
   }
 
+  /** The university's status list host: serves what `status-list publish` wrote, as a web server would. */
+  let statusHost: Server;
+  let statusUrl = "";
+
   before(async function () {
     devnet = await startDevnet();
     deployment = await readDeployment(join(devnet.dir, "deployment.json"));
     work = await mkdtemp(join(tmpdir(), "ccr-cli-"));
+    statusHost = createServer((request, response) => {
+      const path = join(work, "published", normalize(request.url ?? "/").replace(/^(\.\.[/\\])+/, ""));
+      readFile(path).then(
+        (body) => response.writeHead(200, { "content-type": "application/vc+jwt" }).end(body),
+        () => response.writeHead(404).end(),
+      );
+    });
+    await new Promise<void>((resolve) => statusHost.listen(0, "127.0.0.1", resolve));
+    statusUrl = `http://127.0.0.1:${(statusHost.address() as AddressInfo).port}/au-university`;
   });
 
   after(async function () {
     devnet.stop();
+    statusHost.close();
     await rm(work, { recursive: true, force: true });
   });
 
@@ -92,7 +111,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
 
   it("issues a CSV of diplomas as one Merkle batch and verifies every credential (exit 0)", async function () {
     const out = join(work, "diplomas");
-    const issued = await issue("au-university", "diploma", "examples/graduates.csv", out);
+    const issued = await issue("au-university", "diploma", "examples/graduates.csv", out, ["--status-url", statusUrl]);
     expect(issued.stderr).to.equal("");
     expect(issued.code).to.equal(0);
     const did = ethrDid(deployment.chainId, deployment.accounts["au-university"]?.address ?? "");
@@ -110,6 +129,8 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     expect(shown.stdout).to.include(`  issuer      ${did}\n`);
     expect(shown.stdout).to.include(`  holder      ${aiko}\n`);
     expect(shown.stdout).to.include("  subject     name: Aiko Tanaka\n");
+    expect(shown.stdout).to.include(`  status list revocation ${statusUrl}/revocation/1 bit 0\n`);
+    expect(shown.stdout).to.include(`  status list suspension ${statusUrl}/suspension/1 bit 0\n`);
     expect(shown.stdout).to.match(/ {2}schema {6}https:\/\/schemas\.ccr\.example\/diploma\.json \(sha256-\S+=\)\n/);
     expect(shown.stdout).to.match(
       / {2}anchor {6}transaction 0x[0-9a-f]{64}, batch root 0x[0-9a-f]{64}, member 0 of 8\n/,
@@ -293,38 +314,85 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     expect(then.stdout).to.include("VALID");
   });
 
-  it("exports the issuer's revocation list as a W3C Bitstring Status List credential", async function () {
-    const out = join(work, "status.json");
-    const exported = await ccr([
+  it("publishes the issuer's status lists; a verifier following only the credential's credentialStatus finds its bit", async function () {
+    // Diploma 2 is revoked above; diploma 4 is suspended now.
+    const suspended = await ccr(["--as", "au-university", "suspend", diplomas[3] ?? "", "--reason", "certificateHold"]);
+    expect(suspended.code, suspended.stderr).to.equal(0);
+    const published = await ccr([
       "--as",
       "au-university",
       "status-list",
-      "export",
-      "--issuer",
-      "au-university",
-      "--purpose",
-      "revocation",
+      "publish",
       "--out",
-      out,
+      join(work, "published", "au-university"),
     ]);
-    expect(exported.code).to.equal(0);
-    const list = JSON.parse(await readFile(out, "utf8")) as {
-      credential: { type: string[]; credentialSubject: { encodedList: string; statusPurpose: string } };
-      entries: { index: number; batch?: string; member?: number }[];
+    expect(published.code, published.stderr).to.equal(0);
+    expect(published.stdout).to.include(
+      `revocation list 1: 8 credential(s), 1 set; ${join(work, "published", "au-university", "revocation", "1")} -> ${statusUrl}/revocation/1\n`,
+    );
+    expect(published.stdout).to.include("suspension list 1: 8 credential(s), 1 set;");
+
+    // A verifier written from the W3C specifications alone: the credential's own entry, the list it names, its bit.
+    const bitOf = async (file: string, purpose: string): Promise<number> => {
+      const { jws } = JSON.parse(await readFile(file, "utf8")) as CredentialFile;
+      const credential = JSON.parse(Buffer.from(jws.split(".")[1] ?? "", "base64url").toString()) as {
+        credentialStatus: {
+          type: string;
+          statusPurpose?: string;
+          statusListIndex?: string;
+          statusListCredential?: string;
+        }[];
+      };
+      const entry = credential.credentialStatus.find(
+        (e) => e.type === "BitstringStatusListEntry" && e.statusPurpose === purpose,
+      );
+      if (entry?.statusListCredential === undefined) throw new Error(`no ${purpose} entry in ${file}`);
+      const response = await fetch(entry.statusListCredential);
+      expect(response.status).to.equal(200);
+      const listJws = await response.text();
+      const list = JSON.parse(Buffer.from(listJws.split(".")[1] ?? "", "base64url").toString()) as {
+        type: string[];
+        issuer: string;
+        credentialSubject: { statusPurpose: string; encodedList: string };
+      };
+      expect(list.type).to.include("BitstringStatusListCredential");
+      expect(list.credentialSubject.statusPurpose).to.equal(purpose);
+      expect(list.credentialSubject.encodedList[0]).to.equal("u"); // multibase base64url
+      const bytes = gunzipSync(Buffer.from(list.credentialSubject.encodedList.slice(1), "base64url"));
+      expect(bytes.length * 8).to.be.at.least(131_072);
+      const index = Number(entry.statusListIndex);
+      return ((bytes[index >> 3] ?? 0) >> (7 - (index % 8))) & 1; // bit 0 is the first byte's most significant
     };
-    expect(list.credential.type).to.deep.equal(["VerifiableCredential", "BitstringStatusListCredential"]);
-    expect(list.credential.credentialSubject.statusPurpose).to.equal("revocation");
-    const bytes = gunzipSync(Buffer.from(list.credential.credentialSubject.encodedList.slice(1), "base64url"));
-    expect(bytes.length * 8).to.equal(131_072);
-    const { root } = (JSON.parse(await readFile(diplomas[1] ?? "", "utf8")) as CredentialFile).anchor.batch ?? {
-      root: "",
-    };
-    const revokedEntry = list.entries.find((e) => e.batch === root && e.member === 1);
-    const validEntry = list.entries.find((e) => e.batch === root && e.member === 0);
-    if (revokedEntry === undefined || validEntry === undefined) throw new Error("batch not in the status list");
-    const bit = (i: number): number => ((bytes[i >> 3] ?? 0) >> (7 - (i & 7))) & 1;
-    expect(bit(revokedEntry.index)).to.equal(1);
-    expect(bit(validEntry.index)).to.equal(0);
+    expect(await bitOf(diplomas[1] ?? "", "revocation")).to.equal(1);
+    expect(await bitOf(diplomas[1] ?? "", "suspension")).to.equal(0);
+    expect(await bitOf(diplomas[3] ?? "", "suspension")).to.equal(1);
+    expect(await bitOf(diplomas[3] ?? "", "revocation")).to.equal(0);
+    // Diploma 3 was suspended and reinstated: both bits clear, like diploma 1's.
+    for (const file of [diplomas[0] ?? "", diplomas[2] ?? ""]) {
+      expect([await bitOf(file, "revocation"), await bitOf(file, "suspension")]).to.deep.equal([0, 0]);
+    }
+    // The list is the issuer's: its signature verifies with did-jwt and ethr-did-resolver alone.
+    const listJws = await readFile(join(work, "published", "au-university", "revocation", "1"), "utf8");
+    const provider = new JsonRpcProvider(deployment.rpcUrl, deployment.chainId, { staticNetwork: true });
+    const plain = new Resolver(
+      getResolver({
+        networks: [
+          {
+            name: "0x7a69",
+            chainId: 31337n,
+            web3: { currentProvider: provider },
+            registry: deployment.didRegistry.address,
+          },
+        ],
+      }),
+    );
+    const verified = await verifyJWT(listJws, { resolver: plain });
+    provider.destroy();
+    expect(verified.issuer).to.equal(ethrDid(deployment.chainId, deployment.accounts["au-university"]?.address ?? ""));
+    expect(verified.signer.id).to.equal(`${verified.issuer}#controller`);
+
+    const reinstated = await ccr(["--as", "au-university", "reinstate", diplomas[3] ?? ""]);
+    expect(reinstated.code, reinstated.stderr).to.equal(0);
   });
 
   it("honours recognition: JP accepts Singapore's CBPR certifications until it withdraws recognition", async function () {

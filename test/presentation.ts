@@ -13,6 +13,7 @@ import { CCR_CONTEXT_V1, VC_CONTEXT_V2, buildCredential, signCredential } from "
 import type { ReadCredential } from "../src/vc/file.ts";
 import { checkPresentation, createPresentation, holderOf, VP_JWT_TYP } from "../src/vc/presentation.ts";
 import { holderDid, holderKey } from "./holders.ts";
+import { rejection } from "./rejection.ts";
 
 /** No chain here: the holders are did:key and did:jwk. */
 const resolver = holderResolver(new Resolver({ ethr: () => Promise.reject(new Error("no chain in this test")) }));
@@ -38,16 +39,6 @@ async function credentialFor(holder: string | undefined, file = "c.json"): Promi
 }
 
 const expectation = { resolver, audience: AUDIENCE, nonce: NONCE };
-
-async function refusal(promise: Promise<unknown>): Promise<CCRError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).to.be.instanceOf(CCRError);
-    return error as CCRError;
-  }
-  throw new Error("expected a refusal");
-}
 
 describe("presentations (vp+jwt): holder binding, audience, nonce, freshness", function () {
   const holder = holderDid("ken");
@@ -156,7 +147,7 @@ describe("presentations (vp+jwt): holder binding, audience, nonce, freshness", f
 
   it("refuses to present credentials bound to nobody, to two holders, or with another's key", async function () {
     const request = { holderKey: key, audience: AUDIENCE, nonce: NONCE };
-    const unbound = await refusal(
+    const unbound = await rejection(
       createPresentation({ ...request, credentials: [await credentialFor(undefined, "u.json")] }),
     );
     expect([unbound.code, unbound.message]).to.deep.equal([
@@ -168,7 +159,7 @@ describe("presentations (vp+jwt): holder binding, audience, nonce, freshness", f
       CCRError,
       `b.json is bound to ${holderDid("ann")}, a.json to ${holder}: one presentation has one holder`,
     );
-    const other = await refusal(
+    const other = await rejection(
       createPresentation({ ...request, holderKey: holderKey("eve"), credentials: [await credentialFor(holder)] }),
     );
     expect(other.code).to.equal("KEY_MISMATCH");

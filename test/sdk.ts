@@ -11,16 +11,7 @@ import { reasonCode } from "../src/vc/status.ts";
 import { MIN_STATUS_LIST_BITS, encodeBitstring } from "../src/vc/statusList.ts";
 import { checkSubject } from "../src/vc/subjects.ts";
 import { holderDid } from "./holders.ts";
-
-async function rejection(promise: Promise<unknown>): Promise<CCRError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof CCRError) return error;
-    throw error;
-  }
-  throw new Error("expected a CCRError");
-}
+import { rejection } from "./rejection.ts";
 
 describe("SDK input, files and encodings", function () {
   let dir = "";

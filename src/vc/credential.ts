@@ -26,6 +26,18 @@ export interface CCRCredentialStatus {
   batch?: { id: string; index: number } | undefined;
 }
 
+/** A credential's place in its issuer's W3C Bitstring Status Lists (see `statusList.ts`). */
+export interface BitstringStatusListEntry {
+  id: string;
+  type: "BitstringStatusListEntry";
+  statusPurpose: "revocation" | "suspension";
+  /** The bit's position in the list, as a decimal string (the specification's form). */
+  statusListIndex: string;
+  statusListCredential: string;
+}
+
+export type CredentialStatusEntry = CCRCredentialStatus | BitstringStatusListEntry;
+
 /** A W3C VC 2.0 credential as CCR issues it. */
 export interface Credential {
   "@context": string[];
@@ -37,7 +49,23 @@ export interface Credential {
   credentialSubject: Record<string, unknown>;
   /** The subject's JSON Schema document: where it is published and (VC 2.0 related-resource integrity) its digest. */
   credentialSchema: { id: string; type: "JsonSchema"; digestSRI?: string };
-  credentialStatus: CCRCredentialStatus;
+  /** The CCR registry entry, alone or first beside the Bitstring Status List entries. */
+  credentialStatus: CCRCredentialStatus | CredentialStatusEntry[];
+}
+
+/** The credential's CCR registry entry (where CCR verifiers ask). */
+export function registryStatus(credential: Pick<Credential, "credentialStatus">): CCRCredentialStatus {
+  const entries = [credential.credentialStatus].flat();
+  const found = entries.find((e): e is CCRCredentialStatus => e.type === CCR_STATUS_TYPE);
+  if (found === undefined) throw new CCRError("MALFORMED_CREDENTIAL", "the credential has no CCR credentialStatus");
+  return found;
+}
+
+/** The credential's Bitstring Status List entries (where standard verifiers look). */
+export function statusListEntriesOf(credential: Pick<Credential, "credentialStatus">): BitstringStatusListEntry[] {
+  return [credential.credentialStatus]
+    .flat()
+    .filter((e): e is BitstringStatusListEntry => e.type === "BitstringStatusListEntry");
 }
 
 /** What a credential says of its type: the name after `VerifiableCredential`, and its schema document. */
@@ -56,6 +84,8 @@ export interface CredentialInput {
   validUntil?: Date | undefined;
   id?: string;
   status: Omit<CCRCredentialStatus, "id" | "type">;
+  /** The credential's Bitstring Status List entries, allocated before signing. */
+  statusLists?: BitstringStatusListEntry[] | undefined;
 }
 
 /** Seconds since the epoch, as the registry stores times. */
@@ -66,6 +96,14 @@ export function buildCredential(input: CredentialInput): Credential {
   const { schema } = input;
   const { chainId, registry, batch } = input.status;
   const statusId = `eip155:${chainId}:${registry}${batch === undefined ? "" : `#${batch.id}/${batch.index}`}`;
+  const ccrStatus: CCRCredentialStatus = {
+    id: statusId,
+    type: CCR_STATUS_TYPE,
+    chainId,
+    registry,
+    ...(batch === undefined ? {} : { batch }),
+  };
+  const lists = input.statusLists;
   return {
     "@context": [VC_CONTEXT_V2, CCR_CONTEXT_V1],
     type: ["VerifiableCredential", schema.vcType],
@@ -75,13 +113,7 @@ export function buildCredential(input: CredentialInput): Credential {
     ...(input.validUntil === undefined ? {} : { validUntil: input.validUntil.toISOString() }),
     credentialSubject: input.subject,
     credentialSchema: { id: schema.uri, type: "JsonSchema", digestSRI: digestSRI(schema.digest) },
-    credentialStatus: {
-      id: statusId,
-      type: CCR_STATUS_TYPE,
-      chainId,
-      registry,
-      ...(batch === undefined ? {} : { batch }),
-    },
+    credentialStatus: lists === undefined || lists.length === 0 ? ccrStatus : [ccrStatus, ...lists],
   };
 }
 
@@ -116,8 +148,15 @@ export function decodeCredential(jws: string): { header: Record<string, unknown>
   if (!Array.isArray(payload["@context"]) || payload["@context"][0] !== VC_CONTEXT_V2) {
     throw new CCRError("MALFORMED_CREDENTIAL", `the credential's @context must start with ${VC_CONTEXT_V2}`);
   }
-  if (typeof payload.issuer !== "string" || payload.credentialStatus?.type !== CCR_STATUS_TYPE) {
-    throw new CCRError("MALFORMED_CREDENTIAL", "the credential has no issuer or no CCR credentialStatus");
+  const statuses = [payload.credentialStatus ?? []].flat() as Partial<CredentialStatusEntry>[];
+  const registries = statuses.filter((s) => s?.type === CCR_STATUS_TYPE).length;
+  if (typeof payload.issuer !== "string" || registries !== 1) {
+    throw new CCRError(
+      "MALFORMED_CREDENTIAL",
+      registries > 1
+        ? "the credential names more than one CCR credentialStatus"
+        : "the credential has no issuer or no CCR credentialStatus",
+    );
   }
   return { header: { ...decoded.header }, credential: payload as Credential };
 }

@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
 import { appendFile, mkdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import type { Resolvable } from "did-resolver";
 import { ZeroHash, computeAddress, getAddress, hexlify, randomBytes, type Signer } from "ethers";
 import { buildBatch, type Batch } from "../batch.ts";
-import { ethrDid } from "../did.ts";
+import { ethrDid, signingMethodId } from "../did.ts";
 import { CCRError } from "../errors.ts";
 import { Status } from "../codes.ts";
 import { describeRevert, readVerdicts, rpc, send, type RegistryConnection, type Sent } from "../registry.ts";
@@ -19,6 +20,13 @@ import {
   type CredentialFile,
 } from "./file.ts";
 import { formatProblem, type InputRow, type RowProblem, type SubjectInput } from "./input.ts";
+import {
+  allocateStatusIndices,
+  recordStatusAnchors,
+  statusListEntries,
+  type RegisterAnchor,
+  type StatusRegisterRef,
+} from "./statusList.ts";
 import {
   checkChain,
   checkLock,
@@ -58,6 +66,11 @@ export interface IssueRequest {
   onProgress?: (progress: IssueProgress) => void;
   /** When given, the signing key is checked against the issuer's DID document before anything is signed. */
   resolver?: Resolvable | undefined;
+  /**
+   * The issuer's status register: when given, every credential gets Bitstring Status List entries (revocation and
+   * suspension) at indices allocated to the run before signing.
+   */
+  statusRegister?: StatusRegisterRef | undefined;
 }
 
 export interface IssueProgress {
@@ -97,6 +110,8 @@ interface RunRecord extends ChainIdentity, RunOptions {
   /** Digests of the rows' subjects (see `subjectDigest`). */
   subjects: string[];
   skipped: RowProblem[];
+  /** The run's indices in the issuer's status lists: from `start`, one per row in run order. */
+  statusLists?: { register: string; start: number; baseUrl: string };
 }
 
 const JOURNAL_FORMAT = "ccr-journal/3";
@@ -271,6 +286,14 @@ async function issueLocked(request: IssueRequest, rows: InputRow[], outDir: stri
     if (request.resolver !== undefined) kid = await signingKeyId(request.resolver, run, issuer, request.signingKey);
     await writeJsonAtomic(runFile, run);
   }
+  // Status list indices, allocated once the run is journalled: a run killed in between gets the same ones again.
+  const register = request.statusRegister;
+  if (register !== undefined && run.statusLists === undefined && !existsSync(join(journal, "group-0.json"))) {
+    const { start, baseUrl } = await allocateStatusIndices(register, run, run.runId, run.rows.length);
+    run.statusLists = { register: register.file, start, baseUrl };
+    await writeJsonAtomic(runFile, run);
+  }
+  const lists = run.statusLists;
 
   const byRow = new Map<number, InputRow>(rows.map((r) => [r.row, r]));
   const groups: number[][] = [];
@@ -302,6 +325,10 @@ async function issueLocked(request: IssueRequest, rows: InputRow[], outDir: stri
             registry: run.registry,
             batch: run.single ? undefined : { id: `urn:ccr:batch:${run.runId}:${group}`, index },
           },
+          statusLists:
+            lists === undefined
+              ? undefined
+              : statusListEntries(lists.baseUrl, lists.start + group * run.batchSize + index),
         });
         jws.push(await signCredential(credential, request.signingKey, await keyId()));
         progress("sign", ++done);
@@ -325,6 +352,15 @@ async function issueLocked(request: IssueRequest, rows: InputRow[], outDir: stri
       throw new CCRError("JOURNAL_MISMATCH", `journal group ${record.group} does not rebuild its batch root`);
     }
     signed.push({ record, hashes, batch });
+  }
+  if (lists !== undefined) {
+    // What each index is on the chain, for `publishStatusLists` (written again on a resume: the same anchors).
+    const anchors = signed.flatMap(({ record, hashes }): RegisterAnchor[] =>
+      record.root === undefined
+        ? hashes.map((credential) => ({ credential }))
+        : [{ root: record.root, size: hashes.length }],
+    );
+    await recordStatusAnchors({ file: lists.register }, run.runId, anchors);
   }
 
   // Anchor what the chain does not have yet, then write the credential files of the group.
@@ -576,28 +612,7 @@ function controllerKeyId(run: RunRecord, issuer: string, request: { signingKey: 
   return own ? `${ethrDid(run.chainId, issuer)}#controller` : undefined;
 }
 
-/**
- * The id of the verification method of the issuer's DID that `signingKey` is (the JWS `kid`); refuses a signing key
- * that the DID document does not list as an assertion method: its credentials would never verify.
- */
+/** The JWS `kid` of the run's credentials (see `signingMethodId`). */
 async function signingKeyId(resolver: Resolvable, run: RunRecord, issuer: string, signingKey: string): Promise<string> {
-  const did = ethrDid(run.chainId, issuer);
-  const signer = computeAddress(signingKey).toLowerCase();
-  const { didDocument, didResolutionMetadata } = await resolver.resolve(did);
-  if (didDocument === null) {
-    const reason = didResolutionMetadata.error ?? "unknown error";
-    throw new CCRError("RPC_UNAVAILABLE", `could not resolve ${did} to check the signing key: ${reason}`);
-  }
-  const assertion = new Set((didDocument.assertionMethod ?? []).map((m) => (typeof m === "string" ? m : m.id)));
-  const listed = (didDocument.verificationMethod ?? []).find(
-    (m) => assertion.has(m.id) && (m.blockchainAccountId ?? "").toLowerCase().endsWith(signer),
-  );
-  if (listed === undefined) {
-    throw new CCRError(
-      "KEY_UNAVAILABLE",
-      `the signing key ${computeAddress(signingKey)} is not a key of ${did}: its credentials would not verify. ` +
-        `Sign with the issuer's key, or add this one as a signing key (ccr --as <issuer> did add-key <address>)`,
-    );
-  }
-  return listed.id;
+  return signingMethodId(resolver, ethrDid(run.chainId, issuer), signingKey);
 }

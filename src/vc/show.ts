@@ -1,6 +1,13 @@
 /** `ccr show`: what a credential file says, read without the chain (the signature and status are `verify`'s). */
 import { CCRError } from "../errors.ts";
-import { decodeCredential, credentialHash, type CCRCredentialStatus } from "./credential.ts";
+import {
+  credentialHash,
+  decodeCredential,
+  registryStatus,
+  statusListEntriesOf,
+  type BitstringStatusListEntry,
+  type CCRCredentialStatus,
+} from "./credential.ts";
 import { readCredentialFile, type AnchorInfo } from "./file.ts";
 
 export interface CredentialSummary {
@@ -17,6 +24,8 @@ export interface CredentialSummary {
   /** The subject's fields but its id. */
   subject: Record<string, unknown>;
   status: CCRCredentialStatus;
+  /** Where standard verifiers find its revocation and suspension bits. */
+  statusLists: BitstringStatusListEntry[];
   /** keccak256 of the JWS: the anchored value. */
   hash: string;
   anchor?: AnchorInfo | undefined;
@@ -43,7 +52,8 @@ export async function describeCredential(file: string): Promise<CredentialSummar
     validFrom: credential.validFrom,
     validUntil: credential.validUntil,
     subject,
-    status: credential.credentialStatus,
+    status: registryStatus(credential),
+    statusLists: statusListEntriesOf(credential),
     hash: credentialHash(read.jws),
     anchor: read.anchor,
   };
@@ -63,6 +73,9 @@ export function formatCredential(s: CredentialSummary): string[] {
     ...Object.entries(s.subject).map(([field, v]) => `  subject     ${field}: ${value(v)}`),
     `  status      registry ${s.status.registry} on chain ${s.status.chainId}` +
       (s.status.batch === undefined ? "" : `, batch ${s.status.batch.id} member ${s.status.batch.index}`),
+    ...s.statusLists.map(
+      (e) => `  status list ${e.statusPurpose.padEnd(10)} ${e.statusListCredential} bit ${e.statusListIndex}`,
+    ),
     `  hash        ${s.hash}`,
     anchor === undefined
       ? "  anchor      not recorded in the file (a bare JWS): verify asks the registry"

@@ -4,7 +4,7 @@ import { memberSets } from "../batch.ts";
 import { REASONS, type ReasonName } from "../codes.ts";
 import { CCRError } from "../errors.ts";
 import { rpc, send, type RegistryConnection, type Sent } from "../registry.ts";
-import { credentialHash, decodeCredential } from "./credential.ts";
+import { credentialHash, decodeCredential, registryStatus } from "./credential.ts";
 import { readCredentialFile } from "./file.ts";
 
 export type StatusAction = "revoke" | "suspend" | "reinstate";
@@ -75,7 +75,7 @@ export async function statusTargets(
     const hash = credentialHash(read.jws);
     const batch = read.anchor?.batch;
     const base = { label: item, issuer: getAddress(fileIssuer), hash };
-    if (credential.credentialStatus.batch === undefined) targets.push({ ...base, kind: "credential" });
+    if (registryStatus(credential).batch === undefined) targets.push({ ...base, kind: "credential" });
     else if (batch === undefined) {
       throw new CCRError("MALFORMED_CREDENTIAL", `${item}: a batch member's file needs its batch root`);
     } else targets.push({ ...base, kind: "member", member: { root: batch.root, index: batch.index } });

@@ -17,7 +17,7 @@ import { ethrDidAddress } from "../did.ts";
 import { CCRError } from "../errors.ts";
 import { readVerdicts, rpc, type RegistryConnection } from "../registry.ts";
 import { digestSRI } from "../schemaDocument.ts";
-import { credentialHash, decodeCredential, toSeconds, type Credential } from "./credential.ts";
+import { credentialHash, decodeCredential, registryStatus, toSeconds, type Credential } from "./credential.ts";
 import { readCredentialFile, type ReadCredential } from "./file.ts";
 import { SignatureChecker } from "./signature.ts";
 
@@ -123,7 +123,7 @@ function checkLocally(read: ReadCredential, connection: RegistryConnection): Can
   candidate.credential = credential;
   candidate.jws = read.jws;
   if (read.anchor?.transaction !== undefined) candidate.transaction = read.anchor.transaction;
-  const status = credential.credentialStatus;
+  const status = registryStatus(credential);
   const registry = connection.deployment.registry.address;
   if (status.chainId !== connection.chainId || getAddress(status.registry) !== getAddress(registry)) {
     settle(
