@@ -3,6 +3,7 @@
  * `ccr` command against a devnet started for the run (a real Hardhat node on 127.0.0.1):
  *   - issue 10,000 credentials from a CSV (validate, sign, batch, anchor, write files) <= 30 s;
  *   - verify the 10,000 credential files <= 30 s;
+ *   - the same 10,000 as SD-JWT VCs: issuing and verifying each within 1.5x of the vc+jwt figures;
  *   - a large folder: verify 100,000 credential files (CCR_BENCH_LARGE; 0 skips) with no connection error and a peak
  *     memory (resident set) of at most 1 GiB.
  * Wall-clock time includes starting the command. Exits 1 if a target is missed.
@@ -18,6 +19,8 @@ const COUNT = 10_000;
 const TARGET_SECONDS = 30;
 const LARGE = Number(process.env.CCR_BENCH_LARGE ?? 100_000);
 const LARGE_MEMORY_MIB = 1024;
+/** SD-JWT VCs may cost at most this much more than vc+jwt ones, to issue and to verify. */
+const SD_JWT_RATIO = 1.5;
 
 async function ccr(
   deployment: string,
@@ -88,6 +91,26 @@ try {
     const ok = seconds <= TARGET_SECONDS;
     missed ||= !ok;
     console.log(`  ${what.padEnd(52)} ${seconds.toFixed(1).padStart(6)} s  ${ok ? "ok" : "MISSED"}`);
+  }
+
+  // The same run as SD-JWT VCs (every field but manufacturer and model a disclosure): within 1.5x of vc+jwt.
+  const sdOut = join(work, "devices-sd-jwt");
+  const sdIssued = await ccr(deployment, [...deviceIssueArgs(input, sdOut), "--format", "sd-jwt"]);
+  if (sdIssued.code !== 0) throw new Error(`ccr issue --format sd-jwt failed:\n${sdIssued.output.slice(-2000)}`);
+  const sdVerified = await ccrWithPeakMemory(deployment, ["verify", sdOut]);
+  const sdOutput = sdVerified.stdout + sdVerified.stderr;
+  if (sdVerified.code !== 0 || !sdOutput.includes(`${COUNT} valid, 0 invalid, 0 undecided`)) {
+    throw new Error(`ccr verify of the SD-JWT VCs failed:\n${sdOutput.slice(-2000)}`);
+  }
+  console.log(`\nSD-JWT VCs, the same run (target: each within ${SD_JWT_RATIO}x of vc+jwt)`);
+  for (const [what, sd, plain] of [
+    ["ccr issue --format sd-jwt", sdIssued.seconds, issued.seconds],
+    [`ccr verify (peak ${sdVerified.peakMiB.toFixed(0)} MiB)`, sdVerified.seconds, verified.seconds],
+  ] as const) {
+    const ratio = sd / plain;
+    const ok = ratio <= SD_JWT_RATIO;
+    missed ||= !ok;
+    console.log(`  ${what.padEnd(52)} ${sd.toFixed(1).padStart(6)} s  ${ratio.toFixed(2)}x  ${ok ? "ok" : "MISSED"}`);
   }
 
   if (LARGE > 0) {

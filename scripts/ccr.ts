@@ -27,12 +27,18 @@ import { credentialType } from "../src/vc/credentialType.ts";
 import { credentialFiles, fileProblem, readCredentialFile, writeFileAtomic } from "../src/vc/file.ts";
 import { credentialHash } from "../src/vc/credential.ts";
 import { INPUT_ENCODINGS, formatProblem, readSubjects, type InputEncoding } from "../src/vc/input.ts";
-import { DEFAULT_BATCH_SIZE, issueCredentials, type IssueProgress } from "../src/vc/issue.ts";
+import {
+  CREDENTIAL_FORMATS,
+  DEFAULT_BATCH_SIZE,
+  issueCredentials,
+  type CredentialFormat,
+  type IssueProgress,
+} from "../src/vc/issue.ts";
 import { changeStatus, reasonCode, statusTargets, type StatusAction } from "../src/vc/status.ts";
 import { publishStatusLists } from "../src/vc/statusList.ts";
 import { describeCredential, formatCredential } from "../src/vc/show.ts";
-import { verifyCredentials, verifyReads, type Outcome } from "../src/vc/verify.ts";
-import { PRESENTATION_LIFETIME, checkPresentation, createPresentation, holderOf } from "../src/vc/presentation.ts";
+import { verifyCredentials, type Outcome, type VerificationResult } from "../src/vc/verify.ts";
+import { PRESENTATION_LIFETIME, presentCredentials, verifyPresentation } from "../src/vc/presentation.ts";
 import { HOLDER_DID_METHODS, holderDidOf, holderResolver } from "../src/holder.ts";
 
 /** Error codes after which the answer is "could not decide / could not run" (exit 2) rather than "no" (exit 1). */
@@ -447,6 +453,14 @@ program
     "--signing-keystore <file>",
     `sign with this keystore (a signing key of the issuer's DID; $CCR_SIGNING_KEYSTORE_PASSWORD)`,
   )
+  .addOption(
+    new Option(
+      "--format <format>",
+      "vc+jwt (a JWS of the W3C credential) or sd-jwt (SD-JWT VC, fields disclosed selectively)",
+    )
+      .choices([...CREDENTIAL_FORMATS])
+      .default("vc+jwt"),
+  )
   .option("--single", "anchor each credential on its own instead of in Merkle batches")
   .option("--skip-invalid", "issue the valid rows and report the bad ones")
   .addOption(
@@ -500,6 +514,7 @@ program
         file: options.statusRegister ?? defaultStatusRegister(issuerAddress),
         baseUrl: options.statusUrl,
       },
+      format: options.format,
       // Two bars: signing, then anchoring with writing the files (a group's files follow its anchor).
       onProgress: (p: IssueProgress) => {
         if (p.phase === "anchor") return;
@@ -534,6 +549,7 @@ interface IssueOptions {
   validUntil?: Date;
   statusUrl?: string;
   statusRegister?: string;
+  format: CredentialFormat;
 }
 
 /** An issuer's status register: `status-lists/<issuer address>.json` beside the deployment file. */
@@ -613,7 +629,7 @@ program
         counts[r.outcome]++;
         if (options.json === true) {
           process.stdout.write(`${start + i === 0 ? "\n" : ",\n"}${JSON.stringify(r, null, 2)}`);
-        } else console.log(`${r.outcome.toUpperCase().padEnd(9)} ${r.file}: ${r.reason}`);
+        } else printResult(r);
       }
     }
     if (options.json === true) process.stdout.write("\n]\n");
@@ -628,6 +644,14 @@ program
 /** Credential files verified at a time. */
 const VERIFY_SLICE = 2_000;
 
+/** One credential's result for a person; an SD-JWT's disclosed fields (only those) below it. */
+function printResult(r: VerificationResult): void {
+  console.log(`${r.outcome.toUpperCase().padEnd(9)} ${r.file}: ${r.reason}`);
+  if (r.disclosed === undefined) return;
+  const fields = Object.entries(r.disclosed).map(([f, v]) => `${f}: ${typeof v === "string" ? v : JSON.stringify(v)}`);
+  console.log(`          disclosed ${fields.length === 0 ? "nothing" : fields.join("; ")}`);
+}
+
 /** `ccr verify --presentation`: the presentation's own checks, then each credential in it as `verify` checks files. */
 async function verifyPresentationCommand(paths: string[], file: string, options: VerifyCommandOptions): Promise<void> {
   if (paths.length > 0) {
@@ -640,9 +664,9 @@ async function verifyPresentationCommand(paths: string[], file: string, options:
         "them a presentation copied from someone else's request would pass",
     );
   }
-  let jwt: string;
+  let text: string;
   try {
-    jwt = await readFile(file, "utf8");
+    text = await readFile(file, "utf8");
   } catch (cause) {
     throw new CCRError("MALFORMED_CREDENTIAL", `cannot read the presentation ${file}`, { cause });
   }
@@ -650,27 +674,23 @@ async function verifyPresentationCommand(paths: string[], file: string, options:
   const resolver = holderResolver(
     ethrDidResolver(connection.chainId, connection.deployment.didRegistry.address, connection.provider),
   );
-  const presented = await checkPresentation(file, jwt, {
-    resolver,
-    audience: options.audience,
-    nonce: options.nonce,
-    maxAge: options.maxAge,
-  });
-  const results = await verifyReads(presented.credentials, {
-    connection,
-    resolver,
-    ...(options.economy === undefined ? {} : { economy: options.economy }),
-    ...(options.at === undefined ? {} : { at: options.at }),
-  });
-  if (options.json === true) {
-    const { outcome, reason, holder, issuedAt, expiresAt } = presented;
-    const presentation = { file, outcome, reason, holder, issuedAt, expiresAt };
-    console.log(JSON.stringify({ presentation, credentials: results }, null, 2));
-  } else {
-    console.log(`${presented.outcome.toUpperCase().padEnd(9)} ${file}: ${presented.reason}`);
-    for (const r of results) console.log(`${r.outcome.toUpperCase().padEnd(9)} ${r.file}: ${r.reason}`);
+  const { presentation, credentials } = await verifyPresentation(
+    file,
+    text,
+    { resolver, audience: options.audience, nonce: options.nonce, maxAge: options.maxAge },
+    {
+      connection,
+      resolver,
+      ...(options.economy === undefined ? {} : { economy: options.economy }),
+      ...(options.at === undefined ? {} : { at: options.at }),
+    },
+  );
+  if (options.json === true) console.log(JSON.stringify({ presentation, credentials }, null, 2));
+  else {
+    console.log(`${presentation.outcome.toUpperCase().padEnd(9)} ${file}: ${presentation.reason}`);
+    for (const r of credentials) printResult(r);
   }
-  const outcomes = [presented.outcome, ...results.map((r) => r.outcome)];
+  const outcomes = [presentation.outcome, ...credentials.map((r) => r.outcome)];
   process.exitCode = outcomes.includes("invalid") ? 1 : outcomes.includes("undecided") ? 2 : 0;
 }
 
@@ -679,33 +699,42 @@ async function verifyPresentationCommand(paths: string[], file: string, options:
 program
   .command("present <files...>")
   .description(
-    "sign a presentation (vp+jwt) of your credentials for one verifier and one request, with the holder's key " +
-      "(--as, --keystore or --key-env)",
+    "sign a presentation of your credentials for one verifier and one request, with the holder's key (--as, " +
+      "--keystore or --key-env): a vp+jwt, or for an SD-JWT credential the fields you --disclose with key binding",
   )
   .requiredOption("--audience <verifier>", "the verifier the presentation is for (as it names itself)")
   .requiredOption("--nonce <value>", "the challenge the verifier gave you")
+  .option("--disclose <fields>", "SD-JWT only: the fields to disclose, comma-separated (default: all)", (v: string) =>
+    v.split(",").map((f) => f.trim()),
+  )
   .option("--lifetime <seconds>", "how long the presentation stays valid", parsePositive, PRESENTATION_LIFETIME)
   .option("--out <file>", "write the presentation to this file (default: print it)")
-  .action(async (paths: string[], options: { audience: string; nonce: string; lifetime: number; out?: string }) => {
-    const files = await credentialFiles(paths);
-    const credentials = await Promise.all(files.map(readCredentialFile));
-    const deployment = await readDeployment(deploymentFile());
-    const holder = await loadWallet(deployment, rpcProvider(deployment.rpcUrl, deployment.chainId), globals());
-    const jwt = await createPresentation({
-      credentials,
-      holderKey: holder.privateKey,
-      audience: options.audience,
-      nonce: options.nonce,
-      lifetime: options.lifetime,
-    });
-    if (options.out === undefined) console.log(jwt);
-    else {
-      await writeFileAtomic(options.out, `${jwt}\n`);
-      console.log(
-        `presented ${files.length} credential(s) of ${holderOf(credentials)} to ${options.audience}: ${options.out}`,
-      );
-    }
-  });
+  .action(
+    async (
+      paths: string[],
+      options: { audience: string; nonce: string; disclose?: string[]; lifetime: number; out?: string },
+    ) => {
+      const files = await credentialFiles(paths);
+      const credentials = await Promise.all(files.map(readCredentialFile));
+      const deployment = await readDeployment(deploymentFile());
+      const holder = await loadWallet(deployment, rpcProvider(deployment.rpcUrl, deployment.chainId), globals());
+      const presented = await presentCredentials({
+        credentials,
+        holderKey: holder.privateKey,
+        audience: options.audience,
+        nonce: options.nonce,
+        lifetime: options.lifetime,
+        disclose: options.disclose,
+      });
+      if (options.out === undefined) console.log(presented.text);
+      else {
+        await writeFileAtomic(options.out, `${presented.text}\n`);
+        console.log(
+          `presented ${files.length} credential(s) of ${presented.holder} to ${options.audience}: ${options.out}`,
+        );
+      }
+    },
+  );
 
 // ------------------------------------------------------------------------------------------------ show
 

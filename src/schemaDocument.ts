@@ -29,6 +29,8 @@ export interface SchemaDocument {
   title?: string | undefined;
   id?: string | undefined;
   credentialType?: string | undefined;
+  /** The subject fields an SD-JWT VC of this type always discloses (`alwaysDisclosed`). */
+  alwaysDisclosed: string[];
 }
 
 /**
@@ -62,7 +64,20 @@ export function parseSchemaDocument(source: string, bytes: Buffer): SchemaDocume
   if (credentialType !== undefined && !/^[A-Za-z][A-Za-z0-9]*$/.test(credentialType)) {
     refuse(`its "credentialType" must be a type name of letters and digits, not "${credentialType}"`);
   }
-  return { source, bytes, schema: document, digest, title: text("title"), id: text("$id"), credentialType };
+  const properties = typeof document.properties === "object" && document.properties !== null ? document.properties : {};
+  const alwaysDisclosed = (document.alwaysDisclosed ?? []) as string[];
+  const strangers = alwaysDisclosed.filter((field) => !(field in properties));
+  if (strangers.length > 0) refuse(`its "alwaysDisclosed" names ${strangers.join(", ")}, which are not its properties`);
+  return {
+    source,
+    bytes,
+    schema: document,
+    digest,
+    title: text("title"),
+    id: text("$id"),
+    credentialType,
+    alwaysDisclosed,
+  };
 }
 
 /** Reads and checks a schema document from a file (see {parseSchemaDocument}). */

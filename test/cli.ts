@@ -255,6 +255,71 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     expect(json.credentials.map((c) => c.outcome)).to.deep.equal(["valid"]);
   });
 
+  it("issues SD-JWT VCs; the holder discloses only the fields it chooses, bound to the request", async function () {
+    const ken = ethrDid(deployment.chainId, deployment.accounts["customer-ken"]?.address ?? "");
+    const input = await csv("ken-sd.csv", ["id,assuranceLevel,verifiedOn", `${ken},substantial,2026-11-02`]);
+    const out = join(work, "ken-sd");
+    const issued = await issue("ca-bank", "kyc", input, out, ["--format", "sd-jwt"]);
+    expect(issued.code, issued.stderr).to.equal(0);
+    const [file] = await files(out);
+    const direct = await ccr(["verify", file ?? ""]);
+    expect(direct.code, direct.stdout).to.equal(0);
+    expect(direct.stdout).to.include("          disclosed assuranceLevel: substantial; verifiedOn: 2026-11-02\n");
+
+    const presentation = join(work, "ken-sd.json");
+    const present = (disclose: string) =>
+      ccr([
+        "--as",
+        "customer-ken",
+        "present",
+        file ?? "",
+        "--audience",
+        "https://bank.example",
+        "--nonce",
+        "s-1",
+        "--disclose",
+        disclose,
+        "--out",
+        presentation,
+      ]);
+    const unknownField = await present("assuranceLevel,income");
+    expect(unknownField.code).to.equal(2);
+    expect(unknownField.stderr).to.include(
+      `ccr: ${file} cannot disclose "income": its disclosable fields are assuranceLevel, verifiedOn; nothing was presented`,
+    );
+    const written = await readFile(presentation).then(
+      () => true,
+      () => false,
+    );
+    expect(written, "a refused presentation was written").to.equal(false);
+    expect((await present("assuranceLevel")).code).to.equal(0);
+
+    const verify = (nonce: string) =>
+      ccr(["verify", "--presentation", presentation, "--audience", "https://bank.example", "--nonce", nonce]);
+    const accepted = await verify("s-1");
+    expect(accepted.code, accepted.stdout + accepted.stderr).to.equal(0);
+    expect(accepted.stdout).to.match(
+      new RegExp(`^VALID {5}${presentation}: presented by its holder ${ken} to https://bank.example, made \\S+Z$`, "m"),
+    );
+    expect(accepted.stdout).to.include("          disclosed assuranceLevel: substantial\n");
+    expect(accepted.stdout).to.not.include("verifiedOn");
+    const replayed = await verify("s-2");
+    expect(replayed.code).to.equal(1);
+    expect(replayed.stdout).to.include(`its nonce "s-1" is not this request's "s-2"`);
+
+    // The disclosed value changed in transit: no digest the issuer signed matches it.
+    const wrapped = JSON.parse(await readFile(presentation, "utf8")) as { presentation: string };
+    const [jwt, disclosure, kb] = wrapped.presentation.split("~");
+    const [salt, name] = JSON.parse(Buffer.from(disclosure ?? "", "base64url").toString()) as string[];
+    const changed = Buffer.from(JSON.stringify([salt, name, "high"])).toString("base64url");
+    await writeFile(presentation, JSON.stringify({ ...wrapped, presentation: `${jwt}~${changed}~${kb}` }));
+    const tampered = await verify("s-1");
+    expect(tampered.code).to.equal(1);
+    expect(tampered.stdout).to.include(
+      "disclosure 1 (assuranceLevel) is not one the issuer signed: the credential was altered",
+    );
+  });
+
   it("revokes one credential, suspends and reinstates another, and the verdicts follow", async function () {
     const [first, second, third] = diplomas;
     if (first === undefined || second === undefined || third === undefined) throw new Error("no diplomas");

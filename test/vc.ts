@@ -5,7 +5,10 @@ import { expect } from "chai";
 import { decodeJWT, verifyJWT } from "did-jwt";
 import { Resolver } from "did-resolver";
 import { getResolver } from "ethr-did-resolver";
-import { Wallet, type Signer } from "ethers";
+import { createPublicKey, verify, type KeyObject } from "node:crypto";
+import { digest } from "@sd-jwt/crypto-nodejs";
+import { SDJwtVcInstance } from "@sd-jwt/sd-jwt-vc";
+import { SigningKey, Wallet, getBytes, keccak256, toUtf8Bytes, type Signer } from "ethers";
 import { network } from "hardhat";
 import { deployDemo } from "../deploy/demo.ts";
 import { demoType, devnetWallet } from "../src/demo.ts";
@@ -15,7 +18,8 @@ import { CCR_CONTEXT_V1, credentialHash, VC_CONTEXT_V2 } from "../src/vc/credent
 import type { CredentialFile } from "../src/vc/file.ts";
 import { readSubjects } from "../src/vc/input.ts";
 import type { CredentialType } from "../src/vc/credentialType.ts";
-import { issueCredentials } from "../src/vc/issue.ts";
+import { issueCredentials, type CredentialFormat } from "../src/vc/issue.ts";
+import { presentSdJwt } from "../src/vc/sdJwt.ts";
 import { verifyCredentials } from "../src/vc/verify.ts";
 import { DAY } from "./fixture.ts";
 import { rowDid } from "./holders.ts";
@@ -26,6 +30,13 @@ const { deployment } = await deployDemo(hardhat, "in-process");
 const university = devnetWallet(24, ethers.provider);
 const chainId = deployment.chainId;
 const resolver = ethrDidResolver(chainId, deployment.didRegistry.address, ethers.provider);
+
+/** A secp256k1 public key (any form) as a node:crypto key. */
+function secp256k1Key(publicKey: string): KeyObject {
+  const point = getBytes(SigningKey.computePublicKey(publicKey, false));
+  const coordinate = (from: number): string => Buffer.from(point.subarray(from, from + 32)).toString("base64url");
+  return createPublicKey({ key: { kty: "EC", crv: "secp256k1", x: coordinate(1), y: coordinate(33) }, format: "jwk" });
+}
 
 function graduates(from: number, count: number): string {
   const rows = Array.from(
@@ -39,7 +50,10 @@ async function connect(signer: Signer = university): Promise<RegistryConnection>
   return connectRegistry(deployment, { provider: ethers.provider, signer });
 }
 
-async function issue(csv: string, options: { signingKey?: string; single?: boolean; schema?: CredentialType } = {}) {
+async function issue(
+  csv: string,
+  options: { signingKey?: string; single?: boolean; schema?: CredentialType; format?: CredentialFormat } = {},
+) {
   const dir = await mkdtemp(join(tmpdir(), "ccr-vc-"));
   const input = join(dir, "graduates.csv");
   await writeFile(input, csv);
@@ -54,6 +68,7 @@ async function issue(csv: string, options: { signingKey?: string; single?: boole
     outDir,
     batchSize: 4,
     single: options.single ?? false,
+    format: options.format,
   });
   const files = (await readdir(outDir)).filter((f) => f.startsWith("credential-")).map((f) => join(outDir, f));
   return { dir, outDir, result, files: files.sort() };
@@ -272,5 +287,104 @@ describe("VC toolkit (SDK, in-process chain)", function () {
     const results = await verifyCredentials(files, { connection: await connect(), resolver });
     expect(results.map((r) => r.outcome)).to.deep.equal(Array(4).fill("valid"));
     expect(results.map((r) => r.verdict?.issuer)).to.deep.equal(Array(4).fill(maker.address));
+  });
+
+  it("issues SD-JWT VCs whose every field is a disclosure; the anchored hash is the issuer-signed part's", async function () {
+    const diploma = await demoType("diploma");
+    // The schema keeps "degree" in the clear (its alwaysDisclosed); every other field is a disclosure.
+    const schema = { ...diploma, document: { ...diploma.document, alwaysDisclosed: ["degree"] } };
+    const { dir, result, files } = await issue(graduates(800, 3), { format: "sd-jwt", schema });
+    dirs.push(dir);
+    expect(result.issued).to.equal(3);
+    const file = JSON.parse(await readFile(files[1] ?? "", "utf8")) as CredentialFile;
+    const [issuerJwt, ...disclosures] = file.jws.split("~");
+    expect(file.hash)
+      .to.equal(credentialHash(file.jws))
+      .and.to.equal(keccak256(toUtf8Bytes(issuerJwt ?? "")));
+    const { header, payload } = decodeJWT(issuerJwt ?? "");
+    expect(header).to.deep.equal({
+      typ: "dc+sd-jwt",
+      alg: "ES256K",
+      kid: `${ethrDid(chainId, university.address)}#controller`,
+    });
+    expect(payload).to.deep.include({
+      iss: ethrDid(chainId, university.address),
+      vct: diploma.uri,
+      degree: "Bachelor of Science",
+      sub: rowDid(801),
+    });
+    expect(payload).to.not.have.any.keys("name", "fieldOfStudy", "awardedOn");
+    expect(disclosures.filter((d) => d !== "")).to.have.length(3);
+
+    // The holder keeps two of three disclosures: the same anchored hash, and only those fields are shown.
+    const partial = `${issuerJwt}~${disclosures.slice(0, 2).join("~")}~`;
+    expect(credentialHash(partial)).to.equal(file.hash);
+    const partialFile = join(dir, "partial.json");
+    await writeFile(partialFile, JSON.stringify({ ...file, jws: partial }));
+    const [full, some] = await verifyCredentials([files[1] ?? "", partialFile], {
+      connection: await connect(),
+      resolver,
+    });
+    expect(full?.outcome, full?.reason).to.equal("valid");
+    expect(full?.disclosed).to.deep.equal({
+      degree: "Bachelor of Science",
+      name: "Student 801",
+      fieldOfStudy: "Computer Science",
+      awardedOn: "2026-06-30",
+    });
+    expect(some?.outcome, some?.reason).to.equal("valid");
+    expect(Object.keys(some?.disclosed ?? {})).to.have.length(3);
+
+    // A disclosure changed after issuance matches no digest the issuer signed.
+    const [salt, , value] = JSON.parse(Buffer.from(disclosures[0] ?? "", "base64url").toString()) as unknown[];
+    const forged = Buffer.from(JSON.stringify([salt, "name", `${String(value)} (forged)`])).toString("base64url");
+    const forgedFile = join(dir, "forged.json");
+    await writeFile(forgedFile, JSON.stringify({ ...file, jws: `${issuerJwt}~${forged}~` }));
+    const [tampered] = await verifyCredentials([forgedFile], { connection: await connect(), resolver });
+    expect(tampered?.outcome).to.equal("invalid");
+    expect(tampered?.reason).to.equal("disclosure 1 (name) is not one the issuer signed: the credential was altered");
+  });
+
+  it("verifies an SD-JWT VC and its key binding with the @sd-jwt packages alone, without CCR code", async function () {
+    const holder = Wallet.createRandom();
+    const holderDid = `did:ethr:0x7a69:${holder.address}`;
+    const csv = ["id,name,degree,fieldOfStudy,awardedOn", `${holderDid},Ida,BSc,CS,2026-06-30`].join("\n");
+    const { dir, files } = await issue(csv, { format: "sd-jwt", single: true });
+    dirs.push(dir);
+    const file = JSON.parse(await readFile(files[0] ?? "", "utf8")) as CredentialFile;
+    const presented = await presentSdJwt(files[0] ?? "", file.jws, {
+      holderKey: holder.privateKey,
+      audience: "https://employer.example",
+      nonce: "n-77",
+      disclose: ["degree"],
+    });
+    // ES256K checked with node:crypto against the issuer's and the holder's public keys, as any verifier would.
+    const es256k = (publicKey: string) => (data: string, signature: string) =>
+      verify(
+        "sha256",
+        Buffer.from(data),
+        { key: secp256k1Key(publicKey), dsaEncoding: "ieee-p1363" },
+        Buffer.from(signature, "base64url"),
+      );
+    const sdjwt = new SDJwtVcInstance({
+      hasher: digest,
+      verifier: es256k(university.signingKey.publicKey),
+      kbVerifier: (data, signature) => es256k(holder.signingKey.publicKey)(data, signature),
+    });
+    const verified = await sdjwt.verify(presented, {
+      keyBindingNonce: "n-77",
+      currentDate: Math.floor(Date.now() / 1000),
+    });
+    expect(verified.payload).to.deep.include({ vct: (await demoType("diploma")).uri, degree: "BSc", sub: holderDid });
+    expect(verified.payload).to.not.have.any.keys("name", "fieldOfStudy", "awardedOn");
+    expect(verified.kb?.payload).to.deep.include({ aud: "https://employer.example", nonce: "n-77" });
+    try {
+      await sdjwt.verify(presented.replace(/~[^~]+$/, `~${presented.split("~").pop()?.slice(0, -4)}AAAA`), {
+        keyBindingNonce: "n-77",
+      });
+      expect.fail("a broken key binding signature was accepted");
+    } catch (error) {
+      expect((error as Error).message).to.match(/signature|verify/i);
+    }
   });
 });

@@ -3,6 +3,8 @@ import type { Resolvable } from "did-resolver";
 import { getBytes, keccak256, toUtf8Bytes } from "ethers";
 import { CCRError } from "../errors.ts";
 import { digestSRI } from "../schemaDocument.ts";
+// A cycle: sdJwt.ts uses this module's types and helpers, this module reads SD-JWTs through it (at call time only).
+import { decodeSdJwt } from "./sdJwt.ts";
 
 /** The W3C VC 2.0 base context; it must come first. */
 export const VC_CONTEXT_V2 = "https://www.w3.org/ns/credentials/v2";
@@ -131,13 +133,21 @@ export async function signCredential(credential: Credential, privateKey: string,
   );
 }
 
-/** The value anchored on-chain for a credential: keccak256 of its compact JWS. */
-export function credentialHash(jws: string): string {
-  return keccak256(toUtf8Bytes(jws));
+/**
+ * The value anchored on-chain for a credential: keccak256 of its compact JWS; for an SD-JWT, of its issuer-signed
+ * JWT alone (the part before the first `~`), so that the disclosures presented never change it.
+ */
+export function credentialHash(token: string): string {
+  const tilde = token.indexOf("~");
+  return keccak256(toUtf8Bytes(tilde === -1 ? token : token.slice(0, tilde)));
 }
 
-/** Reads the credential in a JWS without checking anything. */
+/**
+ * Reads the credential in a JWS (or, in its VC shape, in an SD-JWT VC, whose disclosures are checked against the
+ * digests the issuer signed) without checking the signature.
+ */
 export function decodeCredential(jws: string): { header: Record<string, unknown>; credential: Credential } {
+  if (jws.includes("~")) return decodeSdJwt(jws);
   let decoded;
   try {
     decoded = decodeJWT(jws);

@@ -11,6 +11,7 @@ import { Status } from "../codes.ts";
 import { describeRevert, readVerdicts, rpc, send, type RegistryConnection, type Sent } from "../registry.ts";
 import { buildCredential, credentialHash, signCredential, toSeconds, type CredentialTypeRef } from "./credential.ts";
 import type { CredentialType } from "./credentialType.ts";
+import { issueSdJwt } from "./sdJwt.ts";
 import {
   CREDENTIAL_FILE_FORMAT,
   fileProblem,
@@ -71,7 +72,12 @@ export interface IssueRequest {
    * suspension) at indices allocated to the run before signing.
    */
   statusRegister?: StatusRegisterRef | undefined;
+  /** `vc+jwt` (default): a JWS of the W3C credential; `sd-jwt`: an SD-JWT VC whose subject fields are disclosures. */
+  format?: CredentialFormat | undefined;
 }
+
+export const CREDENTIAL_FORMATS = ["vc+jwt", "sd-jwt"] as const;
+export type CredentialFormat = (typeof CREDENTIAL_FORMATS)[number];
 
 export interface IssueProgress {
   phase: "sign" | "anchor" | "write";
@@ -110,6 +116,8 @@ interface RunRecord extends ChainIdentity, RunOptions {
   /** Digests of the rows' subjects (see `subjectDigest`). */
   subjects: string[];
   skipped: RowProblem[];
+  /** Absent for `vc+jwt` (journals of earlier versions have none). */
+  credentialFormat?: "sd-jwt";
   /** The run's indices in the issuer's status lists: from `start`, one per row in run order. */
   statusLists?: { register: string; start: number; baseUrl: string };
 }
@@ -167,6 +175,14 @@ function checkResume(outDir: string, previous: RunRecord, fresh: RunRecord, requ
     );
   }
   checkChain(outDir, previous, fresh);
+  const before = previous.credentialFormat ?? "vc+jwt";
+  if (before !== (request.format ?? "vc+jwt")) {
+    throw new CCRError(
+      "JOURNAL_MISMATCH",
+      `${outDir} holds a run of ${before} credentials; --format ${request.format ?? "vc+jwt"} would mix formats. ` +
+        `Resume it with --format ${before}, or use another --out`,
+    );
+  }
   if (previous.input.digest !== fresh.input.digest)
     throw inputChanged(outDir, previous.input.file, previous.subjects, rows);
   checkOptions(outDir, previous, {
@@ -254,6 +270,7 @@ async function issueLocked(request: IssueRequest, rows: InputRow[], outDir: stri
     rows: rows.map((r) => r.row),
     subjects: rows.map(subjectDigest),
     skipped: input.problems,
+    ...(request.format === "sd-jwt" ? { credentialFormat: "sd-jwt" as const } : {}),
   };
   const previous = await readJson<RunRecord>(runFile);
   if (previous === undefined) await checkNoOrphans(outDir);
@@ -330,7 +347,11 @@ async function issueLocked(request: IssueRequest, rows: InputRow[], outDir: stri
               ? undefined
               : statusListEntries(lists.baseUrl, lists.start + group * run.batchSize + index),
         });
-        jws.push(await signCredential(credential, request.signingKey, await keyId()));
+        jws.push(
+          run.credentialFormat === "sd-jwt"
+            ? await issueSdJwt(credential, request.signingKey, await keyId(), request.schema.document.alwaysDisclosed)
+            : await signCredential(credential, request.signingKey, await keyId()),
+        );
         progress("sign", ++done);
       }
       const hashes = jws.map(credentialHash);

@@ -12,6 +12,8 @@ import { CCRError } from "../errors.ts";
 import { holderKeyId } from "../holder.ts";
 import { CCR_CONTEXT_V1, VC_CONTEXT_V2, decodeCredential } from "./credential.ts";
 import type { AnchorInfo, ReadCredential } from "./file.ts";
+import { checkKeyBinding, isSdJwt, presentSdJwt } from "./sdJwt.ts";
+import { verifyReads, type VerificationResult, type VerifyOptions } from "./verify.ts";
 
 /** The `typ` header of a presentation secured as a JWT (VC-JOSE-COSE). */
 export const VP_JWT_TYP = "vp+jwt";
@@ -115,7 +117,7 @@ export interface PresentationExpectation {
 export interface CheckedPresentation {
   outcome: "valid" | "invalid" | "undecided";
   reason: string;
-  holder?: string;
+  holder?: string | undefined;
   issuedAt?: string | undefined;
   expiresAt?: string | undefined;
   /** The credentials presented, named `<file>#<position from 1>`, for `verifyReads`. */
@@ -244,4 +246,109 @@ export async function checkPresentation(
     `presented by its holder ${payload.holder} to ${expected.audience}, made ${iso(payload.iat)}, ` +
     `expires ${iso(payload.exp)}`;
   return result;
+}
+
+/** The file `ccr present` writes for an SD-JWT VC: the SD-JWT+KB (standard) and the anchor CCR needs beside it. */
+export const SD_JWT_PRESENTATION_FORMAT = "ccr-sd-jwt-presentation/1";
+
+interface SdJwtPresentationFile {
+  format: typeof SD_JWT_PRESENTATION_FORMAT;
+  /** The SD-JWT VC with the chosen disclosures and the holder's key binding JWT. */
+  presentation: string;
+  anchor?: AnchorInfo | undefined;
+}
+
+/**
+ * What `ccr present` writes: a `vp+jwt` of `credentials`, or, for one SD-JWT VC, its presentation with only the
+ * `disclose` fields (all when undefined) and a key binding JWT, in a `ccr-sd-jwt-presentation/1` file.
+ */
+export async function presentCredentials(
+  request: PresentationRequest & { disclose?: readonly string[] | undefined },
+): Promise<{ text: string; holder: string }> {
+  const sdJwts = request.credentials.filter((c) => isSdJwt(c.jws));
+  if (sdJwts.length === 0) {
+    if (request.disclose !== undefined) {
+      throw new CCRError(
+        "INVALID_ARGUMENT",
+        `--disclose chooses the fields of SD-JWT credentials; ${request.credentials[0]?.file ?? "this"} is a ` +
+          `vc+jwt credential, which discloses every field`,
+      );
+    }
+    return { text: await createPresentation(request), holder: holderOf(request.credentials) };
+  }
+  const [only] = sdJwts;
+  if (only === undefined || request.credentials.length !== 1) {
+    throw new CCRError("INVALID_ARGUMENT", "SD-JWT credentials are presented one at a time: give one file");
+  }
+  const presentation = await presentSdJwt(only.file, only.jws, {
+    holderKey: request.holderKey,
+    audience: request.audience,
+    nonce: request.nonce,
+    disclose: request.disclose,
+    ...(request.now === undefined ? {} : { now: request.now }),
+  });
+  const file: SdJwtPresentationFile = {
+    format: SD_JWT_PRESENTATION_FORMAT,
+    presentation,
+    ...(only.anchor === undefined ? {} : { anchor: only.anchor }),
+  };
+  return { text: JSON.stringify(file, null, 2), holder: holderOf([only]) };
+}
+
+/** A presentation verified: its own checks (holder, audience, nonce, freshness), then each credential in it. */
+export interface VerifiedPresentation {
+  presentation: Omit<CheckedPresentation, "credentials"> & { file: string; disclosed?: string[] };
+  credentials: VerificationResult[];
+}
+
+/** Verifies a presentation file `ccr present` wrote (`vp+jwt`, or an SD-JWT VC with key binding). */
+export async function verifyPresentation(
+  file: string,
+  text: string,
+  expected: PresentationExpectation,
+  options: VerifyOptions,
+): Promise<VerifiedPresentation> {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith("{")) {
+    const { credentials, ...presentation } = await checkPresentation(file, trimmed, expected);
+    return { presentation: { file, ...presentation }, credentials: await verifyReads(credentials, options) };
+  }
+  let wrapped: Partial<SdJwtPresentationFile>;
+  try {
+    wrapped = JSON.parse(trimmed) as Partial<SdJwtPresentationFile>;
+  } catch (cause) {
+    throw new CCRError("MALFORMED_CREDENTIAL", `${file} is not valid JSON`, { cause });
+  }
+  if (wrapped.format !== SD_JWT_PRESENTATION_FORMAT || typeof wrapped.presentation !== "string") {
+    throw new CCRError(
+      "MALFORMED_CREDENTIAL",
+      `${file} is not a presentation (${SD_JWT_PRESENTATION_FORMAT} or vp+jwt)`,
+    );
+  }
+  const token = wrapped.presentation;
+  let bound;
+  try {
+    bound = await checkKeyBinding(token, {
+      resolver: expected.resolver,
+      audience: expected.audience,
+      nonce: expected.nonce,
+      maxAge: expected.maxAge ?? PRESENTATION_LIFETIME,
+      skew: CLOCK_SKEW,
+      ...(expected.now === undefined ? {} : { now: expected.now }),
+    });
+  } catch (error) {
+    if (!(error instanceof CCRError) || error.code !== "INVALID_SIGNATURE") throw error;
+    bound = { outcome: "invalid" as const, reason: error.message, disclosed: [] };
+  }
+  const { outcome, reason, holder, issuedAt, disclosed } = bound;
+  const keyBinding = token.split("~").pop() ?? "";
+  const credential: ReadCredential = {
+    file: `${file}#1`,
+    jws: token.slice(0, token.length - keyBinding.length),
+    anchor: wrapped.anchor,
+  };
+  return {
+    presentation: { file, outcome, reason, holder, issuedAt, disclosed },
+    credentials: await verifyReads([credential], options),
+  };
 }

@@ -12,6 +12,12 @@ export interface SubjectProblem {
 // in the schema document, except CCR's own `credentialType` (the credential's type name).
 const ajv = addFormatsModule.default(new Ajv2020({ allErrors: true, strict: true }));
 ajv.addKeyword({ keyword: "credentialType", schemaType: "string" });
+// CCR's `alwaysDisclosed`: subject fields an SD-JWT VC carries in the clear (every other one is a disclosure).
+ajv.addKeyword({
+  keyword: "alwaysDisclosed",
+  schemaType: "array",
+  metaSchema: { type: "array", items: { type: "string" } },
+});
 
 /** Validators by document digest: documents are content-addressed, so one compilation serves every run. */
 const validators = new Map<string, ValidateFunction>();

@@ -19,6 +19,7 @@ import { readVerdicts, rpc, type RegistryConnection } from "../registry.ts";
 import { digestSRI } from "../schemaDocument.ts";
 import { credentialHash, decodeCredential, registryStatus, toSeconds, type Credential } from "./credential.ts";
 import { readCredentialFile, type ReadCredential } from "./file.ts";
+import { issuerSigned } from "./sdJwt.ts";
 import { SignatureChecker } from "./signature.ts";
 
 /** valid: every check passed; invalid: some check failed; undecided: a check could not be made (RPC, malformed file). */
@@ -59,6 +60,8 @@ export interface VerificationResult {
   issuer?: string;
   type?: string;
   subject?: string;
+  /** For an SD-JWT VC: the subject fields it discloses (and nothing else). */
+  disclosed?: Record<string, unknown>;
   verdict?: VerdictSummary;
 }
 
@@ -108,10 +111,17 @@ function checkLocally(read: ReadCredential, connection: RegistryConnection): Can
   try {
     decoded = decodeCredential(read.jws);
   } catch (error) {
-    settle(candidate, "undecided", `malformed credential: ${(error as Error).message}`);
+    // An SD-JWT disclosure the issuer did not sign is an alteration (a "no"), not a file that cannot be read.
+    if (error instanceof CCRError && error.code === "INVALID_SIGNATURE") settle(candidate, "invalid", error.message);
+    else settle(candidate, "undecided", `malformed credential: ${(error as Error).message}`);
     return candidate;
   }
   const { credential, header } = decoded;
+  if ("disclosed" in decoded) {
+    candidate.result.disclosed = Object.fromEntries(
+      Object.entries(credential.credentialSubject).filter(([field]) => field !== "id"),
+    );
+  }
   if (typeof header.kid === "string") candidate.kid = header.kid;
   const hash = credentialHash(read.jws);
   Object.assign(candidate.result, {
@@ -121,7 +131,8 @@ function checkLocally(read: ReadCredential, connection: RegistryConnection): Can
     subject: typeof credential.credentialSubject.id === "string" ? credential.credentialSubject.id : undefined,
   });
   candidate.credential = credential;
-  candidate.jws = read.jws;
+  // The signed part: a JWS, or an SD-JWT's issuer-signed JWT (its disclosures were checked against its digests).
+  candidate.jws = issuerSigned(read.jws);
   if (read.anchor?.transaction !== undefined) candidate.transaction = read.anchor.transaction;
   const status = registryStatus(credential);
   const registry = connection.deployment.registry.address;

@@ -1,0 +1,326 @@
+/**
+ * IETF SD-JWT VC credentials (`typ: dc+sd-jwt`, issued with the `@sd-jwt` packages): the subject's fields are
+ * selectively disclosable (a schema may keep some always disclosed with `alwaysDisclosed`), the issuer signs the
+ * digests, and the value CCR anchors is the hash of the issuer-signed JWT alone, so that which disclosures travel
+ * never changes it. A holder presents a subset with a key binding JWT (`kb+jwt`) for one verifier and one request.
+ */
+import { createHash } from "node:crypto";
+import { decodeSdJwtSync, getClaimsSync } from "@sd-jwt/decode";
+import { digest, generateSalt } from "@sd-jwt/crypto-nodejs";
+import { SDJwtVcInstance } from "@sd-jwt/sd-jwt-vc";
+import { ES256KSigner, verifyJWS } from "did-jwt";
+import type { Resolvable, VerificationMethod } from "did-resolver";
+import { getBytes } from "ethers";
+import { CCRError } from "../errors.ts";
+import { holderKeyId } from "../holder.ts";
+import { CCR_CONTEXT_V1, VC_CONTEXT_V2, toSeconds, type Credential } from "./credential.ts";
+
+/** The `typ` header of an SD-JWT VC (draft-ietf-oauth-sd-jwt-vc). */
+export const SD_JWT_VC_TYP = "dc+sd-jwt";
+/** The `typ` of a key binding JWT. */
+export const KB_JWT_TYP = "kb+jwt";
+
+/** Whether a compact token is an SD-JWT (issuer JWT, then `~`-separated disclosures). */
+export const isSdJwt = (token: string): boolean => token.includes("~");
+
+/** The issuer-signed JWT of an SD-JWT (the token itself for a plain JWS). */
+export const issuerSigned = (token: string): string => token.split("~")[0] ?? token;
+
+const hasher = { hasher: digest, alg: "sha-256" } as const;
+
+/** What the issuer signs beside the disclosable fields. */
+interface SdJwtVcClaims {
+  iss: string;
+  /** The credential type: the URI of its registered schema document. */
+  vct: string;
+  iat: number;
+  nbf: number;
+  exp?: number;
+  jti?: string;
+  /** The holder's DID, and the key a key binding JWT must be signed with. */
+  sub?: string;
+  cnf?: { kid: string };
+  credentialSchema: Credential["credentialSchema"];
+  credentialStatus: Credential["credentialStatus"];
+  /** The credential type's name (after `VerifiableCredential` in the VC form). */
+  ccr_type: string;
+  [field: string]: unknown;
+}
+
+/**
+ * Issues `credential` (as `buildCredential` makes it) as an SD-JWT VC signed with ES256K by `privateKey` (`kid`):
+ * every subject field but the holder's id and the `alwaysDisclosed` ones is a disclosure.
+ */
+export async function issueSdJwt(
+  credential: Credential,
+  privateKey: string,
+  kid: string | undefined,
+  alwaysDisclosed: readonly string[] = [],
+): Promise<string> {
+  const { id: holder, ...fields } = credential.credentialSubject;
+  const claims: SdJwtVcClaims = {
+    ...fields,
+    iss: credential.issuer,
+    vct: credential.credentialSchema.id,
+    ccr_type: credential.type.find((t) => t !== "VerifiableCredential") ?? "",
+    iat: toSeconds(new Date()),
+    nbf: toSeconds(new Date(credential.validFrom)),
+    ...(credential.validUntil === undefined ? {} : { exp: toSeconds(new Date(credential.validUntil)) }),
+    ...(credential.id === undefined ? {} : { jti: credential.id }),
+    ...(typeof holder === "string" ? { sub: holder, cnf: { kid: holderMethodId(holder) } } : {}),
+    credentialSchema: credential.credentialSchema,
+    credentialStatus: credential.credentialStatus,
+  };
+  const sign = ES256KSigner(getBytes(privateKey));
+  const instance = new SDJwtVcInstance({
+    // ES256KSigner (not the recoverable variant) gives the base64url signature as a string.
+    signer: async (data) => (await sign(data)) as string,
+    signAlg: "ES256K",
+    hasher: digest,
+    hashAlg: "sha-256",
+    saltGenerator: generateSalt,
+  });
+  const disclosable = Object.keys(fields).filter((field) => !alwaysDisclosed.includes(field));
+  return instance.issue(claims, { _sd: disclosable } as never, {
+    header: { typ: SD_JWT_VC_TYP, alg: "ES256K", ...(kid === undefined ? {} : { kid }) },
+  });
+}
+
+/** The verification method a holder's key binding names (`cnf.kid`): its DID's key, found without resolving. */
+function holderMethodId(did: string): string {
+  if (did.startsWith("did:key:")) return `${did}#${did.slice("did:key:".length)}`;
+  if (did.startsWith("did:jwk:")) return `${did}#0`;
+  return `${did}#controller`;
+}
+
+/** An SD-JWT read as a credential: its claims in the VC form, what was disclosed, and the issuer-signed part. */
+export interface DecodedSdJwt {
+  header: Record<string, unknown>;
+  credential: Credential;
+  /** The disclosed subject fields, by name, in the order they travel. */
+  disclosed: string[];
+  /** The key binding JWT, when the token ends with one. */
+  keyBinding?: string;
+  /** The key a key binding JWT must be signed with (`cnf.kid`), when the credential has a holder. */
+  boundKey?: string;
+}
+
+/**
+ * Reads an SD-JWT VC: every disclosure must be one whose digest the issuer signed (CCRError INVALID_SIGNATURE
+ * otherwise: the token was altered), and its claims are returned in the shape of a CCR credential.
+ */
+export function decodeSdJwt(token: string): DecodedSdJwt {
+  let decoded;
+  try {
+    decoded = decodeSdJwtSync(token, digest);
+  } catch (cause) {
+    throw new CCRError("MALFORMED_CREDENTIAL", "not an SD-JWT credential", { cause });
+  }
+  const { header, payload } = decoded.jwt;
+  if (header.typ !== SD_JWT_VC_TYP) {
+    throw new CCRError("MALFORMED_CREDENTIAL", `an SD-JWT VC has typ ${SD_JWT_VC_TYP}, not ${String(header.typ)}`);
+  }
+  const digests = new Set<string>();
+  const collect = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(collect);
+    else if (typeof value === "object" && value !== null) {
+      for (const [key, inner] of Object.entries(value)) {
+        if (key === "_sd" && Array.isArray(inner)) inner.forEach((d) => digests.add(String(d)));
+        else collect(inner);
+      }
+    }
+  };
+  collect(payload);
+  const disclosed: string[] = [];
+  for (const [i, disclosure] of decoded.disclosures.entries()) {
+    const name = disclosure.key ?? "an array element";
+    if (!digests.has(disclosure.digestSync({ hasher: digest, alg: hasher.alg }))) {
+      throw new CCRError(
+        "INVALID_SIGNATURE",
+        `disclosure ${i + 1} (${name}) is not one the issuer signed: the credential was altered`,
+      );
+    }
+    if (disclosure.key !== undefined) disclosed.push(disclosure.key);
+  }
+  const claims = getClaimsSync<SdJwtVcClaims>(payload, decoded.disclosures, digest);
+  const { iss, vct, nbf, exp, jti, sub, cnf, credentialSchema, credentialStatus, ccr_type } = claims;
+  const reserved = new Set([
+    "iss",
+    "vct",
+    "iat",
+    "nbf",
+    "exp",
+    "jti",
+    "sub",
+    "cnf",
+    "credentialSchema",
+    "credentialStatus",
+    "ccr_type",
+  ]);
+  const fields = Object.fromEntries(Object.entries(claims).filter(([key]) => !reserved.has(key)));
+  if (typeof iss !== "string" || typeof vct !== "string" || typeof nbf !== "number" || credentialStatus === undefined) {
+    throw new CCRError("MALFORMED_CREDENTIAL", "the SD-JWT VC has no iss, vct, nbf or credentialStatus");
+  }
+  const credential: Credential = {
+    "@context": [VC_CONTEXT_V2, CCR_CONTEXT_V1],
+    type: ["VerifiableCredential", ccr_type],
+    ...(jti === undefined ? {} : { id: jti }),
+    issuer: iss,
+    validFrom: new Date(nbf * 1000).toISOString(),
+    ...(exp === undefined ? {} : { validUntil: new Date(exp * 1000).toISOString() }),
+    credentialSubject: { ...(sub === undefined ? {} : { id: sub }), ...fields },
+    credentialSchema,
+    credentialStatus,
+  };
+  const parts = token.split("~");
+  const last = parts[parts.length - 1];
+  return {
+    header: { ...header },
+    credential,
+    disclosed,
+    ...(last === undefined || last === "" ? {} : { keyBinding: last }),
+    ...(typeof cnf?.kid === "string" ? { boundKey: cnf.kid } : {}),
+  };
+}
+
+/** base64url(SHA-256) of an SD-JWT presented without its key binding JWT (the KB-JWT's `sd_hash`). */
+const sdHash = (presented: string): string => createHash("sha256").update(presented).digest("base64url");
+
+/**
+ * Keeps only the disclosures of `fields` (every one the token holds when `fields` is undefined), or refuses a
+ * field the credential cannot disclose, naming the ones it can.
+ */
+export function selectDisclosures(file: string, token: string, fields: readonly string[] | undefined): string {
+  const parts = token.split("~");
+  const jwt = parts[0] ?? "";
+  const disclosures = parts.slice(1).filter((p) => p !== "");
+  if (fields === undefined) return `${jwt}~${disclosures.map((d) => `${d}~`).join("")}`;
+  const named = disclosures.map((d) => {
+    const decoded = JSON.parse(Buffer.from(d, "base64url").toString("utf8")) as unknown[];
+    return { encoded: d, key: decoded.length === 3 ? String(decoded[1]) : undefined };
+  });
+  const disclosable = named.map((n) => n.key).filter((k) => k !== undefined);
+  const unknown = fields.filter((f) => !disclosable.includes(f));
+  if (unknown.length > 0) {
+    throw new CCRError(
+      "INVALID_ARGUMENT",
+      `${file} cannot disclose ${unknown.map((f) => `"${f}"`).join(", ")}: its disclosable fields are ` +
+        `${disclosable.join(", ") || "none"}; nothing was presented`,
+    );
+  }
+  const kept = named.filter((n) => n.key !== undefined && fields.includes(n.key));
+  return `${jwt}~${kept.map((n) => `${n.encoded}~`).join("")}`;
+}
+
+/**
+ * Presents an SD-JWT VC: the chosen disclosures and a key binding JWT signed by the holder (`holderKey`, the key of
+ * the credential's `sub`) for `audience` and `nonce`.
+ */
+export async function presentSdJwt(
+  file: string,
+  token: string,
+  options: { holderKey: string; audience: string; nonce: string; disclose?: readonly string[] | undefined; now?: Date },
+): Promise<string> {
+  const { credential } = decodeSdJwt(token);
+  const holder = credential.credentialSubject.id;
+  if (typeof holder !== "string") {
+    throw new CCRError(
+      "INVALID_PRESENTATION",
+      `${file} names no holder (sub): it is bound to nobody and cannot be presented with key binding`,
+    );
+  }
+  const kid = holderKeyId(holder, options.holderKey);
+  const presented = selectDisclosures(file, token, options.disclose);
+  const header = Buffer.from(JSON.stringify({ typ: KB_JWT_TYP, alg: "ES256K", kid })).toString("base64url");
+  const payload = Buffer.from(
+    JSON.stringify({
+      iat: toSeconds(options.now ?? new Date()),
+      aud: options.audience,
+      nonce: options.nonce,
+      sd_hash: sdHash(presented),
+    }),
+  ).toString("base64url");
+  const signature = (await ES256KSigner(getBytes(options.holderKey))(`${header}.${payload}`)) as string;
+  return `${presented}${header}.${payload}.${signature}`;
+}
+
+/** What a key binding JWT says once checked: the holder it was signed by, and when. */
+export interface KeyBindingCheck {
+  outcome: "valid" | "invalid" | "undecided";
+  reason: string;
+  holder?: string | undefined;
+  issuedAt?: string | undefined;
+  disclosed: string[];
+}
+
+/**
+ * Checks the key binding of a presented SD-JWT VC: present, signed by the key the credential binds (`cnf.kid`, a
+ * key of the holder's DID), for `audience` and `nonce`, at most `maxAge` seconds old, over exactly the disclosures
+ * that travel (`sd_hash`). The credential itself is verified by `verifyReads`.
+ */
+export async function checkKeyBinding(
+  token: string,
+  expected: { resolver: Resolvable; audience: string; nonce: string; maxAge: number; now?: Date; skew: number },
+): Promise<KeyBindingCheck> {
+  const { credential, disclosed, keyBinding, boundKey } = decodeSdJwt(token);
+  const holder = credential.credentialSubject.id;
+  const result: KeyBindingCheck = {
+    outcome: "valid",
+    reason: "",
+    holder: typeof holder === "string" ? holder : undefined,
+    disclosed,
+  };
+  const refuse = (reason: string): KeyBindingCheck => ({ ...result, outcome: "invalid", reason });
+  if (typeof holder !== "string") return refuse("the credential names no holder: nobody can bind it to this request");
+  if (keyBinding === undefined) return refuse("no key binding JWT: the holder did not sign this presentation");
+  const [h, p] = keyBinding.split(".");
+  let header: { typ?: unknown; kid?: unknown };
+  let payload: { iat?: unknown; aud?: unknown; nonce?: unknown; sd_hash?: unknown };
+  try {
+    header = JSON.parse(Buffer.from(h ?? "", "base64url").toString("utf8")) as typeof header;
+    payload = JSON.parse(Buffer.from(p ?? "", "base64url").toString("utf8")) as typeof payload;
+  } catch {
+    return refuse("its key binding JWT is not a JWT");
+  }
+  if (header.typ !== KB_JWT_TYP) return refuse(`its key binding JWT has typ ${String(header.typ)}, not ${KB_JWT_TYP}`);
+  if (payload.aud !== expected.audience) {
+    return refuse(`made for ${String(payload.aud)}, not for ${expected.audience}`);
+  }
+  if (payload.nonce !== expected.nonce) {
+    return refuse(
+      `its nonce ${JSON.stringify(payload.nonce ?? null)} is not this request's ${JSON.stringify(expected.nonce)}: ` +
+        `a replayed presentation, or one made for another request`,
+    );
+  }
+  const now = toSeconds(expected.now ?? new Date());
+  const iat = typeof payload.iat === "number" ? payload.iat : undefined;
+  if (iat === undefined) return refuse("its key binding JWT has no issue time (iat)");
+  result.issuedAt = new Date(iat * 1000).toISOString().replace(/\.000Z$/, "Z");
+  if (now - iat > expected.maxAge + expected.skew) {
+    return refuse(`made at ${result.issuedAt}, more than ${expected.maxAge} s ago: too old to be accepted`);
+  }
+  if (iat > now + expected.skew) return refuse(`made at ${result.issuedAt}, in the future`);
+  const presented = token.slice(0, token.length - keyBinding.length);
+  if (payload.sd_hash !== sdHash(presented)) {
+    return refuse("its key binding JWT signs other disclosures than the ones presented (sd_hash): altered");
+  }
+  const resolved = await expected.resolver.resolve(holder);
+  const { error, message } = resolved.didResolutionMetadata as { error?: string; message?: string };
+  if (error !== undefined || resolved.didDocument === null) {
+    return { ...result, outcome: "undecided", reason: `could not resolve the holder ${holder}: ${message ?? error}` };
+  }
+  const document = resolved.didDocument;
+  const authentication = new Set((document.authentication ?? []).map((m) => (typeof m === "string" ? m : m.id)));
+  const keys: VerificationMethod[] = (document.verificationMethod ?? []).filter((m) => authentication.has(m.id));
+  let signer: VerificationMethod;
+  try {
+    signer = verifyJWS(keyBinding, keys);
+  } catch {
+    return refuse(`its key binding JWT is not signed by the holder ${holder}`);
+  }
+  if (boundKey !== undefined && signer.id !== boundKey) {
+    return refuse(`its key binding JWT is signed by ${signer.id}, not by the key the credential binds (${boundKey})`);
+  }
+  result.reason = `presented by its holder ${holder} to ${expected.audience}, made ${result.issuedAt}`;
+  return result;
+}
