@@ -4,9 +4,9 @@
  */
 import type { network } from "hardhat";
 import { APEC_ECONOMIES } from "../src/apec.ts";
-import { apecEconomyParameters, seedDemo, type DemoResult } from "../src/demo.ts";
+import { apecEconomyParameters, seedDemo, seedNames, type DemoResult } from "../src/demo.ts";
 import type { Deployment } from "../src/deployment.ts";
-import { ICCR__factory } from "../types/ethers-contracts/index.js";
+import { ICCRNames__factory, ICCR__factory } from "../types/ethers-contracts/index.js";
 import CCRModule from "./modules/CCR.ts";
 
 type NetworkConnection = Awaited<ReturnType<typeof network.create>>;
@@ -29,6 +29,7 @@ export async function deployDemo({ ethers, ignition }: NetworkConnection, rpcUrl
   });
   const registryAddress = await deployed.registry.getAddress();
   const didRegistryAddress = await deployed.didRegistry.getAddress();
+  const namesAddress = await deployed.names.getAddress();
 
   /** The block in which `address` was created: the first block after `from` whose receipts name it. */
   async function creationBlock(address: string, from: number): Promise<number> {
@@ -47,6 +48,7 @@ export async function deployDemo({ ethers, ignition }: NetworkConnection, rpcUrl
   if (council === undefined) throw new Error("the network has no accounts");
   const registry = ICCR__factory.connect(registryAddress, council);
   const demo = await seedDemo(registry, provider);
+  await seedNames(ICCRNames__factory.connect(namesAddress, council), provider);
   const deployment: Deployment & { demo: Pick<DemoResult, "credentials" | "recognitions"> } = {
     format: "ccr-deployment/1",
     network: "devnet",
@@ -55,6 +57,7 @@ export async function deployDemo({ ethers, ignition }: NetworkConnection, rpcUrl
     genesisHash: genesis?.hash ?? "",
     registry: { address: registryAddress, blockNumber: await creationBlock(registryAddress, firstBlock) },
     didRegistry: { address: didRegistryAddress, blockNumber: await creationBlock(didRegistryAddress, firstBlock) },
+    names: { address: namesAddress, blockNumber: await creationBlock(namesAddress, firstBlock) },
     schemas: demo.schemas,
     economies: APEC_ECONOMIES.map(({ iso, name }, i) => ({ iso, name, authority: authorities[i] ?? "" })),
     accounts: demo.accounts,

@@ -12,14 +12,16 @@ import { SingleBar } from "cli-progress";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { Wallet, getAddress, type HDNodeWallet } from "ethers";
 import { checkIndex } from "../src/audit/check.ts";
-import { timeline } from "../src/audit/history.ts";
+import { indexedAddress, timeline } from "../src/audit/history.ts";
 import { buildReport, reportCsv, reportHtml, reportTable } from "../src/audit/report.ts";
 import { syncIndex } from "../src/audit/sync.ts";
 import { DEPLOYMENT_ENV, locateDeployment, readDeployment, type Deployment } from "../src/deployment.ts";
+import { economyCode } from "../src/codes.ts";
 import { addSigningKey, ethrDid, ethrDidResolver, revokeSigningKey, signingMethodId } from "../src/did.ts";
 import { CCRError, type CCRErrorCode } from "../src/errors.ts";
 import * as framework from "../src/framework.ts";
-import { KEYSTORE_PASSWORD_ENV, accountAddress, loadWallet, promptPassword, type KeySource } from "../src/keys.ts";
+import { KEYSTORE_PASSWORD_ENV, loadWallet, promptPassword, type KeySource } from "../src/keys.ts";
+import { NameBook, nameEconomy, nameIssuer, resolveAddress, setWebsite } from "../src/names.ts";
 import { RPC_TIMEOUT_MS, connectRegistry, rpcProvider, type RegistryConnection, type Sent } from "../src/registry.ts";
 import { readSchemaDocument } from "../src/schemaDocument.ts";
 import type { SchemaSources } from "../src/schemaResolver.ts";
@@ -153,10 +155,7 @@ economy
   .description("admit an economy with its authority (address or account name)")
   .action(async (iso: string, authority: string) => {
     const { connection } = await withSigner();
-    done(
-      `admitted ${iso}`,
-      await framework.admitEconomy(connection, iso, accountAddress(connection.deployment, authority)),
-    );
+    done(`admitted ${iso}`, await framework.admitEconomy(connection, iso, await resolveAddress(connection, authority)));
   });
 economy
   .command("remove <iso>")
@@ -170,8 +169,42 @@ economy
   .description("appoint a new authority for an economy")
   .action(async (iso: string, authority: string) => {
     const { connection } = await withSigner();
-    const address = accountAddress(connection.deployment, authority);
+    const address = await resolveAddress(connection, authority);
     done(`appointed ${address} for ${iso}`, await framework.appointAuthority(connection, iso, address));
+  });
+
+economy
+  .command("name <iso>")
+  .description("name an economy and its authority, with a legal name and website (council)")
+  .requiredOption("--name <name>", "display name, e.g. Australia")
+  .option("--legal-name <name>", "legal name", "")
+  .option("--website <url>", "website", "")
+  .requiredOption("--authority-name <name>", "the display name of its authority")
+  .action(async (iso: string, options: { name: string; legalName: string; website: string; authorityName: string }) => {
+    const { connection } = await withSigner();
+    const profile = { name: options.name, legalName: options.legalName, website: options.website };
+    done(`named ${iso} "${options.name}"`, await nameEconomy(connection, iso, profile, options.authorityName));
+  });
+economy
+  .command("show <iso>")
+  .description("an economy: its name, profile and authority")
+  .action(async (iso: string) => {
+    const { connection } = await open(false);
+    const record = await connection.registry.getEconomy(economyCode(iso));
+    const profile = await new NameBook(connection).economy(iso);
+    console.log(
+      JSON.stringify(
+        {
+          economy: iso,
+          member: record.member,
+          authority: record.authority,
+          liveIssuers: Number(record.liveIssuers),
+          ...profile,
+        },
+        null,
+        2,
+      ),
+    );
   });
 
 const schema = fw.command("schema").description("credential schemas (council)");
@@ -256,7 +289,7 @@ accreditation(
     .description("offer an address accreditation for schemas and a time window (it becomes an issuer when it accepts)"),
 ).action(async (who: string, options: AccreditationOptions) => {
   const { connection } = await withSigner();
-  const address = accountAddress(connection.deployment, who);
+  const address = await resolveAddress(connection, who);
   const ids = await schemaList(connection, options.schemas);
   done(
     `offered ${address} accreditation (it becomes an issuer with "ccr framework issuer accept --economy <XX>")`,
@@ -285,7 +318,7 @@ issuer
   .description("withdraw the acting authority's pending offer to an address")
   .action(async (who: string) => {
     const { connection } = await withSigner();
-    const address = accountAddress(connection.deployment, who);
+    const address = await resolveAddress(connection, who);
     done(`withdrew the offer to ${address}`, await framework.withdrawOffer(connection, address));
   });
 issuer
@@ -293,13 +326,13 @@ issuer
   .description("release an address an authority claimed but that never used it (council; check its history first)")
   .action(async (who: string) => {
     const { connection } = await withSigner();
-    const address = accountAddress(connection.deployment, who);
+    const address = await resolveAddress(connection, who);
     done(`released ${address}; it may accept a new offer`, await framework.releaseIssuer(connection, address));
   });
 accreditation(issuer.command("amend <issuer>").description("change an issuer's schemas or window")).action(
   async (who: string, options: AccreditationOptions) => {
     const { connection } = await withSigner();
-    const address = accountAddress(connection.deployment, who);
+    const address = await resolveAddress(connection, who);
     const ids = await schemaList(connection, options.schemas);
     done(
       `amended ${address}`,
@@ -320,7 +353,7 @@ for (const [name, action] of [
     .description(`${name} an issuer's accreditation`)
     .action(async (who: string) => {
       const { connection } = await withSigner();
-      const address = accountAddress(connection.deployment, who);
+      const address = await resolveAddress(connection, who);
       done(`${name === "suspend" ? "suspended" : "reinstated"} ${address}`, await action(connection, address));
     });
 }
@@ -330,17 +363,36 @@ issuer
   .option("--compromised-at <date>", "its key was compromised from this time: later anchors are invalid", parseDate)
   .action(async (who: string, options: { compromisedAt?: Date }) => {
     const { connection } = await withSigner();
-    const address = accountAddress(connection.deployment, who);
+    const address = await resolveAddress(connection, who);
     done(`revoked ${address}`, await framework.revokeIssuer(connection, address, options.compromisedAt));
   });
 issuer
   .command("show <issuer>")
-  .description("show an issuer's accreditation")
+  .description("show an issuer's name, profile and accreditation (the issuer by name, address or did:ethr)")
   .action(async (who: string) => {
     const { connection } = await open(false);
-    console.log(
-      JSON.stringify(await framework.issuerInfo(connection, accountAddress(connection.deployment, who)), null, 2),
-    );
+    const address = await resolveAddress(connection, who);
+    const profile = await new NameBook(connection).issuer(address);
+    console.log(JSON.stringify({ ...profile, ...(await framework.issuerInfo(connection, address)) }, null, 2));
+  });
+issuer
+  .command("name <issuer>")
+  .description("name an issuer of your economy, with its legal name and website (its authority)")
+  .requiredOption("--name <name>", "display name, unique in the framework")
+  .option("--legal-name <name>", "legal name", "")
+  .option("--website <url>", "website", "")
+  .action(async (who: string, options: { name: string; legalName: string; website: string }) => {
+    const { connection } = await withSigner();
+    const address = await resolveAddress(connection, who);
+    const profile = { name: options.name, legalName: options.legalName, website: options.website };
+    done(`named ${address} "${options.name}"`, await nameIssuer(connection, address, profile));
+  });
+issuer
+  .command("website <url>")
+  .description("set the acting issuer's own website")
+  .action(async (url: string) => {
+    const { connection, wallet } = await withSigner();
+    done(`${wallet.address}: website ${url}`, await setWebsite(connection, url));
   });
 
 const operator = fw.command("operator").description("operator keys that anchor for an issuer (the issuer)");
@@ -353,7 +405,7 @@ for (const [name, action] of [
     .description(`${name} an operator key of the acting issuer`)
     .action(async (who: string) => {
       const { connection } = await withSigner();
-      const address = accountAddress(connection.deployment, who);
+      const address = await resolveAddress(connection, who);
       done(`${name === "add" ? "added" : "removed"} operator ${address}`, await action(connection, address));
     });
 }
@@ -484,7 +536,7 @@ program
     const type = await credentialType(connection, options.schema, schemaSources());
     const input = await readSubjects(options.input, type, options.encoding);
     const issuerAddress =
-      options.issuer === undefined ? wallet.address : accountAddress(connection.deployment, options.issuer);
+      options.issuer === undefined ? wallet.address : await resolveAddress(connection, options.issuer);
     const signer =
       options.signingKeystore === undefined
         ? wallet
@@ -615,6 +667,7 @@ program
       connection.deployment.didRegistry.address,
       connection.provider,
     );
+    const names = new NameBook(connection);
     const counts: Record<Outcome, number> = { valid: 0, invalid: 0, undecided: 0 };
     // Verified in slices: memory stays bounded however many files a folder holds, and results come as they are made.
     if (options.json === true) process.stdout.write("[");
@@ -622,6 +675,7 @@ program
       const results = await verifyCredentials(files.slice(start, start + VERIFY_SLICE), {
         connection,
         resolver,
+        names,
         ...(options.economy === undefined ? {} : { economy: options.economy }),
         ...(options.at === undefined ? {} : { at: options.at }),
       });
@@ -681,6 +735,7 @@ async function verifyPresentationCommand(paths: string[], file: string, options:
     {
       connection,
       resolver,
+      names: new NameBook(connection),
       ...(options.economy === undefined ? {} : { economy: options.economy }),
       ...(options.at === undefined ? {} : { at: options.at }),
     },
@@ -765,7 +820,7 @@ for (const action of ["revoke", "suspend", "reinstate"] as const) {
   command.action(async (items: string[], options: { reason?: string; issuer?: string }) => {
     const reason = options.reason === undefined ? 0 : reasonCode(options.reason);
     const { connection, wallet } = await withSigner();
-    const issuer = options.issuer === undefined ? undefined : accountAddress(connection.deployment, options.issuer);
+    const issuer = options.issuer === undefined ? undefined : await resolveAddress(connection, options.issuer);
     const targets = await statusTargets(connection, items, { issuer, hashIssuer: wallet.address });
     for (const change of await changeStatus(connection, action, targets, reason)) {
       const what = change.targets.map((t) => t.label).join(", ");
@@ -797,8 +852,7 @@ program
   .action(async (options: { issuer?: string; register?: string; out: string }) => {
     // Signed by the acting key: the issuer's own or a signing key of its DID (--as, --keystore or --key-env).
     const { connection, wallet } = await withSigner();
-    const address =
-      options.issuer === undefined ? wallet.address : accountAddress(connection.deployment, options.issuer);
+    const address = options.issuer === undefined ? wallet.address : await resolveAddress(connection, options.issuer);
     const resolver = ethrDidResolver(
       connection.chainId,
       connection.deployment.didRegistry.address,
@@ -886,7 +940,7 @@ audit
       target = batch?.root ?? credentialHash(read.jws);
       member = batch?.index ?? member;
     } else if (!/^(0x[0-9a-fA-F]{64}|[A-Z]{2})$/.test(subject)) {
-      target = accountAddress(deployment, subject);
+      target = indexedAddress(options.db ?? defaultDb(), deployment, subject);
     }
     const entries = timeline(options.db ?? defaultDb(), deployment, target, member);
     if (options.json === true) {
@@ -894,7 +948,7 @@ audit
       return;
     }
     for (const e of entries)
-      console.log(`${e.time}  block ${e.block}  tx ${e.transaction}  by ${e.actor}\n  ${e.change}`);
+      console.log(`${e.time}  block ${e.block}  tx ${e.transaction}  by ${e.actorLabel}\n  ${e.change}`);
     console.log(`${entries.length} event(s) for ${target}${member === undefined ? "" : ` member ${member}`}`);
   });
 

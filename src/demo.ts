@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { HDNodeWallet, Mnemonic, ZeroAddress, ZeroHash, keccak256, toUtf8Bytes, type Provider } from "ethers";
-import type { ICCR } from "../types/ethers-contracts/index.js";
+import type { ICCR, ICCRNames } from "../types/ethers-contracts/index.js";
 import { APEC_ECONOMIES } from "./apec.ts";
 import { buildBatch, memberSets } from "./batch.ts";
 import { REASONS, economyCode, schemaBitmap } from "./codes.ts";
@@ -364,4 +364,28 @@ export async function demoType(key: DemoSchemaKey): Promise<CredentialType> {
   const { name, uri } = DEMO_SCHEMAS[id] ?? { name: "", uri: "" };
   const digest = schemaDigest(demoSchemaDocument(key));
   return typeOf({ id, name, uri, digest, deprecated: false }, { folders: [DEMO_SCHEMA_FOLDER] });
+}
+
+/**
+ * Names the demo framework through its names contract: the council names the 21 economies and their authorities,
+ * each authority its demo issuers, and the university adds its own website.
+ */
+export async function seedNames(names: ICCRNames, provider: Provider): Promise<void> {
+  const send = async (tx: Promise<{ wait(): Promise<unknown> }>): Promise<void> => {
+    await (await tx).wait();
+  };
+  const council = names.connect(devnetWallet(COUNCIL_INDEX, provider));
+  for (const { iso, name } of APEC_ECONOMIES) {
+    await send(council.nameEconomy(economyCode(iso), name, name, "", `Credential authority of ${name}`));
+  }
+  for (const issuer of DEMO_ISSUERS) {
+    const position = APEC_ECONOMIES.findIndex(({ iso }) => iso === issuer.economy);
+    const authority = names.connect(devnetWallet(authorityIndex(position), provider));
+    const address = devnetWallet(issuer.hdIndex).address;
+    await send(authority.nameIssuer(address, issuer.label, `${issuer.label} (demo)`, `https://${issuer.name}.example`));
+  }
+  const university = DEMO_ISSUERS.find((i) => i.name === "au-university");
+  if (university !== undefined) {
+    await send(names.connect(devnetWallet(university.hdIndex, provider)).setWebsite("https://university.example/au"));
+  }
 }

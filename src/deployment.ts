@@ -27,6 +27,8 @@ export interface Deployment {
   genesisHash: string;
   registry: { address: string; blockNumber: number };
   didRegistry: { address: string; blockNumber: number };
+  /** The names contract (CCRNames) beside the registry; deployments made before it existed have none. */
+  names?: { address: string; blockNumber: number } | undefined;
   schemas: { id: number; key: string; name: string; uri: string }[];
   economies: { iso: string; name: string; authority: string }[];
   accounts: Record<string, DeploymentAccount>;

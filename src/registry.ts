@@ -7,7 +7,7 @@ import {
   type Signer,
 } from "ethers";
 import type { QueryStruct, VerdictStructOutput } from "../types/ethers-contracts/interfaces/ICCR.js";
-import { ICCR__factory, type ICCR } from "../types/ethers-contracts/index.js";
+import { ICCRNames__factory, ICCR__factory, type ICCR, type ICCRNames } from "../types/ethers-contracts/index.js";
 import { ANCHOR_STATE, AnchorState, ISSUER_STANDING, economyIso } from "./codes.ts";
 import type { Deployment } from "./deployment.ts";
 import { encodeCall } from "./abiCodec.ts";
@@ -128,6 +128,8 @@ export interface RegistryConnection {
   /** The registry's VerdictReader, as the registry reports it. */
   reader: string;
   chainId: number;
+  /** The names contract, when the deployment has one (read-only or connected to the same signer). */
+  names?: ICCRNames | undefined;
 }
 
 /**
@@ -178,7 +180,11 @@ export async function connectRegistry(
       `${deployment.registry.address} on chain ${deployment.chainId} is not a CCR registry`,
     );
   }
-  return { deployment, rpcUrl, provider, registry, reader, chainId: deployment.chainId };
+  const names =
+    deployment.names === undefined
+      ? undefined
+      : ICCRNames__factory.connect(deployment.names.address, options.signer ?? provider);
+  return { deployment, rpcUrl, provider, registry, reader, chainId: deployment.chainId, names };
 }
 
 /**
@@ -187,9 +193,12 @@ export async function connectRegistry(
  */
 export function describeRevert(error: unknown): string | undefined {
   if (!isError(error, "CALL_EXCEPTION")) return undefined;
-  const iface = ICCR__factory.createInterface();
-  // ethers decodes reverts of calls, not of transactions (estimateGas): decode the data with the registry's ABI.
-  const revert = error.revert ?? (typeof error.data === "string" ? iface.parseError(error.data) : null);
+  // ethers decodes reverts of calls, not of transactions (estimateGas): decode the data with the registry's ABI,
+  // else with the names contract's.
+  const data = typeof error.data === "string" ? error.data : undefined;
+  const names = ICCRNames__factory.createInterface();
+  const iface = data !== undefined && names.parseError(data) !== null ? names : ICCR__factory.createInterface();
+  const revert = error.revert ?? (data === undefined ? null : iface.parseError(data));
   if (revert === null) return error.shortMessage;
   const fragment = iface.getError(revert.name);
   const named = revert.args.map((value: unknown, i) => `${fragment?.inputs[i]?.name ?? i}=${String(value)}`);

@@ -118,10 +118,20 @@ describe("ccr audit (end to end, against a Hardhat node)", function () {
     const member = await ccr(["audit", "history", join(out, "credential-00002.json"), "--db", db]);
     expect(member.code).to.equal(0);
     expect(member.stdout).to.match(
-      / block \d+ {2}tx 0x[0-9a-f]{64} {2}by 0x[0-9a-fA-F]{40}\n {2}batch 0x[0-9a-f]{64} of 8 anchored by /,
+      / block \d+ {2}tx 0x[0-9a-f]{64} {2}by University in Australia \(0x[0-9a-fA-F]{40}\)\n {2}batch 0x[0-9a-f]{64} of 8 anchored by University in Australia \(0x[0-9a-fA-F]{40}\)/,
     );
     expect(member.stdout).to.match(/\n {2}members 1 of batch 0x[0-9a-f]{64} revoked \(superseded\)\n/);
     expect(member.stdout).to.match(/2 event\(s\) for 0x[0-9a-f]{64} member 1\n$/);
+    // An issuer by the name the history gave it: the same timeline as by its account name, naming included.
+    const byName = await ccr(["audit", "history", "University in Australia", "--db", db]);
+    expect(byName.code).to.equal(0);
+    expect(byName.stdout).to.include("issuer University in Australia (0x");
+    expect(byName.stdout).to.match(/named "University in Australia" \(legal name "[^"]+", website https:\/\/\S+\) by /);
+    const unnamed = await ccr(["audit", "history", "Nobody University", "--db", db]);
+    expect(unnamed.code).to.equal(2);
+    expect(unnamed.stderr).to.include(
+      '"Nobody University" is neither an address, a did:ethr, an account of the deployment nor an issuer\'s name in the index',
+    );
     const issuer = await ccr(["audit", "history", "au-university", "--db", db, "--json"]);
     const entries = JSON.parse(issuer.stdout) as { event: string; actor: string }[];
     expect(entries.map((e) => e.event)).to.include.members([
@@ -148,7 +158,11 @@ describe("ccr audit (end to end, against a Hardhat node)", function () {
     expect(unknown.stderr).to.match(/^ccr: --economy XX is none of the history's economies \(AU, BN, CA, /);
     const csv = (await ccr(["audit", "report", "--db", db, "--format", "csv"])).stdout.split("\n");
     expect(csv[0]).to.equal("section,key,issued,revoked,suspended,detail");
-    expect(csv).to.include("By economy,AU,16,2,0,");
+    expect(csv).to.include("By economy,Australia (AU),16,2,0,");
+    const university = (await readDeployment(deploymentFile)).accounts["au-university"]?.address ?? "";
+    expect(csv.find((row) => row.startsWith(`By issuer,University in Australia (${university}),`))).to.match(/,AU$/);
+    expect(json.names.economies.AU).to.equal("Australia");
+    expect(json.names.issuers[university]).to.equal("University in Australia");
     const html = join(work, "report.html");
     expect((await ccr(["audit", "report", "--db", db, "--format", "html", "--out", html])).stdout).to.equal(
       `report written to ${html}\n`,
@@ -156,7 +170,7 @@ describe("ccr audit (end to end, against a Hardhat node)", function () {
     const page = await readFile(html, "utf8");
     expect(page).to.match(/^<!doctype html>/);
     expect(page.match(/<svg /g)).to.have.length(2);
-    expect(page).to.include("<td>AU</td><td>16</td><td>2</td><td>0</td>");
+    expect(page).to.include("<td>Australia (AU)</td><td>16</td><td>2</td><td>0</td>");
     expect(page).to.not.match(/<script|src=|href=/);
   });
 

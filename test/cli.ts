@@ -152,7 +152,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     const verified = await ccr(["verify", ...diplomas, "--economy", "AU"]);
     expect(verified.code).to.equal(0);
     expect(verified.stdout).to.match(
-      /^VALID {5}.*credential-00001\.json: valid: issued by did:ethr:0x7a69:0x[0-9a-fA-F]{40} \(AU\), anchored .*, recognised in AU$/m,
+      /^VALID {5}.*credential-00001\.json: valid: issued by University in Australia \(did:ethr:0x7a69:0x[0-9a-fA-F]{40}\), Australia \(AU\), anchored .*, recognised in AU$/m,
     );
     expect(verified.stdout).to.include("8 valid, 0 invalid, 0 undecided");
   });
@@ -192,7 +192,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     );
     expect(accepted.stdout).to.match(
       new RegExp(
-        `^VALID {5}${presentation}#1: valid: issued by did:ethr:0x7a69:0x[0-9a-fA-F]{40} \\(AU\\), anchored `,
+        `^VALID {5}${presentation}#1: valid: issued by University in Australia \\(did:ethr:0x7a69:0x[0-9a-fA-F]{40}\\), Australia \\(AU\\), anchored `,
         "m",
       ),
     );
@@ -317,6 +317,52 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     expect(tampered.code).to.equal(1);
     expect(tampered.stdout).to.include(
       "disclosure 1 (assuranceLevel) is not one the issuer signed: the credential was altered",
+    );
+  });
+
+  it("names economies, authorities and issuers; an issuer can be named by its name wherever an address is asked", async function () {
+    const shown = await ccr(["framework", "issuer", "show", "University in Australia"]);
+    expect(shown.code, shown.stderr).to.equal(0);
+    const university = JSON.parse(shown.stdout) as { name: string; website: string; address: string; economy: string };
+    expect(university).to.deep.include({
+      name: "University in Australia",
+      website: "https://university.example/au",
+      address: deployment.accounts["au-university"]?.address,
+    });
+    const au = JSON.parse((await ccr(["framework", "economy", "show", "AU"])).stdout) as Record<string, unknown>;
+    expect(au).to.deep.include({
+      economy: "AU",
+      name: "Australia",
+      authorityName: "Credential authority of Australia",
+    });
+
+    // The authority of Chile renames its chamber of commerce; only it may.
+    const args = [
+      "framework",
+      "issuer",
+      "name",
+      "cl-chamber",
+      "--name",
+      "Cámara de Comercio de Santiago",
+      "--website",
+      "https://ccs.example",
+    ];
+    const refused = await ccr(["--as", "authority-au", ...args]);
+    expect(refused.code).to.equal(1);
+    expect(refused.stderr).to.match(
+      /NotIssuersAuthority\(caller=0x[0-9a-fA-F]{40}, issuer=0x[0-9a-fA-F]{40}, economy=0x434c\)/,
+    );
+    const named = await ccr(["--as", "authority-cl", ...args]);
+    expect(named.code, named.stderr).to.equal(0);
+    const byName = await ccr(["framework", "issuer", "show", "Cámara de Comercio de Santiago"]);
+    expect(JSON.parse(byName.stdout)).to.deep.include({
+      website: "https://ccs.example",
+      address: deployment.accounts["cl-chamber"]?.address,
+    });
+    const nobody = await ccr(["framework", "issuer", "show", "No Such Issuer"]);
+    expect(nobody.code).to.equal(2);
+    expect(nobody.stderr).to.include(
+      `"No Such Issuer" is neither an address, a did:ethr, an account of the deployment nor an issuer's name`,
     );
   });
 
@@ -657,7 +703,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     const out = join(work, "registrar-2");
     expect((await ccr([...args, "--out", out])).code).to.equal(0);
     expect((await ccr(["verify", out])).stdout).to.match(
-      /^VALID .*credential-00001\.json: valid: issued by did:ethr:0x7a69:/m,
+      /^VALID .*credential-00001\.json: valid: issued by University in Australia \(did:ethr:0x7a69:/m,
     );
   });
 

@@ -1,5 +1,7 @@
 import { ANCHOR_STATE, AnchorState, reasonName, schemaIds } from "../codes.ts";
 import { CCRError } from "../errors.ts";
+import { accountAddress } from "../keys.ts";
+import { labelAddresses, namesOf } from "./names.ts";
 import type { Deployment } from "../deployment.ts";
 import { openIndex, readEvents, type StoredEvent } from "./db.ts";
 
@@ -8,7 +10,10 @@ export interface TimelineEntry {
   time: string;
   block: number;
   transaction: string;
+  /** The acting address (or addresses, for a relayed signed request). */
   actor: string;
+  /** The actor with the names the history gives its addresses, as "Name (0x…)". */
+  actorLabel: string;
   event: string;
   change: string;
 }
@@ -98,6 +103,12 @@ export function describeEvent({ name, args: a }: Pick<StoredEvent, "name" | "arg
       const list = members.length > 8 ? `${members.slice(0, 8).join(", ")} … (${members.length})` : members.join(", ");
       return `members ${list} of batch ${a.root} ${statusChange(a)}`;
     }
+    case "EconomyNamed":
+      return `economy ${a.economy} named "${a.name}" (legal name "${a.legalName}", website ${a.website || "none"}), its authority "${a.authorityName}"`;
+    case "IssuerNamed":
+      return `issuer ${a.issuer} named "${a.name}" (legal name "${a.legalName}", website ${a.website || "none"}) by ${a.by}`;
+    case "IssuerWebsiteSet":
+      return `issuer ${a.issuer} set its website to ${a.website || "none"}`;
     default:
       return `${name} ${JSON.stringify(a)}`;
   }
@@ -113,6 +124,27 @@ function keysFor(subject: string): string[] {
     "INVALID_ARGUMENT",
     `"${subject}" is not a credential or batch hash, an address (or account name, did:ethr) or an economy code`,
   );
+}
+
+/**
+ * The address `who` stands for, from the index alone: an address, a did:ethr, an account of the deployment file, or
+ * a name the history gave an issuer.
+ */
+export function indexedAddress(file: string, deployment: Deployment, who: string): string {
+  try {
+    return accountAddress(deployment, who);
+  } catch (error) {
+    if (!(error instanceof CCRError)) throw error;
+    const named = namesOf(readEvents(openIndex(file, deployment), "WHERE e.name = 'IssuerNamed'"));
+    const found = [...named.issuers].find(([, name]) => name === who)?.[0];
+    if (found === undefined) {
+      throw new CCRError(
+        "INVALID_ARGUMENT",
+        `"${who}" is neither an address, a did:ethr, an account of the deployment nor an issuer's name in the index`,
+      );
+    }
+    return found;
+  }
 }
 
 /**
@@ -132,6 +164,8 @@ export function timeline(file: string, deployment: Deployment, subject: string, 
       .all(subject) as { issuer: string }[];
     keys.push(...issuers.map((i) => `issuer:${i.issuer}`));
   }
+  // Names as the history leaves them: addresses in the timeline are shown with the name they were given.
+  const names = namesOf(readEvents(db, "WHERE e.name IN ('IssuerNamed', 'EconomyNamed')"));
   const events = readEvents(
     db,
     `WHERE (e.block, e.log_index) IN (SELECT block, log_index FROM event_keys WHERE key IN (${keys.map(() => "?").join(", ")}))`,
@@ -150,7 +184,8 @@ export function timeline(file: string, deployment: Deployment, subject: string, 
     block: event.block,
     transaction: event.txHash,
     actor: actorOf(event),
+    actorLabel: labelAddresses(actorOf(event), names),
     event: event.name,
-    change: describeEvent(event),
+    change: labelAddresses(describeEvent(event), names),
   }));
 }

@@ -2,6 +2,7 @@ import { AnchorState, ISSUER_STANDING, IssuerStanding, reasonName, schemaIds } f
 import { CCRError } from "../errors.ts";
 import type { Deployment } from "../deployment.ts";
 import { replayEvents } from "./check.ts";
+import { namesOf } from "./names.ts";
 import { openIndex, readEvents, type StoredEvent } from "./db.ts";
 
 export interface ReportOptions {
@@ -35,6 +36,8 @@ export interface Report {
   revocationReasons: Record<string, number>;
   issuersByStanding: Record<string, string[]>;
   recognitions: { economy: string; recognises: string; schemas: number[] }[];
+  /** Issuer and economy names as the history leaves them. */
+  names: { issuers: Record<string, string>; economies: Record<string, string> };
 }
 
 function popcount(value: bigint): number {
@@ -81,6 +84,10 @@ export function buildReport(file: string, deployment: Deployment, options: Repor
     revocationReasons: {},
     issuersByStanding: {},
     recognitions: [],
+    names: (({ issuers, economies }) => ({
+      issuers: Object.fromEntries(issuers),
+      economies: Object.fromEntries(economies),
+    }))(namesOf(events)),
   };
   const add = (event: StoredEvent, issuer: string, schema: number, field: keyof Counts, count: number): void => {
     if (!included(issuer) || event.timestamp < from || event.timestamp > to || count === 0) return;
@@ -139,20 +146,26 @@ const countCells = (c: Counts): string[] => [String(c.issued), String(c.revoked)
 
 /** The report's sections as rows: [section, key, issued, revoked, suspended] and the lists. */
 function sections(report: Report): { title: string; header: string[]; rows: string[][] }[] {
-  const counts = (title: string, key: string, record: Record<string, Counts>) => ({
+  const named = (names: Record<string, string>, key: string): string => {
+    const name = names[key];
+    return name === undefined ? key : `${name} (${key})`;
+  };
+  const issuer = (address: string): string => named(report.names.issuers, address);
+  const economy = (iso: string): string => named(report.names.economies, iso);
+  const counts = (title: string, key: string, record: Record<string, Counts>, label = (k: string) => k) => ({
     title,
     header: [key, ...countHeader],
     rows: Object.entries(record)
       .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([k, c]) => [k, ...countCells(c)]),
+      .map(([k, c]) => [label(k), ...countCells(c)]),
   });
   return [
     { title: "Totals", header: ["", ...countHeader], rows: [["all", ...countCells(report.totals)]] },
-    counts("By economy", "economy", report.byEconomy),
+    counts("By economy", "economy", report.byEconomy, economy),
     {
       title: "By issuer",
       header: ["issuer", "economy", ...countHeader],
-      rows: Object.entries(report.byIssuer).map(([k, c]) => [k, c.economy, ...countCells(c)]),
+      rows: Object.entries(report.byIssuer).map(([k, c]) => [issuer(k), c.economy, ...countCells(c)]),
     },
     counts("By schema", "schema", report.bySchema),
     counts("By month", "month", report.byMonth),
@@ -164,7 +177,10 @@ function sections(report: Report): { title: string; header: string[]; rows: stri
     {
       title: "Issuers by accreditation state",
       header: ["state", "issuers"],
-      rows: Object.entries(report.issuersByStanding).map(([k, list]) => [k, `${list.length}: ${list.join(" ")}`]),
+      rows: Object.entries(report.issuersByStanding).map(([k, list]) => [
+        k,
+        `${list.length}: ${list.map(issuer).join(", ")}`,
+      ]),
     },
     {
       title: "Recognitions",

@@ -1,6 +1,6 @@
 import type { DatabaseSync } from "node:sqlite";
 import { AbiCoder, getAddress, type ParamType } from "ethers";
-import { ICCR__factory } from "../../types/ethers-contracts/index.js";
+import { ICCRNames__factory, ICCR__factory } from "../../types/ethers-contracts/index.js";
 import { decodeAnchorTerms, economyIso } from "../codes.ts";
 import { RPC_TIMEOUT_MS, rpcRetried, type RegistryConnection } from "../registry.ts";
 import { checkpoint, openIndex, transaction } from "./db.ts";
@@ -39,18 +39,22 @@ interface RawLog {
 }
 
 const registryInterface = ICCR__factory.createInterface();
+/** The names contract's events (economy, authority and issuer names) are indexed with the registry's. */
+const namesInterface = ICCRNames__factory.createInterface();
 const LOGS_PER_REQUEST = 10_000;
 
 /** The registry's events by topic hash, with their inputs split as the log carries them (topics, then data). */
 const eventsByTopic = new Map<string, { name: string; indexed: ParamType[]; plain: ParamType[]; order: string[] }>();
-registryInterface.forEachEvent((event) => {
-  eventsByTopic.set(event.topicHash, {
-    name: event.name,
-    indexed: event.inputs.filter((input) => input.indexed === true),
-    plain: event.inputs.filter((input) => input.indexed !== true),
-    order: event.inputs.map((input) => input.name),
+for (const contract of [registryInterface, namesInterface]) {
+  contract.forEachEvent((event) => {
+    eventsByTopic.set(event.topicHash, {
+      name: event.name,
+      indexed: event.inputs.filter((input) => input.indexed === true),
+      plain: event.inputs.filter((input) => input.indexed !== true),
+      order: event.inputs.map((input) => input.name),
+    });
   });
-});
+}
 const coder = AbiCoder.defaultAbiCoder();
 
 /** A value as the index stores it: decimal numbers, ISO economy codes, checksummed addresses, hex bytes. */
@@ -100,7 +104,7 @@ function decodeLog(log: RawLog): { name: string; args: Record<string, string> } 
  * `eth_getLogs` straight over HTTP with the platform's fetch: a range's logs can be many megabytes, and ethers joins
  * and decodes response bodies in ways that grow much faster than their size.
  */
-async function getLogs(url: string, filter: Record<string, string>, timeoutMs: number): Promise<RawLog[]> {
+async function getLogs(url: string, filter: Record<string, string | string[]>, timeoutMs: number): Promise<RawLog[]> {
   const response = await fetch(url, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -183,7 +187,10 @@ export async function syncIndex(
             getLogs(
               rpcUrl,
               {
-                address: deployment.registry.address,
+                address:
+                  deployment.names === undefined
+                    ? deployment.registry.address
+                    : [deployment.registry.address, deployment.names.address],
                 fromBlock: `0x${next.toString(16)}`,
                 toBlock: `0x${to.toString(16)}`,
               },

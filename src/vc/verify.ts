@@ -16,6 +16,7 @@ import {
 import { ethrDidAddress } from "../did.ts";
 import { CCRError } from "../errors.ts";
 import { readVerdicts, rpc, type RegistryConnection } from "../registry.ts";
+import type { NameBook } from "../names.ts";
 import { digestSRI } from "../schemaDocument.ts";
 import { credentialHash, decodeCredential, registryStatus, toSeconds, type Credential } from "./credential.ts";
 import { readCredentialFile, type ReadCredential } from "./file.ts";
@@ -75,6 +76,8 @@ export interface VerifyOptions {
   at?: Date;
   /** Credentials per `verdicts` call. */
   chunkSize?: number;
+  /** Names the issuer and its economy in the reasons, when given. */
+  names?: NameBook | undefined;
 }
 
 const time = (seconds: bigint): string | undefined =>
@@ -408,6 +411,14 @@ async function verifyCandidates(candidates: Candidate[], options: VerifyOptions)
       continue;
     }
     checkAnchor(candidate, credential, summary, schemas, options.economy);
+    if (candidate.result.outcome === "valid" && options.names !== undefined) {
+      const issuer = await options.names.labelIssuer(summary.issuer, credential.issuer);
+      const economyName = await options.names.labelEconomy(summary.economy);
+      candidate.result.reason = candidate.result.reason.replace(
+        `issued by ${credential.issuer} (${summary.economy})`,
+        `issued by ${issuer}, ${economyName}`,
+      );
+    }
   }
   return candidates.map((c) => c.result);
 }
