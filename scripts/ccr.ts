@@ -17,7 +17,14 @@ import { buildReport, reportCsv, reportHtml, reportTable } from "../src/audit/re
 import { syncIndex } from "../src/audit/sync.ts";
 import { DEPLOYMENT_ENV, locateDeployment, readDeployment, type Deployment } from "../src/deployment.ts";
 import { economyCode } from "../src/codes.ts";
-import { addSigningKey, ethrDid, ethrDidResolver, revokeSigningKey, signingMethodId } from "../src/did.ts";
+import {
+  addSigningKey,
+  ethrDid,
+  ethrDidAddress,
+  ethrDidResolver,
+  revokeSigningKey,
+  signingMethodId,
+} from "../src/did.ts";
 import { CCRError, type CCRErrorCode } from "../src/errors.ts";
 import * as framework from "../src/framework.ts";
 import { KEYSTORE_PASSWORD_ENV, loadWallet, promptPassword, type KeySource } from "../src/keys.ts";
@@ -38,7 +45,7 @@ import {
 } from "../src/vc/issue.ts";
 import { changeStatus, reasonCode, statusTargets, type StatusAction } from "../src/vc/status.ts";
 import { publishStatusLists } from "../src/vc/statusList.ts";
-import { describeCredential, formatCredential } from "../src/vc/show.ts";
+import { describeCredential, formatCredential, type IssuerNameLookup } from "../src/vc/show.ts";
 import { verifyCredentials, type Outcome, type VerificationResult } from "../src/vc/verify.ts";
 import { PRESENTATION_LIFETIME, presentCredentials, verifyPresentation } from "../src/vc/presentation.ts";
 import { HOLDER_DID_METHODS, holderDidOf, holderResolver } from "../src/holder.ts";
@@ -638,7 +645,10 @@ program
   )
   .option("--economy <iso>", "the verifier's economy: the issuer's must be it or one it recognises")
   .option("--at <date>", "verify as of this time", parseDate)
-  .option("--presentation <file>", "verify a presentation (vp+jwt) and the credentials in it")
+  .option(
+    "--presentation <file>",
+    "verify a presentation (a vp+jwt, or an SD-JWT presentation file from ccr present) and the credentials in it",
+  )
   .option("--audience <verifier>", "with --presentation: who the presentation must be for (this verifier)")
   .option("--nonce <value>", "with --presentation: the challenge this verifier gave the holder")
   .option(
@@ -795,13 +805,40 @@ program
 
 program
   .command("show <file>")
-  .description("what a credential file says: type, issuer, holder, validity, schema, subject, status, anchor (offline)")
+  .description(
+    "what a credential file says: type, issuer, holder, validity, schema, subject, status, anchor (read from the file; only the issuer's name from the chain)",
+  )
   .option("--json", "print JSON")
-  .action(async (file: string, options: { json?: boolean }) => {
-    const summary = await describeCredential(file);
+  .option("--offline", "do not look the issuer's name up on the deployment's chain")
+  .action(async (file: string, options: { json?: boolean; offline?: boolean }) => {
+    const summary = await describeCredential(file, options.offline === true ? undefined : issuerNameOnChain);
     if (options.json === true) console.log(JSON.stringify(summary, null, 2));
     else for (const line of formatCredential(summary)) console.log(line);
   });
+
+/** The issuer's name from the deployment's names contract, when the credential names the deployment's registry. */
+const issuerNameOnChain: IssuerNameLookup = async (issuer, status) => {
+  const file = locateDeployment(globals().deployment);
+  if (file === undefined) return { unknown: "not looked up: no deployment file" };
+  const deployment = await readDeployment(file);
+  if (
+    deployment.chainId !== status.chainId ||
+    deployment.registry.address.toLowerCase() !== status.registry.toLowerCase()
+  ) {
+    return { unknown: `not looked up: the credential names another registry than the deployment file's` };
+  }
+  const address = ethrDidAddress(issuer);
+  if (address === undefined) return { unknown: "unknown: the issuer is not a did:ethr" };
+  try {
+    const { connection } = await open(false);
+    if (connection.names === undefined) return { unknown: "unknown: the framework has no names contract" };
+    const profile = await new NameBook(connection).issuer(address);
+    return profile === undefined ? { unknown: "none recorded" } : { name: profile.name };
+  } catch (error) {
+    if (!(error instanceof CCRError)) throw error;
+    return { unknown: `not looked up: ${error.message}` };
+  }
+};
 
 // ------------------------------------------------------------------------------------------------ status
 

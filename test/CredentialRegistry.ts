@@ -130,9 +130,12 @@ describe("CredentialRegistry", function () {
         it("refuses a window that has already ended, allows one that began in the past", async function () {
           const f = await loadFixture(frameworkFixture);
           const now = await time.latest();
+          // The next block's time is pinned: a slow run (coverage) would otherwise let the wall clock move it on.
+          await time.setNextBlockTimestamp(now + 1);
           await expect(mode.single(f, randomHash(), CBPR, 1, 2))
             .to.be.revertedWithCustomError(f.registry, "ValidityEnded")
             .withArgs(2, now + 1);
+          await time.setNextBlockTimestamp(now + 1);
           await expect(mode.single(f, randomHash(), CBPR, 1, now))
             .to.be.revertedWithCustomError(f.registry, "ValidityEnded")
             .withArgs(now, now + 1);

@@ -121,12 +121,14 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     diplomas = await files(out);
     expect(diplomas).to.have.length(8);
 
-    // `show` reads a credential file without the chain.
+    // `show` reads a credential file, and only the issuer's name from the chain (none with --offline).
     const first = diplomas[0] ?? "";
     const shown = await ccr(["show", first]);
     expect(shown.code, shown.stderr).to.equal(0);
     expect(shown.stdout).to.include("  type        AcademicDiploma\n");
-    expect(shown.stdout).to.include(`  issuer      ${did}\n`);
+    expect(shown.stdout).to.include(`  issuer      University in Australia (${did})\n`);
+    const offline = await ccr(["show", first, "--offline"]);
+    expect(offline.stdout).to.include(`  issuer      ${did} (name not looked up: offline)\n`);
     expect(shown.stdout).to.include(`  holder      ${aiko}\n`);
     expect(shown.stdout).to.include("  subject     name: Aiko Tanaka\n");
     expect(shown.stdout).to.include(`  status list revocation ${statusUrl}/revocation/1 bit 0\n`);
@@ -137,8 +139,9 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     );
     const file = JSON.parse(await readFile(first, "utf8")) as CredentialFile;
     const json = JSON.parse((await ccr(["show", first, "--json"])).stdout) as CredentialSummary;
-    expect([json.types, json.holder, json.hash, json.anchor]).to.deep.equal([
+    expect([json.types, json.issuerName, json.holder, json.hash, json.anchor]).to.deep.equal([
       ["AcademicDiploma"],
+      { name: "University in Australia" },
       aiko,
       file.hash,
       file.anchor,

@@ -157,7 +157,10 @@ export function decodeSdJwt(token: string): DecodedSdJwt {
     "credentialStatus",
     "ccr_type",
   ]);
-  const fields = Object.fromEntries(Object.entries(claims).filter(([key]) => !reserved.has(key)));
+  // Subject fields in a stable order: the always-disclosed ones as signed, then the disclosed ones in the order they
+  // travel (the unpacked claims follow the digests' order, which the salts make random).
+  const order = [...Object.keys(payload), ...disclosed].filter((key) => !reserved.has(key) && key in claims);
+  const fields = Object.fromEntries([...new Set(order)].map((key) => [key, claims[key]]));
   if (typeof iss !== "string" || typeof vct !== "string" || typeof nbf !== "number" || credentialStatus === undefined) {
     throw new CCRError("MALFORMED_CREDENTIAL", "the SD-JWT VC has no iss, vct, nbf or credentialStatus");
   }

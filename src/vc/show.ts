@@ -14,6 +14,11 @@ export interface CredentialSummary {
   file: string;
   /** The issuer's DID. */
   issuer: string;
+  /**
+   * The issuer's display name as the framework's names contract records it, or why it is not shown (no names
+   * contract, no name, a registry other than the deployment's, the chain unreachable, or `--offline`).
+   */
+  issuerName: { name: string } | { unknown: string };
   /** The subject's id (the holder, when it is a DID), if the credential names one. */
   holder?: string | undefined;
   /** The credential's types after `VerifiableCredential`. */
@@ -31,8 +36,17 @@ export interface CredentialSummary {
   anchor?: AnchorInfo | undefined;
 }
 
-/** Reads a credential file (or a bare JWS) and what its credential says. */
-export async function describeCredential(file: string): Promise<CredentialSummary> {
+/** Finds the issuer's display name for a credential of `status` (the registry it names and its chain). */
+export type IssuerNameLookup = (
+  issuer: string,
+  status: CCRCredentialStatus,
+) => Promise<CredentialSummary["issuerName"]>;
+
+/** Reads a credential file (or a bare JWS) and what its credential says; the issuer's name from `lookup`. */
+export async function describeCredential(
+  file: string,
+  lookup: IssuerNameLookup = () => Promise.resolve({ unknown: "not looked up: offline" }),
+): Promise<CredentialSummary> {
   const read = await readCredentialFile(file);
   let credential;
   try {
@@ -43,16 +57,18 @@ export async function describeCredential(file: string): Promise<CredentialSummar
     throw new CCRError(cause.code, `${file}: ${cause.message}`, { cause });
   }
   const { id, ...subject } = credential.credentialSubject;
+  const status = registryStatus(credential);
   return {
     file,
     issuer: credential.issuer,
+    issuerName: await lookup(credential.issuer, status),
     holder: typeof id === "string" ? id : undefined,
     types: credential.type.filter((t) => t !== "VerifiableCredential"),
     schema: { id: credential.credentialSchema.id, digestSRI: credential.credentialSchema.digestSRI },
     validFrom: credential.validFrom,
     validUntil: credential.validUntil,
     subject,
-    status: registryStatus(credential),
+    status,
     statusLists: statusListEntriesOf(credential),
     hash: credentialHash(read.jws),
     anchor: read.anchor,
@@ -66,7 +82,9 @@ export function formatCredential(s: CredentialSummary): string[] {
   return [
     `${s.file}`,
     `  type        ${s.types.join(", ")}`,
-    `  issuer      ${s.issuer}`,
+    "name" in s.issuerName
+      ? `  issuer      ${s.issuerName.name} (${s.issuer})`
+      : `  issuer      ${s.issuer} (name ${s.issuerName.unknown})`,
     `  holder      ${s.holder ?? "none named"}`,
     `  valid       from ${s.validFrom} ${s.validUntil === undefined ? "with no expiry" : `until ${s.validUntil}`}`,
     `  schema      ${s.schema.id}${s.schema.digestSRI === undefined ? "" : ` (${s.schema.digestSRI})`}`,
