@@ -2,7 +2,18 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "artifacts/", "cache/", "types/", "coverage/", "deploy/deployments/", ".devnet/"] },
+  {
+    ignores: [
+      "node_modules/",
+      "dist/",
+      "artifacts/",
+      "cache/",
+      "types/",
+      "coverage/",
+      "deploy/deployments/",
+      ".devnet/",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

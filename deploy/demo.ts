@@ -4,7 +4,16 @@
  */
 import type { network } from "hardhat";
 import { APEC_ECONOMIES } from "../src/apec.ts";
-import { apecEconomyParameters, seedDemo, seedNames, type DemoResult } from "../src/demo.ts";
+import { createSafe, deploySafeContracts, executeAsSafe, majority } from "../src/council.ts";
+import {
+  DEMO_REPRESENTATIVES,
+  apecEconomyParameters,
+  devnetWallet,
+  seedDemo,
+  seedNames,
+  type CouncilActor,
+  type DemoResult,
+} from "../src/demo.ts";
 import type { Deployment } from "../src/deployment.ts";
 import { ICCRNames__factory, ICCR__factory } from "../types/ethers-contracts/index.js";
 import CCRModule from "./modules/CCR.ts";
@@ -22,9 +31,19 @@ export async function deployDemo({ ethers, ignition }: NetworkConnection, rpcUrl
   const genesis = await provider.getBlock(0);
   const firstBlock = await provider.getBlockNumber();
 
+  const [deployer] = await ethers.getSigners();
+  if (deployer === undefined) throw new Error("the network has no accounts");
+  // The council: a Safe of the representatives (Safe's own contracts, deployed here: a devnet has none), a majority
+  // of whom sign every council action.
+  const representatives = DEMO_REPRESENTATIVES.map((r) => devnetWallet(r.hdIndex, provider));
+  for (const r of representatives) await provider.send("hardhat_setBalance", [r.address, "0x56BC75E2D63100000"]);
+  const owners = representatives.map((r) => r.address);
+  const threshold = majority(owners.length);
+  const safe = await createSafe(await deploySafeContracts(deployer), deployer, owners, threshold);
+
   const { economies, authorities } = apecEconomyParameters(provider);
   const deployed = await ignition.deploy(CCRModule, {
-    parameters: { CCR: { economies, authorities, councilTransferDelay: 3600 } },
+    parameters: { CCR: { council: safe, economies, authorities, councilTransferDelay: 3600 } },
     displayUi: false,
   });
   const registryAddress = await deployed.registry.getAddress();
@@ -44,11 +63,13 @@ export async function deployDemo({ ethers, ignition }: NetworkConnection, rpcUrl
     throw new Error(`no creation block found for ${address}`);
   }
 
-  const [council] = await ethers.getSigners();
-  if (council === undefined) throw new Error("the network has no accounts");
-  const registry = ICCR__factory.connect(registryAddress, council);
-  const demo = await seedDemo(registry, provider);
-  await seedNames(ICCRNames__factory.connect(namesAddress, council), provider);
+  const registry = ICCR__factory.connect(registryAddress, deployer);
+  // Council actions of the seed go through the Safe, signed by a majority of the representatives.
+  const council: CouncilActor = async (call) => {
+    await executeAsSafe(safe, call, representatives.slice(0, threshold), deployer);
+  };
+  const demo = await seedDemo(registry, provider, council);
+  await seedNames(ICCRNames__factory.connect(namesAddress, deployer), provider, council);
   const deployment: Deployment & { demo: Pick<DemoResult, "credentials" | "recognitions"> } = {
     format: "ccr-deployment/1",
     network: "devnet",
@@ -60,6 +81,7 @@ export async function deployDemo({ ethers, ignition }: NetworkConnection, rpcUrl
     names: { address: namesAddress, blockNumber: await creationBlock(namesAddress, firstBlock) },
     schemas: demo.schemas,
     economies: APEC_ECONOMIES.map(({ iso, name }, i) => ({ iso, name, authority: authorities[i] ?? "" })),
+    council: { safe, owners, threshold },
     accounts: demo.accounts,
     demo: { credentials: demo.credentials, recognitions: demo.recognitions },
     createdAt: new Date().toISOString(),

@@ -7,11 +7,11 @@
  */
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname, extname, join } from "node:path";
 import { SingleBar } from "cli-progress";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { Wallet, getAddress, type HDNodeWallet } from "ethers";
-import { checkIndex } from "../src/audit/check.ts";
+import { checkIndex, recordCheck } from "../src/audit/check.ts";
 import { indexedAddress, timeline } from "../src/audit/history.ts";
 import { buildReport, reportCsv, reportHtml, reportTable } from "../src/audit/report.ts";
 import { syncIndex } from "../src/audit/sync.ts";
@@ -30,8 +30,7 @@ import * as framework from "../src/framework.ts";
 import { KEYSTORE_PASSWORD_ENV, loadWallet, promptPassword, type KeySource } from "../src/keys.ts";
 import { NameBook, nameEconomy, nameIssuer, resolveAddress, setWebsite } from "../src/names.ts";
 import { RPC_TIMEOUT_MS, connectRegistry, rpcProvider, type RegistryConnection, type Sent } from "../src/registry.ts";
-import { readSchemaDocument } from "../src/schemaDocument.ts";
-import type { SchemaSources } from "../src/schemaResolver.ts";
+import { readSchemaDocument, type SchemaSources } from "../src/schemaResolver.ts";
 import { credentialType } from "../src/vc/credentialType.ts";
 import { credentialFiles, fileProblem, readCredentialFile, writeFileAtomic } from "../src/vc/file.ts";
 import { credentialHash } from "../src/vc/credential.ts";
@@ -45,8 +44,13 @@ import {
 } from "../src/vc/issue.ts";
 import { changeStatus, reasonCode, statusTargets, type StatusAction } from "../src/vc/status.ts";
 import { publishStatusLists } from "../src/vc/statusList.ts";
+import { AuditIndex } from "../src/server/audit.ts";
+import { councilCommand } from "./commands/council.ts";
+import { startServer } from "../src/server/serve.ts";
 import { describeCredential, formatCredential, type IssuerNameLookup } from "../src/vc/show.ts";
-import { verifyCredentials, type Outcome, type VerificationResult } from "../src/vc/verify.ts";
+import { certificateHtml, certificateOf, certificatePdf, verifierLink } from "../src/vc/render.ts";
+import { type Outcome, type VerificationResult } from "../src/vc/verify.ts";
+import { verifyCredentials } from "../src/vc/verifyFiles.ts";
 import { PRESENTATION_LIFETIME, presentCredentials, verifyPresentation } from "../src/vc/presentation.ts";
 import { HOLDER_DID_METHODS, holderDidOf, holderResolver } from "../src/holder.ts";
 
@@ -149,6 +153,10 @@ function parsePositive(value: string): number {
 function done(what: string, sent: Sent): void {
   console.log(`${what} (transaction ${sent.transaction}, block ${sent.blockNumber})`);
 }
+
+// ------------------------------------------------------------------------------------------------ council
+
+councilCommand(program, { open, withSigner, deploymentFile, done });
 
 // ------------------------------------------------------------------------------------------------ framework
 
@@ -816,6 +824,42 @@ program
     else for (const line of formatCredential(summary)) console.log(line);
   });
 
+// ------------------------------------------------------------------------------------------------ render
+
+program
+  .command("render <file>")
+  .description(
+    "a printable certificate of a credential (PDF or HTML, by --out's extension) with a QR code that opens the web verifier",
+  )
+  .requiredOption("--out <file>", "the certificate to write: <name>.pdf or <name>.html")
+  .option(
+    "--verifier <url>",
+    "the web verifier the QR code opens (ccr serve's address; default $CCR_VERIFIER_URL or http://127.0.0.1:8787/)",
+  )
+  .option("--offline", "do not look the issuer's name up on the deployment's chain")
+  .action(async (file: string, options: { out: string; verifier?: string; offline?: boolean }) => {
+    const format = extname(options.out).toLowerCase();
+    if (format !== ".pdf" && format !== ".html") {
+      throw new CCRError("INVALID_ARGUMENT", `--out ${options.out}: name a .pdf or an .html file`);
+    }
+    const verifier = options.verifier ?? process.env.CCR_VERIFIER_URL ?? "http://127.0.0.1:8787/";
+    if (!/^https?:\/\//.test(verifier)) {
+      throw new CCRError("INVALID_ARGUMENT", `--verifier ${verifier} is not an http(s) address`);
+    }
+    const summary = await describeCredential(file, options.offline === true ? undefined : issuerNameOnChain);
+    const link = verifierLink(verifier, await readCredentialFile(file), summary.hash);
+    const certificate = certificateOf(summary, link);
+    const content = format === ".pdf" ? await certificatePdf(certificate) : certificateHtml(certificate);
+    await mkdir(dirname(options.out), { recursive: true });
+    await writeFile(options.out, content);
+    console.log(
+      `certificate written to ${options.out}; its QR code ` +
+        (link.carries === "credential"
+          ? `carries the credential (a link of ${link.url.length} characters to ${verifier})`
+          : `names the credential's hash only (the credential is too long for a QR code): the reader drops the file on ${verifier}`),
+    );
+  });
+
 /** The issuer's name from the deployment's names contract, when the credential names the deployment's registry. */
 const issuerNameOnChain: IssuerNameLookup = async (issuer, status) => {
   const file = locateDeployment(globals().deployment);
@@ -948,6 +992,8 @@ audit
     const { connection } = await open(false);
     const file = options.db ?? defaultDb();
     const { block, discrepancies: found } = await checkIndex(file, connection);
+    // Kept in the index: the dashboard shows the last check's result.
+    recordCheck(file, connection.deployment, { block, discrepancies: found });
     for (const d of found)
       console.log(`DISCREPANCY ${d.item}: ${d.field} is ${d.history} in the history, ${d.chain} on chain`);
     console.log(
@@ -961,7 +1007,7 @@ audit
 audit
   .command("history <subject>")
   .description(
-    "the timeline of a credential (file or hash), a batch (root), an issuer or account (name, address, did), or an economy (XX)",
+    "the timeline of a credential (file or hash), a batch (root), an issuer or account (name, address, did), an economy (XX) or a schema (schema:<id>)",
   )
   .option("--db <file>", "index file (default: audit.sqlite next to the deployment file)")
   .option("--member <index>", "with a batch root: only the changes of this member", parseCount)
@@ -976,7 +1022,7 @@ audit
       const batch = read.anchor?.batch;
       target = batch?.root ?? credentialHash(read.jws);
       member = batch?.index ?? member;
-    } else if (!/^(0x[0-9a-fA-F]{64}|[A-Z]{2})$/.test(subject)) {
+    } else if (!/^(0x[0-9a-fA-F]{64}|[A-Z]{2}|schema:\d+)$/.test(subject)) {
       target = indexedAddress(options.db ?? defaultDb(), deployment, subject);
     }
     const entries = timeline(options.db ?? defaultDb(), deployment, target, member);
@@ -989,18 +1035,30 @@ audit
     console.log(`${entries.length} event(s) for ${target}${member === undefined ? "" : ` member ${member}`}`);
   });
 
+interface ReportCommandOptions {
+  db?: string;
+  economy?: string;
+  issuer?: string;
+  schema?: string;
+  from?: Date;
+  to?: Date;
+  format: string;
+  out?: string;
+}
 audit
   .command("report")
   .description("issuance and revocation by economy, issuer, schema and month; reasons; issuer states; recognitions")
   .option("--db <file>", "index file (default: audit.sqlite next to the deployment file)")
   .option("--economy <iso>", "only this economy's issuers (and recognitions involving it)")
+  .option("--issuer <issuer>", "only this issuer's credentials (name, address or did)")
+  .option("--schema <schema>", "only credentials of this schema (id or name)")
   .option("--from <date>", "count events from this time", parseDate)
   .option("--to <date>", "count events up to this time", parseDate)
   .addOption(
     new Option("--format <format>", "output format").choices(["table", "json", "csv", "html"]).default("table"),
   )
   .option("--out <file>", "write to this file instead of the terminal")
-  .action(async (options: { db?: string; economy?: string; from?: Date; to?: Date; format: string; out?: string }) => {
+  .action(async (options: ReportCommandOptions) => {
     if (options.from !== undefined && options.to !== undefined && options.from > options.to) {
       throw new CCRError(
         "INVALID_ARGUMENT",
@@ -1008,7 +1066,10 @@ audit
       );
     }
     // The index is all a report needs: no RPC.
-    const report = buildReport(options.db ?? defaultDb(), await readDeployment(deploymentFile()), options);
+    const deployment = await readDeployment(deploymentFile());
+    const db = options.db ?? defaultDb();
+    const issuer = options.issuer === undefined ? undefined : indexedAddress(db, deployment, options.issuer);
+    const report = buildReport(db, deployment, { ...options, issuer });
     const text =
       options.format === "json"
         ? `${JSON.stringify(report, null, 2)}\n`
@@ -1023,6 +1084,43 @@ audit
       await writeFile(options.out, text);
       console.log(`report written to ${options.out}`);
     }
+  });
+
+// ------------------------------------------------------------------------------------------------ serve
+
+program
+  .command("serve")
+  .description(
+    "serve the verifier page, the framework explorer, the audit dashboard (with --db) and the TRQP v2 API; holds no keys",
+  )
+  .option("--host <host>", "the address to listen on", "127.0.0.1")
+  .option("--port <port>", "the port to listen on (0: any free one)", parseCount, 8787)
+  .option("--db <file>", "the audit index for the dashboard and timelines (synced at start and then every --sync s)")
+  .option("--sync <seconds>", "seconds between syncs of the audit index (0: only at start)", parseCount, 5)
+  .action(async (options: { host: string; port: number; db?: string; sync: number }) => {
+    const { connection } = await open(false);
+    const audit = options.db === undefined ? undefined : new AuditIndex(options.db, connection);
+    const stop = await startServer(
+      { connection, rpcUrl: connection.rpcUrl, audit, syncSeconds: options.sync },
+      options,
+    );
+    console.log(
+      `ccr serve: listening on ${stop.url} (chain ${connection.chainId}, registry ${connection.deployment.registry.address})`,
+    );
+    if (audit !== undefined) {
+      const { block, error } = audit.state;
+      console.log(
+        error === undefined
+          ? `ccr serve: audit index ${audit.file} synced to block ${block}, again every ${options.sync} s`
+          : `ccr serve: audit index ${audit.file} could not be synced (${error}); the dashboard shows what it holds`,
+      );
+    }
+    // Ctrl-C stops a server: nothing to resume, so not the "interrupted" message of the other commands.
+    process.removeAllListeners("SIGINT");
+    await new Promise<void>((resolve) => {
+      for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, resolve);
+    });
+    await stop.close();
   });
 
 // ------------------------------------------------------------------------------------------------ run

@@ -39,6 +39,12 @@ const lines = [
   `  CCR registry    ${registryAddress} (block ${deployment.registry.blockNumber})`,
   `  DID registry    ${didRegistryAddress} (ERC-1056, did:ethr:0x${chainId.toString(16)}:<address>)`,
   `  Deployment file ${DEVNET_DEPLOYMENT_FILE}`,
+  `  Council         Safe ${deployment.council?.safe ?? ""}: ${deployment.council?.threshold ?? 0} of ${Object.entries(
+    demo.accounts,
+  )
+    .filter(([, a]) => a.role === "representative")
+    .map(([name]) => name)
+    .join(", ")} sign every council action (ccr --as council-sg council propose …)`,
   "",
   `Framework: ${APEC_ECONOMIES.length} economies, ${demo.schemas.length} schemas, ${Object.values(demo.accounts).filter((a) => a.role === "issuer").length} issuers, 1 operator`,
   `  Schemas: ${demo.schemas.map((s) => `${s.id} ${s.name}`).join("; ")}`,

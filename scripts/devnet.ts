@@ -13,6 +13,8 @@ const URL = `http://${HOST}:${PORT}`;
 const LOG = `${DEVNET_DIR}/node.log`;
 /** The node's process group, for whoever must stop the devnet without asking it (a test that kills it). */
 const PID_FILE = `${DEVNET_DIR}/node.pid`;
+/** `ccr serve` (verifier page, explorer, audit dashboard, TRQP API) beside the node: CCR_WEB_PORT, 0 for any free port, off to skip. */
+const WEB_PORT = process.env.CCR_WEB_PORT ?? "8787";
 
 function fail(message: string): never {
   console.error(`devnet: ${message}`);
@@ -75,9 +77,11 @@ let stopping = false;
 node.on("exit", (code) => {
   if (!stopping) fail(`the Hardhat node stopped unexpectedly (exit ${code}); see ${LOG}`);
 });
+let web: ChildProcess | undefined;
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
   process.on(signal, () => {
     stopping = true;
+    web?.kill("SIGTERM");
     stop(node);
     console.log("\ndevnet stopped");
     process.exit(0);
@@ -106,4 +110,36 @@ if (deployed !== 0) {
   stop(node);
   fail("deployment failed (see above); the node was stopped");
 }
+/** Starts `ccr serve` on the devnet's deployment; resolves with its address, or why it did not start. */
+async function startWeb(): Promise<string> {
+  if (WEB_PORT === "off") return "not started (CCR_WEB_PORT=off)";
+  const child = spawn(
+    process.execPath,
+    [
+      ...["bin/ccr.js", "--deployment", `${DEVNET_DIR}/deployment.json`, "serve", "--host", HOST, "--port", WEB_PORT],
+      // The auditor's default index: the dashboard follows the chain, and `ccr audit check` results show there.
+      ...["--db", `${DEVNET_DIR}/audit.sqlite`],
+    ],
+    // In the devnet's process group: whatever stops the devnet stops it too.
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  web = child;
+  let output = "";
+  return new Promise((resolve) => {
+    const read = (chunk: Buffer) => {
+      output += chunk.toString();
+      const url = /listening on (\S+)/.exec(output)?.[1];
+      if (url !== undefined) resolve(url);
+    };
+    child.stdout?.on("data", read);
+    child.stderr?.on("data", read);
+    child.once("exit", () => {
+      web = undefined;
+      resolve(`not started: ${output.trim().split("\n").pop() ?? "ccr serve exited"}`);
+    });
+  });
+}
+
+const webAddress = await startWeb();
+console.log(`devnet: web verifier, framework explorer, audit dashboard and TRQP API: ${webAddress}`);
 console.log(`devnet: running on ${URL}. Press Ctrl-C to stop.`);

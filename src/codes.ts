@@ -1,4 +1,5 @@
 import { getAddress } from "ethers";
+import { fromHex, hex, utf8Bytes, utf8Text } from "./bytes.ts";
 import { CCRError } from "./errors.ts";
 
 /** Mirrors `MAX_SCHEMAS` in contracts/types/CCRTypes.sol. */
@@ -102,13 +103,13 @@ export function economyCode(iso: string): string {
   if (!/^[A-Z]{2}$/.test(iso)) {
     throw new CCRError("INVALID_ECONOMY_CODE", `"${iso}" is not an ISO 3166-1 alpha-2 code (two upper-case letters)`);
   }
-  return `0x${Buffer.from(iso, "ascii").toString("hex")}`;
+  return hex(utf8Bytes(iso));
 }
 
 /** "0x5347" -> "SG"; the zero code gives "". */
 export function economyIso(code: string): string {
   if (/^0x0{4}$/.test(code)) return "";
-  return Buffer.from(code.slice(2), "hex").toString("ascii");
+  return utf8Text(fromHex(code));
 }
 
 /** Schema ids -> the bitmap an accreditation takes. */

@@ -1,7 +1,16 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { HDNodeWallet, Mnemonic, ZeroAddress, ZeroHash, keccak256, toUtf8Bytes, type Provider } from "ethers";
+import {
+  HDNodeWallet,
+  Mnemonic,
+  ZeroAddress,
+  ZeroHash,
+  keccak256,
+  toUtf8Bytes,
+  type Provider,
+  type Signer,
+} from "ethers";
 import type { ICCR, ICCRNames } from "../types/ethers-contracts/index.js";
 import { APEC_ECONOMIES } from "./apec.ts";
 import { buildBatch, memberSets } from "./batch.ts";
@@ -56,8 +65,31 @@ export function devnetWallet(index: number, provider?: Provider): HDNodeWallet {
   );
 }
 
-/** Index 0 is the council; 1..21 are the APEC authorities in {APEC_ECONOMIES} order. */
+/**
+ * Index 0 deploys the contracts (and is the single-key council of a framework deployed without a Safe); 1..21 are
+ * the APEC authorities in {APEC_ECONOMIES} order.
+ */
 export const COUNCIL_INDEX = 0;
+
+/**
+ * The devnet council's owners: representatives of three member economies, of whom a majority (two) must sign every
+ * council action. A framework of sovereign economies would make every member's representative an owner.
+ */
+export const DEMO_REPRESENTATIVES = [
+  { name: "council-sg", economy: "SG", label: "Singapore's representative on the council", hdIndex: 30 },
+  { name: "council-jp", economy: "JP", label: "Japan's representative on the council", hdIndex: 31 },
+  { name: "council-au", economy: "AU", label: "Australia's representative on the council", hdIndex: 32 },
+] as const;
+
+/** A council action: a call from the council to a contract of the framework (the registry, the names contract). */
+export type CouncilActor = (call: { to: string; data: string }) => Promise<void>;
+
+/** A council that is one key (a test chain's, or a framework deployed without a Safe): it sends the call itself. */
+export const singleKeyCouncil =
+  (signer: Signer): CouncilActor =>
+  async (call) => {
+    await (await signer.sendTransaction(call)).wait();
+  };
 export const authorityIndex = (position: number): number => 1 + position;
 
 interface DemoIssuer {
@@ -118,8 +150,22 @@ export function demoHash(descriptor: object): string {
 /** The accounts of the demo framework, by name. */
 export function demoAccounts(provider: Provider): Record<string, DeploymentAccount> {
   const accounts: Record<string, DeploymentAccount> = {
-    council: { address: devnetWallet(COUNCIL_INDEX, provider).address, role: "council", hdIndex: COUNCIL_INDEX },
+    deployer: {
+      address: devnetWallet(COUNCIL_INDEX, provider).address,
+      role: "deployer",
+      label: "deploys the contracts (not the council)",
+      hdIndex: COUNCIL_INDEX,
+    },
   };
+  for (const representative of DEMO_REPRESENTATIVES) {
+    accounts[representative.name] = {
+      address: devnetWallet(representative.hdIndex, provider).address,
+      role: "representative",
+      economy: representative.economy,
+      label: representative.label,
+      hdIndex: representative.hdIndex,
+    };
+  }
   APEC_ECONOMIES.forEach(({ iso, name }, i) => {
     accounts[`authority-${iso.toLowerCase()}`] = {
       address: devnetWallet(authorityIndex(i), provider).address,
@@ -153,13 +199,14 @@ export function demoAccounts(provider: Provider): Record<string, DeploymentAccou
 }
 
 /**
- * Seeds the demo framework on a registry whose council is the devnet's account 0 and whose first economies are
+ * Seeds the demo framework on a registry whose council acts through `council` and whose first economies are
  * the 21 APEC economies with their devnet authorities: schemas, issuers, an operator, credentials, one batch, one
  * revocation, one suspension and one mutual recognition. Funds the demo accounts with `hardhat_setBalance`.
  */
 export async function seedDemo(
   registry: ICCR,
   provider: Provider & { send(m: string, p: unknown[]): Promise<unknown> },
+  council: CouncilActor,
 ): Promise<DemoResult> {
   const accounts = demoAccounts(provider);
   const wallet = (name: string): HDNodeWallet => {
@@ -178,7 +225,9 @@ export async function seedDemo(
 
   const schemas = DEMO_SCHEMAS.map((schema, id) => ({ id, ...schema }));
   for (const schema of schemas) {
-    await send(as("council").registerSchema(schema.name, schema.uri, schemaDigest(demoSchemaDocument(schema.key))));
+    const digest = schemaDigest(demoSchemaDocument(schema.key));
+    const data = registry.interface.encodeFunctionData("registerSchema", [schema.name, schema.uri, digest]);
+    await council({ to: await registry.getAddress(), data });
   }
   const schemaId = (key: DemoSchemaKey): number => DEMO_SCHEMAS.findIndex((s) => s.key === key);
 
@@ -370,13 +419,19 @@ export async function demoType(key: DemoSchemaKey): Promise<CredentialType> {
  * Names the demo framework through its names contract: the council names the 21 economies and their authorities,
  * each authority its demo issuers, and the university adds its own website.
  */
-export async function seedNames(names: ICCRNames, provider: Provider): Promise<void> {
+export async function seedNames(names: ICCRNames, provider: Provider, council: CouncilActor): Promise<void> {
   const send = async (tx: Promise<{ wait(): Promise<unknown> }>): Promise<void> => {
     await (await tx).wait();
   };
-  const council = names.connect(devnetWallet(COUNCIL_INDEX, provider));
   for (const { iso, name } of APEC_ECONOMIES) {
-    await send(council.nameEconomy(economyCode(iso), name, name, "", `Credential authority of ${name}`));
+    const data = names.interface.encodeFunctionData("nameEconomy", [
+      economyCode(iso),
+      name,
+      name,
+      "",
+      `Credential authority of ${name}`,
+    ]);
+    await council({ to: await names.getAddress(), data });
   }
   for (const issuer of DEMO_ISSUERS) {
     const position = APEC_ECONOMIES.findIndex(({ iso }) => iso === issuer.economy);

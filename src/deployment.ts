@@ -11,7 +11,7 @@ export const DEVNET_DEPLOYMENT_FILE = `${DEVNET_DIR}/deployment.json`;
 /** A named account of a deployment. Devnet accounts are derived from the well-known test mnemonic at `hdIndex`. */
 export interface DeploymentAccount {
   address: string;
-  role: "council" | "authority" | "issuer" | "operator" | "holder";
+  role: "deployer" | "council" | "representative" | "authority" | "issuer" | "operator" | "holder";
   economy?: string;
   label?: string;
   hdIndex?: number;
@@ -31,6 +31,8 @@ export interface Deployment {
   names?: { address: string; blockNumber: number } | undefined;
   schemas: { id: number; key: string; name: string; uri: string }[];
   economies: { iso: string; name: string; authority: string }[];
+  /** The council when it is a Safe multisig: its address, owners and threshold at deployment. */
+  council?: { safe: string; owners: string[]; threshold: number } | undefined;
   accounts: Record<string, DeploymentAccount>;
   createdAt: string;
 }

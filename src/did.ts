@@ -2,12 +2,14 @@ import {
   Contract,
   computeAddress,
   encodeBytes32String,
+  getAddress,
   type ContractRunner,
   type ContractTransactionResponse,
   type Provider,
   type Signer,
 } from "ethers";
 import { Resolver, type Resolvable } from "did-resolver";
+import type { Deployment } from "./deployment.ts";
 import { CCRError } from "./errors.ts";
 import { getResolver } from "ethr-did-resolver";
 
@@ -94,4 +96,19 @@ export async function signingMethodId(resolver: Resolvable, did: string, signing
     );
   }
   return listed.id;
+}
+
+/** An address, or the address of a named account of the deployment. */
+export function accountAddress(deployment: Deployment, nameOrAddress: string): string {
+  const did = ethrDidAddress(nameOrAddress);
+  if (did !== undefined) return getAddress(did);
+  if (/^0x[0-9a-fA-F]{40}$/.test(nameOrAddress)) return getAddress(nameOrAddress);
+  const account = deployment.accounts[nameOrAddress];
+  if (account === undefined) {
+    throw new CCRError(
+      "INVALID_ARGUMENT",
+      `"${nameOrAddress}" is neither an address, a did:ethr nor an account of the deployment`,
+    );
+  }
+  return getAddress(account.address);
 }

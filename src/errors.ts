@@ -23,7 +23,8 @@ export type CCRErrorCode =
   | "INVALID_SCHEMA"
   | "SCHEMA_MISMATCH"
   | "KEY_MISMATCH"
-  | "INVALID_PRESENTATION";
+  | "INVALID_PRESENTATION"
+  | "INVALID_PROPOSAL";
 
 /**
  * The one error type of the SDK: a stable `code`, a message for humans, `details` when there are several findings

@@ -3,8 +3,9 @@
  * holder's keys. CCR binds holders by `did:ethr` (an Ethereum account, resolved through the chain's ERC-1056
  * registry), `did:key` (secp256k1, P-256 or Ed25519) and `did:jwk` (the same curves), the last two resolved offline.
  */
-import { ECDH, createPublicKey, type JsonWebKey } from "node:crypto";
 import { ed25519 } from "@noble/curves/ed25519";
+import { p256 } from "@noble/curves/p256";
+import { secp256k1 } from "@noble/curves/secp256k1";
 import {
   Resolver,
   type DIDResolutionResult,
@@ -15,6 +16,7 @@ import {
 import { SigningKey, computeAddress, getBytes } from "ethers";
 import { getResolver as keyDidResolver } from "key-did-resolver";
 import { base58btc } from "multiformats/bases/base58";
+import { base64url, fromBase64url, fromBase64urlText } from "./bytes.ts";
 import { ethrDid, ethrDidAddress } from "./did.ts";
 import { CCRError } from "./errors.ts";
 
@@ -35,7 +37,7 @@ type Curve = (typeof KEY_CODECS)[number]["curve"];
 function onCurve(curve: Curve, key: Uint8Array): boolean {
   try {
     if (curve === "Ed25519") ed25519.ExtendedPoint.fromHex(key);
-    else ECDH.convertKey(Buffer.from(key), curve === "P-256" ? "prime256v1" : "secp256k1");
+    else (curve === "P-256" ? p256 : secp256k1).ProjectivePoint.fromHex(key);
     return true;
   } catch {
     return false;
@@ -60,15 +62,15 @@ function didKeyProblem(did: string): string | undefined {
 }
 
 /** The JWK in a `did:jwk` identifier, or why there is none. */
-function didJwk(did: string): { jwk: JsonWebKey } | { problem: string } {
+function didJwk(did: string): { jwk: PublicJwk } | { problem: string } {
   let jwk: unknown;
   try {
-    jwk = JSON.parse(Buffer.from(did.slice("did:jwk:".length), "base64url").toString("utf8"));
+    jwk = JSON.parse(fromBase64urlText(did.slice("did:jwk:".length)));
   } catch {
     return { problem: "its key is not base64url-encoded JSON" };
   }
   if (typeof jwk !== "object" || jwk === null || Array.isArray(jwk)) return { problem: "its key is not a JWK" };
-  const key = jwk as JsonWebKey;
+  const key = jwk as PublicJwk;
   if (key.d !== undefined) return { problem: "its JWK holds a private key (d): never publish it" };
   const curves = key.kty === "EC" ? ["secp256k1", "P-256"] : key.kty === "OKP" ? ["Ed25519"] : [];
   if (!curves.includes(String(key.crv))) {
@@ -77,7 +79,15 @@ function didJwk(did: string): { jwk: JsonWebKey } | { problem: string } {
     };
   }
   try {
-    createPublicKey({ key, format: "jwk" });
+    const x = fromBase64url(String(key.x));
+    if (key.kty === "OKP") {
+      if (x.length !== 32) throw new Error("not a key");
+      ed25519.ExtendedPoint.fromHex(x);
+    } else {
+      const y = fromBase64url(String(key.y));
+      if (x.length !== 32 || y.length !== 32) throw new Error("not a key");
+      (key.crv === "P-256" ? p256 : secp256k1).ProjectivePoint.fromHex(new Uint8Array([4, ...x, ...y]));
+    }
   } catch {
     return { problem: `its JWK is not a valid ${String(key.crv)} public key` };
   }
@@ -128,7 +138,7 @@ function resolveJwk(did: string): DIDResolutionResult {
     didDocument: {
       "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/suites/jws-2020/v1"],
       id: did,
-      verificationMethod: [{ id, type: "JsonWebKey2020", controller: did, publicKeyJwk: read.jwk as PublicJwk }],
+      verificationMethod: [{ id, type: "JsonWebKey2020", controller: did, publicKeyJwk: read.jwk }],
       ...(use === "enc"
         ? {}
         : { assertionMethod: [id], authentication: [id], capabilityInvocation: [id], capabilityDelegation: [id] }),
@@ -159,9 +169,9 @@ export function secp256k1DidKey(key: string): string {
 /** The `did:jwk` of a secp256k1 private or public key. */
 export function secp256k1DidJwk(key: string): string {
   const point = getBytes(SigningKey.computePublicKey(key, false));
-  const coordinate = (from: number): string => Buffer.from(point.subarray(from, from + 32)).toString("base64url");
+  const coordinate = (from: number): string => base64url(point.subarray(from, from + 32));
   const jwk = { crv: "secp256k1", kty: "EC", x: coordinate(1), y: coordinate(33) };
-  return `did:jwk:${Buffer.from(JSON.stringify(jwk)).toString("base64url")}`;
+  return `did:jwk:${base64url(JSON.stringify(jwk))}`;
 }
 
 /** The holder DID of a secp256k1 key by method (`did:ethr` on `chainId`). */

@@ -19,7 +19,7 @@ import { JsonRpcProvider, Network, makeError, type JsonRpcPayload, type JsonRpcR
 const agents = { http: new HttpAgent({ keepAlive: false }), https: new HttpsAgent({ keepAlive: false }) };
 
 /** A JSON-RPC provider for a known chain: no network detection loop, at most `timeoutMs` per HTTP request. */
-export class NodeJsonRpcProvider extends JsonRpcProvider {
+export class HttpJsonRpcProvider extends JsonRpcProvider {
   readonly #url: URL;
   readonly #timeoutMs: number;
 

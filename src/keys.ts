@@ -1,10 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { Writable } from "node:stream";
-import { Wallet, getAddress, type HDNodeWallet, type Provider } from "ethers";
+import { Wallet, type HDNodeWallet, type Provider } from "ethers";
 import { devnetWallet } from "./demo.ts";
 import type { Deployment } from "./deployment.ts";
-import { ethrDidAddress } from "./did.ts";
 import { CCRError } from "./errors.ts";
 
 /** Where a key comes from; never the command line itself. */
@@ -106,19 +105,4 @@ export async function loadWallet(
       cause,
     });
   }
-}
-
-/** An address, or the address of a named account of the deployment. */
-export function accountAddress(deployment: Deployment, nameOrAddress: string): string {
-  const did = ethrDidAddress(nameOrAddress);
-  if (did !== undefined) return getAddress(did);
-  if (/^0x[0-9a-fA-F]{40}$/.test(nameOrAddress)) return getAddress(nameOrAddress);
-  const account = deployment.accounts[nameOrAddress];
-  if (account === undefined) {
-    throw new CCRError(
-      "INVALID_ARGUMENT",
-      `"${nameOrAddress}" is neither an address, a did:ethr nor an account of the deployment`,
-    );
-  }
-  return getAddress(account.address);
 }

@@ -6,7 +6,7 @@
 import { getAddress } from "ethers";
 import { economyCode } from "./codes.ts";
 import { CCRError } from "./errors.ts";
-import { accountAddress } from "./keys.ts";
+import { accountAddress } from "./did.ts";
 import { rpc, send, type RegistryConnection, type Sent } from "./registry.ts";
 
 export interface Profile {

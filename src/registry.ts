@@ -12,7 +12,7 @@ import { ANCHOR_STATE, AnchorState, ISSUER_STANDING, economyIso } from "./codes.
 import type { Deployment } from "./deployment.ts";
 import { encodeCall } from "./abiCodec.ts";
 import { CCRError } from "./errors.ts";
-import { NodeJsonRpcProvider } from "./jsonRpc.ts";
+import { HttpJsonRpcProvider } from "#json-rpc";
 import { decodeStaticArray } from "./viewBatch.ts";
 
 /** How long one RPC request may take before it counts as failed (retried by long jobs, else: node unreachable). */
@@ -20,7 +20,7 @@ export const RPC_TIMEOUT_MS = 30_000;
 
 /** A JSON-RPC provider for a known chain: no network detection loop, a bounded timeout per request. */
 export function rpcProvider(url: string, chainId: number, timeoutMs = RPC_TIMEOUT_MS): JsonRpcProvider {
-  return new NodeJsonRpcProvider(url, chainId, timeoutMs);
+  return new HttpJsonRpcProvider(url, chainId, timeoutMs);
 }
 
 /** True for errors where the node answered: a revert is an answer, a refused connection is not. */

@@ -2,26 +2,25 @@
  * Schema documents: the JSON Schema of a credential type's subject, which the registry names by URI and by the
  * SHA-256 digest of the document's bytes. Whoever fetches a document checks it against that digest.
  */
-import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { base64, fromHex, hex, sha256Bytes, utf8Text } from "./bytes.ts";
 import { CCRError } from "./errors.ts";
 import { subjectValidator } from "./vc/subjects.ts";
 
 /** The SHA-256 digest of a document's bytes, as 0x-hex (the registry's `SchemaRecord.digest`). */
 export function schemaDigest(bytes: Uint8Array): string {
-  return `0x${createHash("sha256").update(bytes).digest("hex")}`;
+  return hex(sha256Bytes(bytes));
 }
 
 /** A 0x-hex SHA-256 digest as a W3C Subresource Integrity string (`sha256-<base64>`, VC 2.0 `digestSRI`). */
 export function digestSRI(digest: string): string {
-  return `sha256-${Buffer.from(digest.slice(2), "hex").toString("base64")}`;
+  return `sha256-${base64(fromHex(digest))}`;
 }
 
 /** A JSON Schema document, as read and checked. */
 export interface SchemaDocument {
   /** Where it was read from. */
   source: string;
-  bytes: Buffer;
+  bytes: Uint8Array;
   schema: Record<string, unknown>;
   /** {schemaDigest} of `bytes`. */
   digest: string;
@@ -37,13 +36,13 @@ export interface SchemaDocument {
  * Checks that `bytes` (read from `source`) are a JSON Schema document of a credential subject: JSON, an object
  * schema of draft 2020-12 that compiles; throws INVALID_SCHEMA naming the source and what is wrong.
  */
-export function parseSchemaDocument(source: string, bytes: Buffer): SchemaDocument {
+export function parseSchemaDocument(source: string, bytes: Uint8Array): SchemaDocument {
   const refuse = (why: string): never => {
     throw new CCRError("INVALID_SCHEMA", `${source} is not a JSON Schema document of a credential subject: ${why}`);
   };
   let schema: unknown;
   try {
-    schema = JSON.parse(bytes.toString("utf8"));
+    schema = JSON.parse(utf8Text(bytes));
   } catch (cause) {
     return refuse(`it is not JSON (${(cause as Error).message})`);
   }
@@ -78,17 +77,4 @@ export function parseSchemaDocument(source: string, bytes: Buffer): SchemaDocume
     credentialType,
     alwaysDisclosed,
   };
-}
-
-/** Reads and checks a schema document from a file (see {parseSchemaDocument}). */
-export async function readSchemaDocument(file: string): Promise<SchemaDocument> {
-  const bytes = await readFile(file).catch((cause: unknown) => {
-    const code = (cause as NodeJS.ErrnoException).code;
-    throw new CCRError(
-      "INVALID_ARGUMENT",
-      `${file} cannot be read: ${code === "ENOENT" ? "it does not exist" : (cause as Error).message}`,
-      { cause },
-    );
-  });
-  return parseSchemaDocument(file, bytes);
 }

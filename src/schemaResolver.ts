@@ -118,3 +118,16 @@ export async function resolveSchemaDocument(schema: SchemaInfo, sources: SchemaS
       `${looked.length === 0 ? "" : `: looked in ${looked.join("; ")}`}; put a copy in ${sources.folders?.[0] ?? cacheDir}`,
   );
 }
+
+/** Reads and checks a schema document from a file (see {parseSchemaDocument}). */
+export async function readSchemaDocument(file: string): Promise<SchemaDocument> {
+  const bytes = await readFile(file).catch((cause: unknown) => {
+    const code = (cause as NodeJS.ErrnoException).code;
+    throw new CCRError(
+      "INVALID_ARGUMENT",
+      `${file} cannot be read: ${code === "ENOENT" ? "it does not exist" : (cause as Error).message}`,
+      { cause },
+    );
+  });
+  return parseSchemaDocument(file, bytes);
+}

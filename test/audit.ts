@@ -13,7 +13,8 @@ import { readDeployment, type Deployment } from "../src/deployment.ts";
 import { rpcProvider } from "../src/registry.ts";
 import { signAnchorRequest } from "../src/signing.ts";
 import { ICCR__factory } from "../types/ethers-contracts/index.js";
-import { runCcr, startCcr, type CcrRun } from "../scripts/lib/ccr-process.ts";
+import { councilAction, runCcr, startCcr, type CcrRun } from "../scripts/lib/ccr-process.ts";
+import { executeAsSafe } from "../src/council.ts";
 import { startDevnet, type RunningDevnet } from "../scripts/lib/devnet-process.ts";
 import { generateHistory } from "../scripts/lib/history.ts";
 
@@ -127,6 +128,12 @@ describe("ccr audit (end to end, against a Hardhat node)", function () {
     expect(byName.code).to.equal(0);
     expect(byName.stdout).to.include("issuer University in Australia (0x");
     expect(byName.stdout).to.match(/named "University in Australia" \(legal name "[^"]+", website https:\/\/\S+\) by /);
+    // A schema's timeline: its registration (and what names it), by schema:<id>.
+    const schema = await ccr(["audit", "history", "schema:2", "--db", db]);
+    expect(schema.code, schema.stderr).to.equal(0);
+    expect(schema.stdout).to.match(
+      /\n {2}schema 2 registered: Academic Diploma \(https:\/\/\S+, sha256 0x[0-9a-f]{64}\)\n/,
+    );
     const unnamed = await ccr(["audit", "history", "Nobody University", "--db", db]);
     expect(unnamed.code).to.equal(2);
     expect(unnamed.stderr).to.include(
@@ -163,13 +170,42 @@ describe("ccr audit (end to end, against a Hardhat node)", function () {
     expect(csv.find((row) => row.startsWith(`By issuer,University in Australia (${university}),`))).to.match(/,AU$/);
     expect(json.names.economies.AU).to.equal("Australia");
     expect(json.names.issuers[university]).to.equal("University in Australia");
+    // Days add up to the totals; an issuer (by name) or a schema (by name or id) narrows every count.
+    const days = Object.values(json.byDay);
+    expect(days.reduce((sum, c) => sum + c.issued, 0)).to.equal(json.totals.issued);
+    expect(days.reduce((sum, c) => sum + c.revoked, 0)).to.equal(json.totals.revoked);
+    const report = async (...args: string[]): Promise<Report> =>
+      JSON.parse((await ccr(["audit", "report", "--db", db, "--format", "json", ...args])).stdout) as Report;
+    const byUniversity = await report("--issuer", "University in Australia");
+    const counts = json.byIssuer[university];
+    expect(byUniversity.totals).to.deep.equal({
+      issued: counts?.issued,
+      revoked: counts?.revoked,
+      suspended: counts?.suspended,
+    });
+    expect(byUniversity.issuer).to.equal(university);
+    expect(Object.keys(byUniversity.byIssuer)).to.deep.equal([university]);
+    const diplomas = await report("--schema", "Academic Diploma");
+    expect(diplomas.totals).to.deep.equal(json.bySchema["Academic Diploma"]);
+    expect(diplomas.schema).to.equal(2);
+    expect((await report("--schema", "2")).totals).to.deep.equal(diplomas.totals);
+    const noSchema = await ccr(["audit", "report", "--db", db, "--schema", "Pilot Licence"]);
+    expect(noSchema.code).to.equal(2);
+    expect(noSchema.stderr).to.match(
+      /^ccr: --schema Pilot Licence is none of the history's schemas \(0 [^,]+, 1 [^,]+, 2 Academic Diploma, /,
+    );
     const html = join(work, "report.html");
     expect((await ccr(["audit", "report", "--db", db, "--format", "html", "--out", html])).stdout).to.equal(
       `report written to ${html}\n`,
     );
     const page = await readFile(html, "utf8");
     expect(page).to.match(/^<!doctype html>/);
-    expect(page.match(/<svg /g)).to.have.length(2);
+    // Four ECharts charts rendered to SVG (over time, by economy, issuer, schema), each with its legend and axes.
+    expect(page.match(/<svg /g)).to.have.length(4);
+    for (const title of ["Over time, by day", "By economy", "By issuer", "By credential type"])
+      expect(page).to.include(`<figcaption>${title}</figcaption><svg role="img" aria-label="${title}" `);
+    expect(page.match(/>Issued<\/text>/g)).to.have.length(4);
+    expect(page).to.include(">Australia (AU)</text>");
     expect(page).to.include("<td>Australia (AU)</td><td>16</td><td>2</td><td>0</td>");
     expect(page).to.not.match(/<script|src=|href=/);
   });
@@ -211,7 +247,14 @@ describe("ccr audit (end to end, against a Hardhat node)", function () {
     const demo = (deployment as Deployment & { demo: { credentials: { issuer: string; hash: string }[] } }).demo;
     const sgCredential = demo.credentials.find((c) => c.issuer === "sg-agent")?.hash ?? "";
     await mined(registry.connect(wallet("authority-sg")).suspendCredential(sg.address, sgCredential, 6));
-    await mined(registry.connect(wallet("council")).releaseIssuer(wallet("ca-bank").address));
+    const release = registry.interface.encodeFunctionData("releaseIssuer", [wallet("ca-bank").address]);
+    const council = [wallet("council-sg"), wallet("council-jp")];
+    await executeAsSafe(
+      deployment.council?.safe ?? "",
+      { to: deployment.registry.address, data: release },
+      council,
+      relayer,
+    );
 
     expect((await ccr(["audit", "sync", "--db", db])).code).to.equal(0);
     const check = await ccr(["audit", "check", "--db", db]);
@@ -302,10 +345,10 @@ describe("ccr audit (end to end, against a Hardhat node)", function () {
     };
     const branchA = await schemaFile("Branch A", "https://a.example/a.json");
     const branchB = await schemaFile("Branch B", "https://b.example/b.json");
-    expect((await ccr(["--as", "council", "framework", "schema", "register", branchA])).code).to.equal(0);
+    expect((await councilAction(deploymentFile, ["register-schema", branchA])).code).to.equal(0);
     expect((await ccr(["audit", "sync", "--db", db])).code).to.equal(0);
     await provider.send("evm_revert", [snapshot]);
-    expect((await ccr(["--as", "council", "framework", "schema", "register", branchB])).code).to.equal(0);
+    expect((await councilAction(deploymentFile, ["register-schema", branchB])).code).to.equal(0);
     const resynced = await ccr(["audit", "sync", "--db", db]);
     expect(resynced.stdout).to.match(/1 reorganised block\(s\) rolled back/);
     const database = new DatabaseSync(db);

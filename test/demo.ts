@@ -4,7 +4,7 @@ import CCRModule from "../deploy/modules/CCR.ts";
 import { APEC_ECONOMIES } from "../src/apec.ts";
 import { DEMO_SCHEMAS } from "../src/demo.ts";
 import { economyCode, Status } from "../src/codes.ts";
-import { apecEconomyParameters, DEMO_ISSUERS, demoQuery, seedDemo } from "../src/demo.ts";
+import { apecEconomyParameters, DEMO_ISSUERS, demoQuery, seedDemo, singleKeyCouncil } from "../src/demo.ts";
 import { ICCR__factory } from "../types/ethers-contracts/index.js";
 
 describe("Ignition module and demo framework", function () {
@@ -29,7 +29,7 @@ describe("Ignition module and demo framework", function () {
     );
     expect(await didRegistry.getFunction("identityOwner")(council.address)).to.equal(council.address);
 
-    const demo = await seedDemo(registry, ethers.provider);
+    const demo = await seedDemo(registry, ethers.provider, singleKeyCouncil(council));
     expect(await registry.schemaCount()).to.equal(DEMO_SCHEMAS.length);
     expect(await registry.issuerCount()).to.equal(DEMO_ISSUERS.length);
     const verdicts = await registry.verdicts(

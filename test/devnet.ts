@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { JsonRpcProvider } from "ethers";
 import { readDeployment } from "../src/deployment.ts";
@@ -31,16 +31,36 @@ describe("npm run devnet (end to end)", function () {
     provider.destroy();
     expect(readFileSync(join(dir, "node.log"), "utf8")).to.include(`127.0.0.1:${port}`);
 
+    // ccr serve beside the node: its address in the summary, the verifier page and the TRQP API answering.
+    const web =
+      /devnet: web verifier, framework explorer, audit dashboard and TRQP API: (http:\/\/127\.0\.0\.1:(\d+))\n/.exec(
+        output,
+      );
+    expect(web, output).to.not.equal(null);
+    const [, webUrl = "", webPort = ""] = web ?? [];
+    expect((await fetch(`${webUrl}/`)).status).to.equal(200);
+    const metadata = (await (await fetch(`${webUrl}/metadata`)).json()) as { registry: { contract: string } };
+    expect(metadata.registry.contract).to.equal(deployment.registry.address);
+    // The dashboard's index follows the chain: synced at start, the demo's 15 credentials in its report.
+    const status = (await (await fetch(`${webUrl}/api/audit/status`)).json()) as { block?: number; error?: string };
+    expect(status.error).to.equal(undefined);
+    expect(status.block).to.be.greaterThan(deployment.registry.blockNumber);
+    const report = (await (await fetch(`${webUrl}/api/audit/report`)).json()) as { totals: { issued: number } };
+    expect(report.totals.issued).to.equal(15);
+
     const exited = devnet.interrupt();
     expect(await exited).to.equal(0);
     const deadline = Date.now() + 15_000;
-    while ((await listening(port)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    const up = async () => (await listening(port)) || (await listening(Number(webPort)));
+    while ((await up()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     expect(await listening(port)).to.equal(false);
+    expect(await listening(Number(webPort)), "ccr serve outlived the devnet").to.equal(false);
 
     // A restarted devnet is a new chain: the auditor's default index of the old one goes with it.
     writeFileSync(join(dir, "audit.sqlite"), "an index of the previous chain");
     devnet = await startDevnet(dir);
-    expect(existsSync(join(dir, "audit.sqlite"))).to.equal(false);
+    // ccr serve built a new index of the new chain in its place.
+    expect(readFileSync(join(dir, "audit.sqlite")).subarray(0, 15).toString()).to.equal("SQLite format 3");
     expect(await devnet.interrupt()).to.equal(0);
   });
 });

@@ -20,7 +20,7 @@ import { readSubjects } from "../src/vc/input.ts";
 import type { CredentialType } from "../src/vc/credentialType.ts";
 import { issueCredentials, type CredentialFormat } from "../src/vc/issue.ts";
 import { presentSdJwt } from "../src/vc/sdJwt.ts";
-import { verifyCredentials } from "../src/vc/verify.ts";
+import { verifyCredentials } from "../src/vc/verifyFiles.ts";
 import { DAY } from "./fixture.ts";
 import { rowDid } from "./holders.ts";
 

@@ -1,5 +1,7 @@
 /** Runs the `ccr` command as a user does (`bin/ccr.js` on this Node), for end-to-end tests and benchmarks. */
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { dirname, join } from "node:path";
 
 export interface CcrRun {
   code: number | null;
@@ -38,4 +40,23 @@ export function runCcr(deployment: string, args: string[], env: Record<string, s
 /** The arguments of `ccr issue` of device credentials from `input` into `out`, as the devnet's device maker. */
 export function deviceIssueArgs(input: string, out: string, extra: string[] = []): string[] {
   return ["--as", "kr-devicemaker", "issue", "--schema", "device", "--input", input, "--out", out, ...extra];
+}
+
+/**
+ * A council action on the devnet as its representatives take it: council-sg proposes (`action`: the words after
+ * `ccr council propose`), council-jp signs and executes. Returns the last run, or the first that failed.
+ */
+export async function councilAction(deployment: string, action: string[]): Promise<CcrRun> {
+  // Outside the default proposals folder: its files are pending proposals that the next proposal's nonce skips.
+  const file = join(dirname(deployment), "test-proposals", `${action[0] ?? "action"}-${randomUUID()}.json`);
+  let run: CcrRun | undefined;
+  for (const args of [
+    ["--as", "council-sg", "council", "propose", ...action, "--out", file],
+    ["--as", "council-jp", "council", "sign", file],
+    ["--as", "council-jp", "council", "execute", file],
+  ]) {
+    run = await runCcr(deployment, args);
+    if (run.code !== 0) return run;
+  }
+  return run as CcrRun;
 }

@@ -46,7 +46,7 @@ export async function startDevnet(dir = mkdtempSync(join(tmpdir(), "ccr-devnet-"
   const port = await freePort();
   const child = spawn(process.execPath, ["scripts/devnet.ts"], {
     detached: true,
-    env: { ...process.env, CCR_DEVNET_PORT: String(port), CCR_DEVNET_DIR: dir },
+    env: { ...process.env, CCR_DEVNET_PORT: String(port), CCR_DEVNET_DIR: dir, CCR_WEB_PORT: "0" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

@@ -8,6 +8,7 @@ import {
   decodeAnchorTerms,
   economyCode,
 } from "../codes.ts";
+import type { Deployment } from "../deployment.ts";
 import { CCRError } from "../errors.ts";
 import { chunked, mapPooled } from "../pool.ts";
 import { readVerdicts, rpcRetried, type RegistryConnection } from "../registry.ts";
@@ -518,4 +519,47 @@ export async function checkIndex(
     compare(item, "validUntil", a.validUntil, v.validUntil);
   });
   return { block: blockTag, discrepancies: found };
+}
+
+/** What the last `audit check` of an index found, kept in the index for the dashboard. */
+export interface CheckRecord {
+  checkedAt: string;
+  block: number;
+  consistent: boolean;
+  /** How many discrepancies there were (only the first 100 are kept). */
+  count: number;
+  discrepancies: Discrepancy[];
+}
+
+/** Keeps a check's result in the index (the first 100 discrepancies and their count are enough to show). */
+export function recordCheck(
+  file: string,
+  deployment: Deployment,
+  result: { block: number; discrepancies: Discrepancy[] },
+): CheckRecord {
+  const record: CheckRecord = {
+    checkedAt: new Date().toISOString(),
+    block: result.block,
+    consistent: result.discrepancies.length === 0,
+    count: result.discrepancies.length,
+    discrepancies: result.discrepancies.slice(0, 100),
+  };
+  const db = openIndex(file, deployment, "read");
+  try {
+    db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('lastCheck', ?)").run(JSON.stringify(record));
+  } finally {
+    db.close();
+  }
+  return record;
+}
+
+/** The last check kept in the index, or undefined if it was never checked. */
+export function lastCheck(file: string, deployment: Deployment): CheckRecord | undefined {
+  const db = openIndex(file, deployment, "read");
+  try {
+    const row = db.prepare("SELECT value FROM meta WHERE key = 'lastCheck'").get() as { value: string } | undefined;
+    return row === undefined ? undefined : (JSON.parse(row.value) as CheckRecord);
+  } finally {
+    db.close();
+  }
 }

@@ -1,6 +1,6 @@
 import { ANCHOR_STATE, AnchorState, reasonName, schemaIds } from "../codes.ts";
 import { CCRError } from "../errors.ts";
-import { accountAddress } from "../keys.ts";
+import { accountAddress } from "../did.ts";
 import { labelAddresses, namesOf } from "./names.ts";
 import type { Deployment } from "../deployment.ts";
 import { openIndex, readEvents, type StoredEvent } from "./db.ts";
@@ -120,9 +120,10 @@ function keysFor(subject: string): string[] {
     return [`credential:${subject.toLowerCase()}`, `batch:${subject.toLowerCase()}`];
   if (/^0x[0-9a-fA-F]{40}$/.test(subject)) return [`issuer:${subject}`, `account:${subject}`];
   if (/^[A-Z]{2}$/.test(subject)) return [`economy:${subject}`];
+  if (/^schema:\d+$/.test(subject)) return [subject];
   throw new CCRError(
     "INVALID_ARGUMENT",
-    `"${subject}" is not a credential or batch hash, an address (or account name, did:ethr) or an economy code`,
+    `"${subject}" is not a credential or batch hash, an address (or account name, did:ethr), an economy code or schema:<id>`,
   );
 }
 
@@ -149,7 +150,7 @@ export function indexedAddress(file: string, deployment: Deployment, who: string
 
 /**
  * The full timeline of a credential or batch (by hash; a batch member by its root and `member` index), an issuer or
- * account (by checksummed address), or an economy (ISO code), from the index alone.
+ * account (by checksummed address), an economy (ISO code) or a schema (`schema:<id>`), from the index alone.
  */
 export function timeline(file: string, deployment: Deployment, subject: string, member?: number): TimelineEntry[] {
   const db = openIndex(file, deployment);

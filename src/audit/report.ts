@@ -1,5 +1,7 @@
 import { AnchorState, ISSUER_STANDING, IssuerStanding, reasonName, schemaIds } from "../codes.ts";
+import * as echarts from "echarts";
 import { CCRError } from "../errors.ts";
+import { chartHeight, reportCharts, type ChartSpec } from "./charts.ts";
 import type { Deployment } from "../deployment.ts";
 import { replayEvents } from "./check.ts";
 import { namesOf } from "./names.ts";
@@ -8,6 +10,10 @@ import { openIndex, readEvents, type StoredEvent } from "./db.ts";
 export interface ReportOptions {
   /** Only issuers of this economy (and recognitions that involve it). */
   economy?: string | undefined;
+  /** Only this issuer's credentials (an address). */
+  issuer?: string | undefined;
+  /** Only credentials of this schema (its id, or its registered name). */
+  schema?: number | string | undefined;
   from?: Date | undefined;
   to?: Date | undefined;
   /** The time issuer standings are reported at (PENDING and LAPSED depend on it); default: now. */
@@ -26,6 +32,8 @@ export interface Report {
   chainId: number;
   registry: string;
   economy: string | null;
+  issuer: string | null;
+  schema: number | null;
   from: string | null;
   to: string | null;
   totals: Counts;
@@ -33,6 +41,7 @@ export interface Report {
   byIssuer: Record<string, Counts & { economy: string }>;
   bySchema: Record<string, Counts>;
   byMonth: Record<string, Counts>;
+  byDay: Record<string, Counts>;
   revocationReasons: Record<string, number>;
   issuersByStanding: Record<string, string[]>;
   recognitions: { economy: string; recognises: string; schemas: number[] }[];
@@ -44,6 +53,18 @@ function popcount(value: bigint): number {
   let count = 0;
   for (let v = value; v > 0n; v >>= 1n) count += Number(v & 1n);
   return count;
+}
+
+/** The schema id a report is limited to: an id or a name registered in the history; undefined for every schema. */
+function reportSchema(schemas: Map<number, { name: string }>, wanted: number | string | undefined): number | undefined {
+  if (wanted === undefined) return undefined;
+  const id = typeof wanted === "number" || /^\d+$/.test(wanted) ? Number(wanted) : undefined;
+  const found = id ?? [...schemas].find(([, s]) => s.name === wanted)?.[0];
+  if (found === undefined || !schemas.has(found)) {
+    const known = [...schemas].map(([i, s]) => `${i} ${s.name}`).join(", ");
+    throw new CCRError("INVALID_ARGUMENT", `--schema ${wanted} is none of the history's schemas (${known})`);
+  }
+  return found;
 }
 
 /**
@@ -62,6 +83,10 @@ export function buildReport(file: string, deployment: Deployment, options: Repor
       `--economy ${options.economy} is none of the history's economies (${known})`,
     );
   }
+  const schema = reportSchema(state.schemas, options.schema);
+  if (options.issuer !== undefined && !state.issuers.has(options.issuer)) {
+    throw new CCRError("INVALID_ARGUMENT", `--issuer ${options.issuer} has never been offered an accreditation`);
+  }
   const now = Math.floor((options.now ?? new Date()).getTime() / 1000);
   const from = options.from === undefined ? -Infinity : options.from.getTime() / 1000;
   const to = options.to === undefined ? Infinity : options.to.getTime() / 1000;
@@ -74,6 +99,8 @@ export function buildReport(file: string, deployment: Deployment, options: Repor
     chainId: deployment.chainId,
     registry: deployment.registry.address,
     economy: options.economy ?? null,
+    issuer: options.issuer ?? null,
+    schema: schema ?? null,
     from: options.from?.toISOString() ?? null,
     to: options.to?.toISOString() ?? null,
     totals: empty(),
@@ -81,6 +108,7 @@ export function buildReport(file: string, deployment: Deployment, options: Repor
     byIssuer: {},
     bySchema: {},
     byMonth: {},
+    byDay: {},
     revocationReasons: {},
     issuersByStanding: {},
     recognitions: [],
@@ -89,16 +117,20 @@ export function buildReport(file: string, deployment: Deployment, options: Repor
       economies: Object.fromEntries(economies),
     }))(namesOf(events)),
   };
-  const add = (event: StoredEvent, issuer: string, schema: number, field: keyof Counts, count: number): void => {
+  const add = (event: StoredEvent, issuer: string, schemaOf: number, field: keyof Counts, count: number): void => {
     if (!included(issuer) || event.timestamp < from || event.timestamp > to || count === 0) return;
-    const month = new Date(event.timestamp * 1000).toISOString().slice(0, 7);
+    if (options.issuer !== undefined && issuer !== options.issuer) return;
+    if (schema !== undefined && schemaOf !== schema) return;
+    const day = new Date(event.timestamp * 1000).toISOString().slice(0, 10);
+    const month = day.slice(0, 7);
     const economy = economyOf(issuer);
     const buckets: Counts[] = [
       report.totals,
       (report.byEconomy[economy] ??= empty()),
       (report.byIssuer[issuer] ??= { ...empty(), economy }),
-      (report.bySchema[state.schemas.get(schema)?.name ?? `schema ${schema}`] ??= empty()),
+      (report.bySchema[state.schemas.get(schemaOf)?.name ?? `schema ${schemaOf}`] ??= empty()),
       (report.byMonth[month] ??= empty()),
+      (report.byDay[day] ??= empty()),
     ];
     for (const bucket of buckets) bucket[field] += count;
     if (field === "revoked") {
@@ -225,30 +257,13 @@ export function reportCsv(report: Report): string {
 const escape = (text: string): string =>
   text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;");
 
-/** A bar chart as inline SVG: one bar per label, issued in blue, revoked in red. */
-function barChart(title: string, data: [string, Counts][]): string {
-  const width = 720;
-  const height = 220;
-  const max = Math.max(1, ...data.map(([, c]) => c.issued));
-  const slot = data.length === 0 ? width : (width - 40) / data.length;
-  const bars = data
-    .map(([label, c], i) => {
-      const x = 40 + i * slot;
-      const h = ((height - 50) * c.issued) / max;
-      const r = ((height - 50) * c.revoked) / max;
-      const w = Math.max(2, slot * 0.35);
-      return (
-        `<rect x="${x.toFixed(1)}" y="${(height - 30 - h).toFixed(1)}" width="${w.toFixed(1)}" height="${h.toFixed(1)}" fill="#2b6cb0"><title>${escape(label)}: ${c.issued} issued</title></rect>` +
-        `<rect x="${(x + w).toFixed(1)}" y="${(height - 30 - r).toFixed(1)}" width="${w.toFixed(1)}" height="${r.toFixed(1)}" fill="#c53030"><title>${escape(label)}: ${c.revoked} revoked</title></rect>` +
-        `<text x="${(x + w).toFixed(1)}" y="${height - 12}" font-size="11" text-anchor="middle">${escape(label)}</text>`
-      );
-    })
-    .join("");
-  return (
-    `<figure><figcaption>${escape(title)} (blue issued, red revoked; most ${max})</figcaption>` +
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="${escape(title)}">` +
-    `<line x1="40" y1="${height - 30}" x2="${width}" y2="${height - 30}" stroke="#555"/>${bars}</svg></figure>`
-  );
+/** A chart rendered to SVG on the server (ECharts' server-side rendering): no script in the page. */
+function svgChart(spec: ChartSpec): string {
+  const chart = echarts.init(null, null, { renderer: "svg", ssr: true, width: 760, height: chartHeight(spec) });
+  chart.setOption(spec.option);
+  const svg = chart.renderToSVGString();
+  chart.dispose();
+  return `<figure><figcaption>${escape(spec.title)}</figcaption>${svg.replace("<svg ", `<svg role="img" aria-label="${escape(spec.title)}" `)}</figure>`;
 }
 
 /** One self-contained HTML file (no scripts, no external resources) with charts and every table. */
@@ -263,8 +278,6 @@ export function reportHtml(report: Report): string {
         `</tbody></table>`,
     )
     .join("\n");
-  const months = Object.entries(report.byMonth).sort(([a], [b]) => (a < b ? -1 : 1));
-  const economies = Object.entries(report.byEconomy).sort(([a], [b]) => (a < b ? -1 : 1));
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>CCR report</title>
 <style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:60rem}table{border-collapse:collapse;margin-bottom:1rem}
@@ -272,8 +285,7 @@ th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;font-variant-nu
 figure{margin:1rem 0}figcaption{font-weight:600}</style></head><body>
 <h1>CCR report</h1>
 <p>Chain ${report.chainId}, registry <code>${escape(report.registry)}</code>${report.economy === null ? "" : `, economy ${escape(report.economy)}`}; generated ${escape(report.generatedAt)} from the event history.</p>
-${barChart("Issuance over time, by month", months)}
-${barChart("Issuance by economy", economies)}
+${reportCharts(report).map(svgChart).join("\n")}
 ${tables}
 </body></html>
 `;

@@ -1,28 +1,10 @@
 import { readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CCRError } from "../errors.ts";
+import { parseCredentialFile, type ReadCredential } from "./credentialFile.ts";
 
-/** Where a credential was anchored; batch members carry their Merkle proof so that they verify with one read. */
-export interface AnchorInfo {
-  chainId: number;
-  registry: string;
-  transaction?: string;
-  batch?: { root: string; index: number; size: number; proof: string[] };
-}
-
-/**
- * A credential file as `ccr issue` writes it: the compact JWS (the signed credential, authoritative), its hash
- * (keccak256 of the JWS, the anchored value) and where it was anchored. A bare `.jwt` file holding only the JWS of a
- * single credential is read too.
- */
-export interface CredentialFile {
-  format: "ccr-credential/1";
-  jws: string;
-  hash: string;
-  anchor: AnchorInfo;
-}
-
-export const CREDENTIAL_FILE_FORMAT = "ccr-credential/1";
+export { CREDENTIAL_FILE_FORMAT, parseCredentialFile } from "./credentialFile.ts";
+export type { AnchorInfo, CredentialFile, ReadCredential } from "./credentialFile.ts";
 
 /** A file system failure on `path` in words: what it is and what to do, never a stack trace. */
 export function fileProblem(path: string, cause: unknown, doing: string): CCRError {
@@ -88,14 +70,6 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
   await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** What a credential file holds; `anchor` is absent for a bare JWS. */
-export interface ReadCredential {
-  file: string;
-  jws: string;
-  hash?: string | undefined;
-  anchor?: AnchorInfo | undefined;
-}
-
 /** Reads a credential file (`ccr-credential/1` JSON or a bare compact JWS); throws MALFORMED_CREDENTIAL naming it. */
 export async function readCredentialFile(file: string): Promise<ReadCredential> {
   let text: string;
@@ -104,27 +78,7 @@ export async function readCredentialFile(file: string): Promise<ReadCredential> 
   } catch (cause) {
     throw new CCRError("MALFORMED_CREDENTIAL", `cannot read ${file}`, { cause });
   }
-  if (!text.startsWith("{")) return { file, jws: text };
-  let value: Partial<CredentialFile>;
-  try {
-    value = JSON.parse(text) as Partial<CredentialFile>;
-  } catch (cause) {
-    throw new CCRError("MALFORMED_CREDENTIAL", `${file} is not valid JSON`, { cause });
-  }
-  if (value.format !== CREDENTIAL_FILE_FORMAT || typeof value.jws !== "string") {
-    throw new CCRError(
-      "MALFORMED_CREDENTIAL",
-      `${file} is not a CCR credential file (format ${CREDENTIAL_FILE_FORMAT})`,
-    );
-  }
-  const batch = value.anchor?.batch;
-  if (
-    batch !== undefined &&
-    (typeof batch.root !== "string" || !Number.isSafeInteger(batch.index) || !Array.isArray(batch.proof))
-  ) {
-    throw new CCRError("MALFORMED_CREDENTIAL", `${file}: field "anchor.batch" needs a root, an index and a proof`);
-  }
-  return { file, jws: value.jws, hash: value.hash, anchor: value.anchor };
+  return parseCredentialFile(file, text);
 }
 
 /** Files and folders -> credential files: a folder stands for its `*.json` and `*.jwt` files but the manifest. */

@@ -168,6 +168,31 @@ function readPresentation(file: string, jwt: string): { payload: PresentationPay
 }
 
 /**
+ * The credentials a presentation carries (a `vp+jwt`, or the SD-JWT presentation file `ccr present` writes), as read
+ * credentials named `<file>#<n>`, without checking anything; throws MALFORMED_CREDENTIAL.
+ */
+export function presentedCredentials(file: string, text: string): ReadCredential[] {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith("{")) return readPresentation(file, trimmed).credentials;
+  let wrapped: Partial<SdJwtPresentationFile>;
+  try {
+    wrapped = JSON.parse(trimmed) as Partial<SdJwtPresentationFile>;
+  } catch (cause) {
+    throw new CCRError("MALFORMED_CREDENTIAL", `${file} is not valid JSON`, { cause });
+  }
+  if (typeof wrapped.presentation !== "string") {
+    throw new CCRError("MALFORMED_CREDENTIAL", `${file} is not a presentation (${SD_JWT_PRESENTATION_FORMAT})`);
+  }
+  return [sdJwtPresented(file, wrapped.presentation, wrapped.anchor)];
+}
+
+/** The credential of an SD-JWT presentation: the token without its key binding JWT. */
+function sdJwtPresented(file: string, token: string, anchor: AnchorInfo | undefined): ReadCredential {
+  const keyBinding = token.split("~").pop() ?? "";
+  return { file: `${file}#1`, jws: token.slice(0, token.length - keyBinding.length), anchor };
+}
+
+/**
  * Checks a presentation's own claims: that it is for `audience` and `nonce` (a replay carries another request's),
  * fresh (made at most `maxAge` seconds ago and not expired), signed by its holder's key (an `authentication` method
  * of the holder's DID), and that the holder is the subject of every credential it presents. The credentials
@@ -341,14 +366,8 @@ export async function verifyPresentation(
     bound = { outcome: "invalid" as const, reason: error.message, disclosed: [] };
   }
   const { outcome, reason, holder, issuedAt, disclosed } = bound;
-  const keyBinding = token.split("~").pop() ?? "";
-  const credential: ReadCredential = {
-    file: `${file}#1`,
-    jws: token.slice(0, token.length - keyBinding.length),
-    anchor: wrapped.anchor,
-  };
   return {
     presentation: { file, outcome, reason, holder, issuedAt, disclosed },
-    credentials: await verifyReads([credential], options),
+    credentials: await verifyReads([sdJwtPresented(file, token, wrapped.anchor)], options),
   };
 }

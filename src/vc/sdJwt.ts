@@ -4,13 +4,12 @@
  * digests, and the value CCR anchors is the hash of the issuer-signed JWT alone, so that which disclosures travel
  * never changes it. A holder presents a subset with a key binding JWT (`kb+jwt`) for one verifier and one request.
  */
-import { createHash } from "node:crypto";
 import { decodeSdJwtSync, getClaimsSync } from "@sd-jwt/decode";
-import { digest, generateSalt } from "@sd-jwt/crypto-nodejs";
 import { SDJwtVcInstance } from "@sd-jwt/sd-jwt-vc";
 import { ES256KSigner, verifyJWS } from "did-jwt";
 import type { Resolvable, VerificationMethod } from "did-resolver";
-import { getBytes } from "ethers";
+import { getBytes, hexlify, randomBytes } from "ethers";
+import { base64url, fromBase64urlText, sha256Bytes } from "../bytes.ts";
 import { CCRError } from "../errors.ts";
 import { holderKeyId } from "../holder.ts";
 import { CCR_CONTEXT_V1, VC_CONTEXT_V2, toSeconds, type Credential } from "./credential.ts";
@@ -26,7 +25,21 @@ export const isSdJwt = (token: string): boolean => token.includes("~");
 /** The issuer-signed JWT of an SD-JWT (the token itself for a plain JWS). */
 export const issuerSigned = (token: string): string => token.split("~")[0] ?? token;
 
-const hasher = { hasher: digest, alg: "sha-256" } as const;
+/** The `_sd_alg` CCR issues with, and the only one it accepts. */
+const SD_ALG = "sha-256";
+
+/** The SD-JWT hasher (SHA-256; Node's or the browser's through ethers). */
+function digest(data: string | ArrayBuffer, alg: string = SD_ALG): Uint8Array {
+  if (alg.toLowerCase() !== SD_ALG) {
+    throw new CCRError("MALFORMED_CREDENTIAL", `the SD-JWT's digests use ${alg}; CCR checks ${SD_ALG} only`);
+  }
+  return sha256Bytes(typeof data === "string" ? data : new Uint8Array(data));
+}
+
+/** A disclosure's salt: `length` hex digits of fresh randomness (128 bits for the library's default 16 bytes). */
+const generateSalt = (length: number): string => hexlify(randomBytes(length)).slice(2, 2 + 2 * length);
+
+const hasher = { hasher: digest, alg: SD_ALG } as const;
 
 /** What the issuer signs beside the disclosable fields. */
 interface SdJwtVcClaims {
@@ -187,7 +200,7 @@ export function decodeSdJwt(token: string): DecodedSdJwt {
 }
 
 /** base64url(SHA-256) of an SD-JWT presented without its key binding JWT (the KB-JWT's `sd_hash`). */
-const sdHash = (presented: string): string => createHash("sha256").update(presented).digest("base64url");
+const sdHash = (presented: string): string => base64url(sha256Bytes(presented));
 
 /**
  * Keeps only the disclosures of `fields` (every one the token holds when `fields` is undefined), or refuses a
@@ -199,7 +212,7 @@ export function selectDisclosures(file: string, token: string, fields: readonly 
   const disclosures = parts.slice(1).filter((p) => p !== "");
   if (fields === undefined) return `${jwt}~${disclosures.map((d) => `${d}~`).join("")}`;
   const named = disclosures.map((d) => {
-    const decoded = JSON.parse(Buffer.from(d, "base64url").toString("utf8")) as unknown[];
+    const decoded = JSON.parse(fromBase64urlText(d)) as unknown[];
     return { encoded: d, key: decoded.length === 3 ? String(decoded[1]) : undefined };
   });
   const disclosable = named.map((n) => n.key).filter((k) => k !== undefined);
@@ -234,15 +247,15 @@ export async function presentSdJwt(
   }
   const kid = holderKeyId(holder, options.holderKey);
   const presented = selectDisclosures(file, token, options.disclose);
-  const header = Buffer.from(JSON.stringify({ typ: KB_JWT_TYP, alg: "ES256K", kid })).toString("base64url");
-  const payload = Buffer.from(
+  const header = base64url(JSON.stringify({ typ: KB_JWT_TYP, alg: "ES256K", kid }));
+  const payload = base64url(
     JSON.stringify({
       iat: toSeconds(options.now ?? new Date()),
       aud: options.audience,
       nonce: options.nonce,
       sd_hash: sdHash(presented),
     }),
-  ).toString("base64url");
+  );
   const signature = (await ES256KSigner(getBytes(options.holderKey))(`${header}.${payload}`)) as string;
   return `${presented}${header}.${payload}.${signature}`;
 }
@@ -280,8 +293,8 @@ export async function checkKeyBinding(
   let header: { typ?: unknown; kid?: unknown };
   let payload: { iat?: unknown; aud?: unknown; nonce?: unknown; sd_hash?: unknown };
   try {
-    header = JSON.parse(Buffer.from(h ?? "", "base64url").toString("utf8")) as typeof header;
-    payload = JSON.parse(Buffer.from(p ?? "", "base64url").toString("utf8")) as typeof payload;
+    header = JSON.parse(fromBase64urlText(h ?? "")) as typeof header;
+    payload = JSON.parse(fromBase64urlText(p ?? "")) as typeof payload;
   } catch {
     return refuse("its key binding JWT is not a JWT");
   }

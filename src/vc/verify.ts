@@ -19,9 +19,17 @@ import { readVerdicts, rpc, type RegistryConnection } from "../registry.ts";
 import type { NameBook } from "../names.ts";
 import { digestSRI } from "../schemaDocument.ts";
 import { credentialHash, decodeCredential, registryStatus, toSeconds, type Credential } from "./credential.ts";
-import { readCredentialFile, type ReadCredential } from "./file.ts";
+import type { ReadCredential } from "./file.ts";
 import { issuerSigned } from "./sdJwt.ts";
-import { SignatureChecker } from "./signature.ts";
+import { SignatureChecker } from "#signature";
+
+/**
+ * The checks `verifyReads` makes, in order: the file or token is a credential of this framework's registry
+ * (`format`, `registry`), signed by its issuer's DID (`signature`), anchored by that issuer with the document's schema
+ * and window (`anchor`), not revoked, suspended or out of its window by the registry's verdict (`status`), and
+ * accepted by the verifier's economy (`recognition`).
+ */
+export type CheckName = "format" | "registry" | "signature" | "anchor" | "status" | "recognition";
 
 /** valid: every check passed; invalid: some check failed; undecided: a check could not be made (RPC, malformed file). */
 export type Outcome = "valid" | "invalid" | "undecided";
@@ -57,6 +65,10 @@ export interface VerificationResult {
   outcome: Outcome;
   /** Why, in words. */
   reason: string;
+  /** For an invalid or undecided credential: the check that decided it. */
+  check?: CheckName;
+  /** The checks it passed (the others failed, or were not made because one failed first). */
+  passed?: CheckName[];
   hash?: string;
   issuer?: string;
   type?: string;
@@ -101,10 +113,16 @@ function named(methods: VerificationMethod[], kid: string | undefined): Verifica
   return kid === undefined ? methods : methods.filter((m) => m.id === kid);
 }
 
-function settle(candidate: Candidate, outcome: Outcome, reason: string): void {
+function settle(candidate: Candidate, outcome: Outcome, reason: string, check: CheckName): void {
   if (candidate.result.outcome !== "valid") return;
   candidate.result.outcome = outcome;
   candidate.result.reason = reason;
+  candidate.result.check = check;
+}
+
+/** Records a check the credential passed. */
+function pass(candidate: Candidate, check: CheckName): void {
+  (candidate.result.passed ??= []).push(check);
 }
 
 /** Offline checks: file format, hash, registry named in the credential, Merkle proof. */
@@ -115,8 +133,9 @@ function checkLocally(read: ReadCredential, connection: RegistryConnection): Can
     decoded = decodeCredential(read.jws);
   } catch (error) {
     // An SD-JWT disclosure the issuer did not sign is an alteration (a "no"), not a file that cannot be read.
-    if (error instanceof CCRError && error.code === "INVALID_SIGNATURE") settle(candidate, "invalid", error.message);
-    else settle(candidate, "undecided", `malformed credential: ${(error as Error).message}`);
+    if (error instanceof CCRError && error.code === "INVALID_SIGNATURE")
+      settle(candidate, "invalid", error.message, "format");
+    else settle(candidate, "undecided", `malformed credential: ${(error as Error).message}`, "format");
     return candidate;
   }
   const { credential, header } = decoded;
@@ -137,6 +156,11 @@ function checkLocally(read: ReadCredential, connection: RegistryConnection): Can
   // The signed part: a JWS, or an SD-JWT's issuer-signed JWT (its disclosures were checked against its digests).
   candidate.jws = issuerSigned(read.jws);
   if (read.anchor?.transaction !== undefined) candidate.transaction = read.anchor.transaction;
+  if (read.hash !== undefined && read.hash !== hash) {
+    settle(candidate, "invalid", "the file's hash is not the hash of its JWS: the file was altered", "format");
+    return candidate;
+  }
+  pass(candidate, "format");
   const status = registryStatus(credential);
   const registry = connection.deployment.registry.address;
   if (status.chainId !== connection.chainId || getAddress(status.registry) !== getAddress(registry)) {
@@ -145,16 +169,14 @@ function checkLocally(read: ReadCredential, connection: RegistryConnection): Can
       "invalid",
       `issued for the registry ${status.registry} on chain ${status.chainId}, not for this framework's registry ` +
         `${registry} on chain ${connection.chainId}`,
+      "registry",
     );
     return candidate;
   }
-  if (read.hash !== undefined && read.hash !== hash) {
-    settle(candidate, "invalid", "the file's hash is not the hash of its JWS: the file was altered");
-    return candidate;
-  }
+  pass(candidate, "registry");
   const issuer = ethrDidAddress(credential.issuer);
   if (issuer === undefined) {
-    settle(candidate, "invalid", `the issuer ${credential.issuer} is not a did:ethr identifier`);
+    settle(candidate, "invalid", `the issuer ${credential.issuer} is not a did:ethr identifier`, "signature");
     return candidate;
   }
   if (status.batch === undefined) {
@@ -163,7 +185,12 @@ function checkLocally(read: ReadCredential, connection: RegistryConnection): Can
   }
   const batch = read.anchor?.batch;
   if (batch === undefined) {
-    settle(candidate, "undecided", "malformed credential file: a batch member needs its batch root and Merkle proof");
+    settle(
+      candidate,
+      "undecided",
+      "malformed credential file: a batch member needs its batch root and Merkle proof",
+      "format",
+    );
     return candidate;
   }
   if (batch.index !== status.batch.index) {
@@ -171,6 +198,7 @@ function checkLocally(read: ReadCredential, connection: RegistryConnection): Can
       candidate,
       "invalid",
       `the file names member ${batch.index}, the signed credential member ${status.batch.index}`,
+      "anchor",
     );
     return candidate;
   }
@@ -181,7 +209,12 @@ function checkLocally(read: ReadCredential, connection: RegistryConnection): Can
     proven = false; // a proof that is not a list of 32-byte hex values
   }
   if (!proven) {
-    settle(candidate, "invalid", `the Merkle proof does not lead from this credential to batch ${batch.root}`);
+    settle(
+      candidate,
+      "invalid",
+      `the Merkle proof does not lead from this credential to batch ${batch.root}`,
+      "anchor",
+    );
     return candidate;
   }
   candidate.query = { issuer, credential: hash, batchRoot: batch.root, index: BigInt(batch.index), proof: batch.proof };
@@ -253,42 +286,31 @@ function explain(summary: VerdictSummary): string {
   }
 }
 
+/** A credential file that could not be read: it is "undecided", with why. */
+export interface UnreadCredential {
+  file: string;
+  problem: string;
+}
+
 /**
- * Verifies credential files: format, hash and Merkle proof offline; the JWS signature against the issuer's DID
- * document; the registry's verdict (status, validity, issuer standing) with one `verdicts` call per chunk; that the
- * anchor's issuer, schema and validity are the document's; and recognition by `economy`.
+ * Verifies credentials already read (files, the credentials of a presentation, files dropped on a web page): format,
+ * hash and Merkle proof offline; the JWS signature against the issuer's DID document; the registry's verdict
+ * (status, validity, issuer standing) with one `verdicts` call per chunk; that the anchor's issuer, schema and
+ * validity are the document's; and recognition by `economy`. An unread one is "undecided", with its problem.
  *
  * An unreachable node makes the affected credentials "undecided", never "invalid".
  */
-export async function verifyCredentials(
-  files: readonly string[],
-  options: VerifyOptions,
-): Promise<VerificationResult[]> {
-  const { connection } = options;
-  const candidates: Candidate[] = [];
-  const reading = 64;
-  for (let i = 0; i < files.length; i += reading) {
-    const reads = await Promise.allSettled(files.slice(i, i + reading).map(readCredentialFile));
-    reads.forEach((read, j) => {
-      if (read.status === "fulfilled") {
-        candidates.push(checkLocally(read.value, connection));
-        return;
-      }
-      const candidate: Candidate = { result: { file: files[i + j] ?? "", outcome: "valid", reason: "" } };
-      settle(candidate, "undecided", read.reason instanceof Error ? read.reason.message : String(read.reason));
-      candidates.push(candidate);
-    });
-  }
-  return verifyCandidates(candidates, options);
-}
-
-/** Verifies credentials already read (the credentials of a presentation, say), as `verifyCredentials` does. */
 export async function verifyReads(
-  reads: readonly ReadCredential[],
+  reads: readonly (ReadCredential | UnreadCredential)[],
   options: VerifyOptions,
 ): Promise<VerificationResult[]> {
   return verifyCandidates(
-    reads.map((read) => checkLocally(read, options.connection)),
+    reads.map((read) => {
+      if ("jws" in read) return checkLocally(read, options.connection);
+      const candidate: Candidate = { result: { file: read.file, outcome: "valid", reason: "" } };
+      settle(candidate, "undecided", read.problem, "format");
+      return candidate;
+    }),
     options,
   );
 }
@@ -306,7 +328,7 @@ async function verifyCandidates(candidates: Candidate[], options: VerifyOptions)
     latestBlock = await rpc(rpcUrl, "reading the latest block", () => connection.provider.getBlockNumber());
   } catch (error) {
     if (!(error instanceof CCRError)) throw error;
-    for (const c of pending) settle(c, "undecided", error.message);
+    for (const c of pending) settle(c, "undecided", error.message, "status");
     return candidates.map((c) => c.result);
   }
   const chunk = options.chunkSize ?? 100;
@@ -349,7 +371,7 @@ async function verifyCandidates(candidates: Candidate[], options: VerifyOptions)
   const failure = await answered;
   if (failure !== undefined) {
     if (!(failure instanceof CCRError)) throw failure;
-    for (const c of pending) settle(c, "undecided", failure.message);
+    for (const c of pending) settle(c, "undecided", failure.message, "status");
     return candidates.map((c) => c.result);
   }
 
@@ -394,7 +416,7 @@ async function verifyCandidates(candidates: Candidate[], options: VerifyOptions)
       );
     } catch (error) {
       if (!(error instanceof CCRError)) throw error;
-      settle(candidate, error.code === "RPC_UNAVAILABLE" ? "undecided" : "invalid", error.message);
+      settle(candidate, error.code === "RPC_UNAVAILABLE" ? "undecided" : "invalid", error.message, "signature");
       continue;
     }
     if (candidate.result.outcome !== "valid") continue;
@@ -407,7 +429,7 @@ async function verifyCandidates(candidates: Candidate[], options: VerifyOptions)
       }
       const unknown = `not anchored in the registry, and ${credential.issuer} is not an issuer of this framework`;
       const elsewhere = await anchoredElsewhere(connection, candidate);
-      settle(candidate, "invalid", elsewhere ?? (known ? explain(summary) : unknown));
+      settle(candidate, "invalid", elsewhere ?? (known ? explain(summary) : unknown), "anchor");
       continue;
     }
     checkAnchor(candidate, credential, summary, schemas, options.economy);
@@ -439,20 +461,24 @@ async function checkSignature(
   connection: RegistryConnection,
 ): Promise<void> {
   if (ethrDidAddress(credential.issuer) === undefined) {
-    settle(candidate, "invalid", `the issuer ${credential.issuer} is not a did:ethr identifier`);
+    settle(candidate, "invalid", `the issuer ${credential.issuer} is not a did:ethr identifier`, "signature");
     return;
   }
   if (signed instanceof CCRError) throw signed;
-  if (signed === true) return;
+  if (signed === true) {
+    pass(candidate, "signature");
+    return;
+  }
   // A key rotated out since: the signature counts if the key was the issuer's when the credential was anchored.
   if (summary.status !== "UNKNOWN") {
     const block = await anchoringBlock(connection, candidate);
     if (block !== undefined && checker.check(jws, named(await keys.keys(credential.issuer, block), candidate.kid))) {
+      pass(candidate, "signature");
       return;
     }
   }
   const key = candidate.kid === undefined ? `one of ${credential.issuer}'s keys` : `${candidate.kid}, which it names`;
-  settle(candidate, "invalid", `the signature is not ${key}: the JWS was altered or forged`);
+  settle(candidate, "invalid", `the signature is not ${key}: the JWS was altered or forged`, "signature");
 }
 
 /** The time and reason of a revocation or suspension the registry decided by a record (credential or batch). */
@@ -561,7 +587,12 @@ function checkAnchor(
 ): void {
   const issuer = ethrDidAddress(credential.issuer);
   if (issuer === undefined || getAddress(issuer) !== getAddress(summary.issuer)) {
-    settle(candidate, "invalid", `anchored by ${summary.issuer}, not by the credential's issuer ${credential.issuer}`);
+    settle(
+      candidate,
+      "invalid",
+      `anchored by ${summary.issuer}, not by the credential's issuer ${credential.issuer}`,
+      "anchor",
+    );
     return;
   }
   const { id: uri, digestSRI: named } = credential.credentialSchema;
@@ -575,6 +606,7 @@ function checkAnchor(
       candidate,
       "invalid",
       `anchored for schema ${summary.schema}, not for the credential's schema ${known ?? uri}`,
+      "anchor",
     );
     return;
   }
@@ -584,6 +616,7 @@ function checkAnchor(
       "invalid",
       `its schema document's digest ${named} is not the one the registry records for schema ${schema.id} ` +
         `"${schema.name}" (${digestSRI(schema.digest)})`,
+      "anchor",
     );
     return;
   }
@@ -592,21 +625,25 @@ function checkAnchor(
   const anchoredFrom = summary.validFrom === undefined ? 0 : toSeconds(new Date(summary.validFrom));
   const anchoredUntil = summary.validUntil === undefined ? 0 : toSeconds(new Date(summary.validUntil));
   if ((anchoredFrom !== 0 && anchoredFrom !== documentFrom) || anchoredUntil !== documentUntil) {
-    settle(candidate, "invalid", "the document's validity period is not the one anchored in the registry");
+    settle(candidate, "invalid", "the document's validity period is not the one anchored in the registry", "anchor");
     return;
   }
+  pass(candidate, "anchor");
   if (summary.status !== "VALID") {
-    settle(candidate, "invalid", explain(summary));
+    settle(candidate, "invalid", explain(summary), "status");
     return;
   }
+  pass(candidate, "status");
   if (economy !== undefined && !summary.recognised) {
     settle(
       candidate,
       "invalid",
       `issued in ${summary.economy}, whose accreditations ${economy} does not recognise for this credential type`,
+      "recognition",
     );
     return;
   }
+  if (economy !== undefined) pass(candidate, "recognition");
   candidate.result.reason =
     `valid: issued by ${credential.issuer} (${summary.economy}), anchored ${day(summary.anchoredAt)}` +
     (economy === undefined ? "" : `, recognised in ${economy}`);

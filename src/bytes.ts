@@ -1,0 +1,42 @@
+/**
+ * Bytes, text and their encodings, the same in Node and in the browser (ethers' codecs: Node's Buffer underneath in
+ * Node, the browser's own in a browser), so that the SDK's credential code runs in both.
+ */
+import { decodeBase64, encodeBase64, getBytes, hexlify, sha256, toUtf8Bytes, toUtf8String } from "ethers";
+
+/** UTF-8 bytes of `text`. */
+export const utf8Bytes = (text: string): Uint8Array => toUtf8Bytes(text);
+
+/** `bytes` read as UTF-8 (throws on invalid UTF-8). */
+export const utf8Text = (bytes: Uint8Array): string => toUtf8String(bytes);
+
+/** base64url (RFC 4648 §5, unpadded) of bytes or of a text's UTF-8 bytes. */
+export function base64url(data: Uint8Array | string): string {
+  return encodeBase64(typeof data === "string" ? toUtf8Bytes(data) : data)
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
+}
+
+/** The bytes of base64url (or base64) text; throws when it is not. */
+export function fromBase64url(text: string): Uint8Array {
+  if (!/^[A-Za-z0-9_+/-]*={0,2}$/.test(text)) throw new Error("not base64url");
+  const standard = text.replace(/=+$/, "").replace(/-/g, "+").replace(/_/g, "/");
+  return decodeBase64(standard + "=".repeat((4 - (standard.length % 4)) % 4));
+}
+
+/** The UTF-8 text that base64url `text` encodes. */
+export const fromBase64urlText = (text: string): string => toUtf8String(fromBase64url(text));
+
+/** Standard base64 (padded) of `bytes`. */
+export const base64 = (bytes: Uint8Array): string => encodeBase64(bytes);
+
+/** 0x-hex of bytes. */
+export const hex = (bytes: Uint8Array): string => hexlify(bytes);
+
+/** The bytes of 0x-hex. */
+export const fromHex = (text: string): Uint8Array => getBytes(text);
+
+/** SHA-256 of bytes or of a text's UTF-8 bytes. */
+export const sha256Bytes = (data: Uint8Array | string): Uint8Array =>
+  getBytes(sha256(typeof data === "string" ? toUtf8Bytes(data) : data));

@@ -1,0 +1,118 @@
+/**
+ * The audit index behind `ccr serve --db`: kept up to date with the chain (one sync at start, then every few
+ * seconds, never two at once), read for the dashboard's report and timelines, and checked on request.
+ */
+import { checkIndex, lastCheck, recordCheck, type CheckRecord } from "../audit/check.ts";
+import { indexedAddress, timeline, type TimelineEntry } from "../audit/history.ts";
+import { buildReport, type Report } from "../audit/report.ts";
+import { syncIndex } from "../audit/sync.ts";
+import { CCRError } from "../errors.ts";
+import type { RegistryConnection } from "../registry.ts";
+
+export interface SyncState {
+  /** The last block the index holds, once a sync has finished. */
+  block?: number;
+  syncedAt?: string;
+  /** Why the last sync failed (the index keeps what it had). */
+  error?: string;
+}
+
+export interface TimelineAnswer {
+  subject: string;
+  member?: number;
+  entries: TimelineEntry[];
+}
+
+/** Subjects named as the index keys them: a credential or batch hash, an economy code, a schema. */
+const CREDENTIAL_OR_ECONOMY = /^(0x[0-9a-fA-F]{64}|[A-Z]{2}|schema:\d+)$/;
+
+export class AuditIndex {
+  readonly state: SyncState = {};
+  private syncing: Promise<void> | undefined;
+  private checking: Promise<CheckRecord> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly file: string,
+    private readonly connection: RegistryConnection,
+  ) {}
+
+  /** Syncs now and then every `intervalSeconds` (0: only now), in the background. */
+  start(intervalSeconds: number): Promise<void> {
+    const first = this.sync();
+    if (intervalSeconds > 0) {
+      this.timer = setInterval(() => void this.sync(), intervalSeconds * 1000);
+      this.timer.unref();
+    }
+    return first;
+  }
+
+  stop(): Promise<void> {
+    clearInterval(this.timer);
+    return this.syncing ?? Promise.resolve();
+  }
+
+  /** One sync at a time: a call while one runs waits for it instead of starting another. */
+  sync(): Promise<void> {
+    this.syncing ??= syncIndex(this.connection, this.file)
+      .then((result) => {
+        this.state.block = result.toBlock;
+        this.state.syncedAt = new Date().toISOString();
+        delete this.state.error;
+      })
+      .catch((error: unknown) => {
+        this.state.error = error instanceof Error ? error.message : String(error);
+      })
+      .finally(() => {
+        this.syncing = undefined;
+      });
+    return this.syncing;
+  }
+
+  report(query: Record<string, string | undefined>): Report {
+    const { deployment } = this.connection;
+    const date = (name: string): Date | undefined => {
+      const text = query[name];
+      if (text === undefined || text === "") return undefined;
+      const value = new Date(text);
+      if (Number.isNaN(value.getTime())) throw new CCRError("INVALID_ARGUMENT", `${name} "${text}" is not a date`);
+      return value;
+    };
+    const given = (name: string): string | undefined => (query[name] === "" ? undefined : query[name]);
+    const issuer = given("issuer");
+    return buildReport(this.file, deployment, {
+      economy: given("economy"),
+      issuer: issuer === undefined ? undefined : indexedAddress(this.file, deployment, issuer),
+      schema: given("schema"),
+      from: date("from"),
+      to: date("to"),
+    });
+  }
+
+  /** A subject's timeline: a credential or batch hash, an economy code, a schema (`schema:<id>`), or an issuer or
+   * account (name, address, DID). */
+  timeline(subject: string, member?: number): TimelineAnswer {
+    const { deployment } = this.connection;
+    const target = CREDENTIAL_OR_ECONOMY.test(subject) ? subject : indexedAddress(this.file, deployment, subject);
+    return {
+      subject: target,
+      ...(member === undefined ? {} : { member }),
+      entries: timeline(this.file, deployment, target, member),
+    };
+  }
+
+  lastCheck(): CheckRecord | undefined {
+    return lastCheck(this.file, this.connection.deployment);
+  }
+
+  /** Syncs, then checks the index against the chain and keeps the result; one check at a time. */
+  check(): Promise<CheckRecord> {
+    this.checking ??= this.sync()
+      .then(() => checkIndex(this.file, this.connection))
+      .then((result) => recordCheck(this.file, this.connection.deployment, result))
+      .finally(() => {
+        this.checking = undefined;
+      });
+    return this.checking;
+  }
+}

@@ -1,0 +1,51 @@
+/** Starts and stops `ccr serve`'s HTTP server on Node. */
+import { existsSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import { serve } from "@hono/node-server";
+import { serveStatic } from "@hono/node-server/serve-static";
+import { CCRError } from "../errors.ts";
+import { createApp, type ServerOptions } from "./app.ts";
+
+export interface RunningServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Where `npm run build:web` (Vite) puts the web pages. */
+export const WEB_ROOT = fileURLToPath(new URL("../../dist/web", import.meta.url));
+
+export async function startServer(
+  options: Omit<ServerOptions, "pages"> & {
+    /** Seconds between syncs of the audit index (0: only at start). */ syncSeconds?: number;
+  },
+  listen: { host: string; port: number },
+): Promise<RunningServer> {
+  const pages = existsSync(WEB_ROOT) ? serveStatic({ root: WEB_ROOT }) : undefined;
+  const app = createApp({ ...options, pages });
+  await options.audit?.start(options.syncSeconds ?? 5);
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const started = serve({ fetch: app.fetch, hostname: listen.host, port: listen.port }, () => resolve(started));
+    started.once("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === "EADDRINUSE" || error.code === "EADDRNOTAVAIL" || error.code === "EACCES"
+          ? new CCRError(
+              "INVALID_ARGUMENT",
+              `cannot listen on ${listen.host}:${listen.port} (${error.code}): choose another --host or --port`,
+            )
+          : error,
+      ),
+    );
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = listen.host.includes(":") ? `[${listen.host}]` : listen.host;
+  return {
+    url: `http://${host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        void options.audit?.stop();
+        server.close((error) => (error === undefined ? resolve() : reject(error)));
+        if ("closeAllConnections" in server) server.closeAllConnections();
+      }),
+  };
+}

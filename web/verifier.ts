@@ -1,0 +1,360 @@
+/**
+ * The verifier page: credentials dropped, chosen, pasted or carried in the link's fragment are checked in the browser
+ * by the SDK's own verification (`verifyReads`, `verifyPresentation`) against the chain, through `ccr serve`'s
+ * read-only relay. Nothing the user gives is sent anywhere but to the chain's view calls.
+ */
+import { getAddress } from "ethers";
+import { fromBase64urlText } from "../src/bytes.ts";
+import { ethrDidAddress } from "../src/did.ts";
+import { checkLines, type CheckState } from "../src/vc/checks.ts";
+import { decodeCredential, type Credential } from "../src/vc/credential.ts";
+import { parseCredentialFile, type ReadCredential } from "../src/vc/credentialFile.ts";
+import { SD_JWT_PRESENTATION_FORMAT, presentedCredentials, verifyPresentation } from "../src/vc/presentation.ts";
+import { verifyReads, type Outcome, type UnreadCredential, type VerificationResult } from "../src/vc/verify.ts";
+import { connect, type Registry } from "./connect.ts";
+import { escape } from "./html.ts";
+
+/** Something to verify: a file's name (or where it came from) and its text. */
+interface Input {
+  name: string;
+  text: string;
+}
+
+/** One verified credential with what the page shows of it. */
+interface Shown {
+  result: VerificationResult;
+  credential?: Credential | undefined;
+  /** The presentation it came in, if any: its own outcome and reason. */
+  presentation?: { outcome: Outcome; reason: string; holder?: string | undefined } | undefined;
+}
+
+const element = <T extends HTMLElement>(id: string): T => {
+  const found = document.getElementById(id);
+  if (found === null) throw new Error(`the page has no #${id}`);
+  return found as T;
+};
+
+const connectionLine = element<HTMLParagraphElement>("connection");
+const economySelect = element<HTMLSelectElement>("economy");
+const summary = element<HTMLParagraphElement>("summary");
+const results = element<HTMLDivElement>("results");
+
+let registry: Promise<Registry> = open();
+let last: Input[] = [];
+
+/** Connects (again); says on the page whether the registry answers. */
+function open(): Promise<Registry> {
+  const opening = connect();
+  opening.then(
+    async ({ connection }) => {
+      connectionLine.classList.remove("down");
+      connectionLine.textContent = `Registry ${connection.deployment.registry.address} on chain ${connection.chainId}.`;
+      await fillEconomies();
+    },
+    (error: unknown) => {
+      connectionLine.classList.add("down");
+      connectionLine.textContent = `The registry cannot be reached (${message(error)}): results will be UNDECIDED.`;
+    },
+  );
+  return opening;
+}
+
+async function fillEconomies(): Promise<void> {
+  if (economySelect.options.length > 1) return;
+  const answer = await fetch("./metadata");
+  if (!answer.ok) return;
+  const metadata = (await answer.json()) as { economies: { id: string; name?: string; member: boolean }[] };
+  for (const economy of metadata.economies.filter((e) => e.member)) {
+    const option = document.createElement("option");
+    option.value = economy.id;
+    option.textContent = `${economy.name ?? economy.id} (${economy.id})`;
+    economySelect.append(option);
+  }
+}
+
+const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** Whether `text` is a presentation (a vp+jwt, or the SD-JWT presentation file `ccr present` writes). */
+function isPresentation(text: string): boolean {
+  const trimmed = text.trim();
+  if (trimmed.startsWith("{")) {
+    try {
+      return (JSON.parse(trimmed) as { format?: unknown }).format === SD_JWT_PRESENTATION_FORMAT;
+    } catch {
+      return false;
+    }
+  }
+  if (trimmed.includes("~")) return false;
+  try {
+    return (JSON.parse(fromBase64urlText(trimmed.split(".")[0] ?? "")) as { typ?: unknown }).typ === "vp+jwt";
+  } catch {
+    return false;
+  }
+}
+
+/** Verifies every input; an unreachable registry makes each UNDECIDED, never INVALID. */
+async function verify(inputs: Input[]): Promise<void> {
+  last = inputs;
+  if (inputs.length === 0) return;
+  delete summary.dataset.done;
+  summary.textContent = `Verifying ${inputs.length} ${inputs.length === 1 ? "credential" : "credentials"}…`;
+  results.replaceChildren();
+  const started = performance.now();
+  let shown: Shown[];
+  try {
+    shown = await verifyAll(inputs, await connected());
+  } catch (error) {
+    shown = inputs.map((input) => ({
+      result: {
+        file: input.name,
+        outcome: "undecided",
+        reason: `could not be checked: the registry cannot be reached (${message(error)})`,
+      },
+    }));
+  }
+  await render(shown);
+  const counts = { valid: 0, invalid: 0, undecided: 0 };
+  for (const s of shown) counts[worst(s)]++;
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  summary.textContent =
+    `${shown.length} ${shown.length === 1 ? "credential" : "credentials"}: ${counts.valid} valid, ` +
+    `${counts.invalid} invalid, ${counts.undecided} undecided (${seconds} s)${expectedMatch(shown)}`;
+  summary.dataset.done = "true";
+}
+
+/** The registry, reconnecting once if the page's connection failed earlier. */
+async function connected(): Promise<Registry> {
+  try {
+    return await registry;
+  } catch {
+    registry = open();
+    return registry;
+  }
+}
+
+async function verifyAll(inputs: Input[], { connection, resolver, names }: Registry): Promise<Shown[]> {
+  const economy = economySelect.value === "" ? undefined : economySelect.value;
+  const options = { connection, resolver, names, ...(economy === undefined ? {} : { economy }) };
+  const reads: (ReadCredential | UnreadCredential)[] = [];
+  const presentations: Input[] = [];
+  for (const input of inputs) {
+    if (isPresentation(input.text)) {
+      presentations.push(input);
+      continue;
+    }
+    try {
+      reads.push(parseCredentialFile(input.name, input.text));
+    } catch (error) {
+      reads.push({ file: input.name, problem: message(error) });
+    }
+  }
+  const shown: Shown[] = (await verifyReads(reads, options)).map((result, i) => ({
+    result,
+    credential: decoded(reads[i]),
+  }));
+  const audience = element<HTMLInputElement>("audience").value.trim();
+  const nonce = element<HTMLInputElement>("nonce").value.trim();
+  for (const input of presentations) {
+    if (audience === "" || nonce === "") {
+      shown.push({
+        result: {
+          file: input.name,
+          outcome: "undecided",
+          reason:
+            "a presentation: enter the audience (who you are) and the nonce you gave the holder, then verify again",
+          check: "format",
+        },
+      });
+      continue;
+    }
+    try {
+      const { presentation, credentials } = await verifyPresentation(
+        input.name,
+        input.text,
+        { resolver, audience, nonce },
+        options,
+      );
+      const presented = new Map(presentedCredentials(input.name, input.text).map((read) => [read.file, read]));
+      for (const result of credentials)
+        shown.push({ result, presentation, credential: decoded(presented.get(result.file)) });
+    } catch (error) {
+      shown.push({ result: { file: input.name, outcome: "undecided", reason: message(error), check: "format" } });
+    }
+  }
+  return shown;
+}
+
+function decoded(read: ReadCredential | UnreadCredential | undefined): Credential | undefined {
+  if (read === undefined || !("jws" in read)) return undefined;
+  try {
+    return decodeCredential(read.jws).credential;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A credential's outcome with its presentation's: the worse of the two. */
+function worst({ result, presentation }: Shown): Outcome {
+  const outcomes = [result.outcome, presentation?.outcome ?? "valid"];
+  return outcomes.includes("invalid") ? "invalid" : outcomes.includes("undecided") ? "undecided" : "valid";
+}
+
+const BADGE: Record<Outcome, string> = { valid: "✓ VALID", invalid: "✗ INVALID", undecided: "? UNDECIDED" };
+const STATE: Record<CheckState, string> = {
+  passed: "✓ passed",
+  failed: "✗ failed",
+  undecided: "? not known",
+  skipped: "– not checked",
+};
+
+async function render(shown: Shown[]): Promise<void> {
+  const { names } = await registry.catch(() => ({ names: undefined }));
+  const economy = economySelect.value === "" ? undefined : economySelect.value;
+  const cards: string[] = [];
+  for (const [i, item] of shown.entries()) {
+    const { result, credential, presentation } = item;
+    const outcome = worst(item);
+    const issuerAddress = result.issuer === undefined ? undefined : ethrDidAddress(result.issuer);
+    const issuerName =
+      issuerAddress === undefined
+        ? undefined
+        : await names
+            ?.issuer(getAddress(issuerAddress))
+            .then((p) => p?.name)
+            .catch(() => undefined);
+    const title = `${result.type ?? "Credential"}${issuerName === undefined ? "" : ` from ${issuerName}`}`;
+    const checks = checkLines(result, economy);
+    if (presentation !== undefined) {
+      checks.unshift({
+        name: "holder",
+        title: "Presented by its holder",
+        state:
+          presentation.outcome === "valid" ? "passed" : presentation.outcome === "invalid" ? "failed" : "undecided",
+        detail: presentation.reason,
+      });
+    }
+    const reason = presentation !== undefined && presentation.outcome !== "valid" ? presentation.reason : result.reason;
+    cards.push(`<article class="result ${outcome}" data-outcome="${outcome}" aria-labelledby="r${i}">
+  <h2 id="r${i}"><span class="badge ${outcome}">${BADGE[outcome]}</span> <span>${escape(title)}</span></h2>
+  <p class="reason">${escape(reason)}</p>
+  <p class="file">${escape(result.file)}</p>
+  <ol class="checks" aria-label="Checks">${checks
+    .map(
+      (c) =>
+        `<li data-check="${c.name}" data-state="${c.state}"><span class="state ${c.state}">${STATE[c.state]}</span><span>${escape(c.title)}</span><span>${escape(c.detail)}</span></li>`,
+    )
+    .join("")}</ol>
+  ${fields(result, credential, issuerName)}
+  <div class="actions"><button type="button" data-print="${i}">Print this credential</button></div>
+</article>`);
+  }
+  results.innerHTML = cards.join("\n");
+}
+
+/** The credential, readably: issuer, holder, type, validity, and its subject's fields (an SD-JWT's disclosed ones). */
+function fields(
+  result: VerificationResult,
+  credential: Credential | undefined,
+  issuerName: string | undefined,
+): string {
+  if (credential === undefined) return "";
+  const rows: [string, string][] = [
+    ["Issuer", issuerName === undefined ? credential.issuer : `${issuerName} (${credential.issuer})`],
+    ["Type", result.type ?? credential.type.join(", ")],
+  ];
+  const { id: holder, ...subject } = credential.credentialSubject;
+  rows.push(["Holder", typeof holder === "string" ? holder : "not bound to a holder"]);
+  rows.push(["Valid from", credential.validFrom]);
+  if (credential.validUntil !== undefined) rows.push(["Valid until", credential.validUntil]);
+  const shown = result.disclosed ?? subject;
+  for (const [field, value] of Object.entries(shown)) {
+    rows.push([field, typeof value === "string" ? value : JSON.stringify(value)]);
+  }
+  if (result.disclosed !== undefined) rows.push(["Disclosed", `${Object.keys(result.disclosed).length} field(s) only`]);
+  return `<dl class="fields">${rows.map(([k, v]) => `<dt>${escape(k)}</dt><dd>${escape(v)}</dd>`).join("")}</dl>`;
+}
+
+// ------------------------------------------------------------------------------------------------ inputs
+
+async function readFiles(files: FileList | null): Promise<void> {
+  if (files === null || files.length === 0) return;
+  await verify(await Promise.all([...files].map(async (file) => ({ name: file.name, text: await file.text() }))));
+}
+
+const drop = element<HTMLDivElement>("drop");
+const picker = element<HTMLInputElement>("files");
+drop.addEventListener("dragover", (event) => {
+  event.preventDefault();
+  drop.classList.add("over");
+});
+drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+drop.addEventListener("drop", (event) => {
+  event.preventDefault();
+  drop.classList.remove("over");
+  void readFiles(event.dataTransfer?.files ?? null);
+});
+picker.addEventListener("change", () => void readFiles(picker.files));
+element<HTMLButtonElement>("verify-pasted").addEventListener("click", () => {
+  const text = element<HTMLTextAreaElement>("pasted").value.trim();
+  if (text !== "") void verify([{ name: "pasted credential", text }]);
+});
+economySelect.addEventListener("change", () => void verify(last));
+results.addEventListener("click", (event) => {
+  const button = (event.target as HTMLElement).closest<HTMLButtonElement>("button[data-print]");
+  if (button === null) return;
+  const card = button.closest("article");
+  card?.classList.add("print-me");
+  document.body.classList.add("printing");
+  window.print();
+  document.body.classList.remove("printing");
+  card?.classList.remove("print-me");
+});
+
+/** The hash a printed certificate's link names (`#hash=`), when its credential was too long for the QR code. */
+let expectedHash: string | undefined;
+
+/** Whether the credentials verified include the one the certificate's link names. */
+function expectedMatch(shown: Shown[]): string {
+  if (expectedHash === undefined) return "";
+  const matches = shown.some((s) => s.result.hash?.toLowerCase() === expectedHash);
+  return matches
+    ? "; one is the credential the certificate names"
+    : "; none is the credential the certificate names (its hash differs)";
+}
+
+/** Shows what a `#hash=` link asks for: the file of the credential with that hash. */
+function expectHash(hash: string): void {
+  const notice = element<HTMLParagraphElement>("expected");
+  if (!/^0x[0-9a-fA-F]{64}$/.test(hash)) {
+    notice.textContent = `The link names "${hash}", which is not a credential's hash.`;
+  } else {
+    expectedHash = hash.toLowerCase();
+    notice.textContent =
+      `The certificate you scanned names the credential with hash ${hash}: drop the credential file you ` +
+      `received (or paste it) to verify it.`;
+  }
+  notice.hidden = false;
+}
+
+/** A credential in the link's fragment (`#vc=<JWS or SD-JWT>` or `#file=<base64url of a credential file>`). */
+function fromFragment(): Input | undefined {
+  const parameters = new URLSearchParams(location.hash.slice(1));
+  const hash = parameters.get("hash");
+  if (hash !== null) expectHash(hash);
+  const compact = parameters.get("vc");
+  if (compact !== null && compact !== "") return { name: "credential from the link", text: compact };
+  const file = parameters.get("file");
+  if (file === null || file === "") return undefined;
+  try {
+    return { name: "credential file from the link", text: fromBase64urlText(file) };
+  } catch {
+    return { name: "credential file from the link", text: "(the link's credential is not base64url)" };
+  }
+}
+
+const linked = fromFragment();
+if (linked !== undefined) void verify([linked]);
+window.addEventListener("hashchange", () => {
+  const input = fromFragment();
+  if (input !== undefined) void verify([input]);
+});
