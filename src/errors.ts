@@ -24,7 +24,10 @@ export type CCRErrorCode =
   | "SCHEMA_MISMATCH"
   | "KEY_MISMATCH"
   | "INVALID_PRESENTATION"
-  | "INVALID_PROPOSAL";
+  | "INVALID_PROPOSAL"
+  | "INSUFFICIENT_FUNDS"
+  | "TRANSACTION_PENDING"
+  | "TRANSACTION_REPLACED";
 
 /**
  * The one error type of the SDK: a stable `code`, a message for humans, `details` when there are several findings

@@ -1,4 +1,5 @@
 import {
+  Interface,
   isError,
   type JsonRpcProvider,
   type BlockTag,
@@ -234,6 +235,30 @@ const HINTS: Record<string, (args: string[]) => string> = {
   NotAnAuthority: () => "only an economy's authority may do this",
   AccessControlUnauthorizedAccount: () => "only the council may do this",
 };
+
+/** The registry's, the names contract's, the council Safe's and the DID registry's functions, for `describeCall`. */
+const CALLS = [
+  ICCR__factory.createInterface(),
+  ICCRNames__factory.createInterface(),
+  new Interface([
+    "function execTransaction(address to, uint256 value, bytes data, uint8 operation, uint256 safeTxGas, uint256 baseGas, uint256 gasPrice, address gasToken, address refundReceiver, bytes signatures)",
+    "function addDelegate(address identity, bytes32 delegateType, address delegate, uint256 validity)",
+    "function revokeDelegate(address identity, bytes32 delegateType, address delegate)",
+  ]),
+];
+
+/** A transaction in words: the function it calls and its first argument, e.g. `anchorBatch(0x12ab…)`. */
+export function describeCall(request: { to?: string | null; data?: string | null }): string {
+  const data = request.data ?? "0x";
+  for (const iface of CALLS) {
+    const call = data.length >= 10 ? iface.parseTransaction({ data }) : null;
+    if (call === null) continue;
+    if (call.name === "execTransaction") return `a council action through the Safe ${request.to ?? ""}`;
+    const first = call.args.length > 0 ? String(call.args[0]) : "";
+    return `${call.name}(${first.length > 14 ? `${first.slice(0, 12)}…` : first})`;
+  }
+  return `a transaction to ${request.to ?? "a new contract"}`;
+}
 
 /** A mined transaction: its hash and block. */
 export interface Sent {

@@ -7,7 +7,8 @@
 import { mkdir } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { Command } from "commander";
-import { getAddress, type HDNodeWallet, type Wallet } from "ethers";
+import { getAddress } from "ethers";
+import type { ManagedSigner } from "../../src/transactions.ts";
 import { economyCode } from "../../src/codes.ts";
 import {
   checkProposal,
@@ -34,8 +35,8 @@ import { readSchemaDocument } from "../../src/schemaResolver.ts";
 
 /** What the command line gives this module. */
 export interface CouncilContext {
-  open(withKey: boolean): Promise<{ connection: RegistryConnection; wallet?: Wallet | HDNodeWallet }>;
-  withSigner(): Promise<{ connection: RegistryConnection; wallet: Wallet | HDNodeWallet }>;
+  open(withKey: boolean): Promise<{ connection: RegistryConnection; wallet?: ManagedSigner | undefined }>;
+  withSigner(): Promise<{ connection: RegistryConnection; wallet: ManagedSigner }>;
   deploymentFile(): string;
   done(what: string, sent: Sent): void;
 }

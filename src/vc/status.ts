@@ -108,7 +108,7 @@ export async function changeStatus(
       continue;
     }
     const { issuer, hash } = target;
-    const doing = `to ${action} ${target.kind} ${hash}`;
+    const doing = `${action.replace(/e?$/, "ing")} ${target.kind} ${hash}`;
     const sent = await send(connection, doing, () => {
       if (target.kind === "batch") {
         if (action === "reinstate") return registry.reinstateBatch(issuer, hash);
@@ -128,7 +128,7 @@ export async function changeStatus(
     if (first?.member === undefined) continue;
     const { issuer, member } = first;
     const sets = memberSets(group.map((t) => t.member?.index ?? -1));
-    const doing = `to ${action} ${group.length} member(s) of batch ${member.root}`;
+    const doing = `${action.replace(/e?$/, "ing")} ${group.length} member(s) of batch ${member.root}`;
     const sent = await send(connection, doing, () => {
       if (action === "reinstate") return registry.reinstateMembers(issuer, member.root, sets);
       return action === "revoke"
