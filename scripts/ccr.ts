@@ -10,7 +10,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, extname, join } from "node:path";
 import { SingleBar } from "cli-progress";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { Wallet, getAddress, type HDNodeWallet } from "ethers";
+import { Wallet, getAddress } from "ethers";
 import { checkIndex, recordCheck } from "../src/audit/check.ts";
 import { indexedAddress, timeline } from "../src/audit/history.ts";
 import { buildReport, reportCsv, reportHtml, reportTable } from "../src/audit/report.ts";
@@ -29,7 +29,15 @@ import { CCRError, type CCRErrorCode } from "../src/errors.ts";
 import * as framework from "../src/framework.ts";
 import { KEYSTORE_PASSWORD_ENV, loadWallet, promptPassword, type KeySource } from "../src/keys.ts";
 import { NameBook, nameEconomy, nameIssuer, resolveAddress, setWebsite } from "../src/names.ts";
-import { RPC_TIMEOUT_MS, connectRegistry, rpcProvider, type RegistryConnection, type Sent } from "../src/registry.ts";
+import {
+  RPC_TIMEOUT_MS,
+  connectRegistry,
+  describeCall,
+  rpcProvider,
+  type RegistryConnection,
+  type Sent,
+} from "../src/registry.ts";
+import { ManagedSigner, transactionPolicy } from "../src/transactions.ts";
 import { readSchemaDocument, type SchemaSources } from "../src/schemaResolver.ts";
 import { credentialType } from "../src/vc/credentialType.ts";
 import { credentialFiles, fileProblem, readCredentialFile, writeFileAtomic } from "../src/vc/file.ts";
@@ -38,6 +46,7 @@ import { INPUT_ENCODINGS, formatProblem, readSubjects, type InputEncoding } from
 import {
   CREDENTIAL_FORMATS,
   DEFAULT_BATCH_SIZE,
+  DEFAULT_IN_FLIGHT,
   issueCredentials,
   type CredentialFormat,
   type IssueProgress,
@@ -69,12 +78,17 @@ const UNDECIDED: readonly CCRErrorCode[] = [
   "OUTPUT_PROBLEM",
   "TRANSACTION_REFUSED",
   "KEY_MISMATCH",
+  "TRANSACTION_PENDING",
 ];
 
 interface GlobalOptions extends KeySource {
   rpc?: string;
   rpcTimeout: number;
   deployment?: string;
+  confirmations?: number;
+  txTimeout?: number;
+  replaceAfter?: number;
+  maxFee?: number;
 }
 
 /** The deployment file this run uses (see `locateDeployment`). */
@@ -101,17 +115,44 @@ const program = new Command("ccr")
   .option("--as <name>", "act as a seeded devnet account (devnet only)")
   .option("--keystore <file>", `act with an encrypted JSON keystore (password: $${KEYSTORE_PASSWORD_ENV} or prompt)`)
   .option("--key-env <variable>", "act with the private key held in this environment variable")
+  .option(
+    "--confirmations <n>",
+    "blocks a transaction must be under before it counts as done (default: the deployment file's, else 1 on the " +
+      "devnet, 2 elsewhere); for audit sync, the newest blocks left out of the index (default: none)",
+    parsePositive,
+  )
+  .option(
+    "--tx-timeout <seconds>",
+    "how long to wait for a transaction before giving up (exit 2; the next run goes on)",
+    parsePositive,
+  )
+  .option(
+    "--replace-after <seconds>",
+    "send a transaction again at the market's fee when it is not mined by then",
+    parsePositive,
+  )
+  .option("--max-fee <gwei>", "never pay more than this per gas, replacements included", parsePositive)
   .showHelpAfterError()
   .exitOverride();
 
 const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 
-async function open(withKey: boolean): Promise<{ connection: RegistryConnection; wallet?: Wallet | HDNodeWallet }> {
+async function open(withKey: boolean): Promise<{ connection: RegistryConnection; wallet?: ManagedSigner }> {
   const options = globals();
   const deployment: Deployment = await readDeployment(deploymentFile());
   const rpcUrl = options.rpc ?? deployment.rpcUrl;
   const provider = rpcProvider(rpcUrl, deployment.chainId, options.rpcTimeout * 1000);
-  const wallet = withKey ? await loadWallet(deployment, provider, options) : undefined;
+  const wallet = withKey
+    ? new ManagedSigner(
+        await loadWallet(deployment, provider, options),
+        provider,
+        transactionPolicy(deployment, options),
+        {
+          log: (line) => console.error(`ccr: ${line}`),
+          describe: describeCall,
+        },
+      )
+    : undefined;
   const connection = await connectRegistry(deployment, {
     rpcUrl,
     provider,
@@ -120,9 +161,11 @@ async function open(withKey: boolean): Promise<{ connection: RegistryConnection;
   return wallet === undefined ? { connection } : { connection, wallet };
 }
 
-async function withSigner(): Promise<{ connection: RegistryConnection; wallet: Wallet | HDNodeWallet }> {
+/** The registry with the acting key, once whatever an earlier run of that key left pending is settled. */
+async function withSigner(): Promise<{ connection: RegistryConnection; wallet: ManagedSigner }> {
   const { connection, wallet } = await open(true);
   if (wallet === undefined) throw new CCRError("KEY_UNAVAILABLE", "this command needs a key");
+  await wallet.settle();
   return { connection, wallet };
 }
 
@@ -536,6 +579,11 @@ program
     ]),
   )
   .option("--batch-size <n>", `credentials per Merkle batch (default: ${DEFAULT_BATCH_SIZE})`, parsePositive)
+  .option(
+    "--in-flight <n>",
+    `anchoring transactions sent before the first is confirmed (default: ${DEFAULT_IN_FLIGHT})`,
+    parsePositive,
+  )
   .option("--valid-from <date>", "credentials valid from (default: now)", parseDate)
   .option("--valid-until <date>", "credentials valid until (default: no expiry)", parseDate)
   .option(
@@ -575,6 +623,7 @@ program
       validUntil: options.validUntil,
       batchSize: options.batchSize,
       single: options.single,
+      inFlight: options.inFlight ?? DEFAULT_IN_FLIGHT,
       skipInvalid: options.skipInvalid === true,
       resolver: ethrDidResolver(connection.chainId, connection.deployment.didRegistry.address, connection.provider),
       statusRegister: {
@@ -612,6 +661,7 @@ interface IssueOptions {
   single?: boolean;
   skipInvalid?: boolean;
   batchSize?: number;
+  inFlight?: number;
   validFrom?: Date;
   validUntil?: Date;
   statusUrl?: string;
@@ -960,16 +1010,16 @@ audit
   .command("sync")
   .description("read every registry event into the index (SQLite), from the deployment block or the checkpoint")
   .option("--db <file>", "index file (default: audit.sqlite next to the deployment file)")
-  .option("--confirmations <n>", "leave the newest n blocks out (reorganisation safety)", parseCount, 0)
+  // The global --confirmations (`ccr audit sync --confirmations 3`) leaves the newest n blocks out (default: none).
   .option("--block-range <n>", "at most n blocks per eth_getLogs request (for providers with a limit)", parsePositive)
-  .action(async (options: { db?: string; confirmations: number; blockRange?: number }) => {
+  .action(async (options: { db?: string; blockRange?: number }) => {
     const { connection } = await open(false);
     const file = options.db ?? defaultDb();
     const bar = progressBar();
     let started = false;
     const result = await syncIndex(connection, file, {
       timeoutMs: globals().rpcTimeout * 1000,
-      confirmations: options.confirmations,
+      confirmations: globals().confirmations ?? 0,
       ...(options.blockRange === undefined ? {} : { maxBlockRange: options.blockRange }),
       onProgress: ({ block, head }) => {
         if (!started) bar?.start(head, block, { phase: "syncing  " });

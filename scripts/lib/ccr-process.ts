@@ -19,7 +19,8 @@ export function startCcr(
 ): { child: ChildProcess; done: Promise<CcrRun> } {
   const started = performance.now();
   const child = spawn(process.execPath, ["bin/ccr.js", "--deployment", deployment, ...args], {
-    env: { ...process.env, ...env },
+    // Pending transactions are recorded beside the deployment file, not in the user's own state folder.
+    env: { CCR_STATE_DIR: join(dirname(deployment), "ccr-state"), ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const done = new Promise<CcrRun>((resolve, reject) => {

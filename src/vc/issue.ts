@@ -5,6 +5,7 @@ import { join, relative } from "node:path";
 import type { Resolvable } from "did-resolver";
 import { ZeroHash, computeAddress, getAddress, hexlify, randomBytes, type Signer } from "ethers";
 import { buildBatch, type Batch } from "../batch.ts";
+import { mapPooled } from "../pool.ts";
 import { ethrDid, signingMethodId } from "../did.ts";
 import { CCRError } from "../errors.ts";
 import { Status } from "../codes.ts";
@@ -42,6 +43,11 @@ import {
 
 /** Default number of credentials per Merkle batch (and per journal group with `single`). */
 export const DEFAULT_BATCH_SIZE = 1000;
+/**
+ * Anchoring transactions in flight at once for a signer that manages its own nonces (`ManagedSigner`); a plain
+ * ethers signer sends one at a time (the `inFlight` default), since it would give concurrent transactions one nonce.
+ */
+export const DEFAULT_IN_FLIGHT = 8;
 
 export interface IssueRequest {
   /** A registry connection whose `registry` is connected to `anchorer`. */
@@ -62,6 +68,11 @@ export interface IssueRequest {
   batchSize?: number | undefined;
   /** Anchor each credential on its own instead of in Merkle batches. */
   single?: boolean | undefined;
+  /**
+   * Anchoring transactions in flight at once (default 1); more needs a signer that manages nonces, such as
+   * `ManagedSigner`. Each is confirmed before it counts.
+   */
+  inFlight?: number | undefined;
   /** Issue the valid rows and report the bad ones, instead of refusing the whole input. */
   skipInvalid?: boolean;
   onProgress?: (progress: IssueProgress) => void;
@@ -384,54 +395,79 @@ async function issueLocked(request: IssueRequest, rows: InputRow[], outDir: stri
     await recordStatusAnchors({ file: lists.register }, run.runId, anchors);
   }
 
-  // Anchor what the chain does not have yet, then write the credential files of the group.
-  const batches: IssuedBatch[] = [];
+  // Anchor what the chain does not have yet: every batch root (or single credential) of every group, up to
+  // `inFlight` transactions at once.
+  const journals = await Promise.all(
+    signed.map(async ({ record }) => {
+      const file = join(journal, `group-${record.group}.sent.jsonl`);
+      return { file, ...(await readSent(file)) };
+    }),
+  );
+  // A journalled anchor counts only while the chain has it: one reorganised out of the chain is anchored again.
+  await forgetDropped(connection, run, signed, journals);
   let sentNow = 0;
   let anchoredCount = 0;
-  let written = 0;
-  for (const { record, hashes, batch } of signed) {
-    const sentFile = join(journal, `group-${record.group}.sent.jsonl`);
-    const journalled = await readSent(sentFile);
-    const { sent } = journalled;
-    const anchorOne = async (hash: string, size: number): Promise<Sent> => {
-      const known = sent.get(hash);
-      if (known !== undefined) return known;
-      checkLock(outDir);
-      const found = await findAnchor(connection, run, hash, size);
-      let tx = found;
-      if (tx === undefined) {
-        const doing = size > 0 ? `anchoring batch ${hash}` : `anchoring credential ${hash}`;
-        try {
-          tx = await send(connection, doing, () => {
-            if (size > 0) {
-              return anchorer === issuer
-                ? registry.anchorBatch(hash, size, run.schemaId, run.validFrom, run.validUntil)
-                : registry.anchorBatchFor(issuer, hash, size, run.schemaId, run.validFrom, run.validUntil);
-            }
+  const anchorOne = async (group: number, hash: string, size: number): Promise<Sent> => {
+    const journalled = journals[group];
+    if (journalled === undefined) throw new Error(`no journal for group ${group}`);
+    const known = journalled.sent.get(hash);
+    if (known !== undefined) return known;
+    checkLock(outDir);
+    const found = await findAnchor(connection, run, hash, size);
+    let tx = found;
+    if (tx === undefined) {
+      const doing = size > 0 ? `anchoring batch ${hash}` : `anchoring credential ${hash}`;
+      try {
+        tx = await send(connection, doing, () => {
+          if (size > 0) {
             return anchorer === issuer
-              ? registry.anchor(hash, run.schemaId, run.validFrom, run.validUntil)
-              : registry.anchorFor(issuer, hash, run.schemaId, run.validFrom, run.validUntil);
-          });
-          sentNow++;
-        } catch (error) {
-          // A transaction of an interrupted run may have been mined meanwhile: then it is anchored, not failed.
-          tx = await findAnchor(connection, run, hash, size);
-          if (tx === undefined) throw error;
-        }
+              ? registry.anchorBatch(hash, size, run.schemaId, run.validFrom, run.validUntil)
+              : registry.anchorBatchFor(issuer, hash, size, run.schemaId, run.validFrom, run.validUntil);
+          }
+          return anchorer === issuer
+            ? registry.anchor(hash, run.schemaId, run.validFrom, run.validUntil)
+            : registry.anchorFor(issuer, hash, run.schemaId, run.validFrom, run.validUntil);
+        });
+        sentNow++;
+      } catch (error) {
+        // A transaction of an interrupted run may have been mined meanwhile: then it is anchored, not failed.
+        tx = await findAnchor(connection, run, hash, size);
+        if (tx === undefined) throw error;
       }
-      await appendSent(sentFile, hash, tx, journalled.torn);
-      journalled.torn = false;
-      sent.set(hash, tx);
+    }
+    const torn = journalled.torn;
+    journalled.torn = false;
+    await appendSent(journalled.file, hash, tx, torn);
+    journalled.sent.set(hash, tx);
+    return tx;
+  };
+  const jobs = signed.flatMap(({ hashes, batch }, group) =>
+    batch === undefined
+      ? hashes.map((hash) => ({ group, hash, size: 0 }))
+      : [{ group, hash: batch.root, size: hashes.length }],
+  );
+  const mined = await mapPooled(jobs, request.inFlight ?? 1, async ({ group, hash, size }) => {
+    const tx = await anchorOne(group, hash, size);
+    anchoredCount += Math.max(size, 1);
+    progress("anchor", anchoredCount);
+    return tx;
+  });
+  const sentFor = new Map(jobs.map((job, i) => [`${job.group}:${job.hash}`, mined[i]] as const));
+
+  // Then write the credential files of each group.
+  const batches: IssuedBatch[] = [];
+  let written = 0;
+  for (const [group, { record, hashes, batch }] of signed.entries()) {
+    const minedAs = (hash: string): Sent => {
+      const tx = sentFor.get(`${group}:${hash}`);
+      if (tx === undefined) throw new Error(`no anchor for ${hash}`);
       return tx;
     };
-
     const transactions: Sent[] = [];
     const anchors: AnchorInfo[] = [];
     if (batch !== undefined) {
-      const tx = await anchorOne(batch.root, hashes.length);
+      const tx = minedAs(batch.root);
       transactions.push(tx);
-      anchoredCount += hashes.length;
-      progress("anchor", anchoredCount);
       hashes.forEach((_, index) =>
         anchors.push({
           chainId: run.chainId,
@@ -442,10 +478,9 @@ async function issueLocked(request: IssueRequest, rows: InputRow[], outDir: stri
       );
     } else {
       for (const hash of hashes) {
-        const tx = await anchorOne(hash, 0);
+        const tx = minedAs(hash);
         transactions.push(tx);
         anchors.push({ chainId: run.chainId, registry: run.registry, transaction: tx.transaction });
-        progress("anchor", ++anchoredCount);
       }
     }
     // Many small files: written concurrently, each atomically.
@@ -526,6 +561,28 @@ async function readSent(file: string): Promise<{ sent: Map<string, Sent>; torn: 
     }
   }
   return { sent, torn: text.length > 0 && !text.endsWith("\n") };
+}
+
+/**
+ * Forgets the journalled anchors the chain no longer has (a reorganisation dropped their transaction), so that they
+ * are anchored again instead of being reported issued.
+ */
+async function forgetDropped(
+  connection: RegistryConnection,
+  run: RunRecord,
+  signed: readonly LoadedGroup[],
+  journals: readonly { sent: Map<string, Sent> }[],
+): Promise<void> {
+  const { registry, rpcUrl } = connection;
+  const journalled = signed.flatMap(({ batch }, group) =>
+    [...(journals[group]?.sent.keys() ?? [])].map((hash) => ({ group, hash, batch: batch !== undefined })),
+  );
+  await mapPooled(journalled, 16, async ({ group, hash, batch }) => {
+    const record = await rpc(rpcUrl, `looking up ${hash}`, () =>
+      batch ? registry.getBatch(run.issuer, hash) : registry.getCredential(run.issuer, hash),
+    );
+    if (record.anchoredAt === 0n) journals[group]?.sent.delete(hash);
+  });
 }
 
 /** Appends one sent anchor, on a line of its own even after a torn tail (`torn`). */
