@@ -37,7 +37,7 @@ function anvilBinary(): string {
   return join(dirname(require.resolve(`${pkg}/package.json`)), "bin", "anvil");
 }
 
-/** Starts Anvil with `blockTime` seconds per block on a free port of 127.0.0.1 and a chain id of its own. */
+/** Starts Anvil with `blockTime` seconds per block (0: a block per transaction) on a free port of 127.0.0.1 and a chain id of its own. */
 export async function startAnvil(options: { blockTime?: number } = {}): Promise<RunningAnvil> {
   const port = await freePort();
   const chainId = randomInt(100_000, 1_000_000);
@@ -50,8 +50,8 @@ export async function startAnvil(options: { blockTime?: number } = {}): Promise<
       String(port),
       "--chain-id",
       String(chainId),
-      "--block-time",
-      String(options.blockTime ?? 1),
+      // Without a block time (0), Anvil mines a block per transaction (benchmarks).
+      ...(options.blockTime === 0 ? [] : ["--block-time", String(options.blockTime ?? 1)]),
       "--silent",
     ],
     { detached: true, stdio: "ignore" },
