@@ -9,7 +9,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { HDNodeWallet, JsonRpcProvider, Mnemonic } from "ethers";
+import { HDNodeWallet, JsonRpcProvider, Mnemonic, computeAddress } from "ethers";
 import { freePort } from "./devnet-process.ts";
 
 /** Anvil's (and Hardhat's) well-known test mnemonic: keys for a throwaway chain only. */
@@ -106,15 +106,13 @@ export interface AnvilDeployment {
  * authority: account 4, JP's: account 6). The example schema documents go beside the deployment file.
  */
 export async function deployToAnvil(anvil: RunningAnvil): Promise<AnvilDeployment> {
-  const wallet = (i: number): HDNodeWallet =>
-    HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(TEST_MNEMONIC), `m/44'/60'/0'/0/${i}`);
   const parameters = join(anvil.dir, "parameters.json");
   writeFileSync(
     parameters,
     JSON.stringify({
-      council: { owners: [1, 2, 3].map((i) => wallet(i).address), threshold: 2 },
+      council: { owners: [1, 2, 3].map((i) => computeAddress(anvilKey(i))), threshold: 2 },
       councilTransferDelay: 60,
-      economies: [{ iso: "SG", name: "Singapore", authority: wallet(4).address }],
+      economies: [{ iso: "SG", name: "Singapore", authority: computeAddress(anvilKey(4)) }],
       transactions: { confirmations: 1 },
     }),
   );
