@@ -15,6 +15,7 @@ import { checkIndex, recordCheck } from "../src/audit/check.ts";
 import { indexedAddress, timeline } from "../src/audit/history.ts";
 import { buildReport, reportCsv, reportHtml, reportTable } from "../src/audit/report.ts";
 import { syncIndex } from "../src/audit/sync.ts";
+import { printableLocation } from "../src/audit/db.ts";
 import { DEPLOYMENT_ENV, locateDeployment, readDeployment, type Deployment } from "../src/deployment.ts";
 import { economyCode } from "../src/codes.ts";
 import {
@@ -1004,12 +1005,18 @@ program
 const audit = program
   .command("audit")
   .description("the auditor's index of the event history, checked against the chain");
-const defaultDb = (): string => join(dirname(deploymentFile()), "audit.sqlite");
+/** The index: --db, else $CCR_AUDIT_DB (a file or a postgres:// URL), else audit.sqlite next to the deployment file. */
+const defaultDb = (): string => process.env.CCR_AUDIT_DB ?? join(dirname(deploymentFile()), "audit.sqlite");
+const DB_OPTION: [string, string] = [
+  "--db <file|url>",
+  "the index: an SQLite file or a postgres:// URL, its password in PGPASSWORD or ~/.pgpass " +
+    "(default: $CCR_AUDIT_DB, else audit.sqlite next to the deployment file)",
+];
 
 audit
   .command("sync")
-  .description("read every registry event into the index (SQLite), from the deployment block or the checkpoint")
-  .option("--db <file>", "index file (default: audit.sqlite next to the deployment file)")
+  .description("read every registry event into the index, from the deployment block or the checkpoint")
+  .option(...DB_OPTION)
   // The global --confirmations (`ccr audit sync --confirmations 3`) leaves the newest n blocks out (default: none).
   .option("--block-range <n>", "at most n blocks per eth_getLogs request (for providers with a limit)", parsePositive)
   .action(async (options: { db?: string; blockRange?: number }) => {
@@ -1029,7 +1036,7 @@ audit
     });
     bar?.stop();
     console.log(
-      `${file}: blocks ${result.fromBlock}-${result.toBlock} (${result.blocks} block(s)), ${result.events} new event(s)` +
+      `${printableLocation(file)}: blocks ${result.fromBlock}-${result.toBlock} (${result.blocks} block(s)), ${result.events} new event(s)` +
         `${result.rolledBack > 0 ? `, ${result.rolledBack} reorganised block(s) rolled back` : ""}, ${result.seconds.toFixed(1)} s`,
     );
   });
@@ -1037,13 +1044,13 @@ audit
 audit
   .command("check")
   .description("replay the index into the full state and compare every item with the registry's view calls")
-  .option("--db <file>", "index file (default: audit.sqlite next to the deployment file)")
+  .option(...DB_OPTION)
   .action(async (options: { db?: string }) => {
     const { connection } = await open(false);
     const file = options.db ?? defaultDb();
     const { block, discrepancies: found } = await checkIndex(file, connection);
     // Kept in the index: the dashboard shows the last check's result.
-    recordCheck(file, connection.deployment, { block, discrepancies: found });
+    await recordCheck(file, connection.deployment, { block, discrepancies: found });
     for (const d of found)
       console.log(`DISCREPANCY ${d.item}: ${d.field} is ${d.history} in the history, ${d.chain} on chain`);
     console.log(
@@ -1059,7 +1066,7 @@ audit
   .description(
     "the timeline of a credential (file or hash), a batch (root), an issuer or account (name, address, did), an economy (XX) or a schema (schema:<id>)",
   )
-  .option("--db <file>", "index file (default: audit.sqlite next to the deployment file)")
+  .option(...DB_OPTION)
   .option("--member <index>", "with a batch root: only the changes of this member", parseCount)
   .option("--json", "print JSON")
   .action(async (subject: string, options: { db?: string; member?: number; json?: boolean }) => {
@@ -1073,9 +1080,9 @@ audit
       target = batch?.root ?? credentialHash(read.jws);
       member = batch?.index ?? member;
     } else if (!/^(0x[0-9a-fA-F]{64}|[A-Z]{2}|schema:\d+)$/.test(subject)) {
-      target = indexedAddress(options.db ?? defaultDb(), deployment, subject);
+      target = await indexedAddress(options.db ?? defaultDb(), deployment, subject);
     }
-    const entries = timeline(options.db ?? defaultDb(), deployment, target, member);
+    const entries = await timeline(options.db ?? defaultDb(), deployment, target, member);
     if (options.json === true) {
       console.log(JSON.stringify(entries, null, 2));
       return;
@@ -1098,7 +1105,7 @@ interface ReportCommandOptions {
 audit
   .command("report")
   .description("issuance and revocation by economy, issuer, schema and month; reasons; issuer states; recognitions")
-  .option("--db <file>", "index file (default: audit.sqlite next to the deployment file)")
+  .option(...DB_OPTION)
   .option("--economy <iso>", "only this economy's issuers (and recognitions involving it)")
   .option("--issuer <issuer>", "only this issuer's credentials (name, address or did)")
   .option("--schema <schema>", "only credentials of this schema (id or name)")
@@ -1118,8 +1125,8 @@ audit
     // The index is all a report needs: no RPC.
     const deployment = await readDeployment(deploymentFile());
     const db = options.db ?? defaultDb();
-    const issuer = options.issuer === undefined ? undefined : indexedAddress(db, deployment, options.issuer);
-    const report = buildReport(db, deployment, { ...options, issuer });
+    const issuer = options.issuer === undefined ? undefined : await indexedAddress(db, deployment, options.issuer);
+    const report = await buildReport(db, deployment, { ...options, issuer });
     const text =
       options.format === "json"
         ? `${JSON.stringify(report, null, 2)}\n`
@@ -1145,11 +1152,16 @@ program
   )
   .option("--host <host>", "the address to listen on", "127.0.0.1")
   .option("--port <port>", "the port to listen on (0: any free one)", parseCount, 8787)
-  .option("--db <file>", "the audit index for the dashboard and timelines (synced at start and then every --sync s)")
+  .option(
+    "--db <file|url>",
+    "the audit index for the dashboard and timelines, an SQLite file or a postgres:// URL (default: $CCR_AUDIT_DB; " +
+      "synced at start and then every --sync s)",
+  )
   .option("--sync <seconds>", "seconds between syncs of the audit index (0: only at start)", parseCount, 5)
   .action(async (options: { host: string; port: number; db?: string; sync: number }) => {
     const { connection } = await open(false);
-    const audit = options.db === undefined ? undefined : new AuditIndex(options.db, connection);
+    const db = options.db ?? process.env.CCR_AUDIT_DB;
+    const audit = db === undefined ? undefined : new AuditIndex(db, connection);
     const stop = await startServer(
       { connection, rpcUrl: connection.rpcUrl, audit, syncSeconds: options.sync },
       options,
@@ -1161,8 +1173,8 @@ program
       const { block, error } = audit.state;
       console.log(
         error === undefined
-          ? `ccr serve: audit index ${audit.file} synced to block ${block}, again every ${options.sync} s`
-          : `ccr serve: audit index ${audit.file} could not be synced (${error}); the dashboard shows what it holds`,
+          ? `ccr serve: audit index ${audit.location} synced to block ${block}, again every ${options.sync} s`
+          : `ccr serve: audit index ${audit.location} could not be synced (${error}); the dashboard shows what it holds`,
       );
     }
     // Ctrl-C stops a server: nothing to resume, so not the "interrupted" message of the other commands.

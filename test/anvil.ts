@@ -1,10 +1,9 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
 import { setTimeout as sleep } from "node:timers/promises";
 import { expect } from "chai";
 import { Contract, Wallet } from "ethers";
-import { openIndex, readEvents, type StoredEvent } from "../src/audit/db.ts";
+import { readEvents, withIndex, type StoredEvent } from "../src/audit/db.ts";
 import { readDeployment, type Deployment } from "../src/deployment.ts";
 import { ICCR__factory, type ICCR } from "../types/ethers-contracts/index.js";
 import { runCcr, startCcr, type CcrRun } from "../scripts/lib/ccr-process.ts";
@@ -63,14 +62,7 @@ describe("CCR on Anvil, a second EVM client: deployed as to any network, one blo
   const issue = (out: string, extra: string[] = []): Promise<CcrRun> =>
     as("ISSUER", ["issue", "--schema", "0", "--input", GRADUATES, "--out", join(anvil.dir, out), ...extra]);
   /** The index's events, without the time each was read. */
-  const indexed = (file: string): StoredEvent[] => {
-    const db: DatabaseSync = openIndex(file, deployment);
-    try {
-      return readEvents(db);
-    } finally {
-      db.close();
-    }
-  };
+  const indexed = (file: string): Promise<StoredEvent[]> => withIndex(file, deployment, (store) => readEvents(store));
 
   before(async function () {
     anvil = await startAnvil({ blockTime: 1 });
@@ -175,8 +167,8 @@ describe("CCR on Anvil, a second EVM client: deployed as to any network, one blo
     const revoked = ok(await as("ISSUER", ["revoke", third, "--reason", "keyCompromise"]));
     const block = Number(/block (\d+)\)/.exec(revoked.stdout)?.[1]);
     ok(await ccr(["audit", "sync", "--db", db]));
-    expect(indexed(db).map((e) => e.name)).to.include("MembersStatusChanged");
-    const before = indexed(db).filter((e) => e.block < block);
+    expect((await indexed(db)).map((e) => e.name)).to.include("MembersStatusChanged");
+    const before = (await indexed(db)).filter((e) => e.block < block);
 
     await reorgFrom(block);
     const resynced = ok(await ccr(["audit", "sync", "--db", db]));
@@ -185,8 +177,8 @@ describe("CCR on Anvil, a second EVM client: deployed as to any network, one blo
     ok(await ccr(["audit", "sync", "--db", clean]));
     const strip = (events: StoredEvent[]) =>
       events.map(({ block, logIndex, txHash, name, args }) => ({ block, logIndex, txHash, name, args }));
-    expect(strip(indexed(db))).to.deep.equal(strip(indexed(clean)));
-    expect(strip(indexed(db))).to.deep.equal(strip(before));
+    expect(strip(await indexed(db))).to.deep.equal(strip(await indexed(clean)));
+    expect(strip(await indexed(db))).to.deep.equal(strip(before));
     ok(await ccr(["audit", "check", "--db", db]));
     // The revocation left the chain with its block: the credential is valid again.
     expect(ok(await ccr(["verify", third])).stdout).to.match(/^VALID /);

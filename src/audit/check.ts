@@ -13,7 +13,7 @@ import { CCRError } from "../errors.ts";
 import { chunked, mapPooled } from "../pool.ts";
 import { readVerdicts, rpcRetried, type RegistryConnection } from "../registry.ts";
 import { readViews, type ViewCall } from "../viewBatch.ts";
-import { checkpoint, openIndex, readEvents, type StoredEvent } from "./db.ts";
+import { withIndex, type StoredEvent } from "./db.ts";
 
 /** An issuer's accreditation as replayed. */
 interface IssuerReplay {
@@ -65,18 +65,15 @@ interface AnchorReplay {
 }
 
 /** Rebuilds the state from the index's events. */
-export function replay(file: string, connection: RegistryConnection): ReplayedState & { block?: number } {
-  const db = openIndex(file, connection.deployment);
-  try {
-    const point = checkpoint(db);
-    return { ...replayEvents(readEvents(db)), ...(point === undefined ? {} : { block: point.block }) };
-  } finally {
-    db.close();
-  }
+export function replay(location: string, connection: RegistryConnection): Promise<ReplayedState & { block?: number }> {
+  return withIndex(location, connection.deployment, async (store) => {
+    const point = await store.checkpoint();
+    return { ...(await replayEvents(store.events())), ...(point === undefined ? {} : { block: point.block }) };
+  });
 }
 
-/** Rebuilds the state from `events`, in chain order. */
-export function replayEvents(events: readonly StoredEvent[]): ReplayedState {
+/** Rebuilds the state from `events`, in chain order (read as they come: a long history is never all in memory). */
+export async function replayEvents(events: AsyncIterable<StoredEvent> | Iterable<StoredEvent>): Promise<ReplayedState> {
   const state: ReplayedState = {
     economies: new Map(),
     schemas: new Map(),
@@ -92,7 +89,7 @@ export function replayEvents(events: readonly StoredEvent[]): ReplayedState {
   };
   let schemaCount = 0;
   const n = (value: string | undefined): number => Number(value ?? 0);
-  for (const { name, args: a, timestamp } of events) {
+  for await (const { name, args: a, timestamp } of events) {
     const issuer = a.issuer === undefined ? undefined : state.issuers.get(a.issuer);
     const economy = (iso: string | undefined) => state.economies.get(iso ?? "");
     switch (name) {
@@ -340,7 +337,7 @@ export async function checkIndex(
   file: string,
   connection: RegistryConnection,
 ): Promise<{ block: number; discrepancies: Discrepancy[] }> {
-  const state = replay(file, connection);
+  const state = await replay(file, connection);
   const { registry, rpcUrl, provider } = connection;
   const found: Discrepancy[] = [];
   const compare = (item: string, field: string, history: unknown, chain: unknown): void => {
@@ -532,11 +529,11 @@ export interface CheckRecord {
 }
 
 /** Keeps a check's result in the index (the first 100 discrepancies and their count are enough to show). */
-export function recordCheck(
-  file: string,
+export async function recordCheck(
+  location: string,
   deployment: Deployment,
   result: { block: number; discrepancies: Discrepancy[] },
-): CheckRecord {
+): Promise<CheckRecord> {
   const record: CheckRecord = {
     checkedAt: new Date().toISOString(),
     block: result.block,
@@ -544,22 +541,12 @@ export function recordCheck(
     count: result.discrepancies.length,
     discrepancies: result.discrepancies.slice(0, 100),
   };
-  const db = openIndex(file, deployment, "read");
-  try {
-    db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('lastCheck', ?)").run(JSON.stringify(record));
-  } finally {
-    db.close();
-  }
+  await withIndex(location, deployment, (store) => store.setMeta("lastCheck", JSON.stringify(record)));
   return record;
 }
 
 /** The last check kept in the index, or undefined if it was never checked. */
-export function lastCheck(file: string, deployment: Deployment): CheckRecord | undefined {
-  const db = openIndex(file, deployment, "read");
-  try {
-    const row = db.prepare("SELECT value FROM meta WHERE key = 'lastCheck'").get() as { value: string } | undefined;
-    return row === undefined ? undefined : (JSON.parse(row.value) as CheckRecord);
-  } finally {
-    db.close();
-  }
+export async function lastCheck(location: string, deployment: Deployment): Promise<CheckRecord | undefined> {
+  const value = await withIndex(location, deployment, (store) => store.meta("lastCheck"));
+  return value === undefined ? undefined : (JSON.parse(value) as CheckRecord);
 }

@@ -3,7 +3,7 @@ import { CCRError } from "../errors.ts";
 import { accountAddress } from "../did.ts";
 import { labelAddresses, namesOf } from "./names.ts";
 import type { Deployment } from "../deployment.ts";
-import { openIndex, readEvents, type StoredEvent } from "./db.ts";
+import { readEvents, withIndex, type StoredEvent } from "./db.ts";
 
 /** One entry of a timeline: when, where, who, and what changed in words. */
 export interface TimelineEntry {
@@ -131,12 +131,14 @@ function keysFor(subject: string): string[] {
  * The address `who` stands for, from the index alone: an address, a did:ethr, an account of the deployment file, or
  * a name the history gave an issuer.
  */
-export function indexedAddress(file: string, deployment: Deployment, who: string): string {
+export async function indexedAddress(location: string, deployment: Deployment, who: string): Promise<string> {
   try {
     return accountAddress(deployment, who);
   } catch (error) {
     if (!(error instanceof CCRError)) throw error;
-    const named = namesOf(readEvents(openIndex(file, deployment), "WHERE e.name = 'IssuerNamed'"));
+    const named = namesOf(
+      await withIndex(location, deployment, (store) => readEvents(store, { names: ["IssuerNamed"] })),
+    );
     const found = [...named.issuers].find(([, name]) => name === who)?.[0];
     if (found === undefined) {
       throw new CCRError(
@@ -152,27 +154,22 @@ export function indexedAddress(file: string, deployment: Deployment, who: string
  * The full timeline of a credential or batch (by hash; a batch member by its root and `member` index), an issuer or
  * account (by checksummed address), an economy (ISO code) or a schema (`schema:<id>`), from the index alone.
  */
-export function timeline(file: string, deployment: Deployment, subject: string, member?: number): TimelineEntry[] {
-  const db = openIndex(file, deployment);
-  const keys = keysFor(subject);
-  // An economy's timeline includes what its issuers did (their anchors and status changes carry no economy).
-  if (/^[A-Z]{2}$/.test(subject)) {
-    const issuers = db
-      .prepare(
-        "SELECT DISTINCT json_extract(args, '$.issuer') AS issuer FROM events WHERE name = 'IssuerAccredited' " +
-          "AND json_extract(args, '$.economy') = ?",
-      )
-      .all(subject) as { issuer: string }[];
-    keys.push(...issuers.map((i) => `issuer:${i.issuer}`));
-  }
-  // Names as the history leaves them: addresses in the timeline are shown with the name they were given.
-  const names = namesOf(readEvents(db, "WHERE e.name IN ('IssuerNamed', 'EconomyNamed')"));
-  const events = readEvents(
-    db,
-    `WHERE (e.block, e.log_index) IN (SELECT block, log_index FROM event_keys WHERE key IN (${keys.map(() => "?").join(", ")}))`,
-    ...keys,
-  );
-  db.close();
+export async function timeline(
+  location: string,
+  deployment: Deployment,
+  subject: string,
+  member?: number,
+): Promise<TimelineEntry[]> {
+  const { names, events } = await withIndex(location, deployment, async (store) => {
+    const keys = keysFor(subject);
+    // An economy's timeline includes what its issuers did (their anchors and status changes carry no economy).
+    if (/^[A-Z]{2}$/.test(subject)) keys.push(...(await store.issuersOf(subject)).map((i) => `issuer:${i}`));
+    return {
+      // Names as the history leaves them: addresses in the timeline are shown with the name they were given.
+      names: namesOf(await readEvents(store, { names: ["IssuerNamed", "EconomyNamed"] })),
+      events: await readEvents(store, { keys }),
+    };
+  });
   const relevant = events.filter((e) => {
     if (member === undefined || e.name !== "MembersStatusChanged") return true;
     return (

@@ -5,7 +5,7 @@ import { chartHeight, reportCharts, type ChartSpec } from "./charts.ts";
 import type { Deployment } from "../deployment.ts";
 import { replayEvents } from "./check.ts";
 import { namesOf } from "./names.ts";
-import { openIndex, readEvents, type StoredEvent } from "./db.ts";
+import { readEvents, withIndex, type IndexStore, type StoredEvent } from "./db.ts";
 
 export interface ReportOptions {
   /** Only issuers of this economy (and recognitions that involve it). */
@@ -71,11 +71,20 @@ function reportSchema(schemas: Map<number, { name: string }>, wanted: number | s
  * Counts issuance and revocation by economy, issuer, schema and month, revocation reasons, issuers by accreditation
  * state and recognitions between economies, from the index alone.
  */
-export function buildReport(file: string, deployment: Deployment, options: ReportOptions = {}): Report {
-  const db = openIndex(file, deployment);
-  const events = readEvents(db);
-  db.close();
-  const state = replayEvents(events);
+export async function buildReport(
+  location: string,
+  deployment: Deployment,
+  options: ReportOptions = {},
+): Promise<Report> {
+  return withIndex(location, deployment, (store) => reportOf(store, deployment, options));
+}
+
+/**
+ * The report from `store` in two passes over its events: the first replays the state (every anchor's issuer, schema
+ * and size), the second counts each event under them. Neither keeps the events, so a history of millions fits.
+ */
+async function reportOf(store: IndexStore, deployment: Deployment, options: ReportOptions): Promise<Report> {
+  const state = await replayEvents(store.events());
   if (options.economy !== undefined && !state.economies.has(options.economy)) {
     const known = [...state.economies.keys()].sort().join(", ");
     throw new CCRError(
@@ -115,7 +124,7 @@ export function buildReport(file: string, deployment: Deployment, options: Repor
     names: (({ issuers, economies }) => ({
       issuers: Object.fromEntries(issuers),
       economies: Object.fromEntries(economies),
-    }))(namesOf(events)),
+    }))(namesOf(await readEvents(store, { names: ["IssuerNamed", "EconomyNamed"] }))),
   };
   const add = (event: StoredEvent, issuer: string, schemaOf: number, field: keyof Counts, count: number): void => {
     if (!included(issuer) || event.timestamp < from || event.timestamp > to || count === 0) return;
@@ -139,7 +148,7 @@ export function buildReport(file: string, deployment: Deployment, options: Repor
     }
   };
   // An anchor's issuer, schema and size never change: the replayed state attributes every event of its history.
-  for (const event of events) {
+  for await (const event of store.events()) {
     const a = event.args;
     const anchor = state.anchors.get(`${a.issuer}:${a.credential ?? a.root ?? ""}`);
     if (anchor === undefined) continue;

@@ -1,9 +1,8 @@
-import type { DatabaseSync } from "node:sqlite";
 import { AbiCoder, getAddress, type ParamType } from "ethers";
 import { ICCRNames__factory, ICCR__factory } from "../../types/ethers-contracts/index.js";
 import { decodeAnchorTerms, economyIso } from "../codes.ts";
 import { RPC_TIMEOUT_MS, rpcRetried, type RegistryConnection } from "../registry.ts";
-import { checkpoint, openIndex, transaction } from "./db.ts";
+import { openIndex, type IndexedEvent, type IndexStore } from "./db.ts";
 
 export interface SyncOptions {
   /** Blocks below the head that are not indexed yet (reorg safety). */
@@ -138,7 +137,7 @@ function isRangeRefusal(error: unknown): boolean {
 }
 
 /**
- * Brings the index at `file` up to the chain's head minus `confirmations`: reads every registry event from the
+ * Brings the index at `location` (an SQLite file or a `postgres://` URL) up to the chain's head minus `confirmations`: reads every registry event from the
  * deployment block (or the checkpoint) with `eth_getLogs` in block ranges that adapt to what the node accepts,
  * and stores each range in one transaction with the new checkpoint, so that a kill at any point leaves a consistent
  * index that the next run continues. Blocks whose hash changed (a reorganisation) are rolled back first. Refuses
@@ -146,14 +145,14 @@ function isRangeRefusal(error: unknown): boolean {
  */
 export async function syncIndex(
   connection: RegistryConnection,
-  file: string,
+  location: string,
   options: SyncOptions = {},
 ): Promise<SyncResult> {
   const started = performance.now();
   const { deployment, rpcUrl, provider } = connection;
   const retries = options.retries ?? 5;
   const confirmations = options.confirmations ?? 0;
-  const db = openIndex(file, deployment, "sync");
+  const store = await openIndex(location, deployment, "sync");
   try {
     const call = <T>(doing: string, request: () => Promise<T>, rangeRefusals = false): Promise<T> =>
       rpcRetried(rpcUrl, doing, request, {
@@ -163,19 +162,14 @@ export async function syncIndex(
     const blockHash = async (n: number): Promise<string | undefined> =>
       (await call(`reading block ${n}`, () => provider.getBlock(n)))?.hash ?? undefined;
 
-    const rolledBack = await rollBackReorganisation(db, blockHash);
+    const rolledBack = await rollBackReorganisation(store, blockHash);
     const head = (await call("reading the head", () => provider.getBlockNumber())) - confirmations;
-    const fromBlock = (checkpoint(db)?.block ?? deployment.registry.blockNumber - 1) + 1;
+    let point = await store.checkpoint();
+    const fromBlock = (point?.block ?? deployment.registry.blockNumber - 1) + 1;
     let maxRange = options.maxBlockRange ?? 50_000;
     let range = Math.min(options.blockRange ?? 2_000, maxRange);
     let next = fromBlock;
     let events = 0;
-    const insertBlock = db.prepare("INSERT OR REPLACE INTO blocks (number, hash, timestamp) VALUES (?, ?, ?)");
-    const insertEvent = db.prepare(
-      "INSERT OR REPLACE INTO events (block, log_index, tx_hash, name, args) VALUES (?, ?, ?, ?, ?)",
-    );
-    const insertKey = db.prepare("INSERT OR REPLACE INTO event_keys (block, log_index, key) VALUES (?, ?, ?)");
-    const setCheckpoint = db.prepare("INSERT OR REPLACE INTO checkpoint (id, block, hash) VALUES (1, ?, ?)");
 
     while (next <= head) {
       const to = Math.min(next + range - 1, head);
@@ -216,20 +210,33 @@ export async function syncIndex(
         }
       }
       const toHash = times.get(to)?.hash ?? (await blockHash(to)) ?? "";
-      transaction(db, () => {
-        for (const [number, { hash, timestamp }] of times) insertBlock.run(number, hash, timestamp);
-        for (const log of logs) {
-          const decoded = decodeLog(log);
-          if (decoded === undefined) continue;
-          const { name, args } = decoded;
-          const block = Number(log.blockNumber);
-          const index = Number(log.logIndex);
-          insertEvent.run(block, index, log.transactionHash, name, JSON.stringify(args));
-          for (const key of keysOf(args)) insertKey.run(block, index, key);
-          events++;
-        }
-        setCheckpoint.run(to, toHash);
-      });
+      const indexed: IndexedEvent[] = [];
+      for (const log of logs) {
+        const decoded = decodeLog(log);
+        if (decoded === undefined) continue;
+        const args = JSON.stringify(decoded.args);
+        const keys = keysOf(decoded.args);
+        indexed.push({
+          block: Number(log.blockNumber),
+          logIndex: Number(log.logIndex),
+          txHash: log.transactionHash,
+          name: decoded.name,
+          args,
+          keys,
+        });
+      }
+      const outcome = await store.store(
+        { blocks: times, events: indexed, checkpoint: { block: to, hash: toHash } },
+        point,
+      );
+      if (!outcome.stored) {
+        // Another sync stored this range (or more) first: go on from where it left the index.
+        point = outcome.now;
+        next = (point?.block ?? deployment.registry.blockNumber - 1) + 1;
+        continue;
+      }
+      point = { block: to, hash: toHash };
+      events += indexed.length;
       options.onProgress?.({ block: to, head, events });
       next = to + 1;
       // Aim at a few thousand logs per request: big responses cost memory, small ones round trips.
@@ -245,7 +252,7 @@ export async function syncIndex(
       seconds: (performance.now() - started) / 1000,
     };
   } finally {
-    db.close();
+    await store.close();
   }
 }
 
@@ -254,31 +261,27 @@ export async function syncIndex(
  * deletes everything after it. Returns how many indexed blocks were dropped.
  */
 async function rollBackReorganisation(
-  db: DatabaseSync,
+  store: IndexStore,
   blockHash: (n: number) => Promise<string | undefined>,
 ): Promise<number> {
-  const point = checkpoint(db);
+  const point = await store.checkpoint();
   if (point === undefined || (await blockHash(point.block)) === point.hash) return 0;
-  const stored = db.prepare("SELECT number, hash FROM blocks ORDER BY number DESC").all() as {
-    number: number;
-    hash: string;
-  }[];
   let keep = -1;
   let dropped = 0;
-  for (const { number, hash } of stored) {
-    if ((await blockHash(Number(number))) === hash) {
-      keep = Number(number);
-      break;
+  let below = point.block;
+  search: for (;;) {
+    const page = await store.blocks(below, 1_000);
+    for (const { number, hash } of page) {
+      if ((await blockHash(number)) === hash) {
+        keep = number;
+        break search;
+      }
+      dropped++;
     }
-    dropped++;
+    const last = page.at(-1);
+    if (last === undefined || page.length < 1_000) break;
+    below = last.number - 1;
   }
-  transaction(db, () => {
-    db.prepare("DELETE FROM event_keys WHERE block > ?").run(keep);
-    db.prepare("DELETE FROM events WHERE block > ?").run(keep);
-    db.prepare("DELETE FROM blocks WHERE number > ?").run(keep);
-    if (keep < 0) db.prepare("DELETE FROM checkpoint").run();
-    else
-      db.prepare("UPDATE checkpoint SET block = ?, hash = (SELECT hash FROM blocks WHERE number = ?)").run(keep, keep);
-  });
+  await store.rollBack(keep);
   return dropped;
 }

@@ -201,22 +201,30 @@ export function createApp({ connection, rpcUrl, pages, audit }: ServerOptions): 
     await next();
   });
   const index = (): AuditIndex => audit as AuditIndex;
-  app.get("/api/audit/status", (c) => c.json({ file: index().file, ...index().state, lastCheck: index().lastCheck() }));
-  app.get("/api/audit/report", (c) => {
+  app.get("/api/audit/status", async (c) => {
     try {
-      return c.json(index().report(c.req.query()));
+      return c.json({ file: index().location, ...index().state, lastCheck: (await index().lastCheck()) ?? null });
     } catch (error) {
       return failed(c, error);
     }
   });
-  app.get("/api/audit/timeline", (c) => {
+  app.get("/api/audit/report", async (c) => {
+    try {
+      return c.json(await index().report(c.req.query()));
+    } catch (error) {
+      return failed(c, error);
+    }
+  });
+  app.get("/api/audit/timeline", async (c) => {
     const { subject, member } = c.req.query();
     if (subject === undefined || subject === "") return problem(c, 400, "Invalid request", "subject is missing");
     if (member !== undefined && member !== "" && !/^\d+$/.test(member)) {
       return problem(c, 400, "Invalid request", `member "${member}" is not a batch member's index`);
     }
     try {
-      return c.json(index().timeline(subject, member === undefined || member === "" ? undefined : Number(member)));
+      return c.json(
+        await index().timeline(subject, member === undefined || member === "" ? undefined : Number(member)),
+      );
     } catch (error) {
       return failed(c, error);
     }

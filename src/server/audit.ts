@@ -6,6 +6,7 @@ import { checkIndex, lastCheck, recordCheck, type CheckRecord } from "../audit/c
 import { indexedAddress, timeline, type TimelineEntry } from "../audit/history.ts";
 import { buildReport, type Report } from "../audit/report.ts";
 import { syncIndex } from "../audit/sync.ts";
+import { printableLocation } from "../audit/db.ts";
 import { CCRError } from "../errors.ts";
 import type { RegistryConnection } from "../registry.ts";
 
@@ -36,6 +37,11 @@ export class AuditIndex {
     readonly file: string,
     private readonly connection: RegistryConnection,
   ) {}
+
+  /** Where the index is, fit to show (a PostgreSQL URL without its password). */
+  get location(): string {
+    return printableLocation(this.file);
+  }
 
   /** Syncs now and then every `intervalSeconds` (0: only now), in the background. */
   start(intervalSeconds: number): Promise<void> {
@@ -69,7 +75,7 @@ export class AuditIndex {
     return this.syncing;
   }
 
-  report(query: Record<string, string | undefined>): Report {
+  async report(query: Record<string, string | undefined>): Promise<Report> {
     const { deployment } = this.connection;
     const date = (name: string): Date | undefined => {
       const text = query[name];
@@ -82,7 +88,7 @@ export class AuditIndex {
     const issuer = given("issuer");
     return buildReport(this.file, deployment, {
       economy: given("economy"),
-      issuer: issuer === undefined ? undefined : indexedAddress(this.file, deployment, issuer),
+      issuer: issuer === undefined ? undefined : await indexedAddress(this.file, deployment, issuer),
       schema: given("schema"),
       from: date("from"),
       to: date("to"),
@@ -91,17 +97,17 @@ export class AuditIndex {
 
   /** A subject's timeline: a credential or batch hash, an economy code, a schema (`schema:<id>`), or an issuer or
    * account (name, address, DID). */
-  timeline(subject: string, member?: number): TimelineAnswer {
+  async timeline(subject: string, member?: number): Promise<TimelineAnswer> {
     const { deployment } = this.connection;
-    const target = CREDENTIAL_OR_ECONOMY.test(subject) ? subject : indexedAddress(this.file, deployment, subject);
+    const target = CREDENTIAL_OR_ECONOMY.test(subject) ? subject : await indexedAddress(this.file, deployment, subject);
     return {
       subject: target,
       ...(member === undefined ? {} : { member }),
-      entries: timeline(this.file, deployment, target, member),
+      entries: await timeline(this.file, deployment, target, member),
     };
   }
 
-  lastCheck(): CheckRecord | undefined {
+  lastCheck(): Promise<CheckRecord | undefined> {
     return lastCheck(this.file, this.connection.deployment);
   }
 
