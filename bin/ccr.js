@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-/* global process, console */
-// The `ccr` command: runs scripts/ccr.ts through tsx, which resolves the typechain bindings' `.js` imports to `.ts`.
-// Nothing is imported before the Node version is checked, so an older Node gets a sentence, not a crash.
+/* global process, console, URL */
+// The `ccr` command: runs the command line built into dist/cli (plain JavaScript, `npm run build:cli`; npm ci and
+// npm pack build it). Nothing is imported before the Node version is checked, so an older Node gets a sentence.
 
 const [major, minor] = process.versions.node.split(".").map(Number);
 if (major < 22 || (major === 22 && minor < 13)) {
@@ -18,6 +18,11 @@ process.on("warning", (warning) => {
   if (warning.name !== "ExperimentalWarning" || !warning.message.includes("SQLite")) console.error(warning);
 });
 
-const { register } = await import("tsx/esm/api");
-register();
-await import("../scripts/ccr.ts");
+const built = new URL("../dist/cli/ccr.js", import.meta.url);
+try {
+  await import(built.href);
+} catch (error) {
+  if (error?.code !== "ERR_MODULE_NOT_FOUND" || !String(error.message).includes(built.pathname)) throw error;
+  console.error('ccr: the command line is not built: run "npm run build:cli" in the project folder (npm ci does it)');
+  process.exit(2);
+}

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { packageFile } from "./packageFiles.ts";
 import {
   HDNodeWallet,
   Mnemonic,
@@ -392,7 +392,7 @@ export function apecEconomyParameters(provider: Provider): { economies: string[]
 }
 
 /** The folder of the demo framework's schema documents (examples/schemas). */
-export const DEMO_SCHEMA_FOLDER = fileURLToPath(new URL("../examples/schemas/", import.meta.url));
+export const DEMO_SCHEMA_FOLDER = packageFile("examples", "schemas");
 
 /** The bytes of the demo schema document of `key` (examples/schemas/<key>.json), as registered by the seed. */
 export function demoSchemaDocument(key: DemoSchemaKey): Buffer {

@@ -5,6 +5,7 @@ import { Wallet, type HDNodeWallet, type Provider } from "ethers";
 import { devnetWallet } from "./demo.ts";
 import type { Deployment } from "./deployment.ts";
 import { CCRError } from "./errors.ts";
+import { KEYSTORE_PASSWORD_ENV } from "./settings.ts";
 
 /** Where a key comes from; never the command line itself. */
 export interface KeySource {
@@ -16,7 +17,7 @@ export interface KeySource {
   keyEnv?: string | undefined;
 }
 
-export const KEYSTORE_PASSWORD_ENV = "CCR_KEYSTORE_PASSWORD";
+export { KEYSTORE_PASSWORD_ENV };
 
 /** Asks for a password on the terminal without echoing it. */
 export async function promptPassword(question: string): Promise<string> {

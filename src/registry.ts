@@ -15,9 +15,9 @@ import { encodeCall } from "./abiCodec.ts";
 import { CCRError } from "./errors.ts";
 import { HttpJsonRpcProvider } from "#json-rpc";
 import { decodeStaticArray } from "./viewBatch.ts";
+import { RPC_TIMEOUT_MS } from "./settings.ts";
 
-/** How long one RPC request may take before it counts as failed (retried by long jobs, else: node unreachable). */
-export const RPC_TIMEOUT_MS = 30_000;
+export { RPC_TIMEOUT_MS };
 
 /** A JSON-RPC provider for a known chain: no network detection loop, a bounded timeout per request. */
 export function rpcProvider(url: string, chainId: number, timeoutMs = RPC_TIMEOUT_MS): JsonRpcProvider {

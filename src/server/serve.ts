@@ -1,10 +1,10 @@
 /** Starts and stops `ccr serve`'s HTTP server on Node. */
 import { existsSync } from "node:fs";
 import type { AddressInfo } from "node:net";
-import { fileURLToPath } from "node:url";
 import { serve } from "@hono/node-server";
 import { serveStatic } from "@hono/node-server/serve-static";
 import { CCRError } from "../errors.ts";
+import { packageFile } from "../packageFiles.ts";
 import { createApp, type ServerOptions } from "./app.ts";
 
 export interface RunningServer {
@@ -13,7 +13,7 @@ export interface RunningServer {
 }
 
 /** Where `npm run build:web` (Vite) puts the web pages. */
-export const WEB_ROOT = fileURLToPath(new URL("../../dist/web", import.meta.url));
+export const WEB_ROOT = packageFile("dist", "web");
 
 export async function startServer(
   options: Omit<ServerOptions, "pages"> & {

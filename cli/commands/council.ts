@@ -8,7 +8,6 @@ import { mkdir } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { Command } from "commander";
 import { getAddress } from "ethers";
-import type { ManagedSigner } from "../../src/transactions.ts";
 import { economyCode } from "../../src/codes.ts";
 import {
   checkProposal,
@@ -30,16 +29,10 @@ import type { Deployment } from "../../src/deployment.ts";
 import { CCRError } from "../../src/errors.ts";
 import * as framework from "../../src/framework.ts";
 import { resolveAddress } from "../../src/names.ts";
-import type { RegistryConnection, Sent } from "../../src/registry.ts";
+import type { RegistryConnection } from "../../src/registry.ts";
 import { readSchemaDocument } from "../../src/schemaResolver.ts";
-
-/** What the command line gives this module. */
-export interface CouncilContext {
-  open(withKey: boolean): Promise<{ connection: RegistryConnection; wallet?: ManagedSigner | undefined }>;
-  withSigner(): Promise<{ connection: RegistryConnection; wallet: ManagedSigner }>;
-  deploymentFile(): string;
-  done(what: string, sent: Sent): void;
-}
+import type { CommandModule } from "../ccr.ts";
+import type { Cli } from "../context.ts";
 
 /** "Name (0x…)" for the deployment's accounts, else the address. */
 function labeller(deployment: Deployment): (address: string) => string {
@@ -63,11 +56,7 @@ type ActionBuilder = (
   options: Record<string, string | undefined>,
 ) => Promise<CouncilCall>;
 
-export function councilCommand(program: Command, context: CouncilContext): void {
-  const council = program
-    .command("council")
-    .description("the council's actions through its Safe multisig: propose, sign, execute, pending, show");
-
+function councilCommand(council: Command, context: Cli): void {
   const registryCall = (connection: RegistryConnection, data: string, description: string): CouncilCall => ({
     to: connection.deployment.registry.address,
     data,
@@ -284,3 +273,5 @@ export function councilCommand(program: Command, context: CouncilContext): void 
       for (const owner of safe.owners) console.log(`  ${label(owner)}`);
     });
 }
+
+export const commands: CommandModule = { council: councilCommand };

@@ -1,0 +1,311 @@
+/**
+ * `ccr framework`: the framework's administration by a single-key council (a Safe council proposes the same
+ * actions with `ccr council`), its authorities and its issuers: economies, schemas, accreditation, operators,
+ * recognition, names.
+ */
+import type { Command } from "commander";
+import { economyCode } from "../../src/codes.ts";
+import { CCRError } from "../../src/errors.ts";
+import * as framework from "../../src/framework.ts";
+import { NameBook, nameEconomy, nameIssuer, resolveAddress, setWebsite } from "../../src/names.ts";
+import type { RegistryConnection } from "../../src/registry.ts";
+import { readSchemaDocument } from "../../src/schemaResolver.ts";
+import type { CommandModule } from "../ccr.ts";
+import type { Cli } from "../context.ts";
+import { parseDate } from "../parse.ts";
+
+interface AccreditationOptions {
+  schemas: string;
+  from?: Date;
+  until?: Date;
+}
+async function schemaList(connection: RegistryConnection, list: string): Promise<number[]> {
+  const ids: number[] = [];
+  for (const item of list.split(",").map((s) => s.trim())) ids.push(await framework.schemaId(connection, item));
+  return ids;
+}
+
+function frameworkCommand(fw: Command, cli: Cli): void {
+  const { open, withSigner, done } = cli;
+
+  const economy = fw.command("economy").description("member economies (council)");
+  economy
+    .command("admit <iso> <authority>")
+    .description("admit an economy with its authority (address or account name)")
+    .action(async (iso: string, authority: string) => {
+      const { connection } = await withSigner();
+      done(
+        `admitted ${iso}`,
+        await framework.admitEconomy(connection, iso, await resolveAddress(connection, authority)),
+      );
+    });
+  economy
+    .command("remove <iso>")
+    .description("remove an economy (all its issuers must be revoked)")
+    .action(async (iso: string) => {
+      const { connection } = await withSigner();
+      done(`removed ${iso}`, await framework.removeEconomy(connection, iso));
+    });
+  economy
+    .command("appoint <iso> <authority>")
+    .description("appoint a new authority for an economy")
+    .action(async (iso: string, authority: string) => {
+      const { connection } = await withSigner();
+      const address = await resolveAddress(connection, authority);
+      done(`appointed ${address} for ${iso}`, await framework.appointAuthority(connection, iso, address));
+    });
+
+  economy
+    .command("name <iso>")
+    .description("name an economy and its authority, with a legal name and website (council)")
+    .requiredOption("--name <name>", "display name, e.g. Australia")
+    .option("--legal-name <name>", "legal name", "")
+    .option("--website <url>", "website", "")
+    .requiredOption("--authority-name <name>", "the display name of its authority")
+    .action(
+      async (iso: string, options: { name: string; legalName: string; website: string; authorityName: string }) => {
+        const { connection } = await withSigner();
+        const profile = { name: options.name, legalName: options.legalName, website: options.website };
+        done(`named ${iso} "${options.name}"`, await nameEconomy(connection, iso, profile, options.authorityName));
+      },
+    );
+  economy
+    .command("show <iso>")
+    .description("an economy: its name, profile and authority")
+    .action(async (iso: string) => {
+      const { connection } = await open(false);
+      const record = await connection.registry.getEconomy(economyCode(iso));
+      const profile = await new NameBook(connection).economy(iso);
+      console.log(
+        JSON.stringify(
+          {
+            economy: iso,
+            member: record.member,
+            authority: record.authority,
+            liveIssuers: Number(record.liveIssuers),
+            ...profile,
+          },
+          null,
+          2,
+        ),
+      );
+    });
+
+  const schema = fw.command("schema").description("credential schemas (council)");
+  schema
+    .command("list")
+    .description("list the registered schemas")
+    .action(async () => {
+      const { connection } = await open(false);
+      for (const s of await framework.listSchemas(connection)) {
+        console.log(`${s.id}  ${s.name}  ${s.uri}  sha256 ${s.digest}${s.deprecated ? "  (deprecated)" : ""}`);
+      }
+    });
+  schema
+    .command("register <file>")
+    .description(
+      "register a schema from its JSON Schema document (the credential subject's): the registry records where it is " +
+        "published and the SHA-256 digest of the file's bytes",
+    )
+    .option("--uri <uri>", "where the document is published (default: its $id)")
+    .option("--name <name>", "the schema's name (default: its title)")
+    .action(async (file: string, options: { uri?: string; name?: string }) => {
+      const document = await readSchemaDocument(file);
+      const uri = options.uri ?? document.id;
+      const name = options.name ?? document.title;
+      if (uri === undefined)
+        throw new CCRError("INVALID_ARGUMENT", `${file} has no "$id": say where it is published with --uri`);
+      if (name === undefined)
+        throw new CCRError("INVALID_ARGUMENT", `${file} has no "title": name the schema with --name`);
+      const { connection } = await withSigner();
+      const id = Number(await connection.registry.schemaCount());
+      done(
+        `registered schema ${id} "${name}" (${uri}, sha256 ${document.digest})`,
+        await framework.registerSchema(connection, name, uri, document.digest),
+      );
+    });
+  schema
+    .command("check <schema> <file>")
+    .description("check a schema document you fetched against the digest the registry records for it")
+    .action(async (id: string, file: string) => {
+      const document = await readSchemaDocument(file);
+      const { connection } = await open(false);
+      const registered = await framework.checkSchemaDocument(
+        connection,
+        await framework.schemaId(connection, id),
+        document,
+      );
+      console.log(
+        `${file} is the document of schema ${registered.id} "${registered.name}" (sha256 ${document.digest})`,
+      );
+    });
+  schema
+    .command("deprecate <schema>")
+    .description("stop new accreditations for a schema")
+    .action(async (id: string) => {
+      const { connection } = await withSigner();
+      done(
+        `deprecated schema ${id}`,
+        await framework.deprecateSchema(connection, await framework.schemaId(connection, id)),
+      );
+    });
+
+  const issuer = fw
+    .command("issuer")
+    .description("issuer accreditation (offers and administration: the economy authority; accept: the issuer)");
+  const accreditation = (command: Command): Command =>
+    command
+      .requiredOption("--schemas <list>", "comma-separated schema ids or keys, e.g. cbpr,prp")
+      .option("--from <date>", "accreditation starts (default: immediately)", parseDate)
+      .option("--until <date>", "accreditation ends (default: open-ended)", parseDate);
+  accreditation(
+    issuer
+      .command("offer <issuer>")
+      .alias("accredit")
+      .description(
+        "offer an address accreditation for schemas and a time window (it becomes an issuer when it accepts)",
+      ),
+  ).action(async (who: string, options: AccreditationOptions) => {
+    const { connection } = await withSigner();
+    const address = await resolveAddress(connection, who);
+    const ids = await schemaList(connection, options.schemas);
+    done(
+      `offered ${address} accreditation (it becomes an issuer with "ccr framework issuer accept --economy <XX>")`,
+      await framework.offerAccreditation(connection, address, {
+        schemas: ids,
+        validFrom: options.from,
+        validUntil: options.until,
+      }),
+    );
+  });
+  issuer
+    .command("accept")
+    .description("accept an economy's pending offer of accreditation for the acting account (the issuer's consent)")
+    .requiredOption("--economy <iso>", "the economy whose offer to accept")
+    .action(async (options: { economy: string }) => {
+      const { connection, wallet } = await withSigner();
+      const { sent, terms } = await framework.acceptAccreditation(connection, options.economy, wallet.address);
+      const window = `${terms.validFrom?.toISOString() ?? "now"} to ${terms.validUntil?.toISOString() ?? "open-ended"}`;
+      done(
+        `${wallet.address} is now an issuer of ${options.economy} for schemas ${terms.schemas.join(",")}, ${window}`,
+        sent,
+      );
+    });
+  issuer
+    .command("withdraw-offer <issuer>")
+    .description("withdraw the acting authority's pending offer to an address")
+    .action(async (who: string) => {
+      const { connection } = await withSigner();
+      const address = await resolveAddress(connection, who);
+      done(`withdrew the offer to ${address}`, await framework.withdrawOffer(connection, address));
+    });
+  issuer
+    .command("release <issuer>")
+    .description("release an address an authority claimed but that never used it (council; check its history first)")
+    .action(async (who: string) => {
+      const { connection } = await withSigner();
+      const address = await resolveAddress(connection, who);
+      done(`released ${address}; it may accept a new offer`, await framework.releaseIssuer(connection, address));
+    });
+  accreditation(issuer.command("amend <issuer>").description("change an issuer's schemas or window")).action(
+    async (who: string, options: AccreditationOptions) => {
+      const { connection } = await withSigner();
+      const address = await resolveAddress(connection, who);
+      const ids = await schemaList(connection, options.schemas);
+      done(
+        `amended ${address}`,
+        await framework.amendAccreditation(connection, address, {
+          schemas: ids,
+          validFrom: options.from,
+          validUntil: options.until,
+        }),
+      );
+    },
+  );
+  for (const [name, action] of [
+    ["suspend", framework.suspendIssuer],
+    ["reinstate", framework.reinstateIssuer],
+  ] as const) {
+    issuer
+      .command(`${name} <issuer>`)
+      .description(`${name} an issuer's accreditation`)
+      .action(async (who: string) => {
+        const { connection } = await withSigner();
+        const address = await resolveAddress(connection, who);
+        done(`${name === "suspend" ? "suspended" : "reinstated"} ${address}`, await action(connection, address));
+      });
+  }
+  issuer
+    .command("revoke <issuer>")
+    .description("revoke an issuer's accreditation for good")
+    .option("--compromised-at <date>", "its key was compromised from this time: later anchors are invalid", parseDate)
+    .action(async (who: string, options: { compromisedAt?: Date }) => {
+      const { connection } = await withSigner();
+      const address = await resolveAddress(connection, who);
+      done(`revoked ${address}`, await framework.revokeIssuer(connection, address, options.compromisedAt));
+    });
+  issuer
+    .command("show <issuer>")
+    .description("show an issuer's name, profile and accreditation (the issuer by name, address or did:ethr)")
+    .action(async (who: string) => {
+      const { connection } = await open(false);
+      const address = await resolveAddress(connection, who);
+      const profile = await new NameBook(connection).issuer(address);
+      console.log(JSON.stringify({ ...profile, ...(await framework.issuerInfo(connection, address)) }, null, 2));
+    });
+  issuer
+    .command("name <issuer>")
+    .description("name an issuer of your economy, with its legal name and website (its authority)")
+    .requiredOption("--name <name>", "display name, unique in the framework")
+    .option("--legal-name <name>", "legal name", "")
+    .option("--website <url>", "website", "")
+    .action(async (who: string, options: { name: string; legalName: string; website: string }) => {
+      const { connection } = await withSigner();
+      const address = await resolveAddress(connection, who);
+      const profile = { name: options.name, legalName: options.legalName, website: options.website };
+      done(`named ${address} "${options.name}"`, await nameIssuer(connection, address, profile));
+    });
+  issuer
+    .command("website <url>")
+    .description("set the acting issuer's own website")
+    .action(async (url: string) => {
+      const { connection, wallet } = await withSigner();
+      done(`${wallet.address}: website ${url}`, await setWebsite(connection, url));
+    });
+
+  const operator = fw.command("operator").description("operator keys that anchor for an issuer (the issuer)");
+  for (const [name, action] of [
+    ["add", framework.addOperator],
+    ["remove", framework.removeOperator],
+  ] as const) {
+    operator
+      .command(`${name} <operator>`)
+      .description(`${name} an operator key of the acting issuer`)
+      .action(async (who: string) => {
+        const { connection } = await withSigner();
+        const address = await resolveAddress(connection, who);
+        done(`${name === "add" ? "added" : "removed"} operator ${address}`, await action(connection, address));
+      });
+  }
+
+  for (const [name, action] of [
+    ["recognise", framework.recognise],
+    ["withdraw-recognition", framework.withdrawRecognition],
+  ] as const) {
+    fw.command(`${name} <iso>`)
+      .description(
+        `${name === "recognise" ? "recognise" : "stop recognising"} another economy's accreditations (authority)`,
+      )
+      .requiredOption("--schema <schema>", "schema id or key")
+      .action(async (iso: string, options: { schema: string }) => {
+        const { connection } = await withSigner();
+        const id = await framework.schemaId(connection, options.schema);
+        done(
+          `${name === "recognise" ? "recognised" : "withdrew recognition of"} ${iso} for schema ${id}`,
+          await action(connection, iso, id),
+        );
+      });
+  }
+}
+
+export const commands: CommandModule = { framework: frameworkCommand };

@@ -1,0 +1,71 @@
+/** `ccr key` (encrypted keystores) and `ccr did` (the acting key's DID, and signing keys of its did:ethr document). */
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { Command } from "commander";
+import { Wallet } from "ethers";
+import { readDeployment } from "../../src/deployment.ts";
+import { addSigningKey, ethrDid, revokeSigningKey } from "../../src/did.ts";
+import { CCRError } from "../../src/errors.ts";
+import { HOLDER_DID_METHODS, holderDidOf } from "../../src/holder.ts";
+import { KEYSTORE_PASSWORD_ENV, loadWallet, promptPassword } from "../../src/keys.ts";
+import { rpcProvider } from "../../src/registry.ts";
+import type { CommandModule } from "../ccr.ts";
+import type { Cli } from "../context.ts";
+import { parsePositive } from "../parse.ts";
+
+function keyCommand(key: Command): void {
+  key
+    .command("new")
+    .description(`create an encrypted JSON keystore with a new key (password: $${KEYSTORE_PASSWORD_ENV} or prompt)`)
+    .requiredOption("--out <file>", "where to write the keystore")
+    .action(async (options: { out: string }) => {
+      const password = process.env[KEYSTORE_PASSWORD_ENV] ?? (await promptPassword("Password for the new keystore: "));
+      if (password.length < 8)
+        throw new CCRError("INVALID_ARGUMENT", "the keystore password needs at least 8 characters");
+      const wallet = Wallet.createRandom();
+      await mkdir(dirname(options.out), { recursive: true });
+      await writeFile(options.out, await wallet.encrypt(password), { mode: 0o600 });
+      console.log(`created ${options.out} for ${wallet.address}`);
+    });
+}
+
+function didCommand(did: Command, cli: Cli): void {
+  const { withSigner, deploymentFile, globals } = cli;
+  did
+    .command("show")
+    .description("the DID of the acting key (--as, --keystore or --key-env): the holder DID to give an issuer")
+    .option("--method <method>", `the DID method: ${HOLDER_DID_METHODS.join(", ")}`, "ethr")
+    .action(async (options: { method: string }) => {
+      const method = HOLDER_DID_METHODS.find((m) => m === options.method);
+      if (method === undefined) {
+        throw new CCRError(
+          "INVALID_ARGUMENT",
+          `--method ${options.method} is not one of ${HOLDER_DID_METHODS.join(", ")}`,
+        );
+      }
+      const deployment = await readDeployment(deploymentFile());
+      const wallet = await loadWallet(deployment, rpcProvider(deployment.rpcUrl, deployment.chainId), globals());
+      console.log(holderDidOf(method, wallet.privateKey, deployment.chainId));
+    });
+  did
+    .command("add-key <address>")
+    .description("add a signing key (veriKey delegate) to the acting account's DID")
+    .option("--days <n>", "how long the key is valid", parsePositive, 365)
+    .action(async (address: string, options: { days: number }) => {
+      const { connection, wallet } = await withSigner();
+      const tx = await addSigningKey(connection.deployment.didRegistry.address, wallet, address, options.days * 86_400);
+      console.log(
+        `${ethrDid(connection.chainId, wallet.address)}: added signing key ${address} for ${options.days} days (transaction ${tx})`,
+      );
+    });
+  did
+    .command("revoke-key <address>")
+    .description("revoke a signing key of the acting account's DID (credentials it signed before stay valid)")
+    .action(async (address: string) => {
+      const { connection, wallet } = await withSigner();
+      const tx = await revokeSigningKey(connection.deployment.didRegistry.address, wallet, address);
+      console.log(`${ethrDid(connection.chainId, wallet.address)}: revoked signing key ${address} (transaction ${tx})`);
+    });
+}
+
+export const commands: CommandModule = { key: keyCommand, did: didCommand };

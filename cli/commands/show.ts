@@ -1,0 +1,84 @@
+/** `ccr show` (what a credential file says) and `ccr render` (a printable certificate with a QR code). */
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, extname } from "node:path";
+import type { Command } from "commander";
+import { locateDeployment, readDeployment } from "../../src/deployment.ts";
+import { ethrDidAddress } from "../../src/did.ts";
+import { CCRError } from "../../src/errors.ts";
+import { NameBook } from "../../src/names.ts";
+import { readCredentialFile } from "../../src/vc/file.ts";
+import { certificateHtml, certificateOf, certificatePdf, verifierLink } from "../../src/vc/render.ts";
+import { describeCredential, formatCredential, type IssuerNameLookup } from "../../src/vc/show.ts";
+import type { CommandModule } from "../ccr.ts";
+import type { Cli } from "../context.ts";
+
+/** The issuer's name from the deployment's names contract, when the credential names the deployment's registry. */
+const issuerNameOnChain =
+  (cli: Cli): IssuerNameLookup =>
+  async (issuer, status) => {
+    const file = locateDeployment(cli.globals().deployment);
+    if (file === undefined) return { unknown: "not looked up: no deployment file" };
+    const deployment = await readDeployment(file);
+    if (
+      deployment.chainId !== status.chainId ||
+      deployment.registry.address.toLowerCase() !== status.registry.toLowerCase()
+    ) {
+      return { unknown: `not looked up: the credential names another registry than the deployment file's` };
+    }
+    const address = ethrDidAddress(issuer);
+    if (address === undefined) return { unknown: "unknown: the issuer is not a did:ethr" };
+    try {
+      const { connection } = await cli.open(false);
+      if (connection.names === undefined) return { unknown: "unknown: the framework has no names contract" };
+      const profile = await new NameBook(connection).issuer(address);
+      return profile === undefined ? { unknown: "none recorded" } : { name: profile.name };
+    } catch (error) {
+      if (!(error instanceof CCRError)) throw error;
+      return { unknown: `not looked up: ${error.message}` };
+    }
+  };
+
+function showCommand(show: Command, cli: Cli): void {
+  show
+    .option("--json", "print JSON")
+    .option("--offline", "do not look the issuer's name up on the deployment's chain")
+    .action(async (file: string, options: { json?: boolean; offline?: boolean }) => {
+      const summary = await describeCredential(file, options.offline === true ? undefined : issuerNameOnChain(cli));
+      if (options.json === true) console.log(JSON.stringify(summary, null, 2));
+      else for (const line of formatCredential(summary)) console.log(line);
+    });
+}
+
+function renderCommand(render: Command, cli: Cli): void {
+  render
+    .requiredOption("--out <file>", "the certificate to write: <name>.pdf or <name>.html")
+    .option(
+      "--verifier <url>",
+      "the web verifier the QR code opens (ccr serve's address; default $CCR_VERIFIER_URL or http://127.0.0.1:8787/)",
+    )
+    .option("--offline", "do not look the issuer's name up on the deployment's chain")
+    .action(async (file: string, options: { out: string; verifier?: string; offline?: boolean }) => {
+      const format = extname(options.out).toLowerCase();
+      if (format !== ".pdf" && format !== ".html") {
+        throw new CCRError("INVALID_ARGUMENT", `--out ${options.out}: name a .pdf or an .html file`);
+      }
+      const verifier = options.verifier ?? process.env.CCR_VERIFIER_URL ?? "http://127.0.0.1:8787/";
+      if (!/^https?:\/\//.test(verifier)) {
+        throw new CCRError("INVALID_ARGUMENT", `--verifier ${verifier} is not an http(s) address`);
+      }
+      const summary = await describeCredential(file, options.offline === true ? undefined : issuerNameOnChain(cli));
+      const link = verifierLink(verifier, await readCredentialFile(file), summary.hash);
+      const certificate = certificateOf(summary, link);
+      const content = format === ".pdf" ? await certificatePdf(certificate) : certificateHtml(certificate);
+      await mkdir(dirname(options.out), { recursive: true });
+      await writeFile(options.out, content);
+      console.log(
+        `certificate written to ${options.out}; its QR code ` +
+          (link.carries === "credential"
+            ? `carries the credential (a link of ${link.url.length} characters to ${verifier})`
+            : `names the credential's hash only (the credential is too long for a QR code): the reader drops the file on ${verifier}`),
+      );
+    });
+}
+
+export const commands: CommandModule = { show: showCommand, render: renderCommand };
