@@ -10,7 +10,15 @@ import { ethrDid, signingMethodId } from "../did.ts";
 import { CCRError } from "../errors.ts";
 import { Status } from "../codes.ts";
 import { describeRevert, readVerdicts, rpc, send, type RegistryConnection, type Sent } from "../registry.ts";
-import { buildCredential, credentialHash, signCredential, toSeconds, type CredentialTypeRef } from "./credential.ts";
+import {
+  VC_JWT_TYP,
+  buildCredential,
+  credentialHash,
+  toSeconds,
+  type Credential,
+  type CredentialTypeRef,
+} from "./credential.ts";
+import { SigningPool, signingInput } from "./signingPool.ts";
 import type { CredentialType } from "./credentialType.ts";
 import { issueSdJwt } from "./sdJwt.ts";
 import {
@@ -143,12 +151,24 @@ interface SignedGroup {
   root?: string;
 }
 
-/** A signed group with what is derived from it once: the credential hashes and the Merkle batch. */
+/**
+ * A signed group as the run keeps it in memory: its credentials' hashes, its batch root and the first member's proof
+ * (for the final check); the credentials themselves stay in the journal until their files are written.
+ */
 interface LoadedGroup {
-  record: SignedGroup;
+  group: number;
+  rows: number[];
   hashes: string[];
-  batch?: Batch;
+  root?: string;
+  firstProof?: string[];
 }
+
+const loaded = (record: SignedGroup, hashes: string[], batch: Batch | undefined): LoadedGroup => ({
+  group: record.group,
+  rows: record.rows,
+  hashes,
+  ...(batch === undefined ? {} : { root: batch.root, firstProof: batch.proof(0) }),
+});
 
 const JOURNAL_DIR = ".ccr-journal";
 
@@ -330,76 +350,107 @@ async function issueLocked(request: IssueRequest, rows: InputRow[], outDir: stri
   const total = run.rows.length;
   const progress = (phase: IssueProgress["phase"], done: number): void => request.onProgress?.({ phase, done, total });
 
-  // Sign every group first (or load it from the journal): nothing signed is ever lost or signed twice.
+  /** The credential of one row (its place in the run: `group`, `index`), unsigned. */
+  const credentialOf = (row: number, group: number, index: number): Credential => {
+    const subjectRow = byRow.get(row);
+    if (subjectRow === undefined) throw new CCRError("JOURNAL_MISMATCH", `row ${row} is not in ${input.file}`);
+    return buildCredential({
+      schema: run.type,
+      issuer: did,
+      subject: subjectRow.subject,
+      id: `urn:uuid:${randomUUID()}`,
+      validFrom: new Date(run.validFrom * 1000),
+      validUntil: run.validUntil === 0 ? undefined : new Date(run.validUntil * 1000),
+      status: {
+        chainId: run.chainId,
+        registry: run.registry,
+        batch: run.single ? undefined : { id: `urn:ccr:batch:${run.runId}:${group}`, index },
+      },
+      statusLists:
+        lists === undefined ? undefined : statusListEntries(lists.baseUrl, lists.start + group * run.batchSize + index),
+    });
+  };
+  // vc+jwt credentials are signed on worker threads (one per core); SD-JWT VCs on this one.
+  const pool = run.credentialFormat === "sd-jwt" ? undefined : new SigningPool(request.signingKey);
+  const signGroup = async (
+    group: number,
+    groupRows: readonly number[],
+  ): Promise<{ jws: string[]; hashes: string[] }> => {
+    const credentials = groupRows.map((row, index) => credentialOf(row, group, index));
+    if (pool !== undefined) {
+      const header: Record<string, string> = { alg: "ES256K", typ: VC_JWT_TYP };
+      const id = await keyId();
+      if (id !== undefined) header.kid = id;
+      const iat = toSeconds(new Date());
+      const signedNow = await pool.sign(credentials.map((credential) => signingInput(header, credential, iat)));
+      return { jws: signedNow.map((s) => s.jws), hashes: signedNow.map((s) => s.hash) };
+    }
+    const jws: string[] = [];
+    for (const credential of credentials) {
+      jws.push(
+        await issueSdJwt(credential, request.signingKey, await keyId(), request.schema.document.alwaysDisclosed),
+      );
+    }
+    return { jws, hashes: jws.map(credentialHash) };
+  };
+
+  // Sign every group first (or load it from the journal): nothing signed is ever lost or signed twice. Only the
+  // hashes stay in memory; the credentials are read back from the journal when their files are written. The next
+  // group is signed on the workers while this one is written to the journal.
   const signed: LoadedGroup[] = [];
   let done = 0;
-  for (const [group, groupRows] of groups.entries()) {
-    const groupFile = join(journal, `group-${group}.json`);
-    let record = await readJson<SignedGroup>(groupFile);
-    if (record === undefined) {
-      const jws: string[] = [];
-      for (const [index, row] of groupRows.entries()) {
-        const subjectRow = byRow.get(row);
-        if (subjectRow === undefined) throw new CCRError("JOURNAL_MISMATCH", `row ${row} is not in ${input.file}`);
-        const credential = buildCredential({
-          schema: run.type,
-          issuer: did,
-          subject: subjectRow.subject,
-          id: `urn:uuid:${randomUUID()}`,
-          validFrom: new Date(run.validFrom * 1000),
-          validUntil: run.validUntil === 0 ? undefined : new Date(run.validUntil * 1000),
-          status: {
-            chainId: run.chainId,
-            registry: run.registry,
-            batch: run.single ? undefined : { id: `urn:ccr:batch:${run.runId}:${group}`, index },
-          },
-          statusLists:
-            lists === undefined
-              ? undefined
-              : statusListEntries(lists.baseUrl, lists.start + group * run.batchSize + index),
-        });
-        jws.push(
-          run.credentialFormat === "sd-jwt"
-            ? await issueSdJwt(credential, request.signingKey, await keyId(), request.schema.document.alwaysDisclosed)
-            : await signCredential(credential, request.signingKey, await keyId()),
-        );
-        progress("sign", ++done);
+  try {
+    let pending: Promise<{ jws: string[]; hashes: string[] }> | undefined;
+    const journalled = await Promise.all(
+      groups.map((_, group) =>
+        readJson<SignedGroup>(join(journal, `group-${group}.json`)).then((r) => r !== undefined),
+      ),
+    );
+    const nextToSign = (after: number): number => journalled.findIndex((known, g) => g > after && !known);
+    let ahead = nextToSign(-1);
+    if (ahead !== -1) pending = signGroup(ahead, groups[ahead] ?? []);
+    for (const [group, groupRows] of groups.entries()) {
+      const groupFile = join(journal, `group-${group}.json`);
+      let record: SignedGroup | undefined;
+      let hashes: string[];
+      if (group === ahead && pending !== undefined) {
+        const made = await pending;
+        ahead = nextToSign(group);
+        pending = ahead === -1 ? undefined : signGroup(ahead, groups[ahead] ?? []);
+        const batch = run.single ? undefined : buildBatch(made.hashes);
+        record = { group, rows: [...groupRows], jws: made.jws, ...(batch === undefined ? {} : { root: batch.root }) };
+        await writeJsonAtomic(groupFile, record);
+        hashes = made.hashes;
+        signed.push(loaded(record, hashes, batch));
+      } else {
+        record = await readJson<SignedGroup>(groupFile);
+        if (record === undefined) throw new CCRError("JOURNAL_MISMATCH", `journal group ${group} disappeared`);
+        hashes = record.jws.map(credentialHash);
+        const batch = record.root === undefined ? undefined : buildBatch(hashes);
+        if (batch !== undefined && batch.root !== record.root) {
+          throw new CCRError("JOURNAL_MISMATCH", `journal group ${record.group} does not rebuild its batch root`);
+        }
+        signed.push(loaded(record, hashes, batch));
       }
-      const hashes = jws.map(credentialHash);
-      const batch = run.single ? undefined : buildBatch(hashes);
-      record = { group, rows: groupRows, jws, ...(batch === undefined ? {} : { root: batch.root }) };
-      await writeJsonAtomic(groupFile, record);
-      signed.push({ record, hashes, ...(batch === undefined ? {} : { batch }) });
-      continue;
+      done += hashes.length;
+      progress("sign", done);
     }
-    done += record.jws.length;
-    progress("sign", done);
-    const hashes = record.jws.map(credentialHash);
-    if (record.root === undefined) {
-      signed.push({ record, hashes });
-      continue;
-    }
-    const batch = buildBatch(hashes);
-    if (batch.root !== record.root) {
-      throw new CCRError("JOURNAL_MISMATCH", `journal group ${record.group} does not rebuild its batch root`);
-    }
-    signed.push({ record, hashes, batch });
+  } finally {
+    await pool?.close();
   }
   if (lists !== undefined) {
     // What each index is on the chain, for `publishStatusLists` (written again on a resume: the same anchors).
-    const anchors = signed.flatMap(({ record, hashes }): RegisterAnchor[] =>
-      record.root === undefined
-        ? hashes.map((credential) => ({ credential }))
-        : [{ root: record.root, size: hashes.length }],
+    const anchors = signed.flatMap(({ hashes, root }): RegisterAnchor[] =>
+      root === undefined ? hashes.map((credential) => ({ credential })) : [{ root, size: hashes.length }],
     );
     await recordStatusAnchors({ file: lists.register }, run.runId, anchors);
   }
 
   // Anchor what the chain does not have yet: every batch root (or single credential) of every group, up to
-  // `inFlight` transactions at once.
+  // `inFlight` transactions at once; a group's files are written as soon as its anchors are mined.
   const journals = await Promise.all(
-    signed.map(async ({ record }) => {
-      const file = join(journal, `group-${record.group}.sent.jsonl`);
+    signed.map(async ({ group }) => {
+      const file = join(journal, `group-${group}.sent.jsonl`);
       return { file, ...(await readSent(file)) };
     }),
   );
@@ -439,50 +490,29 @@ async function issueLocked(request: IssueRequest, rows: InputRow[], outDir: stri
     journalled.torn = false;
     await appendSent(journalled.file, hash, tx, torn);
     journalled.sent.set(hash, tx);
-    return tx;
-  };
-  const jobs = signed.flatMap(({ hashes, batch }, group) =>
-    batch === undefined
-      ? hashes.map((hash) => ({ group, hash, size: 0 }))
-      : [{ group, hash: batch.root, size: hashes.length }],
-  );
-  const mined = await mapPooled(jobs, request.inFlight ?? 1, async ({ group, hash, size }) => {
-    const tx = await anchorOne(group, hash, size);
     anchoredCount += Math.max(size, 1);
     progress("anchor", anchoredCount);
     return tx;
-  });
-  const sentFor = new Map(jobs.map((job, i) => [`${job.group}:${job.hash}`, mined[i]] as const));
+  };
 
-  // Then write the credential files of each group.
-  const batches: IssuedBatch[] = [];
   let written = 0;
-  for (const [group, { record, hashes, batch }] of signed.entries()) {
-    const minedAs = (hash: string): Sent => {
-      const tx = sentFor.get(`${group}:${hash}`);
-      if (tx === undefined) throw new Error(`no anchor for ${hash}`);
-      return tx;
+  /** Writes a group's credential files, each with its anchor (and, in a batch, its Merkle proof). */
+  const writeGroup = async ({ group, hashes, root }: LoadedGroup, mined: Sent[]): Promise<IssuedBatch> => {
+    const record = await readJson<SignedGroup>(join(journal, `group-${group}.json`));
+    if (record === undefined) throw new CCRError("JOURNAL_MISMATCH", `journal group ${group} disappeared`);
+    const batch = root === undefined ? undefined : buildBatch(hashes);
+    const anchorOf = (i: number): AnchorInfo => {
+      const tx = mined[batch === undefined ? i : 0];
+      if (tx === undefined) throw new Error(`no anchor for member ${i} of group ${group}`);
+      return batch === undefined
+        ? { chainId: run.chainId, registry: run.registry, transaction: tx.transaction }
+        : {
+            chainId: run.chainId,
+            registry: run.registry,
+            transaction: tx.transaction,
+            batch: { root: batch.root, index: i, size: hashes.length, proof: batch.proof(i) },
+          };
     };
-    const transactions: Sent[] = [];
-    const anchors: AnchorInfo[] = [];
-    if (batch !== undefined) {
-      const tx = minedAs(batch.root);
-      transactions.push(tx);
-      hashes.forEach((_, index) =>
-        anchors.push({
-          chainId: run.chainId,
-          registry: run.registry,
-          transaction: tx.transaction,
-          batch: { root: batch.root, index, size: hashes.length, proof: batch.proof(index) },
-        }),
-      );
-    } else {
-      for (const hash of hashes) {
-        const tx = minedAs(hash);
-        transactions.push(tx);
-        anchors.push({ chainId: run.chainId, registry: run.registry, transaction: tx.transaction });
-      }
-    }
     // Many small files: written concurrently, each atomically.
     const concurrency = 64;
     for (let start = 0; start < record.rows.length; start += concurrency) {
@@ -494,7 +524,7 @@ async function issueLocked(request: IssueRequest, rows: InputRow[], outDir: stri
             format: CREDENTIAL_FILE_FORMAT,
             jws: record.jws[i] ?? "",
             hash: hashes[i] ?? "",
-            anchor: anchors[i] ?? { chainId: run.chainId, registry: run.registry },
+            anchor: anchorOf(i),
           };
           return writeJsonAtomic(join(outDir, fileName(row, input.rows.length)), file);
         }),
@@ -502,8 +532,18 @@ async function issueLocked(request: IssueRequest, rows: InputRow[], outDir: stri
       written += slice.length;
       progress("write", written);
     }
-    batches.push({ group: record.group, root: record.root, size: hashes.length, transactions });
-  }
+    return { group, root, size: hashes.length, transactions: mined };
+  };
+  const batches = await mapPooled(signed, run.single ? 1 : (request.inFlight ?? 1), async (loadedGroup) => {
+    const jobs =
+      loadedGroup.root === undefined
+        ? loadedGroup.hashes.map((hash) => ({ hash, size: 0 }))
+        : [{ hash: loadedGroup.root, size: loadedGroup.hashes.length }];
+    const mined = await mapPooled(jobs, run.single ? (request.inFlight ?? 1) : 1, ({ hash, size }) =>
+      anchorOne(loadedGroup.group, hash, size),
+    );
+    return writeGroup(loadedGroup, mined);
+  });
 
   await confirmAnchors(connection, run, signed);
 
@@ -522,12 +562,12 @@ async function issueLocked(request: IssueRequest, rows: InputRow[], outDir: stri
     input: { file: relative(outDir, input.file), sha256: run.input.digest, rows: input.rows.length },
     skipped: run.skipped.map(formatProblem),
     batches: batches.map(({ root, size, transactions }) => ({ root: root ?? null, size, transactions })),
-    credentials: signed.flatMap(({ record, hashes }) =>
-      record.rows.map((row, i) => ({
+    credentials: signed.flatMap(({ rows: groupRows, hashes, root }) =>
+      groupRows.map((row, i) => ({
         row,
         file: fileName(row, input.rows.length),
         hash: hashes[i],
-        ...(record.root === undefined ? {} : { batch: record.root, index: i }),
+        ...(root === undefined ? {} : { batch: root, index: i }),
       })),
     ),
   });
@@ -574,8 +614,8 @@ async function forgetDropped(
   journals: readonly { sent: Map<string, Sent> }[],
 ): Promise<void> {
   const { registry, rpcUrl } = connection;
-  const journalled = signed.flatMap(({ batch }, group) =>
-    [...(journals[group]?.sent.keys() ?? [])].map((hash) => ({ group, hash, batch: batch !== undefined })),
+  const journalled = signed.flatMap(({ root }, group) =>
+    [...(journals[group]?.sent.keys() ?? [])].map((hash) => ({ group, hash, batch: root !== undefined })),
   );
   await mapPooled(journalled, 16, async ({ group, hash, batch }) => {
     const record = await rpc(rpcUrl, `looking up ${hash}`, () =>
@@ -641,18 +681,10 @@ async function confirmAnchors(
   run: RunRecord,
   signed: readonly LoadedGroup[],
 ): Promise<void> {
-  const queries = signed.flatMap(({ hashes, batch }) =>
-    batch === undefined
+  const queries = signed.flatMap(({ hashes, root, firstProof }) =>
+    root === undefined
       ? hashes.map((credential) => ({ issuer: run.issuer, credential, batchRoot: ZeroHash, index: 0, proof: [] }))
-      : [
-          {
-            issuer: run.issuer,
-            credential: hashes[0] ?? ZeroHash,
-            batchRoot: batch.root,
-            index: 0,
-            proof: batch.proof(0),
-          },
-        ],
+      : [{ issuer: run.issuer, credential: hashes[0] ?? ZeroHash, batchRoot: root, index: 0, proof: firstProof ?? [] }],
   );
   const missing: string[] = [];
   const chunk = 100;
