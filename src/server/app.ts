@@ -203,7 +203,8 @@ export function createApp({ connection, rpcUrl, pages, audit }: ServerOptions): 
   const index = (): AuditIndex => audit as AuditIndex;
   app.get("/api/audit/status", async (c) => {
     try {
-      return c.json({ file: index().location, ...index().state, lastCheck: (await index().lastCheck()) ?? null });
+      const last = await index().lastCheck();
+      return c.json({ file: index().location, ...index().state, ...(last === undefined ? {} : { lastCheck: last }) });
     } catch (error) {
       return failed(c, error);
     }
