@@ -40,3 +40,8 @@ export const fromHex = (text: string): Uint8Array => getBytes(text);
 /** SHA-256 of bytes or of a text's UTF-8 bytes. */
 export const sha256Bytes = (data: Uint8Array | string): Uint8Array =>
   getBytes(sha256(typeof data === "string" ? toUtf8Bytes(data) : data));
+
+/** A 0x-hex SHA-256 digest as a W3C Subresource Integrity string (`sha256-<base64>`, VC 2.0 `digestSRI`). */
+export function digestSRI(digest: string): string {
+  return `sha256-${base64(fromHex(digest))}`;
+}

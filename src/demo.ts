@@ -1,16 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { DEVNET_MNEMONIC, devnetWallet } from "./devnet.ts";
 import { packageFile } from "./packageFiles.ts";
-import {
-  HDNodeWallet,
-  Mnemonic,
-  ZeroAddress,
-  ZeroHash,
-  keccak256,
-  toUtf8Bytes,
-  type Provider,
-  type Signer,
-} from "ethers";
+import { HDNodeWallet, ZeroAddress, ZeroHash, keccak256, toUtf8Bytes, type Provider, type Signer } from "ethers";
 import type { ICCR, ICCRNames } from "../types/ethers-contracts/index.js";
 import { APEC_ECONOMIES } from "./apec.ts";
 import { buildBatch, memberSets } from "./batch.ts";
@@ -55,15 +47,7 @@ export const DEMO_SCHEMAS = [
 ] as const;
 export type DemoSchemaKey = (typeof DEMO_SCHEMAS)[number]["key"];
 
-/** Hardhat's well-known test mnemonic: devnet keys only, never for a real network. */
-export const DEVNET_MNEMONIC = "test test test test test test test test test test test junk";
-
-/** The devnet account at `index` of the well-known mnemonic (m/44'/60'/0'/0/index). */
-export function devnetWallet(index: number, provider?: Provider): HDNodeWallet {
-  return HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(DEVNET_MNEMONIC), `m/44'/60'/0'/0/${index}`).connect(
-    provider ?? null,
-  );
-}
+export { DEVNET_MNEMONIC, devnetWallet };
 
 /**
  * Index 0 deploys the contracts (and is the single-key council of a framework deployed without a Safe); 1..21 are

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { Writable } from "node:stream";
 import { Wallet, type HDNodeWallet, type Provider } from "ethers";
-import { devnetWallet } from "./demo.ts";
+import { devnetWallet } from "./devnet.ts";
 import type { Deployment } from "./deployment.ts";
 import { CCRError } from "./errors.ts";
 import { KEYSTORE_PASSWORD_ENV } from "./settings.ts";

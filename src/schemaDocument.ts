@@ -2,7 +2,7 @@
  * Schema documents: the JSON Schema of a credential type's subject, which the registry names by URI and by the
  * SHA-256 digest of the document's bytes. Whoever fetches a document checks it against that digest.
  */
-import { base64, fromHex, hex, sha256Bytes, utf8Text } from "./bytes.ts";
+import { digestSRI, hex, sha256Bytes, utf8Text } from "./bytes.ts";
 import { CCRError } from "./errors.ts";
 import { subjectValidator } from "./vc/subjects.ts";
 
@@ -11,10 +11,7 @@ export function schemaDigest(bytes: Uint8Array): string {
   return hex(sha256Bytes(bytes));
 }
 
-/** A 0x-hex SHA-256 digest as a W3C Subresource Integrity string (`sha256-<base64>`, VC 2.0 `digestSRI`). */
-export function digestSRI(digest: string): string {
-  return `sha256-${base64(fromHex(digest))}`;
-}
+export { digestSRI };
 
 /** A JSON Schema document, as read and checked. */
 export interface SchemaDocument {

@@ -2,7 +2,7 @@ import { createJWT, decodeJWT, ES256KSigner, verifyJWT } from "did-jwt";
 import type { Resolvable } from "did-resolver";
 import { getBytes, keccak256, toUtf8Bytes } from "ethers";
 import { CCRError } from "../errors.ts";
-import { digestSRI } from "../schemaDocument.ts";
+import { digestSRI } from "../bytes.ts";
 // A cycle: sdJwt.ts uses this module's types and helpers, this module reads SD-JWTs through it (at call time only).
 import { decodeSdJwt } from "./sdJwt.ts";
 

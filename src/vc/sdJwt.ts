@@ -5,7 +5,6 @@
  * never changes it. A holder presents a subset with a key binding JWT (`kb+jwt`) for one verifier and one request.
  */
 import { decodeSdJwtSync, getClaimsSync } from "@sd-jwt/decode";
-import { SDJwtVcInstance } from "@sd-jwt/sd-jwt-vc";
 import { ES256KSigner, verifyJWS } from "did-jwt";
 import type { Resolvable, VerificationMethod } from "did-resolver";
 import { getBytes, hexlify, randomBytes } from "ethers";
@@ -85,6 +84,8 @@ export async function issueSdJwt(
     credentialStatus: credential.credentialStatus,
   };
   const sign = ES256KSigner(getBytes(privateKey));
+  // Loaded when an SD-JWT VC is issued, not by every verifier (it brings a JSON Schema validator with it).
+  const { SDJwtVcInstance } = await import("@sd-jwt/sd-jwt-vc");
   const instance = new SDJwtVcInstance({
     // ES256KSigner (not the recoverable variant) gives the base64url signature as a string.
     signer: async (data) => (await sign(data)) as string,

@@ -17,7 +17,7 @@ import { ethrDidAddress } from "../did.ts";
 import { CCRError } from "../errors.ts";
 import { readVerdicts, rpc, type RegistryConnection } from "../registry.ts";
 import type { NameBook } from "../names.ts";
-import { digestSRI } from "../schemaDocument.ts";
+import { digestSRI } from "../bytes.ts";
 import { credentialHash, decodeCredential, registryStatus, toSeconds, type Credential } from "./credential.ts";
 import type { ReadCredential } from "./file.ts";
 import { issuerSigned } from "./sdJwt.ts";
