@@ -161,13 +161,15 @@ interface LoadedGroup {
   hashes: string[];
   root?: string;
   firstProof?: string[];
+  /** The Merkle tree, built once, kept until the group's files are written (their proofs), then dropped. */
+  batch?: Batch | undefined;
 }
 
 const loaded = (record: SignedGroup, hashes: string[], batch: Batch | undefined): LoadedGroup => ({
   group: record.group,
   rows: record.rows,
   hashes,
-  ...(batch === undefined ? {} : { root: batch.root, firstProof: batch.proof(0) }),
+  ...(batch === undefined ? {} : { root: batch.root, firstProof: batch.proof(0), batch }),
 });
 
 const JOURNAL_DIR = ".ccr-journal";
@@ -497,10 +499,12 @@ async function issueLocked(request: IssueRequest, rows: InputRow[], outDir: stri
 
   let written = 0;
   /** Writes a group's credential files, each with its anchor (and, in a batch, its Merkle proof). */
-  const writeGroup = async ({ group, hashes, root }: LoadedGroup, mined: Sent[]): Promise<IssuedBatch> => {
+  const writeGroup = async (loadedGroup: LoadedGroup, mined: Sent[]): Promise<IssuedBatch> => {
+    const { group, hashes, root } = loadedGroup;
     const record = await readJson<SignedGroup>(join(journal, `group-${group}.json`));
     if (record === undefined) throw new CCRError("JOURNAL_MISMATCH", `journal group ${group} disappeared`);
-    const batch = root === undefined ? undefined : buildBatch(hashes);
+    const batch = root === undefined ? undefined : (loadedGroup.batch ?? buildBatch(hashes));
+    loadedGroup.batch = undefined;
     const anchorOf = (i: number): AnchorInfo => {
       const tx = mined[batch === undefined ? i : 0];
       if (tx === undefined) throw new Error(`no anchor for member ${i} of group ${group}`);
