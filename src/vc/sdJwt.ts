@@ -59,6 +59,10 @@ interface SdJwtVcClaims {
   [field: string]: unknown;
 }
 
+/** The SD-JWT VC library, loaded when an SD-JWT VC is first issued, not by every verifier (it brings ajv with it). */
+let library: Promise<typeof import("@sd-jwt/sd-jwt-vc")> | undefined;
+const sdJwtVc = (): Promise<typeof import("@sd-jwt/sd-jwt-vc")> => (library ??= import("@sd-jwt/sd-jwt-vc"));
+
 /**
  * Issues `credential` (as `buildCredential` makes it) as an SD-JWT VC signed with ES256K by `privateKey` (`kid`):
  * every subject field but the holder's id and the `alwaysDisclosed` ones is a disclosure.
@@ -84,8 +88,7 @@ export async function issueSdJwt(
     credentialStatus: credential.credentialStatus,
   };
   const sign = ES256KSigner(getBytes(privateKey));
-  // Loaded when an SD-JWT VC is issued, not by every verifier (it brings a JSON Schema validator with it).
-  const { SDJwtVcInstance } = await import("@sd-jwt/sd-jwt-vc");
+  const { SDJwtVcInstance } = await sdJwtVc();
   const instance = new SDJwtVcInstance({
     // ES256KSigner (not the recoverable variant) gives the base64url signature as a string.
     signer: async (data) => (await sign(data)) as string,
