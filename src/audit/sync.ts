@@ -137,10 +137,11 @@ function isRangeRefusal(error: unknown): boolean {
 }
 
 /**
- * Brings the index at `location` (an SQLite file or a `postgres://` URL) up to the chain's head minus `confirmations`: reads every registry event from the
- * deployment block (or the checkpoint) with `eth_getLogs` in block ranges that adapt to what the node accepts,
- * and stores each range in one transaction with the new checkpoint, so that a kill at any point leaves a consistent
- * index that the next run continues. Blocks whose hash changed (a reorganisation) are rolled back first. Refuses
+ * Brings the index at `location` (an SQLite file or a `postgres://` URL) up to the chain's head minus
+ * `confirmations`: reads every registry event from the deployment block (or the checkpoint) with `eth_getLogs` in
+ * block ranges that adapt to what the node accepts, and stores each range in one transaction with the new checkpoint,
+ * so that a kill at any point leaves a consistent index that the next run continues; a range another sync stored
+ * first is skipped. Blocks whose hash changed (a reorganisation) are rolled back first. Refuses
  * an index built for another chain or deployment, and a chain that is not the deployment's (new genesis).
  */
 export async function syncIndex(
