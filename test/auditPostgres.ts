@@ -27,7 +27,7 @@ const asText = (rows: Record<string, unknown>[]): Record<string, string>[] =>
 
 describe("ccr audit on PostgreSQL (a throwaway PostgreSQL 15 cluster, a Hardhat node)", function () {
   this.timeout(300_000);
-  let devnet: RunningDevnet;
+  let devnet: RunningDevnet | undefined;
   let postgres: RunningPostgres;
   let work = "";
   let deploymentFile = "";
@@ -74,7 +74,9 @@ describe("ccr audit on PostgreSQL (a throwaway PostgreSQL 15 cluster, a Hardhat 
   };
 
   before(async function () {
-    [devnet, postgres] = await Promise.all([startDevnet(), startPostgres({ fsync: "off" })]);
+    // One after the other: whatever started is stopped by after(), even if the other fails to start.
+    postgres = await startPostgres({ fsync: "off" });
+    devnet = await startDevnet();
     deploymentFile = join(devnet.dir, "deployment.json");
     deployment = await readDeployment(deploymentFile);
     work = await mkdtemp(join(tmpdir(), "ccr-audit-pg-"));
@@ -84,8 +86,8 @@ describe("ccr audit on PostgreSQL (a throwaway PostgreSQL 15 cluster, a Hardhat 
   });
 
   after(async function () {
-    devnet.stop();
-    postgres.stop();
+    devnet?.stop();
+    (postgres as RunningPostgres | undefined)?.stop();
     await rm(work, { recursive: true, force: true });
   });
 
@@ -203,7 +205,7 @@ describe("ccr audit on PostgreSQL (a throwaway PostgreSQL 15 cluster, a Hardhat 
 
   it("rolls back a reorganisation, and finds a planted discrepancy", async function () {
     const url = await newDatabase();
-    const provider = rpcProvider(`http://127.0.0.1:${devnet.port}`, deployment.chainId);
+    const provider = rpcProvider(deployment.rpcUrl, deployment.chainId);
     const snapshot = (await provider.send("evm_snapshot", [])) as string;
     const schemaFile = async (title: string): Promise<string> => {
       const document = {

@@ -28,6 +28,25 @@ export interface StoredEvent {
   timestamp: number;
 }
 
+/** A row of the events table joined with its block's time, as either store returns it (PostgreSQL: BIGINTs as text). */
+export interface EventRow {
+  block: number | string;
+  log_index: number;
+  tx_hash: string;
+  name: string;
+  args: string;
+  timestamp: number | string;
+}
+
+export const eventOfRow = (r: EventRow): StoredEvent => ({
+  block: Number(r.block),
+  logIndex: Number(r.log_index),
+  txHash: r.tx_hash,
+  name: r.name,
+  args: JSON.parse(r.args) as Record<string, string>,
+  timestamp: Number(r.timestamp),
+});
+
 /** An event as a sync stores it: its arguments as JSON text and what it is about. */
 export interface IndexedEvent {
   block: number;

@@ -8,11 +8,13 @@ import pg from "pg";
 import { CCRError } from "../errors.ts";
 import {
   EVENTS_PER_PAGE,
+  eventOfRow,
   tablesSql,
   printableLocation,
   unusableIndex,
   type Checkpoint,
   type EventFilter,
+  type EventRow,
   type IndexRange,
   type IndexStore,
   type StoredEvent,
@@ -67,15 +69,6 @@ export async function openPostgres(
     await store.close();
     throw unusableIndex(location, cause, "drop its tables");
   }
-}
-
-interface EventRow {
-  block: string;
-  log_index: number;
-  tx_hash: string;
-  name: string;
-  args: string;
-  timestamp: string;
 }
 
 class PostgresStore implements IndexStore {
@@ -199,19 +192,10 @@ class PostgresStore implements IndexStore {
     let after: [number, number] = [-1, -1];
     for (;;) {
       const { rows } = await this.client.query<EventRow>(text, [...after, ...params]);
-      for (const r of rows) {
-        yield {
-          block: Number(r.block),
-          logIndex: r.log_index,
-          txHash: r.tx_hash,
-          name: r.name,
-          args: JSON.parse(r.args) as Record<string, string>,
-          timestamp: Number(r.timestamp),
-        };
-      }
+      for (const row of rows) yield eventOfRow(row);
       const last = rows.at(-1);
       if (last === undefined || rows.length < EVENTS_PER_PAGE) return;
-      after = [Number(last.block), last.log_index];
+      after = [Number(last.block), Number(last.log_index)];
     }
   }
 

@@ -8,34 +8,18 @@ import { DatabaseSync } from "node:sqlite";
 import { CCRError } from "../errors.ts";
 import {
   EVENTS_PER_PAGE,
+  eventOfRow,
   tablesSql,
   unusableIndex,
   type Checkpoint,
   type EventFilter,
+  type EventRow,
   type IndexRange,
   type IndexStore,
   type StoredEvent,
 } from "./db.ts";
 
 const SCHEMA = tablesSql("INTEGER");
-
-interface EventRow {
-  block: number;
-  log_index: number;
-  tx_hash: string;
-  name: string;
-  args: string;
-  timestamp: number;
-}
-
-export const storedEvent = (r: EventRow): StoredEvent => ({
-  block: Number(r.block),
-  logIndex: Number(r.log_index),
-  txHash: r.tx_hash,
-  name: r.name,
-  args: JSON.parse(r.args) as Record<string, string>,
-  timestamp: Number(r.timestamp),
-});
 
 /** Runs `work` in one write transaction: all of it lands, or none (a kill in the middle leaves the previous state). */
 function transaction<T>(db: DatabaseSync, work: () => T): T {
@@ -189,7 +173,7 @@ class SqliteStore implements IndexStore {
     let after = [-1, -1];
     for (;;) {
       const rows = page.all(after[0] ?? -1, after[1] ?? -1, ...params) as unknown as EventRow[];
-      for (const row of rows) yield storedEvent(row);
+      for (const row of rows) yield eventOfRow(row);
       const last = rows.at(-1);
       if (last === undefined || rows.length < EVENTS_PER_PAGE) return;
       after = [Number(last.block), Number(last.log_index)];

@@ -403,11 +403,8 @@ async function issueLocked(request: IssueRequest, rows: InputRow[], outDir: stri
   let done = 0;
   try {
     let pending: Promise<{ jws: string[]; hashes: string[] }> | undefined;
-    const journalled = await Promise.all(
-      groups.map((_, group) =>
-        readJson<SignedGroup>(join(journal, `group-${group}.json`)).then((r) => r !== undefined),
-      ),
-    );
+    // Which groups an earlier run signed (read below, in order, once each).
+    const journalled = groups.map((_, group) => existsSync(join(journal, `group-${group}.json`)));
     const nextToSign = (after: number): number => journalled.findIndex((known, g) => g > after && !known);
     let ahead = nextToSign(-1);
     if (ahead !== -1) pending = signGroup(ahead, groups[ahead] ?? []);
