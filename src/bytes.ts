@@ -2,7 +2,7 @@
  * Bytes, text and their encodings, the same in Node and in the browser (ethers' codecs: Node's Buffer underneath in
  * Node, the browser's own in a browser), so that the SDK's credential code runs in both.
  */
-import { decodeBase64, encodeBase64, getBytes, hexlify, sha256, toUtf8Bytes, toUtf8String } from "ethers";
+import { decodeBase64, encodeBase64, getBytes, sha256, toUtf8Bytes, toUtf8String } from "ethers";
 
 /** UTF-8 bytes of `text`. */
 export const utf8Bytes = (text: string): Uint8Array => toUtf8Bytes(text);
@@ -31,8 +31,14 @@ export const fromBase64urlText = (text: string): string => toUtf8String(fromBase
 /** Standard base64 (padded) of `bytes`. */
 export const base64 = (bytes: Uint8Array): string => encodeBase64(bytes);
 
-/** 0x-hex of bytes. */
-export const hex = (bytes: Uint8Array): string => hexlify(bytes);
+const HEX_DIGITS = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+/** 0x-hex of bytes (a table lookup per byte: many times as fast as ethers' `hexlify` on hot paths). */
+export function hex(bytes: Uint8Array): string {
+  let text = "0x";
+  for (const byte of bytes) text += HEX_DIGITS[byte] ?? "";
+  return text;
+}
 
 /** The bytes of 0x-hex. */
 export const fromHex = (text: string): Uint8Array => getBytes(text);

@@ -1,8 +1,9 @@
 import { createJWT, decodeJWT, ES256KSigner, verifyJWT } from "did-jwt";
 import type { Resolvable } from "did-resolver";
-import { getBytes, keccak256, toUtf8Bytes } from "ethers";
+import { getBytes } from "ethers";
+import { keccak } from "#keccak";
 import { CCRError } from "../errors.ts";
-import { digestSRI } from "../bytes.ts";
+import { digestSRI, hex } from "../bytes.ts";
 // A cycle: sdJwt.ts uses this module's types and helpers, this module reads SD-JWTs through it (at call time only).
 import { decodeSdJwt } from "./sdJwt.ts";
 
@@ -133,13 +134,15 @@ export async function signCredential(credential: Credential, privateKey: string,
   );
 }
 
+const UTF8 = new TextEncoder();
+
 /**
  * The value anchored on-chain for a credential: keccak256 of its compact JWS; for an SD-JWT, of its issuer-signed
  * JWT alone (the part before the first `~`), so that the disclosures presented never change it.
  */
 export function credentialHash(token: string): string {
   const tilde = token.indexOf("~");
-  return keccak256(toUtf8Bytes(tilde === -1 ? token : token.slice(0, tilde)));
+  return hex(keccak(UTF8.encode(tilde === -1 ? token : token.slice(0, tilde))));
 }
 
 /**

@@ -1,7 +1,9 @@
-import { createHash, createPublicKey, verify, type KeyObject } from "node:crypto";
+import { createHash } from "node:crypto";
 import { verifyJWS } from "did-jwt";
 import type { VerificationMethod } from "did-resolver";
-import { SigningKey, computeAddress, getBytes, hexlify } from "ethers";
+import { computeAddress } from "ethers";
+import secp256k1 from "secp256k1";
+import { hex } from "../bytes.ts";
 
 /** The Ethereum address a verification method names (`blockchainAccountId` or `ethereumAddress`), lower-case. */
 function methodAddress(method: VerificationMethod): string | undefined {
@@ -9,19 +11,15 @@ function methodAddress(method: VerificationMethod): string | undefined {
   return /(0x[0-9a-fA-F]{40})$/.exec(account ?? "")?.[1]?.toLowerCase();
 }
 
-function keyObject(uncompressed: string): KeyObject {
-  const bytes = getBytes(uncompressed);
-  const coordinate = (from: number): string => Buffer.from(bytes.slice(from, from + 32)).toString("base64url");
-  return createPublicKey({ key: { kty: "EC", crv: "secp256k1", x: coordinate(1), y: coordinate(33) }, format: "jwk" });
-}
-
 /**
- * Checks ES256K JWS signatures against DID verification methods, as did-jwt's `verifyJWS` does, but fast for many
- * credentials of few issuers: the public key behind an address-only method (EcdsaSecp256k1RecoveryMethod2020) is
- * recovered once, then signatures are checked natively (node:crypto, OpenSSL). Anything else falls back to did-jwt.
+ * Checks ES256K JWS signatures against DID verification methods, as did-jwt's `verifyJWS` does (high-S signatures
+ * included, as it takes them), but fast for many credentials of few issuers: the public key behind an address-only
+ * method (EcdsaSecp256k1RecoveryMethod2020) is recovered once, then signatures are checked with libsecp256k1 (the
+ * `secp256k1` package's native binding). Anything else falls back to did-jwt.
  */
 export class SignatureChecker {
-  private readonly keys = new Map<string, KeyObject>();
+  /** Address -> the public key recovered for it (65 bytes, uncompressed). */
+  private readonly keys = new Map<string, Uint8Array>();
 
   /** Whether `jws` is signed by one of `methods`. */
   check(jws: string, methods: readonly VerificationMethod[]): boolean {
@@ -29,29 +27,29 @@ export class SignatureChecker {
     if (header === undefined || payload === undefined || signature === undefined) return false;
     const raw = Buffer.from(signature, "base64url");
     if (raw.length !== 64) return this.fallback(jws, methods);
-    const input = Buffer.from(`${header}.${payload}`);
+    let normalized: Uint8Array;
+    try {
+      normalized = secp256k1.signatureNormalize(Uint8Array.from(raw));
+    } catch {
+      return this.fallback(jws, methods); // r or s out of range: no key verifies it
+    }
+    const digest = createHash("sha256").update(`${header}.${payload}`).digest();
     const addresses = new Set(methods.map(methodAddress).filter((a) => a !== undefined));
     for (const address of addresses) {
       const key = this.keys.get(address);
-      if (key !== undefined && verify("sha256", input, { key, dsaEncoding: "ieee-p1363" }, raw)) return true;
+      if (key !== undefined && secp256k1.ecdsaVerify(normalized, digest, key)) return true;
     }
-    const digest = createHash("sha256").update(input).digest();
-    const r = hexlify(raw.subarray(0, 32));
-    const s = hexlify(raw.subarray(32));
-    for (const v of [27, 28]) {
-      let recovered: string;
+    for (const recovery of [0, 1]) {
+      let recovered: Uint8Array;
       try {
-        recovered = SigningKey.recoverPublicKey(digest, { r, s, v });
+        recovered = secp256k1.ecdsaRecover(normalized, recovery, digest, false);
       } catch {
         continue;
       }
-      const address = computeAddress(recovered).toLowerCase();
-      if (!addresses.has(address)) continue;
-      const key = keyObject(recovered);
-      if (verify("sha256", input, { key, dsaEncoding: "ieee-p1363" }, raw)) {
-        this.keys.set(address, key);
-        return true;
-      }
+      const address = computeAddress(hex(recovered)).toLowerCase();
+      if (!addresses.has(address) || !secp256k1.ecdsaVerify(normalized, digest, recovered)) continue;
+      this.keys.set(address, recovered);
+      return true;
     }
     return this.fallback(jws, methods);
   }

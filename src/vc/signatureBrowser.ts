@@ -1,7 +1,7 @@
 /**
  * The browser's signature checks (selected by the `browser` condition of the `#signature` import): did-jwt's
  * `verifyJWS` (noble's secp256k1) for every method, the public key behind an address-only method recovered from the
- * signature. Node's `signature.ts` checks the same signatures through OpenSSL, faster for many credentials.
+ * signature. Node's `signature.ts` checks the same signatures with libsecp256k1, faster for many credentials.
  */
 import { verifyJWS } from "did-jwt";
 import type { VerificationMethod } from "did-resolver";

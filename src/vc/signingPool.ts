@@ -1,35 +1,32 @@
 /**
- * Signs vc+jwt credentials on worker threads, one per core: ES256K over each JWS signing input with node:crypto
- * (OpenSSL), the signature made low-S (as did-jwt's verifier, like every secp256k1 verifier of Ethereum's kind,
- * requires), and the credential's hash (keccak256 of the compact JWS, what is anchored) computed beside it. The JWS
- * is byte for byte the shape did-jwt's `createJWT` makes (see `signingInput`); only its signature's nonce differs
- * (OpenSSL's random one instead of RFC 6979's), which no verifier can tell.
+ * Signs vc+jwt credentials on worker threads, one per core: ES256K over each JWS signing input with libsecp256k1 (the
+ * `secp256k1` package's native binding: RFC 6979 nonces and low-S signatures, as did-jwt's `ES256KSigner` makes
+ * them), and the credential's hash (keccak256 of the compact JWS, what is anchored) computed beside it with the
+ * `keccak` package's. The JWS is byte for byte the one did-jwt's `createJWT` makes (see `signingInput`).
  */
-import { createPrivateKey } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { SigningKey, getBytes } from "ethers";
+import { getBytes } from "ethers";
+import secp256k1 from "secp256k1";
 
 /** The worker: plain JavaScript (evaluated, so that the same code runs from the sources and from the built CLI). */
 const WORKER = `
 const { parentPort, workerData } = require("node:worker_threads");
-const { createPrivateKey, sign } = require("node:crypto");
-const ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
-const key = createPrivateKey({ key: workerData.jwk, format: "jwk" });
-import(workerData.ethers).then(({ keccak256 }) => {
-  parentPort.on("message", ({ id, inputs }) => {
-    const out = [];
-    for (const input of inputs) {
-      const signature = sign("sha256", Buffer.from(input), { key, dsaEncoding: "ieee-p1363" });
-      const s = BigInt("0x" + signature.subarray(32).toString("hex"));
-      if (s > ORDER >> 1n) Buffer.from((ORDER - s).toString(16).padStart(64, "0"), "hex").copy(signature, 32);
-      const jws = input + "." + signature.toString("base64url");
-      out.push(jws, keccak256(Buffer.from(jws)));
-    }
-    parentPort.postMessage({ id, out });
-  });
-  parentPort.postMessage({ ready: true });
+const { createHash } = require("node:crypto");
+const load = require("node:module").createRequire(workerData.from);
+const secp256k1 = load("secp256k1");
+const createKeccakHash = load("keccak");
+const key = Uint8Array.from(workerData.key);
+parentPort.on("message", ({ id, inputs }) => {
+  const out = [];
+  for (const input of inputs) {
+    const { signature } = secp256k1.ecdsaSign(createHash("sha256").update(input).digest(), key);
+    const jws = input + "." + Buffer.from(signature).toString("base64url");
+    out.push(jws, "0x" + createKeccakHash("keccak256").update(jws).digest("hex"));
+  }
+  parentPort.postMessage({ id, out });
 });
+parentPort.postMessage({ ready: true });
 `;
 
 /** A signed credential: its compact JWS and its hash. */
@@ -52,20 +49,13 @@ export class SigningPool {
 
   /** Starts `threads` workers (default: one per core) holding `privateKey`. */
   constructor(privateKey: string, threads = availableParallelism()) {
-    const publicKey = getBytes(new SigningKey(privateKey).publicKey);
-    const part = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64url");
-    const jwk = {
-      kty: "EC",
-      crv: "secp256k1",
-      d: part(getBytes(privateKey)),
-      x: part(publicKey.subarray(1, 33)),
-      y: part(publicKey.subarray(33)),
-    };
+    const key = getBytes(privateKey);
     // The key is checked here, on this thread, so that a bad key fails the call rather than a worker.
-    createPrivateKey({ key: jwk, format: "jwk" });
-    const ethers = import.meta.resolve("ethers");
+    if (key.length !== 32 || !secp256k1.privateKeyVerify(key)) {
+      throw new Error("the signing key is not a secp256k1 private key");
+    }
     this.#workers = Array.from({ length: Math.max(1, threads) }, () => {
-      const worker = new Worker(WORKER, { eval: true, workerData: { jwk, ethers } });
+      const worker = new Worker(WORKER, { eval: true, workerData: { key, from: import.meta.url } });
       const ready = new Promise<void>((resolve, reject) => {
         worker.once("error", reject);
         worker.on("message", (message: { ready?: true; id?: number; out?: string[] }) => {
@@ -108,7 +98,16 @@ export class SigningPool {
     });
   }
 
+  /**
+   * Stops the workers, each once it has loaded its native modules: a worker terminated while it loads one aborts the
+   * whole process (seen about once in 200 short runs).
+   */
   async close(): Promise<void> {
-    await Promise.all(this.#workers.map(({ worker }) => worker.terminate()));
+    await Promise.all(
+      this.#workers.map(async ({ worker, ready }) => {
+        await ready.catch(() => undefined);
+        await worker.terminate();
+      }),
+    );
   }
 }

@@ -1,7 +1,6 @@
-import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import type { DIDResolutionResult, Resolvable, VerificationMethod } from "did-resolver";
 import { ZeroAddress, ZeroHash, getAddress } from "ethers";
-import { LEAF_ENCODING } from "../batch.ts";
+import { provesMember } from "../batch.ts";
 import {
   AnchorState,
   DECIDER,
@@ -202,13 +201,7 @@ function checkLocally(read: ReadCredential, connection: RegistryConnection): Can
     );
     return candidate;
   }
-  let proven: boolean;
-  try {
-    proven = StandardMerkleTree.verify(batch.root, [...LEAF_ENCODING], [hash, BigInt(batch.index)], batch.proof);
-  } catch {
-    proven = false; // a proof that is not a list of 32-byte hex values
-  }
-  if (!proven) {
+  if (!provesMember(batch.root, hash, batch.index, batch.proof)) {
     settle(
       candidate,
       "invalid",

@@ -1,0 +1,92 @@
+import { expect } from "chai";
+import { createJWT, ES256KSigner, verifyJWS } from "did-jwt";
+import type { VerificationMethod } from "did-resolver";
+import { Wallet, getBytes } from "ethers";
+import { credentialHash, VC_JWT_TYP } from "../src/vc/credential.ts";
+import { SignatureChecker } from "../src/vc/signature.ts";
+import { SigningPool, signingInput } from "../src/vc/signingPool.ts";
+
+const ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+const issuerKey = Wallet.createRandom();
+const issuer = `did:ethr:0x7a69:${issuerKey.address}`;
+// did-jwt types `typ` as "JWT" only; any value is accepted at run time.
+const header: Record<string, string> = { alg: "ES256K", typ: VC_JWT_TYP, kid: `${issuer}#controller` };
+
+const credential = (n: number): { issuer: string; id: string; credentialSubject: { id: string; serial: string } } => ({
+  issuer,
+  id: `urn:uuid:00000000-0000-4000-8000-${String(n).padStart(12, "0")}`,
+  credentialSubject: { id: `did:ethr:0x7a69:0x${n.toString(16).padStart(40, "0")}`, serial: `SN-${n}` },
+});
+
+const method = (address: string): VerificationMethod => ({
+  id: `${issuer}#controller`,
+  type: "EcdsaSecp256k1RecoveryMethod2020",
+  controller: issuer,
+  blockchainAccountId: `eip155:31337:${address}`,
+});
+
+/** The same JWS with its signature's s replaced by n - s (the high-S twin, which is as valid). */
+function highS(jws: string): string {
+  const [head, payload, signature] = jws.split(".");
+  const raw = Buffer.from(signature ?? "", "base64url");
+  const s = ORDER - BigInt(`0x${raw.subarray(32).toString("hex")}`);
+  Buffer.from(s.toString(16).padStart(64, "0"), "hex").copy(raw, 32);
+  return `${head}.${payload}.${raw.toString("base64url")}`;
+}
+
+describe("Signing workers and the signature checker (src/vc/signingPool.ts, src/vc/signature.ts)", function () {
+  const iat = 1_800_000_000;
+  let pool: SigningPool;
+  before(() => (pool = new SigningPool(issuerKey.privateKey, 2)));
+  after(() => pool.close());
+
+  it("signs byte for byte what did-jwt's createJWT makes, in order, with each JWS's anchored hash", async function () {
+    const credentials = Array.from({ length: 25 }, (_, n) => credential(n));
+    const signed = await pool.sign(credentials.map((c) => signingInput(header, c, iat)));
+    expect(signed).to.have.length(25);
+    for (const [n, c] of credentials.entries()) {
+      const expected = await createJWT(
+        { iat, ...c },
+        { issuer, signer: ES256KSigner(getBytes(issuerKey.privateKey)) },
+        header,
+      );
+      expect(signed[n]?.jws, `credential ${n}`).to.equal(expected);
+      expect(signed[n]?.hash).to.equal(credentialHash(expected));
+    }
+  });
+
+  it("checks signatures as did-jwt's verifyJWS does: its own, the high-S twin, not a changed payload or another key", async function () {
+    const [{ jws } = { jws: "" }] = await pool.sign([signingInput(header, credential(1), iat)]);
+    const checker = new SignatureChecker();
+    const own = [method(issuerKey.address)];
+    const other = [method(Wallet.createRandom().address)];
+    const twin = highS(jws);
+    const [head, , signature] = jws.split(".");
+    const changed = `${head}.${signingInput(header, credential(2), iat).split(".")[1]}.${signature}`;
+    const byDidJwt = (token: string, methods: VerificationMethod[]): boolean => {
+      try {
+        verifyJWS(token, methods);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (const [token, methods, expected] of [
+      [jws, own, true],
+      [jws, own, true], // the second time from the recovered key
+      [twin, own, true],
+      [changed, own, false],
+      [jws, other, false],
+      [`${head}.${jws.split(".")[1]}.${Buffer.alloc(64, 0xff).toString("base64url")}`, own, false],
+      [`${head}.${jws.split(".")[1]}`, own, false],
+    ] as const) {
+      expect(checker.check(token, methods), token.slice(-20)).to.equal(expected);
+      if (token.split(".").length === 3) expect(byDidJwt(token, [...methods])).to.equal(expected);
+    }
+  });
+
+  it("refuses a key that is not a secp256k1 private key before starting a worker", function () {
+    expect(() => new SigningPool("0x1234", 1)).to.throw("not a secp256k1 private key");
+    expect(() => new SigningPool(`0x${"00".repeat(32)}`, 1)).to.throw("not a secp256k1 private key");
+  });
+});
