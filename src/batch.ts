@@ -25,7 +25,14 @@ export interface Batch {
 function word(value: string): Uint8Array | undefined {
   if (!/^0x[0-9a-fA-F]{64}$/.test(value)) return undefined;
   const bytes = new Uint8Array(32);
-  for (let i = 0; i < 32; i++) bytes[i] = parseInt(value.slice(2 + 2 * i, 4 + 2 * i), 16);
+  // Four bytes per parse.
+  for (let i = 0; i < 8; i++) {
+    const chunk = parseInt(value.slice(2 + 8 * i, 10 + 8 * i), 16);
+    bytes[4 * i] = chunk >>> 24;
+    bytes[4 * i + 1] = (chunk >>> 16) & 0xff;
+    bytes[4 * i + 2] = (chunk >>> 8) & 0xff;
+    bytes[4 * i + 3] = chunk & 0xff;
+  }
   return bytes;
 }
 

@@ -2,13 +2,15 @@
  * Bytes, text and their encodings, the same in Node and in the browser (ethers' codecs: Node's Buffer underneath in
  * Node, the browser's own in a browser), so that the SDK's credential code runs in both.
  */
-import { decodeBase64, encodeBase64, getBytes, sha256, toUtf8Bytes, toUtf8String } from "ethers";
+import { decodeBase64, encodeBase64, getAddress, getBytes, sha256, toUtf8Bytes } from "ethers";
 
 /** UTF-8 bytes of `text`. */
 export const utf8Bytes = (text: string): Uint8Array => toUtf8Bytes(text);
 
+const UTF8_DECODER = new TextDecoder("utf-8", { fatal: true });
+
 /** `bytes` read as UTF-8 (throws on invalid UTF-8). */
-export const utf8Text = (bytes: Uint8Array): string => toUtf8String(bytes);
+export const utf8Text = (bytes: Uint8Array): string => UTF8_DECODER.decode(bytes);
 
 /** base64url (RFC 4648 §5, unpadded) of bytes or of a text's UTF-8 bytes. */
 export function base64url(data: Uint8Array | string): string {
@@ -26,7 +28,7 @@ export function fromBase64url(text: string): Uint8Array {
 }
 
 /** The UTF-8 text that base64url `text` encodes. */
-export const fromBase64urlText = (text: string): string => toUtf8String(fromBase64url(text));
+export const fromBase64urlText = (text: string): string => utf8Text(fromBase64url(text));
 
 /** Standard base64 (padded) of `bytes`. */
 export const base64 = (bytes: Uint8Array): string => encodeBase64(bytes);
@@ -50,4 +52,20 @@ export const sha256Bytes = (data: Uint8Array | string): Uint8Array =>
 /** A 0x-hex SHA-256 digest as a W3C Subresource Integrity string (`sha256-<base64>`, VC 2.0 `digestSRI`). */
 export function digestSRI(digest: string): string {
   return `sha256-${base64(fromHex(digest))}`;
+}
+
+const CHECKSUMS = new Map<string, string>();
+
+/**
+ * `getAddress`: the checksummed form of an address (throws on a malformed one), each computed once (a checksum is a
+ * keccak256, and a run names few addresses many times).
+ */
+export function checksummed(address: string): string {
+  let known = CHECKSUMS.get(address);
+  if (known === undefined) {
+    known = getAddress(address);
+    if (CHECKSUMS.size >= 10_000) CHECKSUMS.clear();
+    CHECKSUMS.set(address, known);
+  }
+  return known;
 }

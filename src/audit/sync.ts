@@ -1,5 +1,6 @@
-import { AbiCoder, getAddress, type ParamType } from "ethers";
+import { AbiCoder, type ParamType } from "ethers";
 import { ICCRNames__factory, ICCR__factory } from "../../types/ethers-contracts/index.js";
+import { checksummed } from "../bytes.ts";
 import { decodeAnchorTerms, economyIso } from "../codes.ts";
 import { RPC_TIMEOUT_MS, rpcRetried, type RegistryConnection } from "../registry.ts";
 import { openIndex, type IndexedEvent, type IndexStore } from "./db.ts";
@@ -62,14 +63,6 @@ function stored(type: ParamType, value: unknown): string {
   if (type.type === "address") return checksummed(String(value));
   return String(value);
 }
-
-/** Checksummed addresses, computed once each (a checksum is a keccak256). */
-const checksums = new Map<string, string>();
-const checksummed = (address: string): string => {
-  let known = checksums.get(address);
-  if (known === undefined) checksums.set(address, (known = getAddress(address)));
-  return known;
-};
 
 /** A log's event name and arguments (in the event's order), or undefined for a log of no registry event. */
 function decodeLog(log: RawLog): { name: string; args: Record<string, string> } | undefined {

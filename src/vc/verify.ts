@@ -1,5 +1,5 @@
 import type { DIDResolutionResult, Resolvable, VerificationMethod } from "did-resolver";
-import { ZeroAddress, ZeroHash, getAddress } from "ethers";
+import { ZeroAddress, ZeroHash } from "ethers";
 import { provesMember } from "../batch.ts";
 import {
   AnchorState,
@@ -14,9 +14,11 @@ import {
 } from "../codes.ts";
 import { ethrDidAddress } from "../did.ts";
 import { CCRError } from "../errors.ts";
-import { readVerdicts, rpc, type RegistryConnection } from "../registry.ts";
+import { mapPooled } from "../pool.ts";
+import { rpc, type RegistryConnection } from "../registry.ts";
+import { readVerdictsByClass } from "./memberVerdicts.ts";
 import type { NameBook } from "../names.ts";
-import { digestSRI } from "../bytes.ts";
+import { checksummed, digestSRI } from "../bytes.ts";
 import { credentialHash, decodeCredential, registryStatus, toSeconds, type Credential } from "./credential.ts";
 import type { ReadCredential } from "./file.ts";
 import { issuerSigned } from "./sdJwt.ts";
@@ -85,8 +87,6 @@ export interface VerifyOptions {
   economy?: string;
   /** Ask about this time instead of now. */
   at?: Date;
-  /** Credentials per `verdicts` call. */
-  chunkSize?: number;
   /** Names the issuer and its economy in the reasons, when given. */
   names?: NameBook | undefined;
 }
@@ -162,7 +162,7 @@ function checkLocally(read: ReadCredential, connection: RegistryConnection): Can
   pass(candidate, "format");
   const status = registryStatus(credential);
   const registry = connection.deployment.registry.address;
-  if (status.chainId !== connection.chainId || getAddress(status.registry) !== getAddress(registry)) {
+  if (status.chainId !== connection.chainId || checksummed(status.registry) !== checksummed(registry)) {
     settle(
       candidate,
       "invalid",
@@ -324,25 +324,16 @@ async function verifyCandidates(candidates: Candidate[], options: VerifyOptions)
     for (const c of pending) settle(c, "undecided", error.message, "status");
     return candidates.map((c) => c.result);
   }
-  const chunk = options.chunkSize ?? 100;
   const at = options.at;
-  const calls: Promise<void>[] = [];
-  for (let i = 0; i < pending.length; i += chunk) {
-    const part = pending.slice(i, i + chunk);
-    const queries = part.map((c) => c.query).filter((q) => q !== undefined);
-    calls.push(
-      rpc(rpcUrl, "reading verdicts", async () => {
-        const answers =
-          at === undefined
-            ? await readVerdicts(connection, queries, economy, latestBlock)
-            : await Promise.all(
-                queries.map((q) => registry.verdictAt(q, economy, toSeconds(at), { blockTag: latestBlock })),
-              );
-        part.forEach((c, j) => verdicts.set(c, answers[j]));
-      }),
-    );
-  }
-  const answered = Promise.all(calls).then(
+  // Batch members the registry cannot tell apart are asked about once (see `readVerdictsByClass`).
+  const queries = pending.map((c) => c.query).filter((q) => q !== undefined);
+  const answered = rpc(rpcUrl, "reading verdicts", async () => {
+    const answers =
+      at === undefined
+        ? await readVerdictsByClass(connection, queries, economy, latestBlock)
+        : await mapPooled(queries, 8, (q) => registry.verdictAt(q, economy, toSeconds(at), { blockTag: latestBlock }));
+    pending.forEach((c, j) => verdicts.set(c, answers[j]));
+  }).then(
     () => undefined,
     (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
   );
@@ -579,7 +570,7 @@ function checkAnchor(
   economy: string | undefined,
 ): void {
   const issuer = ethrDidAddress(credential.issuer);
-  if (issuer === undefined || getAddress(issuer) !== getAddress(summary.issuer)) {
+  if (issuer === undefined || checksummed(issuer) !== checksummed(summary.issuer)) {
     settle(
       candidate,
       "invalid",
