@@ -4,7 +4,7 @@ import type { VerificationMethod } from "did-resolver";
 import { Wallet, getBytes } from "ethers";
 import { credentialHash, VC_JWT_TYP } from "../src/vc/credential.ts";
 import { SignatureChecker } from "../src/vc/signature.ts";
-import { SigningPool, signingInput } from "../src/vc/signingPool.ts";
+import { SigningPool, es256kSigner, signingInput } from "../src/vc/signingPool.ts";
 
 const ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 const issuerKey = Wallet.createRandom();
@@ -82,6 +82,14 @@ describe("Signing workers and the signature checker (src/vc/signingPool.ts, src/
     ] as const) {
       expect(checker.check(token, methods), token.slice(-20)).to.equal(expected);
       if (token.split(".").length === 3) expect(byDidJwt(token, [...methods])).to.equal(expected);
+    }
+  });
+
+  it("signs on this thread (SD-JWT VCs) exactly as did-jwt's ES256KSigner does", async function () {
+    const sign = es256kSigner(issuerKey.privateKey);
+    const reference = ES256KSigner(getBytes(issuerKey.privateKey));
+    for (const data of ["a.b", signingInput(header, credential(3), iat), "ü.✓"]) {
+      expect(sign(data)).to.equal(await reference(data));
     }
   });
 

@@ -18,7 +18,7 @@ import {
   type Credential,
   type CredentialTypeRef,
 } from "./credential.ts";
-import { SigningPool, signingInput } from "./signingPool.ts";
+import { SigningPool, es256kSigner, signingInput } from "./signingPool.ts";
 import type { CredentialType } from "./credentialType.ts";
 import { issueSdJwt } from "./sdJwt.ts";
 import {
@@ -372,8 +372,9 @@ async function issueLocked(request: IssueRequest, rows: InputRow[], outDir: stri
         lists === undefined ? undefined : statusListEntries(lists.baseUrl, lists.start + group * run.batchSize + index),
     });
   };
-  // vc+jwt credentials are signed on worker threads (one per core); SD-JWT VCs on this one.
+  // vc+jwt credentials are signed on worker threads (one per core); SD-JWT VCs on this one, with libsecp256k1 too.
   const pool = run.credentialFormat === "sd-jwt" ? undefined : new SigningPool(request.signingKey);
+  const sdJwtSigner = es256kSigner(request.signingKey);
   const signGroup = async (
     group: number,
     groupRows: readonly number[],
@@ -390,7 +391,13 @@ async function issueLocked(request: IssueRequest, rows: InputRow[], outDir: stri
     const jws: string[] = [];
     for (const credential of credentials) {
       jws.push(
-        await issueSdJwt(credential, request.signingKey, await keyId(), request.schema.document.alwaysDisclosed),
+        await issueSdJwt(
+          credential,
+          request.signingKey,
+          await keyId(),
+          request.schema.document.alwaysDisclosed,
+          sdJwtSigner,
+        ),
       );
     }
     return { jws, hashes: jws.map(credentialHash) };

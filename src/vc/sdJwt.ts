@@ -65,13 +65,16 @@ const sdJwtVc = (): Promise<typeof import("@sd-jwt/sd-jwt-vc")> => (library ??= 
 
 /**
  * Issues `credential` (as `buildCredential` makes it) as an SD-JWT VC signed with ES256K by `privateKey` (`kid`):
- * every subject field but the holder's id and the `alwaysDisclosed` ones is a disclosure.
+ * every subject field but the holder's id and the `alwaysDisclosed` ones is a disclosure. `signer`, when given,
+ * makes the ES256K signature (base64url) of a signing input with that key instead of did-jwt's signer (Node's
+ * issuer passes libsecp256k1's, see `es256kSigner`).
  */
 export async function issueSdJwt(
   credential: Credential,
   privateKey: string,
   kid: string | undefined,
   alwaysDisclosed: readonly string[] = [],
+  signer?: (data: string) => string,
 ): Promise<string> {
   const { id: holder, ...fields } = credential.credentialSubject;
   const claims: SdJwtVcClaims = {
@@ -87,7 +90,7 @@ export async function issueSdJwt(
     credentialSchema: credential.credentialSchema,
     credentialStatus: credential.credentialStatus,
   };
-  const sign = ES256KSigner(getBytes(privateKey));
+  const sign = signer ?? ES256KSigner(getBytes(privateKey));
   const { SDJwtVcInstance } = await sdJwtVc();
   const instance = new SDJwtVcInstance({
     // ES256KSigner (not the recoverable variant) gives the base64url signature as a string.

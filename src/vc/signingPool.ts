@@ -4,6 +4,7 @@
  * them), and the credential's hash (keccak256 of the compact JWS, what is anchored) computed beside it with the
  * `keccak` package's. The JWS is byte for byte the one did-jwt's `createJWT` makes (see `signingInput`).
  */
+import { createHash } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { getBytes } from "ethers";
@@ -28,6 +29,16 @@ parentPort.on("message", ({ id, inputs }) => {
 });
 parentPort.postMessage({ ready: true });
 `;
+
+/**
+ * An ES256K signer on this thread with libsecp256k1: the base64url signature of a JWS signing input, byte for byte
+ * what did-jwt's `ES256KSigner` gives (RFC 6979 nonces, low-S), many times as fast.
+ */
+export function es256kSigner(privateKey: string): (data: string) => string {
+  const key = getBytes(privateKey);
+  return (data) =>
+    Buffer.from(secp256k1.ecdsaSign(createHash("sha256").update(data).digest(), key).signature).toString("base64url");
+}
 
 /** A signed credential: its compact JWS and its hash. */
 export interface Signed {
