@@ -2,12 +2,12 @@
  * keccak256 on Node: the native sponge of the `keccak` package (libkeccak, about three times as fast as JavaScript on
  * a Merkle node and six times on a credential's JWS, which `issue`, `verify` and every Merkle proof hash many
  * thousands of times). One sponge is reused, without the package's stream wrapper, which costs more than the hash on
- * 64 bytes; where the native add-on cannot load, the package's own API (its JavaScript fallback) serves. The
- * browser's is `keccakBrowser.ts` (the `browser` condition of the `#keccak` import).
+ * 64 bytes (and whose stream library takes 25 ms to load); where the native add-on cannot load, ethers' JavaScript
+ * keccak256 serves. The browser's is `keccakBrowser.ts` (the `browser` condition of the `#keccak` import).
  */
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
-import createKeccakHash from "keccak";
+import { getBytes, keccak256 } from "ethers";
 
 interface Sponge {
   initialize(rate: number, capacity: number): void;
@@ -31,7 +31,7 @@ const sponge = nativeSponge();
 /** keccak256 of `data`, as bytes. */
 export function keccak(data: Uint8Array): Uint8Array {
   const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  if (sponge === undefined) return createKeccakHash("keccak256").update(bytes).digest();
+  if (sponge === undefined) return getBytes(keccak256(bytes));
   // keccak256: rate 1088 bits, capacity 512.
   sponge.initialize(1088, 512);
   sponge.absorb(bytes);

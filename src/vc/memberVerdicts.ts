@@ -38,7 +38,10 @@ export async function readVerdictsByClass(
 ): Promise<VerdictStructOutput[]> {
   const { registry } = connection;
   const batchKey = (q: VerdictQuery): string => `${q.issuer.toLowerCase()} ${q.batchRoot.toLowerCase()}`;
-  const members = queries.filter((q) => q.batchRoot !== ZeroHash);
+  // Only batches with several members asked about are worth reading first: a lone member is asked on its own.
+  const counts = new Map<string, number>();
+  for (const q of queries) if (q.batchRoot !== ZeroHash) counts.set(batchKey(q), (counts.get(batchKey(q)) ?? 0) + 1);
+  const members = queries.filter((q) => q.batchRoot !== ZeroHash && (counts.get(batchKey(q)) ?? 0) > 1);
 
   // Each batch's size, and the revoked and suspended bits of every member word asked about.
   const sizes = new Map<string, bigint>();
@@ -58,9 +61,10 @@ export async function readVerdictsByClass(
   });
 
   // One class per credential that the registry could tell apart from the others; its first query stands for it.
-  const classOf = (q: VerdictQuery): string => {
+  const classOf = (q: VerdictQuery, i: number): string => {
     if (q.batchRoot === ZeroHash) return `single ${q.issuer.toLowerCase()} ${q.credential.toString().toLowerCase()}`;
     const key = batchKey(q);
+    if ((counts.get(key) ?? 0) < 2) return `alone ${i}`;
     if (q.index >= (sizes.get(key) ?? 0n)) return `beyond ${key} ${q.index}`;
     const word = bits.get(`${key} ${q.index >> 8n}`);
     const bit = q.index & 0xffn;
