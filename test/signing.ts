@@ -85,6 +85,30 @@ describe("Signing workers and the signature checker (src/vc/signingPool.ts, src/
     }
   });
 
+  it("checks many signatures on worker threads with the same answers as one by one", async function () {
+    const signed = await pool.sign(Array.from({ length: 150 }, (_, n) => signingInput(header, credential(n), iat)));
+    const own = [method(issuerKey.address)];
+    const other = [method(Wallet.createRandom().address)];
+    const items = signed.flatMap(({ jws }, n) => {
+      const [head, payload, signature] = jws.split(".");
+      const variants = [
+        { jws, methods: own, expected: true },
+        { jws: highS(jws), methods: own, expected: true },
+        { jws, methods: other, expected: false },
+        { jws: `${head}.${payload}`, methods: own, expected: false },
+        { jws: `${head}.${payload}.${(signature ?? "").slice(4)}`, methods: own, expected: false },
+      ];
+      return [variants[n % 5], variants[(n + 2) % 5]].filter((v) => v !== undefined);
+    });
+    expect(items.length).to.be.greaterThan(256); // enough for the workers
+    const many = await new SignatureChecker().checkMany(items);
+    const one = new SignatureChecker();
+    items.forEach(({ jws, methods, expected }, i) => {
+      expect(many[i], `item ${i}`).to.equal(expected);
+      expect(one.check(jws, methods), `item ${i} alone`).to.equal(expected);
+    });
+  });
+
   it("signs on this thread (SD-JWT VCs) exactly as did-jwt's ES256KSigner does", async function () {
     const sign = es256kSigner(issuerKey.privateKey);
     const reference = ES256KSigner(getBytes(issuerKey.privateKey));

@@ -16,4 +16,9 @@ export class SignatureChecker {
       return false;
     }
   }
+
+  /** `check` of every item; the answers in the items' order. */
+  checkMany(items: readonly { jws: string; methods: readonly VerificationMethod[] }[]): Promise<boolean[]> {
+    return Promise.resolve(items.map(({ jws, methods }) => this.check(jws, methods)));
+  }
 }

@@ -341,17 +341,20 @@ async function verifyCandidates(candidates: Candidate[], options: VerifyOptions)
   const keys = new IssuerKeys(resolver, rpcUrl);
   const checker = new SignatureChecker();
   const signedNow = new Map<Candidate, boolean | CCRError>();
+  const toCheck: { candidate: Candidate; jws: string; methods: VerificationMethod[] }[] = [];
   for (const candidate of pending) {
     const { credential, jws } = candidate;
     if (credential === undefined || jws === undefined || ethrDidAddress(credential.issuer) === undefined) continue;
     try {
-      const methods = named(await keys.keys(credential.issuer, latestBlock), candidate.kid);
-      signedNow.set(candidate, checker.check(jws, methods));
+      toCheck.push({ candidate, jws, methods: named(await keys.keys(credential.issuer, latestBlock), candidate.kid) });
     } catch (error) {
       if (!(error instanceof CCRError)) throw error;
       signedNow.set(candidate, error);
     }
   }
+  // Many signatures are checked on worker threads, one per core (see `SignatureChecker.checkMany`).
+  const signed = await checker.checkMany(toCheck);
+  toCheck.forEach(({ candidate }, i) => signedNow.set(candidate, signed[i] === true));
   const failure = await answered;
   if (failure !== undefined) {
     if (!(failure instanceof CCRError)) throw failure;
