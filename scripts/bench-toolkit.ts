@@ -13,8 +13,7 @@
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { readFileSync } from "node:fs";
-import { deviceIssueArgs, runCcr, startCcr, type CcrRun } from "./lib/ccr-process.ts";
+import { ccrWithPeakMemory, deviceIssueArgs, runCcr } from "./lib/ccr-process.ts";
 import { startDevnet } from "./lib/devnet-process.ts";
 
 const COUNT = 10_000;
@@ -44,23 +43,6 @@ async function devices(file: string, prefix: string, count: number): Promise<voi
     );
   }
   await writeFile(file, `${lines.join("\n")}\n`);
-}
-
-/** Runs `ccr` and samples its resident set (Linux /proc) every 100 ms: the run and its peak in MiB. */
-async function ccrWithPeakMemory(deployment: string, args: string[]): Promise<CcrRun & { peakMiB: number }> {
-  const { child, done } = startCcr(deployment, args);
-  let peakKiB = 0;
-  const sample = setInterval(() => {
-    try {
-      const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1];
-      peakKiB = Math.max(peakKiB, Number(rss ?? 0));
-    } catch {
-      // exited between two samples
-    }
-  }, 100);
-  const run = await done;
-  clearInterval(sample);
-  return { ...run, peakMiB: peakKiB / 1024 };
 }
 
 const devnet = await startDevnet();

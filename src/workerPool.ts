@@ -36,6 +36,9 @@ interface Waiting {
 export class WorkerPool<In, Out> {
   readonly #workers: { worker: Worker; ready: Promise<void>; busy: number }[];
   readonly #unref: boolean;
+  /** The slices being worked on. */
+  readonly #inFlight = new Set<Promise<unknown>>();
+  #closing = false;
   readonly #waiting = new Map<number, Waiting>();
   #next = 0;
   #turn = 0;
@@ -92,23 +95,30 @@ export class WorkerPool<In, Out> {
     const target = this.#workers[this.#turn++ % this.#workers.length];
     if (target === undefined) throw new Error("the worker pool has no worker");
     await target.ready;
+    if (this.#closing) throw new Error("the worker pool is closed");
     const id = this.#next++;
     if (target.busy++ === 0) target.worker.ref();
+    const work = new Promise<unknown[]>((resolve, reject) => {
+      this.#waiting.set(id, { resolve, reject });
+      target.worker.postMessage({ id, inputs });
+    });
+    this.#inFlight.add(work);
     try {
-      return await new Promise<unknown[]>((resolve, reject) => {
-        this.#waiting.set(id, { resolve, reject });
-        target.worker.postMessage({ id, inputs });
-      });
+      return await work;
     } finally {
+      this.#inFlight.delete(work);
       if (--target.busy === 0 && this.#unref) target.worker.unref();
     }
   }
 
   /**
-   * Stops the workers, each once it has loaded its native modules: a worker terminated while it loads one aborts the
-   * whole process (seen about once in 200 short runs).
+   * Stops the workers once the slices given to them are done (a run that fails may close its pool while the next
+   * slices are signed) and each has loaded its native modules: a worker terminated inside a native call (loading a
+   * module, or signing) aborts the whole process.
    */
   async close(): Promise<void> {
+    this.#closing = true;
+    await Promise.allSettled([...this.#inFlight]);
     await Promise.all(
       this.#workers.map(async ({ worker, ready }) => {
         await ready.catch(() => undefined);

@@ -117,6 +117,21 @@ describe("Signing workers and the signature checker (src/vc/signingPool.ts, src/
     }
   });
 
+  it("closes once the slices it was given are signed (never a worker stopped mid-call), and takes no more", async function () {
+    const closing = new SigningPool(issuerKey.privateKey, 2);
+    await closing.sign(["a.b"]); // started and loaded
+    const inputs = Array.from({ length: 2000 }, (_, n) => signingInput(header, credential(n), iat));
+    const signing = closing.sign(inputs);
+    await new Promise((resolve) => setImmediate(resolve)); // the slices are posted
+    await closing.close();
+    const signed = await signing;
+    expect(signed).to.have.length(2000);
+    expect(signed[1999]?.hash).to.equal(credentialHash(signed[1999]?.jws ?? ""));
+    let refused: unknown;
+    await closing.sign(["a.b"]).catch((error: unknown) => (refused = error));
+    expect(String(refused)).to.include("the worker pool is closed");
+  });
+
   it("refuses a key that is not a secp256k1 private key before starting a worker", function () {
     expect(() => new SigningPool("0x1234", 1)).to.throw("not a secp256k1 private key");
     expect(() => new SigningPool(`0x${"00".repeat(32)}`, 1)).to.throw("not a secp256k1 private key");

@@ -1,5 +1,6 @@
 /** Runs the `ccr` command as a user does (`bin/ccr.js` on this Node), for end-to-end tests and benchmarks. */
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { dirname, join } from "node:path";
 
@@ -60,4 +61,25 @@ export async function councilAction(deployment: string, action: string[]): Promi
     if (run.code !== 0) return run;
   }
   return run as CcrRun;
+}
+
+/** Runs `ccr` and samples its resident set (Linux /proc) every 100 ms: the run and its peak in MiB. */
+export async function ccrWithPeakMemory(
+  deployment: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<CcrRun & { peakMiB: number }> {
+  const { child, done } = startCcr(deployment, args, env);
+  let peakKiB = 0;
+  const sample = setInterval(() => {
+    try {
+      const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1];
+      peakKiB = Math.max(peakKiB, Number(rss ?? 0));
+    } catch {
+      // exited between two samples
+    }
+  }, 100);
+  const run = await done;
+  clearInterval(sample);
+  return { ...run, peakMiB: peakKiB / 1024 };
 }

@@ -90,3 +90,51 @@ export async function generateHistory(deployment: Deployment, events: number, pe
   await provider.send("evm_setAutomine", [true]);
   provider.destroy();
 }
+
+/**
+ * Adds about `events` more registry events, as fast as a chain gives them: "cl-chamber" anchors one batch (the
+ * largest size there is), then suspends and reinstates its first members one by one, `perTransaction` members per
+ * transaction (one MembersStatusChanged event each: a call takes many member sets). For a history of millions of
+ * events; `generateHistory` gives the varied one.
+ */
+export async function generateMemberEvents(
+  deployment: Deployment,
+  events: number,
+  perTransaction = 1024,
+  perBlock = 16,
+): Promise<void> {
+  const provider = rpcProvider(deployment.rpcUrl, deployment.chainId);
+  const registry: Interface = ICCR__factory.createInterface();
+  const to = deployment.registry.address;
+  const issuer = deployment.accounts["cl-chamber"]?.address ?? "";
+  await provider.send("hardhat_impersonateAccount", [issuer]);
+  await provider.send("evm_setBlockGasLimit", ["0x" + (2n ** 40n).toString(16)]);
+  const root = hexlify(randomBytes(32));
+  const send = (data: string): Promise<unknown> =>
+    provider.send("eth_sendTransaction", [{ from: issuer, to, data, gas: "0x" + (16_000_000).toString(16) }]);
+  await provider.send("evm_setAutomine", [true]);
+  await send(registry.encodeFunctionData("anchorBatch", [root, 2 ** 32 - 1, 3, 0, 0]));
+  // Two calls, encoded once: suspend members 0 to perTransaction - 1 one set each, then reinstate them.
+  const sets = Array.from({ length: perTransaction }, (_, i) => ({
+    word: BigInt(i >> 8),
+    bits: 1n << BigInt(i & 255),
+  }));
+  const suspend = registry.encodeFunctionData("suspendMembers", [issuer, root, sets, REASONS.certificateHold]);
+  const reinstate = registry.encodeFunctionData("reinstateMembers", [issuer, root, sets]);
+  await provider.send("evm_setAutomine", [false]);
+  const transactions = Math.ceil(events / perTransaction);
+  for (let sent = 0; sent < transactions;) {
+    const block: Promise<unknown>[] = [];
+    for (let i = 0; i < perBlock && sent < transactions; i++, sent++)
+      block.push(send(sent % 2 === 0 ? suspend : reinstate));
+    await Promise.all(block);
+    await provider.send("evm_mine", []);
+  }
+  // An even number of calls leaves the members active, as they began.
+  if (transactions % 2 === 1) {
+    await send(reinstate);
+    await provider.send("evm_mine", []);
+  }
+  await provider.send("evm_setAutomine", [true]);
+  provider.destroy();
+}

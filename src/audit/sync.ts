@@ -165,32 +165,49 @@ export async function syncIndex(
     let next = fromBlock;
     let events = 0;
 
+    /** The logs of blocks `from`-`to`, or the node's refusal of so large a range. */
+    const fetchRange = (from: number, to: number): Promise<RawLog[] | { refused: unknown }> =>
+      call(
+        `reading events of blocks ${from}-${to}`,
+        () =>
+          getLogs(
+            rpcUrl,
+            {
+              address:
+                deployment.names === undefined
+                  ? deployment.registry.address
+                  : [deployment.registry.address, deployment.names.address],
+              fromBlock: `0x${from.toString(16)}`,
+              toBlock: `0x${to.toString(16)}`,
+            },
+            options.timeoutMs ?? RPC_TIMEOUT_MS,
+          ),
+        true,
+      ).catch((error: unknown) => {
+        if (range === 1 || !isRangeRefusal(error)) throw error;
+        return { refused: error };
+      });
+    // The next range's logs are asked for while this one is stored: the node reads while this process writes.
+    let ahead: { from: number; to: number; logs: Promise<RawLog[] | { refused: unknown }> } | undefined;
     while (next <= head) {
       const to = Math.min(next + range - 1, head);
-      let logs: RawLog[];
-      try {
-        logs = await call(
-          `reading events of blocks ${next}-${to}`,
-          () =>
-            getLogs(
-              rpcUrl,
-              {
-                address:
-                  deployment.names === undefined
-                    ? deployment.registry.address
-                    : [deployment.registry.address, deployment.names.address],
-                fromBlock: `0x${next.toString(16)}`,
-                toBlock: `0x${to.toString(16)}`,
-              },
-              options.timeoutMs ?? RPC_TIMEOUT_MS,
-            ),
-          true,
-        );
-      } catch (error) {
-        if (range === 1 || !isRangeRefusal(error)) throw error;
+      const fetched = ahead !== undefined && ahead.from === next && ahead.to === to ? ahead.logs : fetchRange(next, to);
+      ahead = undefined;
+      const answer = await fetched;
+      if (!Array.isArray(answer)) {
         // The node's limit is below this range: never ask for as much again.
         maxRange = range = Math.max(1, Math.floor(range / 2));
         continue;
+      }
+      const logs = answer;
+      // Aim at a few thousand logs per request: big responses cost memory, small ones round trips.
+      if (logs.length > LOGS_PER_REQUEST) range = Math.max(1, Math.floor(range / 2));
+      else if (logs.length < LOGS_PER_REQUEST / 4) range = Math.min(range * 2, maxRange);
+      if (to + 1 <= head) {
+        const aheadTo = Math.min(to + range, head);
+        ahead = { from: to + 1, to: aheadTo, logs: fetchRange(to + 1, aheadTo) };
+        // A refusal or failure is met when that range's turn comes, not as an unhandled rejection now.
+        ahead.logs.catch(() => undefined);
       }
       const times = new Map<number, { hash: string; timestamp: number }>();
       for (const log of logs) {
@@ -233,9 +250,6 @@ export async function syncIndex(
       events += indexed.length;
       options.onProgress?.({ block: to, head, events });
       next = to + 1;
-      // Aim at a few thousand logs per request: big responses cost memory, small ones round trips.
-      if (logs.length > LOGS_PER_REQUEST) range = Math.max(1, Math.floor(range / 2));
-      else if (logs.length < LOGS_PER_REQUEST / 4) range = Math.min(range * 2, maxRange);
     }
     return {
       fromBlock,

@@ -414,7 +414,13 @@ async function issueLocked(request: IssueRequest, rows: InputRow[], outDir: stri
     const journalled = groups.map((_, group) => existsSync(join(journal, `group-${group}.json`)));
     const nextToSign = (after: number): number => journalled.findIndex((known, g) => g > after && !known);
     let ahead = nextToSign(-1);
-    if (ahead !== -1) pending = signGroup(ahead, groups[ahead] ?? []);
+    /** Signs a group ahead; if the run fails before it is awaited, its own failure is not reported twice. */
+    const signAhead = (group: number): Promise<{ jws: string[]; hashes: string[] }> => {
+      const signing = signGroup(group, groups[group] ?? []);
+      signing.catch(() => undefined);
+      return signing;
+    };
+    if (ahead !== -1) pending = signAhead(ahead);
     for (const [group, groupRows] of groups.entries()) {
       const groupFile = join(journal, `group-${group}.json`);
       let record: SignedGroup | undefined;
@@ -422,7 +428,7 @@ async function issueLocked(request: IssueRequest, rows: InputRow[], outDir: stri
       if (group === ahead && pending !== undefined) {
         const made = await pending;
         ahead = nextToSign(group);
-        pending = ahead === -1 ? undefined : signGroup(ahead, groups[ahead] ?? []);
+        pending = ahead === -1 ? undefined : signAhead(ahead);
         const batch = run.single ? undefined : buildBatch(made.hashes);
         record = { group, rows: [...groupRows], jws: made.jws, ...(batch === undefined ? {} : { root: batch.root }) };
         await writeJsonAtomic(groupFile, record);
