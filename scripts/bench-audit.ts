@@ -28,7 +28,7 @@ const TARGETS = {
   large: { sqlite: 90, postgres: 120, check: 180, memory: 2048 },
 };
 
-const devnet = await startDevnet();
+const devnet = await startDevnet(undefined, { web: false });
 const work = await mkdtemp(join(tmpdir(), "ccr-bench-audit-"));
 let missed = false;
 try {

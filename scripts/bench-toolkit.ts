@@ -45,7 +45,7 @@ async function devices(file: string, prefix: string, count: number): Promise<voi
   await writeFile(file, `${lines.join("\n")}\n`);
 }
 
-const devnet = await startDevnet();
+const devnet = await startDevnet(undefined, { web: false });
 const work = await mkdtemp(join(tmpdir(), "ccr-bench-"));
 let missed = false;
 try {

@@ -28,7 +28,7 @@ export interface SyncResult {
   seconds: number;
 }
 
-interface RawLog {
+export interface RawLog {
   blockNumber: string;
   blockHash: string;
   blockTimestamp?: string;
@@ -42,20 +42,67 @@ const registryInterface = ICCR__factory.createInterface();
 /** The names contract's events (economy, authority and issuer names) are indexed with the registry's. */
 const namesInterface = ICCRNames__factory.createInterface();
 const LOGS_PER_REQUEST = 10_000;
+/**
+ * The first range asked for, small: it then doubles while answers are small. A node without a limit of its own
+ * (Hardhat's) answers any range, and one of a million logs is more than its JSON encoder can write: it dies.
+ */
+const FIRST_RANGE = 100;
+
+/** One of an event's inputs read from its 32-byte word (64 hex digits, no 0x) as the index stores it. */
+type WordReader = (word: string) => string;
+
+/**
+ * The reader of an input of a static type the registry's events use (address, bytesN, uintN, bool; enums are uint8),
+ * or undefined for another type (strings, arrays, signed integers: those events are decoded by ethers). Each gives
+ * exactly what `stored` gives for the value ethers decodes; test/audit.ts checks that over a whole history.
+ */
+function wordReader(type: ParamType): WordReader | undefined {
+  if (type.type === "address") return (word) => checksummed(`0x${word.slice(24)}`);
+  if (type.type === "bytes2") return (word) => economyIso(`0x${word.slice(0, 4)}`);
+  const bytes = /^bytes([0-9]+)$/.exec(type.type);
+  if (bytes !== null) {
+    const digits = 2 * Number(bytes[1]);
+    return (word) => `0x${word.slice(0, digits).toLowerCase()}`;
+  }
+  if (/^uint[0-9]*$/.test(type.type)) return (word) => BigInt(`0x${word}`).toString();
+  if (type.type === "bool") return (word) => String(BigInt(`0x${word}`) !== 0n);
+  return undefined;
+}
+
+interface EventDecoder {
+  name: string;
+  indexed: ParamType[];
+  plain: ParamType[];
+  order: string[];
+  /** Where each input (in the event's order) is: topic `i + 1` or data word `i`; undefined if one is not static. */
+  words?: { name: string; topic: boolean; at: number; read: WordReader }[];
+}
 
 /** The registry's events by topic hash, with their inputs split as the log carries them (topics, then data). */
-const eventsByTopic = new Map<string, { name: string; indexed: ParamType[]; plain: ParamType[]; order: string[] }>();
+const eventsByTopic = new Map<string, EventDecoder>();
 for (const contract of [registryInterface, namesInterface]) {
   contract.forEachEvent((event) => {
+    const indexed = event.inputs.filter((input) => input.indexed === true);
+    const plain = event.inputs.filter((input) => input.indexed !== true);
+    const words = event.inputs.map((input) => {
+      const topic = input.indexed === true;
+      return { name: input.name, topic, at: (topic ? indexed : plain).indexOf(input), read: wordReader(input) };
+    });
+    const allStatic = words.every((w) => w.read !== undefined);
     eventsByTopic.set(event.topicHash, {
       name: event.name,
-      indexed: event.inputs.filter((input) => input.indexed === true),
-      plain: event.inputs.filter((input) => input.indexed !== true),
+      indexed,
+      plain,
       order: event.inputs.map((input) => input.name),
+      ...(allStatic ? { words: words as Required<EventDecoder>["words"] } : {}),
     });
   });
 }
 const coder = AbiCoder.defaultAbiCoder();
+
+/** Whether the event named `name` is read from its log's words (rather than through the ABI decoder). */
+export const readFromWords = (name: string): boolean =>
+  [...eventsByTopic.values()].some((event) => event.name === name && event.words !== undefined);
 
 /** A value as the index stores it: decimal numbers, ISO economy codes, checksummed addresses, hex bytes. */
 function stored(type: ParamType, value: unknown): string {
@@ -64,10 +111,8 @@ function stored(type: ParamType, value: unknown): string {
   return String(value);
 }
 
-/** A log's event name and arguments (in the event's order), or undefined for a log of no registry event. */
-function decodeLog(log: RawLog): { name: string; args: Record<string, string> } | undefined {
-  const event = eventsByTopic.get(log.topics[0] ?? "");
-  if (event === undefined) return undefined;
+/** A log's arguments by name in the event's order, read through ethers' ABI decoder. */
+function abiArgs(event: EventDecoder, log: RawLog): Record<string, string> {
   const byName = new Map<string, string>();
   // An indexed string, bytes, array or struct is only its hash in the topic (the registry indexes none).
   event.indexed.forEach((input, i) => {
@@ -77,7 +122,27 @@ function decodeLog(log: RawLog): { name: string; args: Record<string, string> } 
   });
   const values = coder.decode(event.plain, log.data);
   event.plain.forEach((input, i) => byName.set(input.name, stored(input, values[i])));
-  const args = Object.fromEntries(event.order.map((name) => [name, byName.get(name) ?? ""]));
+  return Object.fromEntries(event.order.map((name) => [name, byName.get(name) ?? ""]));
+}
+
+/**
+ * A log's event name and arguments (in the event's order), or undefined for a log of no registry event. An event of
+ * static inputs only (nearly all of them, and every one a long history is made of) is read straight from the log's
+ * hex words, unless `viaAbi` (the reference the tests compare with); the others through ethers' ABI decoder.
+ */
+export function decodeLog(log: RawLog, viaAbi = false): { name: string; args: Record<string, string> } | undefined {
+  const event = eventsByTopic.get(log.topics[0] ?? "");
+  if (event === undefined) return undefined;
+  const { words } = event;
+  let args: Record<string, string>;
+  if (!viaAbi && words !== undefined && log.data.length === 2 + 64 * event.plain.length) {
+    args = {};
+    for (const { name, topic, at, read } of words) {
+      args[name] = read(topic ? (log.topics[at + 1] ?? "").slice(2) : log.data.slice(2 + 64 * at, 66 + 64 * at));
+    }
+  } else {
+    args = abiArgs(event, log);
+  }
   // The anchoring events pack their terms in one word: stored unpacked too, so that the index reads like the others.
   if (args.terms !== undefined) {
     const terms = decodeAnchorTerms(BigInt(args.terms));
@@ -161,7 +226,7 @@ export async function syncIndex(
     let point = await store.checkpoint();
     const fromBlock = (point?.block ?? deployment.registry.blockNumber - 1) + 1;
     let maxRange = options.maxBlockRange ?? 50_000;
-    let range = Math.min(options.blockRange ?? 2_000, maxRange);
+    let range = Math.min(options.blockRange ?? FIRST_RANGE, maxRange);
     let next = fromBlock;
     let events = 0;
 
