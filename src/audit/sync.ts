@@ -188,6 +188,9 @@ function keysOf(args: Record<string, string>): string[] {
   return [...keys];
 }
 
+/** A request the node did not answer in time (fetch's AbortSignal.timeout). */
+const isTimeout = (error: unknown): boolean => error instanceof Error && error.name === "TimeoutError";
+
 /** A JSON-RPC error that says the range or result was too large (the node answered; a smaller range will do). */
 function isRangeRefusal(error: unknown): boolean {
   const text = error instanceof Error ? error.message : String(error);
@@ -213,11 +216,8 @@ export async function syncIndex(
   const confirmations = options.confirmations ?? 0;
   const store = await openIndex(location, deployment, "sync");
   try {
-    const call = <T>(doing: string, request: () => Promise<T>, rangeRefusals = false): Promise<T> =>
-      rpcRetried(rpcUrl, doing, request, {
-        attempts: retries,
-        isAnswer: (error) => rangeRefusals && isRangeRefusal(error),
-      });
+    const call = <T>(doing: string, request: () => Promise<T>, tooLarge?: (error: unknown) => boolean): Promise<T> =>
+      rpcRetried(rpcUrl, doing, request, { attempts: retries, isAnswer: (error) => tooLarge?.(error) === true });
     const blockHash = async (n: number): Promise<string | undefined> =>
       (await call(`reading block ${n}`, () => provider.getBlock(n)))?.hash ?? undefined;
 
@@ -231,7 +231,7 @@ export async function syncIndex(
     let events = 0;
 
     /** The logs of blocks `from`-`to`, or the node's refusal of so large a range. */
-    const fetchRange = (from: number, to: number): Promise<RawLog[] | { refused: unknown }> =>
+    const fetchRange = (from: number, to: number): Promise<RawLog[] | { refused: unknown; limit: boolean }> =>
       call(
         `reading events of blocks ${from}-${to}`,
         () =>
@@ -247,21 +247,23 @@ export async function syncIndex(
             },
             options.timeoutMs ?? RPC_TIMEOUT_MS,
           ),
-        true,
+        (error) => isRangeRefusal(error) || (to > from && isTimeout(error)),
       ).catch((error: unknown) => {
-        if (range === 1 || !isRangeRefusal(error)) throw error;
-        return { refused: error };
+        if (to === from || !(isRangeRefusal(error) || isTimeout(error))) throw error;
+        return { refused: error, limit: isRangeRefusal(error) };
       });
     // The next range's logs are asked for while this one is stored: the node reads while this process writes.
-    let ahead: { from: number; to: number; logs: Promise<RawLog[] | { refused: unknown }> } | undefined;
+    let ahead: { from: number; to: number; logs: Promise<RawLog[] | { refused: unknown; limit: boolean }> } | undefined;
     while (next <= head) {
       const to = Math.min(next + range - 1, head);
       const fetched = ahead !== undefined && ahead.from === next && ahead.to === to ? ahead.logs : fetchRange(next, to);
       ahead = undefined;
       const answer = await fetched;
       if (!Array.isArray(answer)) {
-        // The node's limit is below this range: never ask for as much again.
-        maxRange = range = Math.max(1, Math.floor(range / 2));
+        // The node's limit is below this range: never ask for as much again. A range it took too long over (blocks
+        // much denser than the last ones) is halved too, and may grow again where blocks thin out.
+        range = Math.max(1, Math.floor((to - next + 1) / 2));
+        if (answer.limit) maxRange = range;
         continue;
       }
       const logs = answer;
