@@ -95,8 +95,9 @@ export async function generateHistory(deployment: Deployment, events: number, pe
  * Adds about `events` more registry events, as fast as a chain gives them: "cl-chamber" anchors one batch (the
  * largest size there is), then suspends and reinstates its first members one by one, `perTransaction` members per
  * transaction (one MembersStatusChanged event each: a call takes many member sets). For a history of millions of
- * events; `generateHistory` gives the varied one. Two transactions per block (2,048 events): at 16 a block, 50 blocks were 819,200 logs, an eth_getLogs answer of about 700 MB, which Hardhat's node
- * cannot write (a string that long is beyond V8's limit: the node dies).
+ * events; `generateHistory` gives the varied one. Two transactions per block (2,048 events): at 16 a block, 50 blocks
+ * were 819,200 logs, an eth_getLogs answer of about 700 MB, which Hardhat's node cannot write (a string that long is
+ * beyond V8's limit: the node dies).
  */
 export async function generateMemberEvents(
   deployment: Deployment,

@@ -188,6 +188,9 @@ function keysOf(args: Record<string, string>): string[] {
   return [...keys];
 }
 
+/** A range's logs, or why the node gave none: a refusal (`limit`: it said the range is too large) or a timeout. */
+type RangeAnswer = RawLog[] | { refused: unknown; limit: boolean };
+
 /** A request the node did not answer in time (fetch's AbortSignal.timeout). */
 const isTimeout = (error: unknown): boolean => error instanceof Error && error.name === "TimeoutError";
 
@@ -231,7 +234,7 @@ export async function syncIndex(
     let events = 0;
 
     /** The logs of blocks `from`-`to`, or the node's refusal of so large a range. */
-    const fetchRange = (from: number, to: number): Promise<RawLog[] | { refused: unknown; limit: boolean }> =>
+    const fetchRange = (from: number, to: number): Promise<RangeAnswer> =>
       call(
         `reading events of blocks ${from}-${to}`,
         () =>
@@ -253,7 +256,7 @@ export async function syncIndex(
         return { refused: error, limit: isRangeRefusal(error) };
       });
     // The next range's logs are asked for while this one is stored: the node reads while this process writes.
-    let ahead: { from: number; to: number; logs: Promise<RawLog[] | { refused: unknown; limit: boolean }> } | undefined;
+    let ahead: { from: number; to: number; logs: Promise<RangeAnswer> } | undefined;
     while (next <= head) {
       const to = Math.min(next + range - 1, head);
       const fetched = ahead !== undefined && ahead.from === next && ahead.to === to ? ahead.logs : fetchRange(next, to);
