@@ -1,3 +1,5 @@
+import type { ChildProcess } from "node:child_process";
+import { createServer } from "node:http";
 import { DatabaseSync } from "node:sqlite";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -158,20 +160,69 @@ describe("ccr audit on PostgreSQL (a throwaway PostgreSQL 15 cluster, a Hardhat 
 
   it("lets two syncs run at once: neither doubles nor skips anything", async function () {
     const url = await newDatabase();
-    // Small ranges: each sync stores many times, so that the two overlap even when one starts seconds later.
-    const runs = await Promise.all([
-      ccr(["audit", "sync", "--db", url, "--block-range", "1"]),
-      ccr(["audit", "sync", "--db", url, "--block-range", "2"]),
-    ]);
-    for (const run of runs) expect(run.code, run.stderr).to.equal(0);
-    // Both ran through the history, and what each stored adds up to the whole.
-    const stored = runs.map((run) => Number(/ (\d+) new event\(s\)/.exec(run.stdout)?.[1]));
-    const indexed = await dumpPostgres(url);
-    expect(stored[0]).to.be.greaterThan(0);
-    expect(stored[1]).to.be.greaterThan(0);
-    expect((stored[0] ?? 0) + (stored[1] ?? 0)).to.equal(indexed.events?.length);
-    expect(indexed).to.deep.equal(await reference("two-at-once"));
-    expect((await ccr(["audit", "check", "--db", url])).code).to.equal(0);
+    const expected = await reference("two-at-once");
+    // The first sync reads the chain through a gate that holds its eth_getLogs requests from the block of the middle
+    // event on; the second starts once the first has stored everything before it. The gate opens when the second
+    // has stored that block, with the rest of the history still before both: each stores some of it for certain,
+    // and the first's next store meets a checkpoint another process moved (never a matter of which starts faster).
+    const eventBlocks = (expected.events ?? []).map((row) => Number(row.block));
+    const middle = eventBlocks[Math.floor(eventBlocks.length / 2)] ?? 0;
+    let open: () => void = () => undefined;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    const gate = createServer((request, response) => {
+      let body = "";
+      request.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      request.on("end", () => {
+        const message = JSON.parse(body) as { method?: string; params?: { toBlock?: string }[] };
+        const held = message.method === "eth_getLogs" && Number(message.params?.[0]?.toBlock) >= middle;
+        void (held ? opened : Promise.resolve())
+          .then(() =>
+            fetch(deployment.rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body }),
+          )
+          .then(async (answer) => response.writeHead(answer.status).end(await answer.text()))
+          .catch(() => response.writeHead(502).end());
+      });
+    });
+    await new Promise<void>((resolve) => gate.listen(0, "127.0.0.1", resolve));
+    try {
+      const address = gate.address();
+      const gated = `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}`;
+      const env = { PGPASSWORD: postgres.password };
+      const first = startCcr(deploymentFile, ["--rpc", gated, "audit", "sync", "--db", url, "--block-range", "1"], env);
+      const waitFor = async (block: number, running: ChildProcess): Promise<void> => {
+        while (((await lastCheckpoint(url)) ?? 0) < block) {
+          expect(running.exitCode, "a sync ended before the other was under way").to.equal(null);
+          await sleep(20);
+        }
+      };
+      const stopAll = (...children: ChildProcess[]): void => {
+        open();
+        for (const child of children) child.kill("SIGKILL");
+      };
+      await waitFor(middle - 1, first.child).catch((error: unknown) => {
+        stopAll(first.child);
+        throw error;
+      });
+      const second = startCcr(deploymentFile, ["audit", "sync", "--db", url, "--block-range", "2"], env);
+      await waitFor(middle, second.child).catch((error: unknown) => {
+        stopAll(first.child, second.child);
+        throw error;
+      });
+      open();
+      const runs = await Promise.all([first.done, second.done]);
+      for (const run of runs) expect(run.code, run.stderr).to.equal(0);
+      // What each stored adds up to the whole, and the whole is the uninterrupted reference.
+      const stored = runs.map((run) => Number(/ (\d+) new event\(s\)/.exec(run.stdout)?.[1]));
+      expect(stored[0]).to.be.at.least(eventBlocks.filter((block) => block < middle).length);
+      expect(stored[1]).to.be.greaterThan(0);
+      expect((stored[0] ?? 0) + (stored[1] ?? 0)).to.equal(expected.events?.length);
+      expect(await dumpPostgres(url)).to.deep.equal(expected);
+      expect((await ccr(["audit", "check", "--db", url])).code).to.equal(0);
+    } finally {
+      open();
+      gate.closeAllConnections();
+      await new Promise((resolve) => gate.close(resolve));
+    }
   });
 
   it("resumes a sync killed at any point into exactly the index an uninterrupted run builds", async function () {
