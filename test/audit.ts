@@ -1,6 +1,5 @@
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:http";
 import { DatabaseSync } from "node:sqlite";
 import { tmpdir } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -17,6 +16,7 @@ import { councilAction, runCcr, startCcr, type CcrRun } from "../scripts/lib/ccr
 import { executeAsSafe } from "../src/council.ts";
 import { startDevnet, type RunningDevnet } from "../scripts/lib/devnet-process.ts";
 import { generateHistory } from "../scripts/lib/history.ts";
+import { startRpcProxy } from "../scripts/lib/rpc-proxy.ts";
 import { decodeLog, readFromWords, type RawLog } from "../src/audit/sync.ts";
 
 describe("ccr audit (end to end, against a Hardhat node)", function () {
@@ -455,41 +455,26 @@ describe("ccr audit (end to end, against a Hardhat node)", function () {
     let getLogs = 0;
     let refused = 0;
     const spans: number[] = [];
-    const proxy = createServer((request, response) => {
-      let body = "";
-      request.on("data", (chunk: Buffer) => (body += chunk.toString()));
-      request.on("end", () => {
-        const message = JSON.parse(body) as { id?: number; method?: string; params?: { [k: string]: string }[] };
-        if (message.method === "eth_getLogs") {
-          const { fromBlock = "0x0", toBlock = "0x0" } = message.params?.[0] ?? {};
-          spans.push(Number(toBlock) - Number(fromBlock) + 1);
-          if (++getLogs === 1) return;
-          if (Number(toBlock) - Number(fromBlock) + 1 > 20) {
-            refused++;
-            const error = { code: -32005, message: "query exceeds max block range 20" };
-            response.writeHead(200).end(JSON.stringify({ jsonrpc: "2.0", id: message.id, error }));
-            return;
-          }
-          if (getLogs % 2 === 0) {
-            response.writeHead(503).end("busy");
-            return;
-          }
-        }
-        void fetch(`http://127.0.0.1:${devnet.port}`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body,
-        })
-          .then(async (answer) => response.writeHead(answer.status).end(await answer.text()))
-          .catch(() => response.writeHead(502).end());
-      });
+    const proxy = await startRpcProxy(`http://127.0.0.1:${devnet.port}`, (message, response) => {
+      if (message.method !== "eth_getLogs") return false;
+      const { fromBlock = "0x0", toBlock = "0x0" } = message.params?.[0] ?? {};
+      spans.push(Number(toBlock) - Number(fromBlock) + 1);
+      if (++getLogs === 1) return true;
+      if (Number(toBlock) - Number(fromBlock) + 1 > 20) {
+        refused++;
+        const error = { code: -32005, message: "query exceeds max block range 20" };
+        response.writeHead(200).end(JSON.stringify({ jsonrpc: "2.0", id: message.id, error }));
+        return true;
+      }
+      if (getLogs % 2 === 0) {
+        response.writeHead(503).end("busy");
+        return true;
+      }
+      return false;
     });
-    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
     try {
-      const address = proxy.address();
-      const url = `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}`;
       const db = join(work, "flaky.sqlite");
-      const run = await ccr(["--rpc", url, "--rpc-timeout", "1", "audit", "sync", "--db", db]);
+      const run = await ccr(["--rpc", proxy.url, "--rpc-timeout", "1", "audit", "sync", "--db", db]);
       expect(run.code, run.stderr).to.equal(0);
       expect(run.seconds).to.be.greaterThan(1); // it waited for the hung request
       // 100 blocks (the first range) not answered: 50 asked next, not the same again; 50 and 25 refused; then 12.
@@ -501,8 +486,7 @@ describe("ccr audit (end to end, against a Hardhat node)", function () {
       expect((await ccr(["audit", "sync", "--db", reference])).code).to.equal(0);
       expect(dump(db)).to.deep.equal(dump(reference));
     } finally {
-      proxy.closeAllConnections();
-      await new Promise((resolve) => proxy.close(resolve));
+      await proxy.close();
     }
   });
 

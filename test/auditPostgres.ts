@@ -1,5 +1,4 @@
 import type { ChildProcess } from "node:child_process";
-import { createServer } from "node:http";
 import { DatabaseSync } from "node:sqlite";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -12,6 +11,7 @@ import { rpcProvider } from "../src/registry.ts";
 import { councilAction, runCcr, startCcr, type CcrRun } from "../scripts/lib/ccr-process.ts";
 import { startDevnet, type RunningDevnet } from "../scripts/lib/devnet-process.ts";
 import { generateHistory } from "../scripts/lib/history.ts";
+import { startRpcProxy } from "../scripts/lib/rpc-proxy.ts";
 import { startPostgres, type RunningPostgres } from "../scripts/lib/postgres-process.ts";
 
 /** The index's tables and the order their rows are compared in. */
@@ -169,26 +169,17 @@ describe("ccr audit on PostgreSQL (a throwaway PostgreSQL 15 cluster, a Hardhat 
     const middle = eventBlocks[Math.floor(eventBlocks.length / 2)] ?? 0;
     let open: () => void = () => undefined;
     const opened = new Promise<void>((resolve) => (open = resolve));
-    const gate = createServer((request, response) => {
-      let body = "";
-      request.on("data", (chunk: Buffer) => (body += chunk.toString()));
-      request.on("end", () => {
-        const message = JSON.parse(body) as { method?: string; params?: { toBlock?: string }[] };
-        const held = message.method === "eth_getLogs" && Number(message.params?.[0]?.toBlock) >= middle;
-        void (held ? opened : Promise.resolve())
-          .then(() =>
-            fetch(deployment.rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body }),
-          )
-          .then(async (answer) => response.writeHead(answer.status).end(await answer.text()))
-          .catch(() => response.writeHead(502).end());
-      });
+    const gate = await startRpcProxy(deployment.rpcUrl, async (message) => {
+      if (message.method === "eth_getLogs" && Number(message.params?.[0]?.toBlock) >= middle) await opened;
+      return false;
     });
-    await new Promise<void>((resolve) => gate.listen(0, "127.0.0.1", resolve));
     try {
-      const address = gate.address();
-      const gated = `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}`;
       const env = { PGPASSWORD: postgres.password };
-      const first = startCcr(deploymentFile, ["--rpc", gated, "audit", "sync", "--db", url, "--block-range", "1"], env);
+      const first = startCcr(
+        deploymentFile,
+        ["--rpc", gate.url, "audit", "sync", "--db", url, "--block-range", "1"],
+        env,
+      );
       const waitFor = async (block: number, running: ChildProcess): Promise<void> => {
         while (((await lastCheckpoint(url)) ?? 0) < block) {
           expect(running.exitCode, "a sync ended before the other was under way").to.equal(null);
@@ -220,8 +211,7 @@ describe("ccr audit on PostgreSQL (a throwaway PostgreSQL 15 cluster, a Hardhat 
       expect((await ccr(["audit", "check", "--db", url])).code).to.equal(0);
     } finally {
       open();
-      gate.closeAllConnections();
-      await new Promise((resolve) => gate.close(resolve));
+      await gate.close();
     }
   });
 
