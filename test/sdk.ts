@@ -1,12 +1,13 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { gunzipSync } from "node:zlib";
 import { expect } from "chai";
 import { demoType } from "../src/demo.ts";
 import { CCRError } from "../src/errors.ts";
 import { credentialFiles, readCredentialFile } from "../src/vc/file.ts";
-import { readSubjects } from "../src/vc/input.ts";
+import { decodeInput, readSubjects, subjectDigest } from "../src/vc/input.ts";
 import { reasonCode } from "../src/vc/status.ts";
 import { MIN_STATUS_LIST_BITS, encodeBitstring } from "../src/vc/statusList.ts";
 import { checkSubject } from "../src/vc/subjects.ts";
@@ -62,6 +63,47 @@ describe("SDK input, files and encodings", function () {
     expect((await rejection(readSubjects(join(dir, "missing.csv"), device))).message).to.equal(
       `cannot read input file ${join(dir, "missing.csv")}: it does not exist`,
     );
+  });
+
+  it("decodes input chunk by chunk: a character split between chunks is read whole, a bad byte named by its line", async function () {
+    const chunks = (...parts: (string | number[])[]): AsyncIterable<Uint8Array> =>
+      Readable.from(
+        parts.map((part) => (typeof part === "string" ? Buffer.from(part, "latin1") : Uint8Array.from(part))),
+      );
+    const read = async (...parts: (string | number[])[]): Promise<string> => {
+      let text = "";
+      for await (const piece of decodeInput("in.csv", chunks(...parts))) text += piece;
+      return text;
+    };
+    // "ë" is C3 AB in UTF-8; here its two bytes arrive in two chunks, after a byte order mark.
+    expect(await read([0xef, 0xbb, 0xbf, 0x61, 0x0a, 0x5a, 0x6f, 0xc3], [0xab, 0x0a])).to.equal("a\nZo\u00eb\n");
+    const refusal = async (...parts: (string | number[])[]): Promise<string> =>
+      (await rejection(read(...parts))).message;
+    // Line 3 ends in a split "ë"; line 4 has a byte no UTF-8 text has (the chunk's leading C3 tail is not it).
+    expect(await refusal("a\nb\nc\u00c3", [0xab, 0x0a, 0x64, 0xff, 0x0a])).to.match(/^in\.csv line 4 is not UTF-8 /);
+    // A file that ends in the middle of a character.
+    expect(await refusal("a\nb\n", [0xc3])).to.match(/^in\.csv line 3 is not UTF-8 /);
+    expect(await refusal("x\ny\n", [0x7a, 0xef, 0xbf, 0xbd])).to.match(/^in\.csv line 3 contains U\+FFFD/);
+    expect(await refusal([0xff, 0xfe, 0x61, 0x00])).to.match(/^in\.csv is not UTF-8: it is UTF-16/);
+  });
+
+  it("keeps each checked row's place and digest, not its subject, and reads the subjects again in order", async function () {
+    const device = await demoType("device");
+    const file = join(dir, "devices.csv");
+    const rows = Array.from({ length: 3 }, (_, i) => `${holderDid(`dev${i}`)},Maker,X1,SN-${i}`);
+    await writeFile(file, ["id,manufacturer,model,serialNumber", ...rows].join("\n"));
+    const input = await readSubjects(file, device);
+    const subjects = [];
+    for await (const row of input.subjects()) subjects.push(row);
+    expect(subjects.map((r) => r.subject.serialNumber)).to.deep.equal(["SN-0", "SN-1", "SN-2"]);
+    expect(input.rows).to.deep.equal(
+      subjects.map((r) => ({ row: r.row, line: r.row + 1, digest: subjectDigest(r.subject) })),
+    );
+    // A reader left early closes the file (its generator is done afterwards).
+    const reader = input.subjects();
+    const first = await reader.next();
+    expect(first.done === true ? undefined : first.value.row).to.equal(1);
+    expect(await reader.return(undefined)).to.deep.equal({ done: true, value: undefined });
   });
 
   it("expands folders to their credential files and refuses files that are not credentials", async function () {

@@ -16,13 +16,14 @@ import { addSigningKey, ethrDid, ethrDidResolver, revokeSigningKey } from "../sr
 import { connectRegistry, type RegistryConnection } from "../src/registry.ts";
 import { CCR_CONTEXT_V1, credentialHash, VC_CONTEXT_V2 } from "../src/vc/credential.ts";
 import type { CredentialFile } from "../src/vc/file.ts";
-import { readSubjects } from "../src/vc/input.ts";
+import { readSubjects, type SubjectInput } from "../src/vc/input.ts";
 import type { CredentialType } from "../src/vc/credentialType.ts";
-import { issueCredentials, type CredentialFormat } from "../src/vc/issue.ts";
+import { issueCredentials, type CredentialFormat, type IssueRequest } from "../src/vc/issue.ts";
 import { presentSdJwt } from "../src/vc/sdJwt.ts";
 import { verifyCredentials } from "../src/vc/verifyFiles.ts";
 import { DAY } from "./fixture.ts";
 import { rowDid } from "./holders.ts";
+import { rejection } from "./rejection.ts";
 
 const hardhat = await network.create();
 const { ethers } = hardhat;
@@ -145,6 +146,49 @@ describe("VC toolkit (SDK, in-process chain)", function () {
     expect(again).to.include({ resumed: true, sentNow: 0, issued: 3 });
     const results = await verifyCredentials(files, { connection: await connect(), resolver });
     expect(results.map((r) => r.outcome)).to.deep.equal(["valid", "valid", "valid"]);
+  });
+
+  it("reads the input again as it signs: a row changed after the check is refused unsigned, and the run finishes once the file is back", async function () {
+    const dir = await mkdtemp(join(tmpdir(), "ccr-vc-"));
+    dirs.push(dir);
+    const file = join(dir, "graduates.csv");
+    const original = graduates(900, 10);
+    await writeFile(file, original);
+    const outDir = join(dir, "out");
+    const diploma = await demoType("diploma");
+    const request = async (input: SubjectInput): Promise<IssueRequest> => ({
+      connection: await connect(),
+      anchorer: university,
+      issuer: university.address,
+      signingKey: university.privateKey,
+      schema: diploma,
+      input,
+      outDir,
+      batchSize: 4,
+    });
+    // Checked as it is, then row 6 (of group 1: rows 5-8) is edited before it is signed.
+    const input = await readSubjects(file, diploma);
+    await writeFile(file, original.replace("Student 905", "Student 9O5"));
+    const error = await rejection(issueCredentials(await request(input)));
+    expect(error.code).to.equal("JOURNAL_MISMATCH");
+    expect(error.message).to.equal(
+      `${file} changed after it was checked: row 6 is not the same; nothing more was signed. Put the file back as ` +
+        "it was and run the same command again to finish the run",
+    );
+    const journal = await readdir(join(outDir, ".ccr-journal"));
+    expect(journal).to.include("group-0.json").and.not.include("group-1.json");
+    expect((await readdir(outDir)).filter((f) => f.startsWith("credential-"))).to.deep.equal([]);
+    // A shorter file: the row is gone.
+    await writeFile(file, original.split("\n").slice(0, 5).join("\n"));
+    expect((await rejection(issueCredentials(await request(input)))).message).to.match(
+      /changed after it was checked: row 5 is gone; nothing more was signed/,
+    );
+    await writeFile(file, original);
+    const finished = await issueCredentials(await request(await readSubjects(file, diploma)));
+    expect(finished).to.include({ resumed: true, issued: 10 });
+    const files = (await readdir(outDir)).filter((f) => f.startsWith("credential-")).map((f) => join(outDir, f));
+    const results = await verifyCredentials(files.sort(), { connection: await connect(), resolver });
+    expect(results.map((r) => r.outcome)).to.deep.equal(Array(10).fill("valid"));
   });
 
   it("verifies with did-jwt and ethr-did-resolver alone, without CCR code", async function () {

@@ -1,7 +1,8 @@
-import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { createHash, type Hash } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { extname } from "node:path";
-import { CsvError, parse } from "csv-parse/sync";
+import { Readable, pipeline } from "node:stream";
+import { CsvError, parse } from "csv-parse";
 import { CCRError } from "../errors.ts";
 import { holderDidProblem } from "../holder.ts";
 import type { CredentialType } from "./credentialType.ts";
@@ -14,6 +15,13 @@ export interface InputRow {
   subject: Record<string, unknown>;
 }
 
+/** A data row as the check leaves it: where it is and its subject's digest (see `subjectDigest`), not the subject. */
+export interface CheckedRow {
+  row: number;
+  line?: number;
+  digest: string;
+}
+
 /** Why one input row cannot be issued. */
 export interface RowProblem {
   row: number;
@@ -22,12 +30,18 @@ export interface RowProblem {
   message: string;
 }
 
+/**
+ * An input file, checked: every row's place and digest, and every problem. The subjects are not kept: `subjects()`
+ * reads the file again, row by row, when they are signed, so that a run's memory does not grow with its input.
+ */
 export interface SubjectInput {
   file: string;
   /** sha256 of the file's bytes: a journal only resumes the run of the same input. */
   digest: string;
-  rows: InputRow[];
+  rows: CheckedRow[];
   problems: RowProblem[];
+  /** The rows with their subjects, in order, read from the file again (stop early with `return()`). */
+  subjects(): AsyncGenerator<InputRow>;
 }
 
 /** "row 3 (line 4), field /awardedOn: must match format "date"" */
@@ -36,23 +50,47 @@ export function formatProblem(problem: RowProblem): string {
   return problem.field === "" ? `${where}: ${problem.message}` : `${where}, field ${problem.field}: ${problem.message}`;
 }
 
-function parseCsv(file: string, text: string, type: CredentialType): InputRow[] {
-  let records: string[][];
+/** A short digest of a subject, to notice a row that changed between the check and its signing, or between runs. */
+export function subjectDigest(subject: Record<string, unknown>): string {
+  return createHash("sha256").update(JSON.stringify(subject)).digest("hex").slice(0, 16);
+}
+
+/** The rows of a CSV text (a header line of field names, then one subject per line), parsed as the text arrives. */
+async function* csvRows(file: string, texts: AsyncIterable<string>, type: CredentialType): AsyncGenerator<InputRow> {
+  const parser = parse({ bom: true, skip_empty_lines: true, trim: true });
+  // A failure to read or decode the file destroys the parser with that error, which the loop below then throws; a
+  // loop left early destroys the parser, which stops the reading.
+  pipeline(Readable.from(texts), parser, () => undefined);
+  let header: string[] | undefined;
+  let i = 0;
   try {
-    records = parse(text, { bom: true, skip_empty_lines: true, trim: true });
+    for await (const cells of parser as AsyncIterable<string[]>) {
+      if (header === undefined) {
+        header = checkHeader(file, cells, type);
+        continue;
+      }
+      // csv-parse rejects rows whose column count differs from the header's, so every record has header.length cells.
+      const subject: Record<string, unknown> = {};
+      header.forEach((column, c) => {
+        if (cells[c] !== "") subject[column] = cells[c];
+      });
+      i++;
+      yield { row: i, line: i + 1, subject };
+    }
   } catch (cause) {
-    const line = cause instanceof CsvError ? (cause as CsvError & { lines?: number }).lines : undefined;
-    const reason = cause instanceof Error ? cause.message : String(cause);
+    if (!(cause instanceof CsvError)) throw cause;
+    const line = (cause as CsvError & { lines?: number }).lines;
     throw new CCRError(
       "INVALID_INPUT",
-      `${file}${line === undefined ? "" : ` line ${line}`}: malformed CSV: ${reason}`,
-      {
-        cause,
-      },
+      `${file}${line === undefined ? "" : ` line ${line}`}: malformed CSV: ${cause.message}`,
+      { cause },
     );
   }
-  const [header, ...data] = records;
   if (header === undefined) throw new CCRError("INVALID_INPUT", `${file} is empty: it needs a header line and rows`);
+}
+
+/** The header's columns, each a field of `type` and none twice. */
+function checkHeader(file: string, header: string[], type: CredentialType): string[] {
   const fields = type.fields;
   const seen = new Set<string>();
   for (const column of header) {
@@ -65,20 +103,16 @@ function parseCsv(file: string, text: string, type: CredentialType): InputRow[] 
     if (seen.has(column)) throw new CCRError("INVALID_INPUT", `${file} line 1: column "${column}" appears twice`);
     seen.add(column);
   }
-  // csv-parse rejects rows whose column count differs from the header's, so every record has header.length cells.
-  return data.map((cells, i) => {
-    const subject: Record<string, unknown> = {};
-    header.forEach((column, c) => {
-      if (cells[c] !== "") subject[column] = cells[c];
-    });
-    return { row: i + 1, line: i + 2, subject };
-  });
+  return header;
 }
 
-function parseJson(file: string, text: string): InputRow[] {
+/** The subjects of a JSON array. A JSON text has no rows to stream, so it is parsed whole (CSV suits large runs). */
+async function* jsonRows(file: string, texts: AsyncIterable<string>): AsyncGenerator<InputRow> {
+  const parts: string[] = [];
+  for await (const text of texts) parts.push(text);
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(parts.join(""));
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);
     throw new CCRError("INVALID_INPUT", `${file}: malformed JSON: ${reason}`, { cause });
@@ -86,10 +120,12 @@ function parseJson(file: string, text: string): InputRow[] {
   if (!Array.isArray(value)) {
     throw new CCRError("INVALID_INPUT", `${file}: expected a JSON array of credential subjects`);
   }
-  return value.map((subject: unknown, i) => ({
-    row: i + 1,
-    subject: typeof subject === "object" && subject !== null && !Array.isArray(subject) ? { ...subject } : {},
-  }));
+  for (const [i, subject] of (value as unknown[]).entries()) {
+    yield {
+      row: i + 1,
+      subject: typeof subject === "object" && subject !== null && !Array.isArray(subject) ? { ...subject } : {},
+    };
+  }
 }
 
 /** The encodings `--encoding` converts from; anything else must be UTF-8. */
@@ -99,48 +135,128 @@ export type InputEncoding = (typeof INPUT_ENCODINGS)[number];
 /** The longest value a subject field may have, in characters (ids included): a bound on what gets signed. */
 export const MAX_FIELD_LENGTH = 1024;
 
-/** The line (from 1) of `text` at character `index`. */
-const lineAt = (text: string, index: number): number => text.slice(0, index).split("\n").length;
+/** How many line breaks `text` has before character `end`. */
+function breaks(text: string, end = text.length): number {
+  let n = 0;
+  for (let i = text.indexOf("\n"); i !== -1 && i < end; i = text.indexOf("\n", i + 1)) n++;
+  return n;
+}
 
 /**
- * The text of an input file: UTF-8 (a byte order mark is dropped), or the encoding the user named. Anything else is
- * refused with the file, the line and what to do, never guessed: a Windows-1252 name read as UTF-8 would be signed
- * with U+FFFD in place of its letters. Text with U+FFFD (damaged by an earlier conversion) is refused too.
+ * The text of an input file's bytes, chunk by chunk: UTF-8 (a byte order mark is dropped), or the encoding the user
+ * named. Anything else is refused with the file, the line and what to do, never guessed: a Windows-1252 name read as
+ * UTF-8 would be signed with U+FFFD in place of its letters. Text with U+FFFD (damaged by an earlier conversion) is
+ * refused too.
  */
-export function decodeInput(file: string, bytes: Uint8Array, encoding?: InputEncoding): string {
-  const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
-  if (encoding === undefined && utf16) {
-    throw new CCRError(
-      "INVALID_INPUT",
-      `${file} is not UTF-8: it is UTF-16 (byte order mark ${bytes[0] === 0xff ? "FF FE" : "FE FF"}). Save it as ` +
-        `UTF-8, or name its encoding: --encoding ${bytes[0] === 0xff ? "utf-16le" : "utf-16be"}`,
-    );
-  }
+export async function* decodeInput(
+  file: string,
+  chunks: AsyncIterable<Uint8Array>,
+  encoding?: InputEncoding,
+): AsyncGenerator<string> {
   const label = encoding ?? "utf-8";
-  let text: string;
-  try {
-    text = new TextDecoder(label, { fatal: true }).decode(bytes);
-  } catch (cause) {
-    const loose = new TextDecoder(label).decode(bytes);
-    const line = lineAt(loose, loose.indexOf("\uFFFD"));
-    throw new CCRError(
+  const decoder = new TextDecoder(label, { fatal: true });
+  let line = 1; // the line of the next character
+  let first = true;
+  const notDecodable = (bytes: Uint8Array, cause: unknown): CCRError => {
+    // Where the first undecodable byte is: a sequence begun in the chunk before is skipped, not counted as one.
+    let from = 0;
+    while (label === "utf-8" && from < Math.min(3, bytes.length) && ((bytes[from] ?? 0) & 0xc0) === 0x80) from++;
+    const loose = new TextDecoder(label).decode(bytes.subarray(from));
+    const at = line + breaks(loose, loose.indexOf("\uFFFD"));
+    return new CCRError(
       "INVALID_INPUT",
       encoding === undefined
-        ? `${file} line ${line} is not UTF-8 (nothing was signed). Save the file as UTF-8, or name its encoding, ` +
+        ? `${file} line ${at} is not UTF-8 (nothing was signed). Save the file as UTF-8, or name its encoding, ` +
             `e.g. --encoding windows-1252 (Excel on Windows) or --encoding latin1`
-        : `${file} line ${line} is not ${encoding} (nothing was signed)`,
+        : `${file} line ${at} is not ${encoding} (nothing was signed)`,
       { cause },
     );
+  };
+  const checked = (text: string): string => {
+    const damaged = text.indexOf("\uFFFD");
+    if (damaged !== -1) {
+      throw new CCRError(
+        "INVALID_INPUT",
+        `${file} line ${line + breaks(text, damaged)} contains U+FFFD, the character that replaces letters lost in a ` +
+          `wrong conversion: the file was damaged before ccr read it (nothing was signed). Export it again as UTF-8`,
+      );
+    }
+    line += breaks(text);
+    return text;
+  };
+  for await (const bytes of chunks) {
+    if (first) {
+      first = false;
+      const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
+      if (encoding === undefined && utf16) {
+        throw new CCRError(
+          "INVALID_INPUT",
+          `${file} is not UTF-8: it is UTF-16 (byte order mark ${bytes[0] === 0xff ? "FF FE" : "FE FF"}). Save it ` +
+            `as UTF-8, or name its encoding: --encoding ${bytes[0] === 0xff ? "utf-16le" : "utf-16be"}`,
+        );
+      }
+    }
+    let text: string;
+    try {
+      text = decoder.decode(bytes, { stream: true });
+    } catch (cause) {
+      throw notDecodable(bytes, cause);
+    }
+    yield checked(text);
   }
-  const damaged = text.indexOf("\uFFFD");
-  if (damaged !== -1) {
-    throw new CCRError(
-      "INVALID_INPUT",
-      `${file} line ${lineAt(text, damaged)} contains U+FFFD, the character that replaces letters lost in a wrong ` +
-        `conversion: the file was damaged before ccr read it (nothing was signed). Export it again as UTF-8`,
-    );
+  let rest: string;
+  try {
+    rest = decoder.decode();
+  } catch (cause) {
+    throw notDecodable(new Uint8Array([0xff]), cause); // a sequence the file ends in the middle of
   }
-  return text.startsWith("\uFEFF") ? text.slice(1) : text;
+  if (rest !== "") yield checked(rest);
+}
+
+/** Why `file` cannot be read, in words. */
+function unreadable(file: string, cause: unknown): CCRError {
+  const code = (cause as NodeJS.ErrnoException).code;
+  const reason =
+    code === "ENOENT"
+      ? "it does not exist"
+      : code === "EISDIR"
+        ? "it is a folder"
+        : code === "EACCES"
+          ? "permission denied"
+          : cause instanceof Error
+            ? cause.message
+            : String(cause);
+  return new CCRError("INVALID_INPUT", `cannot read input file ${file}: ${reason}`, { cause });
+}
+
+/** The bytes of `file` in chunks of 1 MiB (an even size: a UTF-16 character never straddles two), each to `seen`. */
+async function* fileChunks(file: string, seen?: (bytes: Uint8Array) => void): AsyncGenerator<Uint8Array> {
+  const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+  try {
+    for await (const bytes of stream as AsyncIterable<Buffer>) {
+      seen?.(bytes);
+      yield bytes;
+    }
+  } catch (cause) {
+    throw cause instanceof CCRError ? cause : unreadable(file, cause);
+  } finally {
+    stream.destroy();
+  }
+}
+
+/** The rows of `file` as they are read: each chunk of its bytes is decoded, parsed and given out at once. */
+function readRows(
+  file: string,
+  type: CredentialType,
+  encoding: InputEncoding | undefined,
+  hash?: Hash,
+): AsyncGenerator<InputRow> {
+  const texts = decodeInput(
+    file,
+    fileChunks(file, hash === undefined ? undefined : (bytes) => hash.update(bytes)),
+    encoding,
+  );
+  return extname(file).toLowerCase() === ".csv" ? csvRows(file, texts, type) : jsonRows(file, texts);
 }
 
 /** A field whose value is longer than `MAX_FIELD_LENGTH` characters, as a problem. */
@@ -163,42 +279,25 @@ function badHolder(subject: Record<string, unknown>): { field: string; message: 
 
 /**
  * Reads the credential subjects of `file` (CSV with a header line of field names, or a JSON array) and checks every
- * row against the subject schema of `type`, collecting every problem, duplicates included. Throws CCRError("INVALID_INPUT")
- * only when the file itself cannot be read as a whole.
+ * row against the subject schema of `type`, collecting every problem, duplicates included, without keeping the
+ * subjects (see `SubjectInput.subjects`). Throws CCRError("INVALID_INPUT") only when the file itself cannot be read as
+ * a whole.
  */
 export async function readSubjects(
   file: string,
   type: CredentialType,
   encoding?: InputEncoding,
 ): Promise<SubjectInput> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    const reason =
-      code === "ENOENT"
-        ? "it does not exist"
-        : code === "EISDIR"
-          ? "it is a folder"
-          : code === "EACCES"
-            ? "permission denied"
-            : cause instanceof Error
-              ? cause.message
-              : String(cause);
-    throw new CCRError("INVALID_INPUT", `cannot read input file ${file}: ${reason}`, { cause });
-  }
-  const text = decodeInput(file, bytes, encoding);
   const extension = extname(file).toLowerCase();
   if (extension !== ".csv" && extension !== ".json") {
     throw new CCRError("INVALID_INPUT", `${file}: the input must be a .csv or a .json file`);
   }
-  const rows = extension === ".csv" ? parseCsv(file, text, type) : parseJson(file, text);
-  if (rows.length === 0) throw new CCRError("INVALID_INPUT", `${file} has no rows to issue`);
-
+  const hash = createHash("sha256");
+  const rows: CheckedRow[] = [];
   const problems: RowProblem[] = [];
+  // Duplicates are told by a digest of the subject with its fields in order (128 bits: no two subjects share one).
   const firstRowOf = new Map<string, number>();
-  for (const { row, line, subject } of rows) {
+  for await (const { row, line, subject } of readRows(file, type, encoding, hash)) {
     for (const { field, message } of [
       ...tooLong(subject),
       ...badHolder(subject),
@@ -207,9 +306,18 @@ export async function readSubjects(
       problems.push({ row, line, field, message });
     }
     const canonical = JSON.stringify(Object.entries(subject).sort(([a], [b]) => (a < b ? -1 : 1)));
-    const first = firstRowOf.get(canonical);
-    if (first === undefined) firstRowOf.set(canonical, row);
+    const key = createHash("sha256").update(canonical).digest("base64").slice(0, 22);
+    const first = firstRowOf.get(key);
+    if (first === undefined) firstRowOf.set(key, row);
     else problems.push({ row, line, field: "", message: `duplicates row ${first}` });
+    rows.push({ row, ...(line === undefined ? {} : { line }), digest: subjectDigest(subject) });
   }
-  return { file, digest: createHash("sha256").update(bytes).digest("hex"), rows, problems };
+  if (rows.length === 0) throw new CCRError("INVALID_INPUT", `${file} has no rows to issue`);
+  return {
+    file,
+    digest: hash.digest("hex"),
+    rows,
+    problems,
+    subjects: () => readRows(file, type, encoding),
+  };
 }

@@ -29,7 +29,7 @@ import {
   type AnchorInfo,
   type CredentialFile,
 } from "./file.ts";
-import { formatProblem, type InputRow, type RowProblem, type SubjectInput } from "./input.ts";
+import { formatProblem, subjectDigest, type CheckedRow, type RowProblem, type SubjectInput } from "./input.ts";
 import {
   allocateStatusIndices,
   recordStatusAnchors,
@@ -44,7 +44,6 @@ import {
   checkOptions,
   inputChanged,
   lockOutput,
-  subjectDigest,
   type ChainIdentity,
   type RunOptions,
 } from "./journal.ts";
@@ -199,8 +198,42 @@ async function defaultValidFrom(connection: RegistryConnection): Promise<number>
   return latest === null ? wall : Math.min(wall, latest.timestamp);
 }
 
+/**
+ * The subjects of a run's groups, read from its input as each group is signed (in order, never all at once). A row
+ * that is gone or whose subject is not the one checked when the run began is refused before it is signed.
+ */
+function groupSubjects(
+  input: SubjectInput,
+  run: RunRecord,
+): { take(group: number): Promise<Record<string, unknown>[]>; close(): Promise<void> } {
+  const reader = input.subjects();
+  const changed = (what: string): CCRError =>
+    new CCRError(
+      "JOURNAL_MISMATCH",
+      `${input.file} changed after it was checked: ${what}; nothing more was signed. Put the file back as it was ` +
+        `and run the same command again to finish the run`,
+    );
+  return {
+    async take(group) {
+      const first = group * run.batchSize;
+      const taken: Record<string, unknown>[] = [];
+      for (const [k, row] of run.rows.slice(first, first + run.batchSize).entries()) {
+        let next = await reader.next();
+        while (!next.done && next.value.row < row) next = await reader.next();
+        if (next.done || next.value.row !== row) throw changed(`row ${row} is gone`);
+        if (subjectDigest(next.value.subject) !== run.subjects[first + k]) throw changed(`row ${row} is not the same`);
+        taken.push(next.value.subject);
+      }
+      return taken;
+    },
+    close: async () => {
+      await reader.return(undefined);
+    },
+  };
+}
+
 /** Refuses to resume `previous` as the run asked for now, naming what differs and what to do. */
-function checkResume(outDir: string, previous: RunRecord, fresh: RunRecord, request: IssueRequest, rows: InputRow[]) {
+function checkResume(outDir: string, previous: RunRecord, fresh: RunRecord, request: IssueRequest) {
   if (previous.format !== JOURNAL_FORMAT) {
     throw new CCRError(
       "JOURNAL_MISMATCH",
@@ -217,7 +250,7 @@ function checkResume(outDir: string, previous: RunRecord, fresh: RunRecord, requ
     );
   }
   if (previous.input.digest !== fresh.input.digest)
-    throw inputChanged(outDir, previous.input.file, previous.subjects, rows);
+    throw inputChanged(outDir, previous.input.file, previous.subjects, fresh.subjects);
   checkOptions(outDir, previous, {
     schema: fresh.schema,
     issuer: fresh.issuer,
@@ -263,7 +296,7 @@ export async function issueCredentials(request: IssueRequest): Promise<IssueResu
   }
 }
 
-async function issueLocked(request: IssueRequest, rows: InputRow[], outDir: string): Promise<IssueResult> {
+async function issueLocked(request: IssueRequest, rows: CheckedRow[], outDir: string): Promise<IssueResult> {
   const { connection, input } = request;
   const { registry } = connection;
   const issuer = getAddress(request.issuer);
@@ -301,13 +334,13 @@ async function issueLocked(request: IssueRequest, rows: InputRow[], outDir: stri
     batchSize,
     single: request.single === true,
     rows: rows.map((r) => r.row),
-    subjects: rows.map(subjectDigest),
+    subjects: rows.map((r) => r.digest),
     skipped: input.problems,
     ...(request.format === "sd-jwt" ? { credentialFormat: "sd-jwt" as const } : {}),
   };
   const previous = await readJson<RunRecord>(runFile);
   if (previous === undefined) await checkNoOrphans(outDir);
-  else checkResume(outDir, previous, fresh, request, rows);
+  else checkResume(outDir, previous, fresh, request);
   const run = previous ?? fresh;
   if (run.validUntil !== 0 && run.validUntil <= run.validFrom) {
     throw new CCRError("INVALID_ARGUMENT", "the credentials' validUntil must be after their validFrom");
@@ -345,21 +378,18 @@ async function issueLocked(request: IssueRequest, rows: InputRow[], outDir: stri
   }
   const lists = run.statusLists;
 
-  const byRow = new Map<number, InputRow>(rows.map((r) => [r.row, r]));
   const groups: number[][] = [];
   for (let i = 0; i < run.rows.length; i += run.batchSize) groups.push(run.rows.slice(i, i + run.batchSize));
   const did = ethrDid(run.chainId, issuer);
   const total = run.rows.length;
   const progress = (phase: IssueProgress["phase"], done: number): void => request.onProgress?.({ phase, done, total });
 
-  /** The credential of one row (its place in the run: `group`, `index`), unsigned. */
-  const credentialOf = (row: number, group: number, index: number): Credential => {
-    const subjectRow = byRow.get(row);
-    if (subjectRow === undefined) throw new CCRError("JOURNAL_MISMATCH", `row ${row} is not in ${input.file}`);
-    return buildCredential({
+  /** The credential of one subject (its place in the run: `group`, `index`), unsigned. */
+  const credentialOf = (subject: Record<string, unknown>, group: number, index: number): Credential =>
+    buildCredential({
       schema: run.type,
       issuer: did,
-      subject: subjectRow.subject,
+      subject,
       id: `urn:uuid:${randomUUID()}`,
       validFrom: new Date(run.validFrom * 1000),
       validUntil: run.validUntil === 0 ? undefined : new Date(run.validUntil * 1000),
@@ -371,15 +401,13 @@ async function issueLocked(request: IssueRequest, rows: InputRow[], outDir: stri
       statusLists:
         lists === undefined ? undefined : statusListEntries(lists.baseUrl, lists.start + group * run.batchSize + index),
     });
-  };
+  // The subjects are read from the input again, group by group as they are signed.
+  const subjects = groupSubjects(input, run);
   // vc+jwt credentials are signed on worker threads (one per core); SD-JWT VCs on this one, with libsecp256k1 too.
   const pool = run.credentialFormat === "sd-jwt" ? undefined : new SigningPool(request.signingKey);
   const sdJwtSigner = es256kSigner(request.signingKey);
-  const signGroup = async (
-    group: number,
-    groupRows: readonly number[],
-  ): Promise<{ jws: string[]; hashes: string[] }> => {
-    const credentials = groupRows.map((row, index) => credentialOf(row, group, index));
+  const signGroup = async (group: number): Promise<{ jws: string[]; hashes: string[] }> => {
+    const credentials = (await subjects.take(group)).map((subject, index) => credentialOf(subject, group, index));
     if (pool !== undefined) {
       const header: Record<string, string> = { alg: "ES256K", typ: VC_JWT_TYP };
       const id = await keyId();
@@ -416,7 +444,7 @@ async function issueLocked(request: IssueRequest, rows: InputRow[], outDir: stri
     let ahead = nextToSign(-1);
     /** Signs a group ahead; if the run fails before it is awaited, its own failure is not reported twice. */
     const signAhead = (group: number): Promise<{ jws: string[]; hashes: string[] }> => {
-      const signing = signGroup(group, groups[group] ?? []);
+      const signing = signGroup(group);
       signing.catch(() => undefined);
       return signing;
     };
@@ -449,6 +477,7 @@ async function issueLocked(request: IssueRequest, rows: InputRow[], outDir: stri
     }
   } finally {
     await pool?.close();
+    await subjects.close();
   }
   if (lists !== undefined) {
     // What each index is on the chain, for `publishStatusLists` (written again on a resume: the same anchors).

@@ -1,10 +1,8 @@
-import { createHash } from "node:crypto";
 import { mkdir, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import lockfile from "proper-lockfile";
 import { CCRError } from "../errors.ts";
 import { fileProblem } from "./file.ts";
-import type { InputRow } from "./input.ts";
 
 /**
  * The guard rails of an issuance run's output folder: one run at a time (a lock), a journal that belongs to one chain
@@ -164,20 +162,15 @@ export function checkOptions(outDir: string, recorded: RunOptions, requested: Re
   );
 }
 
-/** A short digest of a row's subject, to tell which rows of a changed input were issued already. */
-export function subjectDigest(row: InputRow): string {
-  return createHash("sha256").update(JSON.stringify(row.subject)).digest("hex").slice(0, 16);
-}
-
 /** Refuses a changed input file, saying how many of its rows this run issued already and what to do. */
 export function inputChanged(
   outDir: string,
   recordedFile: string,
   issued: readonly string[],
-  rows: InputRow[],
+  rows: readonly string[],
 ): CCRError {
   const done = new Set(issued);
-  const already = rows.filter((r) => done.has(subjectDigest(r))).length;
+  const already = rows.filter((digest) => done.has(digest)).length;
   return new CCRError(
     "JOURNAL_MISMATCH",
     `the input differs from the one ${outDir} was issued from (${recordedFile}): ${already} of its ${rows.length} ` +
