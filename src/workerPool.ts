@@ -91,29 +91,35 @@ export class WorkerPool<In, Out> {
     return (await Promise.all(parts)).flat() as Out[];
   }
 
-  async #send(inputs: In[]): Promise<unknown[]> {
+  /** One slice to the next worker; refused once the pool is closing, else awaited by `close` (loading included). */
+  #send(inputs: In[]): Promise<unknown[]> {
+    if (this.#closing) return Promise.reject(new Error("the worker pool is closed"));
     const target = this.#workers[this.#turn++ % this.#workers.length];
-    if (target === undefined) throw new Error("the worker pool has no worker");
-    await target.ready;
-    if (this.#closing) throw new Error("the worker pool is closed");
-    const id = this.#next++;
-    if (target.busy++ === 0) target.worker.ref();
-    const work = new Promise<unknown[]>((resolve, reject) => {
-      this.#waiting.set(id, { resolve, reject });
-      target.worker.postMessage({ id, inputs });
-    });
+    if (target === undefined) return Promise.reject(new Error("the worker pool has no worker"));
+    const work = (async () => {
+      await target.ready;
+      const id = this.#next++;
+      if (target.busy++ === 0) target.worker.ref();
+      try {
+        return await new Promise<unknown[]>((resolve, reject) => {
+          this.#waiting.set(id, { resolve, reject });
+          target.worker.postMessage({ id, inputs });
+        });
+      } finally {
+        if (--target.busy === 0 && this.#unref) target.worker.unref();
+      }
+    })();
     this.#inFlight.add(work);
-    try {
-      return await work;
-    } finally {
-      this.#inFlight.delete(work);
-      if (--target.busy === 0 && this.#unref) target.worker.unref();
-    }
+    work.then(
+      () => this.#inFlight.delete(work),
+      () => this.#inFlight.delete(work),
+    );
+    return work;
   }
 
   /**
-   * Stops the workers once the slices given to them are done (a run that fails may close its pool while the next
-   * slices are signed) and each has loaded its native modules: a worker terminated inside a native call (loading a
+   * Stops the workers once the slices given to them are done, those still waiting for their worker to load included
+   * (a run that fails may close its pool while the next slices are signed), and each has loaded its native modules: a worker terminated inside a native call (loading a
    * module, or signing) aborts the whole process.
    */
   async close(): Promise<void> {

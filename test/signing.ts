@@ -122,6 +122,7 @@ describe("Signing workers and the signature checker (src/vc/signingPool.ts, src/
     await closing.sign(["a.b"]); // started and loaded
     const inputs = Array.from({ length: 2000 }, (_, n) => signingInput(header, credential(n), iat));
     const signing = closing.sign(inputs);
+    signing.catch(() => undefined); // a refusal fails this test below, not the whole run as an unhandled rejection
     await new Promise((resolve) => setImmediate(resolve)); // the slices are posted
     await closing.close();
     const signed = await signing;
@@ -130,6 +131,12 @@ describe("Signing workers and the signature checker (src/vc/signingPool.ts, src/
     let refused: unknown;
     await closing.sign(["a.b"]).catch((error: unknown) => (refused = error));
     expect(String(refused)).to.include("the worker pool is closed");
+    // Closed at once, while its workers still load: the slices waiting for them are signed too, not refused.
+    const loading = new SigningPool(issuerKey.privateKey, 2);
+    const early = loading.sign(inputs);
+    early.catch(() => undefined);
+    await loading.close();
+    expect((await early).map((s) => s.jws)).to.deep.equal(signed.map((s) => s.jws));
   });
 
   it("refuses a key that is not a secp256k1 private key before starting a worker", function () {
