@@ -1,5 +1,5 @@
 import { keccak } from "#keccak";
-import { hex } from "./bytes.ts";
+import { fromWord, hex } from "./bytes.ts";
 import { CCRError } from "./errors.ts";
 
 /** The leaf encoding of a batch: (credential hash, index), as `BatchLeaf.sol` hashes it. */
@@ -17,23 +17,6 @@ export interface Batch {
   readonly size: number;
   /** The proof of member `index`. */
   proof(index: number): string[];
-}
-
-// Plain byte helpers (no Buffer): the web verifier checks proofs with this module too.
-
-/** A 32-byte hex value as bytes, or undefined when it is not one. */
-function word(value: string): Uint8Array | undefined {
-  if (!/^0x[0-9a-fA-F]{64}$/.test(value)) return undefined;
-  const bytes = new Uint8Array(32);
-  // Four bytes per parse.
-  for (let i = 0; i < 8; i++) {
-    const chunk = parseInt(value.slice(2 + 8 * i, 10 + 8 * i), 16);
-    bytes[4 * i] = chunk >>> 24;
-    bytes[4 * i + 1] = (chunk >>> 16) & 0xff;
-    bytes[4 * i + 2] = (chunk >>> 8) & 0xff;
-    bytes[4 * i + 3] = chunk & 0xff;
-  }
-  return bytes;
 }
 
 function compare(a: Uint8Array, b: Uint8Array): number {
@@ -65,7 +48,7 @@ function nodeOf(a: Uint8Array, b: Uint8Array): Uint8Array {
 export function buildBatch(hashes: readonly string[]): Batch {
   if (hashes.length === 0) throw new CCRError("EMPTY_BATCH", "a batch needs at least one credential");
   const leaves = hashes.map((hash, index) => {
-    const bytes = word(hash);
+    const bytes = fromWord(hash);
     if (bytes === undefined) {
       throw new CCRError("INVALID_ARGUMENT", `member ${index} of the batch is not a 32-byte hex hash: ${hash}`);
     }
@@ -102,12 +85,12 @@ export function buildBatch(hashes: readonly string[]): Batch {
  * decides. False for anything malformed (a value that is not 32 bytes of hex).
  */
 export function provesMember(root: string, hash: string, index: number, proof: readonly string[]): boolean {
-  const rootBytes = word(root);
-  const hashBytes = word(hash);
+  const rootBytes = fromWord(root);
+  const hashBytes = fromWord(hash);
   if (rootBytes === undefined || hashBytes === undefined || !Number.isSafeInteger(index) || index < 0) return false;
   let node = leafOf(hashBytes, index);
   for (const sibling of proof) {
-    const bytes = typeof sibling === "string" ? word(sibling) : undefined;
+    const bytes = typeof sibling === "string" ? fromWord(sibling) : undefined;
     if (bytes === undefined) return false;
     node = nodeOf(node, bytes);
   }

@@ -42,8 +42,28 @@ export function hex(bytes: Uint8Array): string {
   return text;
 }
 
-/** The bytes of 0x-hex. */
-export const fromHex = (text: string): Uint8Array => getBytes(text);
+/**
+ * The bytes of 0x-hex (an even number of digits), eight digits per parse: many times as fast as ethers' `getBytes`
+ * on hot paths (Merkle proofs). Throws when `text` is not 0x-hex.
+ */
+export function fromHex(text: string): Uint8Array {
+  if (!/^0x(?:[0-9a-fA-F]{2})*$/.test(text)) throw new Error(`not 0x-hex of whole bytes: ${text.slice(0, 24)}`);
+  const bytes = new Uint8Array((text.length - 2) / 2);
+  let i = 0;
+  for (; i + 4 <= bytes.length; i += 4) {
+    const chunk = parseInt(text.slice(2 + 2 * i, 10 + 2 * i), 16);
+    bytes[i] = chunk >>> 24;
+    bytes[i + 1] = (chunk >>> 16) & 0xff;
+    bytes[i + 2] = (chunk >>> 8) & 0xff;
+    bytes[i + 3] = chunk & 0xff;
+  }
+  for (; i < bytes.length; i++) bytes[i] = parseInt(text.slice(2 + 2 * i, 4 + 2 * i), 16);
+  return bytes;
+}
+
+/** A 32-byte 0x-hex value (a hash, a batch root) as bytes, or undefined when it is not one. */
+export const fromWord = (text: string): Uint8Array | undefined =>
+  /^0x[0-9a-fA-F]{64}$/.test(text) ? fromHex(text) : undefined;
 
 /** SHA-256 of bytes or of a text's UTF-8 bytes. */
 export const sha256Bytes = (data: Uint8Array | string): Uint8Array =>

@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { hexlify, keccak256, randomBytes } from "ethers";
+import { getBytes, hexlify, keccak256, randomBytes } from "ethers";
 import { LEAF_ENCODING, buildBatch, provesMember } from "../src/batch.ts";
+import { fromHex, fromWord } from "../src/bytes.ts";
 import { CCRError } from "../src/errors.ts";
 
 const hashes = (count: number): string[] => Array.from({ length: count }, () => hexlify(randomBytes(32)));
@@ -88,6 +89,19 @@ describe("Merkle batches (src/batch.ts)", function () {
       const missing = thrown(() => batch.proof(index));
       expect(missing.code).to.equal("INVALID_MEMBER_INDEX");
       expect(missing.message).to.include(`member ${index} is not in this batch of 3`);
+    }
+  });
+
+  it("reads hex as ethers' getBytes does, whatever its length and case, and refuses what is not whole bytes", function () {
+    for (let length = 0; length <= 40; length++) {
+      const value = hexlify(randomBytes(length));
+      expect(fromHex(value), value).to.deep.equal(getBytes(value));
+      expect(fromHex(value.toUpperCase().replace("0X", "0x"))).to.deep.equal(getBytes(value));
+      expect(fromWord(value), value).to.deep.equal(length === 32 ? getBytes(value) : undefined);
+    }
+    for (const bad of ["", "0x1", "1234", "0xzz", "0x12 "]) {
+      expect(() => fromHex(bad), bad).to.throw("not 0x-hex of whole bytes");
+      expect(fromWord(bad)).to.equal(undefined);
     }
   });
 });
