@@ -55,6 +55,12 @@ describe("SDK input, files and encodings", function () {
     const error = await rejection(readSubjects(object, device));
     expect(error.code).to.equal("INVALID_INPUT");
     expect(error.message).to.equal(`${object}: expected a JSON array of credential subjects`);
+    // Malformed JSON: the line and column where it breaks.
+    const broken = join(dir, "broken.json");
+    await writeFile(broken, '[\n  {"id": "x"},\n  {"id" "y"}\n]\n');
+    expect((await rejection(readSubjects(broken, device))).message).to.equal(
+      `${broken} line 3 column 9: malformed JSON: Parser cannot parse input: expected ':'`,
+    );
     const text = join(dir, "subjects.txt");
     await writeFile(text, "x");
     expect((await rejection(readSubjects(text, device))).message).to.equal(

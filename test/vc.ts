@@ -189,6 +189,26 @@ describe("VC toolkit (SDK, in-process chain)", function () {
     const files = (await readdir(outDir)).filter((f) => f.startsWith("credential-")).map((f) => join(outDir, f));
     const results = await verifyCredentials(files.sort(), { connection: await connect(), resolver });
     expect(results.map((r) => r.outcome)).to.deep.equal(Array(10).fill("valid"));
+
+    // A JSON array streams the same way: each subject as it is parsed, in order.
+    const json = join(dir, "graduates.json");
+    const [header = "", ...lines] = graduates(950, 5).split("\n");
+    const columns = header.split(",");
+    await writeFile(
+      json,
+      JSON.stringify(lines.map((line) => Object.fromEntries(line.split(",").map((v, i) => [columns[i], v])))),
+    );
+    const fromJson = await issueCredentials({
+      ...(await request(await readSubjects(json, diploma))),
+      outDir: join(dir, "from-json"),
+    });
+    expect(fromJson).to.include({ resumed: false, issued: 5 });
+    const jsonFiles = (await readdir(join(dir, "from-json"))).filter((f) => f.startsWith("credential-")).sort();
+    const [third] = jsonFiles.slice(2);
+    const { jws } = JSON.parse(await readFile(join(dir, "from-json", third ?? ""), "utf8")) as CredentialFile;
+    expect((decodeJWT(jws).payload as { credentialSubject: { name: string } }).credentialSubject.name).to.equal(
+      "Student 952",
+    );
   });
 
   it("verifies with did-jwt and ethr-did-resolver alone, without CCR code", async function () {

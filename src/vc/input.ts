@@ -3,6 +3,9 @@ import { createReadStream } from "node:fs";
 import { extname } from "node:path";
 import { Readable, pipeline } from "node:stream";
 import { CsvError, parse } from "csv-parse";
+import { parser } from "stream-json";
+import { streamArray } from "stream-json/streamers/stream-array.js";
+import { verifier } from "stream-json/utils/verifier.js";
 import { CCRError } from "../errors.ts";
 import { holderDidProblem } from "../holder.ts";
 import type { CredentialType } from "./credentialType.ts";
@@ -106,25 +109,37 @@ function checkHeader(file: string, header: string[], type: CredentialType): stri
   return header;
 }
 
-/** The subjects of a JSON array. A JSON text has no rows to stream, so it is parsed whole (CSV suits large runs). */
-async function* jsonRows(file: string, texts: AsyncIterable<string>): AsyncGenerator<InputRow> {
-  const parts: string[] = [];
-  for await (const text of texts) parts.push(text);
-  let value: unknown;
+/**
+ * The subjects of a JSON array, each given out as soon as it is parsed (stream-json): a file of any size is never
+ * held whole. A malformed text is read again by stream-json's verifier, which names the line and column.
+ */
+async function* jsonRows(
+  file: string,
+  texts: AsyncIterable<string>,
+  again: () => AsyncIterable<string>,
+): AsyncGenerator<InputRow> {
+  const elements = streamArray.asStream();
+  pipeline(Readable.from(texts), parser.asStream(), elements, () => undefined);
   try {
-    value = JSON.parse(parts.join(""));
+    for await (const { key, value } of elements as AsyncIterable<{ key: number; value: unknown }>) {
+      yield {
+        row: key + 1,
+        subject: typeof value === "object" && value !== null && !Array.isArray(value) ? { ...value } : {},
+      };
+    }
   } catch (cause) {
+    if (cause instanceof CCRError) throw cause;
     const reason = cause instanceof Error ? cause.message : String(cause);
-    throw new CCRError("INVALID_INPUT", `${file}: malformed JSON: ${reason}`, { cause });
-  }
-  if (!Array.isArray(value)) {
-    throw new CCRError("INVALID_INPUT", `${file}: expected a JSON array of credential subjects`);
-  }
-  for (const [i, subject] of (value as unknown[]).entries()) {
-    yield {
-      row: i + 1,
-      subject: typeof subject === "object" && subject !== null && !Array.isArray(subject) ? { ...subject } : {},
-    };
+    if (/Top-level object should be an array/.test(reason)) {
+      throw new CCRError("INVALID_INPUT", `${file}: expected a JSON array of credential subjects`, { cause });
+    }
+    const at = await new Promise<{ line?: number; pos?: number } | undefined>((resolve) =>
+      pipeline(Readable.from(again()), verifier.asStream(), (error) =>
+        resolve((error ?? undefined) as { line?: number; pos?: number } | undefined),
+      ),
+    );
+    const where = at?.line === undefined ? "" : ` line ${at.line}${at.pos === undefined ? "" : ` column ${at.pos}`}`;
+    throw new CCRError("INVALID_INPUT", `${file}${where}: malformed JSON: ${reason}`, { cause });
   }
 }
 
@@ -256,7 +271,9 @@ function readRows(
     fileChunks(file, hash === undefined ? undefined : (bytes) => hash.update(bytes)),
     encoding,
   );
-  return extname(file).toLowerCase() === ".csv" ? csvRows(file, texts, type) : jsonRows(file, texts);
+  return extname(file).toLowerCase() === ".csv"
+    ? csvRows(file, texts, type)
+    : jsonRows(file, texts, () => decodeInput(file, fileChunks(file), encoding));
 }
 
 /** A field whose value is longer than `MAX_FIELD_LENGTH` characters, as a problem. */
