@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -6,7 +6,7 @@ import { gunzipSync } from "node:zlib";
 import { expect } from "chai";
 import { demoType } from "../src/demo.ts";
 import { CCRError } from "../src/errors.ts";
-import { credentialFiles, readCredentialFile } from "../src/vc/file.ts";
+import { credentialFiles, readCredentialFile, writeJsonListAtomic } from "../src/vc/file.ts";
 import { decodeInput, readSubjects, subjectDigest } from "../src/vc/input.ts";
 import { reasonCode } from "../src/vc/status.ts";
 import { MIN_STATUS_LIST_BITS, encodeBitstring } from "../src/vc/statusList.ts";
@@ -110,6 +110,18 @@ describe("SDK input, files and encodings", function () {
     const first = await reader.next();
     expect(first.done === true ? undefined : first.value.row).to.equal(1);
     expect(await reader.return(undefined)).to.deep.equal({ done: true, value: undefined });
+  });
+
+  it("writes a long list in chunks byte for byte as JSON.stringify writes it whole", async function () {
+    const head = { format: "ccr-manifest/1", nested: { a: [1, 2], b: null }, skipped: [] };
+    for (const count of [0, 1, 3, 5_000]) {
+      const items = Array.from({ length: count }, (_, i) => ({ row: i + 1, hash: `0x${i}`, batch: { index: i } }));
+      const file = join(dir, `list-${count}.json`);
+      await writeJsonListAtomic(file, head, "credentials", items.values());
+      expect(await readFile(file, "utf8"), `${count} item(s)`).to.equal(
+        `${JSON.stringify({ ...head, credentials: items }, null, 2)}\n`,
+      );
+    }
   });
 
   it("expands folders to their credential files and refuses files that are not credentials", async function () {

@@ -29,7 +29,7 @@ export function fileProblem(path: string, cause: unknown, doing: string): CCRErr
  * Writes `data` to `file` through a temporary file and a rename, so that a kill never leaves half a file; a failure
  * (a full disk, say) removes the temporary file and says what happened.
  */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Uint8Array | Iterable<string>): Promise<void> {
   const temporary = `${file}.${process.pid}.tmp`;
   try {
     await writeFile(temporary, data);
@@ -68,6 +68,32 @@ export async function removeStaleTemporaries(dir: string): Promise<number> {
 
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
   await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/**
+ * Writes `{ ...value, [key]: items }` byte for byte as `writeJsonAtomic` does, the list given out item by item in
+ * chunks of about 64 KiB, never as one string: a manifest of 100,000 credentials is not held whole.
+ */
+export async function writeJsonListAtomic(
+  file: string,
+  value: Record<string, unknown>,
+  key: string,
+  items: Iterable<unknown>,
+): Promise<void> {
+  function* chunks(): Generator<string> {
+    const head = JSON.stringify({ ...value, [key]: [] }, null, 2);
+    let chunk = head.slice(0, -"[]\n}".length);
+    let count = 0;
+    for (const item of items) {
+      chunk += `${count++ === 0 ? "[\n" : ",\n"}${JSON.stringify(item, null, 2).replace(/^/gm, "    ")}`;
+      if (chunk.length >= 1 << 16) {
+        yield chunk;
+        chunk = "";
+      }
+    }
+    yield `${chunk}${count === 0 ? "[]" : "\n  ]"}\n}\n`;
+  }
+  await writeFileAtomic(file, chunks());
 }
 
 /** Reads a credential file (`ccr-credential/1` JSON or a bare compact JWS); throws MALFORMED_CREDENTIAL naming it. */

@@ -26,6 +26,7 @@ import {
   fileProblem,
   removeStaleTemporaries,
   writeJsonAtomic,
+  writeJsonListAtomic,
   type AnchorInfo,
   type CredentialFile,
 } from "./file.ts";
@@ -152,7 +153,8 @@ interface SignedGroup {
 
 /**
  * A signed group as the run keeps it in memory: its credentials' hashes, its batch root and the first member's proof
- * (for the final check); the credentials themselves stay in the journal until their files are written.
+ * (for the final check). The credentials stay in the journal until their files are written, and the Merkle tree is
+ * built again then (a few milliseconds a group), so that what a run holds per credential is its hash.
  */
 interface LoadedGroup {
   group: number;
@@ -160,15 +162,13 @@ interface LoadedGroup {
   hashes: string[];
   root?: string;
   firstProof?: string[];
-  /** The Merkle tree, built once, kept until the group's files are written (their proofs), then dropped. */
-  batch?: Batch | undefined;
 }
 
 const loaded = (record: SignedGroup, hashes: string[], batch: Batch | undefined): LoadedGroup => ({
   group: record.group,
   rows: record.rows,
   hashes,
-  ...(batch === undefined ? {} : { root: batch.root, firstProof: batch.proof(0), batch }),
+  ...(batch === undefined ? {} : { root: batch.root, firstProof: batch.proof(0) }),
 });
 
 const JOURNAL_DIR = ".ccr-journal";
@@ -542,8 +542,7 @@ async function issueLocked(request: IssueRequest, rows: CheckedRow[], outDir: st
     const { group, hashes, root } = loadedGroup;
     const record = await readJson<SignedGroup>(join(journal, `group-${group}.json`));
     if (record === undefined) throw new CCRError("JOURNAL_MISMATCH", `journal group ${group} disappeared`);
-    const batch = root === undefined ? undefined : (loadedGroup.batch ?? buildBatch(hashes));
-    loadedGroup.batch = undefined;
+    const batch = root === undefined ? undefined : buildBatch(hashes);
     const anchorOf = (i: number): AnchorInfo => {
       const tx = mined[batch === undefined ? i : 0];
       if (tx === undefined) throw new Error(`no anchor for member ${i} of group ${group}`);
@@ -591,29 +590,39 @@ async function issueLocked(request: IssueRequest, rows: CheckedRow[], outDir: st
   await confirmAnchors(connection, run, signed);
 
   const manifest = join(outDir, "manifest.json");
-  await writeJsonAtomic(manifest, {
-    format: "ccr-manifest/1",
-    runId: run.runId,
-    type: run.type.vcType,
-    schemaId: run.schemaId,
-    schema: { name: run.type.name, uri: run.type.uri, sha256: run.type.digest },
-    issuer: did,
-    chainId: run.chainId,
-    registry: run.registry,
-    validFrom: new Date(run.validFrom * 1000).toISOString(),
-    validUntil: run.validUntil === 0 ? null : new Date(run.validUntil * 1000).toISOString(),
-    input: { file: relative(outDir, input.file), sha256: run.input.digest, rows: input.rows.length },
-    skipped: run.skipped.map(formatProblem),
-    batches: batches.map(({ root, size, transactions }) => ({ root: root ?? null, size, transactions })),
-    credentials: signed.flatMap(({ rows: groupRows, hashes, root }) =>
-      groupRows.map((row, i) => ({
-        row,
-        file: fileName(row, input.rows.length),
-        hash: hashes[i],
-        ...(root === undefined ? {} : { batch: root, index: i }),
-      })),
-    ),
-  });
+  /** One manifest entry per credential, in run order, made as the file is written. */
+  function* entries(): Generator<unknown> {
+    for (const { rows: groupRows, hashes, root } of signed) {
+      for (const [i, row] of groupRows.entries()) {
+        yield {
+          row,
+          file: fileName(row, input.rows.length),
+          hash: hashes[i],
+          ...(root === undefined ? {} : { batch: root, index: i }),
+        };
+      }
+    }
+  }
+  await writeJsonListAtomic(
+    manifest,
+    {
+      format: "ccr-manifest/1",
+      runId: run.runId,
+      type: run.type.vcType,
+      schemaId: run.schemaId,
+      schema: { name: run.type.name, uri: run.type.uri, sha256: run.type.digest },
+      issuer: did,
+      chainId: run.chainId,
+      registry: run.registry,
+      validFrom: new Date(run.validFrom * 1000).toISOString(),
+      validUntil: run.validUntil === 0 ? null : new Date(run.validUntil * 1000).toISOString(),
+      input: { file: relative(outDir, input.file), sha256: run.input.digest, rows: input.rows.length },
+      skipped: run.skipped.map(formatProblem),
+      batches: batches.map(({ root, size, transactions }) => ({ root: root ?? null, size, transactions })),
+    },
+    "credentials",
+    entries(),
+  );
   return {
     outDir,
     manifest,
