@@ -46,15 +46,31 @@ describe("status register: Bitstring Status List indices allocated before signin
     const register = JSON.parse(await readFile(file, "utf8")) as StatusRegister;
     expect(register).to.deep.include({ format: "ccr-status-register/1", next: 1075, baseUrl: base, issuer });
 
-    await recordStatusAnchors({ file }, "run-b", [
+    // Recorded as the run signs: the anchors so far, each call a longer list than the last.
+    const anchors = [
       { root: `0x${"aa".repeat(32)}`, size: 3 },
       { credential: `0x${"bb".repeat(32)}` },
       { credential: `0x${"cc".repeat(32)}` },
+    ];
+    const recorded = async () =>
+      (JSON.parse(await readFile(file, "utf8")) as StatusRegister).runs.find((r) => r.runId === "run-b")?.anchors;
+    await recordStatusAnchors({ file }, "run-b", anchors.slice(0, 1));
+    expect(await recorded()).to.deep.equal(anchors.slice(0, 1));
+    await recordStatusAnchors({ file }, "run-b", anchors);
+    expect(await recorded()).to.deep.equal(anchors);
+    // A resumed run records its first groups again: nothing is lost.
+    await recordStatusAnchors({ file }, "run-b", anchors.slice(0, 2));
+    expect(await recorded()).to.deep.equal(anchors);
+    const other = await rejection(recordStatusAnchors({ file }, "run-b", [{ credential: `0x${"bb".repeat(32)}` }]));
+    expect([other.code, other.message]).to.deep.equal([
+      "JOURNAL_MISMATCH",
+      `the status register ${file} records another anchor of run run-b at its anchor 1: the register and this ` +
+        "output folder's journal do not belong together; nothing was sent",
     ]);
-    const recorded = (JSON.parse(await readFile(file, "utf8")) as StatusRegister).runs.find((r) => r.runId === "run-b");
-    expect(recorded?.anchors).to.have.length(3);
-    const short = await rejection(recordStatusAnchors({ file }, "run-b", [{ credential: `0x${"bb".repeat(32)}` }]));
-    expect(short.message).to.equal(`run run-b holds 5 indices in ${file}, but its anchors cover 1`);
+    const over = await rejection(
+      recordStatusAnchors({ file }, "run-b", [...anchors, { credential: `0x${"dd".repeat(32)}` }]),
+    );
+    expect(over.message).to.equal(`run run-b holds 5 indices in ${file}, but its anchors cover 6`);
   });
 
   it("refuses another base URL, another issuer's register and a damaged one, naming them", async function () {

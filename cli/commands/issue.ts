@@ -96,7 +96,10 @@ function issueCommand(issue: Command, cli: Cli): void {
               "CCR_SIGNING_KEYSTORE_PASSWORD",
             );
       const bar = progressBar();
-      let phase = "";
+      // One bar: the files written, with how many are signed (groups are anchored and written as they are signed).
+      let signedSoFar = 0;
+      let written = 0;
+      let started = false;
       const result = await issueCredentials({
         connection,
         anchorer: wallet,
@@ -117,16 +120,13 @@ function issueCommand(issue: Command, cli: Cli): void {
           baseUrl: options.statusUrl,
         },
         format: options.format,
-        // Two bars: signing, then anchoring with writing the files (a group's files follow its anchor).
         onProgress: (p: IssueProgress) => {
           if (p.phase === "anchor") return;
-          const label = p.phase === "sign" ? "signing  " : "anchoring";
-          if (label !== phase) {
-            phase = label;
-            bar?.stop();
-            bar?.start(p.total, 0, { phase: label });
-          }
-          bar?.update(p.done);
+          if (p.phase === "sign") signedSoFar = p.done;
+          else written = p.done;
+          if (!started) bar?.start(p.total, 0, { phase: "" });
+          started = true;
+          bar?.update(written, { phase: `signed ${signedSoFar}, written` });
         },
       });
       bar?.stop();

@@ -5,7 +5,7 @@ import { join, relative } from "node:path";
 import type { Resolvable } from "did-resolver";
 import { ZeroHash, computeAddress, getAddress, hexlify, randomBytes, type Signer } from "ethers";
 import { buildBatch, type Batch } from "../batch.ts";
-import { mapPooled } from "../pool.ts";
+import { mapPooled, mapPooledInOrder } from "../pool.ts";
 import { ethrDid, signingMethodId } from "../did.ts";
 import { CCRError } from "../errors.ts";
 import { Status } from "../codes.ts";
@@ -431,77 +431,70 @@ async function issueLocked(request: IssueRequest, rows: CheckedRow[], outDir: st
     return { jws, hashes: jws.map(credentialHash) };
   };
 
-  // Sign every group first (or load it from the journal): nothing signed is ever lost or signed twice. Only the
-  // hashes stay in memory; the credentials are read back from the journal when their files are written. The next
-  // group is signed on the workers while this one is written to the journal.
+  // Groups are signed (or loaded from the journal) in order, one signed ahead on the workers while the last is
+  // journalled, and each is handed on to be anchored once its credentials are in the journal: nothing signed is
+  // ever lost or signed twice, and nothing is sent that the journal cannot name. Only the hashes stay in memory;
+  // the credentials are read back from the journal when their files are written.
   const signed: LoadedGroup[] = [];
+  /** What the run's first indices are on the chain, for `publishStatusLists`: recorded before they are anchored. */
+  const registerAnchors: RegisterAnchor[] = [];
   let done = 0;
-  try {
-    let pending: Promise<{ jws: string[]; hashes: string[] }> | undefined;
-    // Which groups an earlier run signed (read below, in order, once each).
-    const journalled = groups.map((_, group) => existsSync(join(journal, `group-${group}.json`)));
-    const nextToSign = (after: number): number => journalled.findIndex((known, g) => g > after && !known);
-    let ahead = nextToSign(-1);
-    /** Signs a group ahead; if the run fails before it is awaited, its own failure is not reported twice. */
-    const signAhead = (group: number): Promise<{ jws: string[]; hashes: string[] }> => {
-      const signing = signGroup(group);
-      signing.catch(() => undefined);
-      return signing;
-    };
-    if (ahead !== -1) pending = signAhead(ahead);
-    for (const [group, groupRows] of groups.entries()) {
-      const groupFile = join(journal, `group-${group}.json`);
-      let record: SignedGroup | undefined;
-      let hashes: string[];
-      if (group === ahead && pending !== undefined) {
-        const made = await pending;
-        ahead = nextToSign(group);
-        pending = ahead === -1 ? undefined : signAhead(ahead);
-        const batch = run.single ? undefined : buildBatch(made.hashes);
-        record = { group, rows: [...groupRows], jws: made.jws, ...(batch === undefined ? {} : { root: batch.root }) };
-        await writeJsonAtomic(groupFile, record);
-        hashes = made.hashes;
-        signed.push(loaded(record, hashes, batch));
-      } else {
-        record = await readJson<SignedGroup>(groupFile);
-        if (record === undefined) throw new CCRError("JOURNAL_MISMATCH", `journal group ${group} disappeared`);
-        hashes = record.jws.map(credentialHash);
-        const batch = record.root === undefined ? undefined : buildBatch(hashes);
-        if (batch !== undefined && batch.root !== record.root) {
-          throw new CCRError("JOURNAL_MISMATCH", `journal group ${record.group} does not rebuild its batch root`);
+  async function* signedGroups(): AsyncGenerator<LoadedGroup> {
+    try {
+      let pending: Promise<{ jws: string[]; hashes: string[] }> | undefined;
+      // Which groups an earlier run signed (read below, in order, once each).
+      const journalled = groups.map((_, group) => existsSync(join(journal, `group-${group}.json`)));
+      const nextToSign = (after: number): number => journalled.findIndex((known, g) => g > after && !known);
+      let ahead = nextToSign(-1);
+      /** Signs a group ahead; if the run fails before it is awaited, its own failure is not reported twice. */
+      const signAhead = (group: number): Promise<{ jws: string[]; hashes: string[] }> => {
+        const signing = signGroup(group);
+        signing.catch(() => undefined);
+        return signing;
+      };
+      if (ahead !== -1) pending = signAhead(ahead);
+      for (const [group, groupRows] of groups.entries()) {
+        const groupFile = join(journal, `group-${group}.json`);
+        let made: LoadedGroup;
+        if (group === ahead && pending !== undefined) {
+          const { jws, hashes } = await pending;
+          ahead = nextToSign(group);
+          pending = ahead === -1 ? undefined : signAhead(ahead);
+          const batch = run.single ? undefined : buildBatch(hashes);
+          const record = { group, rows: [...groupRows], jws, ...(batch === undefined ? {} : { root: batch.root }) };
+          await writeJsonAtomic(groupFile, record);
+          made = loaded(record, hashes, batch);
+        } else {
+          const record = await readJson<SignedGroup>(groupFile);
+          if (record === undefined) throw new CCRError("JOURNAL_MISMATCH", `journal group ${group} disappeared`);
+          const hashes = record.jws.map(credentialHash);
+          const batch = record.root === undefined ? undefined : buildBatch(hashes);
+          if (batch !== undefined && batch.root !== record.root) {
+            throw new CCRError("JOURNAL_MISMATCH", `journal group ${record.group} does not rebuild its batch root`);
+          }
+          made = loaded(record, hashes, batch);
         }
-        signed.push(loaded(record, hashes, batch));
+        signed.push(made);
+        done += made.hashes.length;
+        progress("sign", done);
+        if (lists !== undefined) {
+          const { hashes, root } = made;
+          registerAnchors.push(
+            ...(root === undefined ? hashes.map((credential) => ({ credential })) : [{ root, size: hashes.length }]),
+          );
+          await recordStatusAnchors({ file: lists.register }, run.runId, registerAnchors);
+        }
+        yield made;
       }
-      done += hashes.length;
-      progress("sign", done);
+    } finally {
+      await pool?.close();
+      await subjects.close();
     }
-  } finally {
-    await pool?.close();
-    await subjects.close();
-  }
-  if (lists !== undefined) {
-    // What each index is on the chain, for `publishStatusLists` (written again on a resume: the same anchors).
-    const anchors = signed.flatMap(({ hashes, root }): RegisterAnchor[] =>
-      root === undefined ? hashes.map((credential) => ({ credential })) : [{ root, size: hashes.length }],
-    );
-    await recordStatusAnchors({ file: lists.register }, run.runId, anchors);
   }
 
-  // Anchor what the chain does not have yet: every batch root (or single credential) of every group, up to
-  // `inFlight` transactions at once; a group's files are written as soon as its anchors are mined.
-  const journals = await Promise.all(
-    signed.map(async ({ group }) => {
-      const file = join(journal, `group-${group}.sent.jsonl`);
-      return { file, ...(await readSent(file)) };
-    }),
-  );
-  // A journalled anchor counts only while the chain has it: one reorganised out of the chain is anchored again.
-  await forgetDropped(connection, run, signed, journals);
   let sentNow = 0;
   let anchoredCount = 0;
-  const anchorOne = async (group: number, hash: string, size: number): Promise<Sent> => {
-    const journalled = journals[group];
-    if (journalled === undefined) throw new Error(`no journal for group ${group}`);
+  const anchorOne = async (journalled: SentJournal, hash: string, size: number): Promise<Sent> => {
     const known = journalled.sent.get(hash);
     if (known !== undefined) return known;
     checkLock(outDir);
@@ -576,16 +569,26 @@ async function issueLocked(request: IssueRequest, rows: CheckedRow[], outDir: st
     }
     return { group, root, size: hashes.length, transactions: mined };
   };
-  const batches = await mapPooled(signed, run.single ? 1 : (request.inFlight ?? 1), async (loadedGroup) => {
-    const jobs =
-      loadedGroup.root === undefined
-        ? loadedGroup.hashes.map((hash) => ({ hash, size: 0 }))
-        : [{ hash: loadedGroup.root, size: loadedGroup.hashes.length }];
-    const mined = await mapPooled(jobs, run.single ? (request.inFlight ?? 1) : 1, ({ hash, size }) =>
-      anchorOne(loadedGroup.group, hash, size),
-    );
-    return writeGroup(loadedGroup, mined);
-  });
+  // Anchor what the chain does not have yet, group by group as they are signed: every batch root (or single
+  // credential), up to `inFlight` transactions at once; a group's files are written as soon as its anchors are mined.
+  const batches = await mapPooledInOrder(
+    signedGroups(),
+    run.single ? 1 : (request.inFlight ?? 1),
+    async (loadedGroup) => {
+      const file = join(journal, `group-${loadedGroup.group}.sent.jsonl`);
+      const journalled: SentJournal = { file, ...(await readSent(file)) };
+      // A journalled anchor counts only while the chain has it: one reorganised out of the chain is anchored again.
+      await forgetDropped(connection, run, loadedGroup.root !== undefined, journalled.sent);
+      const jobs =
+        loadedGroup.root === undefined
+          ? loadedGroup.hashes.map((hash) => ({ hash, size: 0 }))
+          : [{ hash: loadedGroup.root, size: loadedGroup.hashes.length }];
+      const mined = await mapPooled(jobs, run.single ? (request.inFlight ?? 1) : 1, ({ hash, size }) =>
+        anchorOne(journalled, hash, size),
+      );
+      return writeGroup(loadedGroup, mined);
+    },
+  );
 
   await confirmAnchors(connection, run, signed);
 
@@ -662,19 +665,23 @@ async function readSent(file: string): Promise<{ sent: Map<string, Sent>; torn: 
 async function forgetDropped(
   connection: RegistryConnection,
   run: RunRecord,
-  signed: readonly LoadedGroup[],
-  journals: readonly { sent: Map<string, Sent> }[],
+  batch: boolean,
+  sent: Map<string, Sent>,
 ): Promise<void> {
   const { registry, rpcUrl } = connection;
-  const journalled = signed.flatMap(({ root }, group) =>
-    [...(journals[group]?.sent.keys() ?? [])].map((hash) => ({ group, hash, batch: root !== undefined })),
-  );
-  await mapPooled(journalled, 16, async ({ group, hash, batch }) => {
+  await mapPooled([...sent.keys()], 16, async (hash) => {
     const record = await rpc(rpcUrl, `looking up ${hash}`, () =>
       batch ? registry.getBatch(run.issuer, hash) : registry.getCredential(run.issuer, hash),
     );
-    if (record.anchoredAt === 0n) journals[group]?.sent.delete(hash);
+    if (record.anchoredAt === 0n) sent.delete(hash);
   });
+}
+
+/** A group's journal of sent anchors: its file, what it names, and whether its last line was torn. */
+interface SentJournal {
+  file: string;
+  sent: Map<string, Sent>;
+  torn: boolean;
 }
 
 /** Appends one sent anchor, on a line of its own even after a torn tail (`torn`). */

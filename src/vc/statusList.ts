@@ -63,7 +63,7 @@ interface RegisterRun {
   runId: string;
   start: number;
   count: number;
-  /** Written once the run's credentials are signed (their anchors are then known). */
+  /** The anchors of the run's first indices, written as its groups are signed (before they are anchored). */
   anchors?: RegisterAnchor[];
 }
 
@@ -186,21 +186,40 @@ export async function allocateStatusIndices(
   });
 }
 
-/** Records the anchors of run `runId`'s indices, in index order (once its credentials are signed). */
+/** How many indices `anchors` cover: a batch one per member, a single anchor one. */
+const coverage = (anchors: readonly RegisterAnchor[]): number =>
+  anchors.reduce((n, a) => n + ("root" in a ? a.size : 1), 0);
+
+/**
+ * Records the anchors of run `runId`'s first indices, in index order, before they are sent: each call gives every
+ * anchor the run has signed so far, which must agree with what is recorded already. A shorter list than the one
+ * recorded (a resumed run's first groups) changes nothing; lists are published for the indices recorded.
+ */
 export async function recordStatusAnchors(ref: StatusRegisterRef, runId: string, anchors: RegisterAnchor[]) {
   await updateRegister(ref.file, (register) => {
     const run = register?.runs.find((r) => r.runId === runId);
     if (register === undefined || run === undefined) {
       throw new CCRError("JOURNAL_MISMATCH", `the status register ${ref.file} has no indices of run ${runId}`);
     }
-    const covered = anchors.reduce((n, a) => n + ("root" in a ? a.size : 1), 0);
-    if (covered !== run.count) {
+    const covered = coverage(anchors);
+    if (covered > run.count) {
       throw new CCRError(
         "JOURNAL_MISMATCH",
         `run ${runId} holds ${run.count} indices in ${ref.file}, but its anchors cover ${covered}`,
       );
     }
-    run.anchors = anchors;
+    const known = run.anchors ?? [];
+    const differs = known.findIndex(
+      (anchor, i) => i < anchors.length && JSON.stringify(anchor) !== JSON.stringify(anchors[i]),
+    );
+    if (differs !== -1) {
+      throw new CCRError(
+        "JOURNAL_MISMATCH",
+        `the status register ${ref.file} records another anchor of run ${runId} at its anchor ${differs + 1}: the ` +
+          `register and this output folder's journal do not belong together; nothing was sent`,
+      );
+    }
+    if (anchors.length > known.length) run.anchors = anchors;
     return { register, result: undefined };
   });
 }
@@ -290,7 +309,12 @@ export async function publishStatusLists(
   /** Signed credentials with a place in [from, from + STATUS_LIST_SIZE). */
   const entriesFrom = (from: number): number =>
     signed.reduce(
-      (n, run) => n + Math.max(0, Math.min(run.start + run.count, from + STATUS_LIST_SIZE) - Math.max(run.start, from)),
+      (n, run) =>
+        n +
+        Math.max(
+          0,
+          Math.min(run.start + coverage(run.anchors ?? []), from + STATUS_LIST_SIZE) - Math.max(run.start, from),
+        ),
       0,
     );
   const did = ethrDid(register.chainId, register.issuer);
