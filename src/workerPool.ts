@@ -110,17 +110,15 @@ export class WorkerPool<In, Out> {
       }
     })();
     this.#inFlight.add(work);
-    work.then(
-      () => this.#inFlight.delete(work),
-      () => this.#inFlight.delete(work),
-    );
+    const forget = (): boolean => this.#inFlight.delete(work);
+    work.then(forget, forget);
     return work;
   }
 
   /**
    * Stops the workers once the slices given to them are done, those still waiting for their worker to load included
-   * (a run that fails may close its pool while the next slices are signed), and each has loaded its native modules: a worker terminated inside a native call (loading a
-   * module, or signing) aborts the whole process.
+   * (a run that fails may close its pool while the next slices are signed), and each has loaded its native modules:
+   * a worker terminated inside a native call (loading a module, or signing) aborts the whole process.
    */
   async close(): Promise<void> {
     this.#closing = true;

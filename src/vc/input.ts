@@ -172,13 +172,8 @@ export async function* decodeInput(
   const decoder = new TextDecoder(label, { fatal: true });
   let line = 1; // the line of the next character
   let first = true;
-  const notDecodable = (bytes: Uint8Array, cause: unknown): CCRError => {
-    // Where the first undecodable byte is: a sequence begun in the chunk before is skipped, not counted as one.
-    let from = 0;
-    while (label === "utf-8" && from < Math.min(3, bytes.length) && ((bytes[from] ?? 0) & 0xc0) === 0x80) from++;
-    const loose = new TextDecoder(label).decode(bytes.subarray(from));
-    const at = line + breaks(loose, loose.indexOf("\uFFFD"));
-    return new CCRError(
+  const notDecodable = (at: number, cause: unknown): CCRError =>
+    new CCRError(
       "INVALID_INPUT",
       encoding === undefined
         ? `${file} line ${at} is not UTF-8 (nothing was signed). Save the file as UTF-8, or name its encoding, ` +
@@ -186,6 +181,12 @@ export async function* decodeInput(
         : `${file} line ${at} is not ${encoding} (nothing was signed)`,
       { cause },
     );
+  /** The line of the first byte of `bytes` that cannot be decoded (a sequence begun in the chunk before is not one). */
+  const badLine = (bytes: Uint8Array): number => {
+    let from = 0;
+    while (label === "utf-8" && from < Math.min(3, bytes.length) && ((bytes[from] ?? 0) & 0xc0) === 0x80) from++;
+    const loose = new TextDecoder(label).decode(bytes.subarray(from));
+    return line + breaks(loose, loose.indexOf("\uFFFD"));
   };
   const checked = (text: string): string => {
     const damaged = text.indexOf("\uFFFD");
@@ -215,7 +216,7 @@ export async function* decodeInput(
     try {
       text = decoder.decode(bytes, { stream: true });
     } catch (cause) {
-      throw notDecodable(bytes, cause);
+      throw notDecodable(badLine(bytes), cause);
     }
     yield checked(text);
   }
@@ -223,7 +224,7 @@ export async function* decodeInput(
   try {
     rest = decoder.decode();
   } catch (cause) {
-    throw notDecodable(new Uint8Array([0xff]), cause); // a sequence the file ends in the middle of
+    throw notDecodable(line, cause); // the file ends in the middle of a character
   }
   if (rest !== "") yield checked(rest);
 }

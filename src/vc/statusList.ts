@@ -112,7 +112,7 @@ async function readRegister(file: string): Promise<StatusRegister | undefined> {
 /** Runs `change` on the register under a lock shared by every run of the issuer, and writes what it returns. */
 async function updateRegister<T>(
   file: string,
-  change: (register: StatusRegister | undefined) => { register: StatusRegister; result: T },
+  change: (register: StatusRegister | undefined) => { register: StatusRegister; result: T; unchanged?: boolean },
 ): Promise<T> {
   await mkdir(dirname(file), { recursive: true }).catch((cause: unknown) => {
     throw fileProblem(dirname(file), cause, "cannot be created");
@@ -130,8 +130,8 @@ async function updateRegister<T>(
     });
   }
   try {
-    const { register, result } = change(await readRegister(file));
-    await writeJsonAtomic(file, register);
+    const { register, result, unchanged } = change(await readRegister(file));
+    if (unchanged !== true) await writeJsonAtomic(file, register);
     return result;
   } finally {
     await release().catch(() => undefined);
@@ -219,7 +219,9 @@ export async function recordStatusAnchors(ref: StatusRegisterRef, runId: string,
           `register and this output folder's journal do not belong together; nothing was sent`,
       );
     }
-    if (anchors.length > known.length) run.anchors = anchors;
+    // A resumed run's groups are recorded again as it goes: the register is written only when it learns something.
+    if (anchors.length <= known.length) return { register, result: undefined, unchanged: true };
+    run.anchors = anchors;
     return { register, result: undefined };
   });
 }
