@@ -17,11 +17,20 @@ import {
   getAddress,
   verifyTypedData,
   type InterfaceAbi,
+  type Log,
   type Signer,
 } from "ethers";
 import safeArtifact from "@safe-global/safe-smart-account/build/artifacts/contracts/SafeL2.sol/SafeL2.json" with { type: "json" };
 import factoryArtifact from "@safe-global/safe-smart-account/build/artifacts/contracts/proxies/SafeProxyFactory.sol/SafeProxyFactory.json" with { type: "json" };
 import handlerArtifact from "@safe-global/safe-smart-account/build/artifacts/contracts/handler/CompatibilityFallbackHandler.sol/CompatibilityFallbackHandler.json" with { type: "json" };
+import {
+  decodeCouncilCall,
+  RISKS,
+  type CouncilTargets,
+  type DecodedCall,
+  type Risk,
+  type SafeTransactionFields,
+} from "./councilCalls.ts";
 import { CCRError } from "./errors.ts";
 import { describeRevert, rpc, type RegistryConnection, type Sent } from "./registry.ts";
 
@@ -46,25 +55,17 @@ const SAFE_TX_TYPES = {
   ],
 };
 
-/** A Safe transaction: a call (operation 0) from the Safe, with no gas refund. Numbers as decimal strings. */
-export interface SafeTransaction {
-  to: string;
-  value: string;
-  data: string;
-  operation: 0;
-  safeTxGas: string;
-  baseGas: string;
-  gasPrice: string;
-  gasToken: string;
-  refundReceiver: string;
-  nonce: string;
-}
+/**
+ * A Safe transaction (numbers as decimal strings). `ccr council propose` makes only calls (operation 0) with no value
+ * and no gas refund; a file made otherwise is read as it is and refused for each risk it carries.
+ */
+export type SafeTransaction = SafeTransactionFields;
 
 export interface CouncilProposal {
   format: typeof PROPOSAL_FORMAT;
   chainId: number;
   safe: string;
-  /** What it does, in words (for the signers). */
+  /** What it does, in words: always what `decodeCouncilCall` derives from `transaction` (checked on every read). */
   description: string;
   transaction: SafeTransaction;
   /** The Safe's EIP-712 hash of `transaction`: what every owner signs. */
@@ -72,12 +73,18 @@ export interface CouncilProposal {
   signatures: { signer: string; signature: string }[];
 }
 
-/** What a council action calls: a contract (the registry or the names contract) and its calldata. */
+/** What a council action calls: a contract (the registry, the names contract or the Safe) and its calldata. */
 export interface CouncilCall {
   to: string;
   data: string;
-  description: string;
 }
+
+/** The contracts a proposal of `connection`'s council Safe `safe` may call. */
+export const councilTargets = (connection: RegistryConnection, safe: string): CouncilTargets => ({
+  registry: connection.deployment.registry.address,
+  names: connection.deployment.names?.address,
+  safe,
+});
 
 const domain = (chainId: number, safe: string) => ({ chainId, verifyingContract: safe });
 
@@ -173,7 +180,7 @@ export function newProposal(
     format: PROPOSAL_FORMAT,
     chainId: connection.chainId,
     safe,
-    description: call.description,
+    description: decodeCouncilCall(councilTargets(connection, safe), transaction).description,
     transaction,
     safeTxHash: safeTxHash(connection.chainId, safe, transaction),
     signatures: [],
@@ -186,7 +193,11 @@ function packed(signatures: { signer: string; signature: string }[]): string {
   return `0x${ordered.map((s) => s.signature.slice(2)).join("")}`;
 }
 
-/** Sends `execTransaction` of `tx` with packed `signatures` from `sender`, and waits for it. */
+/**
+ * Sends `execTransaction` of `tx` with packed `signatures` from `sender`, and waits for it. A Safe that used its nonce
+ * but whose call failed (possible only with safeTxGas or a refund set) emits ExecutionFailure: that is an error, not a
+ * success.
+ */
 async function execute(safe: string, tx: SafeTransaction, signatures: string, sender: Signer): Promise<Sent> {
   const contract = new Contract(safe, SAFE_ABI, sender);
   const response = (await contract.getFunction("execTransaction")(
@@ -200,11 +211,21 @@ async function execute(safe: string, tx: SafeTransaction, signatures: string, se
     tx.gasToken,
     tx.refundReceiver,
     signatures,
-  )) as { wait(): Promise<{ hash: string; blockNumber: number } | null> };
+  )) as { wait(): Promise<{ hash: string; blockNumber: number; logs: readonly Log[] } | null> };
   const receipt = await response.wait();
   if (receipt === null) throw new Error("the transaction was dropped");
+  const failure = SAFE_INTERFACE.getEvent("ExecutionFailure")?.topicHash;
+  if (receipt.logs.some((log) => sameAddress(log.address, safe) && log.topics[0] === failure)) {
+    throw new CCRError(
+      "REFUSED_BY_REGISTRY",
+      `the Safe used its nonce in transaction ${receipt.hash} (block ${receipt.blockNumber}), but the call itself ` +
+        "failed (ExecutionFailure): nothing it proposed was done",
+    );
+  }
   return { transaction: receipt.hash, blockNumber: receipt.blockNumber };
 }
+
+const sameAddress = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 
 /**
  * Executes `call` from the Safe at `safe` with the signatures of `owners` (at least its threshold), sent by `sender`:
@@ -252,20 +273,42 @@ export interface ProposalState {
   signers: string[];
   /** "open" (its nonce is the Safe's next), "queued" (an earlier nonce is still open), "executed" or "stale". */
   state: "open" | "queued" | "executed" | "stale";
+  /** What its transaction does, decoded. */
+  call: DecodedCall;
   /** The transaction that executed it, when it was. */
   executedIn?: string | undefined;
 }
 
+/** Why a proposal's transaction is malformed (a field missing or of the wrong form), or undefined. */
+function malformed(tx: SafeTransaction | undefined): string | undefined {
+  if (typeof tx !== "object" || tx === null) return "it has no transaction";
+  const address = /^0x[0-9a-fA-F]{40}$/;
+  for (const field of ["to", "gasToken", "refundReceiver"] as const) {
+    if (typeof tx[field] !== "string" || !address.test(tx[field]))
+      return `its transaction's ${field} is not an address`;
+  }
+  for (const field of ["value", "safeTxGas", "baseGas", "gasPrice", "nonce"] as const) {
+    if (typeof tx[field] !== "string" || !/^\d{1,78}$/.test(tx[field])) {
+      return `its transaction's ${field} is not a decimal number`;
+    }
+  }
+  if (typeof tx.data !== "string" || !/^0x([0-9a-fA-F]{2})*$/.test(tx.data)) return "its transaction's data is not hex";
+  if (tx.operation !== 0 && tx.operation !== 1) return "its transaction's operation is neither 0 (call) nor 1";
+  return undefined;
+}
+
 /**
  * Checks a proposal read from `file` against the chain: refuses one for another chain or Safe, one whose transaction
- * does not hash to what was signed (tampered), a signature that is not its signer's, a signer who is not an owner or
- * signed twice. Says whether it is open, queued behind an earlier nonce, executed, or stale (its nonce was used by
- * another proposal).
+ * does not hash to what was signed (tampered), one whose description is not what its transaction does, one that
+ * carries a risk not named in `allowed` (delegatecall, value, refunds, safeTxGas, unknown targets or functions), a
+ * signature that is not its signer's, a signer who is not an owner or signed twice. Says whether it is open, queued
+ * behind an earlier nonce, executed, or stale (its nonce was used by another proposal).
  */
 export async function checkProposal(
   connection: RegistryConnection,
   proposal: CouncilProposal,
   file: string,
+  allowed: ReadonlySet<Risk> = new Set(),
 ): Promise<ProposalState> {
   const refuse = (why: string): never => {
     throw new CCRError("INVALID_PROPOSAL", `${file}: ${why}`);
@@ -274,23 +317,51 @@ export async function checkProposal(
   if (proposal.chainId !== connection.chainId) {
     refuse(`it was made for chain ${proposal.chainId}; this deployment's chain is ${connection.chainId}`);
   }
-  // The council's Safe, or the Safe the council role is being handed to (its proposal accepts the role).
-  const current = await requireCouncilSafe(connection);
-  const pending = await councilSafe(connection, "pending");
-  const safe = [current, pending].find((c) => c !== undefined && c.address === getAddress(proposal.safe));
-  if (safe === undefined) {
-    refuse(`it was made for the Safe ${proposal.safe}; this registry's council is the Safe ${current.address}`);
-    return undefined as never;
-  }
-  let hash: string;
-  try {
-    hash = safeTxHash(proposal.chainId, safe.address, proposal.transaction);
-  } catch (cause) {
-    throw new CCRError("INVALID_PROPOSAL", `${file}: its transaction is malformed (${String(cause)})`, { cause });
-  }
+  const safe = await proposalSafe(connection, proposal, refuse);
+  const why = malformed(proposal.transaction);
+  if (why !== undefined) refuse(why);
+  if (!Array.isArray(proposal.signatures)) refuse("its signatures are not a list");
+  const hash = safeTxHash(proposal.chainId, safe.address, proposal.transaction);
   if (hash !== proposal.safeTxHash) {
     refuse(`its transaction was changed after it was proposed: it hashes to ${hash}, not ${proposal.safeTxHash}`);
   }
+  const call = decodeCouncilCall(councilTargets(connection, safe.address), proposal.transaction);
+  if (proposal.description !== call.description) {
+    refuse(
+      `its description says "${String(proposal.description)}", but its transaction does something else: ` +
+        `${call.description}`,
+    );
+  }
+  for (const risk of call.risks) {
+    if (!allowed.has(risk)) refuse(`${RISKS[risk]}; it is refused unless you name the risk: --allow-risk ${risk}`);
+  }
+  const signers = proposalSigners(proposal, safe, refuse);
+  const nonce = Number(proposal.transaction.nonce);
+  if (nonce > safe.nonce) return { proposal, safe, signers, call, state: "queued" };
+  if (nonce === safe.nonce) return { proposal, safe, signers, call, state: "open" };
+  const executedIn = await executionOf(connection, safe.address, proposal.safeTxHash);
+  return { proposal, safe, signers, call, state: executedIn === undefined ? "stale" : "executed", executedIn };
+}
+
+/** The council's Safe, or the Safe the council role is being handed to (its proposal accepts the role). */
+async function proposalSafe(
+  connection: RegistryConnection,
+  proposal: CouncilProposal,
+  refuse: (why: string) => never,
+): Promise<CouncilSafe> {
+  const current = await requireCouncilSafe(connection);
+  const pending = await councilSafe(connection, "pending");
+  const safe = [current, pending].find(
+    (c) =>
+      c !== undefined && typeof proposal.safe === "string" && c.address.toLowerCase() === proposal.safe.toLowerCase(),
+  );
+  return (
+    safe ?? refuse(`it was made for the Safe ${proposal.safe}; this registry's council is the Safe ${current.address}`)
+  );
+}
+
+/** The owners whose signatures of the proposal hold, in the order they signed; refuses any other signature. */
+function proposalSigners(proposal: CouncilProposal, safe: CouncilSafe, refuse: (why: string) => never): string[] {
   const signers: string[] = [];
   for (const { signer, signature } of proposal.signatures) {
     let recovered: string;
@@ -310,11 +381,7 @@ export async function checkProposal(
     if (signers.includes(recovered)) refuse(`${recovered} signed it twice: an owner counts once`);
     signers.push(recovered);
   }
-  const nonce = Number(proposal.transaction.nonce);
-  if (nonce > safe.nonce) return { proposal, safe, signers, state: "queued" };
-  if (nonce === safe.nonce) return { proposal, safe, signers, state: "open" };
-  const executedIn = await executionOf(connection, safe.address, proposal.safeTxHash);
-  return { proposal, safe, signers, state: executedIn === undefined ? "stale" : "executed", executedIn };
+  return signers;
 }
 
 /** The transaction in which the Safe executed `hash`, from its ExecutionSuccess events. */
@@ -366,7 +433,9 @@ export async function executeProposal(
   if (why !== undefined) throw new CCRError("INVALID_PROPOSAL", `cannot execute: ${why}`);
   const tx = proposal.transaction;
   try {
-    await connection.provider.call({ from: safe.address, to: tx.to, data: tx.data });
+    // A delegatecall runs in the Safe's own context, which a call from its address does not reproduce.
+    if (tx.operation === 0)
+      await connection.provider.call({ from: safe.address, to: tx.to, data: tx.data, value: tx.value });
   } catch (cause) {
     const refusal = describeRevert(cause);
     if (refusal === undefined) throw cause;

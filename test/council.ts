@@ -1,14 +1,19 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { expect } from "chai";
-import { Wallet, type HDNodeWallet } from "ethers";
+import { Contract, Wallet, ZeroAddress, type HDNodeWallet } from "ethers";
 import {
+  PROPOSAL_FORMAT,
+  SAFE_INTERFACE,
   createSafe,
   deploySafeContracts,
   executeAsSafe,
   majority,
+  safeTxHash,
+  signProposal,
   type CouncilProposal,
   type SafeContracts,
+  type SafeTransaction,
 } from "../src/council.ts";
 import { ISSUER_STANDING, economyCode } from "../src/codes.ts";
 import { COUNCIL_INDEX, devnetWallet } from "../src/demo.ts";
@@ -72,8 +77,19 @@ describe("ccr council: a Safe multisig of the economies' representatives (end to
     const proposed = await as("CCR_OWNER_A", ["council", "propose", "accept-council"]);
     expect(proposed.code, proposed.stderr).to.equal(0);
     const file = join(proposals(), "0-accept-council.json");
+    const hash = (JSON.parse(await readFile(file, "utf8")) as CouncilProposal).safeTxHash;
     expect(proposed.stdout).to.equal(
-      `proposed (nonce 0): accept the council role for this Safe\n${file}: signed by ${owners[0]?.address}; 1 more signature(s) needed\n`,
+      [
+        "proposed (nonce 0): accept the council role for this Safe",
+        `${file}: signed by ${owners[0]?.address}; 1 more signature(s) needed`,
+        "  does:       accept the council role for this Safe",
+        `  target:     the registry ${deployment.registry.address}`,
+        "  function:   acceptDefaultAdminTransfer",
+        "  operation:  call; value 0 wei",
+        "  gas:        safeTxGas 0, baseGas 0, gasPrice 0, gasToken none, refundReceiver none",
+        `  Safe transaction hash (what is signed): ${hash}`,
+        "",
+      ].join("\n"),
     );
     const early = await as("CCR_OWNER_C", ["council", "execute", file]);
     expect(early.code).to.equal(1);
@@ -89,7 +105,7 @@ describe("ccr council: a Safe multisig of the economies' representatives (end to
     const executed = await as("CCR_OWNER_C", ["council", "execute", file]);
     expect(executed.code, executed.stderr).to.equal(0);
     expect(executed.stdout).to.match(
-      /^executed: accept the council role for this Safe \(transaction 0x[0-9a-f]{64}, block \d+\)\n$/,
+      /^executed: accept the council role for this Safe \(transaction 0x[0-9a-f]{64}, block \d+\)\n {2}does: /,
     );
     expect(await registry().defaultAdmin()).to.equal(safe);
 
@@ -161,8 +177,10 @@ describe("ccr council: a Safe multisig of the economies' representatives (end to
     expect((await as("CCR_OWNER_C", ["council", "sign", file])).code).to.equal(0);
     const pending = await as("CCR_OWNER_A", ["council", "pending"]);
     expect(pending.stdout).to.include(
-      `nonce 1  admit IN with authority ${authority}\n  1-admit.json: 2 of 2 signatures`,
+      `nonce 1: 1-admit.json: 2 of 2 signatures (${owners[0]?.address}, ${owners[2]?.address}); ready to execute\n` +
+        `  does:       admit IN with authority ${authority}\n`,
     );
+    expect(pending.stdout).to.include(`    economy: IN\n    authority: ${authority}\n`);
     const executed = await as("CCR_STRANGER", ["council", "execute", file]);
     expect(executed.code, executed.stderr).to.equal(0);
     const record = await registry().getEconomy(economyCode("IN"));
@@ -272,5 +290,169 @@ describe("ccr council: a Safe multisig of the economies' representatives (end to
     await executeAsSafe(authority, { to: deployment.registry.address, data: suspend }, [b, a], b);
     expect(ISSUER_STANDING[Number((await registry().getIssuer(issuer.address)).standing)]).to.equal("SUSPENDED");
     provider.destroy();
+  });
+  /** The council Safe's threshold, owners and next nonce, read from the chain. */
+  const safeState = async (): Promise<{ threshold: bigint; owners: string[]; nonce: bigint }> => {
+    const contract = new Contract(safe, SAFE_INTERFACE, rpcProvider(deployment.rpcUrl, deployment.chainId));
+    const [threshold, owners, nonce] = (await Promise.all([
+      contract.getFunction("getThreshold")(),
+      contract.getFunction("getOwners")(),
+      contract.getFunction("nonce")(),
+    ])) as [bigint, string[], bigint];
+    return { threshold, owners, nonce };
+  };
+
+  /**
+   * A proposal written by hand as an attacker would (not by `ccr council propose`): `change` sets its transaction's
+   * fields, `description` is whatever the attacker claims; signed by the first representative; returns its file.
+   */
+  const forge = async (
+    name: string,
+    change: Partial<SafeTransaction>,
+    description: string | ((call: string) => string),
+  ): Promise<string> => {
+    const transaction: SafeTransaction = {
+      to: deployment.registry.address,
+      value: "0",
+      data: registry().interface.encodeFunctionData("admitEconomy", [economyCode("XQ"), owners[0]?.address ?? ""]),
+      operation: 0,
+      safeTxGas: "0",
+      baseGas: "0",
+      gasPrice: "0",
+      gasToken: ZeroAddress,
+      refundReceiver: ZeroAddress,
+      nonce: String((await safeState()).nonce),
+      ...change,
+    };
+    const unsigned: CouncilProposal = {
+      format: PROPOSAL_FORMAT,
+      chainId: deployment.chainId,
+      safe,
+      description: typeof description === "string" ? description : description(""),
+      transaction,
+      safeTxHash: safeTxHash(deployment.chainId, safe, transaction),
+      signatures: [],
+    };
+    const signer = owners[0];
+    if (signer === undefined) throw new Error("no owner");
+    // Outside the proposals folder (whose files' nonces the next proposal skips), but for the attack `pending` lists.
+    const file = join(name === "attack" ? proposals() : devnet.dir, `${name}.json`);
+    await writeFile(file, JSON.stringify(await signProposal(unsigned, signer)));
+    return file;
+  };
+
+  it("refuses a proposal described as one action whose transaction is another (changeThreshold(1) as 'admit XQ')", async function () {
+    const claim = `admit XQ with authority ${owners[0]?.address}`;
+    const file = await forge(
+      "attack",
+      { to: safe, data: SAFE_INTERFACE.encodeFunctionData("changeThreshold", [1]) },
+      claim,
+    );
+    const refusal =
+      `ccr: ${file}: its description says "${claim}", but its transaction does something else: ` +
+      "council change: require 1 signature(s)\n";
+    const sign = await as("CCR_OWNER_B", ["council", "sign", file]);
+    expect(sign.code).to.equal(1);
+    expect(sign.stderr).to.equal(refusal);
+    const execute = await as("CCR_OWNER_C", ["council", "execute", file]);
+    expect(execute.code).to.equal(1);
+    expect(execute.stderr).to.equal(refusal);
+    const pending = await as("CCR_OWNER_C", ["council", "pending"]);
+    expect(pending.stdout).to.include(`attack.json: REFUSED: ${refusal.slice("ccr: ".length)}`);
+    // Nothing was signed and the council still needs two of its three representatives.
+    const stored = JSON.parse(await readFile(file, "utf8")) as CouncilProposal;
+    expect(stored.signatures.map((s) => s.signer)).to.deep.equal([owners[0]?.address]);
+    expect((await safeState()).threshold).to.equal(2n);
+    await rm(file);
+  });
+
+  it("refuses each risky kind of transaction unless the signer names the risk", async function () {
+    const admit = `admit XQ with authority ${owners[0]?.address}`;
+    const cases: [string, Partial<SafeTransaction>, string, string][] = [
+      [
+        "delegatecall",
+        { operation: 1 },
+        `${admit}, as a delegatecall`,
+        "it is a delegatecall: the target's code runs as the Safe itself and can change anything in it",
+      ],
+      ["value", { value: "1000" }, `${admit}, sending 1000 wei`, "it sends value from the Safe"],
+      [
+        "refund",
+        { gasPrice: "1", refundReceiver: stranger.address },
+        `${admit}, paying a gas refund`,
+        "it pays a gas refund from the Safe (baseGas, gasPrice, gasToken or refundReceiver set)",
+      ],
+      ["gas", { safeTxGas: "100000" }, admit, "it sets safeTxGas: the Safe uses its nonce even when the call fails"],
+      [
+        "unknown-target",
+        { to: stranger.address, data: "0x12345678" },
+        `call the unknown contract ${stranger.address} with 4 byte(s) of data`,
+        "it calls a contract that is neither the registry, the names contract nor the council Safe",
+      ],
+      [
+        "unknown-function",
+        { data: registry().interface.encodeFunctionData("suspendIssuer", [stranger.address]) },
+        `call suspendIssuer of the registry ${deployment.registry.address}`,
+        "it calls a function that is not a council action",
+      ],
+    ];
+    for (const [risk, change, description, why] of cases) {
+      const file = await forge(`risk-${risk}`, change, description);
+      const refused = await as("CCR_OWNER_B", ["council", "sign", file]);
+      expect(refused.code, risk).to.equal(1);
+      expect(refused.stderr, risk).to.equal(
+        `ccr: ${file}: ${why}; it is refused unless you name the risk: --allow-risk ${risk}\n`,
+      );
+      const execute = await as("CCR_OWNER_B", ["council", "execute", file]);
+      expect(execute.stderr, risk).to.include(`--allow-risk ${risk}\n`);
+      // Named, the risk is shown and the proposal can be signed.
+      const named = await as("CCR_OWNER_B", ["council", "sign", file, "--allow-risk", risk]);
+      expect(named.code, named.stderr).to.equal(0);
+      expect(named.stdout, risk).to.include(`  does:       ${description}\n`);
+      expect(named.stdout, risk).to.include(`  RISK (${risk}): ${why}\n`);
+    }
+    const unknown = await as("CCR_OWNER_B", ["council", "pending", "--allow-risk", "everything"]);
+    expect(unknown.stderr).to.equal(
+      "ccr: --allow-risk everything: not a risk; the risks are delegatecall, value, refund, gas, unknown-target, unknown-function\n",
+    );
+    expect((await safeState()).threshold).to.equal(2n);
+  });
+
+  it("shows a change of the council Safe itself as a council change with a warning, decoded for the signer", async function () {
+    const proposed = await as("CCR_OWNER_A", ["council", "propose", "add-owner", stranger.address, "--threshold", "2"]);
+    expect(proposed.code, proposed.stderr).to.equal(0);
+    const nonce = (await safeState()).nonce;
+    const file = join(proposals(), `${nonce}-add-owner.json`);
+    const sign = await as("CCR_OWNER_B", ["council", "sign", file]);
+    expect(sign.code, sign.stderr).to.equal(0);
+    const hash = (JSON.parse(await readFile(file, "utf8")) as CouncilProposal).safeTxHash;
+    expect(sign.stdout).to.equal(
+      [
+        `${file}: nonce ${nonce}`,
+        `  does:       council change: add owner ${stranger.address} and require 2 signature(s)`,
+        `  target:     the council Safe itself ${safe}`,
+        "  function:   addOwnerWithThreshold",
+        `    owner: ${stranger.address}`,
+        "    _threshold: 2",
+        "  operation:  call; value 0 wei",
+        `  gas:        safeTxGas 0, baseGas 0, gasPrice 0, gasToken none, refundReceiver none`,
+        "  WARNING: this changes the council Safe itself (who its owners are, how many must sign, or what may act " +
+          "for it without their signatures): sign it only when the representatives agreed on exactly this",
+        `  Safe transaction hash (what is signed): ${hash}`,
+        `signed by ${owners[1]?.address}`,
+        `2 of 2 signatures (${owners[0]?.address}, ${owners[1]?.address}); ready to execute`,
+        "",
+      ].join("\n"),
+    );
+    const executed = await as("CCR_OWNER_C", ["council", "execute", file]);
+    expect(executed.code, executed.stderr).to.equal(0);
+    expect(executed.stdout).to.match(
+      new RegExp(
+        `^executed: council change: add owner ${stranger.address} and require 2 signature\\(s\\) \\(transaction`,
+      ),
+    );
+    const after = await safeState();
+    expect(after.owners).to.include(stranger.address);
+    expect(after.threshold).to.equal(2n);
   });
 });
