@@ -29,6 +29,10 @@ export default defineConfig({
     },
   },
   networks: {
+    // The devnet's node ("npm run devnet" runs "hardhat --network devnet node"): blocks carry the wall clock's time,
+    // several a second when need be, so that a seeded chain does not run ahead of the clock (Hardhat's default gives
+    // each block its own second).
+    devnet: { type: "edr-simulated", chainType: "l1", allowBlocksWithSameTimestamp: true },
     localhost: { type: "http", chainType: "l1", url: process.env.CCR_DEVNET_URL ?? "http://127.0.0.1:8545" },
     // Any other EVM network: set CCR_RPC_URL and store the deployer key with
     // `npx hardhat keystore set CCR_DEPLOYER_KEY` (never on the command line).

@@ -67,7 +67,7 @@ for (const suffix of ["", "-wal", "-shm"]) rmSync(`${DEVNET_DIR}/audit.sqlite${s
 cpSync("examples/schemas", `${DEVNET_DIR}/schemas`, { recursive: true });
 
 const log = openSync(LOG, "w");
-const node = spawn("npx", ["hardhat", "node", "--hostname", HOST, "--port", String(PORT)], {
+const node = spawn("npx", ["hardhat", "--network", "devnet", "node", "--hostname", HOST, "--port", String(PORT)], {
   detached: true,
   stdio: ["ignore", log, log],
   env: { ...process.env, HARDHAT_DISABLE_TELEMETRY: "true" },

@@ -207,6 +207,8 @@ export function describeRevert(error: unknown): string | undefined {
   return `${revert.name}(${named.join(", ")})${hint === undefined ? "" : `: ${hint}`}`;
 }
 
+const isoSeconds = (value: string | undefined): string =>
+  new Date(Number(value) * 1000).toISOString().replace(".000Z", "Z");
 const state = (value: string | undefined): string => ANCHOR_STATE[Number(value)] ?? String(value);
 /** A hold is the economy authority's: say who can lift it. */
 const held = (value: string | undefined): string =>
@@ -222,6 +224,12 @@ const HINTS: Record<string, (args: string[]) => string> = {
   InvalidMemberTransition: ([, , index, current, requested]) =>
     `member ${index} is ${state(current)}; it cannot become ${state(requested)}${held(current)}`,
   ValidityEnded: () => "the credentials' validity window has already ended (--valid-until is in the past)",
+  ValidityOutsideAccreditation: ([, validFrom, from, until]) =>
+    `the credentials' validity would start ${isoSeconds(validFrom)}, outside the issuer's accreditation ` +
+    `(${isoSeconds(from)} to ${Number(until) === 0 ? "open end" : isoSeconds(until)}): --valid-from must lie inside it`,
+  NameTaken: ([name, holder, economy]) =>
+    `"${name}" already names ${holder}, an issuer of ${economyIso(economy ?? "0x0000")} (case aside)`,
+  UntrimmedName: ([field]) => `the ${field} begins or ends with a space or a control character`,
   NoMatchingOffer: ([, economy]) =>
     `the economy ${economyIso(economy ?? "0x0000")} has no pending offer with these terms for this address`,
   IssuerAlreadyRegistered: ([, economy]) => `the address is already an issuer of ${economyIso(economy ?? "0x0000")}`,

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { CCRNames__factory } from "../types/ethers-contracts/index.js";
-import { AU, SG, ethers, frameworkFixture, loadFixture } from "./fixture.ts";
+import { AU, JP, SG, accredit, ethers, frameworkFixture, loadFixture } from "./fixture.ts";
 
 async function namesFixture() {
   const framework = await frameworkFixture();
@@ -32,29 +32,38 @@ describe("CCRNames (names and profiles beside the registry)", function () {
     expect(await names.registry()).to.equal(await registry.getAddress());
   });
 
-  it("lets only an issuer's own authority name it, uniquely; the issuer may set its own website", async function () {
-    const { names, authSG, authAU, authJP, issuer, auIssuer, stranger } = await loadFixture(namesFixture);
+  it("lets only an issuer's own authority name it, uniquely in its economy; the issuer may set its own website", async function () {
+    const { names, registry, authSG, authAU, authJP, issuer, auIssuer, stranger, other, now } =
+      await loadFixture(namesFixture);
     await expect(
       names.connect(authSG).nameIssuer(issuer.address, "Acme Assurance", "Acme Assurance Pte Ltd", "https://acme.sg"),
     )
       .to.emit(names, "IssuerNamed")
       .withArgs(issuer.address, "Acme Assurance", "Acme Assurance Pte Ltd", "https://acme.sg", authSG.address);
-    expect(await names.issuerNamed("Acme Assurance")).to.equal(issuer.address);
+    expect(await names.issuerNamed(SG, "Acme Assurance")).to.equal(issuer.address);
+    // ASCII letters' case does not make another name.
+    expect(await names.issuerNamed(SG, "ACME assurance")).to.equal(issuer.address);
+    expect(await names.issuerNamed(AU, "Acme Assurance")).to.equal(ethers.ZeroAddress);
     await expect(names.connect(authJP).nameIssuer(issuer.address, "Other", "", ""))
       .to.be.revertedWithCustomError(names, "NotIssuersAuthority")
       .withArgs(authJP.address, issuer.address, SG);
     await expect(names.connect(authAU).nameIssuer(stranger.address, "Nobody", "", ""))
       .to.be.revertedWithCustomError(names, "NotAnIssuer")
       .withArgs(stranger.address);
-    // One name, one issuer: the AU university cannot take the SG issuer's name.
-    await expect(names.connect(authAU).nameIssuer(auIssuer.address, "Acme Assurance", "", ""))
+    // Names are the economy's: AU's authority may name its own issuer alike, and the SG name still means SG's issuer.
+    await names.connect(authAU).nameIssuer(auIssuer.address, "Acme Assurance", "", "");
+    expect(await names.issuerNamed(AU, "Acme Assurance")).to.equal(auIssuer.address);
+    expect(await names.issuerNamed(SG, "Acme Assurance")).to.equal(issuer.address);
+    // Within one economy a name is one issuer's, whatever the case of its letters.
+    await accredit(registry, authSG, other, SG, 1n, now, 0);
+    await expect(names.connect(authSG).nameIssuer(other.address, "acme ASSURANCE", "", ""))
       .to.be.revertedWithCustomError(names, "NameTaken")
-      .withArgs("Acme Assurance", issuer.address);
+      .withArgs("acme ASSURANCE", issuer.address, SG);
     // A rename frees the old name.
     await names.connect(authSG).nameIssuer(issuer.address, "Acme CBPR", "", "");
-    expect(await names.issuerNamed("Acme Assurance")).to.equal(ethers.ZeroAddress);
-    await names.connect(authAU).nameIssuer(auIssuer.address, "Acme Assurance", "", "");
-    expect(await names.issuerNamed("Acme Assurance")).to.equal(auIssuer.address);
+    expect(await names.issuerNamed(SG, "Acme Assurance")).to.equal(ethers.ZeroAddress);
+    await names.connect(authSG).nameIssuer(other.address, "Acme Assurance", "", "");
+    expect(await names.issuerNamed(SG, "Acme Assurance")).to.equal(other.address);
 
     await expect(names.connect(issuer).setWebsite("https://acme.example"))
       .to.emit(names, "IssuerWebsiteSet")
@@ -63,6 +72,31 @@ describe("CCRNames (names and profiles beside the registry)", function () {
     await expect(names.connect(stranger).setWebsite("https://x.example"))
       .to.be.revertedWithCustomError(names, "NotAnIssuer")
       .withArgs(stranger.address);
+  });
+
+  it("frees a released issuer's name, and a re-accredited address starts without the old profile", async function () {
+    const { names, registry, authSG, authJP, other, now } = await loadFixture(namesFixture);
+    await accredit(registry, authSG, other, SG, 1n, now, 0);
+    await names.connect(authSG).nameIssuer(other.address, "Lion Certifiers", "", "https://lion.example");
+    await registry.releaseIssuer(other.address);
+    expect(await names.issuerNamed(SG, "Lion Certifiers")).to.equal(ethers.ZeroAddress);
+    expect((await names.issuerProfile(other.address)).name).to.equal("");
+    await accredit(registry, authJP, other, JP, 1n, now, 0);
+    expect((await names.issuerProfile(other.address)).website).to.equal("");
+    await names.connect(other).setWebsite("https://other.example");
+    expect(await names.issuerProfile(other.address)).to.deep.equal(["", "", "https://other.example"]);
+  });
+
+  it("refuses a name that begins or ends with a space or a control character", async function () {
+    const { names, authAU, auIssuer } = await loadFixture(namesFixture);
+    for (const name of [" University", "University ", "University\n", "\tUniversity"]) {
+      await expect(names.connect(authAU).nameIssuer(auIssuer.address, name, "", ""))
+        .to.be.revertedWithCustomError(names, "UntrimmedName")
+        .withArgs("name", name);
+    }
+    await expect(names.nameEconomy(AU, "Australia", "", "", "OAIC "))
+      .to.be.revertedWithCustomError(names, "UntrimmedName")
+      .withArgs("authorityName", "OAIC ");
   });
 
   it("refuses empty and over-long names and texts, naming the field, its length and the limit", async function () {

@@ -127,24 +127,53 @@ describe("CredentialRegistry", function () {
             .withArgs(issuer.address, IssuerStanding.REVOKED);
         });
 
-        it("refuses a window that has already ended, allows one that began in the past", async function () {
+        it("refuses a window that has already ended or starts outside the accreditation; allows one backdated inside it", async function () {
           const f = await loadFixture(frameworkFixture);
+          await time.increase(10);
           const now = await time.latest();
+          const until = f.now + 3 * YEAR;
           // The next block's time is pinned: a slow run (coverage) would otherwise let the wall clock move it on.
           await time.setNextBlockTimestamp(now + 1);
-          await expect(mode.single(f, randomHash(), CBPR, 1, 2))
+          await expect(mode.single(f, randomHash(), CBPR, f.now, f.now + 1))
             .to.be.revertedWithCustomError(f.registry, "ValidityEnded")
-            .withArgs(2, now + 1);
+            .withArgs(f.now + 1, now + 1);
           await time.setNextBlockTimestamp(now + 1);
-          await expect(mode.single(f, randomHash(), CBPR, 1, now))
+          await expect(mode.single(f, randomHash(), CBPR, f.now, now))
             .to.be.revertedWithCustomError(f.registry, "ValidityEnded")
             .withArgs(now, now + 1);
-          // Ending in the very second it is anchored is still a window; so is a backdated diploma's.
+          // Ending in the very second it is anchored is still a window; so is a diploma's backdated to the start of
+          // the accreditation.
           const backdated = randomHash();
-          await expect(mode.single(f, backdated, CBPR, now - YEAR, now + 1)).to.emit(f.registry, "CredentialAnchored");
+          await expect(mode.single(f, backdated, CBPR, f.now, now + 2)).to.emit(f.registry, "CredentialAnchored");
           const v = await f.registry.verdict(single(f.issuer, backdated), SG);
           expect(v.status).to.equal(Status.VALID);
-          expect(v.validFrom).to.equal(now - YEAR);
+          expect(v.validFrom).to.equal(f.now);
+          // A validity that starts before the accreditation began, or after it ends, is refused naming both.
+          for (const validFrom of [f.now - 1, f.now - YEAR, until + 1]) {
+            await expect(mode.single(f, randomHash(), CBPR, validFrom, 0))
+              .to.be.revertedWithCustomError(f.registry, "ValidityOutsideAccreditation")
+              .withArgs(f.issuer.address, validFrom, f.now, until);
+          }
+          await expect(mode.single(f, randomHash(), CBPR, until, 0)).to.emit(f.registry, "CredentialAnchored");
+        });
+
+        it("anchors in the accreditation's first and last second, not one second after", async function () {
+          const f = await loadFixture(frameworkFixture);
+          const start = (await time.latest()) + 100;
+          const end = start + 1000;
+          await f.registry.connect(f.authSG).amendAccreditation(f.issuer.address, schemaBitmap([CBPR]), start, end);
+          await time.setNextBlockTimestamp(start - 1);
+          await expect(mode.single(f, randomHash(), CBPR, 0, 0))
+            .to.be.revertedWithCustomError(f.registry, "OutsideAccreditationWindow")
+            .withArgs(f.issuer.address, start, end, start - 1);
+          await time.setNextBlockTimestamp(start);
+          await expect(mode.single(f, randomHash(), CBPR, 0, 0)).to.emit(f.registry, "CredentialAnchored");
+          await time.setNextBlockTimestamp(end);
+          await expect(mode.single(f, randomHash(), CBPR, 0, 0)).to.emit(f.registry, "CredentialAnchored");
+          await time.setNextBlockTimestamp(end + 1);
+          await expect(mode.single(f, randomHash(), CBPR, 0, 0))
+            .to.be.revertedWithCustomError(f.registry, "OutsideAccreditationWindow")
+            .withArgs(f.issuer.address, start, end, end + 1);
         });
       });
     }

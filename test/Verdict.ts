@@ -97,8 +97,8 @@ describe("Verdict", function () {
     expect((await registry.verdict(single(issuer, hash), JP)).recognised).to.equal(false);
   });
 
-  it("a removed economy neither recognises nor is recognised; readmission restores its recognitions", async function () {
-    const { registry, issuer, auIssuer, authSG, authJP, authAU, stranger } = await loadFixture(frameworkFixture);
+  it("a removed economy neither recognises nor is recognised, and its recognitions do not return on readmission", async function () {
+    const { registry, issuer, auIssuer, authJP, authAU, stranger } = await loadFixture(frameworkFixture);
     const sg = randomHash();
     await registry.connect(issuer).anchor(sg, CBPR, 0, 0);
     const au = randomHash();
@@ -112,14 +112,25 @@ describe("Verdict", function () {
     await registry.removeEconomy(AU);
     const removed = await registry.verdict(single(auIssuer, au), JP);
     expect([removed.status, removed.recognised]).to.deep.equal([BigInt(Status.VALID), false]);
-    expect((await registry.verdict(single(auIssuer, au), AU)).recognised).to.equal(false);
     expect((await registry.verdict(single(issuer, sg), AU)).recognised).to.equal(false);
-    // Readmitted under a new authority: what it granted and was granted applies again.
+    expect(await registry.recognisedSchemas(JP, AU)).to.equal(0n);
+    expect(await registry.recognisedSchemas(AU, SG)).to.equal(0n);
+    // Readmitted under a new authority: nothing it granted or was granted before applies again.
     await registry.admitEconomy(AU, stranger.address);
+    expect((await registry.verdict(single(auIssuer, au), JP)).recognised).to.equal(false);
+    expect((await registry.verdict(single(issuer, sg), AU)).recognised).to.equal(false);
+    expect(await registry.recognisedSchemas(JP, AU)).to.equal(0n);
+    expect(await registry.recognisedSchemas(AU, SG)).to.equal(0n);
+    await expect(registry.connect(authJP).withdrawRecognition(AU, DIPLOMA))
+      .to.be.revertedWithCustomError(registry, "RecognitionUnchanged")
+      .withArgs(JP, AU, DIPLOMA);
+    // Recognitions given anew hold as usual.
+    await expect(registry.connect(authJP).recognise(AU, DIPLOMA))
+      .to.emit(registry, "RecognitionGranted")
+      .withArgs(JP, AU, DIPLOMA, authJP.address);
+    await registry.connect(stranger).recognise(SG, CBPR);
     expect((await registry.verdict(single(auIssuer, au), JP)).recognised).to.equal(true);
     expect((await registry.verdict(single(issuer, sg), AU)).recognised).to.equal(true);
-    expect((await registry.verdict(single(auIssuer, au), AU)).recognised).to.equal(true);
-    expect(authSG.address).to.not.equal(stranger.address);
   });
 
   it("a released accreditation's credentials keep their economy and read its end as a revocation", async function () {

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
 import { expect } from "chai";
 import type { Report } from "../src/audit/report.ts";
-import { Wallet } from "ethers";
+import { Wallet, getAddress } from "ethers";
 import { devnetWallet } from "../src/demo.ts";
 import { readDeployment, type Deployment } from "../src/deployment.ts";
 import { rpcProvider } from "../src/registry.ts";
@@ -18,6 +18,8 @@ import { startDevnet, type RunningDevnet } from "../scripts/lib/devnet-process.t
 import { generateHistory } from "../scripts/lib/history.ts";
 import { startRpcProxy } from "../scripts/lib/rpc-proxy.ts";
 import { decodeLog, readFromWords, type RawLog } from "../src/audit/sync.ts";
+import { readEvents, withIndex } from "../src/audit/db.ts";
+import { actorOf } from "../src/audit/history.ts";
 
 describe("ccr audit (end to end, against a Hardhat node)", function () {
   this.timeout(300_000);
@@ -120,14 +122,14 @@ describe("ccr audit (end to end, against a Hardhat node)", function () {
     const member = await ccr(["audit", "history", join(out, "credential-00002.json"), "--db", db]);
     expect(member.code).to.equal(0);
     expect(member.stdout).to.match(
-      / block \d+ {2}tx 0x[0-9a-f]{64} {2}by University in Australia \(0x[0-9a-fA-F]{40}\)\n {2}batch 0x[0-9a-f]{64} of 8 anchored by University in Australia \(0x[0-9a-fA-F]{40}\)/,
+      / block \d+ {2}tx 0x[0-9a-f]{64} {2}by University in Australia \(AU\) \(0x[0-9a-fA-F]{40}\)\n {2}batch 0x[0-9a-f]{64} of 8 anchored by University in Australia \(AU\) \(0x[0-9a-fA-F]{40}\)/,
     );
     expect(member.stdout).to.match(/\n {2}members 1 of batch 0x[0-9a-f]{64} revoked \(superseded\)\n/);
     expect(member.stdout).to.match(/2 event\(s\) for 0x[0-9a-f]{64} member 1\n$/);
     // An issuer by the name the history gave it: the same timeline as by its account name, naming included.
     const byName = await ccr(["audit", "history", "University in Australia", "--db", db]);
     expect(byName.code).to.equal(0);
-    expect(byName.stdout).to.include("issuer University in Australia (0x");
+    expect(byName.stdout).to.include("issuer University in Australia (AU) (0x");
     expect(byName.stdout).to.match(/named "University in Australia" \(legal name "[^"]+", website https:\/\/\S+\) by /);
     // A schema's timeline: its registration (and what names it), by schema:<id>.
     const schema = await ccr(["audit", "history", "schema:2", "--db", db]);
@@ -168,9 +170,11 @@ describe("ccr audit (end to end, against a Hardhat node)", function () {
     expect(csv[0]).to.equal("section,key,issued,revoked,suspended,detail");
     expect(csv).to.include("By economy,Australia (AU),16,2,0,");
     const university = (await readDeployment(deploymentFile)).accounts["au-university"]?.address ?? "";
-    expect(csv.find((row) => row.startsWith(`By issuer,University in Australia (${university}),`))).to.match(/,AU$/);
+    expect(csv.find((row) => row.startsWith(`By issuer,University in Australia (AU) (${university}),`))).to.match(
+      /,AU$/,
+    );
     expect(json.names.economies.AU).to.equal("Australia");
-    expect(json.names.issuers[university]).to.equal("University in Australia");
+    expect(json.names.issuers[university]).to.equal("University in Australia (AU)");
     // Days add up to the totals; an issuer (by name) or a schema (by name or id) narrows every count.
     const days = Object.values(json.byDay);
     expect(days.reduce((sum, c) => sum + c.issued, 0)).to.equal(json.totals.issued);
@@ -306,6 +310,55 @@ describe("ccr audit (end to end, against a Hardhat node)", function () {
       (e) => e.event === "CredentialAnchored" && e.change.includes(relayed.hash),
     );
     expect(signed?.actor).to.equal(`${sg.address} (signed; relayed by ${relayer.address})`);
+    provider.destroy();
+  });
+
+  it("names the real actor of every event: the transaction's sender, its relayer, or the council through its Safe", async function () {
+    // Names, websites and operators, beside the seed's own history: each by a different role.
+    const kr = [
+      "--as",
+      "authority-kr",
+      "framework",
+      "issuer",
+      "name",
+      "kr-devicemaker",
+      "--name",
+      "Device maker in Korea",
+    ];
+    for (const args of [kr, ["--as", "kr-devicemaker", "framework", "issuer", "website", "https://devices.example/kr"]])
+      expect((await ccr(args)).code).to.equal(0);
+    const db = join(work, "actors.db");
+    expect((await ccr(["audit", "sync", "--db", db])).code).to.equal(0);
+    const deployment = await readDeployment(deploymentFile);
+    const events = await withIndex(db, deployment, (store) => readEvents(store));
+    const provider = rpcProvider(deployment.rpcUrl, deployment.chainId);
+    const safe = deployment.council?.safe ?? "";
+    const kinds = new Set<string>();
+    for (const event of events) {
+      const tx = await provider.getTransaction(event.txHash);
+      if (tx === null) throw new Error(`no transaction ${event.txHash}`);
+      const actor = actorOf(event);
+      const where = `${event.name} in ${event.txHash}: ${actor}`;
+      if (actor === "council") {
+        // The council acts through its Safe; economies admitted at deployment are the registry's constructor's.
+        expect(tx.to === null ? "deployment" : getAddress(tx.to), where).to.be.oneOf([safe, "deployment"]);
+      } else if (actor.includes("(signed; relayed by ")) {
+        expect(actor.endsWith(`relayed by ${tx.from})`), where).to.equal(true);
+      } else if (actor === safe) {
+        // An act whose event names its sender, sent by the council through its Safe.
+        expect(tx.to === null ? "" : getAddress(tx.to), where).to.equal(safe);
+      } else {
+        expect(actor, where).to.equal(tx.from);
+      }
+      kinds.add(event.name);
+    }
+    for (const kind of ["IssuerNamed", "IssuerWebsiteSet", "EconomyNamed", "OperatorAdded", "IssuerAccredited"])
+      expect([...kinds]).to.include(kind);
+    const maker = deployment.accounts["kr-devicemaker"]?.address;
+    const website = events.find((e) => e.name === "IssuerWebsiteSet" && e.args.issuer === maker);
+    expect(website === undefined ? "" : actorOf(website)).to.equal(maker);
+    const named = events.findLast((e) => e.name === "IssuerNamed" && e.args.issuer === maker);
+    expect(named === undefined ? "" : actorOf(named)).to.equal(deployment.accounts["authority-kr"]?.address);
     provider.destroy();
   });
 

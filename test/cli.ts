@@ -326,7 +326,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
   });
 
   it("names economies, authorities and issuers; an issuer can be named by its name wherever an address is asked", async function () {
-    const shown = await ccr(["framework", "issuer", "show", "University in Australia"]);
+    const shown = await ccr(["framework", "issuer", "show", "University in Australia", "--json"]);
     expect(shown.code, shown.stderr).to.equal(0);
     const university = JSON.parse(shown.stdout) as { name: string; website: string; address: string; economy: string };
     expect(university).to.deep.include({
@@ -334,7 +334,10 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
       website: "https://university.example/au",
       address: deployment.accounts["au-university"]?.address,
     });
-    const au = JSON.parse((await ccr(["framework", "economy", "show", "AU"])).stdout) as Record<string, unknown>;
+    const au = JSON.parse((await ccr(["framework", "economy", "show", "AU", "--json"])).stdout) as Record<
+      string,
+      unknown
+    >;
     expect(au).to.deep.include({
       economy: "AU",
       name: "Australia",
@@ -359,7 +362,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     );
     const named = await ccr(["--as", "authority-cl", ...args]);
     expect(named.code, named.stderr).to.equal(0);
-    const byName = await ccr(["framework", "issuer", "show", "Cámara de Comercio de Santiago"]);
+    const byName = await ccr(["framework", "issuer", "show", "Cámara de Comercio de Santiago", "--json"]);
     expect(JSON.parse(byName.stdout)).to.deep.include({
       website: "https://ccs.example",
       address: deployment.accounts["cl-chamber"]?.address,
@@ -369,6 +372,123 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     expect(nobody.stderr).to.include(
       `"No Such Issuer" is neither an address, a did:ethr, an account of the deployment nor an issuer's name`,
     );
+  });
+
+  it("scopes issuer names by economy: another economy's alike name is its own, a bare name that means two is asked about", async function () {
+    const au = deployment.accounts["au-university"]?.address ?? "";
+    const kr = deployment.accounts["kr-devicemaker"]?.address ?? "";
+    // Korea's authority names its device maker like Australia's university: a name is unique within its economy only.
+    const rename = (authority: string, issuer: string, name: string) =>
+      ccr(["--as", authority, "framework", "issuer", "name", issuer, "--name", name]);
+    const alike = await rename("authority-kr", "kr-devicemaker", "University in Australia");
+    expect(alike.code, alike.stderr).to.equal(0);
+    const ambiguous = await ccr(["framework", "issuer", "show", "University in Australia"]);
+    expect(ambiguous.code).to.equal(2);
+    expect(ambiguous.stderr).to.equal(
+      'ccr: "University in Australia" names issuers of AU and KR: say which, as "AU/University in Australia" or ' +
+        '"KR/University in Australia"\n',
+    );
+    const scoped = await ccr(["framework", "issuer", "show", "AU/University in Australia"]);
+    expect(scoped.code, scoped.stderr).to.equal(0);
+    const json = JSON.parse((await ccr(["framework", "issuer", "show", au, "--json"])).stdout) as {
+      validFrom: string;
+      validUntil: string;
+    };
+    expect(scoped.stdout).to.equal(
+      [
+        "University in Australia (AU)",
+        `  address:    ${au} (did:ethr:0x7a69:${au})`,
+        "  legal name: University in Australia (demo)",
+        "  website:    https://university.example/au",
+        "  economy:    Australia (AU)",
+        "  standing:   ACTIVE",
+        `  schemas:    2 ("Academic Diploma")`,
+        `  window:     ${json.validFrom.replace(".000Z", "Z")} to ${json.validUntil.replace(".000Z", "Z")}`,
+      ].join("\n") + "\n",
+    );
+    expect((await ccr(["framework", "issuer", "show", "KR/university in australia", "--json"])).stdout).to.include(
+      `"address": "${kr}"`,
+    );
+
+    // A second issuer in Korea, to try names within one economy.
+    const ken = deployment.accounts["customer-ken"]?.address ?? "";
+    const offer = await ccr([
+      "--as",
+      "authority-kr",
+      "framework",
+      "issuer",
+      "offer",
+      "customer-ken",
+      "--schemas",
+      "device",
+    ]);
+    expect(offer.code, offer.stderr).to.equal(0);
+    const accept = await ccr(["--as", "customer-ken", "framework", "issuer", "accept", "--economy", "KR"]);
+    expect(accept.code, accept.stderr).to.equal(0);
+    // Another issuer cannot take the name in other case: ccr refuses it before sending (and the contract, which
+    // folds ASCII letters, would refuse it too: test/CCRNames.ts).
+    const ascii = await rename("authority-kr", "customer-ken", "UNIVERSITY IN AUSTRALIA");
+    expect(ascii.code).to.equal(2);
+    expect(ascii.stderr).to.equal(
+      `ccr: the name "UNIVERSITY IN AUSTRALIA" is too like "University in Australia", the name of ${kr}, an issuer ` +
+        "of KR: names in one economy must differ by more than case or Unicode form\n",
+    );
+    // Likewise Unicode case and form, which the contract does not fold: nothing is sent.
+    expect((await rename("authority-kr", "kr-devicemaker", "Éclair Devices")).code).to.equal(0);
+    const unicode = await rename("authority-kr", "customer-ken", "éclair DEVICES");
+    expect(unicode.code).to.equal(2);
+    expect(unicode.stderr).to.equal(
+      `ccr: the name "éclair DEVICES" is too like "Éclair Devices", the name of ${kr}, an issuer of KR: names in ` +
+        "one economy must differ by more than case or Unicode form\n",
+    );
+    // Names are recorded trimmed and in NFC: the decomposed É finds the same issuer.
+    expect((await ccr(["framework", "issuer", "show", "KR/E\u0301clair Devices", "--json"])).stdout).to.include(kr);
+    // A released issuer's name is free again.
+    expect((await rename("authority-kr", "customer-ken", "Seoul Sensors")).code).to.equal(0);
+    expect((await council(["release", ken])).code).to.equal(0);
+    const released = await ccr(["framework", "issuer", "show", "KR/Seoul Sensors"]);
+    expect(released.stderr).to.include(`"KR/Seoul Sensors" is neither an address`);
+    const restored = await rename("authority-kr", "kr-devicemaker", "  Device maker in Korea ");
+    expect(restored.code, restored.stderr).to.equal(0);
+    expect((await ccr(["framework", "issuer", "show", "Device maker in Korea", "--json"])).stdout).to.include(kr);
+  });
+
+  it("amends only what its options name: schemas alone keep the window, --until open opens it", async function () {
+    const show = async () =>
+      JSON.parse((await ccr(["framework", "issuer", "show", "au-university", "--json"])).stdout) as {
+        schemas: number[];
+        validFrom?: string;
+        validUntil?: string;
+      };
+    const before = await show();
+    expect(before.validUntil).to.be.a("string");
+    const nothing = await ccr(["--as", "authority-au", "framework", "issuer", "amend", "au-university"]);
+    expect(nothing.code).to.equal(2);
+    expect(nothing.stderr).to.equal("ccr: nothing to amend: name what changes with --schemas, --from or --until\n");
+    const amend = (...args: string[]) =>
+      ccr(["--as", "authority-au", "framework", "issuer", "amend", "au-university", ...args]);
+    const schemas = await amend("--schemas", "diploma,kyc");
+    expect(schemas.code, schemas.stderr).to.equal(0);
+    const day = (iso?: string) => iso?.replace(".000Z", "Z") ?? "open";
+    expect(schemas.stdout).to.match(
+      new RegExp(
+        `^amended ${deployment.accounts["au-university"]?.address}: schemas 2 -> 2,4; ` +
+          `from ${day(before.validFrom)} \\(unchanged\\); until ${day(before.validUntil)} \\(unchanged\\) \\(transaction`,
+      ),
+    );
+    expect(await show()).to.deep.include({
+      schemas: [2, 4],
+      validFrom: before.validFrom,
+      validUntil: before.validUntil,
+    });
+    expect((await amend("--until", "open")).code).to.equal(0);
+    const opened = await show();
+    expect(opened.validUntil).to.equal(undefined);
+    expect(opened.validFrom).to.equal(before.validFrom);
+    expect(opened.schemas).to.deep.equal([2, 4]);
+    // Back to the seeded terms.
+    expect((await amend("--schemas", "diploma", "--until", before.validUntil ?? "")).code).to.equal(0);
+    expect(await show()).to.deep.include({ schemas: [2], validUntil: before.validUntil });
   });
 
   it("revokes one credential, suspends and reinstates another, and the verdicts follow", async function () {
@@ -678,7 +798,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     expect(suspended.stdout).to.include("the issuer's accreditation is suspended");
     expect((await ccr(["--as", "authority-au", "framework", "issuer", "reinstate", "au-university"])).code).to.equal(0);
     expect((await ccr(["verify", diploma])).code).to.equal(0);
-    const shown = JSON.parse((await ccr(["framework", "issuer", "show", "au-university"])).stdout) as {
+    const shown = JSON.parse((await ccr(["framework", "issuer", "show", "au-university", "--json"])).stdout) as {
       standing: string;
       economy: string;
     };

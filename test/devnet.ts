@@ -28,6 +28,10 @@ describe("npm run devnet (end to end)", function () {
     const registry = ICCR__factory.connect(deployment.registry.address, provider);
     expect(await registry.ccrVersion()).to.equal("2");
     expect((await provider.getBlock(0))?.hash).to.equal(deployment.genesisHash);
+    // The chain's clock is the wall clock: the seed's hundreds of blocks did not push it ahead (one second a block).
+    const latest = await provider.getBlock("latest");
+    expect(latest?.timestamp).to.be.at.most(Math.ceil(Date.now() / 1000));
+    expect(latest?.number).to.be.greaterThan(50);
     provider.destroy();
     expect(readFileSync(join(dir, "node.log"), "utf8")).to.include(`127.0.0.1:${port}`);
 

@@ -5,6 +5,7 @@
  */
 import type { Command } from "commander";
 import { economyCode } from "../../src/codes.ts";
+import { ethrDid } from "../../src/did.ts";
 import { CCRError } from "../../src/errors.ts";
 import * as framework from "../../src/framework.ts";
 import { NameBook, nameEconomy, nameIssuer, resolveAddress, setWebsite } from "../../src/names.ts";
@@ -13,6 +14,30 @@ import { readSchemaDocument } from "../../src/schemaResolver.ts";
 import type { CommandModule } from "../ccr.ts";
 import type { Cli } from "../context.ts";
 import { parseDate } from "../parse.ts";
+
+const shownTime = (iso: string | undefined): string => iso?.replace(".000Z", "Z") ?? "open";
+
+/** A title line, then "  field: value" lines (fields without a value are left out). */
+function printFields(title: string, fields: [string, string | undefined][]): void {
+  const shown = fields.filter((f): f is [string, string] => f[1] !== undefined && f[1] !== "");
+  const width = Math.max(...shown.map(([field]) => field.length)) + 1;
+  console.log([title, ...shown.map(([field, value]) => `  ${`${field}:`.padEnd(width)} ${value}`)].join("\n"));
+}
+
+/** `--from`/`--until` of amend: a date, or "open" (no start, no end). */
+interface AmendOptions {
+  schemas?: string;
+  from?: Date | "open";
+  until?: Date | "open";
+}
+
+function parseBound(value: string): Date | "open" {
+  return value === "open" ? "open" : parseDate(value);
+}
+
+/** An amended bound: unchanged when not given, none when "open". */
+const bound = (given: Date | "open" | undefined, current: string | undefined): Date | undefined =>
+  given === undefined ? (current === undefined ? undefined : new Date(current)) : given === "open" ? undefined : given;
 
 interface AccreditationOptions {
   schemas: string;
@@ -72,23 +97,26 @@ function frameworkCommand(fw: Command, cli: Cli): void {
   economy
     .command("show <iso>")
     .description("an economy: its name, profile and authority")
-    .action(async (iso: string) => {
+    .option("--json", "print JSON")
+    .action(async (iso: string, options: { json?: boolean }) => {
       const { connection } = await open(false);
       const record = await connection.registry.getEconomy(economyCode(iso));
       const profile = await new NameBook(connection).economy(iso);
-      console.log(
-        JSON.stringify(
-          {
-            economy: iso,
-            member: record.member,
-            authority: record.authority,
-            liveIssuers: Number(record.liveIssuers),
-            ...profile,
-          },
-          null,
-          2,
-        ),
-      );
+      const shown = {
+        economy: iso,
+        member: record.member,
+        authority: record.authority,
+        liveIssuers: Number(record.liveIssuers),
+        ...profile,
+      };
+      if (options.json === true) return console.log(JSON.stringify(shown, null, 2));
+      printFields(profile === undefined ? iso : `${profile.name} (${iso})`, [
+        ["member", record.member ? "yes" : "no (removed or never admitted)"],
+        ["authority", `${profile?.authorityName ?? "unnamed"}, ${record.authority}`],
+        ["legal name", profile?.legalName],
+        ["website", profile?.website],
+        ["live issuers", String(shown.liveIssuers)],
+      ]);
     });
 
   const schema = fw.command("schema").description("credential schemas (council)");
@@ -207,21 +235,35 @@ function frameworkCommand(fw: Command, cli: Cli): void {
       const address = await resolveAddress(connection, who);
       done(`released ${address}; it may accept a new offer`, await framework.releaseIssuer(connection, address));
     });
-  accreditation(issuer.command("amend <issuer>").description("change an issuer's schemas or window")).action(
-    async (who: string, options: AccreditationOptions) => {
+  issuer
+    .command("amend <issuer>")
+    .description("change an issuer's schemas or window: only what the options name changes")
+    .option("--schemas <list>", "the schemas it is accredited for from now on (comma-separated ids or names)")
+    .option("--from <date>", 'accreditation starts ("open": no start)', parseBound)
+    .option("--until <date>", 'accreditation ends ("open": open-ended)', parseBound)
+    .action(async (who: string, options: AmendOptions) => {
+      if (options.schemas === undefined && options.from === undefined && options.until === undefined) {
+        throw new CCRError("INVALID_ARGUMENT", "nothing to amend: name what changes with --schemas, --from or --until");
+      }
       const { connection } = await withSigner();
       const address = await resolveAddress(connection, who);
-      const ids = await schemaList(connection, options.schemas);
-      done(
-        `amended ${address}`,
-        await framework.amendAccreditation(connection, address, {
-          schemas: ids,
-          validFrom: options.from,
-          validUntil: options.until,
-        }),
-      );
-    },
-  );
+      const now = await framework.issuerInfo(connection, address);
+      const next = {
+        schemas: options.schemas === undefined ? now.schemas : await schemaList(connection, options.schemas),
+        validFrom: bound(options.from, now.validFrom),
+        validUntil: bound(options.until, now.validUntil),
+      };
+      const date = (iso: string | undefined): Date | undefined => bound(undefined, iso);
+      const shown = (d: Date | undefined): string => shownTime(d?.toISOString());
+      const change = (what: string, before: string, after: string): string =>
+        before === after ? `${what} ${after} (unchanged)` : `${what} ${before} -> ${after}`;
+      const summary = [
+        change("schemas", now.schemas.join(","), next.schemas.join(",")),
+        change("from", shown(date(now.validFrom)), shown(next.validFrom)),
+        change("until", shown(date(now.validUntil)), shown(next.validUntil)),
+      ].join("; ");
+      done(`amended ${address}: ${summary}`, await framework.amendAccreditation(connection, address, next));
+    });
   for (const [name, action] of [
     ["suspend", framework.suspendIssuer],
     ["reinstate", framework.reinstateIssuer],
@@ -247,11 +289,26 @@ function frameworkCommand(fw: Command, cli: Cli): void {
   issuer
     .command("show <issuer>")
     .description("show an issuer's name, profile and accreditation (the issuer by name, address or did:ethr)")
-    .action(async (who: string) => {
+    .option("--json", "print JSON")
+    .action(async (who: string, options: { json?: boolean }) => {
       const { connection } = await open(false);
       const address = await resolveAddress(connection, who);
-      const profile = await new NameBook(connection).issuer(address);
-      console.log(JSON.stringify({ ...profile, ...(await framework.issuerInfo(connection, address)) }, null, 2));
+      const book = new NameBook(connection);
+      const profile = await book.issuer(address);
+      const info = await framework.issuerInfo(connection, address);
+      if (options.json === true) return console.log(JSON.stringify({ ...profile, ...info }, null, 2));
+      const schemas = await framework.listSchemas(connection);
+      const schemaName = (id: number): string => `${id} ("${schemas[id]?.name ?? "?"}")`;
+      printFields(profile === undefined ? address : `${profile.name} (${info.economy})`, [
+        ["address", `${address} (${ethrDid(connection.chainId, address)})`],
+        ["legal name", profile?.legalName],
+        ["website", profile?.website],
+        ["economy", await book.labelEconomy(info.economy)],
+        ["standing", info.standing],
+        ["schemas", info.schemas.map(schemaName).join(", ") || "none"],
+        ["window", `${shownTime(info.validFrom)} to ${shownTime(info.validUntil)}`],
+        ["compromised", info.compromisedAt],
+      ]);
     });
   issuer
     .command("name <issuer>")

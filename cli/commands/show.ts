@@ -7,7 +7,16 @@ import { ethrDidAddress } from "../../src/did.ts";
 import { CCRError } from "../../src/errors.ts";
 import { NameBook } from "../../src/names.ts";
 import { readCredentialFile } from "../../src/vc/file.ts";
-import { certificateHtml, certificateOf, certificatePdf, verifierLink } from "../../src/vc/render.ts";
+import {
+  certificateHtml,
+  certificateOf,
+  certificatePdf,
+  verifierLink,
+  type CertificateVerdict,
+} from "../../src/vc/render.ts";
+import { ethrDidResolver } from "../../src/did.ts";
+import type { Outcome } from "../../src/vc/verify.ts";
+import { verifyCredentials } from "../../src/vc/verifyFiles.ts";
 import { describeCredential, formatCredential, type IssuerNameLookup } from "../../src/vc/show.ts";
 import type { CommandModule } from "../ccr.ts";
 import type { Cli } from "../context.ts";
@@ -49,6 +58,45 @@ function showCommand(show: Command, cli: Cli): void {
     });
 }
 
+interface RenderOptions {
+  out: string;
+  verifier?: string;
+  offline?: boolean;
+  force?: boolean;
+}
+
+/**
+ * The credential's verdict now, for a certificate: undefined when it is VALID; its verdict when it is not and --force
+ * was given; "refused" (said, with the exit status `verify` would give) otherwise. A certificate never presents the
+ * claims of a credential that is not valid as facts.
+ */
+async function renderVerdict(
+  cli: Cli,
+  file: string,
+  options: RenderOptions,
+): Promise<CertificateVerdict | undefined | "refused"> {
+  const at = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+  let result: { outcome: Outcome; reason: string };
+  if (options.offline === true) {
+    result = { outcome: "undecided", reason: "not checked: --offline reads nothing from the chain" };
+  } else {
+    const { connection } = await cli.open(false);
+    const { didRegistry } = connection.deployment;
+    const resolver = ethrDidResolver(connection.chainId, didRegistry.address, connection.provider);
+    const [verified] = await verifyCredentials([file], { connection, resolver, names: new NameBook(connection) });
+    result = verified ?? { outcome: "undecided", reason: "not verified" };
+  }
+  if (result.outcome === "valid") return undefined;
+  const verdict = { outcome: result.outcome, reason: result.reason, at };
+  if (options.force === true) return verdict;
+  console.error(
+    `ccr: ${file} is ${result.outcome.toUpperCase()} now: ${result.reason}. A certificate would show its claims as ` +
+      "facts, so none was written; --force writes one with this verdict printed on it",
+  );
+  process.exitCode = result.outcome === "invalid" ? 1 : 2;
+  return "refused";
+}
+
 function renderCommand(render: Command, cli: Cli): void {
   render
     .requiredOption("--out <file>", "the certificate to write: <name>.pdf or <name>.html")
@@ -57,7 +105,8 @@ function renderCommand(render: Command, cli: Cli): void {
       "the web verifier the QR code opens (ccr serve's address; default $CCR_VERIFIER_URL or http://127.0.0.1:8787/)",
     )
     .option("--offline", "do not look the issuer's name up on the deployment's chain")
-    .action(async (file: string, options: { out: string; verifier?: string; offline?: boolean }) => {
+    .option("--force", "render a credential that is not VALID now, with its verdict and reason printed on it")
+    .action(async (file: string, options: RenderOptions) => {
       const format = extname(options.out).toLowerCase();
       if (format !== ".pdf" && format !== ".html") {
         throw new CCRError("INVALID_ARGUMENT", `--out ${options.out}: name a .pdf or an .html file`);
@@ -68,7 +117,9 @@ function renderCommand(render: Command, cli: Cli): void {
       }
       const summary = await describeCredential(file, options.offline === true ? undefined : issuerNameOnChain(cli));
       const link = verifierLink(verifier, await readCredentialFile(file), summary.hash);
-      const certificate = certificateOf(summary, link);
+      const verdict = await renderVerdict(cli, file, options);
+      if (verdict === "refused") return;
+      const certificate = certificateOf(summary, link, verdict);
       const content = format === ".pdf" ? await certificatePdf(certificate) : certificateHtml(certificate);
       await mkdir(dirname(options.out), { recursive: true });
       await writeFile(options.out, content);

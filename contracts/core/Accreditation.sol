@@ -11,7 +11,8 @@ import {
     IssuerStanding,
     MAX_SCHEMAS,
     Offer,
-    SchemaRecord
+    SchemaRecord,
+    StoredRecognition
 } from "../types/CCRTypes.sol";
 
 /// @title The framework: council, economies, schemas, issuers, operators and recognition.
@@ -27,7 +28,10 @@ abstract contract Accreditation is IAccreditation, AccessControlDefaultAdminRule
     /// @dev Keyed by accreditation id, so that a released address does not take its operators into a new one.
     mapping(uint24 issuerId => mapping(address operator => bool)) internal _operators;
     mapping(address issuer => mapping(bytes2 economy => Offer)) private _offers;
-    mapping(bytes2 economy => mapping(bytes2 other => uint128 schemas)) private _recognitions;
+    /// @dev A recognition holds only while both economies are in the membership it was given in: removing an
+    /// economy bumps its epoch, which ends every recognition it gave or received (also if it is admitted again).
+    mapping(bytes2 economy => mapping(bytes2 other => StoredRecognition)) private _recognitions;
+    mapping(bytes2 economy => uint64 epoch) private _epochs;
 
     constructor(
         address council,
@@ -64,6 +68,7 @@ abstract contract Accreditation is IAccreditation, AccessControlDefaultAdminRule
         address authority = record.authority;
         delete _authorityEconomy[authority];
         delete _economies[economy];
+        ++_epochs[economy];
         emit EconomyRemoved(economy, authority);
     }
 
@@ -184,9 +189,9 @@ abstract contract Accreditation is IAccreditation, AccessControlDefaultAdminRule
         _memberEconomy(other);
         _checkSchema(schema);
         uint128 bit = uint128(1) << schema;
-        uint128 current = _recognitions[economy][other];
+        uint128 current = _recognised(economy, other);
         if (current & bit != 0) revert RecognitionUnchanged(economy, other, schema);
-        _recognitions[economy][other] = current | bit;
+        _recognitions[economy][other] = StoredRecognition(current | bit, _epochs[economy], _epochs[other]);
         emit RecognitionGranted(economy, other, schema, msg.sender);
     }
 
@@ -194,9 +199,9 @@ abstract contract Accreditation is IAccreditation, AccessControlDefaultAdminRule
     function withdrawRecognition(bytes2 other, uint8 schema) external {
         bytes2 economy = _callerEconomy();
         uint128 bit = schema < MAX_SCHEMAS ? uint128(1) << schema : 0;
-        uint128 current = _recognitions[economy][other];
+        uint128 current = _recognised(economy, other);
         if (current & bit == 0) revert RecognitionUnchanged(economy, other, schema);
-        _recognitions[economy][other] = current & ~bit;
+        _recognitions[economy][other].schemas = current & ~bit;
         emit RecognitionWithdrawn(economy, other, schema, msg.sender);
     }
 
@@ -304,7 +309,13 @@ abstract contract Accreditation is IAccreditation, AccessControlDefaultAdminRule
 
     /// @inheritdoc IAccreditation
     function recognisedSchemas(bytes2 economy, bytes2 other) external view returns (uint128) {
-        return _recognitions[economy][other];
+        return _recognised(economy, other);
+    }
+
+    /// @dev The schemas `economy` recognises of `other`, unless either was removed since they were recognised.
+    function _recognised(bytes2 economy, bytes2 other) private view returns (uint128) {
+        StoredRecognition storage stored = _recognitions[economy][other];
+        return stored.economyEpoch == _epochs[economy] && stored.otherEpoch == _epochs[other] ? stored.schemas : 0;
     }
 
     // ---------------------------------------------------------------- internal

@@ -82,6 +82,11 @@ abstract contract CredentialRegistry is Accreditation, ICredentialRegistry {
             revert NotOperator(msg.sender, issuer);
         }
         if (!Packing.canAnchor(issuerWord, schema, block.timestamp)) _revertCannotAnchor(issuer, schema);
+        // 0 means "from anchoring", which canAnchor just placed inside the window.
+        if (validFrom != 0 && !Packing.inWindow(issuerWord, validFrom)) {
+            (uint40 from, uint40 until) = Packing.window(issuerWord);
+            revert ValidityOutsideAccreditation(issuer, validFrom, from, until);
+        }
         if (validUntil != 0) {
             if (validUntil <= validFrom) revert InvalidValidity(validFrom, validUntil);
             if (validUntil < block.timestamp) revert ValidityEnded(validUntil, block.timestamp);

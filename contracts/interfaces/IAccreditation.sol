@@ -65,7 +65,8 @@ interface IAccreditation {
 
     /// @notice Emitted when the council admits `economy` with `authority`.
     event EconomyAdmitted(bytes2 indexed economy, address indexed authority);
-    /// @notice Emitted when the council removes `economy`; its authority is cleared.
+    /// @notice Emitted when the council removes `economy`; its authority is cleared, and every recognition it gave or
+    /// received ends (they do not return if it is admitted again).
     event EconomyRemoved(bytes2 indexed economy, address indexed authority);
     /// @notice Emitted when an economy's authority changes, by the council (`actor`) or by the outgoing authority.
     event AuthorityChanged(
@@ -230,6 +231,7 @@ interface IAccreditation {
     /// @notice Whether `operator` acts for `issuer`.
     function isOperator(address issuer, address operator) external view returns (bool);
 
-    /// @notice The bitmap of schemas for which `economy` recognises `other`'s accreditations.
+    /// @notice The bitmap of schemas for which `economy` recognises `other`'s accreditations (0 once either was
+    /// removed after recognising).
     function recognisedSchemas(bytes2 economy, bytes2 other) external view returns (uint128);
 }

@@ -40,8 +40,13 @@ interface ICredentialRegistry {
     /// @notice Thrown when a credential or batch window ends before it starts.
     error InvalidValidity(uint40 validFrom, uint40 validUntil);
     /// @notice Thrown when anchoring a credential or batch whose window has already ended (`validUntil` before now). A
-    /// `validFrom` in the past is allowed: backdated credentials such as diplomas are anchored after the fact.
+    /// `validFrom` in the past is allowed (backdated credentials such as diplomas are anchored after the fact) as long
+    /// as it lies inside the issuer's accreditation window.
     error ValidityEnded(uint40 validUntil, uint256 now_);
+    /// @notice Thrown when a credential's or batch's `validFrom` lies outside `issuer`'s accreditation window
+    /// [`accreditedFrom`, `accreditedUntil`] (0 = open end): its validity must start inside the accreditation, neither
+    /// backdated before it began nor after it ends.
+    error ValidityOutsideAccreditation(address issuer, uint40 validFrom, uint40 accreditedFrom, uint40 accreditedUntil);
     /// @notice Thrown when anchoring the zero hash.
     error ZeroHash();
     /// @notice Thrown when anchoring a batch of no members.

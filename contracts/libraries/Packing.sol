@@ -62,6 +62,22 @@ library Packing {
         }
     }
 
+    /// @notice The accreditation window [validFrom, validUntil] of the issuer record `word`.
+    function window(uint256 word) internal pure returns (uint40 from, uint40 until) {
+        return (uint40(word >> ISSUER_FROM), uint40(word >> ISSUER_UNTIL));
+    }
+
+    /// @notice Whether `time` lies inside the accreditation window of the issuer record `word` (validUntil 0: open).
+    function inWindow(uint256 word, uint256 time) internal pure returns (bool ok) {
+        assembly ("memory-safe") {
+            let until := and(shr(ISSUER_UNTIL, word), MASK_40)
+            ok := and(
+                iszero(lt(time, and(shr(ISSUER_FROM, word), MASK_40))),
+                or(iszero(until), iszero(gt(time, until)))
+            )
+        }
+    }
+
     /// @notice The issuer id in an issuer record word.
     function issuerId(uint256 word) internal pure returns (uint24) {
         return uint24(word & MASK_24);

@@ -159,3 +159,11 @@ struct AnchorRequest {
     uint40 validUntil;
     uint40 deadline;
 }
+
+/// @notice The schemas one economy recognises of another, with both economies' epochs (membership counts) when they
+/// were recognised: a removal of either ends the recognition. One slot.
+struct StoredRecognition {
+    uint128 schemas;
+    uint64 economyEpoch;
+    uint64 otherEpoch;
+}

@@ -100,6 +100,10 @@ export async function replayEvents(events: AsyncIterable<StoredEvent> | Iterable
         const e = economy(a.economy);
         if (e !== undefined)
           Object.assign(e, { member: false, authority: "0x0000000000000000000000000000000000000000" });
+        // Every recognition it gave or received ends with it (and does not return on readmission).
+        for (const pair of [...state.recognitions.keys()]) {
+          if (pair.split(":").includes(a.economy ?? "")) state.recognitions.delete(pair);
+        }
         break;
       }
       case "AuthorityChanged": {

@@ -1,7 +1,7 @@
 import { ANCHOR_STATE, AnchorState, reasonName, schemaIds } from "../codes.ts";
 import { CCRError } from "../errors.ts";
 import { accountAddress } from "../did.ts";
-import { labelAddresses, namesOf } from "./names.ts";
+import { NAME_EVENTS, labelAddresses, namesOf } from "./names.ts";
 import type { Deployment } from "../deployment.ts";
 import { readEvents, withIndex, type StoredEvent } from "./db.ts";
 
@@ -35,16 +35,20 @@ const how = (a: Record<string, string>): string => {
 };
 
 /**
- * Who acted: the event's actor where it names one (anchors: the key that sent it, in the packed terms); the issuer
- * for what only an issuer can do; the council for the council's acts. The index alone answers: no RPC needed.
+ * Who acted: the event's actor where it names one (anchors: the key that sent it, in the packed terms; a name: the
+ * authority in `by`); the issuer for what only an issuer can do; the council for the council's acts. The index alone
+ * answers: no RPC needed.
  */
-function actorOf({ name, args: a }: Pick<StoredEvent, "name" | "args">): string {
+export function actorOf({ name, args: a }: Pick<StoredEvent, "name" | "args">): string {
   if (name === "CredentialAnchored" || name === "BatchAnchored") {
     return a.mode === "SIGNED" ? `${a.issuer} (signed; relayed by ${a.actor})` : (a.actor ?? "unknown");
   }
   if (a.actor !== undefined && a.actor !== "") return a.actor;
-  if (name === "OperatorAdded" || name === "OperatorRemoved" || name === "AnchorRequestCancelled")
+  // The issuer's authority names it; the issuer itself sets its website and manages its operators.
+  if (name === "IssuerNamed") return a.by ?? "";
+  if (["OperatorAdded", "OperatorRemoved", "AnchorRequestCancelled", "IssuerWebsiteSet"].includes(name)) {
     return a.issuer ?? "";
+  }
   return "council";
 }
 
@@ -136,10 +140,14 @@ export async function indexedAddress(location: string, deployment: Deployment, w
     return accountAddress(deployment, who);
   } catch (error) {
     if (!(error instanceof CCRError)) throw error;
-    const named = namesOf(
-      await withIndex(location, deployment, (store) => readEvents(store, { names: ["IssuerNamed"] })),
-    );
-    const found = [...named.issuers].find(([, name]) => name === who)?.[0];
+    const named = namesOf(await withIndex(location, deployment, (store) => readEvents(store, { names: NAME_EVENTS })));
+    const scoped = /^[A-Z]{2}\//.test(who);
+    const matches = [...named.qualified].filter(([, q]) => (scoped ? q : q.slice(3)) === who).map(([a]) => a);
+    if (matches.length > 1) {
+      const which = matches.map((a) => `"${named.qualified.get(a) ?? a}"`).join(" or ");
+      throw new CCRError("INVALID_ARGUMENT", `"${who}" names issuers of several economies: say which, as ${which}`);
+    }
+    const found = matches[0];
     if (found === undefined) {
       throw new CCRError(
         "INVALID_ARGUMENT",
@@ -166,7 +174,7 @@ export async function timeline(
     if (/^[A-Z]{2}$/.test(subject)) keys.push(...(await store.issuersOf(subject)).map((i) => `issuer:${i}`));
     return {
       // Names as the history leaves them: addresses in the timeline are shown with the name they were given.
-      names: namesOf(await readEvents(store, { names: ["IssuerNamed", "EconomyNamed"] })),
+      names: namesOf(await readEvents(store, { names: NAME_EVENTS })),
       events: await readEvents(store, { keys }),
     };
   });

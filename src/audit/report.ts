@@ -4,7 +4,7 @@ import { CCRError } from "../errors.ts";
 import { chartHeight, reportCharts, type ChartSpec } from "./charts.ts";
 import type { Deployment } from "../deployment.ts";
 import { replayEvents } from "./check.ts";
-import { namesOf } from "./names.ts";
+import { NAME_EVENTS, namesOf } from "./names.ts";
 import { readEvents, withIndex, type IndexStore, type StoredEvent } from "./db.ts";
 
 export interface ReportOptions {
@@ -124,7 +124,7 @@ async function reportOf(store: IndexStore, deployment: Deployment, options: Repo
     names: (({ issuers, economies }) => ({
       issuers: Object.fromEntries(issuers),
       economies: Object.fromEntries(economies),
-    }))(namesOf(await readEvents(store, { names: ["IssuerNamed", "EconomyNamed"] }))),
+    }))(namesOf(await readEvents(store, { names: NAME_EVENTS }))),
   };
   const add = (event: StoredEvent, issuer: string, schemaOf: number, field: keyof Counts, count: number): void => {
     if (!included(issuer) || event.timestamp < from || event.timestamp > to || count === 0) return;

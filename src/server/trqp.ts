@@ -223,7 +223,7 @@ export async function authorization(
       throw new TrqpProblem(404, "Unknown entity", `${request.entity_id} is not an issuer of this registry`);
     }
     const requested = request.context?.time === undefined ? undefined : new Date(request.context.time);
-    const label = (await names?.labelIssuer(issuer, request.entity_id)) ?? request.entity_id;
+    const label = (await names?.labelIssuer(issuer, request.entity_id, true)) ?? request.entity_id;
     const decide = (authorized: boolean, why: string): AuthorizationResponse => ({
       ...answerOf(request, now, `${label} ${why}`),
       authorized,

@@ -56,7 +56,17 @@ export function verifierLink(verifier: string, read: ReadCredential, hash: strin
 }
 
 /** What the certificate shows, in the order it shows it. */
+/** The verdict of a credential that was not VALID when its certificate was rendered (with --force). */
+export interface CertificateVerdict {
+  outcome: "invalid" | "undecided";
+  reason: string;
+  /** When it was checked (ISO 8601). */
+  at: string;
+}
+
 export interface Certificate {
+  /** Set when the credential was not VALID at render time: printed above its claims, which are then unverified. */
+  verdict?: CertificateVerdict | undefined;
   title: string;
   issuer: string;
   holder: string;
@@ -69,11 +79,24 @@ export interface Certificate {
 
 const words = (name: string): string => name.replace(/([a-z])([A-Z])/g, "$1 $2").replace(/^./, (c) => c.toUpperCase());
 
-export function certificateOf(summary: CredentialSummary, link: VerifierLink): Certificate {
+/** The warning a certificate of a credential that is not VALID carries above its claims. */
+export function verdictWarning(v: CertificateVerdict): string {
+  return (
+    `NOT VALID: ${v.outcome.toUpperCase()} when this was printed (${v.at}): ${v.reason}. ` +
+    "What follows are unverified claims of a credential that is not valid."
+  );
+}
+
+export function certificateOf(
+  summary: CredentialSummary,
+  link: VerifierLink,
+  verdict?: CertificateVerdict,
+): Certificate {
   const value = (v: unknown): string => (typeof v === "string" ? v : JSON.stringify(v));
   const issuer = "name" in summary.issuerName ? `${summary.issuerName.name} (${summary.issuer})` : summary.issuer;
   const batch = summary.anchor?.batch;
   return {
+    verdict,
     title: words(summary.types.at(-1) ?? "Credential"),
     issuer,
     holder: summary.holder ?? "not bound to a holder",
@@ -134,11 +157,13 @@ th{width:30%;font-weight:600}
 .verify{display:flex;gap:1.5rem;align-items:center;margin-top:2rem;font-family:system-ui,sans-serif;font-size:.85rem}
 .verify svg{flex:none}
 code{word-break:break-all;font-size:.75rem}
+.verdict{border:3px solid #b00;color:#b00;background:#fff5f5;padding:.75rem 1rem;font-weight:700;font-family:system-ui,sans-serif}
+.unverified td{color:#6b7280;font-style:italic}
 </style></head><body>
 <main>
-<h1>${escape(c.title)}</h1>
+${c.verdict === undefined ? "" : `<p class="verdict" role="alert">${escape(verdictWarning(c.verdict))}</p>\n`}<h1>${escape(c.title)}</h1>
 <p class="by">issued by ${escape(c.issuer)}</p>
-<table><tbody>
+<table${c.verdict === undefined ? "" : ' class="unverified"'}>${c.verdict === undefined ? "" : "<caption>Unverified claims</caption>"}<tbody>
 ${row(["Holder", c.holder])}
 ${c.fields.map(row).join("\n")}
 ${row(["Valid", c.validity])}
@@ -221,6 +246,15 @@ export async function certificatePdf(c: Certificate): Promise<Uint8Array> {
     }
   };
 
+  if (c.verdict !== undefined) {
+    const warning = verdictWarning(c.verdict);
+    showable(warning, "the verdict", bold);
+    for (const line of wrap(warning, bold, 12, width)) {
+      y -= 12 * 1.3;
+      page.drawText(line, { x: margin, y, size: 12, font: bold, color: rgb(0.7, 0.05, 0.05) });
+    }
+    y -= 10;
+  }
   centred(c.title, "the credential type", bold, 26);
   y -= 6;
   centred(`issued by ${c.issuer}`, "the issuer's name", serif, 12);
