@@ -209,6 +209,30 @@ describe("web verifier page (Chromium, against a Hardhat node)", function () {
     expect(future?.checks.validity).to.deep.include({ state: "failed" });
     expect(future?.checks.validity?.detail).to.match(/^not yet valid: valid from \d{4}-\d\d-\d\d/);
     expect(future?.checks.status?.state).to.equal("passed");
+    // Only the valid credential's claims read as facts and can be printed; the others' are marked unverified.
+    const marks = await page.evaluate(`[...document.querySelectorAll("article.result")].map((a) => [
+      a.querySelector(".unverified .unverified-note")?.textContent ?? "",
+      a.querySelectorAll("button[data-print]").length,
+    ])`);
+    const note = "Unverified claims of a credential that is not valid: do not rely on them.";
+    expect(marks).to.deep.equal([
+      ["", 1],
+      [note, 0],
+      [note, 0],
+      [note, 0],
+      [note, 0],
+    ]);
+    expect(tampered?.fields.name).to.equal("Mallory Forger"); // shown, but only under that warning
+    // Five credentials: a compact list first, one line each, linking to its card.
+    const compact = await page.evaluate(`[...document.querySelectorAll("table.compact tbody tr")].map((r) =>
+      [r.getAttribute("data-outcome"), r.querySelector("a")?.getAttribute("href")])`);
+    expect(compact).to.deep.equal([
+      ["valid", "#r0"],
+      ["invalid", "#r1"],
+      ["invalid", "#r2"],
+      ["invalid", "#r3"],
+      ["invalid", "#r4"],
+    ]);
     await page.screenshot({ path: join(shots, "verifier.png"), fullPage: true });
 
     // Recognition by the verifier's economy: JP does not recognise Australia's diplomas.
@@ -273,24 +297,33 @@ describe("web verifier page (Chromium, against a Hardhat node)", function () {
     expect(unanswered.cards[0]?.outcome).to.equal("undecided");
     expect(unanswered.cards[0]?.reason).to.include("enter the audience");
 
-    await page.evaluate('document.getElementById("summary").removeAttribute("data-done")');
+    // Typing the audience and the nonce verifies it again, without dropping it again.
     await page.click("summary");
     await page.fill("#audience", "https://bank.example");
     await page.fill("#nonce", "web-7");
-    await drop(page, [presentation]);
+    await page.press("#nonce", "Tab");
+    await page.waitForSelector('#summary[data-done] ~ #results article[data-outcome="valid"]');
     const { cards } = await verified(page);
     expect(cards.map((c) => c.outcome)).to.deep.equal(["valid"]);
     expect(cards[0]?.checks.holder?.state).to.equal("passed");
     expect(cards[0]?.fields).to.deep.include({ Holder: ken, assuranceLevel: "high", Disclosed: "1 field(s) only" });
     expect(cards[0]?.fields).to.not.have.property("verifiedOn");
 
-    await page.evaluate('document.getElementById("summary").removeAttribute("data-done")');
     await page.fill("#nonce", "web-8");
-    await drop(page, [presentation]);
+    await page.press("#nonce", "Tab");
+    await page.waitForSelector('#summary[data-done] ~ #results article[data-outcome="invalid"]');
     const replayed = await verified(page);
     expect(replayed.cards[0]?.outcome).to.equal("invalid");
     expect(replayed.cards[0]?.reason).to.include(`is not this request's "web-8"`);
     await page.screenshot({ path: join(shots, "verifier-presentation.png"), fullPage: true });
+
+    // The same file chosen twice is verified twice.
+    await page.fill("#nonce", "web-7");
+    for (let time = 0; time < 2; time++) {
+      await page.evaluate('document.getElementById("results").replaceChildren()');
+      await page.setInputFiles("#files", presentation);
+      await page.waitForSelector('#summary[data-done] ~ #results article[data-outcome="valid"]');
+    }
     await page.close();
   });
 
@@ -325,20 +358,34 @@ describe("web verifier page (Chromium, against a Hardhat node)", function () {
     expect(scanned.cards.map((c) => c.outcome)).to.deep.equal(["valid"]);
     expect(scanned.cards[0]?.fields.name).to.equal("Ella Brown");
 
-    // A batch member's file (its Merkle proof with it) is too long for a QR code: the code names its hash, and the
-    // page asks for the file, then says whether the dropped one is it.
+    // A batch member's file (its Merkle proof with it) is packed, compressed and written in base32 in the code's
+    // alphanumeric mode: scanning it gives the member's verdict without the file.
     const fromBatch = join(work, "member.html");
     const member = await ok(["render", files.valid, "--out", fromBatch, "--verifier", `${server.url}/`]);
-    expect(member.stdout).to.include("names the credential's hash only (the credential is too long for a QR code)");
+    expect(member.stdout).to.match(/its QR code carries the credential \(a link of \d+ characters/);
     await page.goto(`file://${fromBatch}`);
-    const hashLink = await scanQr(page);
+    const memberLink = await scanQr(page);
+    expect(memberLink).to.match(new RegExp(`^${server.url}/#z=[A-Z2-7]+$`));
+    await page.goto(memberLink);
+    const member2 = await verified(page);
+    expect(member2.cards.map((c) => c.outcome)).to.deep.equal(["valid"]);
+    expect(member2.cards[0]?.fields.name).to.equal("Ava Nguyen");
+
+    // A link that names a credential by its hash: another credential dropped against it is a red mismatch.
     const { hash } = JSON.parse(await readFile(files.valid, "utf8")) as CredentialFile;
-    expect(hashLink).to.equal(`${server.url}/#hash=${hash}`);
-    await page.goto(hashLink);
+    await page.goto(`${server.url}/#hash=${hash}`);
     expect(await page.textContent("#expected")).to.include(`names the credential with hash ${hash}: drop the`);
     await page.waitForFunction('!document.getElementById("connection").textContent.startsWith("Connecting")');
-    await drop(page, [files.revoked, files.valid]);
-    expect((await verified(page)).summary).to.match(/; one is the credential the certificate names$/);
+    await drop(page, [files.single, files.valid]);
+    const matched = await verified(page);
+    expect(matched.summary).to.match(/; one is the credential the certificate names$/);
+    expect(matched.cards.map((c) => c.outcome)).to.deep.equal(["mismatch", "valid"]);
+    expect(matched.cards[0]?.title).to.match(/^✗ MISMATCH /);
+    expect(matched.cards[0]?.reason).to.match(
+      new RegExp(
+        `^This is not the credential the certificate you scanned names: its hash is 0x[0-9a-f]{64}, the certificate names ${hash}\\.`,
+      ),
+    );
     await page.context().close();
 
     // PDF: one A4 page; a name in a script the PDF's standard fonts lack is refused by name (HTML prints it).
@@ -396,6 +443,32 @@ describe("web verifier page (Chromium, against a Hardhat node)", function () {
       .filter((v) => v.impact === "serious" || v.impact === "critical")
       .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
   }
+
+  it("works on a phone: no horizontal overflow at 390 px and no serious accessibility violations", async function () {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const overflow = (page: Page): Promise<number> =>
+      page.evaluate<number>("document.documentElement.scrollWidth - document.documentElement.clientWidth");
+    const phone = await context.newPage();
+    await phone.goto(server.url);
+    await phone.waitForFunction('!document.getElementById("connection").textContent.startsWith("Connecting")');
+    await drop(phone, [files.valid, files.revoked, files.tampered, files.future, files.single].map(String));
+    await verified(phone);
+    expect(await overflow(phone), "the verifier is wider than the phone").to.equal(0);
+    expect(await seriousViolations(phone)).to.deep.equal([]);
+    await phone.screenshot({ path: join(shots, "verifier-phone.png"), fullPage: true });
+
+    await phone.goto(`${server.url}/explorer.html`);
+    await phone.waitForSelector("#status[data-done]");
+    expect(await overflow(phone), "the explorer is wider than the phone").to.equal(0);
+    expect(await seriousViolations(phone)).to.deep.equal([]);
+
+    const certificate = join(work, "phone-certificate.html");
+    await ok(["render", files.single, "--out", certificate, "--verifier", `${server.url}/`]);
+    await phone.goto(`file://${certificate}`);
+    expect(await overflow(phone), "the certificate is wider than the phone").to.equal(0);
+    expect(await seriousViolations(phone)).to.deep.equal([]);
+    await context.close();
+  });
 
   it("has no serious accessibility violations", async function () {
     const context = await browser.newContext();

@@ -9,6 +9,7 @@ import { ethrDidAddress } from "../src/did.ts";
 import { checkLines, type CheckState } from "../src/vc/checks.ts";
 import { decodeCredential, type Credential } from "../src/vc/credential.ts";
 import { parseCredentialFile, type ReadCredential } from "../src/vc/credentialFile.ts";
+import { fromBase32, unpackCredential } from "../src/vc/qrPayload.ts";
 import { SD_JWT_PRESENTATION_FORMAT, presentedCredentials, verifyPresentation } from "../src/vc/presentation.ts";
 import { verifyReads, type Outcome, type UnreadCredential, type VerificationResult } from "../src/vc/verify.ts";
 import { connect, type Registry } from "./connect.ts";
@@ -41,6 +42,7 @@ const results = element<HTMLDivElement>("results");
 
 let registry: Promise<Registry> = open();
 let last: Input[] = [];
+let runs = 0;
 
 /** Connects (again); says on the page whether the registry answers. */
 function open(): Promise<Registry> {
@@ -96,6 +98,8 @@ function isPresentation(text: string): boolean {
 async function verify(inputs: Input[]): Promise<void> {
   last = inputs;
   if (inputs.length === 0) return;
+  // Only the latest request is shown: an earlier one still under way (another file, a changed nonce) is dropped.
+  const mine = ++runs;
   delete summary.dataset.done;
   summary.textContent = `Verifying ${inputs.length} ${inputs.length === 1 ? "credential" : "credentials"}…`;
   results.replaceChildren();
@@ -112,7 +116,9 @@ async function verify(inputs: Input[]): Promise<void> {
       },
     }));
   }
+  if (mine !== runs) return;
   await render(shown);
+  if (mine !== runs) return;
   const counts = { valid: 0, invalid: 0, undecided: 0 };
   for (const s of shown) counts[worst(s)]++;
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
@@ -161,7 +167,8 @@ async function verifyAll(inputs: Input[], { connection, resolver, names }: Regis
           file: input.name,
           outcome: "undecided",
           reason:
-            "a presentation: enter the audience (who you are) and the nonce you gave the holder, then verify again",
+            "a presentation: enter the audience (who you are) and the nonce you gave the holder below; it is " +
+            "verified as soon as both are there",
           check: "format",
         },
       });
@@ -193,8 +200,14 @@ function decoded(read: ReadCredential | UnreadCredential | undefined): Credentia
   }
 }
 
-/** A credential's outcome with its presentation's: the worse of the two. */
-function worst({ result, presentation }: Shown): Outcome {
+/** Whether a scanned certificate names another credential than this one (`#hash=`). */
+const mismatched = ({ result }: Shown): boolean =>
+  expectedHash !== undefined && result.hash?.toLowerCase() !== expectedHash;
+
+/** A credential's outcome with its presentation's: the worse of the two; not the certificate's credential: invalid. */
+function worst(item: Shown): Outcome {
+  const { result, presentation } = item;
+  if (mismatched(item)) return "invalid";
   const outcomes = [result.outcome, presentation?.outcome ?? "valid"];
   return outcomes.includes("invalid") ? "invalid" : outcomes.includes("undecided") ? "undecided" : "valid";
 }
@@ -211,6 +224,7 @@ async function render(shown: Shown[]): Promise<void> {
   const { names } = await registry.catch(() => ({ names: undefined }));
   const economy = economySelect.value === "" ? undefined : economySelect.value;
   const cards: string[] = [];
+  const rows: string[] = [];
   for (const [i, item] of shown.entries()) {
     const { result, credential, presentation } = item;
     const outcome = worst(item);
@@ -233,9 +247,20 @@ async function render(shown: Shown[]): Promise<void> {
         detail: presentation.reason,
       });
     }
-    const reason = presentation !== undefined && presentation.outcome !== "valid" ? presentation.reason : result.reason;
-    cards.push(`<article class="result ${outcome}" data-outcome="${outcome}" aria-labelledby="r${i}">
-  <h2 id="r${i}"><span class="badge ${outcome}">${BADGE[outcome]}</span> <span>${escape(title)}</span></h2>
+    const mismatch = mismatched(item);
+    const reason = mismatch
+      ? `This is not the credential the certificate you scanned names: its hash is ${result.hash ?? "unknown"}, ` +
+        `the certificate names ${expectedHash ?? ""}. ${result.reason}`
+      : presentation !== undefined && presentation.outcome !== "valid"
+        ? presentation.reason
+        : result.reason;
+    const badge = mismatch ? "✗ MISMATCH" : BADGE[outcome];
+    rows.push(
+      `<tr data-outcome="${mismatch ? "mismatch" : outcome}"><td><a href="#r${i}" class="badge ${outcome}">${badge}</a></td>` +
+        `<td>${escape(title)}</td><td>${escape(reason)}</td></tr>`,
+    );
+    cards.push(`<article class="result ${outcome}" data-outcome="${mismatch ? "mismatch" : outcome}" aria-labelledby="r${i}">
+  <h2 id="r${i}"><span class="badge ${outcome}">${badge}</span> <span>${escape(title)}</span></h2>
   <p class="reason">${escape(reason)}</p>
   <p class="file">${escape(result.file)}</p>
   <ol class="checks" aria-label="Checks">${checks
@@ -244,11 +269,17 @@ async function render(shown: Shown[]): Promise<void> {
         `<li data-check="${c.name}" data-state="${c.state}"><span class="state ${c.state}">${STATE[c.state]}</span><span>${escape(c.title)}</span><span>${escape(c.detail)}</span></li>`,
     )
     .join("")}</ol>
-  ${fields(result, credential, issuerName)}
-  <div class="actions"><button type="button" data-print="${i}">Print this credential</button></div>
+  ${fields(result, credential, issuerName, outcome === "valid")}
+  ${outcome === "valid" ? `<div class="actions"><button type="button" data-print="${i}">Print this credential</button></div>` : ""}
 </article>`);
   }
-  results.innerHTML = cards.join("\n");
+  // Many credentials: a compact list first (one line each, linking to its card), then the cards.
+  const compact =
+    shown.length > 3
+      ? `<div class="scroll"><table class="compact"><caption>At a glance</caption><thead><tr><th scope="col">Verdict</th>` +
+        `<th scope="col">Credential</th><th scope="col">Why</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`
+      : "";
+  results.innerHTML = compact + cards.join("\n");
 }
 
 /** The credential, readably: issuer, holder, type, validity, and its subject's fields (an SD-JWT's disclosed ones). */
@@ -256,6 +287,7 @@ function fields(
   result: VerificationResult,
   credential: Credential | undefined,
   issuerName: string | undefined,
+  valid: boolean,
 ): string {
   if (credential === undefined) return "";
   const rows: [string, string][] = [
@@ -271,7 +303,13 @@ function fields(
     rows.push([field, typeof value === "string" ? value : JSON.stringify(value)]);
   }
   if (result.disclosed !== undefined) rows.push(["Disclosed", `${Object.keys(result.disclosed).length} field(s) only`]);
-  return `<dl class="fields">${rows.map(([k, v]) => `<dt>${escape(k)}</dt><dd>${escape(v)}</dd>`).join("")}</dl>`;
+  const list = rows.map(([k, v]) => `<dt>${escape(k)}</dt><dd>${escape(v)}</dd>`).join("");
+  if (valid) return `<dl class="fields">${list}</dl>`;
+  // What an invalid or undecided credential says is not a fact: shown apart, struck through, under a warning.
+  return (
+    `<section class="unverified" aria-label="Unverified claims"><p class="unverified-note">Unverified claims of a ` +
+    `credential that is not valid: do not rely on them.</p><dl class="fields">${list}</dl></section>`
+  );
 }
 
 // ------------------------------------------------------------------------------------------------ inputs
@@ -293,7 +331,17 @@ drop.addEventListener("drop", (event) => {
   drop.classList.remove("over");
   void readFiles(event.dataTransfer?.files ?? null);
 });
-picker.addEventListener("change", () => void readFiles(picker.files));
+picker.addEventListener("change", () => {
+  void readFiles(picker.files).finally(() => {
+    // Choosing the same file again is a new request to verify it.
+    picker.value = "";
+  });
+});
+for (const id of ["audience", "nonce"]) {
+  element<HTMLInputElement>(id).addEventListener("change", () => {
+    if (last.some((input) => isPresentation(input.text))) void verify(last);
+  });
+}
 element<HTMLButtonElement>("verify-pasted").addEventListener("click", () => {
   const text = element<HTMLTextAreaElement>("pasted").value.trim();
   if (text !== "") void verify([{ name: "pasted credential", text }]);
@@ -336,13 +384,33 @@ function expectHash(hash: string): void {
   notice.hidden = false;
 }
 
-/** A credential in the link's fragment (`#vc=<JWS or SD-JWT>` or `#file=<base64url of a credential file>`). */
-function fromFragment(): Input | undefined {
+/** The credential a printed certificate's `#z=` link packs (`qrPayload.ts`): base32, DEFLATE, then the file. */
+async function unpacked(z: string): Promise<string> {
+  const stream = new Blob([new Uint8Array(fromBase32(z))]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
+  return unpackCredential(new Uint8Array(await new Response(stream).arrayBuffer()));
+}
+
+/**
+ * A credential in the link's fragment: `#vc=<JWS or SD-JWT>`, `#z=<packed credential file>` (a printed batch
+ * member's, with its proof) or `#file=<base64url of a credential file>`.
+ */
+async function fromFragment(): Promise<Input | undefined> {
   const parameters = new URLSearchParams(location.hash.slice(1));
   const hash = parameters.get("hash");
   if (hash !== null) expectHash(hash);
   const compact = parameters.get("vc");
   if (compact !== null && compact !== "") return { name: "credential from the link", text: compact };
+  const packed = parameters.get("z");
+  if (packed !== null && packed !== "") {
+    try {
+      return { name: "credential from the certificate's code", text: await unpacked(packed) };
+    } catch (error) {
+      return {
+        name: "credential from the certificate's code",
+        text: `(the link's credential is damaged: ${message(error)})`,
+      };
+    }
+  }
   const file = parameters.get("file");
   if (file === null || file === "") return undefined;
   try {
@@ -352,9 +420,10 @@ function fromFragment(): Input | undefined {
   }
 }
 
-const linked = fromFragment();
-if (linked !== undefined) void verify([linked]);
-window.addEventListener("hashchange", () => {
-  const input = fromFragment();
-  if (input !== undefined) void verify([input]);
-});
+async function verifyLinked(): Promise<void> {
+  const input = await fromFragment();
+  if (input !== undefined) await verify([input]);
+}
+
+void verifyLinked();
+window.addEventListener("hashchange", () => void verifyLinked());

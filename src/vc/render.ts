@@ -1,15 +1,16 @@
 /**
  * `ccr render`: a printable certificate of a credential (HTML or PDF) with a QR code that opens the web verifier.
- * The QR code carries the credential itself in the link's fragment when it fits (so the verifier checks it without
- * the file, and the fragment never reaches a server); otherwise it carries the credential's hash, and the page asks
- * for the file.
+ * The QR code carries the credential itself in the link's fragment (a batch member packed and compressed, with its
+ * Merkle proof), so the verifier checks it without the file and the fragment never reaches a server; only a
+ * credential too large even so is named by its hash, and the page asks for the file.
  */
 import { PDFDocument, StandardFonts, rgb, type PDFFont, type PDFPage } from "pdf-lib";
 import QRCode from "qrcode";
-import { base64url } from "../bytes.ts";
+import { deflateRawSync } from "node:zlib";
+import { utf8Bytes } from "../bytes.ts";
 import { CCRError } from "../errors.ts";
 import type { ReadCredential } from "./credentialFile.ts";
-import { CREDENTIAL_FILE_FORMAT } from "./credentialFile.ts";
+import { packCredential, toBase32 } from "./qrPayload.ts";
 import type { CredentialSummary } from "./show.ts";
 
 /** Where a QR code sends its reader: the verifier page, with the credential or only its hash in the fragment. */
@@ -20,11 +21,14 @@ export interface VerifierLink {
   modules: boolean[][];
 }
 
-/** The largest link a QR code carries here: error correction M (15 % of the code may be damaged) or, failing that, L. */
-function qrModules(text: string): boolean[][] | undefined {
+/**
+ * The QR code of `segments` (a link's parts, each in the mode it fits) at error correction M (15 % of the code may be
+ * damaged) or, failing that, L; undefined when it is too long for either.
+ */
+function qrModules(segments: QRCode.QRCodeSegment[]): boolean[][] | undefined {
   for (const errorCorrectionLevel of ["M", "L"] as const) {
     try {
-      const { modules } = QRCode.create(text, { errorCorrectionLevel });
+      const { modules } = QRCode.create(segments, { errorCorrectionLevel });
       const size = modules.size;
       return Array.from({ length: size }, (_, row) =>
         Array.from({ length: size }, (_, column) => modules.get(row, column) === 1),
@@ -37,22 +41,27 @@ function qrModules(text: string): boolean[][] | undefined {
 }
 
 /**
- * The verifier link for a credential: `#vc=<JWS>` for a credential anchored on its own, `#file=<base64url of the
- * credential file>` for a batch member (it needs its Merkle proof), when that fits in a QR code; `#hash=<hash>` when
- * it does not.
+ * The verifier link for a credential: `#vc=<JWS>` for a credential anchored on its own; `#z=<packed>` for a batch
+ * member, whose file (its Merkle proof with it) is packed, compressed and written in base32 (`qrPayload.ts`) in the
+ * QR code's alphanumeric mode; `#hash=<hash>` only when even that does not fit.
  */
 export function verifierLink(verifier: string, read: ReadCredential, hash: string): VerifierLink {
   const base = verifier.split("#")[0] ?? verifier;
   const batch = read.anchor?.batch;
-  const fragment =
+  // A link's parts: each in the QR mode it fits (byte mode for the address, alphanumeric for base32).
+  const parts: [string, "byte" | "alphanumeric"][] =
     batch === undefined
-      ? `vc=${read.jws}`
-      : `file=${base64url(JSON.stringify({ format: CREDENTIAL_FILE_FORMAT, jws: read.jws, hash, anchor: read.anchor }))}`;
-  const full = `${base}#${fragment}`;
-  const modules = qrModules(full);
-  if (modules !== undefined) return { url: full, carries: "credential", modules };
+      ? [[`${base}#vc=${read.jws}`, "byte"]]
+      : [
+          [`${base}#z=`, "byte"],
+          [toBase32(deflateRawSync(packCredential(read.jws, read.anchor), { level: 9 })), "alphanumeric"],
+        ];
+  const segments = (list: [string, "byte" | "alphanumeric"][]): QRCode.QRCodeSegment[] =>
+    list.map(([text, mode]) => (mode === "byte" ? { data: utf8Bytes(text), mode } : { data: text, mode }));
+  const modules = qrModules(segments(parts));
+  if (modules !== undefined) return { url: parts.map(([text]) => text).join(""), carries: "credential", modules };
   const short = `${base}#hash=${hash}`;
-  return { url: short, carries: "hash", modules: qrModules(short) ?? [] };
+  return { url: short, carries: "hash", modules: qrModules(segments([[short, "byte"]])) ?? [] };
 }
 
 /** What the certificate shows, in the order it shows it. */
