@@ -62,6 +62,9 @@ mkdirSync(DEVNET_DIR, { recursive: true });
 rmSync("deploy/deployments/chain-31337", { recursive: true, force: true });
 // The auditor's default index belongs to the previous chain: a new devnet starts a new history.
 for (const suffix of ["", "-wal", "-shm"]) rmSync(`${DEVNET_DIR}/audit.sqlite${suffix}`, { force: true });
+// So do the previous chain's council proposals and issuers' status registers (bound to its genesis: refused on a
+// new chain, never used there).
+for (const folder of ["proposals", "status-lists"]) rmSync(`${DEVNET_DIR}/${folder}`, { recursive: true, force: true });
 // The demo framework's schema documents, next to the deployment file: where ccr looks for a schema's document.
 // (The folder the demo seed registers them from; run from the project folder, as "npm run devnet" does.)
 cpSync("examples/schemas", `${DEVNET_DIR}/schemas`, { recursive: true });

@@ -64,6 +64,8 @@ export type SafeTransaction = SafeTransactionFields;
 export interface CouncilProposal {
   format: typeof PROPOSAL_FORMAT;
   chainId: number;
+  /** The hash of the chain's block 0: a restarted devnet (same id, same Safe address) is another chain. */
+  genesisHash: string;
   safe: string;
   /** What it does, in words: always what `decodeCouncilCall` derives from `transaction` (checked on every read). */
   description: string;
@@ -179,6 +181,7 @@ export function newProposal(
   return {
     format: PROPOSAL_FORMAT,
     chainId: connection.chainId,
+    genesisHash: connection.genesisHash,
     safe,
     description: decodeCouncilCall(councilTargets(connection, safe), transaction).description,
     transaction,
@@ -316,6 +319,15 @@ export async function checkProposal(
   if ((proposal.format as string) !== PROPOSAL_FORMAT) refuse(`not a council proposal (format ${PROPOSAL_FORMAT})`);
   if (proposal.chainId !== connection.chainId) {
     refuse(`it was made for chain ${proposal.chainId}; this deployment's chain is ${connection.chainId}`);
+  }
+  if (typeof proposal.genesisHash !== "string") {
+    refuse("it does not say which chain it was made for (no genesisHash: made by an older ccr); propose it again");
+  }
+  if (proposal.genesisHash.toLowerCase() !== connection.genesisHash.toLowerCase()) {
+    refuse(
+      `it was made for another chain with the same id ${proposal.chainId} (genesis ${proposal.genesisHash}); this ` +
+        `chain's genesis is ${connection.genesisHash} (a restarted devnet is a new chain): it can never be executed here`,
+    );
   }
   const safe = await proposalSafe(connection, proposal, refuse);
   const why = malformed(proposal.transaction);

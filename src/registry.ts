@@ -129,6 +129,8 @@ export interface RegistryConnection {
   /** The registry's VerdictReader, as the registry reports it. */
   reader: string;
   chainId: number;
+  /** The hash of the chain's block 0: with the chain id, which chain this is (a restarted devnet is another). */
+  genesisHash: string;
   /** The names contract, when the deployment has one (read-only or connected to the same signer). */
   names?: ICCRNames | undefined;
 }
@@ -185,7 +187,8 @@ export async function connectRegistry(
     deployment.names === undefined
       ? undefined
       : ICCRNames__factory.connect(deployment.names.address, options.signer ?? provider);
-  return { deployment, rpcUrl, provider, registry, reader, chainId: deployment.chainId, names };
+  const genesisHash = genesis?.hash ?? deployment.genesisHash;
+  return { deployment, rpcUrl, provider, registry, reader, chainId: deployment.chainId, genesisHash, names };
 }
 
 /**

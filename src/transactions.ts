@@ -113,13 +113,38 @@ export interface PendingTransaction {
   sentAt: string;
 }
 
-/** Reads and writes one account's pending file; writes are serialised and atomic. */
+/**
+ * Reads and writes one account's pending file on one chain; writes are serialised and atomic. The chain is its id and
+ * its genesis block's hash: a restarted devnet (same id, same accounts, new genesis) or another devnet on the same
+ * machine has a file of its own, so that no transaction signed for one chain is ever sent to another.
+ */
 class PendingFile {
   readonly file: string;
+  readonly #genesisHash: string;
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(chainId: bigint, address: string) {
-    this.file = join(stateDir(), `pending-${chainId}-${address.toLowerCase()}.json`);
+  constructor(chainId: bigint, genesisHash: string, address: string) {
+    this.#genesisHash = genesisHash.toLowerCase();
+    this.file = join(stateDir(), `pending-${chainId}-${this.#genesisHash.slice(2, 14)}-${address.toLowerCase()}.json`);
+  }
+
+  /**
+   * A file of this account and chain id from before pending files were bound to a genesis (`pending-<id>-<address>`)
+   * is set aside, said with a sentence: which chain its transactions were signed for is unknown.
+   */
+  static async setAsideUnbound(chainId: bigint, address: string, log: (line: string) => void): Promise<void> {
+    const legacy = join(stateDir(), `pending-${chainId}-${address.toLowerCase()}.json`);
+    const aside = `${legacy}.unbound-${Date.now()}`;
+    try {
+      await rename(legacy, aside);
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code === "ENOENT") return;
+      throw new CCRError("OUTPUT_PROBLEM", `cannot set aside the pending transactions file ${legacy}`, { cause });
+    }
+    log(
+      `${legacy} recorded transactions of chain ${chainId} without saying which chain's genesis they were signed for: ` +
+        `set aside as ${aside}, not sent again (a restarted devnet is another chain with the same id)`,
+    );
   }
 
   async read(): Promise<PendingTransaction[]> {
@@ -130,9 +155,9 @@ class PendingFile {
       if ((cause as NodeJS.ErrnoException).code === "ENOENT") return [];
       throw new CCRError("OUTPUT_PROBLEM", `cannot read the pending transactions file ${this.file}`, { cause });
     }
+    let value: { genesisHash?: unknown; transactions?: PendingTransaction[] };
     try {
-      const value = JSON.parse(text) as { transactions?: PendingTransaction[] };
-      return Array.isArray(value.transactions) ? value.transactions : [];
+      value = JSON.parse(text) as { genesisHash?: unknown; transactions?: PendingTransaction[] };
     } catch (cause) {
       throw new CCRError(
         "OUTPUT_PROBLEM",
@@ -141,6 +166,14 @@ class PendingFile {
         { cause },
       );
     }
+    if (value.genesisHash !== this.#genesisHash) {
+      throw new CCRError(
+        "OUTPUT_PROBLEM",
+        `the pending transactions file ${this.file} was written for the chain whose genesis is ` +
+          `${String(value.genesisHash)}, not this one's (${this.#genesisHash}): nothing in it is sent here; move it away`,
+      );
+    }
+    return Array.isArray(value.transactions) ? value.transactions : [];
   }
 
   /** Applies `change` to the recorded transactions (read, change, write atomically), one change at a time. */
@@ -149,7 +182,8 @@ class PendingFile {
       const transactions = change(await this.read());
       await mkdir(dirname(this.file), { recursive: true });
       const temporary = `${this.file}.${randomUUID()}.tmp`;
-      await writeFile(temporary, `${JSON.stringify({ transactions }, null, 2)}\n`);
+      const content = { genesisHash: this.#genesisHash, transactions };
+      await writeFile(temporary, `${JSON.stringify(content, null, 2)}\n`);
       await rename(temporary, this.file);
     });
     this.#queue = next.catch(() => undefined);
@@ -259,7 +293,10 @@ export class ManagedSigner extends AbstractSigner<Provider> {
   async #pendingFile(): Promise<PendingFile> {
     if (this.#pending === undefined) {
       const { chainId } = await this.provider.getNetwork();
-      this.#pending = new PendingFile(chainId, this.address);
+      const genesis = await this.provider.getBlock(0);
+      if (genesis?.hash == null) throw new Error("the node does not answer for its genesis block");
+      await PendingFile.setAsideUnbound(chainId, this.address, this.#log);
+      this.#pending ??= new PendingFile(chainId, genesis.hash, this.address);
     }
     return this.#pending;
   }

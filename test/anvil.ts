@@ -240,7 +240,7 @@ describe("CCR on Anvil, a second EVM client: deployed as to any network, one blo
       const waited = await as("ISSUER", ["--tx-timeout", "3", "suspend", fourth, "--reason", "certificateHold"]);
       expect(waited.code).to.equal(2);
       expect(waited.stderr).to.match(
-        /^ccr: suspendMembers\(.*\) \(transaction 0x[0-9a-f]{64}, nonce \d+, max fee [\d.]+ gwei\) was not confirmed within 3 s; it may still be mined\. It is recorded in \S+pending-\d+-0x[0-9a-f]{40}\.json: run the command again/m,
+        /^ccr: suspendMembers\(.*\) \(transaction 0x[0-9a-f]{64}, nonce \d+, max fee [\d.]+ gwei\) was not confirmed within 3 s; it may still be mined\. It is recorded in \S+pending-\d+-[0-9a-f]{12}-0x[0-9a-f]{40}\.json: run the command again/m,
       );
       await anvilRpc("anvil_setIntervalMining", [1]);
       const rerun = ok(await as("ISSUER", ["suspend", fourth, "--reason", "certificateHold"]));

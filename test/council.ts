@@ -327,6 +327,7 @@ describe("ccr council: a Safe multisig of the economies' representatives (end to
     const unsigned: CouncilProposal = {
       format: PROPOSAL_FORMAT,
       chainId: deployment.chainId,
+      genesisHash: deployment.genesisHash,
       safe,
       description: typeof description === "string" ? description : description(""),
       transaction,

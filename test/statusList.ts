@@ -15,7 +15,7 @@ import { rejection } from "./rejection.ts";
 describe("status register: Bitstring Status List indices allocated before signing", function () {
   const issuer = Wallet.createRandom().address;
   const registry = Wallet.createRandom().address;
-  const owner = { chainId: 31337, registry, issuer };
+  const owner = { chainId: 31337, genesisHash: `0x${"01".repeat(32)}`, registry, issuer };
   const base = "https://status.university.example/lists";
   let dir = "";
   let file = "";
@@ -87,6 +87,17 @@ describe("status register: Bitstring Status List indices allocated before signin
     const foreign = await rejection(allocateStatusIndices({ file }, { ...owner, issuer: other }, "run-c", 1));
     expect(foreign.code).to.equal("JOURNAL_MISMATCH");
     expect(foreign.message).to.include(`is the status register of ${issuer} on chain 31337`);
+    // The same chain id and registry address on another chain (a restarted devnet): refused, naming both geneses.
+    const restarted = `0x${"02".repeat(32)}`;
+    const elsewhere = await rejection(
+      allocateStatusIndices({ file }, { ...owner, genesisHash: restarted }, "run-e", 1),
+    );
+    expect([elsewhere.code, elsewhere.message]).to.deep.equal([
+      "WRONG_CHAIN",
+      `${file} is the status register of ${issuer} on another chain with the id 31337 (genesis ${owner.genesisHash}; ` +
+        `this chain's is ${restarted}: a restarted devnet is a new chain). Its indices and anchors are not this ` +
+        "chain's: move it away, or name another register",
+    ]);
     await writeFile(file, "{ not json");
     const damaged = await rejection(allocateStatusIndices({ file }, owner, "run-d", 1));
     expect(damaged.message).to.equal(`the status register ${file} is damaged (not JSON)`);

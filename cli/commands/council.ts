@@ -225,7 +225,12 @@ function councilCommand(council: Command, context: Cli): void {
         const folder = proposalsFolder(context.deploymentFile());
         const taken = new Set(
           (await listProposals(folder))
-            .filter((p) => p.proposal.safe === safe.address && p.proposal.chainId === connection.chainId)
+            .filter(
+              (p) =>
+                p.proposal.safe === safe.address &&
+                p.proposal.chainId === connection.chainId &&
+                p.proposal.genesisHash === connection.genesisHash,
+            )
             .map((p) => Number(p.proposal.transaction.nonce)),
         );
         let nonce = options.nonce === undefined ? safe.nonce : Number(options.nonce);
@@ -371,9 +376,16 @@ function councilCommand(council: Command, context: Cli): void {
       const pendingSafe = await councilSafe(connection, "pending");
       const safes = [safe.address, pendingSafe?.address].map((a) => a?.toLowerCase());
       const ours = (p: CouncilProposal): boolean =>
-        p.chainId === connection.chainId && safes.includes(String(p.safe).toLowerCase());
+        p.chainId === connection.chainId &&
+        String(p.genesisHash).toLowerCase() === connection.genesisHash.toLowerCase() &&
+        safes.includes(String(p.safe).toLowerCase());
+      const all = await listProposals(folder);
+      const others = all.filter((p) => !ours(p.proposal)).length;
+      if (others > 0) {
+        console.log(`(${others} proposal file(s) in ${folder} belong to another chain or Safe: not shown)`);
+      }
       let shown = 0;
-      for (const { file, proposal } of (await listProposals(folder)).filter((p) => ours(p.proposal))) {
+      for (const { file, proposal } of all.filter((p) => ours(p.proposal))) {
         let lines: string[];
         try {
           const state = await checkProposal(connection, proposal, file, allowed);

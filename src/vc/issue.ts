@@ -8,6 +8,7 @@ import { buildBatch, type Batch } from "../batch.ts";
 import { mapPooled, mapPooledInOrder } from "../pool.ts";
 import { ethrDid, signingMethodId } from "../did.ts";
 import { CCRError } from "../errors.ts";
+import { ManagedSigner } from "../transactions.ts";
 import { Status } from "../codes.ts";
 import { describeRevert, readVerdicts, rpc, send, type RegistryConnection, type Sent } from "../registry.ts";
 import {
@@ -372,7 +373,8 @@ async function issueLocked(request: IssueRequest, rows: CheckedRow[], outDir: st
   // Status list indices, allocated once the run is journalled: a run killed in between gets the same ones again.
   const register = request.statusRegister;
   if (register !== undefined && run.statusLists === undefined && !existsSync(join(journal, "group-0.json"))) {
-    const { start, baseUrl } = await allocateStatusIndices(register, run, run.runId, run.rows.length);
+    const owner = { ...run, genesisHash: connection.genesisHash };
+    const { start, baseUrl } = await allocateStatusIndices(register, owner, run.runId, run.rows.length);
     run.statusLists = { register: register.file, start, baseUrl };
     await writeJsonAtomic(runFile, run);
   }
@@ -494,11 +496,13 @@ async function issueLocked(request: IssueRequest, rows: CheckedRow[], outDir: st
 
   let sentNow = 0;
   let anchoredCount = 0;
+  // An anchor counts as done only under as many blocks as the signer's policy asks of its own transactions.
+  const confirmations = request.anchorer instanceof ManagedSigner ? request.anchorer.policy.confirmations : 1;
   const anchorOne = async (journalled: SentJournal, hash: string, size: number): Promise<Sent> => {
     const known = journalled.sent.get(hash);
     if (known !== undefined) return known;
     checkLock(outDir);
-    const found = await findAnchor(connection, run, hash, size);
+    const found = await findAnchor(connection, run, hash, size, confirmations);
     let tx = found;
     if (tx === undefined) {
       const doing = size > 0 ? `anchoring batch ${hash}` : `anchoring credential ${hash}`;
@@ -516,7 +520,7 @@ async function issueLocked(request: IssueRequest, rows: CheckedRow[], outDir: st
         sentNow++;
       } catch (error) {
         // A transaction of an interrupted run may have been mined meanwhile: then it is anchored, not failed.
-        tx = await findAnchor(connection, run, hash, size);
+        tx = await findAnchor(connection, run, hash, size, confirmations);
         if (tx === undefined) throw error;
       }
     }
@@ -701,6 +705,7 @@ async function findAnchor(
   run: RunRecord,
   hash: string,
   size: number,
+  confirmations: number,
 ): Promise<Sent | undefined> {
   const { registry, rpcUrl, deployment } = connection;
   const batch = size > 0;
@@ -721,12 +726,19 @@ async function findAnchor(
   const filter = batch
     ? registry.filters.BatchAnchored(hash, run.issuer)
     : registry.filters.CredentialAnchored(hash, run.issuer);
-  const [event] = await rpc(rpcUrl, `looking up the anchoring of ${hash}`, () =>
-    registry.queryFilter(filter, deployment.registry.blockNumber),
-  );
-  return event === undefined
-    ? { transaction: ZeroHash, blockNumber: 0 }
-    : { transaction: event.transactionHash, blockNumber: event.blockNumber };
+  const [event, head] = await rpc(rpcUrl, `looking up the anchoring of ${hash}`, () =>
+    Promise.all([registry.queryFilter(filter, deployment.registry.blockNumber), connection.provider.getBlockNumber()]),
+  ).then(([events, block]) => [events[0], block] as const);
+  if (event === undefined) return { transaction: ZeroHash, blockNumber: 0 };
+  const depth = head - event.blockNumber + 1;
+  if (depth < confirmations) {
+    throw new CCRError(
+      "TRANSACTION_PENDING",
+      `${hash} is anchored in block ${event.blockNumber} (transaction ${event.transactionHash}) but has ${depth} of ` +
+        `the ${confirmations} confirmations asked for: run the command again to wait for the rest`,
+    );
+  }
+  return { transaction: event.transactionHash, blockNumber: event.blockNumber };
 }
 
 /**

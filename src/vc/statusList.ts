@@ -71,6 +71,8 @@ interface RegisterRun {
 export interface StatusRegister {
   format: typeof REGISTER_FORMAT;
   chainId: number;
+  /** The chain's block 0 hash: a restarted devnet (same id, same registry address) is another chain. */
+  genesisHash?: string | undefined;
   registry: string;
   issuer: string;
   /** Where the issuer publishes its lists (`<baseUrl>/<purpose>/<list number>`). */
@@ -138,13 +140,24 @@ async function updateRegister<T>(
   }
 }
 
+/** Refuses a register written for another chain with the same id and registry address (a restarted devnet). */
+function refuseOtherGenesis(file: string, register: StatusRegister, genesisHash: string): void {
+  if (register.genesisHash === undefined || register.genesisHash.toLowerCase() === genesisHash.toLowerCase()) return;
+  throw new CCRError(
+    "WRONG_CHAIN",
+    `${file} is the status register of ${register.issuer} on another chain with the id ${register.chainId} (genesis ` +
+      `${register.genesisHash}; this chain's is ${genesisHash}: a restarted devnet is a new chain). Its indices and ` +
+      `anchors are not this chain's: move it away, or name another register`,
+  );
+}
+
 /**
  * Allocates `count` indices to run `runId` (again the same ones when the run already has them: a resumed run gets
  * no new indices, and no index is ever given twice). Returns the first index and the lists' base URL.
  */
 export async function allocateStatusIndices(
   ref: StatusRegisterRef,
-  owner: { chainId: number; registry: string; issuer: string },
+  owner: { chainId: number; genesisHash: string; registry: string; issuer: string },
   runId: string,
   count: number,
 ): Promise<{ start: number; baseUrl: string }> {
@@ -153,6 +166,7 @@ export async function allocateStatusIndices(
     const register: StatusRegister = found ?? {
       format: REGISTER_FORMAT,
       chainId: owner.chainId,
+      genesisHash: owner.genesisHash,
       registry: getAddress(owner.registry),
       issuer,
       baseUrl: ref.baseUrl ?? `https://status.ccr.example/${owner.chainId}/${issuer}`,
@@ -170,6 +184,9 @@ export async function allocateStatusIndices(
           `${register.registry}), not of ${issuer} on chain ${owner.chainId}: name the issuer's own register`,
       );
     }
+    refuseOtherGenesis(ref.file, register, owner.genesisHash);
+    // A register from before registers named their chain's genesis: this chain's (same id and registry).
+    register.genesisHash ??= owner.genesisHash;
     if (ref.baseUrl !== undefined && ref.baseUrl !== register.baseUrl) {
       throw new CCRError(
         "INVALID_ARGUMENT",
@@ -297,6 +314,7 @@ export async function publishStatusLists(
       `${registerFile} is a status register of chain ${register.chainId}, not of this chain ${connection.chainId}`,
     );
   }
+  refuseOtherGenesis(registerFile, register, connection.genesisHash);
   const lists = Math.max(1, Math.ceil(register.next / STATUS_LIST_SIZE));
   const bits: Record<StatusPurpose, boolean[]> = { revocation: [], suspension: [] };
   const signed: RegisterRun[] = [];
