@@ -183,6 +183,23 @@ async function defineCommands(): Promise<void> {
   }
 }
 
+/**
+ * Output that cannot be written is not a verdict: a reader that closed the pipe (`| head`) ends the command quietly
+ * with the status decided so far; a full disk or any other write failure is a sentence and exit 2. No stack trace.
+ */
+function onOutputError(stream: "stdout" | "stderr"): (error: NodeJS.ErrnoException) => void {
+  return (error) => {
+    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    if (stream === "stdout") {
+      const reason = error.code === "ENOSPC" ? "no space is left on its device" : error.message;
+      process.stderr.write(`ccr: the output could not be written: ${reason} (${error.code ?? "error"})\n`);
+    }
+    process.exit(2);
+  };
+}
+process.stdout.on("error", onOutputError("stdout"));
+process.stderr.on("error", onOutputError("stderr"));
+
 process.on("SIGINT", () => {
   console.error("\nccr: interrupted; nothing is lost: run the same command again to continue");
   process.exit(130);

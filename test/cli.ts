@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { closeSync, openSync, statSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createHash } from "node:crypto";
@@ -664,6 +665,76 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     expect((await ccr(["verify", file, "--economy", "JP"])).code).to.equal(1);
     expect((await ccr(["--as", "authority-jp", "framework", "recognise", "SG", "--schema", "cbpr"])).code).to.equal(0);
     expect((await ccr(["verify", file, "--economy", "JP"])).code).to.equal(0);
+  });
+
+  it("never ends in a stack trace or a misleading status: closed or full output, no argument, an existing keystore", async function () {
+    const out = join(work, "pipes");
+    const issued = await ccr([
+      "--as",
+      "au-university",
+      "issue",
+      "--schema",
+      "diploma",
+      "--input",
+      "examples/graduates.csv",
+      "--out",
+      out,
+    ]);
+    expect(issued.code, issued.stderr).to.equal(0);
+    /** `ccr verify <out>` with its standard output on `stdout`: exit status and standard error. */
+    const verifyInto = (stdout: "closed" | number): Promise<{ code: number | null; stderr: string }> =>
+      new Promise((resolve, reject) => {
+        const child = spawn(
+          process.execPath,
+          ["bin/ccr.js", "--deployment", join(devnet.dir, "deployment.json"), "verify", out],
+          {
+            stdio: ["ignore", stdout === "closed" ? "pipe" : stdout, "pipe"],
+          },
+        );
+        // The reader goes away before anything is written, as `| head` does after its lines.
+        if (stdout === "closed") child.stdout?.destroy();
+        let stderr = "";
+        child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+        child.once("error", reject);
+        child.once("exit", (code) => resolve({ code, stderr }));
+      });
+    const closed = await verifyInto("closed");
+    expect(closed).to.deep.equal({ code: 0, stderr: "" });
+    const full = openSync("/dev/full", "w");
+    try {
+      expect(await verifyInto(full)).to.deep.equal({
+        code: 2,
+        stderr: "ccr: the output could not be written: no space is left on its device (ENOSPC)\n",
+      });
+    } finally {
+      closeSync(full);
+    }
+
+    const nothing = await ccr(["verify"]);
+    expect([nothing.code, nothing.stderr]).to.deep.equal([
+      2,
+      "ccr: name what to verify: credential files or folders of them (ccr verify out/diplomas), or a presentation " +
+        "with --presentation <file> --audience <you> --nonce <challenge>\n",
+    ]);
+
+    // A keystore is never overwritten: refused; with --replace, the old one is kept beside it; both are 0600.
+    const env = { CCR_KEYSTORE_PASSWORD: "correct horse battery" };
+    const keystore = join(work, "kept-key.json");
+    await writeFile(keystore, "the only copy of a key", { mode: 0o644 });
+    const refused = await ccr(["key", "new", "--out", keystore], env);
+    expect([refused.code, refused.stderr]).to.deep.equal([
+      2,
+      `ccr: ${keystore} exists: a keystore there would lose its key. Choose another --out, or --replace to keep it ` +
+        "as a backup beside the new one\n",
+    ]);
+    expect(await readFile(keystore, "utf8")).to.equal("the only copy of a key");
+    const replaced = await ccr(["key", "new", "--out", keystore, "--replace"], env);
+    expect(replaced.code, replaced.stderr).to.equal(0);
+    const backup = /the keystore it replaced is (\S+)$/m.exec(replaced.stdout)?.[1] ?? "";
+    expect(await readFile(backup, "utf8")).to.equal("the only copy of a key");
+    expect(statSync(keystore).mode & 0o777).to.equal(0o600);
+    expect(statSync(backup).mode & 0o777).to.equal(0o600);
+    expect(JSON.parse(await readFile(keystore, "utf8"))).to.have.property("address");
   });
 
   it("rotates the issuer's signing key through its DID: a keystore key signs, then is revoked", async function () {

@@ -1,5 +1,6 @@
 /** `ccr key` (encrypted keystores) and `ccr did` (the acting key's DID, and signing keys of its did:ethr document). */
-import { mkdir, writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { chmod, copyFile, mkdir, rename, stat, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Command } from "commander";
 import { Wallet } from "ethers";
@@ -17,15 +18,37 @@ function keyCommand(key: Command): void {
   key
     .command("new")
     .description(`create an encrypted JSON keystore with a new key (password: $${KEYSTORE_PASSWORD_ENV} or prompt)`)
-    .requiredOption("--out <file>", "where to write the keystore")
-    .action(async (options: { out: string }) => {
+    .requiredOption("--out <file>", "where to write the keystore (an existing file is never overwritten)")
+    .option("--replace", "replace an existing keystore at --out, keeping it as <file>.bak-<time> (its key is not lost)")
+    .action(async (options: { out: string; replace?: boolean }) => {
+      const existing = await stat(options.out).catch(() => undefined);
+      if (existing !== undefined && options.replace !== true) {
+        throw new CCRError(
+          "INVALID_ARGUMENT",
+          `${options.out} exists: a keystore there would lose its key. Choose another --out, or --replace to keep ` +
+            "it as a backup beside the new one",
+        );
+      }
       const password = process.env[KEYSTORE_PASSWORD_ENV] ?? (await promptPassword("Password for the new keystore: "));
       if (password.length < 8)
         throw new CCRError("INVALID_ARGUMENT", "the keystore password needs at least 8 characters");
       const wallet = Wallet.createRandom();
+      const encrypted = await wallet.encrypt(password);
       await mkdir(dirname(options.out), { recursive: true });
-      await writeFile(options.out, await wallet.encrypt(password), { mode: 0o600 });
-      console.log(`created ${options.out} for ${wallet.address}`);
+      let backup = "";
+      if (existing !== undefined) {
+        backup = `${options.out}.bak-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+        await copyFile(options.out, backup, constants.COPYFILE_EXCL);
+        await chmod(backup, 0o600);
+      }
+      // Written beside it and renamed: readable by its owner only (0600), whatever mode a file there had.
+      const temporary = `${options.out}.${process.pid}.tmp`;
+      await writeFile(temporary, encrypted, { mode: 0o600, flag: "wx" });
+      await chmod(temporary, 0o600);
+      await rename(temporary, options.out);
+      console.log(
+        `created ${options.out} for ${wallet.address}` + (backup === "" ? "" : `; the keystore it replaced is ${backup}`),
+      );
     });
 }
 

@@ -105,6 +105,13 @@ function verifyCommand(verify: Command, cli: Cli): void {
         await verifyPresentationCommand(cli, paths, options.presentation, options);
         return;
       }
+      if (paths.length === 0) {
+        throw new CCRError(
+          "INVALID_ARGUMENT",
+          "name what to verify: credential files or folders of them (ccr verify out/diplomas), or a presentation " +
+            "with --presentation <file> --audience <you> --nonce <challenge>",
+        );
+      }
       const files = await credentialFiles(paths);
       if (files.length === 0) {
         throw new CCRError(
@@ -133,6 +140,8 @@ function verifyCommand(verify: Command, cli: Cli): void {
         });
         for (const [i, r] of results.entries()) {
           counts[r.outcome]++;
+          // The status so far, should the reader stop reading (| head): the worst outcome printed decides.
+          process.exitCode = counts.invalid > 0 ? 1 : counts.undecided > 0 ? 2 : 0;
           if (options.json === true) {
             process.stdout.write(`${start + i === 0 ? "\n" : ",\n"}${JSON.stringify(r, null, 2)}`);
           } else printResult(r);
