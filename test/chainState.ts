@@ -1,7 +1,12 @@
 import { cp, mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { expect } from "chai";
+import { readEvents, withIndex } from "../src/audit/db.ts";
 import { readDeployment } from "../src/deployment.ts";
+import { connectRegistry, rpcProvider } from "../src/registry.ts";
+import { AuditIndex } from "../src/server/audit.ts";
+import { startServer, type RunningServer } from "../src/server/serve.ts";
+import { startRpcProxy, type RunningProxy } from "../scripts/lib/rpc-proxy.ts";
 import { runCcr, type CcrRun } from "../scripts/lib/ccr-process.ts";
 import { startDevnet, type RunningDevnet } from "../scripts/lib/devnet-process.ts";
 
@@ -9,8 +14,12 @@ describe("local state belongs to one chain: a restarted devnet (same id, same ac
   this.timeout(300_000);
   let devnet: RunningDevnet | undefined;
   let kept = "";
+  let server: RunningServer | undefined;
+  let proxy: RunningProxy | undefined;
 
   after(async function () {
+    await server?.close();
+    await proxy?.close();
     devnet?.stop();
     if (kept !== "") await rm(kept, { recursive: true, force: true });
   });
@@ -56,10 +65,43 @@ describe("local state belongs to one chain: a restarted devnet (same id, same ac
     await cp(join(dir, "proposals"), join(kept, "proposals"), { recursive: true });
     await cp(join(dir, "status-lists"), join(kept, "status-lists"), { recursive: true });
 
+    // A long-running ccr serve --db, reading the chain through an endpoint that will lead to the restarted node.
+    const first = await readDeployment(deployment);
+    let target = first.rpcUrl;
+    proxy = await startRpcProxy(first.rpcUrl, async (message, response) => {
+      if (target === first.rpcUrl) return false;
+      const answer = await fetch(target, { method: "POST", body: JSON.stringify(message) });
+      response.writeHead(answer.status, { "content-type": "application/json" }).end(await answer.text());
+      return true;
+    });
+    const connection = await connectRegistry(first, { rpcUrl: proxy.url, provider: rpcProvider(proxy.url, 31337) });
+    const index = join(kept, "serve.sqlite");
+    const audit = new AuditIndex(index, connection);
+    server = await startServer(
+      { connection, rpcUrl: proxy.url, audit, syncSeconds: 0 },
+      { host: "127.0.0.1", port: 0 },
+    );
+    expect(audit.state.error).to.equal(undefined);
+    const before = await withIndex(index, first, (store) => readEvents(store));
+    expect(before.length).to.be.greaterThan(50);
+
     expect(await devnet.interrupt()).to.equal(0);
     devnet = await startDevnet(dir);
+    // The same endpoint now answers for the new chain: the server stops syncing and says why, writing nothing.
+    target = (await readDeployment(deployment)).rpcUrl;
+    await audit.sync();
+    expect(audit.state.chainChanged?.expected).to.equal(oldGenesis);
+    expect(audit.state.error).to.match(/^the chain at \S+ is no longer the one this server started with \(genesis /);
+    expect((await withIndex(index, first, (store) => readEvents(store))).length).to.equal(before.length);
+    const config = (await (await fetch(`${server.url}/api/config`)).json()) as {
+      chain: { changed: boolean; found: string };
+    };
+    expect(config.chain.changed).to.equal(true);
+    const status = (await (await fetch(`${server.url}/api/audit/status`)).json()) as { error?: string };
+    expect(status.error).to.include("Syncing stopped");
     const newGenesis = (await readDeployment(deployment)).genesisHash;
     expect(newGenesis).to.not.equal(oldGenesis);
+    expect(config.chain.found).to.equal(newGenesis);
 
     // The new chain: the same issuer issues into a new folder; nothing of the old chain is continued or sent.
     const fresh = await issue("second");

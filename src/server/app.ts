@@ -161,7 +161,12 @@ export function createApp({ connection, rpcUrl, pages, audit }: ServerOptions): 
     const deployment: Omit<Deployment, "accounts" | "rpcUrl"> = {
       ...{ format, network, chainId, genesisHash, registry, didRegistry, names, schemas, economies, createdAt },
     };
-    const config = { deployment, rpc: "/rpc" };
+    const changed = audit?.state.chainChanged;
+    const chain =
+      changed === undefined
+        ? { genesisHash: connection.genesisHash, changed: false }
+        : { genesisHash: connection.genesisHash, changed: true, found: changed.found, message: audit?.state.error };
+    const config = { deployment, chain, rpc: "/rpc" };
     return c.json(config);
   });
 

@@ -16,6 +16,11 @@ export interface SyncState {
   syncedAt?: string;
   /** Why the last sync failed (the index keeps what it had). */
   error?: string;
+  /**
+   * Set when the chain behind the RPC is no longer the one the server started with (a restarted devnet: the same id,
+   * another genesis): syncing stopped for good, and the index keeps the first chain's history only.
+   */
+  chainChanged?: { expected: string; found: string } | undefined;
 }
 
 export interface TimelineAnswer {
@@ -60,8 +65,11 @@ export class AuditIndex {
 
   /** One sync at a time: a call while one runs waits for it instead of starting another. */
   sync(): Promise<void> {
-    this.syncing ??= syncIndex(this.connection, this.file)
-      .then((result) => {
+    if (this.state.chainChanged !== undefined) return Promise.resolve();
+    this.syncing ??= this.sameChain()
+      .then(async (same) => {
+        if (!same) return;
+        const result = await syncIndex(this.connection, this.file);
         this.state.block = result.toBlock;
         this.state.syncedAt = new Date().toISOString();
         delete this.state.error;
@@ -73,6 +81,23 @@ export class AuditIndex {
         this.syncing = undefined;
       });
     return this.syncing;
+  }
+
+  /**
+   * Whether the chain behind the RPC is still the one the server started with; when it is not, says so in `state`
+   * and stops syncing, so that another chain's events never go into this index.
+   */
+  private async sameChain(): Promise<boolean> {
+    const { provider, genesisHash, rpcUrl } = this.connection;
+    const found = (await provider.getBlock(0))?.hash ?? "none";
+    if (found.toLowerCase() === genesisHash.toLowerCase()) return true;
+    clearInterval(this.timer);
+    this.state.chainChanged = { expected: genesisHash, found };
+    this.state.error =
+      `the chain at ${rpcUrl} is no longer the one this server started with (genesis ${genesisHash}, now ${found}: ` +
+      `a restarted node is a new chain). Syncing stopped; the index keeps the first chain's history to block ` +
+      `${this.state.block ?? "none"}. Restart ccr serve with the new chain's deployment file (and another --db)`;
+    return false;
   }
 
   async report(query: Record<string, string | undefined>): Promise<Report> {
