@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { Ajv, type ValidateFunction } from "ajv";
@@ -404,6 +405,33 @@ describe("ccr serve: TRQP v2 (end to end, against a Hardhat node)", function () 
     return { ...started, url };
   }
 
+  it("closes clients that send their request too slowly, and keeps answering the others", async function () {
+    const timeouts = { headersMs: 1_000, requestMs: 2_000, keepAliveMs: 500 };
+    const quick = await startServer(
+      { connection: await connectRegistry(deployment), rpcUrl: deployment.rpcUrl },
+      { host: "127.0.0.1", port: 0, timeouts },
+    );
+    try {
+      const { port } = new URL(quick.url);
+      // Half a request's headers, then nothing more: the server closes the connection, once the headers are late.
+      const slow = Array.from({ length: 20 }, () => connect(Number(port), "127.0.0.1"));
+      const closed = slow.map(
+        (socket) =>
+          new Promise<string>((resolve) => {
+            let answer = "";
+            socket.on("data", (chunk: Buffer) => (answer += chunk.toString()));
+            socket.on("close", () => resolve(answer));
+            socket.on("error", () => undefined);
+            socket.write("GET /metadata HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+          }),
+      );
+      expect((await fetch(`${quick.url}/metadata`)).status).to.equal(200);
+      for (const answer of await Promise.all(closed)) expect(answer).to.match(/^(HTTP\/1\.1 408 |$)/);
+    } finally {
+      await quick.close();
+    }
+  });
+
   it("answers 200 concurrent TRQP queries, each correctly, with its memory bounded", async function () {
     const { child, done, url: listening } = serveChild({ NODE_OPTIONS: "--max-old-space-size=128" });
     try {
@@ -498,6 +526,33 @@ describe("ccr serve: TRQP v2 (end to end, against a Hardhat node)", function () 
         expect(refusal.status, method).to.equal(400);
         expect(((await refusal.json()) as Problem).detail).to.include(`reads only, not "${method}"`);
       }
+      // Bounded work: a batch of more than 100 calls, another contract's logs, more than 1,000,000 blocks of logs.
+      const rpcRefusal = async (body: unknown): Promise<[number, string]> => {
+        const answer = await fetch(`${url}/rpc`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        });
+        return [answer.status, ((await answer.json()) as { error: { message: string } }).error.message];
+      };
+      const getLogs = (filter: object) => ({ jsonrpc: "2.0", id: 1, method: "eth_getLogs", params: [filter] });
+      expect(
+        await rpcRefusal(Array.from({ length: 101 }, (_, id) => ({ jsonrpc: "2.0", id, method: "eth_blockNumber" }))),
+      ).to.deep.equal([400, "ccr serve: a batch of 101 calls: at most 100 in one request"]);
+      expect(await rpcRefusal(getLogs({ fromBlock: "0x0", toBlock: "latest" }))).to.deep.equal([
+        400,
+        "ccr serve: eth_getLogs is passed on for this deployment's contracts (registry, names, DID registry) only",
+      ]);
+      expect(
+        await rpcRefusal(getLogs({ address: deployment.registry.address, fromBlock: "0x0", toBlock: "0xf4240" })),
+      ).to.deep.equal([400, "ccr serve: eth_getLogs over 1000001 blocks: at most 1000000 in one call; ask in ranges"]);
+      const logs = await fetch(`${url}/rpc`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(getLogs({ address: deployment.registry.address, fromBlock: "0x0", toBlock: "latest" })),
+      });
+      expect(((await logs.json()) as { result: unknown[] }).result.length).to.be.greaterThan(10);
+
       const config = (await (await fetch(`${url}/api/config`)).json()) as {
         deployment: Record<string, unknown>;
         rpc: string;

@@ -537,8 +537,23 @@ describe("web verifier page (Chromium, against a Hardhat node)", function () {
   it("charts the audit index with the report's numbers, follows new activity and filters, and runs a check", async function () {
     // What the tests before this one did is in the index once it syncs.
     const sync = async (): Promise<void> => {
-      expect((await fetch(`${server.url}/api/audit/sync`, { method: "POST" })).status).to.equal(200);
+      const headers = { "content-type": "application/json" };
+      expect((await fetch(`${server.url}/api/audit/sync`, { method: "POST", headers })).status).to.equal(200);
     };
+    // What another site's page can send (a simple cross-origin POST) does not make the server sync or check.
+    for (const path of ["/api/audit/sync", "/api/audit/check"]) {
+      const simple = await fetch(`${server.url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "text/plain", origin: "https://elsewhere.example" },
+        body: "x".repeat(1024),
+      });
+      expect(simple.status, path).to.equal(403);
+      const foreign = await fetch(`${server.url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: "https://elsewhere.example" },
+      });
+      expect(foreign.status, path).to.equal(403);
+    }
     await sync();
     const page = await opened("dashboard.html");
     const totals = async (): Promise<number[]> =>

@@ -142,7 +142,9 @@ async function runCheck(button: HTMLButtonElement): Promise<void> {
   button.disabled = true;
   byId("check").textContent = "Checking every item of the history against the chain…";
   try {
-    showCheck(await json<CheckRecord>("./api/audit/check", { method: "POST" }));
+    showCheck(
+      await json<CheckRecord>("./api/audit/check", { method: "POST", headers: { "content-type": "application/json" } }),
+    );
   } catch (error) {
     byId("check").textContent = `The check could not run: ${(error as Error).message}`;
   } finally {

@@ -47,7 +47,8 @@ function keyCommand(key: Command): void {
       await chmod(temporary, 0o600);
       await rename(temporary, options.out);
       console.log(
-        `created ${options.out} for ${wallet.address}` + (backup === "" ? "" : `; the keystore it replaced is ${backup}`),
+        `created ${options.out} for ${wallet.address}` +
+          (backup === "" ? "" : `; the keystore it replaced is ${backup}`),
       );
     });
 }

@@ -41,8 +41,73 @@ const READ_METHODS = new Set([
   "eth_getTransactionReceipt",
 ]);
 
+/** The most calls in one JSON-RPC batch, blocks in one eth_getLogs, and bytes in one answer the relay passes on. */
+const RPC_MAX_BATCH = 100;
+const RPC_MAX_LOG_BLOCKS = 1_000_000;
+const RPC_MAX_ANSWER = 8 * 1024 * 1024;
+
+/** A JSON-RPC error answer (HTTP 400), for a request the relay refuses. */
+function rpcError(c: Context, message: string) {
+  return c.json({ jsonrpc: "2.0", id: null, error: { code: -32600, message: `ccr serve: ${message}` } }, 400);
+}
+
+/** Why an eth_getLogs filter is refused: another contract's logs, a block hash filter aside, or too many blocks. */
+async function logsRefusal(filter: unknown, own: ReadonlySet<string>, rpcUrl: string): Promise<string | undefined> {
+  const { address, fromBlock, toBlock, blockHash } = (filter ?? {}) as Record<string, unknown>;
+  const addresses = (Array.isArray(address) ? address : [address]).map((a) => String(a).toLowerCase());
+  if (address === undefined || !addresses.every((a) => own.has(a))) {
+    return "eth_getLogs is passed on for this deployment's contracts (registry, names, DID registry) only";
+  }
+  if (blockHash !== undefined) return undefined;
+  const number = async (tag: unknown): Promise<number> => {
+    if (typeof tag === "string" && /^0x[0-9a-f]+$/i.test(tag)) return Number(BigInt(tag));
+    if (tag === "earliest") return 0;
+    const answer = await fetch(rpcUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_blockNumber", params: [] }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    return Number(BigInt(((await answer.json()) as { result: string }).result));
+  };
+  const blocks = (await number(toBlock ?? "latest")) - (await number(fromBlock ?? "latest")) + 1;
+  return blocks > RPC_MAX_LOG_BLOCKS
+    ? `eth_getLogs over ${blocks} blocks: at most ${RPC_MAX_LOG_BLOCKS} in one call; ask in ranges`
+    : undefined;
+}
+
+/** The answer's text, or undefined as soon as it is over RPC_MAX_ANSWER bytes (the rest is not read). */
+async function boundedText(answer: Response): Promise<string | undefined> {
+  const reader = (answer.body as ReadableStream<Uint8Array> | null)?.getReader();
+  if (reader === undefined) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > RPC_MAX_ANSWER) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/**
+ * Whether a request that changes state (a sync, a check) comes from this server's own pages: a same-origin request
+ * with a JSON content type, which another site's page cannot send without a preflight this server never answers.
+ */
+function ownPage(c: Context): boolean {
+  const origin = c.req.header("origin");
+  const host = c.req.header("host");
+  const sameOrigin = origin === undefined || (host !== undefined && new URL(origin).host === host);
+  return sameOrigin && (c.req.header("content-type") ?? "").startsWith("application/json");
+}
+
 /** An RFC 7807 problem-details answer. */
-function problem(c: Context, status: 400 | 404 | 413 | 500 | 502 | 503, title: string, detail: string) {
+function problem(c: Context, status: 400 | 403 | 404 | 413 | 500 | 502 | 503, title: string, detail: string) {
   return c.json({ type: "about:blank", title, status, detail }, status, {
     "content-type": "application/problem+json",
   });
@@ -70,6 +135,19 @@ async function jsonBody(c: Context): Promise<unknown> {
     throw new TrqpProblem(400, "Invalid request", "the request body is not valid JSON");
   }
 }
+
+/** Refuses a state-changing request that does not come from this server's own pages (see `ownPage`). */
+const crossSite: MiddlewareHandler = async (c, next) => {
+  if (c.req.method === "POST" && !ownPage(c)) {
+    return problem(
+      c,
+      403,
+      "Not from this server's pages",
+      "a sync or check is accepted from this server's own pages only (same origin, content-type application/json)",
+    );
+  }
+  await next();
+};
 
 export function createApp({ connection, rpcUrl, pages, audit }: ServerOptions): Hono {
   const app = new Hono();
@@ -170,14 +248,32 @@ export function createApp({ connection, rpcUrl, pages, audit }: ServerOptions): 
     return c.json(config);
   });
 
-  // The browser's JSON-RPC reads, passed on unchanged; anything that is not a read is refused.
+  // The browser's JSON-RPC reads, passed on unchanged; anything that is not a read, a batch of more than
+  // RPC_MAX_BATCH calls, logs of other contracts or of more than RPC_MAX_LOG_BLOCKS blocks, and an answer over
+  // RPC_MAX_ANSWER bytes are refused with a JSON-RPC error: one request never makes the node do unbounded work.
+  const ownContracts = new Set(
+    [
+      connection.deployment.registry.address,
+      connection.deployment.names?.address,
+      connection.deployment.didRegistry.address,
+    ]
+      .filter((a): a is string => a !== undefined)
+      .map((a) => a.toLowerCase()),
+  );
   app.post("/rpc", async (c) => {
     const body = (await c.req.json().catch(() => undefined)) as unknown;
     const calls = Array.isArray(body) ? body : [body];
+    if (calls.length > RPC_MAX_BATCH) {
+      return rpcError(c, `a batch of ${calls.length} calls: at most ${RPC_MAX_BATCH} in one request`);
+    }
     for (const call of calls) {
       const method = (call as { method?: unknown } | undefined)?.method;
       if (typeof method !== "string" || !READ_METHODS.has(method)) {
         return problem(c, 400, "Not a read", `the server passes on reads only, not ${JSON.stringify(method)}`);
+      }
+      if (method === "eth_getLogs") {
+        const refusal = await logsRefusal((call as { params?: unknown[] }).params?.[0], ownContracts, rpcUrl);
+        if (refusal !== undefined) return rpcError(c, refusal);
       }
     }
     try {
@@ -187,7 +283,11 @@ export function createApp({ connection, rpcUrl, pages, audit }: ServerOptions): 
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(30_000),
       });
-      return c.body(await answer.text(), answer.status as 200, { "content-type": "application/json" });
+      const text = await boundedText(answer);
+      if (text === undefined) {
+        return rpcError(c, `the node's answer is over ${RPC_MAX_ANSWER} bytes: ask for fewer blocks or calls`);
+      }
+      return c.body(text, answer.status as 200, { "content-type": "application/json" });
     } catch (error) {
       return problem(c, 502, "Chain unreachable", `the node at ${rpcUrl} did not answer: ${String(error)}`);
     }
@@ -235,6 +335,9 @@ export function createApp({ connection, rpcUrl, pages, audit }: ServerOptions): 
       return failed(c, error);
     }
   });
+  // State-changing requests: this server's own pages only; their bodies are never read.
+  app.use("/api/audit/sync", crossSite);
+  app.use("/api/audit/check", crossSite);
   app.post("/api/audit/sync", async (c) => {
     await index().sync();
     return c.json(index().state);

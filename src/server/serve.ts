@@ -15,17 +15,32 @@ export interface RunningServer {
 /** Where `npm run build:web` (Vite) puts the web pages. */
 export const WEB_ROOT = packageFile("dist", "web");
 
+/**
+ * How long a client may take: to send its request's headers, its whole request, and between requests on a kept-alive
+ * connection; slow or half-open clients are closed after that (checked every second), so that they never pile up.
+ */
+export const CLIENT_TIMEOUTS = { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 5_000 };
+
 export async function startServer(
   options: Omit<ServerOptions, "pages"> & {
     /** Seconds between syncs of the audit index (0: only at start). */ syncSeconds?: number;
   },
-  listen: { host: string; port: number },
+  listen: { host: string; port: number; timeouts?: typeof CLIENT_TIMEOUTS },
 ): Promise<RunningServer> {
+  const timeouts = listen.timeouts ?? CLIENT_TIMEOUTS;
   const pages = existsSync(WEB_ROOT) ? serveStatic({ root: WEB_ROOT }) : undefined;
   const app = createApp({ ...options, pages });
   await options.audit?.start(options.syncSeconds ?? 5);
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const started = serve({ fetch: app.fetch, hostname: listen.host, port: listen.port }, () => resolve(started));
+    const serverOptions = {
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: timeouts.requestMs,
+      keepAliveTimeout: timeouts.keepAliveMs,
+      connectionsCheckingInterval: 1_000,
+    };
+    const started = serve({ fetch: app.fetch, hostname: listen.host, port: listen.port, serverOptions }, () =>
+      resolve(started),
+    );
     started.once("error", (error: NodeJS.ErrnoException) =>
       reject(
         error.code === "EADDRINUSE" || error.code === "EADDRNOTAVAIL" || error.code === "EACCES"
