@@ -191,6 +191,23 @@ describe("ccr integrity (end to end, against a Hardhat node)", function () {
     const wide = await ccr(issueArgs(utf16, join(work, "utf16")));
     expect(wide.code).to.equal(1);
     expect(wide.stderr).to.include(`${utf16} is not UTF-8: it is UTF-16 (byte order mark FF FE)`);
+    const bomless = join(work, "utf16-no-bom.csv");
+    await writeFile(bomless, Buffer.from(`${header}\n${row}\n`, "utf16le"));
+    const noMark = await ccr(issueArgs(bomless, join(work, "utf16-no-bom")));
+    expect(noMark.code).to.equal(1);
+    expect(noMark.stderr).to.include(
+      `${bomless} is not UTF-8: it looks like UTF-16 little-endian without a byte order mark (every other byte is ` +
+        "zero). Save it as UTF-8, or name its encoding: --encoding utf-16le",
+    );
+    expect((await ccr(issueArgs(bomless, join(work, "utf16-no-bom"), ["--encoding", "utf-16le"]))).code).to.equal(0);
+
+    // A NUL (or any control character but tab and line breaks) inside a field: refused by row and field.
+    const nul = await csv("nul.csv", [header, row.replace("zoe", "nul").replace("Zoë", "Zo\u0000ë")]);
+    const control = await ccr(issueArgs(nul, join(work, "nul")));
+    expect(control.code).to.equal(1);
+    expect(control.stderr).to.match(
+      /row 1 \(line 2\), field \/\w+: holds the control character U\+0000 at character 3: remove it/,
+    );
 
     const bom = join(work, "bom.csv");
     await writeFile(bom, `\uFEFF${header}\n${row.replace("zoe", "bom")}\n`);

@@ -91,6 +91,14 @@ describe("SDK input, files and encodings", function () {
     expect(await refusal("a\nb\n", [0xc3])).to.match(/^in\.csv line 3 is not UTF-8 /);
     expect(await refusal("x\ny\n", [0x7a, 0xef, 0xbf, 0xbd])).to.match(/^in\.csv line 3 contains U\+FFFD/);
     expect(await refusal([0xff, 0xfe, 0x61, 0x00])).to.match(/^in\.csv is not UTF-8: it is UTF-16/);
+    // UTF-16 without a byte order mark: every other byte zero. Named as such, with the option that reads it.
+    const wide = (text: string, order: "utf16le" | "ucs2be") =>
+      order === "utf16le" ? [...Buffer.from(text, "utf16le")] : [...Buffer.from(text, "utf16le").swap16()];
+    expect(await refusal(wide("id,name\nx,y\n", "utf16le"))).to.equal(
+      "in.csv is not UTF-8: it looks like UTF-16 little-endian without a byte order mark (every other byte is zero). " +
+        "Save it as UTF-8, or name its encoding: --encoding utf-16le",
+    );
+    expect(await refusal(wide("id,name\nx,y\n", "ucs2be"))).to.match(/big-endian without .* --encoding utf-16be$/);
   });
 
   it("keeps each checked row's place and digest, not its subject, and reads the subjects again in order", async function () {

@@ -204,6 +204,14 @@ export async function* decodeInput(
     if (first) {
       first = false;
       const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
+      const bomless = encoding === undefined && !utf16 ? utf16WithoutMark(bytes) : undefined;
+      if (bomless !== undefined) {
+        throw new CCRError(
+          "INVALID_INPUT",
+          `${file} is not UTF-8: it looks like UTF-16 ${bomless === "utf-16le" ? "little" : "big"}-endian without a ` +
+            `byte order mark (every other byte is zero). Save it as UTF-8, or name its encoding: --encoding ${bomless}`,
+        );
+      }
       if (encoding === undefined && utf16) {
         throw new CCRError(
           "INVALID_INPUT",
@@ -227,6 +235,24 @@ export async function* decodeInput(
     throw notDecodable(line, cause); // the file ends in the middle of a character
   }
   if (rest !== "") yield checked(rest);
+}
+
+/**
+ * "utf-16le" or "utf-16be" when `bytes` (a file's first chunk) look like UTF-16 text without a byte order mark: most
+ * of its odd (little-endian) or even (big-endian) bytes are zero and none of the others. UTF-8 text has no zero byte.
+ */
+function utf16WithoutMark(bytes: Uint8Array): "utf-16le" | "utf-16be" | undefined {
+  const pairs = Math.min(bytes.length >> 1, 4096);
+  if (pairs < 2) return undefined;
+  let evenZero = 0;
+  let oddZero = 0;
+  for (let i = 0; i < pairs; i++) {
+    if (bytes[2 * i] === 0) evenZero++;
+    if (bytes[2 * i + 1] === 0) oddZero++;
+  }
+  if (oddZero >= pairs * 0.5 && evenZero === 0) return "utf-16le";
+  if (evenZero >= pairs * 0.5 && oddZero === 0) return "utf-16be";
+  return undefined;
 }
 
 /** Why `file` cannot be read, in words. */
@@ -287,6 +313,22 @@ function tooLong(subject: Record<string, unknown>): { field: string; message: st
     }));
 }
 
+/** Control characters other than tab, line feed and carriage return: never part of a credential's text. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
+
+/** Fields (at any depth of a JSON subject) that hold a control character, each named with the character's code. */
+function controlCharacters(value: unknown, path = ""): { field: string; message: string }[] {
+  if (typeof value === "string") {
+    const found = CONTROL.exec(value);
+    if (found === null) return [];
+    const code = `U+${(found[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}`;
+    return [{ field: path, message: `holds the control character ${code} at character ${found.index + 1}: remove it` }];
+  }
+  if (typeof value !== "object" || value === null) return [];
+  return Object.entries(value).flatMap(([key, inner]) => controlCharacters(inner, `${path}/${key}`));
+}
+
 /** The subject's id, when it has one that cannot be a holder's DID, as a problem. */
 function badHolder(subject: Record<string, unknown>): { field: string; message: string }[] {
   const id = subject.id;
@@ -317,6 +359,7 @@ export async function readSubjects(
   const firstRowOf = new Map<string, number>();
   for await (const { row, line, subject } of readRows(file, type, encoding, hash)) {
     for (const { field, message } of [
+      ...controlCharacters(subject),
       ...tooLong(subject),
       ...badHolder(subject),
       ...checkSubject(type.validate, subject),
