@@ -449,6 +449,27 @@ describe("ccr audit (end to end, against a Hardhat node)", function () {
         'index that was damaged, remove it and run "ccr audit sync" to rebuild it\n',
     );
 
+    // An index with damaged pages: every command that reads it says which file and what to do, none a fault of ccr.
+    const damaged = join(work, "damaged.sqlite");
+    expect((await ccr(["audit", "sync", "--db", damaged])).code).to.equal(0);
+    const bytes = await readFile(damaged);
+    bytes.fill(0xa5, 4096); // every page but the first (the header and the schema)
+    await writeFile(damaged, bytes);
+    for (const args of [
+      ["audit", "check"],
+      ["audit", "report"],
+      ["audit", "history", "au-university"],
+    ]) {
+      const run = await ccr([...args, "--db", damaged]);
+      expect(run.code, args.join(" ")).to.equal(2);
+      expect(run.stderr, args.join(" ")).to.match(
+        new RegExp(
+          `^ccr: the audit index ${damaged} is damaged \\(.+\\): remove it and run "ccr audit sync" to rebuild it`,
+        ),
+      );
+      expect(run.stderr).to.not.include("fault of ccr");
+    }
+
     const notRegistry = join(work, "not-a-registry.json");
     await writeFile(notRegistry, JSON.stringify({ ...deployment, registry: deployment.didRegistry }));
     const refused = await ccr(["audit", "sync", "--db", join(work, "x.sqlite")], notRegistry);

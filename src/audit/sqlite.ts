@@ -29,7 +29,8 @@ function transaction<T>(db: DatabaseSync, work: () => T): T {
     db.exec("COMMIT");
     return result;
   } catch (error) {
-    db.exec("ROLLBACK");
+    // SQLite rolls a transaction back itself on some failures (a full disk): then there is nothing left to roll back.
+    if (db.isTransaction) db.exec("ROLLBACK");
     throw error;
   }
 }

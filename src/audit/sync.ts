@@ -3,7 +3,7 @@ import { ICCRNames__factory, ICCR__factory } from "../../types/ethers-contracts/
 import { checksummed } from "../bytes.ts";
 import { decodeAnchorTerms, economyIso } from "../codes.ts";
 import { RPC_TIMEOUT_MS, rpcRetried, type RegistryConnection } from "../registry.ts";
-import { openIndex, type IndexedEvent, type IndexStore } from "./db.ts";
+import { indexFailure, openIndex, type IndexedEvent, type IndexStore } from "./db.ts";
 
 export interface SyncOptions {
   /** Blocks below the head that are not indexed yet (reorg safety). */
@@ -329,8 +329,10 @@ export async function syncIndex(
       rolledBack,
       seconds: (performance.now() - started) / 1000,
     };
+  } catch (error) {
+    throw indexFailure(store.location, error) ?? error;
   } finally {
-    await store.close();
+    await store.close().catch(() => undefined);
   }
 }
 
