@@ -224,7 +224,8 @@ export async function withIndex<T>(
 export function indexFailure(location: string, error: unknown): CCRError | undefined {
   if (error instanceof CCRError) return undefined;
   const reason = error instanceof Error ? error.message : String(error);
-  const code = String((error as { code?: unknown } | undefined)?.code ?? "");
+  const raw = (error as { code?: unknown } | undefined)?.code;
+  const code = typeof raw === "string" ? raw : "";
   if (
     /database or disk is full|SQLITE_FULL|ENOSPC|could not extend file|No space left on device/i.test(reason) ||
     code === "53100"
