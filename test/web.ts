@@ -153,7 +153,13 @@ describe("web verifier page (Chromium, against a Hardhat node)", function () {
     // The dashboard's index, synced at start; the tests sync it again after new activity (POST /api/audit/sync).
     const audit = new AuditIndex(join(work, "audit.sqlite"), connection);
     server = await startServer(
-      { connection, rpcUrl: chain.url, audit, syncSeconds: 0 },
+      {
+        connection,
+        rpcUrl: chain.url,
+        audit,
+        syncSeconds: 0,
+        schemaSources: { folders: [join(devnet.dir, "schemas")] },
+      },
       { host: "127.0.0.1", port: 0 },
     );
     browser = await launchChromium();
@@ -175,7 +181,7 @@ describe("web verifier page (Chromium, against a Hardhat node)", function () {
     const [valid, revoked, suspended, tampered, future] = cards;
     expect(cards.map((c) => c.outcome)).to.deep.equal(["valid", "invalid", "invalid", "invalid", "invalid"]);
 
-    expect(valid?.title).to.equal("✓ VALID AcademicDiploma from University in Australia");
+    expect(valid?.title).to.equal("✓ VALID Academic Diploma from University in Australia (AU)");
     expect(Object.values(valid?.checks ?? {}).map((c) => c.state)).to.deep.equal([
       "passed",
       "passed",
@@ -187,12 +193,17 @@ describe("web verifier page (Chromium, against a Hardhat node)", function () {
       "skipped",
     ]);
     expect(valid?.fields).to.deep.include({
-      Issuer: `University in Australia (${ethrDid(deployment.chainId, deployment.accounts["au-university"]?.address ?? "")})`,
+      Issuer: `University in Australia (AU), ${ethrDid(deployment.chainId, deployment.accounts["au-university"]?.address ?? "")}`,
       Holder: holderDid("web-1"),
-      name: "Ava Nguyen",
-      degree: "Bachelor of Science",
+      Type: "Academic Diploma",
+      Name: "Ava Nguyen",
+      Degree: "Bachelor of Science",
+      "Field of study": "Physics",
     });
 
+    expect(valid?.checks.anchor?.detail).to.include(
+      `by University in Australia (AU), ${deployment.accounts["au-university"]?.address ?? ""}, with the document's`,
+    );
     expect(revoked?.title).to.match(/^✗ INVALID /);
     expect(revoked?.checks.status).to.deep.include({ state: "failed" });
     expect(revoked?.checks.status?.detail).to.match(/^revoked on \d{4}-\d\d-\d\dT[\d:]+Z, reason: affiliationChanged$/);
@@ -257,7 +268,7 @@ describe("web verifier page (Chromium, against a Hardhat node)", function () {
     await page.goto(`${server.url}/#file=${base64url(JSON.stringify(file))}`);
     const { cards } = await verified(page);
     expect(cards.map((c) => c.outcome)).to.deep.equal(["valid"]);
-    expect(cards[0]?.fields.name).to.equal("Ava Nguyen");
+    expect(cards[0]?.fields.Name).to.equal("Ava Nguyen");
     for (const url of requests) expect(url, "a request carried the credential").to.not.include(file.jws.slice(0, 40));
 
     const single = JSON.parse(await readFile(files.single, "utf8")) as CredentialFile;
@@ -265,7 +276,7 @@ describe("web verifier page (Chromium, against a Hardhat node)", function () {
     await page.reload();
     const linked = await verified(page);
     expect(linked.cards.map((c) => c.outcome)).to.deep.equal(["valid"]);
-    expect(linked.cards[0]?.fields.name).to.equal("Ella Brown");
+    expect(linked.cards[0]?.fields.Name).to.equal("Ella Brown");
     await page.close();
   });
 
@@ -306,8 +317,8 @@ describe("web verifier page (Chromium, against a Hardhat node)", function () {
     const { cards } = await verified(page);
     expect(cards.map((c) => c.outcome)).to.deep.equal(["valid"]);
     expect(cards[0]?.checks.holder?.state).to.equal("passed");
-    expect(cards[0]?.fields).to.deep.include({ Holder: ken, assuranceLevel: "high", Disclosed: "1 field(s) only" });
-    expect(cards[0]?.fields).to.not.have.property("verifiedOn");
+    expect(cards[0]?.fields).to.deep.include({ Holder: ken, "Assurance level": "high", Disclosed: "1 field(s) only" });
+    expect(cards[0]?.fields).to.not.have.property("Verified on");
 
     await page.fill("#nonce", "web-8");
     await page.press("#nonce", "Tab");
@@ -356,7 +367,7 @@ describe("web verifier page (Chromium, against a Hardhat node)", function () {
     await page.goto(link);
     const scanned = await verified(page);
     expect(scanned.cards.map((c) => c.outcome)).to.deep.equal(["valid"]);
-    expect(scanned.cards[0]?.fields.name).to.equal("Ella Brown");
+    expect(scanned.cards[0]?.fields.Name).to.equal("Ella Brown");
 
     // A batch member's file (its Merkle proof with it) is packed, compressed and written in base32 in the code's
     // alphanumeric mode: scanning it gives the member's verdict without the file.
@@ -369,7 +380,7 @@ describe("web verifier page (Chromium, against a Hardhat node)", function () {
     await page.goto(memberLink);
     const member2 = await verified(page);
     expect(member2.cards.map((c) => c.outcome)).to.deep.equal(["valid"]);
-    expect(member2.cards[0]?.fields.name).to.equal("Ava Nguyen");
+    expect(member2.cards[0]?.fields.Name).to.equal("Ava Nguyen");
 
     // A link that names a credential by its hash: another credential dropped against it is a red mismatch.
     const { hash } = JSON.parse(await readFile(files.valid, "utf8")) as CredentialFile;

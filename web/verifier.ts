@@ -12,6 +12,7 @@ import { parseCredentialFile, type ReadCredential } from "../src/vc/credentialFi
 import { fromBase32, unpackCredential } from "../src/vc/qrPayload.ts";
 import { SD_JWT_PRESENTATION_FORMAT, presentedCredentials, verifyPresentation } from "../src/vc/presentation.ts";
 import { verifyReads, type Outcome, type UnreadCredential, type VerificationResult } from "../src/vc/verify.ts";
+import type { SchemaLabels } from "../src/server/schemaLabels.ts";
 import { connect, type Registry } from "./connect.ts";
 import { escape } from "./html.ts";
 
@@ -46,7 +47,11 @@ let runs = 0;
 
 /** Connects (again); says on the page whether the registry answers. */
 function open(): Promise<Registry> {
-  const opening = connect();
+  // The schemas' titles come with the connection: no credential is shown before the page can name its fields.
+  const opening = connect().then(async (registry) => {
+    await fillSchemaLabels();
+    return registry;
+  });
   opening.then(
     async ({ connection }) => {
       connectionLine.classList.remove("down");
@@ -59,6 +64,16 @@ function open(): Promise<Registry> {
     },
   );
   return opening;
+}
+
+/** Registered schemas' names and field titles (`/api/schemas`), by schema id. */
+const schemaLabels = new Map<number, SchemaLabels>();
+
+async function fillSchemaLabels(): Promise<void> {
+  const answer = await fetch("./api/schemas").catch(() => undefined);
+  if (answer?.ok !== true) return;
+  for (const schema of ((await answer.json()) as { schemas: SchemaLabels[] }).schemas)
+    schemaLabels.set(schema.id, schema);
 }
 
 async function fillEconomies(): Promise<void> {
@@ -229,15 +244,21 @@ async function render(shown: Shown[]): Promise<void> {
     const { result, credential, presentation } = item;
     const outcome = worst(item);
     const issuerAddress = result.issuer === undefined ? undefined : ethrDidAddress(result.issuer);
-    const issuerName =
-      issuerAddress === undefined
+    const profile =
+      issuerAddress === undefined ? undefined : await names?.issuer(getAddress(issuerAddress)).catch(() => undefined);
+    // A name is unique within its economy only: it is always shown with it.
+    const issuerName = profile === undefined ? undefined : `${profile.name} (${profile.economy})`;
+    const schema = result.verdict === undefined ? undefined : schemaLabels.get(result.verdict.schema);
+    const typeName = schema?.name ?? result.type ?? "Credential";
+    const title = `${typeName}${issuerName === undefined ? "" : ` from ${issuerName}`}`;
+    const checks = checkLines(
+      result,
+      economy,
+      new Date(),
+      issuerName === undefined || issuerAddress === undefined
         ? undefined
-        : await names
-            ?.issuer(getAddress(issuerAddress))
-            .then((p) => p?.name)
-            .catch(() => undefined);
-    const title = `${result.type ?? "Credential"}${issuerName === undefined ? "" : ` from ${issuerName}`}`;
-    const checks = checkLines(result, economy);
+        : `${issuerName}, ${getAddress(issuerAddress)}`,
+    );
     if (presentation !== undefined) {
       checks.unshift({
         name: "holder",
@@ -269,7 +290,7 @@ async function render(shown: Shown[]): Promise<void> {
         `<li data-check="${c.name}" data-state="${c.state}"><span class="state ${c.state}">${STATE[c.state]}</span><span>${escape(c.title)}</span><span>${escape(c.detail)}</span></li>`,
     )
     .join("")}</ol>
-  ${fields(result, credential, issuerName, outcome === "valid")}
+  ${fields(result, credential, issuerName, outcome === "valid", schema)}
   ${outcome === "valid" ? `<div class="actions"><button type="button" data-print="${i}">Print this credential</button></div>` : ""}
 </article>`);
   }
@@ -288,11 +309,12 @@ function fields(
   credential: Credential | undefined,
   issuerName: string | undefined,
   valid: boolean,
+  schema: SchemaLabels | undefined,
 ): string {
   if (credential === undefined) return "";
   const rows: [string, string][] = [
-    ["Issuer", issuerName === undefined ? credential.issuer : `${issuerName} (${credential.issuer})`],
-    ["Type", result.type ?? credential.type.join(", ")],
+    ["Issuer", issuerName === undefined ? credential.issuer : `${issuerName}, ${credential.issuer}`],
+    ["Type", schema?.name ?? result.type ?? credential.type.join(", ")],
   ];
   const { id: holder, ...subject } = credential.credentialSubject;
   rows.push(["Holder", typeof holder === "string" ? holder : "not bound to a holder"]);
@@ -300,7 +322,8 @@ function fields(
   if (credential.validUntil !== undefined) rows.push(["Valid until", credential.validUntil]);
   const shown = result.disclosed ?? subject;
   for (const [field, value] of Object.entries(shown)) {
-    rows.push([field, typeof value === "string" ? value : JSON.stringify(value)]);
+    // The field's title from the schema document, where it has one; the raw key stays on hover.
+    rows.push([schema?.fields[field] ?? field, typeof value === "string" ? value : JSON.stringify(value)]);
   }
   if (result.disclosed !== undefined) rows.push(["Disclosed", `${Object.keys(result.disclosed).length} field(s) only`]);
   const list = rows.map(([k, v]) => `<dt>${escape(k)}</dt><dd>${escape(v)}</dd>`).join("");

@@ -22,7 +22,7 @@ function serveCommand(serve: Command, cli: Cli): void {
       const db = options.db ?? process.env.CCR_AUDIT_DB;
       const audit = db === undefined ? undefined : new AuditIndex(db, connection);
       const stop = await startServer(
-        { connection, rpcUrl: connection.rpcUrl, audit, syncSeconds: options.sync },
+        { connection, rpcUrl: connection.rpcUrl, audit, syncSeconds: options.sync, schemaSources: cli.schemaSources() },
         options,
       );
       console.log(

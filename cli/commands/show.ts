@@ -12,8 +12,12 @@ import {
   certificateOf,
   certificatePdf,
   verifierLink,
+  type CertificateLabels,
   type CertificateVerdict,
 } from "../../src/vc/render.ts";
+import { listSchemas } from "../../src/framework.ts";
+import { resolveSchemaDocument } from "../../src/schemaResolver.ts";
+import { fieldTitles } from "../../src/server/schemaLabels.ts";
 import { ethrDidResolver } from "../../src/did.ts";
 import type { Outcome } from "../../src/vc/verify.ts";
 import { verifyCredentials } from "../../src/vc/verifyFiles.ts";
@@ -74,6 +78,7 @@ async function renderVerdict(
   cli: Cli,
   file: string,
   options: RenderOptions,
+  labelsOf: (schema: number) => void,
 ): Promise<CertificateVerdict | undefined | "refused"> {
   const at = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
   let result: { outcome: Outcome; reason: string };
@@ -85,6 +90,7 @@ async function renderVerdict(
     const resolver = ethrDidResolver(connection.chainId, didRegistry.address, connection.provider);
     const [verified] = await verifyCredentials([file], { connection, resolver, names: new NameBook(connection) });
     result = verified ?? { outcome: "undecided", reason: "not verified" };
+    if (verified?.verdict !== undefined) labelsOf(verified.verdict.schema);
   }
   if (result.outcome === "valid") return undefined;
   const verdict = { outcome: result.outcome, reason: result.reason, at };
@@ -95,6 +101,16 @@ async function renderVerdict(
   );
   process.exitCode = result.outcome === "invalid" ? 1 : 2;
   return "refused";
+}
+
+/** The registered schema's name and its document's field titles, for the certificate's headings; none when unknown. */
+async function certificateLabels(cli: Cli, schema: number | undefined): Promise<CertificateLabels | undefined> {
+  if (schema === undefined) return undefined;
+  const { connection } = await cli.open(false);
+  const info = (await listSchemas(connection)).find((s) => s.id === schema);
+  if (info === undefined) return undefined;
+  const document = await resolveSchemaDocument(info, cli.schemaSources()).catch(() => undefined);
+  return { name: info.name, fields: document === undefined ? {} : fieldTitles(document.schema) };
 }
 
 function renderCommand(render: Command, cli: Cli): void {
@@ -117,9 +133,10 @@ function renderCommand(render: Command, cli: Cli): void {
       }
       const summary = await describeCredential(file, options.offline === true ? undefined : issuerNameOnChain(cli));
       const link = verifierLink(verifier, await readCredentialFile(file), summary.hash);
-      const verdict = await renderVerdict(cli, file, options);
+      let schemaId: number | undefined;
+      const verdict = await renderVerdict(cli, file, options, (id) => (schemaId = id));
       if (verdict === "refused") return;
-      const certificate = certificateOf(summary, link, verdict);
+      const certificate = certificateOf(summary, link, verdict, await certificateLabels(cli, schemaId));
       const content = format === ".pdf" ? await certificatePdf(certificate) : certificateHtml(certificate);
       await mkdir(dirname(options.out), { recursive: true });
       await writeFile(options.out, content);

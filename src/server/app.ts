@@ -12,6 +12,8 @@ import { NameBook } from "../names.ts";
 import type { RegistryConnection } from "../registry.ts";
 import type { AuditIndex } from "./audit.ts";
 import { readFramework } from "./framework.ts";
+import { SchemaLabelBook } from "./schemaLabels.ts";
+import type { SchemaSources } from "../schemaResolver.ts";
 import { AUTHORIZATION_ACTIONS, RECOGNITION_ACTIONS, TrqpProblem, authorization, recognition } from "./trqp.ts";
 
 export interface ServerOptions {
@@ -22,6 +24,8 @@ export interface ServerOptions {
   pages?: MiddlewareHandler | undefined;
   /** The audit index (`--db`), for the dashboard and timelines. */
   audit?: AuditIndex | undefined;
+  /** Where schema documents are found, for the field titles the pages show (default: the cache only). */
+  schemaSources?: SchemaSources | undefined;
 }
 
 /** The largest TRQP query body accepted, and the largest JSON-RPC body the relay passes on (100 verdicts with proofs). */
@@ -149,8 +153,9 @@ const crossSite: MiddlewareHandler = async (c, next) => {
   await next();
 };
 
-export function createApp({ connection, rpcUrl, pages, audit }: ServerOptions): Hono {
+export function createApp({ connection, rpcUrl, pages, audit, schemaSources }: ServerOptions): Hono {
   const app = new Hono();
+  const labels = new SchemaLabelBook(connection, { timeoutMs: 5_000, ...schemaSources });
   // Names are read once per request: a renamed issuer shows its new name on the next one.
   const names = () => new NameBook(connection);
 
@@ -227,6 +232,15 @@ export function createApp({ connection, rpcUrl, pages, audit }: ServerOptions): 
   app.get("/api/framework", async (c) => {
     try {
       return c.json(await readFramework(connection, names()));
+    } catch (error) {
+      return failed(c, error);
+    }
+  });
+
+  // Registered schemas' names and their fields' titles (from their documents), for pages that show credentials.
+  app.get("/api/schemas", async (c) => {
+    try {
+      return c.json({ schemas: await labels.all() });
     } catch (error) {
       return failed(c, error);
     }

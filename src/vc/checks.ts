@@ -20,7 +20,13 @@ const day = (iso: string | undefined): string => (iso === undefined ? "" : iso.r
  * The checks of `result`, in the order they are made. `economy` is the verifier's economy (recognition is only
  * checked for one); `now` the time of the verification.
  */
-export function checkLines(result: VerificationResult, economy?: string, now: Date = new Date()): CheckLine[] {
+export function checkLines(
+  result: VerificationResult,
+  economy?: string,
+  now: Date = new Date(),
+  /** The issuer as people read it ("University in Australia (AU), 0x…"), where its name is known. */
+  issuerLabel?: string,
+): CheckLine[] {
   const failure: CheckState = result.outcome === "undecided" ? "undecided" : "failed";
   /** Passed when `verifyReads` says so; failed when it decided the outcome; otherwise not made. */
   const stateOf = (check: CheckName): CheckState => {
@@ -56,7 +62,7 @@ export function checkLines(result: VerificationResult, economy?: string, now: Da
       state: stateOf("anchor"),
       detail: because(
         "anchor",
-        `anchored${verdict?.anchoredAt === undefined ? "" : ` on ${day(verdict.anchoredAt)}`} by ${verdict?.issuer ?? "its issuer"}, with the document's type and validity period`,
+        `anchored${verdict?.anchoredAt === undefined ? "" : ` on ${day(verdict.anchoredAt)}`} by ${issuerLabel ?? verdict?.issuer ?? "its issuer"}, with the document's type and validity period`,
       ),
     },
   ];

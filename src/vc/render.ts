@@ -96,20 +96,27 @@ export function verdictWarning(v: CertificateVerdict): string {
   );
 }
 
+/** What people read for a credential's type and fields: the registered schema's name, its fields' titles. */
+export interface CertificateLabels {
+  name: string;
+  fields: Record<string, string>;
+}
+
 export function certificateOf(
   summary: CredentialSummary,
   link: VerifierLink,
   verdict?: CertificateVerdict,
+  labels?: CertificateLabels,
 ): Certificate {
   const value = (v: unknown): string => (typeof v === "string" ? v : JSON.stringify(v));
   const issuer = "name" in summary.issuerName ? `${summary.issuerName.name} (${summary.issuer})` : summary.issuer;
   const batch = summary.anchor?.batch;
   return {
     verdict,
-    title: words(summary.types.at(-1) ?? "Credential"),
+    title: labels?.name ?? words(summary.types.at(-1) ?? "Credential"),
     issuer,
     holder: summary.holder ?? "not bound to a holder",
-    fields: Object.entries(summary.subject).map(([field, v]) => [words(field), value(v)]),
+    fields: Object.entries(summary.subject).map(([field, v]) => [labels?.fields[field] ?? words(field), value(v)]),
     validity: `from ${summary.validFrom.slice(0, 10)}${summary.validUntil === undefined ? "" : ` until ${summary.validUntil.slice(0, 10)}`}`,
     hash: summary.hash,
     anchor:
