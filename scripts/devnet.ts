@@ -3,9 +3,31 @@
  * writes the deployment file and runs until Ctrl-C. Each run starts a fresh chain.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { cpSync, mkdirSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { DEVNET_DIR } from "../src/deployment.ts";
+
+const USAGE = `Usage: npm run devnet [-- --help]
+
+Starts a Hardhat node on 127.0.0.1, deploys CCR (its council a Safe of three representatives), seeds the demo
+framework, writes the deployment file, starts ccr serve beside the node (web verifier, framework explorer, audit
+dashboard, TRQP API) and runs until Ctrl-C. Each run starts a fresh chain.
+
+Environment:
+  CCR_DEVNET_PORT  the node's port (default 8545)
+  CCR_WEB_PORT     ccr serve's port (default 8787; 0: any free port; off: no web server)
+  CCR_DEVNET_DIR   the devnet's folder (default .devnet): deployment.json, node.log, schemas/, proposals/,
+                   status-lists/, audit.sqlite; ccr finds it from the project folder or any folder below it`;
+
+const wanted = process.argv.slice(2);
+if (wanted.includes("--help") || wanted.includes("-h")) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (wanted.length > 0) {
+  console.error(`devnet: unknown argument ${wanted[0]}: the devnet is set with environment variables\n\n${USAGE}`);
+  process.exit(2);
+}
 
 const HOST = "127.0.0.1";
 const PORT = Number(process.env.CCR_DEVNET_PORT ?? 8545);
@@ -144,5 +166,13 @@ async function startWeb(): Promise<string> {
 }
 
 const webAddress = await startWeb();
+// Where the devnet's pages are served: ccr render's QR codes point there (not at a port another program may hold).
+if (webAddress.startsWith("http")) {
+  const file = `${DEVNET_DIR}/deployment.json`;
+  writeFileSync(
+    file,
+    `${JSON.stringify({ ...JSON.parse(readFileSync(file, "utf8")), verifierUrl: `${webAddress}/` }, null, 2)}\n`,
+  );
+}
 console.log(`devnet: web verifier, framework explorer, audit dashboard and TRQP API: ${webAddress}`);
 console.log(`devnet: running on ${URL}. Press Ctrl-C to stop.`);

@@ -34,6 +34,8 @@ export interface Deployment {
   /** The council when it is a Safe multisig: its address, owners and threshold at deployment. */
   council?: { safe: string; owners: string[]; threshold: number } | undefined;
   accounts: Record<string, DeploymentAccount>;
+  /** Where the deployment's web verifier is served (the devnet writes it): the default of `ccr render --verifier`. */
+  verifierUrl?: string | undefined;
   /** How `ccr` waits for transactions on this network (see transactions.ts); the network's defaults otherwise. */
   transactions?: { confirmations?: number; txTimeout?: number; replaceAfter?: number; maxFee?: number } | undefined;
   createdAt: string;

@@ -1,5 +1,7 @@
 import { expect } from "chai";
-import { readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { JsonRpcProvider } from "ethers";
 import { readDeployment } from "../src/deployment.ts";
@@ -9,6 +11,21 @@ import { listening, startDevnet, type RunningDevnet } from "../scripts/lib/devne
 describe("npm run devnet (end to end)", function () {
   this.timeout(240_000);
   let devnet: RunningDevnet | undefined;
+
+  it("prints its usage for --help and starts nothing; refuses an argument it does not know", function () {
+    const help = spawnSync(process.execPath, ["scripts/devnet.ts", "--help"], {
+      encoding: "utf8",
+      env: { ...process.env, CCR_DEVNET_DIR: join(tmpdir(), "ccr-devnet-help-never-created") },
+    });
+    expect(help.status).to.equal(0);
+    expect(help.stdout).to.match(/^Usage: npm run devnet \[-- --help\]\n/);
+    for (const variable of ["CCR_DEVNET_PORT", "CCR_WEB_PORT", "CCR_DEVNET_DIR"])
+      expect(help.stdout).to.include(variable);
+    expect(existsSync(join(tmpdir(), "ccr-devnet-help-never-created"))).to.equal(false);
+    const unknown = spawnSync(process.execPath, ["scripts/devnet.ts", "--port", "9000"], { encoding: "utf8" });
+    expect(unknown.status).to.equal(2);
+    expect(unknown.stderr).to.match(/^devnet: unknown argument --port: the devnet is set with environment variables/);
+  });
 
   after(function () {
     devnet?.stop();
@@ -42,6 +59,8 @@ describe("npm run devnet (end to end)", function () {
       );
     expect(web, output).to.not.equal(null);
     const [, webUrl = "", webPort = ""] = web ?? [];
+    // The deployment file says where the pages are served: ccr render's QR codes point there by default.
+    expect((await readDeployment(join(dir, "deployment.json"))).verifierUrl).to.equal(`${webUrl}/`);
     expect((await fetch(`${webUrl}/`)).status).to.equal(200);
     const metadata = (await (await fetch(`${webUrl}/metadata`)).json()) as { registry: { contract: string } };
     expect(metadata.registry.contract).to.equal(deployment.registry.address);

@@ -103,6 +103,15 @@ async function renderVerdict(
   return "refused";
 }
 
+/** The deployment file's verifier address, when there is a deployment file that names one. */
+async function deploymentVerifier(cli: Cli): Promise<string | undefined> {
+  try {
+    return (await readDeployment(cli.deploymentFile())).verifierUrl;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The registered schema's name and its document's field titles, for the certificate's headings; none when unknown. */
 async function certificateLabels(cli: Cli, schema: number | undefined): Promise<CertificateLabels | undefined> {
   if (schema === undefined) return undefined;
@@ -118,7 +127,8 @@ function renderCommand(render: Command, cli: Cli): void {
     .requiredOption("--out <file>", "the certificate to write: <name>.pdf or <name>.html")
     .option(
       "--verifier <url>",
-      "the web verifier the QR code opens (ccr serve's address; default $CCR_VERIFIER_URL or http://127.0.0.1:8787/)",
+      "the web verifier the QR code opens (ccr serve's address; default $CCR_VERIFIER_URL, else the deployment's " +
+        "verifierUrl (the devnet writes where it serves its pages), else http://127.0.0.1:8787/)",
     )
     .option("--offline", "do not look the issuer's name up on the deployment's chain")
     .option("--force", "render a credential that is not VALID now, with its verdict and reason printed on it")
@@ -127,7 +137,8 @@ function renderCommand(render: Command, cli: Cli): void {
       if (format !== ".pdf" && format !== ".html") {
         throw new CCRError("INVALID_ARGUMENT", `--out ${options.out}: name a .pdf or an .html file`);
       }
-      const verifier = options.verifier ?? process.env.CCR_VERIFIER_URL ?? "http://127.0.0.1:8787/";
+      const verifier =
+        options.verifier ?? process.env.CCR_VERIFIER_URL ?? (await deploymentVerifier(cli)) ?? "http://127.0.0.1:8787/";
       if (!/^https?:\/\//.test(verifier)) {
         throw new CCRError("INVALID_ARGUMENT", `--verifier ${verifier} is not an http(s) address`);
       }
