@@ -129,7 +129,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     const shown = await ccr(["show", first]);
     expect(shown.code, shown.stderr).to.equal(0);
     expect(shown.stdout).to.include("  type        AcademicDiploma\n");
-    expect(shown.stdout).to.include(`  issuer      University in Australia (${did})\n`);
+    expect(shown.stdout).to.include(`  issuer      University in Australia (AU) (${did})\n`);
     const offline = await ccr(["show", first, "--offline"]);
     expect(offline.stdout).to.include(`  issuer      ${did} (name not looked up: offline)\n`);
     expect(shown.stdout).to.include(`  holder      ${aiko}\n`);
@@ -144,7 +144,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     const json = JSON.parse((await ccr(["show", first, "--json"])).stdout) as CredentialSummary;
     expect([json.types, json.issuerName, json.holder, json.hash, json.anchor]).to.deep.equal([
       ["AcademicDiploma"],
-      { name: "University in Australia" },
+      { name: "University in Australia (AU)" },
       aiko,
       file.hash,
       file.anchor,

@@ -358,7 +358,7 @@ describe("web verifier page (Chromium, against a Hardhat node)", function () {
     ).newPage();
     await page.goto(`file://${html}`);
     expect(await page.textContent("h1")).to.equal("Academic Diploma");
-    expect(await page.textContent("main")).to.include("issued by University in Australia (did:ethr:");
+    expect(await page.textContent("main")).to.include("issued by University in Australia (AU) (did:ethr:");
     expect(await page.textContent("main")).to.include("Ella Brown");
     expect(await seriousViolations(page)).to.deep.equal([]);
     await page.screenshot({ path: join(shots, "certificate.png"), fullPage: true });

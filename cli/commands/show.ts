@@ -44,7 +44,8 @@ const issuerNameOnChain =
       const { connection } = await cli.open(false);
       if (connection.names === undefined) return { unknown: "unknown: the framework has no names contract" };
       const profile = await new NameBook(connection).issuer(address);
-      return profile === undefined ? { unknown: "none recorded" } : { name: profile.name };
+      // A name is unique within its economy only: shown with it.
+      return profile === undefined ? { unknown: "none recorded" } : { name: `${profile.name} (${profile.economy})` };
     } catch (error) {
       if (!(error instanceof CCRError)) throw error;
       return { unknown: `not looked up: ${error.message}` };
