@@ -168,7 +168,7 @@ body{font-family:Georgia,"Times New Roman",serif;color:#1a202c;max-width:48rem;m
 h1{font-size:2rem;text-align:center;margin:0 0 .25rem}
 .by{text-align:center;margin:0 0 1.5rem;font-size:1.1rem}
 table{border-collapse:collapse;width:100%;margin:1rem 0}
-th,td{padding:.35rem .5rem;text-align:left;vertical-align:top;border-bottom:1px solid #cbd5e0}
+th,td{padding:.35rem .5rem;text-align:left;vertical-align:top;border-bottom:1px solid #cbd5e0;overflow-wrap:anywhere}
 th{width:30%;font-weight:600}
 .verify{display:flex;gap:1.5rem;align-items:center;margin-top:2rem;font-family:system-ui,sans-serif;font-size:.85rem}
 .verify svg{flex:none}
