@@ -110,6 +110,14 @@ describe("ccr serve: TRQP v2 (end to end, against a Hardhat node)", function () 
     return new Date((block?.timestamp ?? 0) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
   }
 
+  /**
+   * A second before the chain's latest block: a time every change made after this call comes after. (The devnet's
+   * blocks carry the wall clock's time, so the next block may share the latest block's second, never an earlier one.)
+   */
+  async function secondBefore(): Promise<string> {
+    return new Date(Date.parse(await chainNow()) - 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+  }
+
   before(async function () {
     schemas = await trqpSchemas();
     devnet = await startDevnet();
@@ -250,7 +258,7 @@ describe("ccr serve: TRQP v2 (end to end, against a Hardhat node)", function () 
     }
     const query = { authority_id: "CL", action: "issue", resource: "origin" };
 
-    const before = await chainNow();
+    const before = await secondBefore();
     const revoked = await accredited();
     expect((await answered("authorization", { ...query, entity_id: revoked })).authorized).to.equal(true);
     const earlier = await answered("authorization", { ...query, entity_id: revoked, context: { time: before } });
@@ -287,7 +295,7 @@ describe("ccr serve: TRQP v2 (end to end, against a Hardhat node)", function () 
 
   it("answers for a past time from the registry's state then: a suspension does not reach back", async function () {
     const query = { entity_id: did("sg-agent"), authority_id: "SG", action: "issue", resource: "cbpr" };
-    const before = await chainNow();
+    const before = await secondBefore();
     const suspended = await ccr(["--as", "authority-sg", "framework", "issuer", "suspend", "sg-agent"]);
     expect(suspended.code, suspended.stderr).to.equal(0);
     try {
@@ -330,7 +338,7 @@ describe("ccr serve: TRQP v2 (end to end, against a Hardhat node)", function () 
       "JP accepts its own accreditations",
     );
 
-    const before = await chainNow();
+    const before = await secondBefore();
     const withdrawn = await ccr([
       "--as",
       "authority-jp",
