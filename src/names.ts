@@ -214,7 +214,7 @@ export async function nameIssuer(connection: RegistryConnection, issuer: string,
   const name = normaliseName(profile.name);
   await refuseLookAlike(connection, issuer, name);
   return send(connection, `naming issuer ${issuer}`, () =>
-    contract.nameIssuer(issuer, name, profile.legalName.normalize("NFC").trim(), profile.website.trim()),
+    contract.nameIssuer(issuer, name, normaliseName(profile.legalName), profile.website.trim()),
   );
 }
 

@@ -75,3 +75,13 @@ export function parseSchemaDocument(source: string, bytes: Uint8Array): SchemaDo
     alwaysDisclosed,
   };
 }
+
+/** The titles a schema document gives its subject fields (each property's `title`), by field. */
+export function fieldTitles(schema: Record<string, unknown>): Record<string, string> {
+  const properties = (schema.properties ?? {}) as Record<string, { title?: unknown }>;
+  return Object.fromEntries(
+    Object.entries(properties)
+      .filter(([, property]) => typeof property.title === "string")
+      .map(([field, property]) => [field, String(property.title)]),
+  );
+}

@@ -17,7 +17,7 @@ import {
 } from "../../src/vc/render.ts";
 import { listSchemas } from "../../src/framework.ts";
 import { resolveSchemaDocument } from "../../src/schemaResolver.ts";
-import { fieldTitles } from "../../src/server/schemaLabels.ts";
+import { fieldTitles } from "../../src/schemaDocument.ts";
 import { ethrDidResolver } from "../../src/did.ts";
 import type { Outcome } from "../../src/vc/verify.ts";
 import { verifyCredentials } from "../../src/vc/verifyFiles.ts";

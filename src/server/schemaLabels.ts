@@ -5,6 +5,7 @@
  */
 import { listSchemas } from "../framework.ts";
 import type { RegistryConnection } from "../registry.ts";
+import { fieldTitles } from "../schemaDocument.ts";
 import { resolveSchemaDocument, type SchemaSources } from "../schemaResolver.ts";
 
 export interface SchemaLabels {
@@ -15,16 +16,6 @@ export interface SchemaLabels {
   credentialType?: string | undefined;
   /** Subject field -> its title, e.g. fieldOfStudy -> "Field of study". */
   fields: Record<string, string>;
-}
-
-/** The labels of `document`'s subject fields: each property's `title`. */
-export function fieldTitles(schema: Record<string, unknown>): Record<string, string> {
-  const properties = (schema.properties ?? {}) as Record<string, { title?: unknown }>;
-  return Object.fromEntries(
-    Object.entries(properties)
-      .filter(([, property]) => typeof property.title === "string")
-      .map(([field, property]) => [field, String(property.title)]),
-  );
 }
 
 /** Reads every registered schema's labels once; documents are looked up at most once per digest. */
