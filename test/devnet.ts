@@ -1,12 +1,53 @@
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { JsonRpcProvider } from "ethers";
 import { readDeployment } from "../src/deployment.ts";
 import { ICCR__factory } from "../types/ethers-contracts/index.js";
 import { listening, startDevnet, type RunningDevnet } from "../scripts/lib/devnet-process.ts";
+import { runCcr } from "../scripts/lib/ccr-process.ts";
+import { holderDid } from "./holders.ts";
+
+/**
+ * A signing key revoked through the issuer's DID stops verifying as soon as the wall clock leaves the second of its
+ * revocation (ERC-1056 keeps a delegate valid through that second), not a minute later: the devnet's blocks carry the
+ * wall clock's time, so the revocation's time is not ahead of the resolver's clock.
+ */
+async function revokedKeyStopsAtOnce(deploymentFile: string): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), "ccr-devnet-key-"));
+  const env = { CCR_KEYSTORE_PASSWORD: "devnet test", CCR_SIGNING_KEYSTORE_PASSWORD: "devnet test" };
+  const ccr = (args: string[]) => runCcr(deploymentFile, args, env);
+  const keystore = join(work, "signing-key.json");
+  const address = /for (0x[0-9a-fA-F]{40})/.exec((await ccr(["key", "new", "--out", keystore])).stdout)?.[1] ?? "";
+  expect((await ccr(["--as", "ca-bank", "did", "add-key", address])).code).to.equal(0);
+  const revoked = await ccr(["--as", "ca-bank", "did", "revoke-key", address]);
+  const wallClock = Math.ceil(Date.now() / 1000);
+  expect(revoked.code, revoked.stderr).to.equal(0);
+  const tx = /\(transaction (0x[0-9a-f]{64})\)/.exec(revoked.stdout)?.[1] ?? "";
+  const deployment = await readDeployment(deploymentFile);
+  const provider = new JsonRpcProvider(deployment.rpcUrl, undefined, { staticNetwork: true });
+  const receipt = await provider.getTransactionReceipt(tx);
+  const revokedAt = (await provider.getBlock(receipt?.blockNumber ?? -1))?.timestamp ?? Infinity;
+  provider.destroy();
+  expect(revokedAt, "the revocation's block is ahead of the wall clock").to.be.at.most(wallClock);
+  // Past the revocation's second (a condition on the wall clock, not a fixed wait): the DID document no longer lists
+  // the key, so ccr refuses to sign with it (what it signed would not verify).
+  while (Date.now() / 1000 <= revokedAt + 1) await new Promise((r) => setTimeout(r, 50));
+  const input = join(work, "kyc.csv");
+  writeFileSync(input, `id,assuranceLevel,verifiedOn\n${holderDid("customer-1")},high,2026-11-01\n`);
+  const out = join(work, "kyc");
+  const issue = ["--as", "ca-bank", "issue", "--schema", "kyc", "--input", input, "--out", out, "--single"];
+  const refused = await ccr([...issue, "--signing-keystore", keystore]);
+  expect([refused.code, refused.stderr]).to.deep.equal([
+    2,
+    `ccr: the signing key ${address} is not a key of did:ethr:0x7a69:${deployment.accounts["ca-bank"]?.address}: ` +
+      "what it signs would not verify. Sign with the issuer's key, or add this one as a signing key " +
+      "(ccr --as <issuer> did add-key <address>)\n",
+  ]);
+  rmSync(work, { recursive: true, force: true });
+}
 
 describe("npm run devnet (end to end)", function () {
   this.timeout(240_000);
@@ -70,6 +111,8 @@ describe("npm run devnet (end to end)", function () {
     expect(status.block).to.be.greaterThan(deployment.registry.blockNumber);
     const report = (await (await fetch(`${webUrl}/api/audit/report`)).json()) as { totals: { issued: number } };
     expect(report.totals.issued).to.equal(15);
+
+    await revokedKeyStopsAtOnce(join(dir, "deployment.json"));
 
     const exited = devnet.interrupt();
     expect(await exited).to.equal(0);
