@@ -1,4 +1,4 @@
-import { ZeroAddress } from "ethers";
+import { ZeroAddress, type BlockTag } from "ethers";
 import { ISSUER_STANDING, economyCode, economyIso, schemaBitmap, schemaIds } from "./codes.ts";
 import { CCRError } from "./errors.ts";
 import { rpc, send, type RegistryConnection, type Sent } from "./registry.ts";
@@ -120,15 +120,16 @@ export interface SchemaInfo {
   deprecated: boolean;
 }
 
-export async function listSchemas(c: RegistryConnection): Promise<SchemaInfo[]> {
+/** The registered schemas, at `blockTag` (default: the latest block). */
+export async function listSchemas(c: RegistryConnection, blockTag: BlockTag = "latest"): Promise<SchemaInfo[]> {
   return rpc(c.rpcUrl, "reading the schemas", async () => {
-    const count = Number(await c.registry.schemaCount());
-    const schemas: SchemaInfo[] = [];
-    for (let id = 0; id < count; id++) {
-      const { name, uri, digest, deprecated } = await c.registry.getSchema(id);
-      schemas.push({ id, name, uri, digest, deprecated });
-    }
-    return schemas;
+    const count = Number(await c.registry.schemaCount({ blockTag }));
+    return Promise.all(
+      Array.from({ length: count }, async (_, id): Promise<SchemaInfo> => {
+        const { name, uri, digest, deprecated } = await c.registry.getSchema(id, { blockTag });
+        return { id, name, uri, digest, deprecated };
+      }),
+    );
   });
 }
 
@@ -139,7 +140,11 @@ export async function schemaId(c: RegistryConnection, schema: string): Promise<n
 
 /** A registered schema given as an id, a name, a URI or the last part of its URI (`diploma` for …/diploma.json). */
 export async function findSchema(c: RegistryConnection, schema: string): Promise<SchemaInfo> {
-  const schemas = await listSchemas(c);
+  return schemaIn(await listSchemas(c), schema);
+}
+
+/** `schema` (an id, a name, a URI or its last part) among `schemas`; INVALID_SCHEMA_ID naming them all when absent. */
+export function schemaIn(schemas: SchemaInfo[], schema: string): SchemaInfo {
   const found = schemas.find(
     (s) => String(s.id) === schema || s.name === schema || s.uri.endsWith(`/${schema}.json`) || s.uri === schema,
   );
@@ -164,11 +169,16 @@ export interface IssuerInfo {
 
 const iso = (s: bigint): string | undefined => (s === 0n ? undefined : new Date(Number(s) * 1000).toISOString());
 
-export async function issuerInfo(c: RegistryConnection, issuer: string): Promise<IssuerInfo> {
+/** `issuer`'s accreditation at `blockTag` (default: the latest block). */
+export async function issuerInfo(
+  c: RegistryConnection,
+  issuer: string,
+  blockTag: BlockTag = "latest",
+): Promise<IssuerInfo> {
   return rpc(c.rpcUrl, `reading issuer ${issuer}`, async () => {
-    const record = await c.registry.getIssuer(issuer);
+    const record = await c.registry.getIssuer(issuer, { blockTag });
     if (record.id === 0n) throw new CCRError("INVALID_ARGUMENT", `${issuer} is not an issuer of this framework`);
-    const meta = await c.registry.getIssuerMeta(record.id);
+    const meta = await c.registry.getIssuerMeta(record.id, { blockTag });
     return {
       address: issuer,
       economy: economyIso(record.economy),

@@ -1,4 +1,5 @@
-import { existsSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { DatabaseSync } from "node:sqlite";
 import { tmpdir } from "node:os";
@@ -483,6 +484,48 @@ describe("ccr audit (end to end, against a Hardhat node)", function () {
     expect((await ccr(["audit", "sync", "--db", db])).code).to.equal(0);
     expect((await ccr(["audit", "sync", "--db", db])).stdout).to.match(/ 0 new event\(s\)/);
     expect((await ccr(["audit", "check", "--db", db])).code).to.equal(0);
+  });
+
+  it("says when the index's disk is full and loses nothing: with room again, the next sync goes on from its checkpoint", async function () {
+    const reference = join(work, "reference-full.sqlite");
+    expect((await ccr(["audit", "sync", "--db", reference])).code).to.equal(0);
+    // A real full disk: a tmpfs half the index's size (needs root, as on the CI machines; skipped elsewhere).
+    const disk = await mkdtemp(join(tmpdir(), "ccr-full-index-"));
+    const mount = (...options: string[]): boolean =>
+      spawnSync("mount", ["-t", "tmpfs", "-o", options.join(","), "tmpfs", disk]).status === 0;
+    const half = Math.floor(statSync(reference).size / 2 / 4096) * 4096;
+    if (process.getuid?.() !== 0 || !mount(`size=${half}`)) {
+      await rm(disk, { recursive: true, force: true });
+      this.skip();
+    }
+    try {
+      const db = join(disk, "audit.sqlite");
+      const full = await ccr(["audit", "sync", "--db", db, "--block-range", "20"]);
+      expect(full.code, full.stdout + full.stderr).to.equal(2);
+      expect(full.stderr).to.match(
+        new RegExp(
+          `^ccr: the audit index ${db} could not be written: its disk is full \\(.+\\)\\. Nothing was half-written ` +
+            '\\(the index keeps its last checkpoint\\): free some space and run "ccr audit sync" again to go on from there\n$',
+        ),
+      );
+      expect(full.stderr).to.not.match(/fault of ccr|rollback|\n\s+at /);
+      expect(mount("remount", "size=16m")).to.equal(true);
+      const room = await ccr(["audit", "sync", "--db", db]);
+      expect(room.code, room.stderr).to.equal(0);
+      expect((await ccr(["audit", "check", "--db", db])).code).to.equal(0);
+      const rows = (file: string) => {
+        const index = new DatabaseSync(file, { readOnly: true });
+        try {
+          return index.prepare("SELECT count(*) AS n FROM events").get()?.n;
+        } finally {
+          index.close();
+        }
+      };
+      expect(rows(db)).to.equal(rows(reference));
+    } finally {
+      spawnSync("umount", [disk]);
+      await rm(disk, { recursive: true, force: true });
+    }
   });
 
   it("resumes a sync killed at any point into exactly the index an uninterrupted run builds", async function () {

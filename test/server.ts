@@ -8,7 +8,10 @@ import { Wallet } from "ethers";
 import { readDeployment, type Deployment } from "../src/deployment.ts";
 import { ethrDid } from "../src/did.ts";
 import { connectRegistry, rpcProvider } from "../src/registry.ts";
-import { startServer, type RunningServer } from "../src/server/serve.ts";
+import { RELAY_CONNECTIONS } from "../src/server/app.ts";
+import { READ_CONNECTIONS, startServer, type RunningServer } from "../src/server/serve.ts";
+import { wave, type LoadRequest } from "../scripts/lib/load.ts";
+import { startRpcProxy } from "../scripts/lib/rpc-proxy.ts";
 import { runCcr, startCcr } from "../scripts/lib/ccr-process.ts";
 import { startDevnet, type RunningDevnet } from "../scripts/lib/devnet-process.ts";
 import { relay } from "./relay.ts";
@@ -395,6 +398,61 @@ describe("ccr serve: TRQP v2 (end to end, against a Hardhat node)", function () 
     } finally {
       await relayed.close();
       await cutOff.close();
+    }
+  });
+
+  it("answers 500 concurrent users on every read endpoint without an error: the framework read once per block, through a bounded pool", async function () {
+    const methods = new Map<string, number>();
+    const proxy = await startRpcProxy(deployment.rpcUrl, (message) => {
+      const method = message.method ?? "batch";
+      methods.set(method, (methods.get(method) ?? 0) + 1);
+      return false;
+    });
+    const connection = await connectRegistry(deployment, { rpcUrl: proxy.url });
+    const loaded = await startServer({ connection, rpcUrl: proxy.url }, { host: "127.0.0.1", port: 0 });
+    try {
+      const blockBefore = await rpcProvider(deployment.rpcUrl, deployment.chainId).getBlockNumber();
+      methods.clear();
+      const post = (path: string, body: unknown): LoadRequest => ({ path, method: "POST", body: JSON.stringify(body) });
+      const issuers = ["au-university", "sg-agent", "jp-agent", "ca-bank"];
+      const endpoints: Record<string, LoadRequest[]> = {
+        "/metadata": [{ path: "/metadata" }],
+        "/api/framework": [{ path: "/api/framework" }],
+        "/authorization": issuers.map((issuer) =>
+          post("/authorization", { entity_id: did(issuer), authority_id: "AU", action: "issue", resource: "0" }),
+        ),
+        "/recognition": ["SG", "JP", "AU", "CA"].map((iso) =>
+          post("/recognition", { entity_id: iso, authority_id: "JP", action: "recognize", resource: "cbpr" }),
+        ),
+        "/rpc": [post("/rpc", { jsonrpc: "2.0", id: 1, method: "eth_blockNumber", params: [] })],
+      };
+      for (const [name, loads] of Object.entries(endpoints)) {
+        const answered = await wave(loaded.url, loads, 500);
+        expect(answered.errors, `${name}: ${answered.samples.join("\n")}`).to.equal(0);
+      }
+      // No block was mined meanwhile: the 1,000 framework answers came from one reading of the registry's four event
+      // lists, and the node never saw more connections than the two pools allow.
+      expect(await rpcProvider(deployment.rpcUrl, deployment.chainId).getBlockNumber()).to.equal(blockBefore);
+      expect(methods.get("eth_getLogs")).to.equal(4);
+      expect(proxy.maxConnections()).to.be.at.most(READ_CONNECTIONS + RELAY_CONNECTIONS);
+      // Each answer is still the chain's state when it was asked: a change mined now is in the next answer, though
+      // the answer before it was shared a thousand times.
+      const query = { entity_id: "SG", authority_id: "JP", action: "recognize", resource: "cbpr" };
+      const recognised = async (): Promise<unknown> => (await answered("recognition", query, loaded.url)).recognized;
+      expect(await recognised()).to.equal(true);
+      const withdraw = ["--as", "authority-jp", "framework", "withdraw-recognition", "SG", "--schema", "cbpr"];
+      expect((await ccr(withdraw)).code).to.equal(0);
+      try {
+        expect(await recognised()).to.equal(false);
+      } finally {
+        expect((await ccr(["--as", "authority-jp", "framework", "recognise", "SG", "--schema", "cbpr"])).code).to.equal(
+          0,
+        );
+      }
+      expect(await recognised()).to.equal(true);
+    } finally {
+      await loaded.close();
+      await proxy.close();
     }
   });
 

@@ -13,6 +13,8 @@ export interface RpcMessage {
 
 export interface RunningProxy {
   url: string;
+  /** The most connections clients had open to the proxy at once, so far. */
+  maxConnections(): number;
   /** Stops listening and drops every connection, answered or not. */
   close(): Promise<void>;
 }
@@ -35,10 +37,17 @@ export async function startRpcProxy(
         .catch(() => response.writeHead(502).end());
     });
   });
+  let open = 0;
+  let most = 0;
+  proxy.on("connection", (socket) => {
+    most = Math.max(most, ++open);
+    socket.once("close", () => open--);
+  });
   await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
   const address = proxy.address();
   return {
     url: `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}`,
+    maxConnections: () => most,
     close: async () => {
       proxy.closeAllConnections();
       await new Promise((resolve) => proxy.close(resolve));

@@ -10,11 +10,22 @@ import type { Deployment } from "../deployment.ts";
 import { CCRError } from "../errors.ts";
 import { NameBook } from "../names.ts";
 import type { RegistryConnection } from "../registry.ts";
+import { listSchemas } from "../framework.ts";
+import { AnswerTooLarge, post, pooledAgents, type Agents } from "../jsonRpc.ts";
 import type { AuditIndex } from "./audit.ts";
-import { readFramework } from "./framework.ts";
+import { ChainCache } from "./chainCache.ts";
+import { readFramework, type FrameworkView } from "./framework.ts";
 import { SchemaLabelBook } from "./schemaLabels.ts";
 import type { SchemaSources } from "../schemaResolver.ts";
-import { AUTHORIZATION_ACTIONS, RECOGNITION_ACTIONS, TrqpProblem, authorization, recognition } from "./trqp.ts";
+import {
+  AUTHORIZATION_ACTIONS,
+  RECOGNITION_ACTIONS,
+  TrqpProblem,
+  authorization,
+  checkRequest,
+  recognition,
+  type ChainView,
+} from "./trqp.ts";
 
 export interface ServerOptions {
   connection: RegistryConnection;
@@ -26,7 +37,12 @@ export interface ServerOptions {
   audit?: AuditIndex | undefined;
   /** Where schema documents are found, for the field titles the pages show (default: the cache only). */
   schemaSources?: SchemaSources | undefined;
+  /** The pooled connections the relay (/rpc) sends through (default: a pool of its own). */
+  relayAgents?: Agents | undefined;
 }
+
+/** The most connections the relay keeps open to the node at once (requests beyond wait for one). */
+export const RELAY_CONNECTIONS = 16;
 
 /** The largest TRQP query body accepted, and the largest JSON-RPC body the relay passes on (100 verdicts with proofs). */
 const QUERY_LIMIT = 64 * 1024;
@@ -56,7 +72,11 @@ function rpcError(c: Context, message: string) {
 }
 
 /** Why an eth_getLogs filter is refused: another contract's logs, a block hash filter aside, or too many blocks. */
-async function logsRefusal(filter: unknown, own: ReadonlySet<string>, rpcUrl: string): Promise<string | undefined> {
+async function logsRefusal(
+  filter: unknown,
+  own: ReadonlySet<string>,
+  latest: () => Promise<{ number: number }>,
+): Promise<string | undefined> {
   const { address, fromBlock, toBlock, blockHash } = (filter ?? {}) as Record<string, unknown>;
   const addresses = (Array.isArray(address) ? address : [address]).map((a) => String(a).toLowerCase());
   if (address === undefined || !addresses.every((a) => own.has(a))) {
@@ -66,13 +86,7 @@ async function logsRefusal(filter: unknown, own: ReadonlySet<string>, rpcUrl: st
   const number = async (tag: unknown): Promise<number> => {
     if (typeof tag === "string" && /^0x[0-9a-f]+$/i.test(tag)) return Number(BigInt(tag));
     if (tag === "earliest") return 0;
-    const answer = await fetch(rpcUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_blockNumber", params: [] }),
-      signal: AbortSignal.timeout(10_000),
-    });
-    return Number(BigInt(((await answer.json()) as { result: string }).result));
+    return (await latest()).number;
   };
   const blocks = (await number(toBlock ?? "latest")) - (await number(fromBlock ?? "latest")) + 1;
   return blocks > RPC_MAX_LOG_BLOCKS
@@ -80,23 +94,40 @@ async function logsRefusal(filter: unknown, own: ReadonlySet<string>, rpcUrl: st
     : undefined;
 }
 
-/** The answer's text, or undefined as soon as it is over RPC_MAX_ANSWER bytes (the rest is not read). */
-async function boundedText(answer: Response): Promise<string | undefined> {
-  const reader = (answer.body as ReadableStream<Uint8Array> | null)?.getReader();
-  if (reader === undefined) return "";
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > RPC_MAX_ANSWER) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
+/** The TRQP metadata document: the registry, its endpoints, identifiers and actions, economies and schemas. */
+function metadata(connection: RegistryConnection, framework: FrameworkView) {
+  return {
+    protocol: "TRQP v2",
+    registry: {
+      name: "CCR, a cross-border credential registry",
+      chain_id: connection.chainId,
+      contract: connection.deployment.registry.address,
+      names_contract: connection.deployment.names?.address,
+    },
+    endpoints: { authorization: "/authorization", recognition: "/recognition" },
+    identifiers: {
+      entity:
+        "an issuer's did:ethr (or address) for authorization; an economy's ISO code or its authority's did:ethr for recognition",
+      authority: "an economy's ISO 3166-1 alpha-2 code or its authority's did:ethr (or address)",
+      resource: "a schema's id, name or URI",
+      time: "context.time, RFC 3339 in UTC; absent: now; past times answered from the registry's state then",
+    },
+    actions: { authorization: AUTHORIZATION_ACTIONS, recognition: RECOGNITION_ACTIONS },
+    economies: framework.economies.map((e) => ({
+      id: e.iso,
+      name: e.name,
+      member: e.member,
+      authority: e.authorityDid,
+      authority_name: e.authorityName,
+    })),
+    resources: framework.schemas.map((s) => ({
+      id: s.id,
+      name: s.name,
+      uri: s.uri,
+      digest: s.digest,
+      deprecated: s.deprecated,
+    })),
+  };
 }
 
 /**
@@ -153,11 +184,30 @@ const crossSite: MiddlewareHandler = async (c, next) => {
   await next();
 };
 
-export function createApp({ connection, rpcUrl, pages, audit, schemaSources }: ServerOptions): Hono {
+export function createApp(options: ServerOptions): Hono {
+  const { connection, rpcUrl, pages, audit, schemaSources } = options;
   const app = new Hono();
   const labels = new SchemaLabelBook(connection, { timeoutMs: 5_000, ...schemaSources });
-  // Names are read once per request: a renamed issuer shows its new name on the next one.
-  const names = () => new NameBook(connection);
+  // What depends only on the chain's state is read once per block and shared by every request at that block (a
+  // renamed issuer shows its new name in the first answer after the block that renamed it).
+  const cache = new ChainCache(connection);
+  const names = () => cache.atLatest("names", () => Promise.resolve(new NameBook(connection)));
+  const framework = () =>
+    cache.atLatest("framework", async (block) => readFramework(connection, await names(), block.number));
+  const view: ChainView = {
+    latest: () => cache.latest(),
+    schemas: () => cache.atLatest("schemas", (block) => listSchemas(connection, block.number)),
+  };
+  /** A TRQP answer, computed once per block and query; stamped with the time it is given. */
+  const trqp = async <T extends { time_evaluated: string }>(
+    kind: string,
+    body: unknown,
+    answer: (now: Date) => Promise<T>,
+  ): Promise<T> => {
+    const now = new Date();
+    const shared = await cache.atLatest(`${kind} ${JSON.stringify(checkRequest(body))}`, () => answer(now));
+    return { ...shared, time_evaluated: now.toISOString().replace(/\.\d{3}Z$/, "Z") };
+  };
 
   // A TRQP query is a few hundred bytes: a body over the limit is refused before it is read whole.
   const limited = (maxSize: number) =>
@@ -175,7 +225,9 @@ export function createApp({ connection, rpcUrl, pages, audit, schemaSources }: S
 
   app.post("/authorization", async (c) => {
     try {
-      return c.json(await authorization(connection, await jsonBody(c), names()));
+      const body = await jsonBody(c);
+      const names_ = await names();
+      return c.json(await trqp("authorization", body, (now) => authorization(connection, body, names_, now, view)));
     } catch (error) {
       return failed(c, error);
     }
@@ -183,7 +235,8 @@ export function createApp({ connection, rpcUrl, pages, audit, schemaSources }: S
 
   app.post("/recognition", async (c) => {
     try {
-      return c.json(await recognition(connection, await jsonBody(c)));
+      const body = await jsonBody(c);
+      return c.json(await trqp("recognition", body, (now) => recognition(connection, body, now, view)));
     } catch (error) {
       return failed(c, error);
     }
@@ -191,39 +244,7 @@ export function createApp({ connection, rpcUrl, pages, audit, schemaSources }: S
 
   app.get("/metadata", async (c) => {
     try {
-      const framework = await readFramework(connection, names());
-      return c.json({
-        protocol: "TRQP v2",
-        registry: {
-          name: "CCR, a cross-border credential registry",
-          chain_id: connection.chainId,
-          contract: connection.deployment.registry.address,
-          names_contract: connection.deployment.names?.address,
-        },
-        endpoints: { authorization: "/authorization", recognition: "/recognition" },
-        identifiers: {
-          entity:
-            "an issuer's did:ethr (or address) for authorization; an economy's ISO code or its authority's did:ethr for recognition",
-          authority: "an economy's ISO 3166-1 alpha-2 code or its authority's did:ethr (or address)",
-          resource: "a schema's id, name or URI",
-          time: "context.time, RFC 3339 in UTC; absent: now; past times answered from the registry's state then",
-        },
-        actions: { authorization: AUTHORIZATION_ACTIONS, recognition: RECOGNITION_ACTIONS },
-        economies: framework.economies.map((e) => ({
-          id: e.iso,
-          name: e.name,
-          member: e.member,
-          authority: e.authorityDid,
-          authority_name: e.authorityName,
-        })),
-        resources: framework.schemas.map((s) => ({
-          id: s.id,
-          name: s.name,
-          uri: s.uri,
-          digest: s.digest,
-          deprecated: s.deprecated,
-        })),
-      });
+      return c.json(metadata(connection, await framework()));
     } catch (error) {
       return failed(c, error);
     }
@@ -231,7 +252,7 @@ export function createApp({ connection, rpcUrl, pages, audit, schemaSources }: S
 
   app.get("/api/framework", async (c) => {
     try {
-      return c.json(await readFramework(connection, names()));
+      return c.json(await framework());
     } catch (error) {
       return failed(c, error);
     }
@@ -274,6 +295,8 @@ export function createApp({ connection, rpcUrl, pages, audit, schemaSources }: S
       .filter((a): a is string => a !== undefined)
       .map((a) => a.toLowerCase()),
   );
+  const relayAgents = options.relayAgents ?? pooledAgents(RELAY_CONNECTIONS);
+  const rpcEndpoint = new URL(rpcUrl);
   app.post("/rpc", async (c) => {
     const body = (await c.req.json().catch(() => undefined)) as unknown;
     const calls = Array.isArray(body) ? body : [body];
@@ -286,23 +309,27 @@ export function createApp({ connection, rpcUrl, pages, audit, schemaSources }: S
         return problem(c, 400, "Not a read", `the server passes on reads only, not ${JSON.stringify(method)}`);
       }
       if (method === "eth_getLogs") {
-        const refusal = await logsRefusal((call as { params?: unknown[] }).params?.[0], ownContracts, rpcUrl);
+        const filter = (call as { params?: unknown[] }).params?.[0];
+        let refusal: string | undefined;
+        try {
+          refusal = await logsRefusal(filter, ownContracts, () => cache.latest());
+        } catch (error) {
+          return problem(c, 502, "Chain unreachable", `the node at ${rpcUrl} did not answer: ${String(error)}`);
+        }
         if (refusal !== undefined) return rpcError(c, refusal);
       }
     }
     try {
-      const answer = await fetch(rpcUrl, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(30_000),
+      const text = await post(rpcEndpoint, Buffer.from(JSON.stringify(body), "utf8"), {
+        timeoutMs: 30_000,
+        agents: relayAgents,
+        maxBytes: RPC_MAX_ANSWER,
       });
-      const text = await boundedText(answer);
-      if (text === undefined) {
+      return c.body(text, 200, { "content-type": "application/json" });
+    } catch (error) {
+      if (error instanceof AnswerTooLarge) {
         return rpcError(c, `the node's answer is over ${RPC_MAX_ANSWER} bytes: ask for fewer blocks or calls`);
       }
-      return c.body(text, answer.status as 200, { "content-type": "application/json" });
-    } catch (error) {
       return problem(c, 502, "Chain unreachable", `the node at ${rpcUrl} did not answer: ${String(error)}`);
     }
   });

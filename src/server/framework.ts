@@ -9,6 +9,7 @@ import { issuerInfo, listSchemas, type IssuerInfo, type SchemaInfo } from "../fr
 import type { NameBook } from "../names.ts";
 import { rpc, type RegistryConnection } from "../registry.ts";
 import { ethrDid } from "../did.ts";
+import { CCRError } from "../errors.ts";
 
 export interface EconomyView {
   iso: string;
@@ -40,17 +41,21 @@ export interface FrameworkView {
   recognitions: { economy: string; recognises: string; schemas: number[] }[];
 }
 
-/** Reads the whole framework at the latest block. */
-export async function readFramework(connection: RegistryConnection, names: NameBook): Promise<FrameworkView> {
+/** Reads the whole framework at `at` (a block number; default: the latest block). */
+export async function readFramework(
+  connection: RegistryConnection,
+  names: NameBook,
+  at?: number,
+): Promise<FrameworkView> {
   const { registry, rpcUrl, deployment, chainId } = connection;
   const from = deployment.registry.blockNumber;
-  const [block, admitted, accepted, operatorsAdded, granted] = await rpc(rpcUrl, "reading the registry's events", () =>
+  const block = at ?? (await rpc(rpcUrl, "reading the latest block", () => connection.provider.getBlockNumber()));
+  const [admitted, accepted, operatorsAdded, granted] = await rpc(rpcUrl, "reading the registry's events", () =>
     Promise.all([
-      connection.provider.getBlockNumber(),
-      registry.queryFilter(registry.filters.EconomyAdmitted(), from),
-      registry.queryFilter(registry.filters.IssuerAccredited(), from),
-      registry.queryFilter(registry.filters.OperatorAdded(), from),
-      registry.queryFilter(registry.filters.RecognitionGranted(), from),
+      registry.queryFilter(registry.filters.EconomyAdmitted(), from, block),
+      registry.queryFilter(registry.filters.IssuerAccredited(), from, block),
+      registry.queryFilter(registry.filters.OperatorAdded(), from, block),
+      registry.queryFilter(registry.filters.RecognitionGranted(), from, block),
     ]),
   );
   const codes = [...new Set(admitted.map((e) => economyIso(e.args.economy)))].sort();
@@ -75,7 +80,11 @@ export async function readFramework(connection: RegistryConnection, names: NameB
   const issuers = (
     await Promise.all(
       addresses.map(async (address): Promise<IssuerView | undefined> => {
-        const info = await issuerInfo(connection, address).catch(() => undefined); // released since
+        // Released since: no longer an issuer. Any other failure (an unreachable node) fails the whole answer.
+        const info = await issuerInfo(connection, address, block).catch((error: unknown) => {
+          if (error instanceof CCRError && error.code === "INVALID_ARGUMENT") return undefined;
+          throw error;
+        });
         if (info === undefined) return undefined;
         const candidates = [
           ...new Set(operatorsAdded.filter((e) => e.args.issuer === address).map((e) => e.args.operator)),
@@ -117,7 +126,7 @@ export async function readFramework(connection: RegistryConnection, names: NameB
     block,
     economies,
     issuers,
-    schemas: await listSchemas(connection),
+    schemas: await listSchemas(connection, block),
     recognitions,
   };
 }

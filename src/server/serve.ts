@@ -4,8 +4,11 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { serveStatic } from "@hono/node-server/serve-static";
 import { CCRError } from "../errors.ts";
+import { HttpJsonRpcProvider, pooledAgents } from "../jsonRpc.ts";
 import { packageFile } from "../packageFiles.ts";
-import { createApp, type ServerOptions } from "./app.ts";
+import { connectRegistry } from "../registry.ts";
+import { RPC_TIMEOUT_MS } from "../settings.ts";
+import { RELAY_CONNECTIONS, createApp, type ServerOptions } from "./app.ts";
 
 export interface RunningServer {
   url: string;
@@ -21,6 +24,9 @@ export const WEB_ROOT = packageFile("dist", "web");
  */
 export const CLIENT_TIMEOUTS = { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 5_000 };
 
+/** The most connections the server's own reads (framework, TRQP, names) keep open to the node at once. */
+export const READ_CONNECTIONS = 16;
+
 export async function startServer(
   options: Omit<ServerOptions, "pages"> & {
     /** Seconds between syncs of the audit index (0: only at start). */ syncSeconds?: number;
@@ -29,7 +35,23 @@ export async function startServer(
 ): Promise<RunningServer> {
   const timeouts = listen.timeouts ?? CLIENT_TIMEOUTS;
   const pages = existsSync(WEB_ROOT) ? serveStatic({ root: WEB_ROOT }) : undefined;
-  const app = createApp({ ...options, pages });
+  // The server's reads and the relay go through pools of kept-alive connections of bounded size: however many users
+  // ask at once, the node sees at most READ_CONNECTIONS + RELAY_CONNECTIONS connections from this server.
+  const readAgents = pooledAgents(READ_CONNECTIONS);
+  const relayAgents = pooledAgents(RELAY_CONNECTIONS);
+  const { deployment, rpcUrl } = options.connection;
+  const given = options.connection.provider;
+  const timeoutMs = given instanceof HttpJsonRpcProvider ? given.timeoutMs : RPC_TIMEOUT_MS;
+  const provider = new HttpJsonRpcProvider(rpcUrl, deployment.chainId, timeoutMs, readAgents);
+  const connection = await connectRegistry(deployment, { rpcUrl, provider });
+  const release = (): void => {
+    provider.destroy();
+    for (const { http, https } of [readAgents, relayAgents]) {
+      http.destroy();
+      https.destroy();
+    }
+  };
+  const app = createApp({ ...options, connection, relayAgents, pages });
   await options.audit?.start(options.syncSeconds ?? 5);
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const serverOptions = {
@@ -41,7 +63,8 @@ export async function startServer(
     const started = serve({ fetch: app.fetch, hostname: listen.host, port: listen.port, serverOptions }, () =>
       resolve(started),
     );
-    started.once("error", (error: NodeJS.ErrnoException) =>
+    started.once("error", (error: NodeJS.ErrnoException) => {
+      release();
       reject(
         error.code === "EADDRINUSE" || error.code === "EADDRNOTAVAIL" || error.code === "EACCES"
           ? new CCRError(
@@ -49,8 +72,8 @@ export async function startServer(
               `cannot listen on ${listen.host}:${listen.port} (${error.code}): choose another --host or --port`,
             )
           : error,
-      ),
-    );
+      );
+    });
   });
   const { port } = server.address() as AddressInfo;
   const host = listen.host.includes(":") ? `[${listen.host}]` : listen.host;
@@ -59,7 +82,11 @@ export async function startServer(
     close: () =>
       new Promise<void>((resolve, reject) => {
         void options.audit?.stop();
-        server.close((error) => (error === undefined ? resolve() : reject(error)));
+        server.close((error) => {
+          release();
+          if (error === undefined) resolve();
+          else reject(error);
+        });
         if ("closeAllConnections" in server) server.closeAllConnections();
       }),
   };

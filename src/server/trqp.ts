@@ -8,7 +8,7 @@ import { getAddress } from "ethers";
 import { ISSUER_STANDING, economyCode, economyIso } from "../codes.ts";
 import { ethrDidAddress } from "../did.ts";
 import { CCRError } from "../errors.ts";
-import { findSchema, type SchemaInfo } from "../framework.ts";
+import { listSchemas, schemaIn, type SchemaInfo } from "../framework.ts";
 import type { NameBook } from "../names.ts";
 import { rpc, type RegistryConnection } from "../registry.ts";
 
@@ -93,6 +93,29 @@ function asProblem(error: unknown): never {
   throw error;
 }
 
+/**
+ * What a query reads of the chain's present: its latest block and its schemas. A server shares them between
+ * concurrent queries (`ChainCache`); by default each query reads them itself.
+ */
+export interface ChainView {
+  latest(): Promise<{ number: number; timestamp: number }>;
+  schemas(): Promise<SchemaInfo[]>;
+}
+
+/** Reads the latest block and the schemas afresh for each query. */
+export function directView(connection: RegistryConnection): ChainView {
+  const { provider, rpcUrl } = connection;
+  return {
+    latest: () =>
+      rpc(rpcUrl, "reading the latest block", async () => {
+        const latest = await provider.getBlock("latest");
+        if (latest === null) throw new CCRError("RPC_UNAVAILABLE", `the node at ${rpcUrl} has no latest block`);
+        return latest;
+      }),
+    schemas: () => listSchemas(connection),
+  };
+}
+
 /** The state a query is answered from: a block, and the time the answer is for. */
 interface PointInTime {
   block: number;
@@ -104,11 +127,14 @@ interface PointInTime {
  * The registry's state for `time`: the last block mined at or before it (binary search over timestamps); the latest
  * block when no time is given or the time is not yet reached; undefined before the registry was deployed.
  */
-async function pointAt(connection: RegistryConnection, time: Date | undefined): Promise<PointInTime | undefined> {
+async function pointAt(
+  connection: RegistryConnection,
+  view: ChainView,
+  time: Date | undefined,
+): Promise<PointInTime | undefined> {
   const { provider, rpcUrl, deployment } = connection;
+  const latest = await view.latest();
   return rpc(rpcUrl, "finding the block of the requested time", async () => {
-    const latest = await provider.getBlock("latest");
-    if (latest === null) throw new CCRError("RPC_UNAVAILABLE", `the node at ${rpcUrl} has no latest block`);
     if (time === undefined) return { block: latest.number, seconds: BigInt(latest.timestamp) };
     const seconds = Math.floor(time.getTime() / 1000);
     if (seconds >= latest.timestamp) return { block: latest.number, seconds: BigInt(seconds) };
@@ -166,9 +192,9 @@ function accountOf(connection: RegistryConnection, id: string, role: string): st
   throw new TrqpProblem(404, `Unknown ${role}`, `${id} is neither an economy code, a did:ethr nor an address`);
 }
 
-async function schemaNamed(connection: RegistryConnection, resource: string): Promise<SchemaInfo> {
+async function schemaNamed(view: ChainView, resource: string): Promise<SchemaInfo> {
   try {
-    return await findSchema(connection, resource);
+    return schemaIn(await view.schemas(), resource);
   } catch (error) {
     if (error instanceof CCRError && error.code === "INVALID_SCHEMA_ID") {
       throw new TrqpProblem(404, "Unknown resource", error.message);
@@ -203,6 +229,7 @@ export async function authorization(
   body: unknown,
   names?: NameBook,
   now: Date = new Date(),
+  view: ChainView = directView(connection),
 ): Promise<AuthorizationResponse> {
   const request = checkRequest(body);
   try {
@@ -215,7 +242,7 @@ export async function authorization(
     }
     const issuer = accountOf(connection, request.entity_id, "entity");
     const economy = await economyNamed(connection, request.authority_id, "authority");
-    const schema = await schemaNamed(connection, request.resource);
+    const schema = await schemaNamed(view, request.resource);
     const current = await rpc(connection.rpcUrl, `reading issuer ${issuer}`, () =>
       connection.registry.getIssuer(issuer),
     );
@@ -228,7 +255,7 @@ export async function authorization(
       ...answerOf(request, now, `${label} ${why}`),
       authorized,
     });
-    const point = await pointAt(connection, requested);
+    const point = await pointAt(connection, view, requested);
     if (point === undefined) {
       return decide(false, `was not accredited at ${isoTime(requested ?? now)}: the registry did not exist yet`);
     }
@@ -270,6 +297,7 @@ export async function recognition(
   connection: RegistryConnection,
   body: unknown,
   now: Date = new Date(),
+  view: ChainView = directView(connection),
 ): Promise<RecognitionResponse> {
   const request = checkRequest(body);
   try {
@@ -282,13 +310,13 @@ export async function recognition(
     }
     const entity = await economyNamed(connection, request.entity_id, "entity");
     const authority = await economyNamed(connection, request.authority_id, "authority");
-    const schema = await schemaNamed(connection, request.resource);
+    const schema = await schemaNamed(view, request.resource);
     const requested = request.context?.time === undefined ? undefined : new Date(request.context.time);
     const decide = (recognized: boolean, why: string): RecognitionResponse => ({
       ...answerOf(request, now, why),
       recognized,
     });
-    const point = await pointAt(connection, requested);
+    const point = await pointAt(connection, view, requested);
     if (point === undefined) return decide(false, `the registry did not exist at ${isoTime(requested ?? now)}`);
     const at = day(point.seconds);
     const block = point.block;
