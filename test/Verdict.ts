@@ -11,6 +11,7 @@ import {
   ethers,
   frameworkFixture,
   JP,
+  KYC,
   loadFixture,
   NONE,
   randomHash,
@@ -95,6 +96,25 @@ describe("Verdict", function () {
     expect((await registry.verdict(single(issuer, hash), AU)).recognised).to.equal(false);
     await registry.removeEconomy(JP);
     expect((await registry.verdict(single(issuer, hash), JP)).recognised).to.equal(false);
+  });
+
+  it("recognises per schema: an economy recognised for one schema is not recognised for its others", async function () {
+    const { registry, issuer, authJP } = await loadFixture(frameworkFixture);
+    const cbpr = randomHash();
+    const kyc = randomHash();
+    await registry.connect(issuer).anchor(cbpr, CBPR, 0, 0);
+    await registry.connect(issuer).anchor(kyc, KYC, 0, 0);
+    // JP recognises SG's CBPR accreditations only: SG's KYC credentials are valid, and not recognised by JP.
+    await registry.connect(authJP).recognise(SG, CBPR);
+    const [ofCbpr, ofKyc] = await registry.verdicts([single(issuer, cbpr), single(issuer, kyc)], JP);
+    expect([ofCbpr?.status, ofCbpr?.recognised]).to.deep.equal([BigInt(Status.VALID), true]);
+    expect([ofKyc?.status, ofKyc?.recognised]).to.deep.equal([BigInt(Status.VALID), false]);
+    expect((await registry.verdict(single(issuer, kyc), JP)).recognised).to.equal(false);
+    // And the other way round.
+    await registry.connect(authJP).withdrawRecognition(SG, CBPR);
+    await registry.connect(authJP).recognise(SG, KYC);
+    expect((await registry.verdict(single(issuer, cbpr), JP)).recognised).to.equal(false);
+    expect((await registry.verdict(single(issuer, kyc), JP)).recognised).to.equal(true);
   });
 
   it("a removed economy neither recognises nor is recognised, and its recognitions do not return on readmission", async function () {

@@ -650,6 +650,20 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     expect(diploma.stdout).to.include(
       "issued in AU, whose accreditations JP does not recognise for this credential type",
     );
+    // Recognition is per schema: JP recognises SG's CBPR accreditations, not its PRP ones, from the same agent.
+    const prpInput = await csv("prp.csv", [
+      "id,organisationName,economy,processingServices,certificationNumber",
+      `${holderDid("acme-sg")},Acme Pte Ltd,SG,Payroll processing for employers,PRP-SG-0007`,
+    ]);
+    const prpOut = join(work, "prp");
+    expect((await issue("sg-agent", "prp", prpInput, prpOut)).code).to.equal(0);
+    const [prp = ""] = await files(prpOut);
+    const notRecognised = await ccr(["verify", prp, "--economy", "JP"]);
+    expect(notRecognised.code, notRecognised.stdout).to.equal(1);
+    expect(notRecognised.stdout).to.include(
+      "issued in SG, whose accreditations JP does not recognise for this credential type",
+    );
+    expect((await ccr(["verify", prp, "--economy", "SG"])).code).to.equal(0);
 
     const withdrawn = await ccr([
       "--as",

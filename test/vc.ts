@@ -19,7 +19,7 @@ import type { CredentialFile } from "../src/vc/file.ts";
 import { readSubjects, type SubjectInput } from "../src/vc/input.ts";
 import type { CredentialType } from "../src/vc/credentialType.ts";
 import { issueCredentials, type CredentialFormat, type IssueRequest } from "../src/vc/issue.ts";
-import { presentSdJwt } from "../src/vc/sdJwt.ts";
+import { checkKeyBinding, presentSdJwt } from "../src/vc/sdJwt.ts";
 import { verifyCredentials } from "../src/vc/verifyFiles.ts";
 import { DAY } from "./fixture.ts";
 import { rowDid } from "./holders.ts";
@@ -410,6 +410,42 @@ describe("VC toolkit (SDK, in-process chain)", function () {
     const [tampered] = await verifyCredentials([forgedFile], { connection: await connect(), resolver });
     expect(tampered?.outcome).to.equal("invalid");
     expect(tampered?.reason).to.equal("disclosure 1 (name) is not one the issuer signed: the credential was altered");
+  });
+
+  it("refuses a presentation whose disclosures were changed after the holder's key binding (sd_hash)", async function () {
+    const holder = Wallet.createRandom();
+    const holderDid = `did:ethr:0x7a69:${holder.address}`;
+    const csv = ["id,name,degree,fieldOfStudy,awardedOn", `${holderDid},Ida,BSc,CS,2026-06-30`].join("\n");
+    const { dir, files } = await issue(csv, { format: "sd-jwt", single: true });
+    dirs.push(dir);
+    const file = JSON.parse(await readFile(files[0] ?? "", "utf8")) as CredentialFile;
+    const expected = { resolver, audience: "https://employer.example", nonce: "n-78", maxAge: 300, skew: 5 };
+    const presented = await presentSdJwt(files[0] ?? "", file.jws, {
+      holderKey: holder.privateKey,
+      audience: expected.audience,
+      nonce: expected.nonce,
+      disclose: ["degree", "name"],
+    });
+    const accepted = await checkKeyBinding(presented, expected);
+    expect(accepted.outcome, accepted.reason).to.equal("valid");
+    const [jwt = "", ...rest] = presented.split("~");
+    const keyBinding = rest.pop() ?? "";
+    expect(rest).to.have.length(2);
+    // Every disclosure the issuer made travels in the file; the holder chose two of them.
+    const all = file.jws.split("~").slice(1, -1);
+    const extra = all.find((d) => !rest.includes(d)) ?? "";
+    const altered = {
+      "a disclosure dropped": [jwt, rest[0], keyBinding],
+      "a disclosure added": [jwt, ...rest, extra, keyBinding],
+      "the disclosures reordered": [jwt, rest[1], rest[0], keyBinding],
+    };
+    for (const [what, parts] of Object.entries(altered)) {
+      const check = await checkKeyBinding(parts.join("~"), expected);
+      expect([check.outcome, check.reason], what).to.deep.equal([
+        "invalid",
+        "its key binding JWT signs other disclosures than the ones presented (sd_hash): altered",
+      ]);
+    }
   });
 
   it("verifies an SD-JWT VC and its key binding with the @sd-jwt packages alone, without CCR code", async function () {

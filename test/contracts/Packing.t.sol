@@ -42,8 +42,15 @@ contract PackingTest {
         uint40 validUntil,
         uint128 schemas,
         uint8 schema,
-        uint40 now_
+        uint40 now_,
+        uint8 pick
     ) public {
+        // Most runs test the window's edges: its first second, its last, and one second outside each.
+        pick %= 6;
+        if (pick == 0) now_ = validFrom;
+        else if (pick == 1) now_ = validUntil;
+        else if (pick == 2 && validUntil < type(uint40).max) now_ = validUntil + 1;
+        else if (pick == 3 && validFrom > 0) now_ = validFrom - 1;
         IssuerStanding s = IssuerStanding(standing % 4);
         _issuer = IssuerRecord(id, economy, s, validFrom, validUntil, schemas);
         uint256 word = Packing.load(_issuer);
@@ -55,6 +62,21 @@ contract PackingTest {
                 (schemas >> schema) & 1 == 1;
         require(Packing.canAnchor(word, schema, now_) == expected, "canAnchor");
         require(Packing.issuerId(word) == id, "issuerId");
+    }
+
+    /// The window [validFrom, validUntil] includes both ends: anchoring is allowed in its first and its last second,
+    /// not one second before or after; validUntil 0 is open-ended.
+    function test_canAnchorAtTheWindowsEdges() public {
+        uint8 schema = 3;
+        _issuer = IssuerRecord(7, bytes2("SG"), IssuerStanding.ACTIVE, 1000, 2000, uint128(1) << schema);
+        uint256 word = Packing.load(_issuer);
+        require(!Packing.canAnchor(word, schema, 999), "a second before validFrom");
+        require(Packing.canAnchor(word, schema, 1000), "validFrom");
+        require(Packing.canAnchor(word, schema, 2000), "validUntil");
+        require(!Packing.canAnchor(word, schema, 2001), "a second after validUntil");
+        require(!Packing.canAnchor(word, schema + 1, 1500), "another schema");
+        _issuer = IssuerRecord(7, bytes2("SG"), IssuerStanding.ACTIVE, 1000, 0, uint128(1) << schema);
+        require(Packing.canAnchor(Packing.load(_issuer), schema, type(uint40).max), "open-ended");
     }
 
     function testFuzz_recordSlotIsIssuerHashAndSpace(address issuer, bytes32 hash, bytes32 space) public pure {

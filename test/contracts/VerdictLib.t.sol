@@ -24,6 +24,16 @@ contract VerdictLibTest {
         uint40 at,
         uint256 flags
     ) public pure {
+        // Most runs put two of the times on an edge the rules compare: the compromise in the anchoring's second or
+        // the next, or the time asked at validUntil, validFrom, a change or the anchoring itself.
+        uint256 edge = (flags >> 32) % 8;
+        if (edge == 1) compromisedAt = anchoredAt;
+        else if (edge == 2 && anchoredAt < type(uint40).max) compromisedAt = anchoredAt + 1;
+        else if (edge == 3) at = validUntil;
+        else if (edge == 4) at = validFrom;
+        else if (edge == 5) at = changedAt;
+        else if (edge == 6) at = issuerChangedAt;
+        else if (edge == 7) at = anchoredAt;
         Facts memory f = Facts({
             anchoredAt: anchoredAt,
             validFrom: validFrom,
@@ -39,6 +49,30 @@ contract VerdictLibTest {
             compromisedAt: compromisedAt
         });
         _checkPrecedence(f, at);
+    }
+
+    /// An issuer revoked for a key compromise: what it anchored in the compromise's second or later is
+    /// ISSUER_REVOKED; what it anchored the second before stands.
+    function test_compromiseIncludesItsOwnSecond() public pure {
+        Facts memory f = Facts({
+            anchoredAt: 1000,
+            validFrom: 0,
+            validUntil: 0,
+            state: AnchorState.ACTIVE,
+            changedAt: 0,
+            reason: 0,
+            batch: false,
+            memberRevoked: false,
+            memberSuspended: false,
+            issuerStanding: IssuerStanding.REVOKED,
+            issuerChangedAt: 1500,
+            compromisedAt: 1000
+        });
+        (Status status, , , ) = VerdictLib.decide(f, 2000);
+        require(status == Status.ISSUER_REVOKED, "anchored in the compromise's second");
+        f.compromisedAt = 1001;
+        (status, , , ) = VerdictLib.decide(f, 2000);
+        require(status == Status.VALID, "anchored the second before the compromise");
     }
 
     function _checkPrecedence(Facts memory f, uint40 at) private pure {
