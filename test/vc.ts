@@ -8,7 +8,7 @@ import { getResolver } from "ethr-did-resolver";
 import { createPublicKey, verify, type KeyObject } from "node:crypto";
 import { digest } from "@sd-jwt/crypto-nodejs";
 import { SDJwtVcInstance } from "@sd-jwt/sd-jwt-vc";
-import { SigningKey, Wallet, getBytes, keccak256, toUtf8Bytes, type Signer } from "ethers";
+import { SigningKey, Wallet, getBytes, type HDNodeWallet, keccak256, toUtf8Bytes, type Signer } from "ethers";
 import { network } from "hardhat";
 import { deployDemo } from "../deploy/demo.ts";
 import { demoType, devnetWallet } from "../src/demo.ts";
@@ -412,15 +412,21 @@ describe("VC toolkit (SDK, in-process chain)", function () {
     expect(tampered?.reason).to.equal("disclosure 1 (name) is not one the issuer signed: the credential was altered");
   });
 
-  it("refuses a presentation whose disclosures were changed after the holder's key binding (sd_hash)", async function () {
+  /** A diploma issued as an SD-JWT VC to a new holder (a did:ethr of a random key): the holder, the file's path and content. */
+  async function heldSdJwt(): Promise<{ holder: HDNodeWallet; holderDid: string; path: string; file: CredentialFile }> {
     const holder = Wallet.createRandom();
     const holderDid = `did:ethr:0x7a69:${holder.address}`;
     const csv = ["id,name,degree,fieldOfStudy,awardedOn", `${holderDid},Ida,BSc,CS,2026-06-30`].join("\n");
     const { dir, files } = await issue(csv, { format: "sd-jwt", single: true });
     dirs.push(dir);
-    const file = JSON.parse(await readFile(files[0] ?? "", "utf8")) as CredentialFile;
+    const path = files[0] ?? "";
+    return { holder, holderDid, path, file: JSON.parse(await readFile(path, "utf8")) as CredentialFile };
+  }
+
+  it("refuses a presentation whose disclosures were changed after the holder's key binding (sd_hash)", async function () {
+    const { holder, path, file } = await heldSdJwt();
     const expected = { resolver, audience: "https://employer.example", nonce: "n-78", maxAge: 300, skew: 5 };
-    const presented = await presentSdJwt(files[0] ?? "", file.jws, {
+    const presented = await presentSdJwt(path, file.jws, {
       holderKey: holder.privateKey,
       audience: expected.audience,
       nonce: expected.nonce,
@@ -449,13 +455,8 @@ describe("VC toolkit (SDK, in-process chain)", function () {
   });
 
   it("verifies an SD-JWT VC and its key binding with the @sd-jwt packages alone, without CCR code", async function () {
-    const holder = Wallet.createRandom();
-    const holderDid = `did:ethr:0x7a69:${holder.address}`;
-    const csv = ["id,name,degree,fieldOfStudy,awardedOn", `${holderDid},Ida,BSc,CS,2026-06-30`].join("\n");
-    const { dir, files } = await issue(csv, { format: "sd-jwt", single: true });
-    dirs.push(dir);
-    const file = JSON.parse(await readFile(files[0] ?? "", "utf8")) as CredentialFile;
-    const presented = await presentSdJwt(files[0] ?? "", file.jws, {
+    const { holder, holderDid, path, file } = await heldSdJwt();
+    const presented = await presentSdJwt(path, file.jws, {
       holderKey: holder.privateKey,
       audience: "https://employer.example",
       nonce: "n-77",
