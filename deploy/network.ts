@@ -26,7 +26,7 @@ export interface NetworkParameters {
   /** Seconds a council handover waits before the new council can accept (default: 1 day). */
   councilTransferDelay: number;
   /** The first member economies and their authorities (more are admitted later by the council). */
-  economies: { iso: string; name?: string | undefined; authority: string }[];
+  economies: { iso: string; authority: string }[];
   /** An ERC-1056 registry already on the network (default: the canonical one if it has code, else a new one). */
   didRegistry?: string | undefined;
   /** The RPC URL written into the deployment file (default: the Hardhat network's URL). */
@@ -78,8 +78,16 @@ export async function readNetworkParameters(file: string): Promise<NetworkParame
     if (typeof iso !== "string" || !/^[A-Z]{2}$/.test(iso)) {
       throw problem(file, `economies[${i}].iso`, "must be an ISO 3166-1 alpha-2 code (two upper-case letters)");
     }
-    const name = typeof e.name === "string" ? e.name : undefined;
-    return { iso, name, authority: address(file, `economies[${i}].authority`, e.authority) };
+    // A name is the council's word on-chain (the names contract), not the deployer's: refused here, never dropped.
+    if (e.name !== undefined) {
+      throw problem(
+        file,
+        `economies[${i}].name`,
+        "is not set at deployment: the council names economies on-chain once deployed " +
+          `(ccr council propose name-economy ${iso} "<name>" "<authority's name>"); remove it here`,
+      );
+    }
+    return { iso, authority: address(file, `economies[${i}].authority`, e.authority) };
   });
   const didRegistry =
     value.didRegistry === undefined || value.didRegistry === null
@@ -190,7 +198,7 @@ export async function deployNetwork(
     didRegistry: { address: didRegistry, blockNumber: didBlock },
     names: { address: names, blockNumber: (await creationBlock(journal, names)) ?? registryBlock },
     schemas: [],
-    economies: parameters.economies.map((e) => ({ iso: e.iso, name: e.name ?? e.iso, authority: e.authority })),
+    economies: parameters.economies.map((e) => ({ iso: e.iso, authority: e.authority })),
     council: { safe, owners: parameters.council.owners, threshold: parameters.council.threshold },
     accounts: { deployer: { address: deployer.address, role: "deployer" } },
     ...(parameters.transactions === undefined ? {} : { transactions: parameters.transactions }),

@@ -7,14 +7,23 @@
  */
 import { network } from "hardhat";
 import { deployNetwork, readNetworkParameters } from "../deploy/network.ts";
+import { CCRError } from "../src/errors.ts";
 
 const connection = await network.getOrCreate();
 const file = process.env.CCR_DEPLOY_PARAMETERS ?? `deploy/parameters/${connection.networkName}.json`;
-const parameters = await readNetworkParameters(file);
-const { deployment, deploymentFile } = await deployNetwork(connection, parameters, {
-  out: process.env.CCR_DEPLOYMENT_OUT,
-  log: (line) => console.log(line),
-});
+let deployed: Awaited<ReturnType<typeof deployNetwork>>;
+try {
+  deployed = await deployNetwork(connection, await readNetworkParameters(file), {
+    out: process.env.CCR_DEPLOYMENT_OUT,
+    log: (line) => console.log(line),
+  });
+} catch (error) {
+  // What the user can fix (a parameters file, a missing key) is a sentence, not a stack trace.
+  if (!(error instanceof CCRError)) throw error;
+  console.error(`deploy: ${error.message}`);
+  process.exit(2);
+}
+const { deployment, deploymentFile } = deployed;
 console.log(
   [
     "",

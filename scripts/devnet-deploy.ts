@@ -32,6 +32,8 @@ const counts = new Map<string, number>();
 for (const v of verdicts)
   counts.set(STATUS[Number(v.status)] ?? "?", (counts.get(STATUS[Number(v.status)] ?? "?") ?? 0) + 1);
 const pad = (s: string, n: number): string => s.padEnd(n);
+/** The role column: as wide as its longest role ("representative"), one space before the economy. */
+const roleWidth = Math.max(...Object.values(demo.accounts).map((a) => a.role.length));
 const lines = [
   "",
   "CCR devnet",
@@ -54,7 +56,10 @@ const lines = [
   "Accounts (well-known devnet keys from the Hardhat test mnemonic; never use them elsewhere):",
   ...Object.entries(demo.accounts)
     .filter(([, a]) => a.role !== "authority")
-    .map(([name, a]) => `  ${pad(name, 16)} ${a.address}  ${pad(a.role, 9)} ${a.economy ?? "  "}  ${a.label ?? ""}`),
+    .map(
+      ([name, a]) =>
+        `  ${pad(name, 16)} ${a.address}  ${pad(a.role, roleWidth)} ${a.economy ?? "  "}  ${a.label ?? ""}`,
+    ),
   `  authority-<xx>   21 economy authorities, e.g. authority-sg ${demo.accounts["authority-sg"]?.address ?? ""}`,
   "",
 ];

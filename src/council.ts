@@ -32,6 +32,7 @@ import {
   type SafeTransactionFields,
 } from "./councilCalls.ts";
 import { CCRError } from "./errors.ts";
+import { schemaDigest } from "./schemaDocument.ts";
 import { describeRevert, rpc, type RegistryConnection, type Sent } from "./registry.ts";
 
 export const PROPOSAL_FORMAT = "ccr-council-proposal/1";
@@ -73,12 +74,19 @@ export interface CouncilProposal {
   /** The Safe's EIP-712 hash of `transaction`: what every owner signs. */
   safeTxHash: string;
   signatures: { signer: string; signature: string }[];
+  /**
+   * For a schema's registration: the schema document's bytes (base64), so that every representative who signs or
+   * executes it checks the digest registered and keeps the document where `ccr issue` finds it.
+   */
+  schemaDocument?: string | undefined;
 }
 
 /** What a council action calls: a contract (the registry, the names contract or the Safe) and its calldata. */
 export interface CouncilCall {
   to: string;
   data: string;
+  /** The document a schema registration registers (its bytes), carried in the proposal. */
+  schemaDocument?: Uint8Array | undefined;
 }
 
 /** The contracts a proposal of `connection`'s council Safe `safe` may call. */
@@ -187,6 +195,9 @@ export function newProposal(
     transaction,
     safeTxHash: safeTxHash(connection.chainId, safe, transaction),
     signatures: [],
+    ...(call.schemaDocument === undefined
+      ? {}
+      : { schemaDocument: Buffer.from(call.schemaDocument).toString("base64") }),
   };
 }
 
@@ -347,12 +358,29 @@ export async function checkProposal(
   for (const risk of call.risks) {
     if (!allowed.has(risk)) refuse(`${RISKS[risk]}; it is refused unless you name the risk: --allow-risk ${risk}`);
   }
+  checkSchemaDocument(proposal, call, refuse);
   const signers = proposalSigners(proposal, safe, refuse);
   const nonce = Number(proposal.transaction.nonce);
   if (nonce > safe.nonce) return { proposal, safe, signers, call, state: "queued" };
   if (nonce === safe.nonce) return { proposal, safe, signers, call, state: "open" };
   const executedIn = await executionOf(connection, safe.address, proposal.safeTxHash);
   return { proposal, safe, signers, call, state: executedIn === undefined ? "stale" : "executed", executedIn };
+}
+
+/**
+ * The schema document a proposal carries must be the one its transaction registers (the digest): a registration's
+ * document is what the representatives sign for, so a different one is refused; other proposals carry none.
+ */
+function checkSchemaDocument(proposal: CouncilProposal, call: DecodedCall, refuse: (why: string) => never): void {
+  if (proposal.schemaDocument === undefined) return;
+  if (call.functionName !== "registerSchema" || typeof proposal.schemaDocument !== "string") {
+    refuse("it carries a schema document, but its transaction registers no schema");
+  }
+  const digest = schemaDigest(Buffer.from(proposal.schemaDocument, "base64"));
+  const registered = call.args.find((a) => a.name === "digest")?.value;
+  if (registered?.toLowerCase() !== digest) {
+    refuse(`the schema document it carries has the digest ${digest}; its transaction registers ${String(registered)}`);
+  }
 }
 
 /** The council's Safe, or the Safe the council role is being handed to (its proposal accepts the role). */

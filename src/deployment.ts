@@ -30,7 +30,7 @@ export interface Deployment {
   /** The names contract (CCRNames) beside the registry; deployments made before it existed have none. */
   names?: { address: string; blockNumber: number } | undefined;
   schemas: { id: number; key: string; name: string; uri: string }[];
-  economies: { iso: string; name: string; authority: string }[];
+  economies: { iso: string; name?: string | undefined; authority: string }[];
   /** The council when it is a Safe multisig: its address, owners and threshold at deployment. */
   council?: { safe: string; owners: string[]; threshold: number } | undefined;
   accounts: Record<string, DeploymentAccount>;

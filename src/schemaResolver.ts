@@ -77,9 +77,8 @@ export async function resolveSchemaDocument(schema: SchemaInfo, sources: SchemaS
   const checked = async (source: string, bytes: Buffer): Promise<SchemaDocument> => {
     const document = parseSchemaDocument(source, bytes);
     if (document.digest !== schema.digest) throw mismatch(schema, document);
-    await mkdir(cacheDir, { recursive: true }).catch(() => undefined);
     // A cache that cannot be written is no error: the document is fetched again next time.
-    await writeFileAtomic(cached, bytes).catch(() => undefined);
+    await keepSchemaDocument(document, cacheDir).catch(() => undefined);
     return document;
   };
 
@@ -119,6 +118,17 @@ export async function resolveSchemaDocument(schema: SchemaInfo, sources: SchemaS
   );
 }
 
+/**
+ * Keeps `document` in the cache of schema documents (by digest), where {resolveSchemaDocument} looks first: a type
+ * registered from this machine is issued from it with no copy to make. Returns the cached file's path.
+ */
+export async function keepSchemaDocument(document: SchemaDocument, cacheDir = defaultSchemaCache()): Promise<string> {
+  const file = join(cacheDir, `${document.digest}.json`);
+  await mkdir(cacheDir, { recursive: true });
+  await writeFileAtomic(file, document.bytes);
+  return file;
+}
+
 /** Reads and checks a schema document from a file (see {parseSchemaDocument}). */
 export async function readSchemaDocument(file: string): Promise<SchemaDocument> {
   const bytes = await readFile(file).catch((cause: unknown) => {
@@ -130,4 +140,22 @@ export async function readSchemaDocument(file: string): Promise<SchemaDocument> 
     );
   });
   return parseSchemaDocument(file, bytes);
+}
+
+/**
+ * What registering the document in `file` records: the document, where it is published (`uri`, default its `$id`)
+ * and its name (`name`, default its `title`); INVALID_ARGUMENT when one of them is missing.
+ */
+export async function readSchemaRegistration(
+  file: string,
+  options: { uri?: string | undefined; name?: string | undefined },
+): Promise<{ document: SchemaDocument; uri: string; name: string }> {
+  const document = await readSchemaDocument(file);
+  const uri = options.uri ?? document.id;
+  const name = options.name ?? document.title;
+  if (uri === undefined) {
+    throw new CCRError("INVALID_ARGUMENT", `${file} has no "$id": say where it is published with --uri`);
+  }
+  if (name === undefined) throw new CCRError("INVALID_ARGUMENT", `${file} has no "title": name the schema with --name`);
+  return { document, uri, name };
 }

@@ -82,7 +82,7 @@ describe("CCR on Anvil, a second EVM client: deployed as to any network, one blo
     expect(deployment).to.include({ chainId: anvil.chainId, rpcUrl: anvil.url, network: "custom" });
     expect(deployment.council).to.deep.equal({ safe: deployment.council?.safe, owners, threshold: 2 });
     expect(deployment.economies).to.deep.equal([
-      { iso: "SG", name: "Singapore", authority: new Wallet(deployed.env.AUTHORITY_SG ?? "").address },
+      { iso: "SG", authority: new Wallet(deployed.env.AUTHORITY_SG ?? "").address },
     ]);
     expect(deployment.genesisHash).to.equal((await anvil.provider.getBlock(0))?.hash);
     const safe = new Contract(

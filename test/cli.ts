@@ -151,7 +151,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     ]);
     const notCredential = await ccr(["show", "examples/graduates.csv"]);
     expect(notCredential.code).to.equal(2);
-    expect(notCredential.stderr).to.match(/^ccr: examples\/graduates\.csv: not a compact JWS credential/);
+    expect(notCredential.stderr).to.match(/^ccr: examples\/graduates\.csv is not a credential: a credential is a /);
     const manifest = JSON.parse(await readFile(join(out, "manifest.json"), "utf8")) as { credentials: unknown[] };
     expect(manifest.credentials).to.have.length(8);
 
@@ -857,6 +857,34 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
       expect(run.stderr).to.include(`ccr: ${bad} is not a JSON Schema document of a credential subject:`);
       expect(run.stderr).to.include(why);
     }
+    // A registration carries its document: a proposal whose document is not the one it registers is refused.
+    const carried = join(work, "carried-proposal.json");
+    const nurse = join(work, "nurse.json");
+    await writeFile(nurse, `${JSON.stringify({ ...licence, $id: "https://schemas.example/nurse.json" }, null, 2)}\n`);
+    const proposed = await ccr([
+      "--as",
+      "council-sg",
+      "council",
+      "propose",
+      "register-schema",
+      nurse,
+      "--out",
+      carried,
+    ]);
+    expect(proposed.code, proposed.stderr).to.equal(0);
+    const swapped = JSON.parse(await readFile(carried, "utf8")) as { schemaDocument: string };
+    swapped.schemaDocument = (await readFile(document)).toString("base64");
+    await writeFile(carried, JSON.stringify(swapped));
+    const refusedSwap = await ccr(["--as", "council-jp", "council", "sign", carried]);
+    expect(refusedSwap.code).to.equal(1);
+    const nurseDigest = `0x${createHash("sha256")
+      .update(await readFile(nurse))
+      .digest("hex")}`;
+    expect(refusedSwap.stderr).to.equal(
+      `ccr: ${carried}: the schema document it carries has the digest ${digest}; its transaction registers ${nurseDigest}\n`,
+    );
+    await rm(carried);
+
     const noUri = join(work, "no-uri.json");
     await writeFile(noUri, JSON.stringify({ ...licence, $id: undefined }));
     expect((await council(["register-schema", noUri])).stderr).to.include(
@@ -1143,15 +1171,30 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     const malformed = await ccr(["verify", garbage, diplomas[0] ?? ""]);
     expect(malformed.code).to.equal(2);
     expect(malformed.stdout).to.include(`UNDECIDED ${garbage}: ${garbage} is not valid JSON`);
+    // A file that is no credential at all (this README has "~" and "." in it, like an SD-JWT) is told what one is.
+    const readme = await ccr(["verify", "README.md"]);
+    expect([readme.code, readme.stdout]).to.deep.equal([
+      2,
+      'UNDECIDED README.md: README.md is not a credential: a credential is a credential file (JSON with "format": ' +
+        '"ccr-credential/1", as ccr issue writes), or a credential\'s own text: a vc+jwt JWS or an SD-JWT VC\n',
+    ]);
   });
 
   it("never calls an unreachable RPC a verdict: exit 2, no 'invalid' or 'revoked'", async function () {
     const run = await ccr(["--rpc", "http://127.0.0.1:9", "verify", ...diplomas]);
     expect(run.code).to.equal(2);
-    expect(run.stderr).to.equal(
-      "ccr: could not reach the RPC at http://127.0.0.1:9 while checking the deployment: connect ECONNREFUSED 127.0.0.1:9\n",
+    expect(run.stderr).to.equal("");
+    // One UNDECIDED line per credential, naming it and why, as when the node stops answering midway.
+    const why =
+      "not checked: could not reach the RPC at http://127.0.0.1:9 while checking the deployment: connect ECONNREFUSED 127.0.0.1:9";
+    expect(run.stdout).to.equal(
+      [
+        ...diplomas.map((file) => `UNDECIDED ${file}: ${why}`),
+        `0 valid, 0 invalid, ${diplomas.length} undecided`,
+        "",
+      ].join("\n"),
     );
-    expect(run.stdout).to.not.match(/invalid|revoked/i);
+    expect(run.stdout).to.not.match(/invalid:|revoked/i);
   });
 
   it("resumes a run killed mid-batch: nothing anchored twice, every credential file present", async function () {

@@ -59,8 +59,12 @@ function auditCommand(audit: Command, cli: Cli): void {
         },
       });
       bar?.stop();
+      const read =
+        result.blocks === 0
+          ? `no new block since block ${result.toBlock}`
+          : `blocks ${result.fromBlock}-${result.toBlock} (${result.blocks} block(s))`;
       console.log(
-        `${printableLocation(file)}: blocks ${result.fromBlock}-${result.toBlock} (${result.blocks} block(s)), ${result.events} new event(s)` +
+        `${printableLocation(file)}: ${read}, ${result.events} new event(s)` +
           `${result.rolledBack > 0 ? `, ${result.rolledBack} reorganised block(s) rolled back` : ""}, ${result.seconds.toFixed(1)} s`,
       );
     });

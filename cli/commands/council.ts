@@ -4,6 +4,7 @@
  * met (anyone may); `pending` lists the proposals still open with their signers; `show` the Safe's owners and
  * threshold.
  */
+import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { createInterface } from "node:readline/promises";
@@ -33,7 +34,8 @@ import { CCRError } from "../../src/errors.ts";
 import * as framework from "../../src/framework.ts";
 import { NameBook, resolveAddress } from "../../src/names.ts";
 import type { RegistryConnection } from "../../src/registry.ts";
-import { readSchemaDocument } from "../../src/schemaResolver.ts";
+import { parseSchemaDocument } from "../../src/schemaDocument.ts";
+import { defaultSchemaCache, keepSchemaDocument, readSchemaRegistration } from "../../src/schemaResolver.ts";
 import type { CommandModule } from "../ccr.ts";
 import type { Cli } from "../context.ts";
 
@@ -189,6 +191,23 @@ type ActionBuilder = (
   safe: CouncilSafe,
 ) => Promise<CouncilCall>;
 
+/**
+ * Keeps the schema document a registration carries in this machine's schema cache, where `ccr issue --schema` finds
+ * it (the proposal was checked: its digest is the one registered), and says where and what else to do.
+ */
+async function keepCarriedDocument(proposal: CouncilProposal, context: Cli): Promise<void> {
+  if (proposal.schemaDocument === undefined) return;
+  const document = parseSchemaDocument("the proposal", Buffer.from(proposal.schemaDocument, "base64"));
+  const cacheDir = context.schemaSources().cacheDir ?? defaultSchemaCache();
+  if (existsSync(join(cacheDir, `${document.digest}.json`))) return; // kept already: said when it was
+  const kept = await keepSchemaDocument(document, cacheDir);
+  console.log(
+    `schema document kept in ${kept}: ccr issue --schema finds it there on this machine; publish it at ` +
+      `${document.id ?? "its URI"} (or put a copy in the schemas folder next to the deployment file) for ` +
+      "issuers and verifiers elsewhere",
+  );
+}
+
 function councilCommand(council: Command, context: Cli): void {
   const registryCall = (connection: RegistryConnection, data: string): CouncilCall => ({
     to: connection.deployment.registry.address,
@@ -249,6 +268,7 @@ function councilCommand(council: Command, context: Cli): void {
         console.log(`${file}: signed by ${wallet.address}; ${safe.threshold - 1} more signature(s) needed`);
         const state = await checkProposal(connection, proposal, file);
         for (const line of await proposalLines(connection, state)) console.log(line);
+        await keepCarriedDocument(proposal, context);
       });
 
   action("admit", "<iso> <authority>", "admit an economy with its authority", async (c, [iso = "", who = ""]) => {
@@ -269,16 +289,9 @@ function councilCommand(council: Command, context: Cli): void {
     "<file>",
     "register a schema from its JSON Schema document: where it is published and the SHA-256 digest of its bytes",
     async (c, [file = ""], options) => {
-      const document = await readSchemaDocument(file);
-      const uri = options.uri ?? document.id;
-      const name = options.name ?? document.title;
-      if (uri === undefined) {
-        throw new CCRError("INVALID_ARGUMENT", `${file} has no "$id": say where it is published with --uri`);
-      }
-      if (name === undefined)
-        throw new CCRError("INVALID_ARGUMENT", `${file} has no "title": name the schema with --name`);
+      const { document, uri, name } = await readSchemaRegistration(file, options);
       const data = c.registry.interface.encodeFunctionData("registerSchema", [name, uri, document.digest]);
-      return registryCall(c, data);
+      return { ...registryCall(c, data), schemaDocument: document.bytes };
     },
     [
       ["--uri <uri>", "where the document is published (default: its $id)"],
@@ -348,6 +361,7 @@ function councilCommand(council: Command, context: Cli): void {
       const label = addressLabeller(connection, new NameBook(connection));
       console.log(`signed by ${await label(wallet.address)}`);
       console.log(await describeState(await checkProposal(connection, signed, file, new Set(state.call.risks)), label));
+      await keepCarriedDocument(signed, context);
     });
 
   council
@@ -360,6 +374,7 @@ function councilCommand(council: Command, context: Cli): void {
       const sent = await executeProposal(connection, state, wallet);
       context.done(`executed: ${state.call.description}`, sent);
       for (const line of await proposalLines(connection, state)) console.log(line);
+      await keepCarriedDocument(state.proposal, context);
     });
 
   council

@@ -10,7 +10,7 @@ import { CCRError } from "../../src/errors.ts";
 import * as framework from "../../src/framework.ts";
 import { NameBook, nameEconomy, nameIssuer, resolveAddress, setWebsite } from "../../src/names.ts";
 import type { RegistryConnection } from "../../src/registry.ts";
-import { readSchemaDocument } from "../../src/schemaResolver.ts";
+import { keepSchemaDocument, readSchemaDocument, readSchemaRegistration } from "../../src/schemaResolver.ts";
 import type { CommandModule } from "../ccr.ts";
 import type { Cli } from "../context.ts";
 import { parseDate } from "../parse.ts";
@@ -138,19 +138,15 @@ function frameworkCommand(fw: Command, cli: Cli): void {
     .option("--uri <uri>", "where the document is published (default: its $id)")
     .option("--name <name>", "the schema's name (default: its title)")
     .action(async (file: string, options: { uri?: string; name?: string }) => {
-      const document = await readSchemaDocument(file);
-      const uri = options.uri ?? document.id;
-      const name = options.name ?? document.title;
-      if (uri === undefined)
-        throw new CCRError("INVALID_ARGUMENT", `${file} has no "$id": say where it is published with --uri`);
-      if (name === undefined)
-        throw new CCRError("INVALID_ARGUMENT", `${file} has no "title": name the schema with --name`);
+      const { document, uri, name } = await readSchemaRegistration(file, options);
       const { connection } = await withSigner();
       const id = Number(await connection.registry.schemaCount());
       done(
         `registered schema ${id} "${name}" (${uri}, sha256 ${document.digest})`,
         await framework.registerSchema(connection, name, uri, document.digest),
       );
+      const kept = await keepSchemaDocument(document, cli.schemaSources().cacheDir);
+      console.log(`schema document kept in ${kept}: ccr issue --schema finds it there on this machine`);
     });
   schema
     .command("check <schema> <file>")

@@ -120,7 +120,23 @@ function verifyCommand(verify: Command, cli: Cli): void {
             `manifest.json): nothing was verified`,
         );
       }
-      const { connection } = await open(false);
+      let connection;
+      try {
+        ({ connection } = await open(false));
+      } catch (error) {
+        // A node that does not answer decides nothing: each credential is UNDECIDED, named, with the reason.
+        if (!(error instanceof CCRError && error.code === "RPC_UNAVAILABLE")) throw error;
+        const results = files.map((file): VerificationResult => ({
+          file,
+          outcome: "undecided",
+          reason: `not checked: ${error.message}`,
+        }));
+        if (options.json === true) console.log(JSON.stringify(results, null, 2));
+        else for (const r of results) printResult(r);
+        if (options.json !== true && files.length > 1) console.log(`0 valid, 0 invalid, ${files.length} undecided`);
+        process.exitCode = 2;
+        return;
+      }
       const resolver = ethrDidResolver(
         connection.chainId,
         connection.deployment.didRegistry.address,

@@ -112,7 +112,7 @@ export async function deployToAnvil(anvil: RunningAnvil): Promise<AnvilDeploymen
     JSON.stringify({
       council: { owners: [1, 2, 3].map((i) => computeAddress(anvilKey(i))), threshold: 2 },
       councilTransferDelay: 60,
-      economies: [{ iso: "SG", name: "Singapore", authority: computeAddress(anvilKey(4)) }],
+      economies: [{ iso: "SG", authority: computeAddress(anvilKey(4)) }],
       transactions: { confirmations: 1 },
     }),
   );

@@ -20,8 +20,14 @@ export function startCcr(
 ): { child: ChildProcess; done: Promise<CcrRun> } {
   const started = performance.now();
   const child = spawn(process.execPath, ["bin/ccr.js", "--deployment", deployment, ...args], {
-    // Pending transactions are recorded beside the deployment file, not in the user's own state folder.
-    env: { CCR_STATE_DIR: join(dirname(deployment), "ccr-state"), ...process.env, ...env },
+    // Pending transactions and cached schema documents are kept beside the deployment file, not in the user's own
+    // state and cache folders.
+    env: {
+      CCR_STATE_DIR: join(dirname(deployment), "ccr-state"),
+      CCR_CACHE_DIR: join(dirname(deployment), "ccr-cache"),
+      ...process.env,
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const done = new Promise<CcrRun>((resolve, reject) => {

@@ -34,18 +34,29 @@ export interface ReadCredential {
   anchor?: AnchorInfo | undefined;
 }
 
+/** A compact JWS (three base64url parts), or an SD-JWT (a JWS, then `~`-separated disclosures and key binding). */
+const COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*(?:~[A-Za-z0-9_.-]*)*$/;
+
+/** What a file that is none of the credential forms is told. */
+const NOT_A_CREDENTIAL =
+  'is not a credential: a credential is a credential file (JSON with "format": "ccr-credential/1", as ' +
+  "ccr issue writes), or a credential's own text: a vc+jwt JWS or an SD-JWT VC";
+
 /**
  * Reads the text of a credential file named `file` (`ccr-credential/1` JSON, or a bare compact JWS or SD-JWT);
  * throws MALFORMED_CREDENTIAL naming it.
  */
 export function parseCredentialFile(file: string, content: string): ReadCredential {
   const text = content.trim();
-  if (!text.startsWith("{")) return { file, jws: text };
+  if (!text.startsWith("{")) {
+    if (!COMPACT.test(text)) throw new CCRError("MALFORMED_CREDENTIAL", `${file} ${NOT_A_CREDENTIAL}`);
+    return { file, jws: text };
+  }
   let value: Partial<CredentialFile>;
   try {
     value = JSON.parse(text) as Partial<CredentialFile>;
   } catch (cause) {
-    throw new CCRError("MALFORMED_CREDENTIAL", `${file} is not valid JSON`, { cause });
+    throw new CCRError("MALFORMED_CREDENTIAL", `${file} is not valid JSON, so it ${NOT_A_CREDENTIAL}`, { cause });
   }
   if (value.format !== CREDENTIAL_FILE_FORMAT || typeof value.jws !== "string") {
     throw new CCRError(
