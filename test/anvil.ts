@@ -38,9 +38,19 @@ describe("CCR on Anvil, a second EVM client: deployed as to any network, one blo
   };
   const anvilRpc = (method: string, params: unknown[] = []): Promise<unknown> => anvil.provider.send(method, params);
   /** Drops the newest blocks from `fromBlock` on (their transactions leave the chain and the pool). */
+  /**
+   * Replaces the blocks from `fromBlock` on. Interval mining is paused meanwhile: a block mined between reading the head
+   * and reorganising would make the reorganisation one block too shallow, and leave `fromBlock` in place (seen on a
+   * busy machine).
+   */
   const reorgFrom = async (fromBlock: number): Promise<void> => {
-    const head = await anvil.provider.getBlockNumber();
-    await anvilRpc("anvil_reorg", [head - fromBlock + 1, []]);
+    await anvilRpc("anvil_setIntervalMining", [0]);
+    try {
+      const head = await anvil.provider.getBlockNumber();
+      await anvilRpc("anvil_reorg", [head - fromBlock + 1, []]);
+    } finally {
+      await anvilRpc("anvil_setIntervalMining", [1]);
+    }
   };
   const batchAnchors = async (root: string) =>
     registry.queryFilter(registry.filters.BatchAnchored(root, ISSUER), deployment.registry.blockNumber);
@@ -186,6 +196,7 @@ describe("CCR on Anvil, a second EVM client: deployed as to any network, one blo
 
   it("sends an anchor again when a reorganisation drops it mid-run, and reports it only once it is confirmed", async function () {
     const out = join(anvil.dir, "reorged-mid-run");
+    const from = await anvil.provider.getBlockNumber();
     // Four confirmations at one block a second: the run is still waiting when the anchor's block is dropped.
     const run = startCcr(
       deployed.file,
@@ -193,10 +204,11 @@ describe("CCR on Anvil, a second EVM client: deployed as to any network, one blo
       deployed.env,
     );
     await nextMined(ISSUER);
-    const head = await anvil.provider.getBlockNumber();
-    const [anchored] = await registry.queryFilter(registry.filters.BatchAnchored(undefined, ISSUER), head - 2);
+    // No more blocks until the anchor's is dropped: the run must not reach its confirmations first.
+    await anvilRpc("anvil_setIntervalMining", [0]);
+    const [anchored] = await registry.queryFilter(registry.filters.BatchAnchored(undefined, ISSUER), from);
+    await reorgFrom(anchored?.blockNumber ?? from); // resumes the mining, whatever it found
     expect(anchored, "the anchor's block").to.not.equal(undefined);
-    await reorgFrom(anchored?.blockNumber ?? head);
     expect((await registry.getBatch(ISSUER, anchored?.args.root ?? "")).anchoredAt).to.equal(0n);
     const done = await run.done;
     expect(done.code, done.stderr).to.equal(0);
