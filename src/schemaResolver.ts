@@ -21,6 +21,11 @@ export interface SchemaSources {
   timeoutMs?: number;
 }
 
+/** Where the cache keeps the document whose digest is `digest`. */
+export function cachedSchemaPath(digest: string, cacheDir = defaultSchemaCache()): string {
+  return join(cacheDir, `${digest}.json`);
+}
+
 /** The default cache of schema documents. */
 export function defaultSchemaCache(): string {
   const base = process.env.CCR_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "ccr");
@@ -66,7 +71,7 @@ async function fetchDocument(uri: string, timeoutMs: number): Promise<Buffer | s
  */
 export async function resolveSchemaDocument(schema: SchemaInfo, sources: SchemaSources = {}): Promise<SchemaDocument> {
   const cacheDir = sources.cacheDir ?? defaultSchemaCache();
-  const cached = join(cacheDir, `${schema.digest}.json`);
+  const cached = cachedSchemaPath(schema.digest, cacheDir);
   const fromCache = await readIfPresent(cached);
   if (fromCache !== undefined) {
     const document = parseSchemaDocument(cached, fromCache);
@@ -123,7 +128,7 @@ export async function resolveSchemaDocument(schema: SchemaInfo, sources: SchemaS
  * registered from this machine is issued from it with no copy to make. Returns the cached file's path.
  */
 export async function keepSchemaDocument(document: SchemaDocument, cacheDir = defaultSchemaCache()): Promise<string> {
-  const file = join(cacheDir, `${document.digest}.json`);
+  const file = cachedSchemaPath(document.digest, cacheDir);
   await mkdir(cacheDir, { recursive: true });
   await writeFileAtomic(file, document.bytes);
   return file;

@@ -35,7 +35,12 @@ import * as framework from "../../src/framework.ts";
 import { NameBook, resolveAddress } from "../../src/names.ts";
 import type { RegistryConnection } from "../../src/registry.ts";
 import { parseSchemaDocument } from "../../src/schemaDocument.ts";
-import { defaultSchemaCache, keepSchemaDocument, readSchemaRegistration } from "../../src/schemaResolver.ts";
+import {
+  cachedSchemaPath,
+  defaultSchemaCache,
+  keepSchemaDocument,
+  readSchemaRegistration,
+} from "../../src/schemaResolver.ts";
 import type { CommandModule } from "../ccr.ts";
 import type { Cli } from "../context.ts";
 
@@ -199,7 +204,7 @@ async function keepCarriedDocument(proposal: CouncilProposal, context: Cli): Pro
   if (proposal.schemaDocument === undefined) return;
   const document = parseSchemaDocument("the proposal", Buffer.from(proposal.schemaDocument, "base64"));
   const cacheDir = context.schemaSources().cacheDir ?? defaultSchemaCache();
-  if (existsSync(join(cacheDir, `${document.digest}.json`))) return; // kept already: said when it was
+  if (existsSync(cachedSchemaPath(document.digest, cacheDir))) return; // kept already: said when it was
   const kept = await keepSchemaDocument(document, cacheDir);
   console.log(
     `schema document kept in ${kept}: ccr issue --schema finds it there on this machine; publish it at ` +
