@@ -1,0 +1,371 @@
+/**
+ * What `npm run mutation` breaks, and which tests must notice. Each TypeScript target names a module's trust-checking
+ * functions (Stryker mutates every line of them) and the test files of that module alone: a check caught only by an
+ * end-to-end test elsewhere counts as a survivor. Each Solidity mutant is one deliberate break of one check, with the
+ * test files that cover that contract.
+ */
+
+export interface TypeScriptTarget {
+  file: string;
+  /** Functions, `Class.method`s or `const` arrow functions of `file` whose every line is mutated. */
+  checks: readonly string[];
+  /** The module's own tests, run as plain mocha files (no chain: they must be quick to run hundreds of times). */
+  tests: readonly string[];
+  /** Only the tests whose titles match (mocha's grep), when some cannot run mutated code. */
+  grep?: string;
+  /** Mutants no test can kill because the program behaves the same: each with the reason (listed in the README). */
+  equivalent?: readonly Equivalent[];
+}
+
+export interface Equivalent {
+  /** The mutated source line, trimmed, as it reads in the file. */
+  line: string;
+  /** Stryker's mutator name, and the replacement when the line has several mutants of that mutator. */
+  mutator: string;
+  replacement?: string;
+  why: string;
+}
+
+export const TYPESCRIPT_TARGETS: readonly TypeScriptTarget[] = [
+  {
+    file: "src/vc/sdJwt.ts",
+    checks: ["decodeSdJwt", "sdHash", "selectDisclosures", "checkKeyBinding"],
+    tests: ["test/sdJwt.ts"],
+    equivalent: [
+      {
+        line: "if (Array.isArray(value)) value.forEach(collect);",
+        mutator: "ConditionalExpression",
+        why: "an array walked as an object visits the same elements (Object.entries of an array)",
+      },
+      {
+        line: 'const name = disclosure.key ?? "an array element";',
+        mutator: "StringLiteral",
+        why: "only names the disclosure in the refusal's text",
+      },
+      {
+        line: "if (!digests.has(disclosure.digestSync({ hasher: digest, alg: hasher.alg }))) {",
+        mutator: "ObjectLiteral",
+        why: "@sd-jwt/decode computed and kept each disclosure's digest while decoding; digestSync returns it",
+      },
+      {
+        line: '...(last === undefined || last === "" ? {} : { keyBinding: last }),',
+        mutator: "ConditionalExpression",
+        why: "split always gives a last part: `last === undefined` is never true",
+      },
+      {
+        line: 'const jwt = parts[0] ?? "";',
+        mutator: "StringLiteral",
+        why: "split always gives a first part",
+      },
+      {
+        line: "const kept = named.filter((n) => n.key !== undefined && fields.includes(n.key));",
+        mutator: "ConditionalExpression",
+        why: "fields are strings: fields.includes(undefined) is already false",
+      },
+      {
+        line: "} catch {",
+        mutator: "BlockStatement",
+        why: "@sd-jwt/decode has already parsed the key binding JWT's header and payload: a token they do not parse is refused as malformed before this point",
+      },
+      {
+        line: 'result.issuedAt = new Date(iat * 1000).toISOString().replace(/\\.000Z$/, "Z");',
+        mutator: "Regex",
+        why: "an ISO time has .000Z only at its end",
+      },
+      {
+        line: 'const authentication = new Set((document.authentication ?? []).map((m) => (typeof m === "string" ? m : m.id)));',
+        mutator: "ArrayDeclaration",
+        why: "a placeholder id in an empty list matches no verification method",
+      },
+      {
+        line: "const keys: VerificationMethod[] = (document.verificationMethod ?? []).filter((m) => authentication.has(m.id));",
+        mutator: "ArrayDeclaration",
+        why: "a placeholder in an empty list has no id in the authentication set",
+      },
+    ],
+  },
+  {
+    file: "src/vc/presentation.ts",
+    checks: ["holderOf", "readPresentation", "checkPresentation"],
+    tests: ["test/presentation.ts"],
+  },
+  {
+    file: "src/vc/signature.ts",
+    checks: ["methodAddress", "addressSigned", "addressJob", "SignatureChecker.check", "SignatureChecker.fallback"],
+    tests: ["test/signing.ts"],
+    // The worker threads run addressSigned as text, without Stryker's mutant switch; this thread runs the same code.
+    grep: "^(?!.*on worker threads)",
+  },
+  {
+    file: "src/vc/credential.ts",
+    checks: ["credentialHash", "decodeCompactJws", "decodeCredential"],
+    tests: ["test/credential.ts"],
+  },
+  {
+    file: "src/vc/statusList.ts",
+    checks: ["encodeBitstring", "statusListEntries", "refuseOtherGenesis", "allocateStatusIndices", "runBits"],
+    tests: ["test/statusList.ts"],
+  },
+  {
+    file: "src/holder.ts",
+    checks: ["onCurve", "didKeyProblem", "didJwk", "holderDidProblem", "resolveJwk", "holderKeyId"],
+    tests: ["test/holder.ts"],
+  },
+  {
+    file: "src/vc/journal.ts",
+    checks: ["lockOutput", "checkLock", "checkChain", "checkOptions", "inputChanged"],
+    tests: ["test/journal.ts"],
+  },
+];
+
+export interface SolidityMutant {
+  /** What the mutant breaks, as the README lists it. */
+  check: string;
+  file: string;
+  /** Text that occurs exactly once in `file`, and what it becomes. */
+  from: string;
+  to: string;
+  /** Solidity test files (`hardhat test solidity`) and mocha files (`hardhat test mocha`) of that contract. */
+  tests: readonly string[];
+}
+
+const PACKING = ["test/contracts/Packing.t.sol", "test/CredentialRegistry.ts"];
+const VERDICT = ["test/contracts/VerdictLib.t.sol", "test/contracts/Lifecycle.t.sol", "test/Verdict.ts"];
+const REGISTRY = ["test/contracts/Lifecycle.t.sol", "test/CredentialRegistry.ts"];
+const ACCREDITATION = ["test/Accreditation.ts"];
+const DELEGATED = ["test/DelegatedAnchoring.ts"];
+const STATUS = ["test/contracts/Lifecycle.t.sol", "test/CredentialRegistry.ts"];
+
+const packing = "contracts/libraries/Packing.sol";
+const verdictLib = "contracts/libraries/VerdictLib.sol";
+const reader = "contracts/core/VerdictReader.sol";
+const registry = "contracts/core/CredentialRegistry.sol";
+const accreditation = "contracts/core/Accreditation.sol";
+const delegated = "contracts/core/DelegatedAnchoring.sol";
+const rules = "contracts/libraries/StatusRules.sol";
+const leaf = "contracts/libraries/BatchLeaf.sol";
+
+export const SOLIDITY_MUTANTS: readonly SolidityMutant[] = [
+  // Accreditation windows and schema bits on the anchoring path.
+  {
+    check: "window: anchoring refused exactly at validUntil",
+    file: packing,
+    from: "or(iszero(until), iszero(gt(now_, until))), // open-ended",
+    to: "or(iszero(until), lt(now_, until)), // open-ended",
+    tests: PACKING,
+  },
+  {
+    check: "window: anchoring allowed before validFrom",
+    file: packing,
+    from: "iszero(lt(now_, and(shr(ISSUER_FROM, word), MASK_40))) // now_ >= validFrom",
+    to: "1 // now_ >= validFrom",
+    tests: PACKING,
+  },
+  {
+    check: "window: an open-ended window closed",
+    file: packing,
+    from: "or(iszero(until), iszero(gt(now_, until))), // open-ended",
+    to: "iszero(gt(now_, until)), // open-ended",
+    tests: PACKING,
+  },
+  {
+    check: "standing: anchoring without ACTIVE standing",
+    file: packing,
+    from: "eq(and(shr(ISSUER_STANDING, word), 0xff), ACTIVE), // standing == ACTIVE",
+    to: "1, // standing == ACTIVE",
+    tests: PACKING,
+  },
+  {
+    check: "schema bits: any accredited schema counts for every schema",
+    file: packing,
+    from: "and(shr(schema, shr(ISSUER_SCHEMAS, word)), 1) // schema bit set",
+    to: "iszero(iszero(shr(ISSUER_SCHEMAS, word))) // schema bit set",
+    tests: PACKING,
+  },
+  {
+    check: "validity: a credential's validFrom outside the accreditation window",
+    file: packing,
+    from: "iszero(lt(time, and(shr(ISSUER_FROM, word), MASK_40))),",
+    to: "1,",
+    tests: PACKING,
+  },
+  {
+    check: "validity: validUntil not after validFrom accepted",
+    file: registry,
+    from: "if (validUntil <= validFrom) revert InvalidValidity",
+    to: "if (validUntil < validFrom) revert InvalidValidity",
+    tests: REGISTRY,
+  },
+  // Issuer scoping and operators.
+  {
+    check: "issuer scoping: any address anchors as an issuer's operator",
+    file: registry,
+    from: "if (mode == AnchorMode.OPERATOR && !_operators[Packing.issuerId(issuerWord)][msg.sender]) {",
+    to: "if (mode == AnchorMode.OPERATOR && false) {",
+    tests: REGISTRY,
+  },
+  {
+    check: "issuer scoping: an issuer manages another issuer's records",
+    file: registry,
+    from: "(msg.sender == issuer || _operators[issuerId][msg.sender])",
+    to: "(true || _operators[issuerId][msg.sender])",
+    tests: REGISTRY,
+  },
+  {
+    check: "issuer scoping: a revoked issuer manages its records",
+    file: registry,
+    from: "current.standing != IssuerStanding.REVOKED &&",
+    to: "true &&",
+    tests: REGISTRY,
+  },
+  {
+    check: "issuer scoping: an authority manages another economy's issuers",
+    file: accreditation,
+    from: "if (record.economy != economy) revert IssuerOfOtherEconomy",
+    to: "if (false) revert IssuerOfOtherEconomy",
+    tests: ACCREDITATION,
+  },
+  {
+    check: "accreditation: an offer accepted with other terms",
+    file: accreditation,
+    from: "offer.schemas != schemas ||",
+    to: "false ||",
+    tests: ACCREDITATION,
+  },
+  {
+    check: "anchoring: the same hash anchored twice",
+    file: registry,
+    from: "if (Packing.isAnchored(stored)) revert AlreadyAnchored(issuer, hash);",
+    to: "",
+    tests: REGISTRY,
+  },
+  // Holds, reasons and transitions.
+  {
+    check: "holds: an issuer lifts its authority's hold",
+    file: rules,
+    from: "(current == AnchorState.HELD && byAuthority)",
+    to: "(current == AnchorState.HELD)",
+    tests: STATUS,
+  },
+  {
+    check: "holds: an authority's suspension is not a hold",
+    file: rules,
+    from: "return byAuthority ? AnchorState.HELD : AnchorState.SUSPENDED;",
+    to: "return AnchorState.SUSPENDED;",
+    tests: STATUS,
+  },
+  {
+    check: "transitions: a revoked credential reinstated",
+    file: rules,
+    from: "if (current == AnchorState.NONE || current == AnchorState.REVOKED) return AnchorState.NONE;",
+    to: "if (current == AnchorState.NONE) return AnchorState.NONE;",
+    tests: STATUS,
+  },
+  {
+    check: "reasons: an unassigned reason code accepted",
+    file: rules,
+    from: "if (reason == 7 || reason == 8 || reason > 10) return false;",
+    to: "if (reason == 7 || reason > 10) return false;",
+    tests: STATUS,
+  },
+  {
+    check: "reasons: certificateHold used to revoke",
+    file: rules,
+    from: "return reason != CERTIFICATE_HOLD || requested == AnchorState.SUSPENDED;",
+    to: "return true;",
+    tests: STATUS,
+  },
+  {
+    check: "batch members: a member outside the batch changed",
+    file: registry,
+    from: "if (inWord < 256 && bits >> inWord != 0) revert MemberOutOfRange",
+    to: "if (false) revert MemberOutOfRange",
+    tests: REGISTRY,
+  },
+  // Verdicts: compromise time, recognition, Merkle index and proof.
+  {
+    check: "compromise time: a credential anchored at the compromise second not caught",
+    file: verdictLib,
+    from: "f.anchoredAt >= f.compromisedAt &&",
+    to: "f.anchoredAt > f.compromisedAt &&",
+    tests: VERDICT,
+  },
+  {
+    check: "compromise time: every credential of a revoked issuer caught",
+    file: verdictLib,
+    from: "f.anchoredAt >= f.compromisedAt &&",
+    to: "true &&",
+    tests: VERDICT,
+  },
+  {
+    check: "verdict: a revocation applied before it happened",
+    file: verdictLib,
+    from: "bool stateApplies = f.changedAt <= at;",
+    to: "bool stateApplies = true;",
+    tests: VERDICT,
+  },
+  {
+    check: "verdict: expiry at the last valid second",
+    file: verdictLib,
+    from: "if (f.validUntil != 0 && at > f.validUntil) return (Status.EXPIRED",
+    to: "if (f.validUntil != 0 && at >= f.validUntil) return (Status.EXPIRED",
+    tests: VERDICT,
+  },
+  {
+    check: "recognition: one schema recognised counts for all",
+    file: reader,
+    from: "return (recognition.schemas >> schema) & 1 == 1;",
+    to: "return recognition.schemas != 0;",
+    tests: VERDICT,
+  },
+  {
+    check: "recognition: a verifier that is not a member recognises",
+    file: reader,
+    from: "if (verifierEconomy != bytes2(0) && REGISTRY.getEconomy(verifierEconomy).member) {",
+    to: "if (verifierEconomy != bytes2(0)) {",
+    tests: VERDICT,
+  },
+  {
+    check: "Merkle: an index past the batch's size accepted",
+    file: reader,
+    from: "if (index >= record.size || !BatchLeaf.verify",
+    to: "if (!BatchLeaf.verify",
+    tests: VERDICT,
+  },
+  {
+    check: "Merkle: the leaf does not bind the index",
+    file: leaf,
+    from: "keccak256(abi.encode(credential, index))",
+    to: "keccak256(abi.encode(credential, uint256(0)))",
+    tests: ["test/contracts/BatchLeaf.t.sol", "test/Verdict.ts"],
+  },
+  {
+    check: "Merkle: a member's revocation bit read from the suspension word",
+    file: reader,
+    from: "facts.memberRevoked = (words[at + 3] >> bit) & 1 == 1;",
+    to: "facts.memberRevoked = (words[at + 4] >> bit) & 1 == 1;",
+    tests: VERDICT,
+  },
+  // Delegated signatures and cancellations.
+  {
+    check: "delegated: a request past its deadline anchored",
+    file: delegated,
+    from: "if (block.timestamp > request.deadline) revert RequestExpired",
+    to: "if (false) revert RequestExpired",
+    tests: DELEGATED,
+  },
+  {
+    check: "delegated: a cancelled request anchored",
+    file: delegated,
+    from: "if (_cancelledRequests[request.issuer][digest]) revert RequestCancelled(request.issuer, digest);",
+    to: "",
+    tests: DELEGATED,
+  },
+  {
+    check: "delegated: a request signed by someone else anchored",
+    file: delegated,
+    from: "if (!SignatureChecker.isValidSignatureNow(request.issuer, digest, signature)) {",
+    to: "if (false) {",
+    tests: DELEGATED,
+  },
+];
