@@ -275,4 +275,191 @@ describe("presentations (vp+jwt): holder binding, audience, nonce, freshness", f
     );
     expect(expanded).to.include('"@type":["https://w3id.org/ccr#CCRRegistryStatus"]');
   });
+
+  describe("each check of checkPresentation on its outcome, at its boundaries", function () {
+    const made = 1_790_000_000;
+    const at = (seconds: number): Date => new Date((made + seconds) * 1000);
+    let credential: ReadCredential;
+    before(async function () {
+      credential = await credentialFor(holder);
+    });
+    const envelope = (jws: string): object => ({
+      id: `data:application/vc+jwt,${jws}`,
+      type: "EnvelopedVerifiableCredential",
+    });
+
+    /** A presentation by ken with `changes` to the claims CCR makes (undefined leaves one out), signed by `signer`. */
+    async function presented(
+      changes: Record<string, unknown> = {},
+      typ: string = VP_JWT_TYP,
+      signer: { did: string; key: string } = { did: holder, key },
+    ): Promise<string> {
+      const payload: Record<string, unknown> = {
+        "@context": [VC_CONTEXT_V2, CCR_CONTEXT_V1],
+        type: ["VerifiablePresentation"],
+        holder,
+        verifiableCredential: [envelope(credential.jws)],
+        aud: AUDIENCE,
+        nonce: NONCE,
+        iat: made,
+        exp: made + 300,
+        ...changes,
+      };
+      // A claim set to undefined is left out of the JSON (and keeps did-jwt from adding its own iat).
+      return createJWT(payload, { issuer: signer.did, signer: ES256KSigner(Buffer.from(signer.key.slice(2), "hex")) }, {
+        alg: "ES256K",
+        typ,
+      } as unknown as { typ: "JWT" });
+    }
+    const outcome = async (jwt: string, now = at(10), change: object = {}): Promise<string> => {
+      const checked = await checkPresentation("p.jwt", jwt, { ...expectation, now, ...change });
+      return `${checked.outcome}: ${checked.reason}`;
+    };
+    const malformed = async (jwt: string): Promise<string> => {
+      const error = await rejection(checkPresentation("p.jwt", jwt, expectation));
+      return `${error.code}: ${error.message}`;
+    };
+
+    it("refuses a token that is not a VC 2.0 presentation of enveloped credentials, naming what is wrong", async function () {
+      expect(await outcome(await presented())).to.match(/^valid: /);
+      // Whitespace around the token, as a pasted or read file has it, is not part of it.
+      expect(await outcome(`\n ${await presented()} \n`)).to.match(/^valid: /);
+      expect(await malformed("not a jwt")).to.equal("MALFORMED_CREDENTIAL: p.jwt: not a compact JWS presentation");
+      expect(await malformed(await presented({}, "JWT"))).to.equal(
+        "MALFORMED_CREDENTIAL: p.jwt: typ JWT is not vp+jwt",
+      );
+      const shape =
+        "MALFORMED_CREDENTIAL: p.jwt: not a VC 2.0 VerifiablePresentation with a holder and verifiableCredential";
+      for (const change of [
+        { "@context": VC_CONTEXT_V2 },
+        { "@context": [CCR_CONTEXT_V1, VC_CONTEXT_V2] },
+        { type: "VerifiablePresentation" },
+        { type: ["VerifiableCredential"] },
+        { holder: undefined },
+        { holder: 7 },
+        { verifiableCredential: envelope(credential.jws) },
+      ]) {
+        expect(await malformed(await presented(change)), JSON.stringify(change)).to.equal(shape);
+      }
+      const entry =
+        "MALFORMED_CREDENTIAL: p.jwt#1: not an EnvelopedVerifiableCredential with a data:application/vc+jwt,<JWS> id";
+      for (const bad of [
+        null,
+        { ...envelope(credential.jws), type: "VerifiableCredential" },
+        { type: "EnvelopedVerifiableCredential", id: 7 },
+        { type: "EnvelopedVerifiableCredential", id: `data:application/json,${credential.jws}` },
+      ]) {
+        expect(await malformed(await presented({ verifiableCredential: [bad] })), JSON.stringify(bad)).to.equal(entry);
+      }
+    });
+
+    it("takes a presentation until exp + 60 s and for maxAge + 60 s after iat, and from iat - 60 s; not without iat or exp", async function () {
+      const jwt = await presented();
+      expect(await outcome(jwt, at(300 + 60))).to.match(/^valid: /);
+      expect(await outcome(jwt, at(300 + 61))).to.equal("invalid: expired at 2026-09-21T14:18:20Z");
+      const long = await presented({ exp: made + 10_000 });
+      expect(await outcome(long, at(300 + 60))).to.match(/^valid: /);
+      expect(await outcome(long, at(300 + 61))).to.match(/^invalid: made at \S+, more than 300 s ago/);
+      expect(await outcome(long, at(100 + 60), { maxAge: 100 })).to.match(/^valid: /);
+      expect(await outcome(long, at(100 + 61), { maxAge: 100 })).to.match(/^invalid: made at \S+, more than 100 s ago/);
+      expect(await outcome(jwt, at(-60))).to.match(/^valid: /);
+      expect(await outcome(jwt, at(-61))).to.match(/^invalid: made at \S+, in the future$/);
+      const timeless = "invalid: it has no issue time (iat) or expiry (exp): its freshness cannot be told";
+      expect(await outcome(await presented({ iat: undefined }))).to.equal(timeless);
+      expect(await outcome(await presented({ exp: undefined }))).to.equal(timeless);
+      // An audience list that names this verifier; none at all.
+      expect(await outcome(await presented({ aud: ["https://other.example", AUDIENCE] }))).to.match(/^valid: /);
+      expect(await outcome(await presented({ aud: undefined }))).to.equal(
+        `invalid: made for no audience, not for ${AUDIENCE}`,
+      );
+    });
+
+    it("refuses a presentation signed as someone else than its holder, and tells an unreachable chain from a refusal", async function () {
+      const ann = { did: holderDid("ann"), key: holderKey("ann") };
+      expect(await outcome(await presented({}, VP_JWT_TYP, ann))).to.equal(
+        `invalid: signed as ${ann.did}, not as its holder ${holder}`,
+      );
+      // A did:ethr holder whose chain does not answer: undecided, not invalid.
+      const ethrHolder = ethrDid(31337, new Wallet(key).address);
+      const unreachable = holderResolver(
+        new Resolver({
+          ethr: () =>
+            Promise.resolve({
+              didResolutionMetadata: { error: "notFound" },
+              didDocument: null,
+              didDocumentMetadata: {},
+            }),
+        }),
+      );
+      const ethrCredential = await credentialFor(ethrHolder);
+      const byEthr = await presented(
+        { holder: ethrHolder, verifiableCredential: [envelope(ethrCredential.jws)] },
+        VP_JWT_TYP,
+        { did: ethrHolder, key },
+      );
+      const checked = await checkPresentation("p.jwt", byEthr, { ...expectation, resolver: unreachable, now: at(10) });
+      expect(checked.outcome, checked.reason).to.equal("undecided");
+      expect(checked.reason).to.match(new RegExp(`^could not resolve the holder ${ethrHolder}: .*notFound`));
+      // A did:key that resolves to nothing is a refusal: no chain is asked.
+      const lost = await checkPresentation("p.jwt", await presented(), {
+        ...expectation,
+        resolver: {
+          resolve: () =>
+            Promise.resolve({
+              didResolutionMetadata: { error: "notFound" },
+              didDocument: null,
+              didDocumentMetadata: {},
+            }),
+        },
+        now: at(10),
+      });
+      expect(lost.outcome, lost.reason).to.equal("invalid");
+      // A did:ethr holder whose key does not sign it: a refusal, not "undecided".
+      const answering = holderResolver(
+        new Resolver({
+          ethr: (did) =>
+            Promise.resolve({
+              didResolutionMetadata: {},
+              didDocumentMetadata: {},
+              didDocument: {
+                id: did,
+                verificationMethod: [
+                  {
+                    id: `${did}#controller`,
+                    type: "EcdsaSecp256k1RecoveryMethod2020",
+                    controller: did,
+                    blockchainAccountId: `eip155:31337:${Wallet.createRandom().address}`,
+                  },
+                ],
+                authentication: [`${did}#controller`],
+              },
+            }),
+        }),
+      );
+      const refused = await checkPresentation("p.jwt", byEthr, { ...expectation, resolver: answering, now: at(10) });
+      expect(refused.outcome, refused.reason).to.equal("invalid");
+    });
+
+    it("leaves a malformed credential to its own verification, and refuses one bound to no holder", async function () {
+      const garbled = await presented({
+        verifiableCredential: [envelope("not.a.credential"), envelope(credential.jws)],
+      });
+      expect(await outcome(garbled)).to.match(/^valid: /);
+      const unbound = await credentialFor(undefined);
+      const nobodys = await presented({ verifiableCredential: [envelope(unbound.jws)] });
+      expect(await outcome(nobodys)).to.equal(
+        `invalid: p.jwt#1 is bound to no holder, not to the presenter ${holder}: the presenter is not its holder`,
+      );
+      expect(() => holderOf([])).to.throw(CCRError, "a presentation needs at least one credential");
+      const codes = [[], [unbound], [credential, await credentialFor(holderDid("ann"))]].map((list) => {
+        try {
+          holderOf(list);
+          return "none";
+        } catch (error) {
+          return (error as CCRError).code;
+        }
+      });
+      expect(codes).to.deep.equal(["INVALID_PRESENTATION", "INVALID_PRESENTATION", "INVALID_PRESENTATION"]);
+    });
+  });
 });

@@ -88,6 +88,13 @@ export const TYPESCRIPT_TARGETS: readonly TypeScriptTarget[] = [
     file: "src/vc/presentation.ts",
     checks: ["holderOf", "readPresentation", "checkPresentation"],
     tests: ["test/presentation.ts"],
+    equivalent: [
+      {
+        line: "policies: { now, exp: false, iat: false, nbf: false },",
+        mutator: "BooleanLiteral",
+        why: "did-jwt's own time checks allow 300 s of skew, more than CCR's 60 s, which run first: turned on, they refuse nothing more",
+      },
+    ],
   },
   {
     file: "src/vc/signature.ts",
