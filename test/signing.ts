@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { createJWT, ES256KSigner, verifyJWS } from "did-jwt";
 import type { VerificationMethod } from "did-resolver";
-import { Wallet, getBytes } from "ethers";
+import { type HDNodeWallet, SigningKey, Wallet, getBytes } from "ethers";
 import { credentialHash, VC_JWT_TYP } from "../src/vc/credential.ts";
 import { SignatureChecker } from "../src/vc/signature.ts";
 import { SigningPool, es256kSigner, signingInput } from "../src/vc/signingPool.ts";
@@ -142,5 +142,52 @@ describe("Signing workers and the signature checker (src/vc/signingPool.ts, src/
   it("refuses a key that is not a secp256k1 private key before starting a worker", function () {
     expect(() => new SigningPool("0x1234", 1)).to.throw("not a secp256k1 private key");
     expect(() => new SigningPool(`0x${"00".repeat(32)}`, 1)).to.throw("not a secp256k1 private key");
+  });
+
+  it("checks against every kind of verification method: addresses in either field and case, public keys, a mix; never throws on a bad one", async function () {
+    const [{ jws } = { jws: "" }] = await pool.sign([signingInput(header, credential(3), iat)]);
+    const checker = new SignatureChecker();
+    const address = issuerKey.address; // checksummed: mixed case
+    const stranger = Wallet.createRandom();
+    const publicKeyMethod = (wallet: Wallet | HDNodeWallet): VerificationMethod => ({
+      id: `${issuer}#key-1`,
+      type: "EcdsaSecp256k1VerificationKey2019",
+      controller: issuer,
+      publicKeyHex: SigningKey.computePublicKey(wallet.privateKey, true).slice(2),
+    });
+    const legacy = { id: `${issuer}#legacy`, type: "EcdsaSecp256k1RecoveryMethod2020", controller: issuer };
+    const cases: [string, VerificationMethod[], boolean][] = [
+      ["checksummed address", [method(address)], true],
+      ["upper-case address", [method(`0x${address.slice(2).toUpperCase()}`)], true],
+      ["ethereumAddress", [{ ...legacy, ethereumAddress: address.toLowerCase() } as VerificationMethod], true],
+      ["public key", [publicKeyMethod(issuerKey)], true],
+      ["another public key", [publicKeyMethod(stranger)], false],
+      ["another address, then the public key", [method(stranger.address), publicKeyMethod(issuerKey)], true],
+      ["another address, then the address", [method(stranger.address), method(address)], true],
+      ["an account that is no address", [{ ...legacy, blockchainAccountId: "eip155:31337:nobody" }], false],
+      ["an address with more after it", [method(`${address}00`)], false],
+      ["no method", [], false],
+    ];
+    for (const [what, methods, expected] of cases) {
+      expect(checker.check(jws, methods), what).to.equal(expected);
+      expect(await checker.checkMany([{ jws, methods }]), what).to.deep.equal([expected]);
+    }
+    // Signatures no key can have made: 65 bytes (a recovery byte appended), r or s out of range, empty.
+    const [head, payload, signature = ""] = jws.split(".");
+    const raw = Buffer.from(signature, "base64url");
+    const order = Buffer.from(ORDER.toString(16), "hex");
+    for (const [what, bytes] of [
+      ["65 bytes", Buffer.concat([raw, Buffer.from([27])])],
+      ["r = n", Buffer.concat([order, raw.subarray(32)])],
+      ["s = n", Buffer.concat([raw.subarray(0, 32), order])],
+      ["empty", Buffer.alloc(0)],
+    ] as const) {
+      const token = `${head}.${payload}.${bytes.toString("base64url")}`;
+      expect(checker.check(token, [method(address)]), what).to.equal(false);
+      expect(checker.check(token, [publicKeyMethod(issuerKey)]), what).to.equal(false);
+    }
+    for (const token of ["", "one-part", `${head}.${payload}`]) {
+      expect(checker.check(token, [method(address)]), token).to.equal(false);
+    }
   });
 });

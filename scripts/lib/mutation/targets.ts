@@ -102,6 +102,62 @@ export const TYPESCRIPT_TARGETS: readonly TypeScriptTarget[] = [
     tests: ["test/signing.ts"],
     // The worker threads run addressSigned as text, without Stryker's mutant switch; this thread runs the same code.
     grep: "^(?!.*on worker threads)",
+    equivalent: [
+      ...[
+        "function methodAddress(method: VerificationMethod): string | undefined {",
+        "const account = method.blockchainAccountId ?? (method as { ethereumAddress?: string }).ethereumAddress;",
+        'return /(0x[0-9a-fA-F]{40})$/.exec(account ?? "")?.[1]?.toLowerCase();',
+      ].flatMap((line) =>
+        ["BlockStatement", "LogicalOperator", "Regex", "OptionalChaining", "StringLiteral"].map((mutator) => ({
+          line,
+          mutator,
+          why: "methodAddress only chooses the fast path: a method it no longer reads goes to did-jwt's verifyJWS, which gives the same answer",
+        })),
+      ),
+      {
+        line: "if (raw.length !== 64) return false;",
+        mutator: "ConditionalExpression",
+        why: "libsecp256k1 refuses a signature of another length, and that refusal returns false",
+      },
+      {
+        line: "} catch {",
+        mutator: "BlockStatement",
+        why: "an unparsable signature then fails both key recoveries, which also returns false",
+      },
+      ...[
+        "for (const address of addresses) {",
+        "if (key !== undefined && tools.secp256k1.ecdsaVerify(normalized, digest, key)) return true;",
+        "keys.set(address, recovered);",
+      ].map((line) => ({
+        line,
+        mutator: line.startsWith("for")
+          ? "BlockStatement"
+          : line.startsWith("if")
+            ? "ConditionalExpression"
+            : "CallExpression",
+        why: "the cache of recovered keys only saves work: without it every check recovers the key again",
+      })),
+      ...["ConditionalExpression", "LogicalOperator"].map((mutator) => ({
+        line: "if (header === undefined || payload === undefined || signature === undefined) return undefined;",
+        mutator,
+        why: "split gives parts in order: when the header or payload is missing, so is the signature, still tested",
+      })),
+      ...["MethodExpression", "ConditionalExpression"].map((mutator) => ({
+        line: "return [`${header}.${payload}`, signature, [...new Set(methods.map(methodAddress).filter((a) => a !== undefined))]];",
+        mutator,
+        why: "an undefined address is never a recovered key's address",
+      })),
+      ...["MethodExpression", "ConditionalExpression"].map((mutator) => ({
+        line: "const others = methods.filter((m) => methodAddress(m) === undefined);",
+        mutator,
+        why: "did-jwt's verifyJWS also checks address methods, with the same answer as the fast path gave",
+      })),
+      {
+        line: "if (others.length === 0) return false;",
+        mutator: "ConditionalExpression",
+        why: "did-jwt's verifyJWS with no methods throws, which returns false",
+      },
+    ],
   },
   {
     file: "src/vc/credential.ts",
