@@ -159,7 +159,7 @@ describe("Signing workers and the signature checker (src/vc/signingPool.ts, src/
     const cases: [string, VerificationMethod[], boolean][] = [
       ["checksummed address", [method(address)], true],
       ["upper-case address", [method(`0x${address.slice(2).toUpperCase()}`)], true],
-      ["ethereumAddress", [{ ...legacy, ethereumAddress: address.toLowerCase() } as VerificationMethod], true],
+      ["ethereumAddress", [{ ...legacy, ethereumAddress: address.toLowerCase() }], true],
       ["public key", [publicKeyMethod(issuerKey)], true],
       ["another public key", [publicKeyMethod(stranger)], false],
       ["another address, then the public key", [method(stranger.address), publicKeyMethod(issuerKey)], true],
