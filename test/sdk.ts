@@ -2,14 +2,12 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { gunzipSync } from "node:zlib";
 import { expect } from "chai";
 import { demoType } from "../src/demo.ts";
 import { CCRError } from "../src/errors.ts";
 import { credentialFiles, readCredentialFile, writeJsonListAtomic } from "../src/vc/file.ts";
 import { decodeInput, readSubjects, subjectDigest } from "../src/vc/input.ts";
 import { reasonCode } from "../src/vc/status.ts";
-import { MIN_STATUS_LIST_BITS, encodeBitstring } from "../src/vc/statusList.ts";
 import { checkSubject } from "../src/vc/subjects.ts";
 import { holderDid } from "./holders.ts";
 import { rejection } from "./rejection.ts";
@@ -159,13 +157,5 @@ describe("SDK input, files and encodings", function () {
       'unknown reason "7"; use one of unspecified (0), keyCompromise (1)',
     );
     expect(() => reasonCode("lost")).to.throw(CCRError, 'unknown reason "lost"');
-  });
-
-  it("encodes a Bitstring Status List: GZIP, multibase base64url, index 0 the first byte's top bit, 16 KiB at least", function () {
-    const encoded = encodeBitstring([true, false, false, false, false, false, false, false, false, true]);
-    expect(encoded.startsWith("u")).to.equal(true);
-    const bytes = gunzipSync(Buffer.from(encoded.slice(1), "base64url"));
-    expect(bytes.length).to.equal(MIN_STATUS_LIST_BITS / 8);
-    expect([bytes[0], bytes[1], bytes[2]]).to.deep.equal([0x80, 0x40, 0]);
   });
 });

@@ -1,10 +1,13 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import { expect } from "chai";
 import { Wallet } from "ethers";
 import {
+  MIN_STATUS_LIST_BITS,
   STATUS_LIST_SIZE,
+  encodeBitstring,
   allocateStatusIndices,
   recordStatusAnchors,
   statusListEntries,
@@ -114,5 +117,68 @@ describe("status register: Bitstring Status List indices allocated before signin
     });
     expect(suspension?.statusListCredential).to.equal(`${base}/suspension/2`);
     expect(statusListEntries(base, STATUS_LIST_SIZE - 1)[0]?.statusListCredential).to.equal(`${base}/revocation/1`);
+  });
+
+  it("makes a new register with no runs but the first, and refuses one of another chain id, registry or issuer", async function () {
+    await allocateStatusIndices({ file }, owner, "run-a", 3);
+    const made = JSON.parse(await readFile(file, "utf8")) as StatusRegister;
+    expect(made).to.deep.equal({
+      format: "ccr-status-register/1",
+      chainId: 31337,
+      genesisHash: owner.genesisHash,
+      registry,
+      issuer,
+      baseUrl: `https://status.ccr.example/31337/${issuer}`,
+      next: 3,
+      runs: [{ runId: "run-a", start: 0, count: 3 }],
+    });
+    for (const [what, other] of Object.entries({
+      "chain id": { ...owner, chainId: 1 },
+      registry: { ...owner, registry: Wallet.createRandom().address },
+      issuer: { ...owner, issuer: Wallet.createRandom().address },
+    })) {
+      const error = await rejection(allocateStatusIndices({ file }, other, "run-x", 1));
+      expect(error.code, what).to.equal("JOURNAL_MISMATCH");
+    }
+    // The same addresses in another case, and the genesis in capitals: the same register.
+    const same = {
+      ...owner,
+      registry: registry.toLowerCase(),
+      issuer: issuer.toLowerCase(),
+      genesisHash: owner.genesisHash.toUpperCase().replace("0X", "0x"),
+    };
+    expect(await allocateStatusIndices({ file }, same, "run-b", 1)).to.deep.include({ start: 3 });
+  });
+
+  it("adopts this chain's genesis for a register written before registers named theirs", async function () {
+    await allocateStatusIndices({ file }, owner, "run-a", 2);
+    const legacy = JSON.parse(await readFile(file, "utf8")) as StatusRegister;
+    delete legacy.genesisHash;
+    await writeFile(file, JSON.stringify(legacy));
+    expect(await allocateStatusIndices({ file }, owner, "run-b", 1)).to.deep.include({ start: 2 });
+    const adopted = JSON.parse(await readFile(file, "utf8")) as StatusRegister;
+    expect(adopted.genesisHash).to.equal(owner.genesisHash);
+    const elsewhere = await rejection(
+      allocateStatusIndices({ file }, { ...owner, genesisHash: `0x${"03".repeat(32)}` }, "run-c", 1),
+    );
+    expect(elsewhere.code).to.equal("WRONG_CHAIN");
+  });
+
+  it("encodes a Bitstring Status List: GZIP, multibase base64url, index 0 the first byte's top bit, 16 KiB at least", function () {
+    const decode = (encoded: string): Buffer => {
+      expect(encoded.startsWith("u")).to.equal(true);
+      return gunzipSync(Buffer.from(encoded.slice(1), "base64url"));
+    };
+    const bits = Array.from({ length: 20 }, (_, i) => [0, 9, 10, 15, 19].includes(i));
+    const bytes = decode(encodeBitstring(bits));
+    expect(bytes.length).to.equal(MIN_STATUS_LIST_BITS / 8);
+    expect([...bytes.subarray(0, 4)]).to.deep.equal([0x80, 0x61, 0x10, 0]);
+    expect(bytes.subarray(3).every((b) => b === 0)).to.equal(true);
+    expect(decode(encodeBitstring([])).every((b) => b === 0)).to.equal(true);
+    // A longer list keeps every bit: one more byte per eight indices past the minimum.
+    const long = Array.from({ length: MIN_STATUS_LIST_BITS + 9 }, (_, i) => i === MIN_STATUS_LIST_BITS + 8);
+    const longBytes = decode(encodeBitstring(long));
+    expect(longBytes.length).to.equal(MIN_STATUS_LIST_BITS / 8 + 2);
+    expect([longBytes[MIN_STATUS_LIST_BITS / 8], longBytes[MIN_STATUS_LIST_BITS / 8 + 1]]).to.deep.equal([0, 0x80]);
   });
 });
