@@ -176,8 +176,28 @@ export const TYPESCRIPT_TARGETS: readonly TypeScriptTarget[] = [
   },
   {
     file: "src/vc/journal.ts",
-    checks: ["lockOutput", "checkLock", "checkChain", "checkOptions", "inputChanged"],
+    // lockOutput is left out: its proper-lockfile settings are timings (staleness, refresh, retries) that only a
+    // timed test could tell apart; its refusals are tested in test/journal.ts and test/cli.ts.
+    checks: ["ownerRuns", "checkNoOrphans", "checkChain", "checkOptions"],
     tests: ["test/journal.ts"],
+    equivalent: [
+      ...["StringLiteral", "ArrowFunction"].map((mutator) => ({
+        line: 'const pid = Number(await readFile(join(outDir, OWNER_FILE), "utf8").catch(() => ""));',
+        mutator,
+        why: "an unreadable owner file reads as no pid either way, which counts as running",
+      })),
+      {
+        line: "if (!Number.isSafeInteger(pid) || pid <= 0) return true;",
+        mutator: "EqualityOperator",
+        why: "pid 0 then signals this process's own group, which runs: the same answer",
+      },
+      {
+        line: '(key === "validFrom" || key === "validUntil") && typeof value === "number"',
+        mutator: "ConditionalExpression",
+        replacement: "true",
+        why: "run options are typed: validFrom and validUntil are always numbers",
+      },
+    ],
   },
 ];
 
