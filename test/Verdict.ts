@@ -265,6 +265,26 @@ describe("Verdict", function () {
       }
     });
 
+    it("answers UNKNOWN for a member past the size its issuer anchored, even with a valid proof of a larger tree", async function () {
+      const { registry, auIssuer } = await loadFixture(frameworkFixture);
+      const hashes = Array.from({ length: 8 }, () => randomHash());
+      const tree = buildBatch(hashes);
+      // The issuer anchors the root of 8 leaves but declares 5 members: leaves 5 to 7 are not credentials of it.
+      await registry.connect(auIssuer).anchorBatch(tree.root, 5, DIPLOMA, 0, 0);
+      const query = (index: number) => ({
+        issuer: auIssuer.address,
+        credential: hashes[index] ?? "",
+        batchRoot: tree.root,
+        index,
+        proof: tree.proof(index),
+      });
+      expect((await registry.verdict(query(4), NONE)).status).to.equal(BigInt(Status.VALID));
+      for (const index of [5, 7]) {
+        const v = await registry.verdict(query(index), NONE);
+        expect([v.status, v.batchMember], `index ${index}`).to.deep.equal([BigInt(Status.UNKNOWN), true]);
+      }
+    });
+
     it("applies member and whole-batch status", async function () {
       const { registry, auIssuer, batch, member } = await loadFixture(batchFixture);
       await registry
