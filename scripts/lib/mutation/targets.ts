@@ -163,6 +163,18 @@ export const TYPESCRIPT_TARGETS: readonly TypeScriptTarget[] = [
     file: "src/vc/credential.ts",
     checks: ["credentialHash", "decodeCompactJws", "decodeCredential"],
     tests: ["test/credential.ts"],
+    equivalent: [
+      ...["ConditionalExpression", "CallExpression"].map((mutator) => ({
+        line: 'if (parts === null) throw new Error("a compact JWS is three base64url parts joined by dots");',
+        mutator,
+        why: "reading parts of null then throws too, and the caller refuses either throw as MALFORMED_CREDENTIAL",
+      })),
+      {
+        line: 'return { header: object(parts[1], "header"), payload: object(parts[2], "payload") };',
+        mutator: "StringLiteral",
+        why: "names the part in the error's cause, which the caller replaces with its own message",
+      },
+    ],
   },
   {
     file: "src/vc/statusList.ts",
