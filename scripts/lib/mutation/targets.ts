@@ -185,6 +185,38 @@ export const TYPESCRIPT_TARGETS: readonly TypeScriptTarget[] = [
     file: "src/holder.ts",
     checks: ["onCurve", "didKeyProblem", "didJwk", "holderDidProblem", "resolveJwk", "holderKeyId"],
     tests: ["test/holder.ts"],
+    equivalent: [
+      {
+        line: "} catch {",
+        mutator: "BlockStatement",
+        why: "onCurve then returns undefined, which its caller takes as false",
+      },
+      {
+        line: 'const curves = key.kty === "EC" ? ["secp256k1", "P-256"] : key.kty === "OKP" ? ["Ed25519"] : [];',
+        mutator: "ArrayDeclaration",
+        why: "a placeholder curve name is no JWK's crv that passes the checks after it",
+      },
+      ...["ConditionalExpression", "CallExpression"].map((mutator) => ({
+        line: 'if (x.length !== 32) throw new Error("not a key");',
+        mutator,
+        why: "noble's Ed25519 point decoding refuses any other length",
+      })),
+      ...["ConditionalExpression", "LogicalOperator"].map((mutator) => ({
+        line: 'if (x.length !== 32 || y.length !== 32) throw new Error("not a key");',
+        mutator,
+        why: "with one coordinate of 32 bytes, 64 bytes in all needs the other of 32 too; any other total noble refuses (33 + 31, which it would take, is refused by the whole condition and by each half)",
+      })),
+      {
+        line: "const method = /^did:([a-z0-9]+):/.exec(did)?.[1];",
+        mutator: "Regex",
+        why: "text before did: still fails the method's own check (its prefix is sliced off by position): only the message differs",
+      },
+      {
+        line: "return /^did:ethr:(?:(?:0x[0-9a-fA-F]+|[a-z0-9]+):)?0x(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{66})$/.test(did)",
+        mutator: "Regex",
+        why: "the method was read with ^did:, so nothing can come before did:ethr here",
+      },
+    ],
   },
   {
     file: "src/vc/journal.ts",
