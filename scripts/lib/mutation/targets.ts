@@ -243,6 +243,19 @@ export const TYPESCRIPT_TARGETS: readonly TypeScriptTarget[] = [
       },
     ],
   },
+  {
+    file: "src/audit/check.ts",
+    checks: ["accreditationOf", "expectedVerdict"],
+    tests: ["test/auditVerdict.ts"],
+    equivalent: [
+      {
+        line: "if (anchor.validFrom !== 0 && now < anchor.validFrom) {",
+        mutator: "ConditionalExpression",
+        replacement: "true",
+        why: "with validFrom 0, now < 0 never holds: the guard only says so",
+      },
+    ],
+  },
 ];
 
 export interface SolidityMutant {
