@@ -11,11 +11,10 @@ import { Command } from "commander";
 import { DEPLOYMENT_ENV } from "../src/deployment.ts";
 import { CCRError, type CCRErrorCode } from "../src/errors.ts";
 import { KEYSTORE_PASSWORD_ENV, RPC_TIMEOUT_MS } from "../src/settings.ts";
-import type { Cli } from "./context.ts";
+import type { CommandModule } from "./context.ts";
 import { parsePositive } from "./parse.ts";
 
 /** A command module: for each top-level command it defines, what adds its options, subcommands and action. */
-export type CommandModule = Record<string, (command: Command, cli: Cli) => void>;
 
 /** The top-level commands in the order `ccr --help` lists them, each with the module that implements it. */
 const COMMANDS: { name: string; usage: string; description: string; load: () => Promise<CommandModule> }[] = [

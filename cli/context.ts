@@ -26,6 +26,9 @@ export interface GlobalOptions extends KeySource {
 }
 
 /** What a command module gets from the program. */
+/** What a command module exports: each command's name and the function that adds it to the program. */
+export type CommandModule = Record<string, (command: Command, cli: Cli) => void>;
+
 export interface Cli {
   globals: () => GlobalOptions;
   /** The deployment file this run uses (see `locateDeployment`). */

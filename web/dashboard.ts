@@ -8,7 +8,7 @@ import * as echarts from "echarts/core";
 import { SVGRenderer } from "echarts/renderers";
 import { chartHeight, reportCharts } from "../src/audit/charts.ts";
 import type { CheckRecord } from "../src/audit/check.ts";
-import type { Report } from "../src/audit/report.ts";
+import type { Report } from "../src/audit/reportData.ts";
 import type { FrameworkView } from "../src/server/framework.ts";
 import { escape } from "./html.ts";
 

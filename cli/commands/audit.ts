@@ -12,8 +12,7 @@ import { readDeployment } from "../../src/deployment.ts";
 import { CCRError } from "../../src/errors.ts";
 import { credentialHash } from "../../src/vc/credential.ts";
 import { readCredentialFile } from "../../src/vc/file.ts";
-import type { CommandModule } from "../ccr.ts";
-import type { Cli } from "../context.ts";
+import type { CommandModule, Cli } from "../context.ts";
 import { parseCount, parseDate, parsePositive } from "../parse.ts";
 
 const DB_OPTION: [string, string] = [

@@ -41,8 +41,7 @@ import {
   keepSchemaDocument,
   readSchemaRegistration,
 } from "../../src/schemaResolver.ts";
-import type { CommandModule } from "../ccr.ts";
-import type { Cli } from "../context.ts";
+import type { CommandModule, Cli } from "../context.ts";
 
 /** "Name (0x…)" for the deployment's accounts and named issuers, else the address. */
 function addressLabeller(connection: RegistryConnection, book: NameBook): (address: string) => Promise<string> {

@@ -11,8 +11,7 @@ import * as framework from "../../src/framework.ts";
 import { NameBook, nameEconomy, nameIssuer, resolveAddress, setWebsite } from "../../src/names.ts";
 import type { RegistryConnection } from "../../src/registry.ts";
 import { keepSchemaDocument, readSchemaDocument, readSchemaRegistration } from "../../src/schemaResolver.ts";
-import type { CommandModule } from "../ccr.ts";
-import type { Cli } from "../context.ts";
+import type { CommandModule, Cli } from "../context.ts";
 import { parseDate } from "../parse.ts";
 
 const shownTime = (iso: string | undefined): string => iso?.replace(".000Z", "Z") ?? "open";

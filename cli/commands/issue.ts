@@ -13,8 +13,7 @@ import {
   type CredentialFormat,
   type IssueProgress,
 } from "../../src/vc/issue.ts";
-import type { CommandModule } from "../ccr.ts";
-import type { Cli } from "../context.ts";
+import type { CommandModule, Cli } from "../context.ts";
 import { parseDate, parsePositive } from "../parse.ts";
 
 interface IssueOptions {

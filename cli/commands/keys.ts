@@ -10,8 +10,7 @@ import { CCRError } from "../../src/errors.ts";
 import { HOLDER_DID_METHODS, holderDidOf } from "../../src/holder.ts";
 import { KEYSTORE_PASSWORD_ENV, loadWallet, promptPassword } from "../../src/keys.ts";
 import { rpcProvider } from "../../src/registry.ts";
-import type { CommandModule } from "../ccr.ts";
-import type { Cli } from "../context.ts";
+import type { CommandModule, Cli } from "../context.ts";
 import { parsePositive } from "../parse.ts";
 
 function keyCommand(key: Command): void {

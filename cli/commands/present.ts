@@ -5,8 +5,7 @@ import { loadWallet } from "../../src/keys.ts";
 import { rpcProvider } from "../../src/registry.ts";
 import { credentialFiles, readCredentialFile, writeFileAtomic } from "../../src/vc/file.ts";
 import { PRESENTATION_LIFETIME, presentCredentials } from "../../src/vc/presentation.ts";
-import type { CommandModule } from "../ccr.ts";
-import type { Cli } from "../context.ts";
+import type { CommandModule, Cli } from "../context.ts";
 import { parsePositive } from "../parse.ts";
 
 function presentCommand(present: Command, cli: Cli): void {

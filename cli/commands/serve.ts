@@ -2,8 +2,7 @@
 import type { Command } from "commander";
 import { AuditIndex } from "../../src/server/audit.ts";
 import { startServer } from "../../src/server/serve.ts";
-import type { CommandModule } from "../ccr.ts";
-import type { Cli } from "../context.ts";
+import type { CommandModule, Cli } from "../context.ts";
 import { parseCount } from "../parse.ts";
 
 function serveCommand(serve: Command, cli: Cli): void {

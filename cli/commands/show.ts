@@ -22,8 +22,7 @@ import { ethrDidResolver } from "../../src/did.ts";
 import type { Outcome } from "../../src/vc/verify.ts";
 import { verifyCredentials } from "../../src/vc/verifyFiles.ts";
 import { describeCredential, formatCredential, type IssuerNameLookup } from "../../src/vc/show.ts";
-import type { CommandModule } from "../ccr.ts";
-import type { Cli } from "../context.ts";
+import type { CommandModule, Cli } from "../context.ts";
 
 /** The issuer's name from the deployment's names contract, when the credential names the deployment's registry. */
 const issuerNameOnChain =

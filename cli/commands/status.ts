@@ -4,8 +4,7 @@ import { ethrDid, ethrDidResolver, signingMethodId } from "../../src/did.ts";
 import { resolveAddress } from "../../src/names.ts";
 import { changeStatus, reasonCode, statusTargets, type StatusAction } from "../../src/vc/status.ts";
 import { publishStatusLists } from "../../src/vc/statusList.ts";
-import type { CommandModule } from "../ccr.ts";
-import type { Cli } from "../context.ts";
+import type { CommandModule, Cli } from "../context.ts";
 
 const pastTense: Record<StatusAction, string> = { revoke: "revoked", suspend: "suspended", reinstate: "reinstated" };
 

@@ -9,8 +9,7 @@ import { credentialFiles } from "../../src/vc/file.ts";
 import { PRESENTATION_LIFETIME, verifyPresentation } from "../../src/vc/presentation.ts";
 import type { Outcome, VerificationResult } from "../../src/vc/verify.ts";
 import { verifyCredentials } from "../../src/vc/verifyFiles.ts";
-import type { CommandModule } from "../ccr.ts";
-import type { Cli } from "../context.ts";
+import type { CommandModule, Cli } from "../context.ts";
 import { parseDate, parsePositive } from "../parse.ts";
 
 interface VerifyCommandOptions {

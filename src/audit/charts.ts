@@ -3,7 +3,7 @@
  * on the server, no script in the file) and on `ccr serve`'s dashboard (rendered in the browser). Each has axes,
  * values on the bars and a legend.
  */
-import type { Counts, Report } from "./report.ts";
+import type { Counts, Report } from "./reportData.ts";
 
 export interface ChartSpec {
   id: string;

@@ -18,7 +18,7 @@ import {
   type IndexRange,
   type IndexStore,
   type StoredEvent,
-} from "./db.ts";
+} from "./store.ts";
 
 const SCHEMA = tablesSql("BIGINT");
 

@@ -2,10 +2,13 @@ import { AnchorState, ISSUER_STANDING, IssuerStanding, reasonName, schemaIds } f
 import * as echarts from "echarts";
 import { CCRError } from "../errors.ts";
 import { chartHeight, reportCharts, type ChartSpec } from "./charts.ts";
+import type { Counts, Report } from "./reportData.ts";
 import type { Deployment } from "../deployment.ts";
 import { replayEvents } from "./check.ts";
 import { NAME_EVENTS, namesOf } from "./names.ts";
 import { readEvents, withIndex, type IndexStore, type StoredEvent } from "./db.ts";
+
+export type { Counts, Report } from "./reportData.ts";
 
 export interface ReportOptions {
   /** Only issuers of this economy (and recognitions that involve it). */
@@ -18,35 +21,6 @@ export interface ReportOptions {
   to?: Date | undefined;
   /** The time issuer standings are reported at (PENDING and LAPSED depend on it); default: now. */
   now?: Date | undefined;
-}
-
-/** Issued, revoked and suspended credential counts (a batch counts its members). */
-export interface Counts {
-  issued: number;
-  revoked: number;
-  suspended: number;
-}
-
-export interface Report {
-  generatedAt: string;
-  chainId: number;
-  registry: string;
-  economy: string | null;
-  issuer: string | null;
-  schema: number | null;
-  from: string | null;
-  to: string | null;
-  totals: Counts;
-  byEconomy: Record<string, Counts>;
-  byIssuer: Record<string, Counts & { economy: string }>;
-  bySchema: Record<string, Counts>;
-  byMonth: Record<string, Counts>;
-  byDay: Record<string, Counts>;
-  revocationReasons: Record<string, number>;
-  issuersByStanding: Record<string, string[]>;
-  recognitions: { economy: string; recognises: string; schemas: number[] }[];
-  /** Issuer and economy names as the history leaves them. */
-  names: { issuers: Record<string, string>; economies: Record<string, string> };
 }
 
 function popcount(value: bigint): number {

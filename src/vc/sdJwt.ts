@@ -11,7 +11,7 @@ import { getBytes, hexlify, randomBytes } from "ethers";
 import { base64url, fromBase64urlText, sha256Bytes } from "../bytes.ts";
 import { CCRError } from "../errors.ts";
 import { holderKeyId } from "../holder.ts";
-import { CCR_CONTEXT_V1, VC_CONTEXT_V2, toSeconds, type Credential } from "./credential.ts";
+import { CCR_CONTEXT_V1, VC_CONTEXT_V2, toSeconds, type Credential } from "./model.ts";
 
 /** The `typ` header of an SD-JWT VC (draft-ietf-oauth-sd-jwt-vc). */
 export const SD_JWT_VC_TYP = "dc+sd-jwt";
