@@ -3,7 +3,7 @@
  * `npm run devnet` runs, and what the toolkit's tests run on an in-process chain.
  */
 import type { network } from "hardhat";
-import { APEC_ECONOMIES } from "../src/apec.ts";
+import { APEC_ECONOMIES } from "./apec.ts";
 import { createSafe, deploySafeContracts, executeAsSafe, majority } from "../src/council.ts";
 import {
   DEMO_REPRESENTATIVES,
@@ -13,7 +13,7 @@ import {
   seedNames,
   type CouncilActor,
   type DemoResult,
-} from "../src/demo.ts";
+} from "./demoData.ts";
 import type { Deployment } from "../src/deployment.ts";
 import { ICCRNames__factory, ICCR__factory } from "../types/ethers-contracts/index.js";
 import CCRModule from "./modules/CCR.ts";

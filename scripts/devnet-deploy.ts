@@ -4,9 +4,9 @@
  */
 import { network } from "hardhat";
 import { deployDemo } from "../deploy/demo.ts";
-import { APEC_ECONOMIES } from "../src/apec.ts";
+import { APEC_ECONOMIES } from "../deploy/apec.ts";
 import { Status, STATUS } from "../src/codes.ts";
-import { demoQuery } from "../src/demo.ts";
+import { demoQuery } from "../deploy/demoData.ts";
 import { DEVNET_DEPLOYMENT_FILE, writeDeployment } from "../src/deployment.ts";
 import { ICCR__factory } from "../types/ethers-contracts/index.js";
 

@@ -1,7 +1,5 @@
-export * from "./apec.ts";
 export * from "./batch.ts";
 export * from "./codes.ts";
-export * from "./demo.ts";
 export * from "./deployment.ts";
 export * from "./errors.ts";
 export * from "./signing.ts";

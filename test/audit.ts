@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import type { Report } from "../src/audit/report.ts";
 import { Wallet, getAddress } from "ethers";
-import { devnetWallet } from "../src/demo.ts";
+import { devnetWallet } from "../deploy/demoData.ts";
 import { readDeployment, type Deployment } from "../src/deployment.ts";
 import { rpcProvider } from "../src/registry.ts";
 import { signAnchorRequest } from "../src/signing.ts";

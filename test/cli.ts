@@ -14,7 +14,7 @@ import { Resolver } from "did-resolver";
 import { getResolver } from "ethr-did-resolver";
 import { JsonRpcProvider, Wallet } from "ethers";
 import { readDeployment, type Deployment } from "../src/deployment.ts";
-import { DEMO_HOLDERS, demoCredentialType, devnetWallet } from "../src/demo.ts";
+import { DEMO_HOLDERS, demoCredentialType, devnetWallet } from "../deploy/demoData.ts";
 import { secp256k1DidKey } from "../src/holder.ts";
 import { ethrDid } from "../src/did.ts";
 import { rpcProvider } from "../src/registry.ts";

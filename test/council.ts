@@ -16,7 +16,7 @@ import {
   type SafeTransaction,
 } from "../src/council.ts";
 import { ISSUER_STANDING, economyCode } from "../src/codes.ts";
-import { COUNCIL_INDEX, devnetWallet } from "../src/demo.ts";
+import { COUNCIL_INDEX, devnetWallet } from "../deploy/demoData.ts";
 import { readDeployment, type Deployment } from "../src/deployment.ts";
 import { rpcProvider } from "../src/registry.ts";
 import { ICCR__factory } from "../types/ethers-contracts/index.js";

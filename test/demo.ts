@@ -1,10 +1,10 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import CCRModule from "../deploy/modules/CCR.ts";
-import { APEC_ECONOMIES } from "../src/apec.ts";
-import { DEMO_SCHEMAS } from "../src/demo.ts";
+import { APEC_ECONOMIES } from "../deploy/apec.ts";
+import { DEMO_SCHEMAS } from "../deploy/demoData.ts";
 import { economyCode, Status } from "../src/codes.ts";
-import { apecEconomyParameters, DEMO_ISSUERS, demoQuery, seedDemo, singleKeyCouncil } from "../src/demo.ts";
+import { apecEconomyParameters, DEMO_ISSUERS, demoQuery, seedDemo, singleKeyCouncil } from "../deploy/demoData.ts";
 import { ICCR__factory } from "../types/ethers-contracts/index.js";
 
 describe("Ignition module and demo framework", function () {

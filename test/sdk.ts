@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { expect } from "chai";
-import { demoType } from "../src/demo.ts";
+import { demoType } from "../deploy/demoData.ts";
 import { CCRError } from "../src/errors.ts";
 import { credentialFiles, readCredentialFile, writeJsonListAtomic } from "../src/vc/file.ts";
 import { decodeInput, readSubjects, subjectDigest } from "../src/vc/input.ts";

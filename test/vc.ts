@@ -11,7 +11,7 @@ import { SDJwtVcInstance } from "@sd-jwt/sd-jwt-vc";
 import { SigningKey, Wallet, getBytes, type HDNodeWallet, keccak256, toUtf8Bytes, type Signer } from "ethers";
 import { network } from "hardhat";
 import { deployDemo } from "../deploy/demo.ts";
-import { demoType, devnetWallet } from "../src/demo.ts";
+import { demoType, devnetWallet } from "../deploy/demoData.ts";
 import { addSigningKey, ethrDid, ethrDidResolver, revokeSigningKey } from "../src/did.ts";
 import { connectRegistry, type RegistryConnection } from "../src/registry.ts";
 import { CCR_CONTEXT_V1, credentialHash, VC_CONTEXT_V2 } from "../src/vc/credential.ts";

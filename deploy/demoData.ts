@@ -1,16 +1,16 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DEVNET_MNEMONIC, devnetWallet } from "./devnet.ts";
-import { packageFile } from "./packageFiles.ts";
+import { DEVNET_MNEMONIC, devnetWallet } from "../src/devnet.ts";
+import { packageFile } from "../src/packageFiles.ts";
 import { HDNodeWallet, ZeroAddress, ZeroHash, keccak256, toUtf8Bytes, type Provider, type Signer } from "ethers";
 import type { ICCR, ICCRNames } from "../types/ethers-contracts/index.js";
 import { APEC_ECONOMIES } from "./apec.ts";
-import { buildBatch, memberSets } from "./batch.ts";
-import { REASONS, economyCode, schemaBitmap } from "./codes.ts";
-import type { DeploymentAccount } from "./deployment.ts";
-import { parseSchemaDocument, schemaDigest } from "./schemaDocument.ts";
-import type { CredentialTypeRef } from "./vc/credential.ts";
-import { typeOf, type CredentialType } from "./vc/credentialType.ts";
+import { buildBatch, memberSets } from "../src/batch.ts";
+import { REASONS, economyCode, schemaBitmap } from "../src/codes.ts";
+import type { DeploymentAccount } from "../src/deployment.ts";
+import { parseSchemaDocument, schemaDigest } from "../src/schemaDocument.ts";
+import type { CredentialTypeRef } from "../src/vc/credential.ts";
+import { typeOf, type CredentialType } from "../src/vc/credentialType.ts";
 
 /** The demo framework's credential schemas, registered in this order (ids 0..5). */
 export const DEMO_SCHEMAS = [
