@@ -244,6 +244,38 @@ export const TYPESCRIPT_TARGETS: readonly TypeScriptTarget[] = [
     ],
   },
   {
+    file: "src/vc/checks.ts",
+    checks: [
+      "stateOf",
+      "documentLines",
+      "statusLine",
+      "validityLine",
+      "accreditationLine",
+      "recognitionLine",
+      "checkLines",
+    ],
+    tests: ["test/checks.ts"],
+    equivalent: [
+      ...["ConditionalExpression"].map((mutator) => ({
+        line: "const from = verdict.validFrom === undefined ? undefined : new Date(verdict.validFrom);",
+        mutator,
+        why: "an invalid date compares false both ways, as no date does",
+      })),
+      {
+        line: 'const early = verdict.status === "NOT_YET_VALID" || (from !== undefined && now < from);',
+        mutator: "ConditionalExpression",
+        replacement: "true",
+        why: "now < undefined is false, as the guard makes it",
+      },
+      {
+        line: 'const late = verdict.status === "EXPIRED" || (until !== undefined && now > until);',
+        mutator: "ConditionalExpression",
+        replacement: "true",
+        why: "now > undefined is false, as the guard makes it",
+      },
+    ],
+  },
+  {
     file: "src/audit/check.ts",
     checks: ["accreditationOf", "expectedVerdict"],
     tests: ["test/auditVerdict.ts"],
