@@ -72,6 +72,198 @@ export function replay(location: string, connection: RegistryConnection): Promis
   });
 }
 
+/** One event as a replay step sees it: the state so far, its arguments, its block's time, and its issuer's record. */
+interface ReplayStep {
+  state: ReplayedState;
+  name: string;
+  a: Record<string, string | undefined>;
+  timestamp: number;
+  /** The current accreditation of the event's `issuer` argument, if any. */
+  issuer: IssuerReplay | undefined;
+}
+
+const n = (value: string | undefined): number => Number(value ?? 0);
+const economyOf = (state: ReplayedState, iso: string | undefined) => state.economies.get(iso ?? "");
+
+function economyRemoved({ state, a }: ReplayStep): void {
+  const e = economyOf(state, a.economy);
+  if (e !== undefined) Object.assign(e, { member: false, authority: "0x0000000000000000000000000000000000000000" });
+  // Every recognition it gave or received ends with it (and does not return on readmission).
+  for (const pair of [...state.recognitions.keys()]) {
+    if (pair.split(":").includes(a.economy ?? "")) state.recognitions.delete(pair);
+  }
+}
+
+function issuerAccredited({ state, a, timestamp }: ReplayStep): void {
+  state.offers.delete(`${a.issuer}:${a.economy}`);
+  state.issuers.set(a.issuer ?? "", {
+    id: n(a.id),
+    economy: a.economy ?? "",
+    standing: IssuerStanding.ACTIVE,
+    schemas: BigInt(a.schemas ?? 0),
+    validFrom: n(a.validFrom),
+    validUntil: n(a.validUntil),
+    compromisedAt: 0,
+    changedAt: timestamp,
+  });
+  state.accreditations.set(n(a.id), { account: a.issuer ?? "", economy: a.economy ?? "" });
+  const e = economyOf(state, a.economy);
+  if (e !== undefined) e.liveIssuers++;
+}
+
+function issuerReleased({ state, a, timestamp, issuer }: ReplayStep): void {
+  // A release ends an accreditation that was not revoked yet as a revocation, now.
+  if (issuer !== undefined && issuer.standing !== IssuerStanding.REVOKED) {
+    const e = economyOf(state, a.economy);
+    if (e !== undefined) e.liveIssuers--;
+    issuer.changedAt = timestamp;
+  }
+  // The released accreditation keeps its times for its credentials; the address is free again.
+  state.released.set(n(a.id), { ...(issuer ?? emptyIssuer()), standing: IssuerStanding.REVOKED });
+  state.issuers.delete(a.issuer ?? "");
+  for (const pair of [...state.operators]) if (pair.startsWith(`${a.issuer}:`)) state.operators.delete(pair);
+}
+
+function issuerRevoked({ state, a, timestamp, issuer }: ReplayStep): void {
+  if (issuer !== undefined) {
+    Object.assign(issuer, {
+      standing: IssuerStanding.REVOKED,
+      compromisedAt: n(a.compromisedAt),
+      changedAt: timestamp,
+    });
+  }
+  const e = economyOf(state, a.economy);
+  if (e !== undefined) e.liveIssuers--;
+}
+
+function recognitionChanged({ state, a, name }: ReplayStep): void {
+  const key = `${a.economy}:${a.recognised}`;
+  const bit = 1n << BigInt(a.schema ?? 0);
+  const bits = state.recognitions.get(key) ?? 0n;
+  state.recognitions.set(key, name === "RecognitionGranted" ? bits | bit : bits & ~bit);
+}
+
+function anchored({ state, a, timestamp, issuer, name }: ReplayStep): void {
+  const hash = a.credential ?? a.root ?? "";
+  const terms = decodeAnchorTerms(BigInt(a.terms ?? 0));
+  state.anchors.set(`${a.issuer}:${hash}`, {
+    batch: name === "BatchAnchored",
+    hash,
+    issuer: a.issuer ?? "",
+    issuerId: issuer?.id ?? 0,
+    schema: terms.schema,
+    state: AnchorState.ACTIVE,
+    reason: 0,
+    size: n(a.size),
+    anchoredAt: timestamp,
+    validFrom: terms.validFrom,
+    validUntil: terms.validUntil,
+    changedAt: 0,
+  });
+}
+
+function statusChanged({ state, a, timestamp }: ReplayStep): void {
+  const anchor = state.anchors.get(`${a.issuer}:${a.credential ?? a.root ?? ""}`);
+  if (anchor !== undefined) Object.assign(anchor, { state: n(a.state), reason: n(a.reason), changedAt: timestamp });
+}
+
+function membersChanged({ state, a }: ReplayStep): void {
+  const key = `${a.issuer}:${a.root}:${a.word}`;
+  const bits = BigInt(a.bits ?? 0);
+  const m = state.members.get(key) ?? { revoked: 0n, suspended: 0n, held: 0n };
+  const changed = n(a.state);
+  if (changed === AnchorState.REVOKED) m.revoked |= bits;
+  if (changed === AnchorState.SUSPENDED || changed === AnchorState.HELD) m.suspended |= bits;
+  if (changed === AnchorState.HELD) m.held |= bits;
+  if (changed === AnchorState.ACTIVE) {
+    m.suspended &= ~bits;
+    m.held &= ~bits;
+  }
+  state.members.set(key, m);
+}
+
+/** What each event does to the replayed state (events not named here change nothing the auditor checks). */
+const REPLAY = new Map<string, (step: ReplayStep) => void>([
+  [
+    "EconomyAdmitted",
+    ({ state, a }) =>
+      state.economies.set(a.economy ?? "", { authority: a.authority ?? "", member: true, liveIssuers: 0 }),
+  ],
+  ["EconomyRemoved", economyRemoved],
+  [
+    "AuthorityChanged",
+    ({ state, a }) => {
+      const e = economyOf(state, a.economy);
+      if (e !== undefined) e.authority = a.newAuthority ?? "";
+    },
+  ],
+  [
+    "SchemaRegistered",
+    // Schemas are numbered in the order they are registered, and never removed.
+    ({ state, a }) =>
+      state.schemas.set(state.schemas.size, {
+        name: a.name ?? "",
+        uri: a.uri ?? "",
+        digest: a.digest ?? "",
+        deprecated: false,
+      }),
+  ],
+  [
+    "SchemaDeprecated",
+    ({ state, a }) => {
+      const s = state.schemas.get(n(a.schema));
+      if (s !== undefined) s.deprecated = true;
+    },
+  ],
+  [
+    "AccreditationOffered",
+    ({ state, a }) =>
+      state.offers.set(`${a.issuer}:${a.economy}`, {
+        authority: a.actor ?? "",
+        schemas: BigInt(a.schemas ?? 0),
+        validFrom: n(a.validFrom),
+        validUntil: n(a.validUntil),
+      }),
+  ],
+  ["AccreditationOfferWithdrawn", ({ state, a }) => state.offers.delete(`${a.issuer}:${a.economy}`)],
+  ["IssuerAccredited", issuerAccredited],
+  ["IssuerReleased", issuerReleased],
+  [
+    "AccreditationAmended",
+    ({ a, issuer }) => {
+      if (issuer === undefined) return;
+      Object.assign(issuer, {
+        schemas: BigInt(a.schemas ?? 0),
+        validFrom: n(a.validFrom),
+        validUntil: n(a.validUntil),
+      });
+    },
+  ],
+  [
+    "IssuerSuspended",
+    ({ issuer, timestamp }) => {
+      if (issuer !== undefined) Object.assign(issuer, { standing: IssuerStanding.SUSPENDED, changedAt: timestamp });
+    },
+  ],
+  [
+    "IssuerReinstated",
+    ({ issuer, timestamp }) => {
+      if (issuer !== undefined) Object.assign(issuer, { standing: IssuerStanding.ACTIVE, changedAt: timestamp });
+    },
+  ],
+  ["IssuerRevoked", issuerRevoked],
+  ["OperatorAdded", ({ state, a }) => state.operators.add(`${a.issuer}:${a.operator}`)],
+  ["OperatorRemoved", ({ state, a }) => state.operators.delete(`${a.issuer}:${a.operator}`)],
+  ["RecognitionGranted", recognitionChanged],
+  ["RecognitionWithdrawn", recognitionChanged],
+  ["AnchorRequestCancelled", ({ state, a }) => state.cancelled.add(`${a.issuer}:${a.digest}`)],
+  ["CredentialAnchored", anchored],
+  ["BatchAnchored", anchored],
+  ["CredentialStatusChanged", statusChanged],
+  ["BatchStatusChanged", statusChanged],
+  ["MembersStatusChanged", membersChanged],
+]);
+
 /** Rebuilds the state from `events`, in chain order (read as they come: a long history is never all in memory). */
 export async function replayEvents(events: AsyncIterable<StoredEvent> | Iterable<StoredEvent>): Promise<ReplayedState> {
   const state: ReplayedState = {
@@ -87,172 +279,9 @@ export async function replayEvents(events: AsyncIterable<StoredEvent> | Iterable
     anchors: new Map(),
     members: new Map(),
   };
-  let schemaCount = 0;
-  const n = (value: string | undefined): number => Number(value ?? 0);
   for await (const { name, args: a, timestamp } of events) {
     const issuer = a.issuer === undefined ? undefined : state.issuers.get(a.issuer);
-    const economy = (iso: string | undefined) => state.economies.get(iso ?? "");
-    switch (name) {
-      case "EconomyAdmitted":
-        state.economies.set(a.economy ?? "", { authority: a.authority ?? "", member: true, liveIssuers: 0 });
-        break;
-      case "EconomyRemoved": {
-        const e = economy(a.economy);
-        if (e !== undefined)
-          Object.assign(e, { member: false, authority: "0x0000000000000000000000000000000000000000" });
-        // Every recognition it gave or received ends with it (and does not return on readmission).
-        for (const pair of [...state.recognitions.keys()]) {
-          if (pair.split(":").includes(a.economy ?? "")) state.recognitions.delete(pair);
-        }
-        break;
-      }
-      case "AuthorityChanged": {
-        const e = economy(a.economy);
-        if (e !== undefined) e.authority = a.newAuthority ?? "";
-        break;
-      }
-      case "SchemaRegistered":
-        state.schemas.set(schemaCount++, {
-          name: a.name ?? "",
-          uri: a.uri ?? "",
-          digest: a.digest ?? "",
-          deprecated: false,
-        });
-        break;
-      case "SchemaDeprecated": {
-        const s = state.schemas.get(n(a.schema));
-        if (s !== undefined) s.deprecated = true;
-        break;
-      }
-      case "AccreditationOffered":
-        state.offers.set(`${a.issuer}:${a.economy}`, {
-          authority: a.actor ?? "",
-          schemas: BigInt(a.schemas ?? 0),
-          validFrom: n(a.validFrom),
-          validUntil: n(a.validUntil),
-        });
-        break;
-      case "AccreditationOfferWithdrawn":
-        state.offers.delete(`${a.issuer}:${a.economy}`);
-        break;
-      case "IssuerAccredited": {
-        state.offers.delete(`${a.issuer}:${a.economy}`);
-        state.issuers.set(a.issuer ?? "", {
-          id: n(a.id),
-          economy: a.economy ?? "",
-          standing: IssuerStanding.ACTIVE,
-          schemas: BigInt(a.schemas ?? 0),
-          validFrom: n(a.validFrom),
-          validUntil: n(a.validUntil),
-          compromisedAt: 0,
-          changedAt: timestamp,
-        });
-        state.accreditations.set(n(a.id), { account: a.issuer ?? "", economy: a.economy ?? "" });
-        const e = economy(a.economy);
-        if (e !== undefined) e.liveIssuers++;
-        break;
-      }
-      case "IssuerReleased": {
-        // A release ends an accreditation that was not revoked yet as a revocation, now.
-        if (issuer !== undefined && issuer.standing !== IssuerStanding.REVOKED) {
-          const e = economy(a.economy);
-          if (e !== undefined) e.liveIssuers--;
-          issuer.changedAt = timestamp;
-        }
-        // The released accreditation keeps its times for its credentials; the address is free again.
-        state.released.set(n(a.id), { ...(issuer ?? emptyIssuer()), standing: IssuerStanding.REVOKED });
-        state.issuers.delete(a.issuer ?? "");
-        for (const pair of [...state.operators]) if (pair.startsWith(`${a.issuer}:`)) state.operators.delete(pair);
-        break;
-      }
-      case "AccreditationAmended":
-        if (issuer !== undefined) {
-          Object.assign(issuer, {
-            schemas: BigInt(a.schemas ?? 0),
-            validFrom: n(a.validFrom),
-            validUntil: n(a.validUntil),
-          });
-        }
-        break;
-      case "IssuerSuspended":
-        if (issuer !== undefined) Object.assign(issuer, { standing: IssuerStanding.SUSPENDED, changedAt: timestamp });
-        break;
-      case "IssuerReinstated":
-        if (issuer !== undefined) Object.assign(issuer, { standing: IssuerStanding.ACTIVE, changedAt: timestamp });
-        break;
-      case "IssuerRevoked": {
-        if (issuer !== undefined) {
-          Object.assign(issuer, {
-            standing: IssuerStanding.REVOKED,
-            compromisedAt: n(a.compromisedAt),
-            changedAt: timestamp,
-          });
-        }
-        const e = economy(a.economy);
-        if (e !== undefined) e.liveIssuers--;
-        break;
-      }
-      case "OperatorAdded":
-        state.operators.add(`${a.issuer}:${a.operator}`);
-        break;
-      case "OperatorRemoved":
-        state.operators.delete(`${a.issuer}:${a.operator}`);
-        break;
-      case "RecognitionGranted":
-      case "RecognitionWithdrawn": {
-        const key = `${a.economy}:${a.recognised}`;
-        const bit = 1n << BigInt(a.schema ?? 0);
-        const bits = state.recognitions.get(key) ?? 0n;
-        state.recognitions.set(key, name === "RecognitionGranted" ? bits | bit : bits & ~bit);
-        break;
-      }
-      case "AnchorRequestCancelled":
-        state.cancelled.add(`${a.issuer}:${a.digest}`);
-        break;
-      case "CredentialAnchored":
-      case "BatchAnchored": {
-        const hash = a.credential ?? a.root ?? "";
-        const terms = decodeAnchorTerms(BigInt(a.terms ?? 0));
-        state.anchors.set(`${a.issuer}:${hash}`, {
-          batch: name === "BatchAnchored",
-          hash,
-          issuer: a.issuer ?? "",
-          issuerId: issuer?.id ?? 0,
-          schema: terms.schema,
-          state: AnchorState.ACTIVE,
-          reason: 0,
-          size: n(a.size),
-          anchoredAt: timestamp,
-          validFrom: terms.validFrom,
-          validUntil: terms.validUntil,
-          changedAt: 0,
-        });
-        break;
-      }
-      case "CredentialStatusChanged":
-      case "BatchStatusChanged": {
-        const anchor = state.anchors.get(`${a.issuer}:${a.credential ?? a.root ?? ""}`);
-        if (anchor !== undefined) {
-          Object.assign(anchor, { state: n(a.state), reason: n(a.reason), changedAt: timestamp });
-        }
-        break;
-      }
-      case "MembersStatusChanged": {
-        const key = `${a.issuer}:${a.root}:${a.word}`;
-        const bits = BigInt(a.bits ?? 0);
-        const m = state.members.get(key) ?? { revoked: 0n, suspended: 0n, held: 0n };
-        const changed = n(a.state);
-        if (changed === AnchorState.REVOKED) m.revoked |= bits;
-        if (changed === AnchorState.SUSPENDED || changed === AnchorState.HELD) m.suspended |= bits;
-        if (changed === AnchorState.HELD) m.held |= bits;
-        if (changed === AnchorState.ACTIVE) {
-          m.suspended &= ~bits;
-          m.held &= ~bits;
-        }
-        state.members.set(key, m);
-        break;
-      }
-    }
+    REPLAY.get(name)?.({ state, name, a, timestamp, issuer });
   }
   return state;
 }
