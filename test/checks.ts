@@ -201,5 +201,7 @@ describe("verification checks in words (src/vc/checks.ts)", function () {
     ]);
     const unanchored = checkLines(result({ verdict: verdict({ anchoredAt: undefined }) }), "AU", NOW)[3];
     expect(unanchored?.detail).to.match(/^anchored by 0x0{38}a1,/);
+    const unnamed = checkLines(result({ verdict: undefined }), "AU", NOW)[3];
+    expect(unnamed?.detail).to.equal("anchored by its issuer, with the document's type and validity period");
   });
 });
