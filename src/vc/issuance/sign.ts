@@ -87,8 +87,8 @@ export function groupSigner(context: RunContext, kid: string | undefined): Group
         return { jws: signedNow.map((s) => s.jws), hashes: signedNow.map((s) => s.hash) };
       }
       const jws: string[] = [];
+      const alwaysDisclosed = request.schema.document.alwaysDisclosed;
       for (const credential of credentials) {
-        const alwaysDisclosed = request.schema.document.alwaysDisclosed;
         jws.push(await issueSdJwt(credential, request.signingKey, await keyId(), alwaysDisclosed, sdJwtSigner));
       }
       return { jws, hashes: jws.map(credentialHash) };
