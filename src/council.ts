@@ -34,6 +34,7 @@ import {
 import { CCRError } from "./errors.ts";
 import { schemaDigest } from "./schemaDocument.ts";
 import { describeRevert, rpc, type RegistryConnection, type Sent } from "./registry.ts";
+import { withHeadroom } from "./transactions.ts";
 
 export const PROPOSAL_FORMAT = "ccr-council-proposal/1";
 
@@ -213,8 +214,8 @@ function packed(signatures: { signer: string; signature: string }[]): string {
  * success.
  */
 async function execute(safe: string, tx: SafeTransaction, signatures: string, sender: Signer): Promise<Sent> {
-  const contract = new Contract(safe, SAFE_ABI, sender);
-  const response = (await contract.getFunction("execTransaction")(
+  const execTransaction = new Contract(safe, SAFE_ABI, sender).getFunction("execTransaction");
+  const args = [
     tx.to,
     tx.value,
     tx.data,
@@ -225,7 +226,13 @@ async function execute(safe: string, tx: SafeTransaction, signatures: string, se
     tx.gasToken,
     tx.refundReceiver,
     signatures,
-  )) as { wait(): Promise<{ hash: string; blockNumber: number; logs: readonly Log[] } | null> };
+  ];
+  // With safeTxGas 0 the Safe gives the call all but 1/64 of what is left; a call that costs more than it did in the
+  // estimate's block then leaves the Safe itself out of gas, a revert with no reason: send with headroom.
+  const gasLimit = withHeadroom(await execTransaction.estimateGas(...args));
+  const response = (await execTransaction(...args, { gasLimit })) as {
+    wait(): Promise<{ hash: string; blockNumber: number; logs: readonly Log[] } | null>;
+  };
   const receipt = await response.wait();
   if (receipt === null) throw new Error("the transaction was dropped");
   const failure = SAFE_INTERFACE.getEvent("ExecutionFailure")?.topicHash;

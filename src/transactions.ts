@@ -37,6 +37,13 @@ import {
 } from "ethers";
 import { CCRError } from "./errors.ts";
 
+/**
+ * A gas estimate with a fifth more on top. An estimate holds for the block it was made on; the block the transaction
+ * lands in can cost more (a storage slot written with another timestamp, another account's transaction before it),
+ * and a Safe's `execTransaction` then fails for want of the last few thousand gas.
+ */
+export const withHeadroom = (estimate: bigint): bigint => (estimate * 6n) / 5n;
+
 /** How a signer waits for its transactions. */
 export interface TransactionPolicy {
   /** Blocks a transaction must be under (its own included) before it counts as done: 1 is "mined". */
@@ -387,7 +394,7 @@ export class ManagedSigner extends AbstractSigner<Provider> {
     const { chainId } = await this.provider.getNetwork();
     const gasLimit =
       request.gasLimit === undefined || request.gasLimit === null
-        ? ((await this.provider.estimateGas(call)) * 6n) / 5n
+        ? withHeadroom(await this.provider.estimateGas(call))
         : BigInt(request.gasLimit);
     const fees = await this.#fees();
     const perGas = "gasPrice" in fees ? fees.gasPrice : fees.maxFeePerGas;
