@@ -44,6 +44,22 @@ const COMMANDS: { name: string; usage: string; description: string; load: () => 
     load: () => import("./commands/issue.ts").then((m) => m.commands),
   },
   {
+    name: "offer",
+    usage: "",
+    description:
+      "make one OpenID4VCI credential offer per input row (pre-authorized code, optional PIN) for holders' wallets: " +
+      "links, QR codes and offers.json; or --withdraw one",
+    load: () => import("./commands/wallet.ts").then((m) => m.commands),
+  },
+  {
+    name: "issuer-service",
+    usage: "",
+    description:
+      "serve the issuer's OpenID4VCI 1.0 endpoints over HTTPS: wallets take offers and get key-bound credentials, " +
+      "anchored in Merkle batches",
+    load: () => import("./commands/wallet.ts").then((m) => m.commands),
+  },
+  {
     name: "verify",
     usage: "[files...]",
     description:
@@ -118,6 +134,7 @@ const UNDECIDED: readonly CCRErrorCode[] = [
   "TRANSACTION_REFUSED",
   "KEY_MISMATCH",
   "TRANSACTION_PENDING",
+  "ISSUER_STORE",
 ];
 
 const program = new Command("ccr")

@@ -107,3 +107,16 @@ export function cliContext(program: Command): Cli {
     defaultStatusRegister: (issuer) => join(dirname(deploymentFile()), "status-lists", `${getAddress(issuer)}.json`),
   };
 }
+
+/**
+ * The key that signs credentials: the acting key, or with `keystore` a signing key of the issuer's DID (its password
+ * in $CCR_SIGNING_KEYSTORE_PASSWORD).
+ */
+export async function signingKeyOf(
+  connection: RegistryConnection,
+  acting: { privateKey: string },
+  keystore: string | undefined,
+): Promise<{ privateKey: string }> {
+  if (keystore === undefined) return acting;
+  return loadWallet(connection.deployment, connection.provider, { keystore }, "CCR_SIGNING_KEYSTORE_PASSWORD");
+}

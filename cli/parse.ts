@@ -24,3 +24,14 @@ export function parsePositive(value: string): number {
   if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`"${value}" is not a positive integer`);
   return n;
 }
+
+/** A duration as seconds: "90s", "30m", "12h", "7d" (a bare number is seconds). */
+export function parseDuration(value: string): number {
+  const match = /^(\d+)([smhd]?)$/.exec(value.trim());
+  const unit = { "": 1, s: 1, m: 60, h: 3600, d: 86_400 }[match?.[2] ?? ""] ?? 1;
+  const n = match === null ? NaN : Number(match[1]) * unit;
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new InvalidArgumentError(`"${value}" is not a duration (a whole number of s, m, h or d, e.g. 7d)`);
+  }
+  return n;
+}

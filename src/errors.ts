@@ -27,7 +27,8 @@ export type CCRErrorCode =
   | "INVALID_PROPOSAL"
   | "INSUFFICIENT_FUNDS"
   | "TRANSACTION_PENDING"
-  | "TRANSACTION_REPLACED";
+  | "TRANSACTION_REPLACED"
+  | "ISSUER_STORE";
 
 /**
  * The one error type of the SDK: a stable `code`, a message for humans, `details` when there are several findings

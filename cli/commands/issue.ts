@@ -1,7 +1,6 @@
 /** `ccr issue`: validate, sign, anchor and write credentials from a CSV or JSON file, resumably. */
 import { Option, type Command } from "commander";
 import { ethrDid, ethrDidResolver } from "../../src/did.ts";
-import { loadWallet } from "../../src/keys.ts";
 import { resolveAddress } from "../../src/names.ts";
 import { credentialType } from "../../src/vc/credentialType.ts";
 import { INPUT_ENCODINGS, formatProblem, readSubjects, type InputEncoding } from "../../src/vc/input.ts";
@@ -13,7 +12,7 @@ import {
   type CredentialFormat,
   type IssueProgress,
 } from "../../src/vc/issue.ts";
-import type { CommandModule, Cli } from "../context.ts";
+import { signingKeyOf, type CommandModule, type Cli } from "../context.ts";
 import { parseDate, parsePositive } from "../parse.ts";
 
 interface IssueOptions {
@@ -85,15 +84,7 @@ function issueCommand(issue: Command, cli: Cli): void {
       const input = await readSubjects(options.input, type, options.encoding);
       const issuerAddress =
         options.issuer === undefined ? wallet.address : await resolveAddress(connection, options.issuer);
-      const signer =
-        options.signingKeystore === undefined
-          ? wallet
-          : await loadWallet(
-              connection.deployment,
-              connection.provider,
-              { keystore: options.signingKeystore },
-              "CCR_SIGNING_KEYSTORE_PASSWORD",
-            );
+      const signer = await signingKeyOf(connection, wallet, options.signingKeystore);
       const bar = progressBar();
       // One bar: the files written, with how many are signed (groups are anchored and written as they are signed).
       let signedSoFar = 0;

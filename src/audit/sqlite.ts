@@ -6,6 +6,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { CCRError } from "../errors.ts";
+import { transaction } from "../sqlite.ts";
 import {
   EVENTS_PER_PAGE,
   eventOfRow,
@@ -20,20 +21,6 @@ import {
 } from "./store.ts";
 
 const SCHEMA = tablesSql("INTEGER");
-
-/** Runs `work` in one write transaction: all of it lands, or none (a kill in the middle leaves the previous state). */
-function transaction<T>(db: DatabaseSync, work: () => T): T {
-  db.exec("BEGIN IMMEDIATE");
-  try {
-    const result = work();
-    db.exec("COMMIT");
-    return result;
-  } catch (error) {
-    // SQLite rolls a transaction back itself on some failures (a full disk): then there is nothing left to roll back.
-    if (db.isTransaction) db.exec("ROLLBACK");
-    throw error;
-  }
-}
 
 /** Opens (or creates) the SQLite index at `file`; a sync first checks the file's pages. Returns its identity rows. */
 export function openSqlite(

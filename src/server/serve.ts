@@ -1,14 +1,14 @@
 /** Starts and stops `ccr serve`'s HTTP server on Node. */
 import { existsSync } from "node:fs";
-import type { AddressInfo } from "node:net";
-import { serve } from "@hono/node-server";
 import { serveStatic } from "@hono/node-server/serve-static";
-import { CCRError } from "../errors.ts";
 import { HttpJsonRpcProvider, pooledAgents } from "../jsonRpc.ts";
 import { packageFile } from "../packageFiles.ts";
 import { connectRegistry } from "../registry.ts";
 import { RPC_TIMEOUT_MS } from "../settings.ts";
 import { RELAY_CONNECTIONS, createApp, type ServerOptions } from "./app.ts";
+import { CLIENT_TIMEOUTS, listenOn } from "./listen.ts";
+
+export { CLIENT_TIMEOUTS } from "./listen.ts";
 
 export interface RunningServer {
   url: string;
@@ -17,12 +17,6 @@ export interface RunningServer {
 
 /** Where `npm run build:web` (Vite) puts the web pages. */
 export const WEB_ROOT = packageFile("dist", "web");
-
-/**
- * How long a client may take: to send its request's headers, its whole request, and between requests on a kept-alive
- * connection; slow or half-open clients are closed after that (checked every second), so that they never pile up.
- */
-export const CLIENT_TIMEOUTS = { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 5_000 };
 
 /** The most connections the server's own reads (framework, TRQP, names) keep open to the node at once. */
 export const READ_CONNECTIONS = 16;
@@ -53,32 +47,12 @@ export async function startServer(
   };
   const app = createApp({ ...options, connection, relayAgents, pages });
   await options.audit?.start(options.syncSeconds ?? 5);
-  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const serverOptions = {
-      headersTimeout: timeouts.headersMs,
-      requestTimeout: timeouts.requestMs,
-      keepAliveTimeout: timeouts.keepAliveMs,
-      connectionsCheckingInterval: 1_000,
-    };
-    const started = serve({ fetch: app.fetch, hostname: listen.host, port: listen.port, serverOptions }, () =>
-      resolve(started),
-    );
-    started.once("error", (error: NodeJS.ErrnoException) => {
-      release();
-      reject(
-        error.code === "EADDRINUSE" || error.code === "EADDRNOTAVAIL" || error.code === "EACCES"
-          ? new CCRError(
-              "INVALID_ARGUMENT",
-              `cannot listen on ${listen.host}:${listen.port} (${error.code}): choose another --host or --port`,
-            )
-          : error,
-      );
-    });
+  const { server, url } = await listenOn(app.fetch, { ...listen, timeouts }).catch((error: unknown) => {
+    release();
+    throw error;
   });
-  const { port } = server.address() as AddressInfo;
-  const host = listen.host.includes(":") ? `[${listen.host}]` : listen.host;
   return {
-    url: `http://${host}:${port}`,
+    url,
     close: () =>
       new Promise<void>((resolve, reject) => {
         void options.audit?.stop();

@@ -337,16 +337,28 @@ function badHolder(subject: Record<string, unknown>): { field: string; message: 
   return problem === undefined ? [] : [{ field: "id", message: problem }];
 }
 
+/** What an offer's row is checked with in place of its holder, who is known only once a wallet proves its key. */
+const WALLET_HOLDER = "did:jwk:the-wallet-key";
+
+/** An offer's row that names its holder, as a problem: the holder is the key the wallet proves. */
+function walletHolder(subject: Record<string, unknown>): { field: string; message: string }[] {
+  return "id" in subject
+    ? [{ field: "id", message: "is the key the holder's wallet proves when it takes the offer: leave it out" }]
+    : [];
+}
+
 /**
  * Reads the credential subjects of `file` (CSV with a header line of field names, or a JSON array) and checks every
  * row against the subject schema of `type`, collecting every problem, duplicates included, without keeping the
  * subjects (see `SubjectInput.subjects`). Throws CCRError("INVALID_INPUT") only when the file itself cannot be read as
- * a whole.
+ * a whole. With `holder` "wallet" (the rows of credential offers) a row names no holder: it is checked as it will be
+ * once the wallet's key is its `id`.
  */
 export async function readSubjects(
   file: string,
   type: CredentialType,
   encoding?: InputEncoding,
+  holder: "in-row" | "wallet" = "in-row",
 ): Promise<SubjectInput> {
   const extension = extname(file).toLowerCase();
   if (extension !== ".csv" && extension !== ".json") {
@@ -361,8 +373,8 @@ export async function readSubjects(
     for (const { field, message } of [
       ...controlCharacters(subject),
       ...tooLong(subject),
-      ...badHolder(subject),
-      ...checkSubject(type.validate, subject),
+      ...(holder === "wallet" ? walletHolder(subject) : badHolder(subject)),
+      ...checkSubject(type.validate, holder === "wallet" ? { id: WALLET_HOLDER, ...subject } : subject),
     ]) {
       problems.push({ row, line, field, message });
     }

@@ -51,7 +51,7 @@ interface SdJwtVcClaims {
   jti?: string;
   /** The holder's DID, and the key a key binding JWT must be signed with. */
   sub?: string;
-  cnf?: { kid: string };
+  cnf?: { kid?: string; jwk?: Record<string, unknown> };
   credentialSchema: Credential["credentialSchema"];
   credentialStatus: Credential["credentialStatus"];
   /** The credential type's name (after `VerifiableCredential` in the VC form). */
@@ -67,7 +67,8 @@ const sdJwtVc = (): Promise<typeof import("@sd-jwt/sd-jwt-vc")> => (library ??= 
  * Issues `credential` (as `buildCredential` makes it) as an SD-JWT VC signed with ES256K by `privateKey` (`kid`):
  * every subject field but the holder's id and the `alwaysDisclosed` ones is a disclosure. `signer`, when given,
  * makes the ES256K signature (base64url) of a signing input with that key instead of did-jwt's signer (Node's
- * issuer passes libsecp256k1's, see `es256kSigner`).
+ * issuer passes libsecp256k1's, see `es256kSigner`). The holder's key is bound by `cnf.kid` (its DID's key), or by
+ * `cnf.jwk` when `holderJwk` is given (the key a wallet proved: its `did:jwk` is the subject).
  */
 export async function issueSdJwt(
   credential: Credential,
@@ -75,6 +76,7 @@ export async function issueSdJwt(
   kid: string | undefined,
   alwaysDisclosed: readonly string[] = [],
   signer?: (data: string) => string,
+  holderJwk?: Record<string, unknown>,
 ): Promise<string> {
   const { id: holder, ...fields } = credential.credentialSubject;
   const claims: SdJwtVcClaims = {
@@ -86,7 +88,9 @@ export async function issueSdJwt(
     nbf: toSeconds(new Date(credential.validFrom)),
     ...(credential.validUntil === undefined ? {} : { exp: toSeconds(new Date(credential.validUntil)) }),
     ...(credential.id === undefined ? {} : { jti: credential.id }),
-    ...(typeof holder === "string" ? { sub: holder, cnf: { kid: holderMethodId(holder) } } : {}),
+    ...(typeof holder === "string"
+      ? { sub: holder, cnf: holderJwk === undefined ? { kid: holderMethodId(holder) } : { jwk: holderJwk } }
+      : {}),
     credentialSchema: credential.credentialSchema,
     credentialStatus: credential.credentialStatus,
   };

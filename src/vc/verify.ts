@@ -1,3 +1,4 @@
+import { withBatchProofs } from "./batchProofs.ts";
 import type { DIDResolutionResult, Resolvable, VerificationMethod } from "did-resolver";
 import { ZeroAddress, ZeroHash } from "ethers";
 import { provesMember } from "../batch.ts";
@@ -289,7 +290,8 @@ export interface UnreadCredential {
  * Verifies credentials already read (files, the credentials of a presentation, files dropped on a web page): format,
  * hash and Merkle proof offline; the JWS signature against the issuer's DID document; the registry's verdict
  * (status, validity, issuer standing) with one `verdicts` call per chunk; that the anchor's issuer, schema and
- * validity are the document's; and recognition by `economy`. An unread one is "undecided", with its problem.
+ * validity are the document's; and recognition by `economy`. An unread one is "undecided", with its problem. A batch
+ * member that travels without its Merkle proof (a wallet's credential) has it fetched from its issuer service first.
  *
  * An unreachable node makes the affected credentials "undecided", never "invalid".
  */
@@ -297,8 +299,9 @@ export async function verifyReads(
   reads: readonly (ReadCredential | UnreadCredential)[],
   options: VerifyOptions,
 ): Promise<VerificationResult[]> {
+  const complete = await withBatchProofs(reads);
   return verifyCandidates(
-    reads.map((read) => {
+    complete.map((read) => {
       if ("jws" in read) return checkLocally(read, options.connection);
       const candidate: Candidate = { result: { file: read.file, outcome: "valid", reason: "" } };
       settle(candidate, "undecided", read.problem, "format");

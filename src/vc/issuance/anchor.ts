@@ -69,14 +69,17 @@ async function appendSent(file: string, hash: string, tx: Sent, torn: boolean): 
   });
 }
 
+/** What an anchor commits to besides its hash: whose it is, its schema and its window (a run's, or a batch's). */
+export type AnchorTerms = Pick<RunRecord, "issuer" | "schemaId" | "validFrom" | "validUntil">;
+
 /**
- * The transaction in which the run's issuer anchored `hash` (a credential, or a batch root of `size` members), when
+ * The transaction in which `run`'s issuer anchored `hash` (a credential, or a batch root of `size` members), when
  * the registry has it. Records are the issuer's own, so another issuer's anchor of the same hash is never found; an
  * anchor of the issuer's with other terms than the run's is refused rather than counted.
  */
-async function findAnchor(
+export async function findAnchor(
   connection: RegistryConnection,
-  run: RunRecord,
+  run: AnchorTerms,
   hash: string,
   size: number,
   confirmations: number,
@@ -115,8 +118,16 @@ async function findAnchor(
   return { transaction: event.transactionHash, blockNumber: event.blockNumber };
 }
 
-/** Sends the anchoring transaction of `hash` (a batch root of `size` members, or a credential when `size` is 0). */
-function sendAnchor({ connection, run, issuer, anchorer }: RunContext, hash: string, size: number): Promise<Sent> {
+/**
+ * Sends the anchoring transaction of `hash` (a batch root of `size` members, or a credential when `size` is 0) on
+ * `run`'s terms; `anchorer` sends it, for `issuer` when it is another account (an operator).
+ */
+export function sendAnchor(
+  { connection, issuer, anchorer }: Pick<RunContext, "connection" | "issuer" | "anchorer">,
+  run: AnchorTerms,
+  hash: string,
+  size: number,
+): Promise<Sent> {
   const { registry } = connection;
   const doing = size > 0 ? `anchoring batch ${hash}` : `anchoring credential ${hash}`;
   return send(connection, doing, () => {
@@ -153,7 +164,7 @@ export function groupAnchorer(context: RunContext): GroupAnchorer {
     let tx = await findAnchor(connection, run, hash, size, confirmations);
     if (tx === undefined) {
       try {
-        tx = await sendAnchor(context, hash, size);
+        tx = await sendAnchor(context, run, hash, size);
         sentNow++;
       } catch (error) {
         // A transaction of an interrupted run may have been mined meanwhile: then it is anchored, not failed.

@@ -1,0 +1,196 @@
+/**
+ * `ccr offer` and `ccr issuer-service`: credentials for holders' wallets over OpenID4VCI 1.0. `offer` checks the rows
+ * as `ccr issue` does and makes one offer per row; `issuer-service` serves the endpoints wallets take them at.
+ */
+import { readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { Option, type Command } from "commander";
+import { getAddress } from "ethers";
+import { signingMethodId, ethrDid, ethrDidResolver } from "../../src/did.ts";
+import { CCRError } from "../../src/errors.ts";
+import { resolveAddress } from "../../src/names.ts";
+import type { RegistryConnection } from "../../src/registry.ts";
+import { credentialType } from "../../src/vc/credentialType.ts";
+import { INPUT_ENCODINGS, formatProblem, readSubjects, type InputEncoding } from "../../src/vc/input.ts";
+import { startIssuerService } from "../../src/wallet/app.ts";
+import { makeOffers } from "../../src/wallet/offers.ts";
+import { metadataFor } from "../../src/wallet/setup.ts";
+import { openSqliteStore } from "../../src/wallet/sqliteStore.ts";
+import { signingKeyOf, type CommandModule, type Cli } from "../context.ts";
+import { parseCount, parseDuration, parsePositive } from "../parse.ts";
+
+/** Where an issuer's service keeps its state unless told: `issuer-service/<issuer>.sqlite` beside the deployment. */
+const defaultStore = (cli: Cli, issuer: string): string =>
+  join(dirname(cli.deploymentFile()), "issuer-service", `${getAddress(issuer)}.sqlite`);
+
+const ISSUER_URL = "the service's public https URL, its Credential Issuer Identifier (as wallets reach it)";
+
+/** The issuer acted for: `--issuer`, else the acting key's account. */
+async function issuerOf(connection: RegistryConnection, given: string | undefined, own: string): Promise<string> {
+  return getAddress(given === undefined ? own : await resolveAddress(connection, given));
+}
+
+interface OfferOptions {
+  schema?: string;
+  input?: string;
+  out?: string;
+  issuerUrl?: string;
+  issuer?: string;
+  store?: string;
+  pin?: boolean;
+  expiresIn: number;
+  skipInvalid?: boolean;
+  encoding?: InputEncoding;
+  withdraw?: string;
+}
+
+function offerCommand(offer: Command, cli: Cli): void {
+  offer
+    .option("--schema <schema>", "the credential type: a registered schema's id, name or URI")
+    .option("--input <file>", "subjects without holders (no id column): a .csv or a .json array")
+    .option("--out <dir>", "where offers.json, the QR codes and pins.json go")
+    .option("--issuer-url <url>", ISSUER_URL)
+    .option("--issuer <issuer>", "the issuer, when acting as its operator (name, address or did:ethr)")
+    .option(
+      "--store <file>",
+      "the issuer service's store (default: issuer-service/<issuer>.sqlite beside the deployment)",
+    )
+    .option("--pin", "give each offer a 6-digit PIN (tx_code), written to pins.json for another channel")
+    .option("--expires-in <duration>", "how long an offer can be taken (s, m, h, d)", parseDuration, 7 * 86_400)
+    .option("--skip-invalid", "offer the valid rows and report the bad ones")
+    .addOption(
+      new Option("--encoding <encoding>", "the input's encoding, when not UTF-8").choices([...INPUT_ENCODINGS]),
+    )
+    .option("--withdraw <offer>", "withdraw an offer (its id in offers.json): its code is refused from then on")
+    .action(async (options: OfferOptions) => {
+      const { connection, wallet } = await cli.open(true);
+      const issuer = await issuerOf(connection, options.issuer, wallet?.address ?? "");
+      const store = openSqliteStore(options.store ?? defaultStore(cli, issuer));
+      try {
+        if (options.withdraw !== undefined) {
+          const was = await store.withdrawOffer(options.withdraw);
+          if (was === undefined)
+            throw new CCRError("INVALID_ARGUMENT", `${store.location} has no offer ${options.withdraw}`);
+          console.log(
+            was === "open"
+              ? `withdrew offer ${options.withdraw}: its code is refused from now on`
+              : `offer ${options.withdraw} was ${was} already; nothing changed`,
+          );
+          return;
+        }
+        const { schema, input: file, out, issuerUrl } = options;
+        if (schema === undefined || file === undefined || out === undefined || issuerUrl === undefined) {
+          throw new CCRError("INVALID_ARGUMENT", "an offer needs --schema, --input, --out and --issuer-url");
+        }
+        await store.bind({ chainId: String(connection.chainId), genesisHash: connection.deployment.genesisHash });
+        const type = await credentialType(connection, schema, cli.schemaSources());
+        const metadata = await metadataFor(connection, issuer, issuerUrl, cli.schemaSources());
+        if (![...metadata.configurations.values()].some((c) => c.type.id === type.id)) {
+          throw new CCRError("INVALID_ARGUMENT", `${issuer} is not accredited for "${type.name}": it cannot offer it`);
+        }
+        const input = await readSubjects(file, type, options.encoding, "wallet");
+        const result = await makeOffers({
+          store,
+          metadata,
+          type,
+          input,
+          outDir: out,
+          pin: options.pin === true,
+          expiresIn: options.expiresIn,
+          skipInvalid: options.skipInvalid,
+        });
+        for (const problem of result.skipped) console.error(`skipped ${file} ${formatProblem(problem)}`);
+        console.log(
+          `offered ${result.offers.length} "${type.name}" credential(s) from ${ethrDid(connection.chainId, issuer)}, ` +
+            `valid until ${result.offers[0]?.expiresAt ?? "-"}: ${result.file}` +
+            (result.pins === undefined ? "" : `; PINs in ${result.pins} (send them another way)`),
+        );
+      } finally {
+        await store.close();
+      }
+    });
+}
+
+interface ServiceOptions {
+  issuerUrl: string;
+  issuer?: string;
+  store?: string;
+  host: string;
+  port: number;
+  tlsCert?: string;
+  tlsKey?: string;
+  batchSize: number;
+  window: number;
+  lifetime?: number;
+  signingKeystore?: string;
+}
+
+/** The TLS key and certificate the service serves with; wallets insist on HTTPS. */
+async function tlsOf(options: ServiceOptions): Promise<{ key: Buffer; cert: Buffer } | undefined> {
+  if (options.tlsCert === undefined && options.tlsKey === undefined) return undefined;
+  if (options.tlsCert === undefined || options.tlsKey === undefined) {
+    throw new CCRError("INVALID_ARGUMENT", "--tls-cert and --tls-key go together");
+  }
+  const read = (file: string): Promise<Buffer> =>
+    readFile(file).catch((cause: unknown) => {
+      throw new CCRError("INVALID_ARGUMENT", `cannot read ${file}: ${String(cause)}`, { cause });
+    });
+  return { cert: await read(options.tlsCert), key: await read(options.tlsKey) };
+}
+
+function issuerServiceCommand(command: Command, cli: Cli): void {
+  command
+    .requiredOption("--issuer-url <url>", ISSUER_URL)
+    .option("--issuer <issuer>", "the issuer, when acting as its operator (name, address or did:ethr)")
+    .option("--store <file>", "the service's store (default: issuer-service/<issuer>.sqlite beside the deployment)")
+    .option("--host <host>", "the address to listen on", "127.0.0.1")
+    .option("--port <port>", "the port to listen on (0: any free one)", parseCount, 8443)
+    .option("--tls-cert <file>", "the certificate chain to serve HTTPS with (PEM)")
+    .option("--tls-key <file>", "its private key (PEM)")
+    .option("--batch-size <n>", "credentials per Merkle batch at most", parsePositive, 1000)
+    .option("--window <seconds>", "seconds a batch stays open before it is anchored", parsePositive, 2)
+    .option("--lifetime <duration>", "how long credentials are valid (s, m, h, d; default: no expiry)", parseDuration)
+    .option("--signing-keystore <file>", "sign with this keystore (a signing key of the issuer's DID)")
+    .action(async (options: ServiceOptions) => {
+      const { connection, wallet } = await cli.withSigner();
+      const issuer = await issuerOf(connection, options.issuer, wallet.address);
+      const signing = await signingKeyOf(connection, wallet, options.signingKeystore);
+      const resolver = ethrDidResolver(
+        connection.chainId,
+        connection.deployment.didRegistry.address,
+        connection.provider,
+      );
+      const kid = await signingMethodId(resolver, ethrDid(connection.chainId, issuer), signing.privateKey);
+      const metadata = await metadataFor(connection, issuer, options.issuerUrl, cli.schemaSources());
+      const store = openSqliteStore(options.store ?? defaultStore(cli, issuer));
+      const service = await startIssuerService({
+        connection,
+        metadata,
+        store,
+        signer: {
+          chainId: connection.chainId,
+          registry: connection.deployment.registry.address,
+          issuer,
+          signingKey: signing.privateKey,
+          kid,
+        },
+        anchorer: wallet.address,
+        policy: { size: options.batchSize, window: options.window, lifetime: options.lifetime ?? 0 },
+        listen: { host: options.host, port: options.port, tls: await tlsOf(options) },
+        log: (line) => console.error(`ccr issuer-service: ${line}`),
+      });
+      console.log(
+        `ccr issuer-service: ${metadata.endpoints.credentialIssuer} (listening on ${service.url}) issues ` +
+          `${[...metadata.configurations.keys()].join(", ")} for ${ethrDid(connection.chainId, issuer)}; store ${store.location}`,
+      );
+      process.removeAllListeners("SIGINT");
+      await new Promise<void>((resolve) => {
+        for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, resolve);
+      });
+      await service.close();
+      await store.close();
+      console.log("ccr issuer-service: stopped; every batch handed out is anchored");
+    });
+}
+
+export const commands: CommandModule = { offer: offerCommand, "issuer-service": issuerServiceCommand };

@@ -1,0 +1,59 @@
+/** Listening for HTTP (or HTTPS) with bounded client times: what CCR's servers share. */
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { CCRError } from "../errors.ts";
+
+/**
+ * How long a client may take: to send its request's headers, its whole request, and between requests on a kept-alive
+ * connection; slow or half-open clients are closed after that (checked every second), so that they never pile up.
+ */
+export const CLIENT_TIMEOUTS = { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 5_000 };
+
+export interface ListenOptions {
+  host: string;
+  port: number;
+  timeouts?: typeof CLIENT_TIMEOUTS;
+  /** Serve HTTPS with this key and certificate chain (PEM). */
+  tls?: { key: string | Buffer; cert: string | Buffer } | undefined;
+}
+
+/** Serves `fetch` on `host:port` (0: a free port); refuses an address it cannot take with a sentence. */
+export async function listenOn(
+  fetch: (request: Request) => Response | Promise<Response>,
+  options: ListenOptions,
+): Promise<{ server: ReturnType<typeof serve>; url: string }> {
+  const timeouts = options.timeouts ?? CLIENT_TIMEOUTS;
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const serverOptions = {
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: timeouts.requestMs,
+      keepAliveTimeout: timeouts.keepAliveMs,
+      connectionsCheckingInterval: 1_000,
+      ...(options.tls === undefined ? {} : options.tls),
+    };
+    const started = serve(
+      {
+        fetch,
+        hostname: options.host,
+        port: options.port,
+        serverOptions,
+        ...(options.tls === undefined ? {} : { createServer: createHttpsServer }),
+      },
+      () => resolve(started),
+    );
+    started.once("error", (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === "EADDRINUSE" || error.code === "EADDRNOTAVAIL" || error.code === "EACCES"
+          ? new CCRError(
+              "INVALID_ARGUMENT",
+              `cannot listen on ${options.host}:${options.port} (${error.code}): choose another --host or --port`,
+            )
+          : error,
+      );
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
+  return { server, url: `${options.tls === undefined ? "http" : "https"}://${host}:${port}` };
+}

@@ -1,0 +1,129 @@
+/**
+ * The issuer service over HTTP(S): its metadata documents and the endpoints of `service.ts`, with bounded bodies;
+ * `startIssuerService` opens the store, starts the anchorer and listens.
+ */
+import { randomUUID } from "node:crypto";
+import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { CCRError } from "../errors.ts";
+import type { RegistryConnection } from "../registry.ts";
+import { listenOn, type ListenOptions } from "../server/listen.ts";
+import { ServiceAnchorer } from "./anchorer.ts";
+import { BatchLanes, type BatchPolicy } from "./batches.ts";
+import type { ServiceMetadata } from "./metadata.ts";
+import { IssuerService, type Answer } from "./service.ts";
+import type { ServiceSigner } from "./sign.ts";
+import type { IssuerStore } from "./store.ts";
+
+/** The largest request body accepted: a credential request with its proofs is a few kilobytes. */
+const MAX_BODY = 64 * 1024;
+
+function answer(c: Context, a: Answer): Response {
+  if (a.status === 204) return c.body(null, 204, a.headers);
+  return c.json(a.body, a.status as 200, a.headers);
+}
+
+/** The service's routes. */
+export function issuerApp(service: IssuerService, metadata: ServiceMetadata): Hono {
+  const app = new Hono();
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: MAX_BODY,
+      onError: (c) =>
+        c.json({ error: "invalid_request", error_description: `bodies are at most ${MAX_BODY} bytes` }, 413),
+    }),
+  );
+  // What anyone may read, from any page: the metadata, and the batch proofs a verifier page fetches.
+  app.use("/.well-known/*", cors({ origin: "*", allowMethods: ["GET"] }));
+  app.use("/batches/*", cors({ origin: "*", allowMethods: ["GET"] }));
+  app.get("/.well-known/openid-credential-issuer", (c) => c.json(metadata.issuer));
+  app.get("/.well-known/oauth-authorization-server", (c) => c.json(metadata.authorizationServer));
+  app.post("/token", async (c) => {
+    const form = Object.fromEntries(new URLSearchParams(await c.req.text()));
+    return answer(c, await service.token(form, c.req.url, c.req.raw.headers));
+  });
+  app.post("/nonce", async (c) => answer(c, await service.nonce()));
+  const json = async (c: Context): Promise<unknown> => c.req.json().catch(() => undefined);
+  app.post("/credential", async (c) =>
+    answer(c, await service.credential(c.req.header("authorization"), await json(c))),
+  );
+  app.post("/deferred_credential", async (c) =>
+    answer(c, await service.deferredCredential(c.req.header("authorization"), await json(c))),
+  );
+  app.post("/notification", async (c) =>
+    answer(c, await service.notification(c.req.header("authorization"), await json(c))),
+  );
+  app.get("/batches/:id/:index", async (c) =>
+    answer(c, await service.batchMember(c.req.param("id"), Number(c.req.param("index")))),
+  );
+  app.onError((error, c) => {
+    const description = error instanceof CCRError ? error.message : "the issuer service failed; see its log";
+    if (!(error instanceof CCRError)) console.error(error);
+    return c.json({ error: "server_error", error_description: description }, 500);
+  });
+  return app;
+}
+
+export interface IssuerServiceOptions {
+  connection: RegistryConnection;
+  metadata: ServiceMetadata;
+  store: IssuerStore;
+  signer: ServiceSigner;
+  /** The account that sends the anchors (the issuer, or its operator), checksummed. */
+  anchorer: string;
+  policy: BatchPolicy;
+  listen: ListenOptions;
+  log?: (line: string) => void;
+}
+
+export interface RunningIssuerService {
+  url: string;
+  anchorer: ServiceAnchorer;
+  /** Stops listening, closes the open batches and anchors them (not with `quick`). */
+  close(quick?: boolean): Promise<void>;
+}
+
+/** Binds the store to its chain, anchors what an earlier run left, then serves. */
+export async function startIssuerService(options: IssuerServiceOptions): Promise<RunningIssuerService> {
+  const { connection, store, signer, metadata, policy } = options;
+  await store.bind({
+    chainId: String(connection.chainId),
+    genesisHash: connection.deployment.genesisHash,
+    registry: connection.deployment.registry.address,
+    issuer: signer.issuer,
+    credentialIssuer: metadata.endpoints.credentialIssuer,
+  });
+  const owner = randomUUID();
+  const lanes = new BatchLanes(store, owner, policy);
+  const anchorer = new ServiceAnchorer({
+    connection,
+    issuer: signer.issuer,
+    anchorer: options.anchorer,
+    store,
+    lanes,
+    owner,
+    tick: Math.max(0.1, policy.window / 4),
+    log: options.log,
+  });
+  await anchorer.start();
+  const service = new IssuerService({ metadata, store, lanes, anchorer, signer, anchorWindow: policy.window * 2 });
+  const { server, url } = await listenOn(issuerApp(service, metadata).fetch, options.listen).catch(
+    async (error: unknown) => {
+      await anchorer.stop(true);
+      throw error;
+    },
+  );
+  return {
+    url,
+    anchorer,
+    close: async (quick = false) => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        if ("closeAllConnections" in server) server.closeAllConnections();
+      });
+      await anchorer.stop(quick);
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * The JOSE callbacks the OpenID4VC libraries ask of their user, with Node's crypto: verifying a wallet's proof JWT
+ * against its public JWK (ES256, ES256K, EdDSA: the curves CCR resolves holders of), hashing, randomness. The service
+ * never signs a JWT through them: credentials are signed by the issuance stages (`../vc/issuance`).
+ */
+import { createHash, createPublicKey, randomBytes, verify, type JsonWebKey } from "node:crypto";
+import type { CallbackContext, Jwk } from "@openid4vc/oauth2";
+import { base64url, fromBase64url } from "../bytes.ts";
+
+/** The proof algorithms accepted, each with its key type and curve. */
+export const PROOF_ALGORITHMS: Record<string, { kty: string; crv: string; hash: string | null }> = {
+  ES256: { kty: "EC", crv: "P-256", hash: "sha256" },
+  ES256K: { kty: "EC", crv: "secp256k1", hash: "sha256" },
+  EdDSA: { kty: "OKP", crv: "Ed25519", hash: null },
+};
+
+/** Why `jwk` cannot sign with `alg`, or undefined when it can. */
+export function keyProblem(alg: string, jwk: Jwk): string | undefined {
+  const expected = PROOF_ALGORITHMS[alg];
+  if (expected === undefined) {
+    return `the algorithm ${alg} is not accepted (accepted: ${Object.keys(PROOF_ALGORITHMS).join(", ")})`;
+  }
+  if (jwk.kty !== expected.kty || jwk.crv !== expected.crv) {
+    return `a ${alg} proof needs a ${expected.kty} ${expected.crv} key, not ${jwk.kty} ${String(jwk.crv)}`;
+  }
+  if ("d" in jwk && jwk.d !== undefined) return "the proof's JWK holds a private key (d): never send it";
+  return undefined;
+}
+
+/** True when `compact`'s signature is `jwk`'s over its first two parts, with `alg`. */
+export function verifiesWith(compact: string, alg: string, jwk: Jwk): boolean {
+  const algorithm = PROOF_ALGORITHMS[alg];
+  if (algorithm === undefined || keyProblem(alg, jwk) !== undefined) return false;
+  const [header, payload, signature] = compact.split(".");
+  if (header === undefined || payload === undefined || signature === undefined) return false;
+  try {
+    const key = createPublicKey({ key: publicJwk(jwk) as JsonWebKey, format: "jwk" });
+    return verify(
+      algorithm.hash,
+      Buffer.from(`${header}.${payload}`),
+      { key, dsaEncoding: "ieee-p1363" },
+      fromBase64url(signature),
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** The public part of `jwk` (no private or extra members), as a holder's key is written into a credential. */
+export function publicJwk(jwk: Jwk): Jwk {
+  const { kty, crv, x, y } = jwk;
+  return {
+    kty,
+    ...(crv === undefined ? {} : { crv }),
+    ...(x === undefined ? {} : { x }),
+    ...(y === undefined ? {} : { y }),
+  };
+}
+
+/** The `did:jwk` of a public key: how a wallet's proven key names its holder in a credential. */
+export function didJwkOf(jwk: Jwk): string {
+  return `did:jwk:${base64url(JSON.stringify(publicJwk(jwk)))}`;
+}
+
+/** The callbacks of `@openid4vc/*` that an issuer uses: verifying JWTs signed by a JWK, hashing, randomness. */
+export const issuerCallbacks: Omit<CallbackContext, "decryptJwe" | "encryptJwe" | "signJwt" | "clientAuthentication"> =
+  {
+    hash: (data, alg) => createHash(alg.replace("-", "").toLowerCase()).update(data).digest(),
+    generateRandom: (bytes) => randomBytes(bytes),
+    verifyJwt: (signer, { header, compact }) => {
+      const jwk = signer.method === "jwk" ? signer.publicJwk : undefined;
+      if (jwk === undefined) return { verified: false };
+      return verifiesWith(compact, String(header.alg), jwk) ? { verified: true, signerJwk: jwk } : { verified: false };
+    },
+  };
+
+/** The callbacks the service never uses (it signs no JWT and authenticates no client through `@openid4vc`). */
+export function unsupported(): never {
+  throw new Error("the issuer service signs no JWT and authenticates no client through @openid4vc");
+}

@@ -1,0 +1,367 @@
+/**
+ * The issuer service's store in an SQLite file (`node:sqlite`, write-ahead log): the default. Every change that must
+ * not be half done (a redemption and its token, a journalled group of credentials, a closed batch) is one transaction.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { CCRError } from "../errors.ts";
+import { transaction } from "../sqlite.ts";
+import type {
+  BatchRecord,
+  IssuerStore,
+  JournalledCredential,
+  OfferRecord,
+  OfferState,
+  RedeemRefusal,
+} from "./store.ts";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS offers (
+  id TEXT PRIMARY KEY, code_digest TEXT NOT NULL UNIQUE, pin_digest TEXT, schema_id INTEGER NOT NULL,
+  subject TEXT NOT NULL, source TEXT NOT NULL, row INTEGER NOT NULL, created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL, state TEXT NOT NULL, pin_failures INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS tokens (digest TEXT PRIMARY KEY, offer_id TEXT NOT NULL, expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS nonces (digest TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS batches (
+  id TEXT PRIMARY KEY, owner TEXT NOT NULL, schema_id INTEGER NOT NULL, valid_from INTEGER NOT NULL,
+  valid_until INTEGER NOT NULL, opened_at INTEGER NOT NULL, closed_at INTEGER, size INTEGER, root TEXT,
+  tx TEXT, block INTEGER, anchored_at INTEGER);
+CREATE TABLE IF NOT EXISTS credentials (
+  hash TEXT PRIMARY KEY, batch_id TEXT NOT NULL, idx INTEGER NOT NULL, offer_id TEXT NOT NULL,
+  credential TEXT NOT NULL, format TEXT NOT NULL, transaction_id TEXT, issued_at INTEGER NOT NULL,
+  notification TEXT, UNIQUE (batch_id, idx));
+CREATE INDEX IF NOT EXISTS credentials_offer ON credentials (offer_id);
+CREATE INDEX IF NOT EXISTS credentials_transaction ON credentials (transaction_id);
+`;
+
+type Row = Record<string, string | number | null>;
+
+const offerOf = (r: Row): OfferRecord => ({
+  id: String(r.id),
+  codeDigest: String(r.code_digest),
+  pinDigest: r.pin_digest === null ? undefined : String(r.pin_digest),
+  schemaId: Number(r.schema_id),
+  subject: JSON.parse(String(r.subject)) as Record<string, unknown>,
+  source: String(r.source),
+  row: Number(r.row),
+  createdAt: Number(r.created_at),
+  expiresAt: Number(r.expires_at),
+  state: String(r.state) as OfferState,
+  pinFailures: Number(r.pin_failures),
+});
+
+const optional = (value: string | number | null | undefined): number | undefined =>
+  value === null || value === undefined ? undefined : Number(value);
+
+const batchOf = (r: Row): BatchRecord => ({
+  id: String(r.id),
+  owner: String(r.owner),
+  schemaId: Number(r.schema_id),
+  validFrom: Number(r.valid_from),
+  validUntil: Number(r.valid_until),
+  openedAt: Number(r.opened_at),
+  closedAt: optional(r.closed_at),
+  size: optional(r.size),
+  root: r.root === null ? undefined : String(r.root),
+  transaction: r.tx === null ? undefined : String(r.tx),
+  blockNumber: optional(r.block),
+  anchoredAt: optional(r.anchored_at),
+});
+
+const credentialOf = (r: Row): JournalledCredential => ({
+  hash: String(r.hash),
+  batchId: String(r.batch_id),
+  index: Number(r.idx),
+  offerId: String(r.offer_id),
+  credential: String(r.credential),
+  format: String(r.format),
+  transactionId: r.transaction_id === null ? undefined : String(r.transaction_id),
+  issuedAt: Number(r.issued_at),
+});
+
+/** Opens (or creates) the store at `file` (`:memory:` for a store that lives as long as the process). */
+export function openSqliteStore(file: string): IssuerStore {
+  if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+  let db: DatabaseSync;
+  try {
+    db = new DatabaseSync(file);
+    db.exec("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+    db.exec(SCHEMA);
+  } catch (cause) {
+    throw new CCRError("ISSUER_STORE", `the issuer service's store ${file} cannot be opened: ${String(cause)}`, {
+      cause,
+    });
+  }
+  return new SqliteIssuerStore(file, db);
+}
+
+class SqliteIssuerStore implements IssuerStore {
+  readonly location: string;
+  readonly #db: DatabaseSync;
+
+  constructor(location: string, db: DatabaseSync) {
+    this.location = location;
+    this.#db = db;
+  }
+
+  #all(sql: string, ...params: (string | number | null)[]): Row[] {
+    return this.#db.prepare(sql).all(...params) as Row[];
+  }
+
+  #get(sql: string, ...params: (string | number | null)[]): Row | undefined {
+    return this.#db.prepare(sql).get(...params) as Row | undefined;
+  }
+
+  #run(sql: string, ...params: (string | number | null)[]): number {
+    return Number(this.#db.prepare(sql).run(...params).changes);
+  }
+
+  bind(identity: Record<string, string>): Promise<void> {
+    return Promise.resolve(
+      transaction(this.#db, () => {
+        const held = new Map(this.#all("SELECT key, value FROM meta").map((r) => [String(r.key), String(r.value)]));
+        for (const [key, value] of Object.entries(identity)) {
+          const was = held.get(key);
+          if (was === undefined) this.#run("INSERT INTO meta (key, value) VALUES (?, ?)", key, value);
+          else if (was !== value) {
+            throw new CCRError(
+              "ISSUER_STORE",
+              `the issuer service's store ${this.location} belongs to another ${key} (${was}, not ${value}): its ` +
+                `offers and journal are of another chain, registry or issuer. Name another store (--store)`,
+            );
+          }
+        }
+      }),
+    );
+  }
+
+  addOffers(offers: readonly OfferRecord[]): Promise<void> {
+    transaction(this.#db, () => {
+      const insert = this.#db.prepare(
+        "INSERT INTO offers (id, code_digest, pin_digest, schema_id, subject, source, row, created_at, expires_at, " +
+          "state, pin_failures) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      );
+      for (const o of offers) {
+        insert.run(
+          o.id,
+          o.codeDigest,
+          o.pinDigest ?? null,
+          o.schemaId,
+          JSON.stringify(o.subject),
+          o.source,
+          o.row,
+          o.createdAt,
+          o.expiresAt,
+          o.state,
+          o.pinFailures,
+        );
+      }
+    });
+    return Promise.resolve();
+  }
+
+  offers(): Promise<OfferRecord[]> {
+    return Promise.resolve(this.#all("SELECT * FROM offers ORDER BY created_at, row").map(offerOf));
+  }
+
+  withdrawOffer(id: string): Promise<OfferState | undefined> {
+    return Promise.resolve(
+      transaction(this.#db, () => {
+        const row = this.#get("SELECT state FROM offers WHERE id = ?", id);
+        if (row === undefined) return undefined;
+        this.#run("UPDATE offers SET state = 'withdrawn' WHERE id = ? AND state = 'open'", id);
+        return String(row.state) as OfferState;
+      }),
+    );
+  }
+
+  redeem(
+    codeDigest: string,
+    pinDigest: string | undefined,
+    now: number,
+    maxPinFailures: number,
+    token: { digest: string; expiresAt: number },
+  ): Promise<OfferRecord | RedeemRefusal> {
+    const refuse = (reason: string): RedeemRefusal => ({ error: "invalid_grant", reason });
+    return Promise.resolve(
+      transaction(this.#db, () => {
+        const row = this.#get("SELECT * FROM offers WHERE code_digest = ?", codeDigest);
+        if (row === undefined) return refuse("no offer has this pre-authorized code");
+        const offer = offerOf(row);
+        if (offer.state === "withdrawn") return refuse("the offer was withdrawn by its issuer");
+        if (offer.state === "redeemed") return refuse("the offer was already used: an offer is redeemed once");
+        if (offer.expiresAt <= now) {
+          return refuse(`the offer expired at ${new Date(offer.expiresAt * 1000).toISOString()}`);
+        }
+        if (offer.pinDigest !== undefined && pinDigest !== offer.pinDigest) {
+          const failures = offer.pinFailures + 1;
+          const withdrawn = failures >= maxPinFailures;
+          this.#run(
+            "UPDATE offers SET pin_failures = ?, state = ? WHERE id = ?",
+            failures,
+            withdrawn ? "withdrawn" : "open",
+            offer.id,
+          );
+          return refuse(
+            pinDigest === undefined
+              ? "the offer needs its transaction code (tx_code), sent to the holder separately"
+              : withdrawn
+                ? `wrong transaction code (tx_code), ${failures} times: the offer is withdrawn`
+                : `wrong transaction code (tx_code); ${maxPinFailures - failures} attempt(s) left`,
+          );
+        }
+        this.#run("UPDATE offers SET state = 'redeemed' WHERE id = ?", offer.id);
+        this.#run(
+          "INSERT INTO tokens (digest, offer_id, expires_at) VALUES (?, ?, ?)",
+          token.digest,
+          offer.id,
+          token.expiresAt,
+        );
+        return { ...offer, state: "redeemed" as const };
+      }),
+    );
+  }
+
+  tokenOffer(tokenDigest: string, now: number): Promise<OfferRecord | undefined> {
+    const row = this.#get(
+      "SELECT offers.* FROM tokens JOIN offers ON offers.id = tokens.offer_id WHERE tokens.digest = ? AND tokens.expires_at > ?",
+      tokenDigest,
+      now,
+    );
+    return Promise.resolve(row === undefined ? undefined : offerOf(row));
+  }
+
+  addNonce(digest: string, expiresAt: number): Promise<void> {
+    this.#run("INSERT INTO nonces (digest, expires_at) VALUES (?, ?)", digest, expiresAt);
+    return Promise.resolve();
+  }
+
+  takeNonce(digest: string, now: number): Promise<boolean> {
+    const row = this.#get("DELETE FROM nonces WHERE digest = ? RETURNING expires_at", digest);
+    // Expired nonces go with the next one taken: the table holds the unexpired ones and a few more.
+    this.#run("DELETE FROM nonces WHERE expires_at <= ?", now);
+    return Promise.resolve(row !== undefined && Number(row.expires_at) > now);
+  }
+
+  issuedFor(offerId: string): Promise<number> {
+    return Promise.resolve(
+      Number(this.#get("SELECT COUNT(*) AS n FROM credentials WHERE offer_id = ?", offerId)?.n ?? 0),
+    );
+  }
+
+  openBatch(b: BatchRecord): Promise<void> {
+    this.#run(
+      "INSERT INTO batches (id, owner, schema_id, valid_from, valid_until, opened_at) VALUES (?, ?, ?, ?, ?, ?)",
+      b.id,
+      b.owner,
+      b.schemaId,
+      b.validFrom,
+      b.validUntil,
+      b.openedAt,
+    );
+    return Promise.resolve();
+  }
+
+  journal(credentials: readonly JournalledCredential[], offerId?: string): Promise<boolean> {
+    return Promise.resolve(
+      transaction(this.#db, () => {
+        if (offerId !== undefined) {
+          const claimed = this.#run("UPDATE offers SET state = 'issued' WHERE id = ? AND state = 'redeemed'", offerId);
+          if (claimed === 0) return false;
+        }
+        const insert = this.#db.prepare(
+          "INSERT INTO credentials (hash, batch_id, idx, offer_id, credential, format, transaction_id, issued_at) " +
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        );
+        for (const c of credentials) {
+          const open = this.#get("SELECT closed_at FROM batches WHERE id = ?", c.batchId);
+          if (open === undefined || open.closed_at !== null) {
+            throw new CCRError("ISSUER_STORE", `batch ${c.batchId} is closed: credential ${c.hash} cannot join it`);
+          }
+          insert.run(
+            c.hash,
+            c.batchId,
+            c.index,
+            c.offerId,
+            c.credential,
+            c.format,
+            c.transactionId ?? null,
+            c.issuedAt,
+          );
+        }
+        return true;
+      }),
+    );
+  }
+
+  closeBatch(id: string, now: number): Promise<BatchRecord> {
+    return Promise.resolve(
+      transaction(this.#db, () => {
+        const size = Number(this.#get("SELECT COUNT(*) AS n FROM credentials WHERE batch_id = ?", id)?.n ?? 0);
+        this.#run("UPDATE batches SET closed_at = ?, size = ? WHERE id = ? AND closed_at IS NULL", now, size, id);
+        const row = this.#get("SELECT * FROM batches WHERE id = ?", id);
+        if (row === undefined) throw new CCRError("ISSUER_STORE", `there is no batch ${id}`);
+        return batchOf(row);
+      }),
+    );
+  }
+
+  openBatchesNotOf(owner: string): Promise<BatchRecord[]> {
+    return Promise.resolve(
+      this.#all("SELECT * FROM batches WHERE closed_at IS NULL AND owner <> ? ORDER BY opened_at", owner).map(batchOf),
+    );
+  }
+
+  unanchored(): Promise<BatchRecord[]> {
+    return Promise.resolve(
+      this.#all("SELECT * FROM batches WHERE closed_at IS NOT NULL AND anchored_at IS NULL ORDER BY closed_at").map(
+        batchOf,
+      ),
+    );
+  }
+
+  batch(id: string): Promise<BatchRecord | undefined> {
+    const row = this.#get("SELECT * FROM batches WHERE id = ?", id);
+    return Promise.resolve(row === undefined ? undefined : batchOf(row));
+  }
+
+  memberHashes(id: string): Promise<string[]> {
+    return Promise.resolve(
+      this.#all("SELECT hash FROM credentials WHERE batch_id = ? ORDER BY idx", id).map((r) => String(r.hash)),
+    );
+  }
+
+  markAnchored(id: string, a: { root: string; transaction: string; blockNumber: number; at: number }): Promise<void> {
+    this.#run(
+      "UPDATE batches SET root = ?, tx = ?, block = ?, anchored_at = ? WHERE id = ?",
+      a.root,
+      a.transaction,
+      a.blockNumber,
+      a.at,
+      id,
+    );
+    return Promise.resolve();
+  }
+
+  deferred(transactionId: string): Promise<{ credentials: JournalledCredential[]; batch: BatchRecord } | undefined> {
+    const rows = this.#all("SELECT * FROM credentials WHERE transaction_id = ? ORDER BY idx", transactionId);
+    const first = rows[0];
+    if (first === undefined) return Promise.resolve(undefined);
+    const batch = this.#get("SELECT * FROM batches WHERE id = ?", String(first.batch_id));
+    return Promise.resolve(
+      batch === undefined ? undefined : { credentials: rows.map(credentialOf), batch: batchOf(batch) },
+    );
+  }
+
+  notify(offerId: string, event: string, at: number): Promise<boolean> {
+    const changed = this.#run("UPDATE credentials SET notification = ? WHERE offer_id = ?", `${event}@${at}`, offerId);
+    return Promise.resolve(changed > 0);
+  }
+
+  close(): Promise<void> {
+    this.#db.close();
+    return Promise.resolve();
+  }
+}
