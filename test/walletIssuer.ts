@@ -4,10 +4,12 @@
  * `Openid4vciClient` (the whole flow, PIN included) and `@digitalbazaar/oid4-client` (offer, discovery, token and
  * nonce; its credential request predates 1.0, so that step is a plain HTTP request with a `jose`-signed proof).
  */
+import type { ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { OID4Client, parseCredentialOfferUrl } from "@digitalbazaar/oid4-client";
 import { clientAuthenticationAnonymous, type CallbackContext } from "@openid4vc/oauth2";
 import { Openid4vciClient } from "@openid4vc/openid4vci";
 import { expect } from "chai";
@@ -17,9 +19,31 @@ import type { OfferEntry } from "../src/wallet/offers.ts";
 import { ethrDid } from "../src/did.ts";
 import { runCcr, startCcr, type CcrRun } from "../scripts/lib/ccr-process.ts";
 import { freePort, startDevnet, type RunningDevnet } from "../scripts/lib/devnet-process.ts";
-import { holderKey, signCompact, testCertificate, trustingFetch, until, type HolderKey } from "./walletKit.ts";
-import type { TestCertificate } from "./walletKit.ts";
-import type { ChildProcess } from "node:child_process";
+import {
+  holderKey,
+  proofJwt,
+  signCompact,
+  testCertificate,
+  trustingAgent,
+  trustingFetch,
+  until,
+  type HolderKey,
+  type TestCertificate,
+} from "./walletKit.ts";
+
+/** What the service answers (the fields the tests read). */
+interface Reply {
+  status: number;
+  body: {
+    error?: string;
+    error_description?: string;
+    c_nonce?: string;
+    credentials?: { credential: string }[];
+    notification_id?: string;
+    transaction_id?: string;
+    interval?: number;
+  };
+}
 
 /** What a wallet library's error says the issuer answered: the error response, and the message. */
 function refusal(
@@ -251,5 +275,207 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
       `the wallet's credential verifies (last: ${verified?.stdout ?? ""}${verified?.stderr ?? ""})`,
     );
     expect(verified?.stdout).to.match(/^VALID {5}.*aiko\.sd-jwt: valid: issued by University in Australia/m);
+  });
+
+  /** POSTs JSON to the service with an access token; the status and the JSON answer. */
+  async function post(path: string, token: string | undefined, body: unknown): Promise<Reply> {
+    const response = await https(`${issuerUrl}${path}`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+      },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, body: response.status === 204 ? {} : ((await response.json()) as Reply["body"]) };
+  }
+
+  /** A fresh c_nonce from the nonce endpoint. */
+  const freshNonce = async (): Promise<string> => (await post("/nonce", undefined, {})).body.c_nonce ?? "";
+
+  it("gives @digitalbazaar/oid4-client (offer, discovery, token, nonce) a jwt_vc_json bound to its P-256 key; it verifies", async function () {
+    const [offer] = await offers("ben", ["Ben Carter"]);
+    if (offer === undefined) throw new Error("no offer");
+    const agent = trustingAgent(tls);
+    const client = await OID4Client.fromCredentialOffer({
+      offer: parseCredentialOfferUrl({ url: offer.link }),
+      agent,
+      supportedFormats: ["jwt_vc_json"],
+    });
+    const { nonce } = await client.getNonce({ agent });
+    // Its credential request is of OpenID4VCI's drafts: this one is made by hand, with a proof signed by jose.
+    const key = holderKey("ES256");
+    const issued = await post("/credential", client.accessToken, {
+      credential_configuration_id: "AcademicDiploma_jwt_vc_json",
+      proofs: { jwt: [await proofJwt(key, { aud: issuerUrl, nonce })] },
+    });
+    expect(issued.status, JSON.stringify(issued.body)).to.equal(200);
+    const jwt = issued.body.credentials?.[0]?.credential ?? "";
+    const payload = decodeJwt(jwt) as { credentialSubject: { id: string; name: string } };
+    const did = `did:jwk:${Buffer.from(JSON.stringify({ kty: "EC", crv: "P-256", x: key.publicJwk.x, y: key.publicJwk.y })).toString("base64url")}`;
+    expect(payload.credentialSubject).to.deep.include({ id: did, name: "Ben Carter" });
+    const file = join(work, "ben.jwt");
+    await writeFile(file, jwt);
+    let verified: CcrRun | undefined;
+    await until(
+      async () => {
+        verified = await ccr(["verify", file]);
+        return verified.code === 0;
+      },
+      `the jwt_vc_json verifies (last: ${verified?.stdout ?? ""}${verified?.stderr ?? ""})`,
+    );
+    expect(verified?.stdout).to.match(/^VALID {5}.*ben\.jwt: valid: issued by University in Australia/m);
+    const notified = await post("/notification", client.accessToken, {
+      notification_id: issued.body.notification_id,
+      event: "credential_accepted",
+    });
+    expect(notified.status).to.equal(204);
+  });
+
+  it("refuses every bad request with the specification's error and a sentence, and issues nothing until one is good", async function () {
+    const [offer] = await offers("cho", ["Cho Min-jun"]);
+    if (offer === undefined) throw new Error("no offer");
+    const client = openid4vc();
+    const credentialOffer = await client.resolveCredentialOffer(offer.link);
+    const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
+    const token = (await client.retrievePreAuthorizedCodeAccessTokenFromOffer({ credentialOffer, issuerMetadata }))
+      .accessTokenResponse.access_token;
+    const key = holderKey("ES256");
+    const request = (proofs: string[] | undefined, id = "AcademicDiploma_jwt_vc_json") => ({
+      credential_configuration_id: id,
+      ...(proofs === undefined ? {} : { proofs: { jwt: proofs } }),
+    });
+    const refused = async (answer: Promise<Reply>, status: number, error: string, words: string): Promise<void> => {
+      const { status: got, body } = await answer;
+      expect(got, JSON.stringify(body)).to.equal(status);
+      expect(body.error, JSON.stringify(body)).to.equal(error);
+      expect(body.error_description).to.include(words);
+    };
+
+    await refused(post("/credential", undefined, request([])), 401, "invalid_token", "an access token is needed");
+    await refused(post("/credential", "not-a-token", request([])), 401, "invalid_token", "unknown or expired");
+    await refused(post("/credential", token, request(undefined)), 400, "invalid_proof", "no jwt proof");
+    await refused(
+      post("/credential", token, request([await proofJwt(key, { aud: issuerUrl, nonce: await freshNonce() })], "Nope")),
+      400,
+      "unknown_credential_configuration",
+      "AcademicDiploma_dc_sd_jwt",
+    );
+    // A type the issuer is not accredited for is not one of its configurations.
+    await refused(
+      post(
+        "/credential",
+        token,
+        request([await proofJwt(key, { aud: issuerUrl, nonce: await freshNonce() })], "CBPRCertification_jwt_vc_json"),
+      ),
+      400,
+      "unknown_credential_configuration",
+      "it has AcademicDiploma_dc_sd_jwt, AcademicDiploma_jwt_vc_json",
+    );
+    await refused(
+      post("/credential", token, request([await proofJwt(key, { aud: issuerUrl })])),
+      400,
+      "invalid_proof",
+      "same c_nonce",
+    );
+    await refused(
+      post("/credential", token, request([await proofJwt(key, { aud: issuerUrl, nonce: "made-up" })])),
+      400,
+      "invalid_nonce",
+      "not a fresh c_nonce",
+    );
+    // A proof for another audience; its nonce is taken all the same, so the same proof again is a replay.
+    const nonce = await freshNonce();
+    const elsewhere = await proofJwt(key, { aud: "https://other.example", nonce });
+    const answer = await post("/credential", token, request([elsewhere]));
+    await refused(Promise.resolve(answer), 400, "invalid_proof", "does not hold");
+    expect(answer.body.c_nonce, "a fresh nonce comes with invalid_proof").to.be.a("string").and.not.equal(nonce);
+    await refused(post("/credential", token, request([elsewhere])), 400, "invalid_nonce", "used or expired");
+    const old = Math.floor(Date.now() / 1000) - 3600;
+    await refused(
+      post(
+        "/credential",
+        token,
+        request([await proofJwt(key, { aud: issuerUrl, nonce: await freshNonce(), iat: old })]),
+      ),
+      400,
+      "invalid_proof",
+      "at most 300 s are accepted",
+    );
+    const forged = await proofJwt(
+      key,
+      { aud: issuerUrl, nonce: await freshNonce() },
+      { jwk: holderKey("ES256").publicJwk },
+    );
+    await refused(post("/credential", token, request([forged])), 400, "invalid_proof", "does not hold");
+    const twice = await freshNonce();
+    await refused(
+      post(
+        "/credential",
+        token,
+        request([
+          await proofJwt(key, { aud: issuerUrl, nonce: twice }),
+          await proofJwt(key, { aud: issuerUrl, nonce: twice }),
+        ]),
+      ),
+      400,
+      "invalid_proof",
+      "each copy needs its own key",
+    );
+
+    // After all that, nothing was issued: the offer still gives its credentials, here two copies, each to its key.
+    const copies = await freshNonce();
+    const second = holderKey("EdDSA");
+    const issued = await post(
+      "/credential",
+      token,
+      request([
+        await proofJwt(key, { aud: issuerUrl, nonce: copies }),
+        await proofJwt(second, { aud: issuerUrl, nonce: copies }),
+      ]),
+    );
+    expect(issued.status, JSON.stringify(issued.body)).to.equal(200);
+    const subjects = (issued.body.credentials ?? []).map(
+      (c) => (decodeJwt(c.credential) as { credentialSubject: { id: string } }).credentialSubject.id,
+    );
+    expect(subjects).to.have.length(2);
+    expect(new Set(subjects).size).to.equal(2);
+  });
+
+  it("refuses a withdrawn offer's code, an expired offer's, and a wrong PIN five times (then the offer is withdrawn)", async function () {
+    const [withdrawn] = await offers("dana", ["Dana Lee"]);
+    const gone = await ccr(["--as", "au-university", "offer", "--withdraw", withdrawn?.offer ?? ""]);
+    expect(gone.code, gone.stderr).to.equal(0);
+    expect(gone.stdout).to.equal(`withdrew offer ${withdrawn?.offer}: its code is refused from now on\n`);
+    const client = openid4vc();
+    const token = async (link: string, txCode?: string): Promise<string> => {
+      const credentialOffer = await client.resolveCredentialOffer(link);
+      const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
+      return client
+        .retrievePreAuthorizedCodeAccessTokenFromOffer({
+          credentialOffer,
+          issuerMetadata,
+          ...(txCode === undefined ? {} : { txCode }),
+        })
+        .then(() => "granted", refusal);
+    };
+    expect(await token(withdrawn?.link ?? ""))
+      .to.include("invalid_grant")
+      .and.to.include("withdrawn by its issuer");
+
+    const [brief] = await offers("eli", ["Eli Wong"], ["--expires-in", "1s"]);
+    const expiry = Date.parse(brief?.expiresAt ?? "");
+    await until(() => Date.now() > expiry + 1000, "the offer has expired");
+    expect(await token(brief?.link ?? ""))
+      .to.include("invalid_grant")
+      .and.to.include("expired at");
+
+    const [guarded] = await offers("fay", ["Fay Ng"], ["--pin"]);
+    const answers: string[] = [];
+    for (let i = 0; i < 5; i++) answers.push(await token(guarded?.link ?? "", "999999x"));
+    expect(answers[0]).to.include("4 attempt(s) left");
+    expect(answers[4]).to.include("5 times: the offer is withdrawn");
+    const pins = JSON.parse(await readFile(join(work, "offers-fay", "pins.json"), "utf8")) as { pin: string }[];
+    expect(await token(guarded?.link ?? "", pins[0]?.pin)).to.include("withdrawn by its issuer");
   });
 });

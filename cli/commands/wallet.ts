@@ -12,7 +12,7 @@ import { resolveAddress } from "../../src/names.ts";
 import type { RegistryConnection } from "../../src/registry.ts";
 import { credentialType } from "../../src/vc/credentialType.ts";
 import { INPUT_ENCODINGS, formatProblem, readSubjects, type InputEncoding } from "../../src/vc/input.ts";
-import { startIssuerService } from "../../src/wallet/app.ts";
+import { startIssuerService, storeIdentity } from "../../src/wallet/app.ts";
 import { makeOffers } from "../../src/wallet/offers.ts";
 import { metadataFor } from "../../src/wallet/setup.ts";
 import { openSqliteStore } from "../../src/wallet/sqliteStore.ts";
@@ -82,9 +82,9 @@ function offerCommand(offer: Command, cli: Cli): void {
         if (schema === undefined || file === undefined || out === undefined || issuerUrl === undefined) {
           throw new CCRError("INVALID_ARGUMENT", "an offer needs --schema, --input, --out and --issuer-url");
         }
-        await store.bind({ chainId: String(connection.chainId), genesisHash: connection.deployment.genesisHash });
         const type = await credentialType(connection, schema, cli.schemaSources());
         const metadata = await metadataFor(connection, issuer, issuerUrl, cli.schemaSources());
+        await store.bind(storeIdentity(connection, issuer, metadata));
         if (![...metadata.configurations.values()].some((c) => c.type.id === type.id)) {
           throw new CCRError("INVALID_ARGUMENT", `${issuer} is not accredited for "${type.name}": it cannot offer it`);
         }
@@ -187,9 +187,13 @@ function issuerServiceCommand(command: Command, cli: Cli): void {
       await new Promise<void>((resolve) => {
         for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, resolve);
       });
-      await service.close();
+      const left = await service.close();
       await store.close();
-      console.log("ccr issuer-service: stopped; every batch handed out is anchored");
+      console.log(
+        left === 0
+          ? "ccr issuer-service: stopped; every credential it handed out is anchored"
+          : `ccr issuer-service: stopped with ${left} batch(es) not anchored yet: the next start anchors them first`,
+      );
     });
 }
 

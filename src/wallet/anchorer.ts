@@ -116,12 +116,17 @@ export class ServiceAnchorer {
     return this.#behind.every((b) => b.closedAt === undefined || now - b.closedAt <= window);
   }
 
-  /** Stops the rounds; closes the open batches and anchors them (a last round) unless `quick`. */
-  async stop(quick = false): Promise<void> {
+  /**
+   * Stops the rounds; closes the open batches and anchors them (a last round) unless `quick`. Returns the batches
+   * left unanchored (the next start anchors them).
+   */
+  async stop(quick = false): Promise<number> {
     clearInterval(this.#timer);
     await this.#running;
-    if (quick) return;
-    await this.#options.lanes.closeDue(this.#now(), true);
-    await this.#anchorClosed().catch(() => undefined);
+    if (!quick) {
+      await this.#options.lanes.closeDue(this.#now(), true);
+      await this.#anchorClosed().catch(() => undefined);
+    }
+    return (await this.#options.store.unanchored()).length;
   }
 }

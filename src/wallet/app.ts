@@ -40,6 +40,8 @@ export function issuerApp(service: IssuerService, metadata: ServiceMetadata): Ho
   app.use("/batches/*", cors({ origin: "*", allowMethods: ["GET"] }));
   app.get("/.well-known/openid-credential-issuer", (c) => c.json(metadata.issuer));
   app.get("/.well-known/oauth-authorization-server", (c) => c.json(metadata.authorizationServer));
+  // The same with a trailing slash: RFC 8414's path for an issuer URL without path, as some wallets build it.
+  app.get("/.well-known/oauth-authorization-server/", (c) => c.json(metadata.authorizationServer));
   app.post("/token", async (c) => {
     const form = Object.fromEntries(new URLSearchParams(await c.req.text()));
     return answer(c, await service.token(form, c.req.url, c.req.raw.headers));
@@ -81,20 +83,27 @@ export interface IssuerServiceOptions {
 export interface RunningIssuerService {
   url: string;
   anchorer: ServiceAnchorer;
-  /** Stops listening, closes the open batches and anchors them (not with `quick`). */
-  close(quick?: boolean): Promise<void>;
+  /** Stops listening, closes the open batches and anchors them (not with `quick`); returns the batches left. */
+  close(quick?: boolean): Promise<number>;
 }
+
+/** What a store belongs to: one chain (by its genesis too), registry, issuer and public URL. */
+export const storeIdentity = (
+  connection: RegistryConnection,
+  issuer: string,
+  metadata: ServiceMetadata,
+): Record<string, string> => ({
+  chainId: String(connection.chainId),
+  genesisHash: connection.deployment.genesisHash,
+  registry: connection.deployment.registry.address,
+  issuer,
+  credentialIssuer: metadata.endpoints.credentialIssuer,
+});
 
 /** Binds the store to its chain, anchors what an earlier run left, then serves. */
 export async function startIssuerService(options: IssuerServiceOptions): Promise<RunningIssuerService> {
   const { connection, store, signer, metadata, policy } = options;
-  await store.bind({
-    chainId: String(connection.chainId),
-    genesisHash: connection.deployment.genesisHash,
-    registry: connection.deployment.registry.address,
-    issuer: signer.issuer,
-    credentialIssuer: metadata.endpoints.credentialIssuer,
-  });
+  await store.bind(storeIdentity(connection, signer.issuer, metadata));
   const owner = randomUUID();
   const lanes = new BatchLanes(store, owner, policy);
   const anchorer = new ServiceAnchorer({
@@ -123,7 +132,7 @@ export async function startIssuerService(options: IssuerServiceOptions): Promise
         server.close(() => resolve());
         if ("closeAllConnections" in server) server.closeAllConnections();
       });
-      await anchorer.stop(quick);
+      return anchorer.stop(quick);
     },
   };
 }

@@ -150,6 +150,13 @@ export class IssuerService {
 
   async #credential(offer: OfferRecord, body: unknown): Promise<Answer> {
     const { metadata } = this.#o;
+    const asked = (body as { credential_configuration_id?: unknown } | undefined)?.credential_configuration_id;
+    if (typeof asked === "string" && !metadata.configurations.has(asked)) {
+      return refuse(
+        "unknown_credential_configuration",
+        `this issuer has no credential configuration "${asked}"; it has ${[...metadata.configurations.keys()].join(", ")}`,
+      );
+    }
     let parsed;
     try {
       parsed = libraryIssuer().parseCredentialRequest({

@@ -1,0 +1,17 @@
+/** The parts of `@digitalbazaar/oid4-client` (plain JavaScript, no types of its own) the wallet tests use. */
+declare module "@digitalbazaar/oid4-client" {
+  import type { Agent } from "node:https";
+
+  export function parseCredentialOfferUrl(options: { url: string }): Record<string, unknown>;
+
+  export class OID4Client {
+    accessToken: string;
+    issuerConfig: Record<string, unknown>;
+    static fromCredentialOffer(options: {
+      offer: Record<string, unknown>;
+      agent?: Agent;
+      supportedFormats?: string[];
+    }): Promise<OID4Client>;
+    getNonce(options?: { agent?: Agent }): Promise<{ nonce: string }>;
+  }
+}
