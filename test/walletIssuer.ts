@@ -4,7 +4,6 @@
  * `Openid4vciClient` (the whole flow, PIN included) and `@digitalbazaar/oid4-client` (offer, discovery, token and
  * nonce; its credential request predates 1.0, so that step is a plain HTTP request with a `jose`-signed proof).
  */
-import type { ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -17,6 +16,9 @@ import { decodeJwt } from "jose";
 import { readDeployment, type Deployment } from "../src/deployment.ts";
 import type { OfferEntry } from "../src/wallet/offers.ts";
 import { ethrDid } from "../src/did.ts";
+import { rpcProvider } from "../src/registry.ts";
+import { decodeCredential, registryStatus } from "../src/vc/credential.ts";
+import { ICCR__factory } from "../types/ethers-contracts/index.js";
 import { runCcr, startCcr, type CcrRun } from "../scripts/lib/ccr-process.ts";
 import { freePort, startDevnet, type RunningDevnet } from "../scripts/lib/devnet-process.ts";
 import {
@@ -30,6 +32,12 @@ import {
   type HolderKey,
   type TestCertificate,
 } from "./walletKit.ts";
+
+/** A running `ccr issuer-service`: what it printed so far, and how to stop it. */
+interface RunningService {
+  output(): string;
+  stop(signal: NodeJS.Signals): Promise<CcrRun>;
+}
 
 /** What the service answers (the fields the tests read). */
 interface Reply {
@@ -62,13 +70,34 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
   let work = "";
   let tls: TestCertificate;
   let issuerUrl = "";
-  let service: { child: ChildProcess; done: Promise<CcrRun> } | undefined;
-  let serviceOutput = "";
+  let service: RunningService | undefined;
   let https: typeof fetch;
 
   const deploymentFile = (): string => join(devnet.dir, "deployment.json");
   const ccr = (args: string[], env: Record<string, string> = {}): Promise<CcrRun> =>
     runCcr(deploymentFile(), args, { NODE_EXTRA_CA_CERTS: tls.certFile, ...env });
+
+  /** `ccr --as au-university issuer-service` on `port` over the test's TLS certificate, once it listens. */
+  async function startService(port: number, extra: string[] = ["--window", "1"]): Promise<RunningService> {
+    const url = `https://localhost:${port}`;
+    const args = ["--issuer-url", url, "--port", String(port), "--tls-cert", tls.certFile, "--tls-key", tls.keyFile];
+    const { child, done } = startCcr(deploymentFile(), ["--as", "au-university", "issuer-service", ...args, ...extra]);
+    let output = "";
+    child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    await until(
+      () => output.includes("ccr issuer-service: https://") || child.exitCode !== null,
+      "the service listens",
+    );
+    expect(child.exitCode, output).to.equal(null);
+    return {
+      output: () => output,
+      stop: async (signal) => {
+        if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+        return done;
+      },
+    };
+  }
 
   /** Diplomas to offer: rows without holders (the wallet's key becomes the holder). */
   async function rows(name: string, students: string[]): Promise<string> {
@@ -78,7 +107,12 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
     return file;
   }
 
-  async function offers(name: string, students: string[], extra: string[] = []): Promise<OfferEntry[]> {
+  async function offers(
+    name: string,
+    students: string[],
+    extra: string[] = [],
+    url = issuerUrl,
+  ): Promise<OfferEntry[]> {
     const out = join(work, `offers-${name}`);
     const made = await ccr([
       "--as",
@@ -91,7 +125,7 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
       "--out",
       out,
       "--issuer-url",
-      issuerUrl,
+      url,
       ...extra,
     ]);
     expect(made.code, made.stderr).to.equal(0);
@@ -132,39 +166,11 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
     https = trustingFetch(tls);
     const port = await freePort();
     issuerUrl = `https://localhost:${port}`;
-    service = startCcr(
-      deploymentFile(),
-      [
-        "--as",
-        "au-university",
-        "issuer-service",
-        "--issuer-url",
-        issuerUrl,
-        "--port",
-        String(port),
-        "--tls-cert",
-        tls.certFile,
-        "--tls-key",
-        tls.keyFile,
-        "--window",
-        "1",
-      ],
-      {},
-    );
-    service.child.stdout?.on("data", (chunk: Buffer) => (serviceOutput += chunk.toString()));
-    service.child.stderr?.on("data", (chunk: Buffer) => (serviceOutput += chunk.toString()));
-    await until(
-      () => serviceOutput.includes("ccr issuer-service: https://") || service?.child.exitCode !== null,
-      "the issuer service listens",
-    );
-    expect(service.child.exitCode, serviceOutput).to.equal(null);
+    service = await startService(port);
   });
 
   after(async function () {
-    if (service !== undefined && service.child.exitCode === null) {
-      service.child.kill("SIGTERM");
-      await service.done;
-    }
+    await service?.stop("SIGTERM");
     devnet?.stop();
     await rm(work, { recursive: true, force: true });
   });
@@ -275,6 +281,41 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
       `the wallet's credential verifies (last: ${verified?.stdout ?? ""}${verified?.stderr ?? ""})`,
     );
     expect(verified?.stdout).to.match(/^VALID {5}.*aiko\.sd-jwt: valid: issued by University in Australia/m);
+
+    // The holder presents it with the key its wallet proved: only the name, bound to a verifier's request.
+    const holder = "0x" + Buffer.from(key.privateJwk.d ?? "", "base64url").toString("hex");
+    const presentation = join(work, "aiko-presentation.json");
+    const presented = await ccr(
+      [
+        "--key-env",
+        "HOLDER_KEY",
+        "present",
+        file,
+        "--audience",
+        "https://employer.example",
+        "--nonce",
+        "w-1",
+        "--disclose",
+        "name",
+        "--out",
+        presentation,
+      ],
+      { HOLDER_KEY: holder },
+    );
+    expect(presented.code, presented.stderr).to.equal(0);
+    const accepted = await ccr([
+      "verify",
+      "--presentation",
+      presentation,
+      "--audience",
+      "https://employer.example",
+      "--nonce",
+      "w-1",
+    ]);
+    expect(accepted.code, accepted.stdout + accepted.stderr).to.equal(0);
+    expect(accepted.stdout).to.include(`presented by its holder ${String(claims.sub)} to https://employer.example`);
+    expect(accepted.stdout).to.include("          disclosed name: Aiko Tanaka\n");
+    expect(accepted.stdout).to.not.include("studentNumber");
   });
 
   /** POSTs JSON to the service with an access token; the status and the JSON answer. */
@@ -312,7 +353,7 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
     expect(issued.status, JSON.stringify(issued.body)).to.equal(200);
     const jwt = issued.body.credentials?.[0]?.credential ?? "";
     const payload = decodeJwt(jwt) as { credentialSubject: { id: string; name: string } };
-    const did = `did:jwk:${Buffer.from(JSON.stringify({ kty: "EC", crv: "P-256", x: key.publicJwk.x, y: key.publicJwk.y })).toString("base64url")}`;
+    const did = `did:jwk:${Buffer.from(JSON.stringify({ crv: "P-256", kty: "EC", x: key.publicJwk.x, y: key.publicJwk.y })).toString("base64url")}`;
     expect(payload.credentialSubject).to.deep.include({ id: did, name: "Ben Carter" });
     const file = join(work, "ben.jwt");
     await writeFile(file, jwt);
@@ -477,5 +518,111 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
     expect(answers[4]).to.include("5 times: the offer is withdrawn");
     const pins = JSON.parse(await readFile(join(work, "offers-fay", "pins.json"), "utf8")) as { pin: string }[];
     expect(await token(guarded?.link ?? "", pins[0]?.pin)).to.include("withdrawn by its issuer");
+  });
+
+  /** Takes an offer with `@openid4vc`'s wallet: token, nonce, proof with `key`; the credential answer and token. */
+  async function takeOffer(
+    link: string,
+    key: HolderKey,
+    configuration = "AcademicDiploma_jwt_vc_json",
+  ): Promise<{ answer: Reply; token: string }> {
+    const client = openid4vc();
+    const credentialOffer = await client.resolveCredentialOffer(link);
+    const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
+    const { accessTokenResponse } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({
+      credentialOffer,
+      issuerMetadata,
+    });
+    const token = accessTokenResponse.access_token;
+    const base = credentialOffer.credential_issuer;
+    const { c_nonce: nonce } = (await (await https(`${base}/nonce`, { method: "POST" })).json()) as { c_nonce: string };
+    const response = await https(`${base}/credential`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify({
+        credential_configuration_id: configuration,
+        proofs: { jwt: [await proofJwt(key, { aud: base, nonce })] },
+      }),
+    });
+    return { answer: { status: response.status, body: (await response.json()) as Reply["body"] }, token };
+  }
+
+  it("anchors on restart what a killed service handed out, and never anchors a batch twice", async function () {
+    const port = await freePort();
+    const url = `https://localhost:${port}`;
+    const store = join(work, "killed.sqlite");
+    // Batches stay open an hour: the service is killed with its batch handed out and not anchored.
+    const running = await startService(port, ["--window", "3600", "--store", store]);
+    const [offer] = await offers("kim", ["Kim Park"], ["--store", store], url);
+    const { answer } = await takeOffer(offer?.link ?? "", holderKey("ES256"));
+    expect(answer.status, JSON.stringify(answer.body)).to.equal(200);
+    const file = join(work, "kim.jwt");
+    await writeFile(file, answer.body.credentials?.[0]?.credential ?? "");
+    expect((await running.stop("SIGKILL")).code).to.equal(null);
+    const meanwhile = await ccr(["verify", file]);
+    expect(meanwhile.code, "not valid while its batch is neither anchored nor its proof reachable").to.equal(2);
+    expect(meanwhile.stdout).to.include(`could not be fetched from ${url}/batches/`);
+
+    const restarted = await startService(port, ["--window", "3600", "--store", store]);
+    const verified = await ccr(["verify", file]);
+    expect(verified.code, verified.stdout + verified.stderr).to.equal(0);
+    await restarted.stop("SIGKILL");
+    const again = await startService(port, ["--window", "3600", "--store", store]);
+    const batch = registryStatus(decodeCredential(answer.body.credentials?.[0]?.credential ?? "").credential).batch;
+    const proof = (await (await https(`${batch?.id ?? ""}/${batch?.index ?? 0}`)).json()) as { root: string };
+    const provider = rpcProvider(deployment.rpcUrl, deployment.chainId);
+    const registry = ICCR__factory.connect(deployment.registry.address, provider);
+    const anchored = await registry.queryFilter(registry.filters.BatchAnchored(proof.root));
+    provider.destroy();
+    expect(anchored, "the batch is anchored once, whatever the restarts").to.have.length(1);
+    const stopped = await again.stop("SIGTERM");
+    expect(stopped.stdout).to.include("stopped; every credential it handed out is anchored");
+  });
+
+  it("defers its answers while it cannot anchor, and hands the credentials out once they are anchored", async function () {
+    const university = deployment.accounts["au-university"]?.address ?? "";
+    const provider = rpcProvider(deployment.rpcUrl, deployment.chainId);
+    const balance = await provider.getBalance(university);
+    const [first, second] = await offers("lin", ["Lin Wei", "Lou Roy"]);
+    let handed: { answer: Reply; token: string };
+    let deferred: { answer: Reply; token: string };
+    try {
+      await provider.send("hardhat_setBalance", [university, "0x0"]);
+      // Handed out while the service keeps up; then its anchoring fails for want of funds.
+      handed = await takeOffer(first?.link ?? "", holderKey("ES256"));
+      expect(handed.answer.status).to.equal(200);
+      await until(() => (service?.output() ?? "").includes("is not anchored yet"), "the service fails to anchor");
+      deferred = await takeOffer(second?.link ?? "", holderKey("ES256"));
+      expect(deferred.answer.status, JSON.stringify(deferred.answer.body)).to.equal(202);
+      expect(deferred.answer.body.interval).to.be.a("number");
+      const pending = await post("/deferred_credential", deferred.token, {
+        transaction_id: deferred.answer.body.transaction_id,
+      });
+      expect(pending.status).to.equal(202);
+      expect(pending.body.transaction_id).to.equal(deferred.answer.body.transaction_id);
+      const stranger = await post("/deferred_credential", handed.token, {
+        transaction_id: deferred.answer.body.transaction_id,
+      });
+      expect(stranger.body.error).to.equal("invalid_transaction_id");
+    } finally {
+      await provider.send("hardhat_setBalance", [university, `0x${balance.toString(16)}`]);
+      provider.destroy();
+    }
+    let collected: Reply | undefined;
+    await until(async () => {
+      collected = await post("/deferred_credential", deferred.token, {
+        transaction_id: deferred.answer.body.transaction_id,
+      });
+      return collected.status !== 202;
+    }, "the deferred credential is anchored");
+    expect(collected?.status, JSON.stringify(collected?.body)).to.equal(200);
+    const files = [
+      [handed.answer, "lin.jwt"],
+      [collected ?? handed.answer, "lou.jwt"],
+    ] as const;
+    for (const [answer, name] of files)
+      await writeFile(join(work, name), answer.body.credentials?.[0]?.credential ?? "");
+    const verified = await ccr(["verify", ...files.map(([, name]) => join(work, name))]);
+    expect(verified.code, verified.stdout + verified.stderr).to.equal(0);
   });
 });

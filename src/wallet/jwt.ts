@@ -57,9 +57,18 @@ export function publicJwk(jwk: Jwk): Jwk {
   };
 }
 
-/** The `did:jwk` of a public key: how a wallet's proven key names its holder in a credential. */
+/**
+ * The `did:jwk` of a public key: how a wallet's proven key names its holder in a credential. Its members in
+ * lexicographic order (as RFC 7638 orders them), the form `ccr present` derives from the same key.
+ */
 export function didJwkOf(jwk: Jwk): string {
-  return `did:jwk:${base64url(JSON.stringify(publicJwk(jwk)))}`;
+  const key = publicJwk(jwk) as Record<string, unknown>;
+  const ordered = Object.fromEntries(
+    Object.keys(key)
+      .sort()
+      .map((name) => [name, key[name]]),
+  );
+  return `did:jwk:${base64url(JSON.stringify(ordered))}`;
 }
 
 /** The callbacks of `@openid4vc/*` that an issuer uses: verifying JWTs signed by a JWK, hashing, randomness. */
