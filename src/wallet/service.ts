@@ -26,7 +26,8 @@ export interface ServiceOptions {
   metadata: ServiceMetadata;
   store: IssuerStore;
   lanes: BatchLanes;
-  anchorer: ServiceAnchorer;
+  /** Whether credentials handed out now would be anchored in time (the service's `ServiceAnchorer`). */
+  anchorer: Pick<ServiceAnchorer, "keepingUp">;
   signer: ServiceSigner;
   /** Seconds since the epoch (tests set the clock). */
   now?: () => number;

@@ -97,6 +97,9 @@ export function openSqliteStore(file: string): IssuerStore {
   return new SqliteIssuerStore(file, db);
 }
 
+// node:sqlite is synchronous and the store's interface asynchronous (a PostgreSQL store awaits): each method is async
+// without awaiting, so that whatever it throws reaches its caller as a rejection.
+/* eslint-disable @typescript-eslint/require-await */
 class SqliteIssuerStore implements IssuerStore {
   readonly location: string;
   readonly #db: DatabaseSync;
@@ -118,26 +121,24 @@ class SqliteIssuerStore implements IssuerStore {
     return Number(this.#db.prepare(sql).run(...params).changes);
   }
 
-  bind(identity: Record<string, string>): Promise<void> {
-    return Promise.resolve(
-      transaction(this.#db, () => {
-        const held = new Map(this.#all("SELECT key, value FROM meta").map((r) => [String(r.key), String(r.value)]));
-        for (const [key, value] of Object.entries(identity)) {
-          const was = held.get(key);
-          if (was === undefined) this.#run("INSERT INTO meta (key, value) VALUES (?, ?)", key, value);
-          else if (was !== value) {
-            throw new CCRError(
-              "ISSUER_STORE",
-              `the issuer service's store ${this.location} belongs to another ${key} (${was}, not ${value}): its ` +
-                `offers and journal are of another chain, registry or issuer. Name another store (--store)`,
-            );
-          }
+  async bind(identity: Record<string, string>): Promise<void> {
+    return transaction(this.#db, () => {
+      const held = new Map(this.#all("SELECT key, value FROM meta").map((r) => [String(r.key), String(r.value)]));
+      for (const [key, value] of Object.entries(identity)) {
+        const was = held.get(key);
+        if (was === undefined) this.#run("INSERT INTO meta (key, value) VALUES (?, ?)", key, value);
+        else if (was !== value) {
+          throw new CCRError(
+            "ISSUER_STORE",
+            `the issuer service's store ${this.location} belongs to another ${key} (${was}, not ${value}): its ` +
+              `offers and journal are of another chain, registry or issuer. Name another store (--store)`,
+          );
         }
-      }),
-    );
+      }
+    });
   }
 
-  addOffers(offers: readonly OfferRecord[]): Promise<void> {
+  async addOffers(offers: readonly OfferRecord[]): Promise<void> {
     transaction(this.#db, () => {
       const insert = this.#db.prepare(
         "INSERT INTO offers (id, code_digest, pin_digest, schema_id, subject, source, row, created_at, expires_at, " +
@@ -159,25 +160,22 @@ class SqliteIssuerStore implements IssuerStore {
         );
       }
     });
-    return Promise.resolve();
   }
 
-  offers(): Promise<OfferRecord[]> {
-    return Promise.resolve(this.#all("SELECT * FROM offers ORDER BY created_at, row").map(offerOf));
+  async offers(): Promise<OfferRecord[]> {
+    return this.#all("SELECT * FROM offers ORDER BY created_at, row").map(offerOf);
   }
 
-  withdrawOffer(id: string): Promise<OfferState | undefined> {
-    return Promise.resolve(
-      transaction(this.#db, () => {
-        const row = this.#get("SELECT state FROM offers WHERE id = ?", id);
-        if (row === undefined) return undefined;
-        this.#run("UPDATE offers SET state = 'withdrawn' WHERE id = ? AND state = 'open'", id);
-        return String(row.state) as OfferState;
-      }),
-    );
+  async withdrawOffer(id: string): Promise<OfferState | undefined> {
+    return transaction(this.#db, () => {
+      const row = this.#get("SELECT state FROM offers WHERE id = ?", id);
+      if (row === undefined) return undefined;
+      this.#run("UPDATE offers SET state = 'withdrawn' WHERE id = ? AND state = 'open'", id);
+      return String(row.state) as OfferState;
+    });
   }
 
-  redeem(
+  async redeem(
     codeDigest: string,
     pinDigest: string | undefined,
     now: number,
@@ -185,73 +183,68 @@ class SqliteIssuerStore implements IssuerStore {
     token: { digest: string; expiresAt: number },
   ): Promise<OfferRecord | RedeemRefusal> {
     const refuse = (reason: string): RedeemRefusal => ({ error: "invalid_grant", reason });
-    return Promise.resolve(
-      transaction(this.#db, () => {
-        const row = this.#get("SELECT * FROM offers WHERE code_digest = ?", codeDigest);
-        if (row === undefined) return refuse("no offer has this pre-authorized code");
-        const offer = offerOf(row);
-        if (offer.state === "withdrawn") return refuse("the offer was withdrawn by its issuer");
-        if (offer.state === "redeemed") return refuse("the offer was already used: an offer is redeemed once");
-        if (offer.expiresAt <= now) {
-          return refuse(`the offer expired at ${new Date(offer.expiresAt * 1000).toISOString()}`);
-        }
-        if (offer.pinDigest !== undefined && pinDigest !== offer.pinDigest) {
-          const failures = offer.pinFailures + 1;
-          const withdrawn = failures >= maxPinFailures;
-          this.#run(
-            "UPDATE offers SET pin_failures = ?, state = ? WHERE id = ?",
-            failures,
-            withdrawn ? "withdrawn" : "open",
-            offer.id,
-          );
-          return refuse(
-            pinDigest === undefined
-              ? "the offer needs its transaction code (tx_code), sent to the holder separately"
-              : withdrawn
-                ? `wrong transaction code (tx_code), ${failures} times: the offer is withdrawn`
-                : `wrong transaction code (tx_code); ${maxPinFailures - failures} attempt(s) left`,
-          );
-        }
-        this.#run("UPDATE offers SET state = 'redeemed' WHERE id = ?", offer.id);
+    return transaction(this.#db, () => {
+      const row = this.#get("SELECT * FROM offers WHERE code_digest = ?", codeDigest);
+      if (row === undefined) return refuse("no offer has this pre-authorized code");
+      const offer = offerOf(row);
+      if (offer.state === "withdrawn") return refuse("the offer was withdrawn by its issuer");
+      if (offer.state !== "open") return refuse("the offer was already used: an offer is redeemed once");
+      if (offer.expiresAt <= now) {
+        return refuse(`the offer expired at ${new Date(offer.expiresAt * 1000).toISOString()}`);
+      }
+      if (offer.pinDigest !== undefined && pinDigest !== offer.pinDigest) {
+        const failures = offer.pinFailures + 1;
+        const withdrawn = failures >= maxPinFailures;
         this.#run(
-          "INSERT INTO tokens (digest, offer_id, expires_at) VALUES (?, ?, ?)",
-          token.digest,
+          "UPDATE offers SET pin_failures = ?, state = ? WHERE id = ?",
+          failures,
+          withdrawn ? "withdrawn" : "open",
           offer.id,
-          token.expiresAt,
         );
-        return { ...offer, state: "redeemed" as const };
-      }),
-    );
+        return refuse(
+          pinDigest === undefined
+            ? "the offer needs its transaction code (tx_code), sent to the holder separately"
+            : withdrawn
+              ? `wrong transaction code (tx_code), ${failures} times: the offer is withdrawn`
+              : `wrong transaction code (tx_code); ${maxPinFailures - failures} attempt(s) left`,
+        );
+      }
+      this.#run("UPDATE offers SET state = 'redeemed' WHERE id = ?", offer.id);
+      this.#run(
+        "INSERT INTO tokens (digest, offer_id, expires_at) VALUES (?, ?, ?)",
+        token.digest,
+        offer.id,
+        token.expiresAt,
+      );
+      return { ...offer, state: "redeemed" as const };
+    });
   }
 
-  tokenOffer(tokenDigest: string, now: number): Promise<OfferRecord | undefined> {
+  async tokenOffer(tokenDigest: string, now: number): Promise<OfferRecord | undefined> {
     const row = this.#get(
       "SELECT offers.* FROM tokens JOIN offers ON offers.id = tokens.offer_id WHERE tokens.digest = ? AND tokens.expires_at > ?",
       tokenDigest,
       now,
     );
-    return Promise.resolve(row === undefined ? undefined : offerOf(row));
+    return row === undefined ? undefined : offerOf(row);
   }
 
-  addNonce(digest: string, expiresAt: number): Promise<void> {
+  async addNonce(digest: string, expiresAt: number): Promise<void> {
     this.#run("INSERT INTO nonces (digest, expires_at) VALUES (?, ?)", digest, expiresAt);
-    return Promise.resolve();
   }
 
-  takeNonce(digest: string, now: number): Promise<boolean> {
+  async takeNonce(digest: string, now: number): Promise<boolean> {
     const row = this.#get("DELETE FROM nonces WHERE digest = ? RETURNING expires_at", digest);
     // Expired nonces go with the next one taken: the table holds the unexpired ones and a few more.
     this.#run("DELETE FROM nonces WHERE expires_at <= ?", now);
-    return Promise.resolve(row !== undefined && Number(row.expires_at) > now);
+    return row !== undefined && Number(row.expires_at) > now;
   }
 
-  issuedFor(offerId: string): Promise<number> {
-    return Promise.resolve(
-      Number(this.#get("SELECT COUNT(*) AS n FROM credentials WHERE offer_id = ?", offerId)?.n ?? 0),
-    );
+  async issuedFor(offerId: string): Promise<number> {
+    return Number(this.#get("SELECT COUNT(*) AS n FROM credentials WHERE offer_id = ?", offerId)?.n ?? 0);
   }
 
-  openBatch(b: BatchRecord): Promise<void> {
+  async openBatch(b: BatchRecord): Promise<void> {
     this.#run(
       "INSERT INTO batches (id, owner, schema_id, valid_from, valid_until, opened_at) VALUES (?, ?, ?, ?, ?, ?)",
       b.id,
@@ -261,79 +254,64 @@ class SqliteIssuerStore implements IssuerStore {
       b.validUntil,
       b.openedAt,
     );
-    return Promise.resolve();
   }
 
-  journal(credentials: readonly JournalledCredential[], offerId?: string): Promise<boolean> {
-    return Promise.resolve(
-      transaction(this.#db, () => {
-        if (offerId !== undefined) {
-          const claimed = this.#run("UPDATE offers SET state = 'issued' WHERE id = ? AND state = 'redeemed'", offerId);
-          if (claimed === 0) return false;
+  async journal(credentials: readonly JournalledCredential[], offerId?: string): Promise<boolean> {
+    return transaction(this.#db, () => {
+      if (offerId !== undefined) {
+        const claimed = this.#run("UPDATE offers SET state = 'issued' WHERE id = ? AND state = 'redeemed'", offerId);
+        if (claimed === 0) return false;
+      }
+      const insert = this.#db.prepare(
+        "INSERT INTO credentials (hash, batch_id, idx, offer_id, credential, format, transaction_id, issued_at) " +
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      );
+      for (const c of credentials) {
+        const open = this.#get("SELECT closed_at FROM batches WHERE id = ?", c.batchId);
+        if (open === undefined || open.closed_at !== null) {
+          throw new CCRError("ISSUER_STORE", `batch ${c.batchId} is closed: credential ${c.hash} cannot join it`);
         }
-        const insert = this.#db.prepare(
-          "INSERT INTO credentials (hash, batch_id, idx, offer_id, credential, format, transaction_id, issued_at) " +
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        );
-        for (const c of credentials) {
-          const open = this.#get("SELECT closed_at FROM batches WHERE id = ?", c.batchId);
-          if (open === undefined || open.closed_at !== null) {
-            throw new CCRError("ISSUER_STORE", `batch ${c.batchId} is closed: credential ${c.hash} cannot join it`);
-          }
-          insert.run(
-            c.hash,
-            c.batchId,
-            c.index,
-            c.offerId,
-            c.credential,
-            c.format,
-            c.transactionId ?? null,
-            c.issuedAt,
-          );
-        }
-        return true;
-      }),
+        insert.run(c.hash, c.batchId, c.index, c.offerId, c.credential, c.format, c.transactionId ?? null, c.issuedAt);
+      }
+      return true;
+    });
+  }
+
+  async closeBatch(id: string, now: number): Promise<BatchRecord> {
+    return transaction(this.#db, () => {
+      const size = Number(this.#get("SELECT COUNT(*) AS n FROM credentials WHERE batch_id = ?", id)?.n ?? 0);
+      this.#run("UPDATE batches SET closed_at = ?, size = ? WHERE id = ? AND closed_at IS NULL", now, size, id);
+      const row = this.#get("SELECT * FROM batches WHERE id = ?", id);
+      if (row === undefined) throw new CCRError("ISSUER_STORE", `there is no batch ${id}`);
+      return batchOf(row);
+    });
+  }
+
+  async openBatchesNotOf(owner: string): Promise<BatchRecord[]> {
+    return this.#all("SELECT * FROM batches WHERE closed_at IS NULL AND owner <> ? ORDER BY opened_at", owner).map(
+      batchOf,
     );
   }
 
-  closeBatch(id: string, now: number): Promise<BatchRecord> {
-    return Promise.resolve(
-      transaction(this.#db, () => {
-        const size = Number(this.#get("SELECT COUNT(*) AS n FROM credentials WHERE batch_id = ?", id)?.n ?? 0);
-        this.#run("UPDATE batches SET closed_at = ?, size = ? WHERE id = ? AND closed_at IS NULL", now, size, id);
-        const row = this.#get("SELECT * FROM batches WHERE id = ?", id);
-        if (row === undefined) throw new CCRError("ISSUER_STORE", `there is no batch ${id}`);
-        return batchOf(row);
-      }),
-    );
+  async unanchored(): Promise<BatchRecord[]> {
+    return this.#all(
+      "SELECT * FROM batches WHERE closed_at IS NOT NULL AND anchored_at IS NULL ORDER BY closed_at",
+    ).map(batchOf);
   }
 
-  openBatchesNotOf(owner: string): Promise<BatchRecord[]> {
-    return Promise.resolve(
-      this.#all("SELECT * FROM batches WHERE closed_at IS NULL AND owner <> ? ORDER BY opened_at", owner).map(batchOf),
-    );
-  }
-
-  unanchored(): Promise<BatchRecord[]> {
-    return Promise.resolve(
-      this.#all("SELECT * FROM batches WHERE closed_at IS NOT NULL AND anchored_at IS NULL ORDER BY closed_at").map(
-        batchOf,
-      ),
-    );
-  }
-
-  batch(id: string): Promise<BatchRecord | undefined> {
+  async batch(id: string): Promise<BatchRecord | undefined> {
     const row = this.#get("SELECT * FROM batches WHERE id = ?", id);
-    return Promise.resolve(row === undefined ? undefined : batchOf(row));
+    return row === undefined ? undefined : batchOf(row);
   }
 
-  memberHashes(id: string): Promise<string[]> {
-    return Promise.resolve(
-      this.#all("SELECT hash FROM credentials WHERE batch_id = ? ORDER BY idx", id).map((r) => String(r.hash)),
-    );
+  async memberHashes(id: string): Promise<string[]> {
+    return this.#all("SELECT hash FROM credentials WHERE batch_id = ? ORDER BY idx", id).map((r) => String(r.hash));
   }
 
-  markAnchored(id: string, a: { root: string; transaction: string; blockNumber: number; at: number }): Promise<void> {
+  async markAnchored(
+    id: string,
+    a: { root: string; transaction: string; blockNumber: number; at: number },
+  ): Promise<void> {
     this.#run(
       "UPDATE batches SET root = ?, tx = ?, block = ?, anchored_at = ? WHERE id = ?",
       a.root,
@@ -342,26 +320,25 @@ class SqliteIssuerStore implements IssuerStore {
       a.at,
       id,
     );
-    return Promise.resolve();
   }
 
-  deferred(transactionId: string): Promise<{ credentials: JournalledCredential[]; batch: BatchRecord } | undefined> {
+  async deferred(
+    transactionId: string,
+  ): Promise<{ credentials: JournalledCredential[]; batch: BatchRecord } | undefined> {
     const rows = this.#all("SELECT * FROM credentials WHERE transaction_id = ? ORDER BY idx", transactionId);
     const first = rows[0];
-    if (first === undefined) return Promise.resolve(undefined);
+    if (first === undefined) return undefined;
     const batch = this.#get("SELECT * FROM batches WHERE id = ?", String(first.batch_id));
-    return Promise.resolve(
-      batch === undefined ? undefined : { credentials: rows.map(credentialOf), batch: batchOf(batch) },
-    );
+    return batch === undefined ? undefined : { credentials: rows.map(credentialOf), batch: batchOf(batch) };
   }
 
-  notify(offerId: string, event: string, at: number): Promise<boolean> {
+  async notify(offerId: string, event: string, at: number): Promise<boolean> {
     const changed = this.#run("UPDATE credentials SET notification = ? WHERE offer_id = ?", `${event}@${at}`, offerId);
-    return Promise.resolve(changed > 0);
+    return changed > 0;
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.#db.close();
-    return Promise.resolve();
   }
 }
+/* eslint-enable @typescript-eslint/require-await */

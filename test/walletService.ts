@@ -1,0 +1,149 @@
+/**
+ * The issuer service's endpoints on their own (no HTTP, no chain; SQLite in memory): the checks a wallet's request
+ * meets that the end-to-end test cannot reach with one accredited schema, deferral, notifications and batch proofs.
+ */
+import { expect } from "chai";
+import { Wallet, getAddress } from "ethers";
+import { demoType } from "../deploy/demoData.ts";
+import { provesMember } from "../src/batch.ts";
+import { decodeCredential, registryStatus } from "../src/vc/credential.ts";
+import { BatchLanes } from "../src/wallet/batches.ts";
+import { serviceMetadata, type ServiceMetadata } from "../src/wallet/metadata.ts";
+import { IssuerService, type Answer } from "../src/wallet/service.ts";
+import { openSqliteStore } from "../src/wallet/sqliteStore.ts";
+import { secretDigest, type IssuerStore } from "../src/wallet/store.ts";
+import { holderKey, proofJwt } from "./walletKit.ts";
+
+const BASE = "https://issuer.test";
+const NOW = Math.floor(Date.now() / 1000);
+
+describe("issuer service endpoints (in process, SQLite in memory)", function () {
+  let store: IssuerStore;
+  let metadata: ServiceMetadata;
+  let service: IssuerService;
+  let keepingUp = true;
+  const issuer = Wallet.createRandom();
+
+  before(async function () {
+    metadata = serviceMetadata(BASE, "Test university", [await demoType("diploma"), await demoType("kyc")]);
+  });
+
+  beforeEach(async function () {
+    store = openSqliteStore(":memory:");
+    keepingUp = true;
+    service = new IssuerService({
+      metadata,
+      store,
+      lanes: new BatchLanes(store, "test", { size: 10, window: 60, lifetime: 0 }),
+      anchorer: { keepingUp: () => keepingUp },
+      signer: {
+        chainId: 31337,
+        registry: getAddress("0x5fbdb2315678afecb367f032d93f642f64180aa3"),
+        issuer: issuer.address,
+        signingKey: issuer.privateKey,
+        kid: undefined,
+      },
+      anchorWindow: 4,
+    });
+    await store.addOffers([
+      {
+        id: "offer-1",
+        codeDigest: secretDigest("code-1"),
+        schemaId: 2,
+        subject: {
+          name: "Aiko Tanaka",
+          studentNumber: "S1",
+          degree: "BSc",
+          fieldOfStudy: "Physics",
+          awardedOn: "2026-06-30",
+        },
+        source: "rows.csv",
+        row: 1,
+        createdAt: NOW,
+        expiresAt: NOW + 600,
+        state: "open",
+        pinFailures: 0,
+      },
+    ]);
+  });
+
+  afterEach(async function () {
+    await store.close();
+  });
+
+  const body = (a: Answer) => a.body as Record<string, unknown>;
+  async function token(): Promise<string> {
+    const form = {
+      grant_type: "urn:ietf:params:oauth:grant-type:pre-authorized_code",
+      "pre-authorized_code": "code-1",
+    };
+    const answer = await service.token(form, `${BASE}/token`, new Headers());
+    expect(answer.status, JSON.stringify(answer.body)).to.equal(200);
+    return String(body(answer).access_token);
+  }
+  async function request(accessToken: string, configuration: string): Promise<Answer> {
+    const nonce = String(body(await service.nonce()).c_nonce);
+    const jwt = await proofJwt(holderKey("ES256"), { aud: BASE, nonce });
+    return service.credential(`Bearer ${accessToken}`, {
+      credential_configuration_id: configuration,
+      proofs: { jwt: [jwt] },
+    });
+  }
+
+  it("refuses another grant type and a credential of another schema than the offer's", async function () {
+    const other = await service.token({ grant_type: "client_credentials" }, `${BASE}/token`, new Headers());
+    expect(other.status).to.equal(400);
+    expect(body(other).error).to.equal("unsupported_grant_type");
+    const accessToken = await token();
+    const kyc = await request(accessToken, "KYCAttestation_jwt_vc_json");
+    expect(body(kyc)).to.deep.equal({
+      error: "invalid_credential_request",
+      error_description: "the offer is for AcademicDiploma credentials, not KYCAttestation",
+    });
+    expect((await request(accessToken, "AcademicDiploma_dc_sd_jwt")).status).to.equal(200);
+  });
+
+  it("defers while the anchorer is behind; the deferred endpoint answers 202 until the batch is anchored", async function () {
+    keepingUp = false;
+    const accessToken = await token();
+    const deferred = await request(accessToken, "AcademicDiploma_jwt_vc_json");
+    expect(deferred.status).to.equal(202);
+    expect(body(deferred).interval).to.equal(4);
+    const transactionId = String(body(deferred).transaction_id);
+    const ask = () => service.deferredCredential(`Bearer ${accessToken}`, { transaction_id: transactionId });
+    expect((await ask()).status).to.equal(202);
+    expect(body(await service.deferredCredential(`Bearer ${accessToken}`, {})).error).to.equal(
+      "invalid_credential_request",
+    );
+    expect(body(await service.deferredCredential(`Bearer ${accessToken}`, { transaction_id: "x" })).error).to.equal(
+      "invalid_transaction_id",
+    );
+    const [batch] = await store.openBatchesNotOf("nobody");
+    await store.closeBatch(batch?.id ?? "", NOW);
+    expect((await service.batchMember(batch?.id ?? "", 0)).status, "not anchored yet").to.equal(409);
+    await store.markAnchored(batch?.id ?? "", { root: "0x01", transaction: "0x02", blockNumber: 1, at: NOW });
+    const collected = await ask();
+    expect(collected.status).to.equal(200);
+    const [credential] = body(collected).credentials as { credential: string }[];
+    const status = registryStatus(decodeCredential(credential?.credential ?? "").credential);
+    expect(status.batch).to.deep.equal({ id: `${BASE}/batches/${batch?.id}`, index: 0 });
+
+    const member = body(await service.batchMember(batch?.id ?? "", 0));
+    expect(member).to.include({ index: 0, size: 1, transaction: "0x02", batch: `${BASE}/batches/${batch?.id}` });
+    expect(provesMember(String(member.root), String(member.hash), 0, member.proof as string[])).to.equal(true);
+    expect((await service.batchMember(batch?.id ?? "", 1)).status).to.equal(404);
+    expect((await service.batchMember("unknown", 0)).status).to.equal(404);
+  });
+
+  it("takes notifications of its own credentials only, of the three events", async function () {
+    const accessToken = await token();
+    const issued = await request(accessToken, "AcademicDiploma_jwt_vc_json");
+    const id = body(issued).notification_id;
+    const notify = (event: string, notificationId: unknown = id) =>
+      service.notification(`Bearer ${accessToken}`, { notification_id: notificationId, event });
+    expect((await notify("credential_accepted")).status).to.equal(204);
+    expect(body(await notify("credential_stolen")).error).to.equal("invalid_notification_request");
+    expect(body(await notify("credential_deleted", "another")).error).to.equal("invalid_notification_id");
+    expect((await service.notification(undefined, {})).status).to.equal(401);
+  });
+});

@@ -1,0 +1,186 @@
+/**
+ * The issuer service's state on its own (SQLite in memory, no chain): offers redeemed once, PINs counted, nonces taken
+ * once, an offer issued once, batches without gaps, closed batches closed.
+ */
+import { expect } from "chai";
+import { BatchLanes } from "../src/wallet/batches.ts";
+import { openSqliteStore } from "../src/wallet/sqliteStore.ts";
+import { secretDigest, type IssuerStore, type JournalledCredential, type OfferRecord } from "../src/wallet/store.ts";
+
+const NOW = 1_800_000_000;
+
+function offer(id: string, change: Partial<OfferRecord> = {}): OfferRecord {
+  return {
+    id,
+    codeDigest: secretDigest(`code-${id}`),
+    schemaId: 2,
+    subject: { name: id },
+    source: "rows.csv",
+    row: 1,
+    createdAt: NOW,
+    expiresAt: NOW + 60,
+    state: "open",
+    pinFailures: 0,
+    ...change,
+  };
+}
+
+const token = (name: string) => ({ digest: secretDigest(name), expiresAt: NOW + 600 });
+
+describe("issuer service store and batches (SQLite in memory)", function () {
+  let store: IssuerStore;
+
+  beforeEach(function () {
+    store = openSqliteStore(":memory:");
+  });
+
+  afterEach(async function () {
+    await store.close();
+  });
+
+  it("redeems a code once, before it expires, unless withdrawn; the token names its offer until it expires", async function () {
+    await store.addOffers([offer("a"), offer("b", { expiresAt: NOW }), offer("c")]);
+    const redeemed = await store.redeem(secretDigest("code-a"), undefined, NOW, 5, token("t-a"));
+    expect(redeemed).to.include({ id: "a", state: "redeemed" });
+    expect(await store.redeem(secretDigest("code-a"), undefined, NOW, 5, token("t-a2"))).to.deep.equal({
+      error: "invalid_grant",
+      reason: "the offer was already used: an offer is redeemed once",
+    });
+    expect(await store.redeem(secretDigest("code-b"), undefined, NOW, 5, token("t-b"))).to.deep.equal({
+      error: "invalid_grant",
+      reason: `the offer expired at ${new Date(NOW * 1000).toISOString()}`,
+    });
+    expect(await store.redeem(secretDigest("code-b"), undefined, NOW - 1, 5, token("t-b"))).to.include({ id: "b" });
+    expect(await store.withdrawOffer("c")).to.equal("open");
+    expect(await store.withdrawOffer("c")).to.equal("withdrawn");
+    expect(await store.withdrawOffer("nope")).to.equal(undefined);
+    expect(await store.redeem(secretDigest("code-c"), undefined, NOW, 5, token("t-c"))).to.deep.include({
+      reason: "the offer was withdrawn by its issuer",
+    });
+    expect(await store.redeem(secretDigest("nothing"), undefined, NOW, 5, token("t-x"))).to.deep.include({
+      reason: "no offer has this pre-authorized code",
+    });
+    expect((await store.tokenOffer(secretDigest("t-a"), NOW + 599))?.id).to.equal("a");
+    expect(await store.tokenOffer(secretDigest("t-a"), NOW + 600)).to.equal(undefined);
+    expect(await store.tokenOffer(secretDigest("t-a2"), NOW)).to.equal(undefined);
+  });
+
+  it("asks for the PIN, counts wrong ones and withdraws the offer at the limit", async function () {
+    await store.addOffers([offer("p", { pinDigest: secretDigest("123456") })]);
+    const code = secretDigest("code-p");
+    expect(await store.redeem(code, undefined, NOW, 3, token("t1"))).to.deep.include({
+      reason: "the offer needs its transaction code (tx_code), sent to the holder separately",
+    });
+    expect(await store.redeem(code, secretDigest("000000"), NOW, 3, token("t2"))).to.deep.include({
+      reason: "wrong transaction code (tx_code); 1 attempt(s) left",
+    });
+    expect(await store.redeem(code, secretDigest("000001"), NOW, 3, token("t3"))).to.deep.include({
+      reason: "wrong transaction code (tx_code), 3 times: the offer is withdrawn",
+    });
+    expect(await store.redeem(code, secretDigest("123456"), NOW, 3, token("t4"))).to.deep.include({
+      reason: "the offer was withdrawn by its issuer",
+    });
+    await store.addOffers([offer("q", { pinDigest: secretDigest("654321") })]);
+    expect(await store.redeem(secretDigest("code-q"), secretDigest("654321"), NOW, 3, token("t5"))).to.include({
+      id: "q",
+    });
+  });
+
+  it("takes a nonce once and only before it expires", async function () {
+    await store.addNonce(secretDigest("n1"), NOW + 10);
+    await store.addNonce(secretDigest("n2"), NOW + 10);
+    expect(await store.takeNonce(secretDigest("n1"), NOW + 9)).to.equal(true);
+    expect(await store.takeNonce(secretDigest("n1"), NOW + 9)).to.equal(false);
+    expect(await store.takeNonce(secretDigest("n2"), NOW + 10)).to.equal(false);
+    expect(await store.takeNonce(secretDigest("never"), NOW)).to.equal(false);
+  });
+
+  it("belongs to one chain, registry and issuer: another is refused, naming what differs", async function () {
+    await store.bind({ chainId: "31337", genesisHash: "0xaa" });
+    await store.bind({ chainId: "31337", genesisHash: "0xaa", issuer: "0x01" });
+    let refused = "";
+    await store.bind({ chainId: "31337", genesisHash: "0xbb" }).catch((e: Error) => (refused = e.message));
+    expect(refused).to.include("belongs to another genesisHash (0xaa, not 0xbb)");
+  });
+
+  describe("batches", function () {
+    const credential = (batchId: string, index: number, offerId = "o"): JournalledCredential => ({
+      hash: `0x${String(index).padStart(64, "0")}-${batchId}`,
+      batchId,
+      index,
+      offerId,
+      credential: `credential ${index}`,
+      format: "jwt_vc_json",
+      issuedAt: NOW,
+    });
+    const signAll = (slots: { batch: { id: string }; index: number }[]) =>
+      Promise.resolve(slots.map((s) => credential(s.batch.id, s.index, `offer-${s.batch.id}-${s.index}`)));
+
+    it("places members 0..n-1 with no gap, whatever fails, and closes a full batch", async function () {
+      const lanes = new BatchLanes(store, "me", { size: 3, window: 60, lifetime: 0 });
+      const [first] = (await lanes.place(2, 1, NOW, signAll)) ?? [];
+      const failed = await lanes
+        .place(2, 1, NOW, () => Promise.reject(new Error("signing failed")))
+        .catch((e: Error) => e.message);
+      expect(failed).to.equal("signing failed");
+      const next = (await lanes.place(2, 2, NOW, signAll)) ?? [];
+      expect([first, ...next].map((c) => [c?.batchId, c?.index])).to.deep.equal([
+        [first?.batchId, 0],
+        [first?.batchId, 1],
+        [first?.batchId, 2],
+      ]);
+      const closed = await store.batch(first?.batchId ?? "");
+      expect(closed).to.include({ closedAt: NOW, size: 3, validFrom: NOW, validUntil: 0 });
+      expect(await store.unanchored()).to.have.length(1);
+      const [fourth] = (await lanes.place(2, 1, NOW + 1, signAll)) ?? [];
+      expect(fourth?.batchId).to.not.equal(first?.batchId);
+      expect(fourth?.index).to.equal(0);
+    });
+
+    it("opens a new batch when the window has passed, a lifetime after it opens, and closes what is due", async function () {
+      const lanes = new BatchLanes(store, "me", { size: 100, window: 10, lifetime: 3600 });
+      const [a] = (await lanes.place(1, 1, NOW, signAll)) ?? [];
+      const [b] = (await lanes.place(1, 1, NOW + 9, signAll)) ?? [];
+      const [c] = (await lanes.place(1, 1, NOW + 10, signAll)) ?? [];
+      expect(b?.batchId).to.equal(a?.batchId);
+      expect(c?.batchId).to.not.equal(a?.batchId);
+      expect(await store.batch(a?.batchId ?? "")).to.include({ size: 2, closedAt: NOW + 10, validUntil: NOW + 3600 });
+      await lanes.closeDue(NOW + 19);
+      expect((await store.batch(c?.batchId ?? ""))?.closedAt).to.equal(undefined);
+      await lanes.closeDue(NOW + 20);
+      expect((await store.batch(c?.batchId ?? ""))?.closedAt).to.equal(NOW + 20);
+      expect(await store.openBatchesNotOf("someone else")).to.deep.equal([]);
+    });
+
+    it("journals an offer's credentials once: a second issuance journals nothing and takes no place", async function () {
+      await store.addOffers([offer("once")]);
+      await store.redeem(secretDigest("code-once"), undefined, NOW, 5, token("t"));
+      const lanes = new BatchLanes(store, "me", { size: 10, window: 60, lifetime: 0 });
+      const sign = (slots: { batch: { id: string }; index: number }[]) =>
+        Promise.resolve(slots.map((s) => ({ ...credential(s.batch.id, s.index, "once"), hash: `h${s.index}` })));
+      expect(await lanes.place(2, 2, NOW, sign, "once")).to.have.length(2);
+      expect(await lanes.place(2, 1, NOW, sign, "once")).to.equal(undefined);
+      expect(await store.redeem(secretDigest("code-once"), undefined, NOW, 5, token("t2"))).to.deep.include({
+        reason: "the offer was already used: an offer is redeemed once",
+      });
+      expect(await store.issuedFor("once")).to.equal(2);
+      const [next] = (await lanes.place(2, 1, NOW, signAll)) ?? [];
+      expect(next?.index).to.equal(2);
+    });
+
+    it("refuses a member of a closed batch and finds the batches another process left open", async function () {
+      const lanes = new BatchLanes(store, "dead", { size: 10, window: 60, lifetime: 0 });
+      const [member] = (await lanes.place(3, 1, NOW, signAll)) ?? [];
+      const batchId = member?.batchId ?? "";
+      expect((await store.openBatchesNotOf("alive")).map((b) => b.id)).to.deep.equal([batchId]);
+      expect(await store.openBatchesNotOf("dead")).to.deep.equal([]);
+      await store.closeBatch(batchId, NOW + 1);
+      const refused = await store.journal([credential(batchId, 1, "late")]).catch((e: Error) => e.message);
+      expect(refused).to.equal(`batch ${batchId} is closed: credential ${credential(batchId, 1).hash} cannot join it`);
+      expect(await store.memberHashes(batchId)).to.deep.equal([member?.hash]);
+      await store.markAnchored(batchId, { root: "0xroot", transaction: "0xtx", blockNumber: 7, at: NOW + 2 });
+      expect(await store.batch(batchId)).to.include({ root: "0xroot", transaction: "0xtx", blockNumber: 7 });
+      expect(await store.unanchored()).to.deep.equal([]);
+    });
+  });
+});
