@@ -60,6 +60,14 @@ const COMMANDS: { name: string; usage: string; description: string; load: () => 
     load: () => import("./commands/wallet.ts").then((m) => m.commands),
   },
   {
+    name: "attester",
+    usage: "",
+    description:
+      "a device maker's attestation keys (add, revoke, list): devices whose keys they attest get their credentials " +
+      "from the issuer service with no human step",
+    load: () => import("./commands/wallet.ts").then((m) => m.commands),
+  },
+  {
     name: "verify",
     usage: "[files...]",
     description:

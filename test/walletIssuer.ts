@@ -14,6 +14,7 @@ import { Openid4vciClient } from "@openid4vc/openid4vci";
 import { expect } from "chai";
 import { decodeJwt } from "jose";
 import { readDeployment, type Deployment } from "../src/deployment.ts";
+import { attestDevice, enrollDevice, newKeyPair } from "../src/wallet/deviceClient.ts";
 import type { OfferEntry } from "../src/wallet/offers.ts";
 import { ethrDid } from "../src/did.ts";
 import { rpcProvider } from "../src/registry.ts";
@@ -78,10 +79,14 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
     runCcr(deploymentFile(), args, { NODE_EXTRA_CA_CERTS: tls.certFile, ...env });
 
   /** `ccr --as au-university issuer-service` on `port` over the test's TLS certificate, once it listens. */
-  async function startService(port: number, extra: string[] = ["--window", "1"]): Promise<RunningService> {
+  async function startService(
+    port: number,
+    extra: string[] = ["--window", "1"],
+    as = "au-university",
+  ): Promise<RunningService> {
     const url = `https://localhost:${port}`;
     const args = ["--issuer-url", url, "--port", String(port), "--tls-cert", tls.certFile, "--tls-key", tls.keyFile];
-    const { child, done } = startCcr(deploymentFile(), ["--as", "au-university", "issuer-service", ...args, ...extra]);
+    const { child, done } = startCcr(deploymentFile(), ["--as", as, "issuer-service", ...args, ...extra]);
     let output = "";
     child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -97,6 +102,22 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
         return done;
       },
     };
+  }
+
+  /**
+   * `ccr verify <file>` once the credential's batch is anchored (within the service's window: waited for as a
+   * condition); the run, or an error with the last answer and what the service printed.
+   */
+  async function verifiedOnceAnchored(file: string, running: RunningService | undefined): Promise<CcrRun> {
+    let verified: CcrRun | undefined;
+    await until(
+      async () => {
+        verified = await ccr(["verify", file]);
+        return verified.code === 0;
+      },
+      () => `${file} verifies (last: ${verified?.stdout ?? ""}${verified?.stderr ?? ""}; ${running?.output() ?? ""})`,
+    );
+    return verified as CcrRun;
   }
 
   /** Diplomas to offer: rows without holders (the wallet's key becomes the holder). */
@@ -241,7 +262,7 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
     const { jwt } = await client.createCredentialRequestJwtProof({
       issuerMetadata,
       credentialConfigurationId: "AcademicDiploma_dc_sd_jwt",
-      signer: { method: "jwk", publicJwk: key.publicJwk as never, alg: "ES256K" },
+      signer: { method: "jwk", publicJwk: key.publicJwk, alg: "ES256K" },
       nonce,
     });
     const { credentialResponse } = await client.retrieveCredentials({
@@ -272,15 +293,8 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
     const file = join(work, "aiko.sd-jwt");
     await writeFile(file, sdJwt);
     // Anchored within the batch window: `ccr verify` fetches the batch proof from the service and asks the chain.
-    let verified: CcrRun | undefined;
-    await until(
-      async () => {
-        verified = await ccr(["verify", file]);
-        return verified.code === 0;
-      },
-      `the wallet's credential verifies (last: ${verified?.stdout ?? ""}${verified?.stderr ?? ""})`,
-    );
-    expect(verified?.stdout).to.match(/^VALID {5}.*aiko\.sd-jwt: valid: issued by University in Australia/m);
+    const verified = await verifiedOnceAnchored(file, service);
+    expect(verified.stdout).to.match(/^VALID {5}.*aiko\.sd-jwt: valid: issued by University in Australia/m);
 
     // The holder presents it with the key its wallet proved: only the name, bound to a verifier's request.
     const holder = "0x" + Buffer.from(key.privateJwk.d ?? "", "base64url").toString("hex");
@@ -357,15 +371,8 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
     expect(payload.credentialSubject).to.deep.include({ id: did, name: "Ben Carter" });
     const file = join(work, "ben.jwt");
     await writeFile(file, jwt);
-    let verified: CcrRun | undefined;
-    await until(
-      async () => {
-        verified = await ccr(["verify", file]);
-        return verified.code === 0;
-      },
-      `the jwt_vc_json verifies (last: ${verified?.stdout ?? ""}${verified?.stderr ?? ""})`,
-    );
-    expect(verified?.stdout).to.match(/^VALID {5}.*ben\.jwt: valid: issued by University in Australia/m);
+    const verified = await verifiedOnceAnchored(file, service);
+    expect(verified.stdout).to.match(/^VALID {5}.*ben\.jwt: valid: issued by University in Australia/m);
     const notified = await post("/notification", client.accessToken, {
       notification_id: issued.body.notification_id,
       event: "credential_accepted",
@@ -624,5 +631,65 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
       await writeFile(join(work, name), answer.body.credentials?.[0]?.credential ?? "");
     const verified = await ccr(["verify", ...files.map(([, name]) => join(work, name))]);
     expect(verified.code, verified.stdout + verified.stderr).to.equal(0);
+  });
+
+  it("provisions a device its maker attested, with no human step; once per device, and none after its key is revoked", async function () {
+    const factory = { ...newKeyPair("ES256"), kid: "factory-seoul-1" };
+    const keyFile = join(work, "factory-seoul-1.jwk.json");
+    await writeFile(keyFile, JSON.stringify(factory.publicJwk));
+    const added = await ccr(["--as", "kr-devicemaker", "attester", "add", "factory-seoul-1", keyFile]);
+    expect(added.code, added.stderr).to.equal(0);
+    expect(added.stdout).to.equal(
+      `registered attestation key "factory-seoul-1" (P-256): its devices get "IoT Device Identity" credentials from Device maker in Korea\n`,
+    );
+    const port = await freePort();
+    const url = `https://localhost:${port}`;
+    const maker = await startService(port, ["--window", "1"], "kr-devicemaker");
+    const makerDid = ethrDid(deployment.chainId, deployment.accounts["kr-devicemaker"]?.address ?? "");
+    try {
+      const enrol = async (serialNumber: string) => {
+        const deviceKey = newKeyPair("ES256");
+        const facts = { serialNumber, model: "Air sensor AS-2", firmwareVersion: "2.0.1" };
+        const attestation = await attestDevice(factory, makerDid, facts, deviceKey.publicJwk);
+        return {
+          deviceKey,
+          attestation,
+          enrolled: () =>
+            enrollDevice({
+              issuerUrl: url,
+              attestation,
+              deviceKey,
+              configuration: "DeviceIdentity_dc_sd_jwt",
+              fetch: https,
+            }),
+        };
+      };
+      const first = await enrol("KR-SN-9001");
+      const { credential } = await first.enrolled();
+      const claims = decodeJwt(credential.split("~")[0] ?? "");
+      expect(claims.cnf).to.deep.equal({
+        jwk: { kty: "EC", crv: "P-256", x: first.deviceKey.publicJwk.x, y: first.deviceKey.publicJwk.y },
+      });
+      expect(claims).to.include({ manufacturer: "Device maker in Korea", model: "Air sensor AS-2", iss: makerDid });
+      const file = join(work, "KR-SN-9001.sd-jwt");
+      await writeFile(file, credential);
+      const verified = await verifiedOnceAnchored(file, maker);
+      expect(verified.stdout).to.match(/^VALID {5}.*KR-SN-9001\.sd-jwt: valid: issued by Device maker in Korea/m);
+
+      const again = await first.enrolled().then(() => "enrolled", refusal);
+      expect(again).to.include("invalid_grant").and.to.include("has its credential already");
+      const revoked = await ccr(["--as", "kr-devicemaker", "attester", "revoke", "factory-seoul-1"]);
+      expect(revoked.code, revoked.stderr).to.equal(0);
+      const listed = await ccr(["--as", "kr-devicemaker", "attester", "list"]);
+      expect(listed.stdout).to.match(
+        /^factory-seoul-1 {2}P-256 {2}schema \d+ {2}Device maker in Korea, revoked \S+Z$/m,
+      );
+      const late = await (await enrol("KR-SN-9002")).enrolled().then(() => "enrolled", refusal);
+      expect(late, late)
+        .to.include("invalid_client")
+        .and.to.match(/attestation key \\"factory-seoul-1\\" was revoked at/);
+    } finally {
+      await maker.stop("SIGTERM");
+    }
   });
 });

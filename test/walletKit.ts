@@ -3,12 +3,12 @@
  * trusting it (undici), holder keys, and JWTs signed with `jose` (the wallet's own JOSE library, not CCR's code).
  */
 import { execFileSync } from "node:child_process";
-import { createPrivateKey, generateKeyPairSync, sign } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Agent as HttpsAgent } from "node:https";
 import { join } from "node:path";
 import { SignJWT, importJWK, type JWK } from "jose";
 import { Agent, fetch as undiciFetch } from "undici";
+import { newKeyPair, signJws, type KeyPair } from "../src/wallet/deviceClient.ts";
 
 export interface TestCertificate {
   cert: string;
@@ -61,24 +61,9 @@ export function trustingFetch(certificate: TestCertificate): typeof fetch {
 /** An https.Agent that trusts `certificate` (for clients built on node:https). */
 export const trustingAgent = (certificate: TestCertificate): HttpsAgent => new HttpsAgent({ ca: certificate.cert });
 
-/** A holder's key pair as a wallet keeps it: the public and private JWK and the JOSE algorithm. */
-export interface HolderKey {
-  alg: "ES256" | "ES256K" | "EdDSA";
-  publicJwk: JWK;
-  privateJwk: JWK;
-}
-
-export function holderKey(alg: HolderKey["alg"]): HolderKey {
-  const { publicKey, privateKey } =
-    alg === "EdDSA"
-      ? generateKeyPairSync("ed25519")
-      : generateKeyPairSync("ec", { namedCurve: alg === "ES256" ? "P-256" : "secp256k1" });
-  return {
-    alg,
-    publicJwk: publicKey.export({ format: "jwk" }),
-    privateJwk: privateKey.export({ format: "jwk" }),
-  };
-}
+/** A holder's key pair as a wallet keeps it (made as CCR's device client makes one). */
+export type HolderKey = KeyPair;
+export const holderKey = (alg: KeyPair["alg"]): HolderKey => newKeyPair(alg);
 
 /** A proof of possession (`openid4vci-proof+jwt`) signed with `jose`, with any claim or header changed. */
 export async function proofJwt(
@@ -88,31 +73,26 @@ export async function proofJwt(
 ): Promise<string> {
   const { iat, ...rest } = claims;
   return new SignJWT(rest)
-    .setProtectedHeader({ alg: key.alg, typ: "openid4vci-proof+jwt", jwk: key.publicJwk, ...header })
+    .setProtectedHeader({ alg: key.alg, typ: "openid4vci-proof+jwt", jwk: key.publicJwk as JWK, ...header })
     .setIssuedAt(iat ?? Math.floor(Date.now() / 1000))
-    .sign(await importJWK(key.privateJwk, key.alg));
+    .sign(await importJWK(key.privateJwk as JWK, key.alg));
 }
 
-/** Waits until `condition` holds (checked every 100 ms), at most `ms` milliseconds; throws `what` after that. */
-export async function until(condition: () => boolean | Promise<boolean>, what: string, ms = 60_000): Promise<void> {
+/**
+ * Waits until `condition` holds (checked every 100 ms), at most `ms` milliseconds (a bound against a hang, not a
+ * timing); then throws, saying `what` (a function: read when it throws).
+ */
+export async function until(
+  condition: () => boolean | Promise<boolean>,
+  what: string | (() => string),
+  ms = 60_000,
+): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${typeof what === "string" ? what : what()}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
-/**
- * A compact JWS signed with Node's crypto: for ES256K, which `jose` 6 refuses (a wallet holding an Ethereum-style key
- * signs this way).
- */
-export function signCompact(key: HolderKey, header: Record<string, unknown>, payload: Record<string, unknown>): string {
-  const encode = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString("base64url");
-  const input = `${encode(header)}.${encode(payload)}`;
-  const privateKey = createPrivateKey({ key: key.privateJwk as never, format: "jwk" });
-  const signature = sign(key.alg === "EdDSA" ? null : "sha256", Buffer.from(input), {
-    key: privateKey,
-    dsaEncoding: "ieee-p1363",
-  });
-  return `${input}.${signature.toString("base64url")}`;
-}
+/** A compact JWS signed with Node's crypto: for ES256K, which `jose` 6 refuses. */
+export const signCompact = signJws;

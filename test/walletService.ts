@@ -12,6 +12,7 @@ import { serviceMetadata, type ServiceMetadata } from "../src/wallet/metadata.ts
 import { IssuerService, type Answer } from "../src/wallet/service.ts";
 import { openSqliteStore } from "../src/wallet/sqliteStore.ts";
 import { secretDigest, type IssuerStore } from "../src/wallet/store.ts";
+import { attestDevice, newKeyPair, signJws, type KeyPair } from "../src/wallet/deviceClient.ts";
 import { holderKey, proofJwt } from "./walletKit.ts";
 
 const BASE = "https://issuer.test";
@@ -25,7 +26,11 @@ describe("issuer service endpoints (in process, SQLite in memory)", function () 
   const issuer = Wallet.createRandom();
 
   before(async function () {
-    metadata = serviceMetadata(BASE, "Test university", [await demoType("diploma"), await demoType("kyc")]);
+    metadata = serviceMetadata(BASE, "Test university", [
+      await demoType("diploma"),
+      await demoType("kyc"),
+      await demoType("device"),
+    ]);
   });
 
   beforeEach(async function () {
@@ -91,7 +96,7 @@ describe("issuer service endpoints (in process, SQLite in memory)", function () 
   }
 
   it("refuses another grant type and a credential of another schema than the offer's", async function () {
-    const other = await service.token({ grant_type: "client_credentials" }, `${BASE}/token`, new Headers());
+    const other = await service.token({ grant_type: "password" }, `${BASE}/token`, new Headers());
     expect(other.status).to.equal(400);
     expect(body(other).error).to.equal("unsupported_grant_type");
     const accessToken = await token();
@@ -145,5 +150,133 @@ describe("issuer service endpoints (in process, SQLite in memory)", function () 
     expect(body(await notify("credential_stolen")).error).to.equal("invalid_notification_request");
     expect(body(await notify("credential_deleted", "another")).error).to.equal("invalid_notification_id");
     expect((await service.notification(undefined, {})).status).to.equal(401);
+  });
+
+  describe("zero-touch devices (client attestation)", function () {
+    const factory = { ...newKeyPair("ES256"), kid: "factory-1" };
+    const device = { serialNumber: "KR-SN-7001", model: "Sensor S1", firmwareVersion: "1.2.0" };
+    let deviceKey: KeyPair;
+
+    beforeEach(async function () {
+      deviceKey = newKeyPair("ES256");
+      await store.addAttester({
+        kid: factory.kid,
+        jwk: factory.publicJwk,
+        schemaId: (await demoType("device")).id,
+        manufacturer: "Device maker in Korea",
+        registeredAt: NOW - 10,
+      });
+    });
+
+    /** The device's proof of possession of its key for this service (`change` alters its claims). */
+    const pop = (key: KeyPair, change: Record<string, unknown> = {}): string =>
+      signJws(
+        key,
+        { typ: "oauth-client-attestation-pop+jwt", alg: key.alg },
+        {
+          iss: device.serialNumber,
+          aud: BASE,
+          iat: Math.floor(Date.now() / 1000),
+          exp: Math.floor(Date.now() / 1000) + 60,
+          jti: crypto.randomUUID(),
+          ...change,
+        },
+      );
+    const ask = (attestation: string | undefined, proof: string | undefined) => {
+      const headers = new Headers();
+      if (attestation !== undefined) headers.set("oauth-client-attestation", attestation);
+      if (proof !== undefined) headers.set("oauth-client-attestation-pop", proof);
+      return service.token({ grant_type: "client_credentials" }, `${BASE}/token`, headers);
+    };
+    const refusedWith = async (answer: Promise<Answer>, error: string, words: string): Promise<void> => {
+      const { body: got } = await answer;
+      expect((got as { error?: string }).error, JSON.stringify(got)).to.equal(error);
+      expect((got as { error_description?: string }).error_description).to.include(words);
+    };
+
+    it("gives an attested device a token, then its credential bound to the attested key, once", async function () {
+      const attestation = await attestDevice(factory, "did:example:maker", device, deviceKey.publicJwk);
+      const granted = await ask(attestation, pop(deviceKey));
+      expect(granted.status, JSON.stringify(granted.body)).to.equal(200);
+      const accessToken = String(body(granted).access_token);
+      const nonce = String(body(await service.nonce()).c_nonce);
+      const other = newKeyPair("ES256");
+      const proofBy = (key: KeyPair, n: string) =>
+        signJws(
+          key,
+          { typ: "openid4vci-proof+jwt", alg: key.alg, jwk: key.publicJwk },
+          { aud: BASE, iat: Math.floor(Date.now() / 1000), nonce: n },
+        );
+      const wrongKey = await service.credential(`Bearer ${accessToken}`, {
+        credential_configuration_id: "DeviceIdentity_dc_sd_jwt",
+        proofs: { jwt: [proofBy(other, nonce)] },
+      });
+      expect(body(wrongKey).error).to.equal("invalid_proof");
+      expect(body(wrongKey).error_description).to.include("bound to the key its maker attested");
+      const issued = await service.credential(`Bearer ${accessToken}`, {
+        credential_configuration_id: "DeviceIdentity_dc_sd_jwt",
+        proofs: { jwt: [proofBy(deviceKey, String(body(await service.nonce()).c_nonce))] },
+      });
+      expect(issued.status, JSON.stringify(issued.body)).to.equal(200);
+      const [credential] = body(issued).credentials as { credential: string }[];
+      const decoded = decodeCredential(credential?.credential ?? "").credential.credentialSubject;
+      expect(decoded).to.include({
+        manufacturer: "Device maker in Korea",
+        model: "Sensor S1",
+        serialNumber: "KR-SN-7001",
+      });
+      expect(decoded.firmwareVersion).to.equal("1.2.0");
+      await refusedWith(ask(attestation, pop(deviceKey)), "invalid_grant", "has its credential already");
+    });
+
+    it("refuses a missing, unregistered, revoked, forged, self-signed or expired attestation, and a replayed proof", async function () {
+      const attestation = await attestDevice(factory, "did:example:maker", device, deviceKey.publicJwk);
+      await refusedWith(ask(undefined, undefined), "invalid_client", "OAuth-Client-Attestation");
+      const stranger = { ...newKeyPair("ES256"), kid: "factory-9" };
+      await refusedWith(
+        ask(await attestDevice(stranger, "x", device, deviceKey.publicJwk), pop(deviceKey)),
+        "invalid_client",
+        `signed by "factory-9", no attestation key this issuer registered`,
+      );
+      const forger = { ...newKeyPair("ES256"), kid: "factory-1" };
+      await refusedWith(
+        ask(await attestDevice(forger, "x", device, deviceKey.publicJwk), pop(deviceKey)),
+        "invalid_client",
+        "does not hold",
+      );
+      // A header carrying its own key is not trusted: only the registered key counts.
+      const [h, p] = (await attestDevice(forger, "x", device, deviceKey.publicJwk)).split(".");
+      const header = {
+        ...(JSON.parse(Buffer.from(h ?? "", "base64url").toString()) as Record<string, unknown>),
+        jwk: forger.publicJwk,
+      };
+      const claims = JSON.parse(Buffer.from(p ?? "", "base64url").toString()) as Record<string, unknown>;
+      const selfSigned = signJws(forger, header, claims);
+      await refusedWith(ask(selfSigned, pop(deviceKey)), "invalid_client", "does not hold");
+      const expired = await attestDevice(factory, "x", device, deviceKey.publicJwk, -60);
+      await refusedWith(ask(expired, pop(deviceKey)), "invalid_client", "does not hold");
+      await refusedWith(ask(attestation, pop(newKeyPair("ES256"))), "invalid_client", "does not hold");
+      await refusedWith(
+        ask(attestation, pop(deviceKey, { aud: "https://elsewhere" })),
+        "invalid_client",
+        "does not hold",
+      );
+      const stale = Math.floor(Date.now() / 1000) - 3600;
+      await refusedWith(
+        ask(attestation, pop(deviceKey, { iat: stale, exp: stale + 7200 })),
+        "invalid_client",
+        "last 300 s",
+      );
+      const once = pop(deviceKey);
+      expect((await ask(attestation, once)).status).to.equal(200);
+      await refusedWith(ask(attestation, once), "invalid_client", "a replay");
+      expect(await store.revokeAttester("factory-1", NOW - 1)).to.equal(true);
+      await refusedWith(ask(attestation, pop(deviceKey)), "invalid_client", `"factory-1" was revoked at`);
+    });
+
+    it("refuses an attested device whose claims do not fit its credential type", async function () {
+      const attestation = await attestDevice(factory, "x", { ...device, model: "" }, deviceKey.publicJwk);
+      await refusedWith(ask(attestation, pop(deviceKey)), "invalid_client", `does not fit "`);
+    });
   });
 });

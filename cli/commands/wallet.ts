@@ -2,17 +2,20 @@
  * `ccr offer` and `ccr issuer-service`: credentials for holders' wallets over OpenID4VCI 1.0. `offer` checks the rows
  * as `ccr issue` does and makes one offer per row; `issuer-service` serves the endpoints wallets take them at.
  */
+import { createPublicKey } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import type { Jwk } from "@openid4vc/oauth2";
 import { dirname, join } from "node:path";
 import { Option, type Command } from "commander";
 import { getAddress } from "ethers";
 import { signingMethodId, ethrDid, ethrDidResolver } from "../../src/did.ts";
 import { CCRError } from "../../src/errors.ts";
-import { resolveAddress } from "../../src/names.ts";
+import { NameBook, resolveAddress } from "../../src/names.ts";
 import type { RegistryConnection } from "../../src/registry.ts";
 import { credentialType } from "../../src/vc/credentialType.ts";
 import { INPUT_ENCODINGS, formatProblem, readSubjects, type InputEncoding } from "../../src/vc/input.ts";
 import { startIssuerService, storeIdentity } from "../../src/wallet/app.ts";
+import { PROOF_ALGORITHMS, publicJwk } from "../../src/wallet/jwt.ts";
 import { makeOffers } from "../../src/wallet/offers.ts";
 import { metadataFor } from "../../src/wallet/setup.ts";
 import { openSqliteStore } from "../../src/wallet/sqliteStore.ts";
@@ -197,4 +200,108 @@ function issuerServiceCommand(command: Command, cli: Cli): void {
     });
 }
 
-export const commands: CommandModule = { offer: offerCommand, "issuer-service": issuerServiceCommand };
+/** A public key from a file: a JWK (JSON) or a PEM public key; a private key is refused. */
+async function publicKeyFile(file: string): Promise<Record<string, unknown>> {
+  const text = await readFile(file, "utf8").catch((cause: unknown) => {
+    throw new CCRError("INVALID_ARGUMENT", `cannot read ${file}: ${String(cause)}`, { cause });
+  });
+  let jwk: Record<string, unknown>;
+  try {
+    jwk = text.trim().startsWith("{")
+      ? (JSON.parse(text) as Record<string, unknown>)
+      : createPublicKey(text).export({ format: "jwk" });
+  } catch (cause) {
+    throw new CCRError("INVALID_ARGUMENT", `${file} is neither a JWK nor a PEM public key`, { cause });
+  }
+  if ("d" in jwk) throw new CCRError("INVALID_ARGUMENT", `${file} holds a private key: register its public key only`);
+  const { kty, crv } = jwk;
+  if (!Object.values(PROOF_ALGORITHMS).some((a) => a.kty === kty && a.crv === crv)) {
+    throw new CCRError(
+      "INVALID_ARGUMENT",
+      `${file}: a ${String(kty)} ${String(crv)} key; use P-256, secp256k1 or Ed25519`,
+    );
+  }
+  return publicJwk(jwk as Jwk);
+}
+
+function attesterCommand(attester: Command, cli: Cli): void {
+  const storeOf = async (options: { issuer?: string; store?: string }) => {
+    const { connection, wallet } = await cli.open(true);
+    const issuer = await issuerOf(connection, options.issuer, wallet?.address ?? "");
+    return { connection, issuer, store: openSqliteStore(options.store ?? defaultStore(cli, issuer)) };
+  };
+  const common = (command: Command): Command =>
+    command
+      .option("--issuer <issuer>", "the issuer (the device maker), when acting as its operator")
+      .option(
+        "--store <file>",
+        "the issuer service's store (default: issuer-service/<issuer>.sqlite beside the deployment)",
+      );
+  common(
+    attester
+      .command("add <kid> <public-key-file>")
+      .description("register a key that attests devices' keys (a JWK or PEM public key); its attestations name <kid>")
+      .option("--schema <schema>", "the credential its devices get", "device")
+      .option("--manufacturer <name>", "the manufacturer its devices' credentials name (default: the issuer's name)"),
+  ).action(
+    async (
+      kid: string,
+      file: string,
+      options: { issuer?: string; store?: string; schema: string; manufacturer?: string },
+    ) => {
+      const { connection, issuer, store } = await storeOf(options);
+      try {
+        const jwk = await publicKeyFile(file);
+        const type = await credentialType(connection, options.schema, cli.schemaSources());
+        const manufacturer = options.manufacturer ?? (await new NameBook(connection).issuer(issuer))?.name ?? issuer;
+        if ((await store.attester(kid)) !== undefined) {
+          throw new CCRError("INVALID_ARGUMENT", `${store.location} has an attestation key "${kid}" already`);
+        }
+        await store.addAttester({
+          kid,
+          jwk,
+          schemaId: type.id,
+          manufacturer,
+          registeredAt: Math.floor(Date.now() / 1000),
+        });
+        console.log(
+          `registered attestation key "${kid}" (${String(jwk.crv)}): its devices get "${type.name}" credentials from ${manufacturer}`,
+        );
+      } finally {
+        await store.close();
+      }
+    },
+  );
+  common(
+    attester.command("revoke <kid>").description("revoke an attestation key: its attestations are refused from now on"),
+  ).action(async (kid: string, options: { issuer?: string; store?: string }) => {
+    const { store } = await storeOf(options);
+    try {
+      if (!(await store.revokeAttester(kid, Math.floor(Date.now() / 1000)))) {
+        throw new CCRError("INVALID_ARGUMENT", `${store.location} has no unrevoked attestation key "${kid}"`);
+      }
+      console.log(`revoked attestation key "${kid}": devices it attested are refused from now on`);
+    } finally {
+      await store.close();
+    }
+  });
+  common(attester.command("list").description("the registered attestation keys")).action(
+    async (options: { issuer?: string; store?: string }) => {
+      const { store } = await storeOf(options);
+      try {
+        for (const a of await store.attesters()) {
+          const revoked = a.revokedAt === undefined ? "" : `, revoked ${new Date(a.revokedAt * 1000).toISOString()}`;
+          console.log(`${a.kid}  ${String(a.jwk.crv)}  schema ${a.schemaId}  ${a.manufacturer}${revoked}`);
+        }
+      } finally {
+        await store.close();
+      }
+    },
+  );
+}
+
+export const commands: CommandModule = {
+  offer: offerCommand,
+  "issuer-service": issuerServiceCommand,
+  attester: attesterCommand,
+};

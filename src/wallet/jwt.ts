@@ -71,6 +71,14 @@ export function didJwkOf(jwk: Jwk): string {
   return `did:jwk:${base64url(JSON.stringify(ordered))}`;
 }
 
+/** The RFC 7638 thumbprint of a public key (base64url of SHA-256 over its required members in order). */
+export function jwkThumbprint(jwk: Jwk): string {
+  const required =
+    jwk.kty === "OKP" ? ["crv", "kty", "x"] : jwk.kty === "EC" ? ["crv", "kty", "x", "y"] : ["e", "kty", "n"];
+  const members = Object.fromEntries(required.map((name) => [name, (jwk as Record<string, unknown>)[name]]));
+  return createHash("sha256").update(JSON.stringify(members)).digest("base64url");
+}
+
 /** The callbacks of `@openid4vc/*` that an issuer uses: verifying JWTs signed by a JWK, hashing, randomness. */
 export const issuerCallbacks: Omit<CallbackContext, "decryptJwe" | "encryptJwe" | "signJwt" | "clientAuthentication"> =
   {

@@ -129,8 +129,12 @@ export function serviceMetadata(base: string, issuerName: string, types: readonl
   const authorizationServer: AuthorizationServerMetadata = {
     issuer: endpoints.credentialIssuer,
     token_endpoint: endpoints.token,
-    grant_types_supported: ["urn:ietf:params:oauth:grant-type:pre-authorized_code"],
+    // Holders take offers (pre-authorized codes); devices authenticate with their maker's attestation.
+    grant_types_supported: ["urn:ietf:params:oauth:grant-type:pre-authorized_code", "client_credentials"],
     "pre-authorized_grant_anonymous_access_supported": true,
+    token_endpoint_auth_methods_supported: ["none", "attest_jwt_client_auth"],
+    client_attestation_signing_alg_values_supported: Object.keys(PROOF_ALGORITHMS),
+    client_attestation_pop_signing_alg_values_supported: Object.keys(PROOF_ALGORITHMS),
     response_types_supported: [],
   };
   const issuer = libraryIssuer().createCredentialIssuerMetadata({

@@ -10,7 +10,8 @@ import { Oauth2AuthorizationServer, Oauth2ServerErrorResponseError, decodeJwt, t
 import { buildBatch } from "../batch.ts";
 import type { ServiceAnchorer } from "./anchorer.ts";
 import type { BatchLanes } from "./batches.ts";
-import { issuerCallbacks, keyProblem, unsupported } from "./jwt.ts";
+import { provisionDevice } from "./devices.ts";
+import { issuerCallbacks, jwkThumbprint, keyProblem, unsupported } from "./jwt.ts";
 import { BATCH_SIZE, libraryIssuer, type Configuration, type ServiceMetadata } from "./metadata.ts";
 import { batchUrl, signForHolder, type ServiceSigner } from "./sign.ts";
 import { secretDigest, type IssuerStore, type JournalledCredential, type OfferRecord } from "./store.ts";
@@ -84,6 +85,7 @@ export class IssuerService {
 
   /** The token endpoint: a pre-authorized code (and its PIN) for an access token, once. */
   async token(form: Record<string, unknown>, url: string, headers: Headers): Promise<Answer> {
+    if (form.grant_type === "client_credentials") return this.#deviceToken(headers);
     let grant;
     try {
       grant = new Oauth2AuthorizationServer({
@@ -108,6 +110,31 @@ export class IssuerService {
     return {
       status: 200,
       // RFC 6749 §7.1: the type is case-insensitive; some wallets accept only the lower case.
+      body: { access_token: token, token_type: "bearer", expires_in: lifetime },
+      headers: NO_STORE,
+    };
+  }
+
+  /** The token endpoint for a device: its maker's attestation of its key for an access token (`devices.ts`). */
+  async #deviceToken(headers: Headers): Promise<Answer> {
+    const token = randomBytes(32).toString("base64url");
+    const lifetime = this.#o.tokenLifetime ?? 600;
+    const provisioned = await provisionDevice(
+      this.#o.store,
+      this.#types,
+      this.#o.metadata.endpoints.credentialIssuer,
+      {
+        attestation: headers.get("oauth-client-attestation") ?? undefined,
+        pop: headers.get("oauth-client-attestation-pop") ?? undefined,
+      },
+      this.#now(),
+      { digest: secretDigest(token), expiresAt: this.#now() + lifetime },
+    );
+    if ("error" in provisioned) {
+      return refuse(provisioned.error, provisioned.reason, provisioned.error === "invalid_client" ? 401 : 400);
+    }
+    return {
+      status: 200,
       body: { access_token: token, token_type: "bearer", expires_in: lifetime },
       headers: NO_STORE,
     };
@@ -187,6 +214,14 @@ export class IssuerService {
       return refuse("credential_request_denied", "the offer's credential was issued already: an offer gives it once");
     }
     const keys = await this.#provenKeys(parsed.proofs?.jwt);
+    if (offer.keyThumbprint !== undefined && (keys.length !== 1 || jwkThumbprint(keys[0]) !== offer.keyThumbprint)) {
+      return refuse(
+        "invalid_proof",
+        "a device's credential is bound to the key its maker attested: one proof, signed by that key",
+        400,
+        await this.#freshNonce(),
+      );
+    }
     return this.#issue(offer, configuration, keys);
   }
 

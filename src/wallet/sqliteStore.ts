@@ -8,6 +8,7 @@ import { DatabaseSync } from "node:sqlite";
 import { CCRError } from "../errors.ts";
 import { transaction } from "../sqlite.ts";
 import type {
+  AttesterRecord,
   BatchRecord,
   IssuerStore,
   JournalledCredential,
@@ -21,7 +22,11 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS offers (
   id TEXT PRIMARY KEY, code_digest TEXT NOT NULL UNIQUE, pin_digest TEXT, schema_id INTEGER NOT NULL,
   subject TEXT NOT NULL, source TEXT NOT NULL, row INTEGER NOT NULL, created_at INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL, state TEXT NOT NULL, pin_failures INTEGER NOT NULL DEFAULT 0);
+  expires_at INTEGER NOT NULL, state TEXT NOT NULL, pin_failures INTEGER NOT NULL DEFAULT 0, key_thumbprint TEXT);
+CREATE TABLE IF NOT EXISTS attesters (
+  kid TEXT PRIMARY KEY, jwk TEXT NOT NULL, schema_id INTEGER NOT NULL, manufacturer TEXT NOT NULL,
+  registered_at INTEGER NOT NULL, revoked_at INTEGER);
+CREATE TABLE IF NOT EXISTS seen_jti (jti TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS tokens (digest TEXT PRIMARY KEY, offer_id TEXT NOT NULL, expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS nonces (digest TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS batches (
@@ -38,6 +43,9 @@ CREATE INDEX IF NOT EXISTS credentials_transaction ON credentials (transaction_i
 
 type Row = Record<string, string | number | null>;
 
+const optional = (value: string | number | null | undefined): number | undefined =>
+  value === null || value === undefined ? undefined : Number(value);
+
 const offerOf = (r: Row): OfferRecord => ({
   id: String(r.id),
   codeDigest: String(r.code_digest),
@@ -50,10 +58,17 @@ const offerOf = (r: Row): OfferRecord => ({
   expiresAt: Number(r.expires_at),
   state: String(r.state) as OfferState,
   pinFailures: Number(r.pin_failures),
+  keyThumbprint: r.key_thumbprint === null || r.key_thumbprint === undefined ? undefined : String(r.key_thumbprint),
 });
 
-const optional = (value: string | number | null | undefined): number | undefined =>
-  value === null || value === undefined ? undefined : Number(value);
+const attesterOf = (r: Row): AttesterRecord => ({
+  kid: String(r.kid),
+  jwk: JSON.parse(String(r.jwk)) as Record<string, unknown>,
+  schemaId: Number(r.schema_id),
+  manufacturer: String(r.manufacturer),
+  registeredAt: Number(r.registered_at),
+  revokedAt: optional(r.revoked_at),
+});
 
 const batchOf = (r: Row): BatchRecord => ({
   id: String(r.id),
@@ -142,7 +157,7 @@ class SqliteIssuerStore implements IssuerStore {
     transaction(this.#db, () => {
       const insert = this.#db.prepare(
         "INSERT INTO offers (id, code_digest, pin_digest, schema_id, subject, source, row, created_at, expires_at, " +
-          "state, pin_failures) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          "state, pin_failures, key_thumbprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       );
       for (const o of offers) {
         insert.run(
@@ -157,6 +172,7 @@ class SqliteIssuerStore implements IssuerStore {
           o.expiresAt,
           o.state,
           o.pinFailures,
+          o.keyThumbprint ?? null,
         );
       }
     });
@@ -238,6 +254,74 @@ class SqliteIssuerStore implements IssuerStore {
     // Expired nonces go with the next one taken: the table holds the unexpired ones and a few more.
     this.#run("DELETE FROM nonces WHERE expires_at <= ?", now);
     return row !== undefined && Number(row.expires_at) > now;
+  }
+
+  async addAttester(a: AttesterRecord): Promise<void> {
+    this.#run(
+      "INSERT INTO attesters (kid, jwk, schema_id, manufacturer, registered_at) VALUES (?, ?, ?, ?, ?)",
+      a.kid,
+      JSON.stringify(a.jwk),
+      a.schemaId,
+      a.manufacturer,
+      a.registeredAt,
+    );
+  }
+
+  async revokeAttester(kid: string, at: number): Promise<boolean> {
+    return this.#run("UPDATE attesters SET revoked_at = ? WHERE kid = ? AND revoked_at IS NULL", at, kid) > 0;
+  }
+
+  async attester(kid: string): Promise<AttesterRecord | undefined> {
+    const row = this.#get("SELECT * FROM attesters WHERE kid = ?", kid);
+    return row === undefined ? undefined : attesterOf(row);
+  }
+
+  async attesters(): Promise<AttesterRecord[]> {
+    return this.#all("SELECT * FROM attesters ORDER BY registered_at, kid").map(attesterOf);
+  }
+
+  async useJti(jti: string, expiresAt: number): Promise<boolean> {
+    return transaction(this.#db, () => {
+      this.#run("DELETE FROM seen_jti WHERE expires_at <= ?", Math.floor(Date.now() / 1000));
+      return this.#run("INSERT OR IGNORE INTO seen_jti (jti, expires_at) VALUES (?, ?)", jti, expiresAt) > 0;
+    });
+  }
+
+  async provision(
+    offer: OfferRecord,
+    token: { digest: string; expiresAt: number },
+  ): Promise<OfferRecord | RedeemRefusal> {
+    return transaction(this.#db, () => {
+      const row = this.#get("SELECT * FROM offers WHERE id = ?", offer.id);
+      const held = row === undefined ? undefined : offerOf(row);
+      if (held?.state === "issued") {
+        return { error: "invalid_grant" as const, reason: "this device has its credential already: one per device" };
+      }
+      if (held === undefined) {
+        this.#run(
+          "INSERT INTO offers (id, code_digest, schema_id, subject, source, row, created_at, expires_at, state, " +
+            "pin_failures, key_thumbprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'redeemed', 0, ?)",
+          offer.id,
+          offer.codeDigest,
+          offer.schemaId,
+          JSON.stringify(offer.subject),
+          offer.source,
+          offer.row,
+          offer.createdAt,
+          offer.expiresAt,
+          offer.keyThumbprint ?? null,
+        );
+      } else if (held.keyThumbprint !== offer.keyThumbprint) {
+        return { error: "invalid_grant" as const, reason: "this device was provisioned with another key" };
+      }
+      this.#run(
+        "INSERT INTO tokens (digest, offer_id, expires_at) VALUES (?, ?, ?)",
+        token.digest,
+        offer.id,
+        token.expiresAt,
+      );
+      return { ...(held ?? offer), state: "redeemed" as const };
+    });
   }
 
   async issuedFor(offerId: string): Promise<number> {

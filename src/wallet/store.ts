@@ -29,6 +29,20 @@ export interface OfferRecord {
   state: OfferState;
   /** Wrong PINs given so far. */
   pinFailures: number;
+  /** A device's offer: the JWK thumbprint of the attested key, the only key its credential may be bound to. */
+  keyThumbprint?: string | undefined;
+}
+
+/** A key that attests devices' keys, registered by their maker (the issuer). */
+export interface AttesterRecord {
+  /** The `kid` its attestations name. */
+  kid: string;
+  jwk: Record<string, unknown>;
+  /** The schema of the credential its devices get, and the manufacturer it names. */
+  schemaId: number;
+  manufacturer: string;
+  registeredAt: number;
+  revokedAt?: number | undefined;
 }
 
 /** A credential the service signed: in its batch at `index`, journalled before it is handed out. */
@@ -88,6 +102,18 @@ export interface IssuerStore {
   addNonce(digest: string, expiresAt: number): Promise<void>;
   /** Takes a nonce: true once, while it has not expired. */
   takeNonce(digest: string, now: number): Promise<boolean>;
+  addAttester(attester: AttesterRecord): Promise<void>;
+  /** Revokes an attester: its attestations are refused from `at` on; false when there is no such one. */
+  revokeAttester(kid: string, at: number): Promise<boolean>;
+  attester(kid: string): Promise<AttesterRecord | undefined>;
+  attesters(): Promise<AttesterRecord[]>;
+  /** Records a one-time JWT id until it expires: false when it was seen already (a replay). */
+  useJti(jti: string, expiresAt: number): Promise<boolean>;
+  /**
+   * A device's offer, made at its first token request (redeemed at once) and found again at the next; refused once
+   * its credential was issued. The access token's digest is stored with it, in the same transaction.
+   */
+  provision(offer: OfferRecord, token: { digest: string; expiresAt: number }): Promise<OfferRecord | RedeemRefusal>;
   /** Credentials already issued for an offer (a wallet asking twice gets no more than the offer allows). */
   issuedFor(offerId: string): Promise<number>;
   openBatch(batch: BatchRecord): Promise<void>;
