@@ -2,10 +2,11 @@
  * `npm run devnet`: starts a Hardhat node on 127.0.0.1, deploys CCR and the DID registry, seeds the demo framework,
  * writes the deployment file and runs until Ctrl-C. Each run starts a fresh chain.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { cpSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { DEVNET_DIR } from "../src/deployment.ts";
+import { DEVICE_MAKER, FACTORY_KID, freePort, provisioningSetup } from "./lib/devices.ts";
 
 const USAGE = `Usage: npm run devnet [-- --help]
 
@@ -16,6 +17,8 @@ dashboard, TRQP API) and runs until Ctrl-C. Each run starts a fresh chain.
 Environment:
   CCR_DEVNET_PORT  the node's port (default 8545)
   CCR_WEB_PORT     ccr serve's port (default 8787; 0: any free port; off: no web server)
+  CCR_ISSUER_PORT  the Korean device maker's OpenID4VCI issuer service, over HTTPS with a certificate made for the
+                   devnet (default 8443; 0: any free port; off: no issuer service); npm run device enrols a device
   CCR_DEVNET_DIR   the devnet's folder (default .devnet): deployment.json, node.log, schemas/, proposals/,
                    status-lists/, audit.sqlite; ccr finds it from the project folder or any folder below it`;
 
@@ -37,6 +40,8 @@ const LOG = `${DEVNET_DIR}/node.log`;
 const PID_FILE = `${DEVNET_DIR}/node.pid`;
 /** `ccr serve` (verifier page, explorer, audit dashboard, TRQP API) beside the node: CCR_WEB_PORT, 0 for any free port, off to skip. */
 const WEB_PORT = process.env.CCR_WEB_PORT ?? "8787";
+/** The device maker's issuer service: CCR_ISSUER_PORT, 0 for any free port, off to skip. */
+const ISSUER_PORT = process.env.CCR_ISSUER_PORT ?? "8443";
 
 function fail(message: string): never {
   console.error(`devnet: ${message}`);
@@ -86,7 +91,9 @@ rmSync("deploy/deployments/chain-31337", { recursive: true, force: true });
 for (const suffix of ["", "-wal", "-shm"]) rmSync(`${DEVNET_DIR}/audit.sqlite${suffix}`, { force: true });
 // So do the previous chain's council proposals and issuers' status registers (bound to its genesis: refused on a
 // new chain, never used there).
-for (const folder of ["proposals", "status-lists"]) rmSync(`${DEVNET_DIR}/${folder}`, { recursive: true, force: true });
+for (const folder of ["proposals", "status-lists", "issuer-service", "devices"]) {
+  rmSync(`${DEVNET_DIR}/${folder}`, { recursive: true, force: true });
+}
 // The demo framework's schema documents, next to the deployment file: where ccr looks for a schema's document.
 // (The folder the demo seed registers them from; run from the project folder, as "npm run devnet" does.)
 cpSync("examples/schemas", `${DEVNET_DIR}/schemas`, { recursive: true });
@@ -103,10 +110,12 @@ node.on("exit", (code) => {
   if (!stopping) fail(`the Hardhat node stopped unexpectedly (exit ${code}); see ${LOG}`);
 });
 let web: ChildProcess | undefined;
+let issuer: ChildProcess | undefined;
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
   process.on(signal, () => {
     stopping = true;
     web?.kill("SIGTERM");
+    issuer?.kill("SIGTERM");
     stop(node);
     console.log("\ndevnet stopped");
     process.exit(0);
@@ -135,34 +144,70 @@ if (deployed !== 0) {
   stop(node);
   fail("deployment failed (see above); the node was stopped");
 }
-/** Starts `ccr serve` on the devnet's deployment; resolves with its address, or why it did not start. */
-async function startWeb(): Promise<string> {
-  if (WEB_PORT === "off") return "not started (CCR_WEB_PORT=off)";
-  const child = spawn(
-    process.execPath,
-    [
-      ...["bin/ccr.js", "--deployment", `${DEVNET_DIR}/deployment.json`, "serve", "--host", HOST, "--port", WEB_PORT],
-      // The auditor's default index: the dashboard follows the chain, and `ccr audit check` results show there.
-      ...["--db", `${DEVNET_DIR}/audit.sqlite`],
-    ],
-    // In the devnet's process group: whatever stops the devnet stops it too.
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  web = child;
+/**
+ * Starts `ccr <args>` on the devnet's deployment, in the devnet's process group (whatever stops the devnet stops it
+ * too); resolves with the address it prints (`pattern`), or why it did not start.
+ */
+function startCcr(
+  args: string[],
+  pattern: RegExp,
+  started: (child: ChildProcess | undefined) => void,
+): Promise<string> {
+  const child = spawn(process.execPath, ["bin/ccr.js", "--deployment", `${DEVNET_DIR}/deployment.json`, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  started(child);
   let output = "";
   return new Promise((resolve) => {
     const read = (chunk: Buffer) => {
       output += chunk.toString();
-      const url = /listening on (\S+)/.exec(output)?.[1];
+      const url = pattern.exec(output)?.[1];
       if (url !== undefined) resolve(url);
     };
     child.stdout?.on("data", read);
     child.stderr?.on("data", read);
     child.once("exit", () => {
-      web = undefined;
-      resolve(`not started: ${output.trim().split("\n").pop() ?? "ccr serve exited"}`);
+      started(undefined);
+      resolve(`not started: ${output.trim().split("\n").pop() ?? `ccr ${args[0]} exited`}`);
     });
   });
+}
+
+/** Starts `ccr serve` on the devnet's deployment; resolves with its address, or why it did not start. */
+function startWeb(): Promise<string> {
+  if (WEB_PORT === "off") return Promise.resolve("not started (CCR_WEB_PORT=off)");
+  return startCcr(
+    // The auditor's default index: the dashboard follows the chain, and `ccr audit check` results show there.
+    ["serve", "--host", HOST, "--port", WEB_PORT, "--db", `${DEVNET_DIR}/audit.sqlite`],
+    /listening on (\S+)/,
+    (child) => (web = child),
+  );
+}
+
+/**
+ * The Korean device maker's OpenID4VCI issuer service, over HTTPS with a certificate made for the devnet (openssl),
+ * and its factory's attestation key (a new one each run, in `devices/`): `npm run device` enrols a device with it.
+ */
+async function startIssuer(): Promise<string> {
+  if (ISSUER_PORT === "off") return "not started (CCR_ISSUER_PORT=off)";
+  const port = ISSUER_PORT === "0" ? await freePort() : Number(ISSUER_PORT);
+  const made = await provisioningSetup(DEVNET_DIR, port);
+  if (typeof made === "string") return `not started: ${made}`;
+  const added = spawnSync(
+    process.execPath,
+    ["bin/ccr.js", "--deployment", `${DEVNET_DIR}/deployment.json`, "--as", DEVICE_MAKER, "attester", "add"].concat([
+      FACTORY_KID,
+      made.attesterPublicKey,
+    ]),
+    { encoding: "utf8" },
+  );
+  if (added.status !== 0) return `not started: ${added.stderr.trim()}`;
+  const tls = ["--tls-cert", made.certificate, "--tls-key", made.key];
+  return startCcr(
+    ["--as", DEVICE_MAKER, "issuer-service", "--issuer-url", made.url, "--host", HOST, "--port", String(port), ...tls],
+    /ccr issuer-service: (https:\S+)/,
+    (child) => (issuer = child),
+  );
 }
 
 const webAddress = await startWeb();
@@ -175,4 +220,6 @@ if (webAddress.startsWith("http")) {
   );
 }
 console.log(`devnet: web verifier, framework explorer, audit dashboard and TRQP API: ${webAddress}`);
+const issuerAddress = await startIssuer();
+console.log(`devnet: the device maker's OpenID4VCI issuer service: ${issuerAddress} (npm run device enrols a device)`);
 console.log(`devnet: running on ${URL}. Press Ctrl-C to stop.`);

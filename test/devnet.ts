@@ -60,7 +60,7 @@ describe("npm run devnet (end to end)", function () {
     });
     expect(help.status).to.equal(0);
     expect(help.stdout).to.match(/^Usage: npm run devnet \[-- --help\]\n/);
-    for (const variable of ["CCR_DEVNET_PORT", "CCR_WEB_PORT", "CCR_DEVNET_DIR"])
+    for (const variable of ["CCR_DEVNET_PORT", "CCR_WEB_PORT", "CCR_ISSUER_PORT", "CCR_DEVNET_DIR"])
       expect(help.stdout).to.include(variable);
     expect(existsSync(join(tmpdir(), "ccr-devnet-help-never-created"))).to.equal(false);
     const unknown = spawnSync(process.execPath, ["scripts/devnet.ts", "--port", "9000"], { encoding: "utf8" });
@@ -73,7 +73,7 @@ describe("npm run devnet (end to end)", function () {
   });
 
   it("starts a node on 127.0.0.1, deploys, seeds, writes the deployment file and stops on Ctrl-C", async function () {
-    devnet = await startDevnet();
+    devnet = await startDevnet(undefined, { issuer: true });
     const { port, dir } = devnet;
     const output = devnet.output();
     expect(output).to.include("Framework: 21 economies, 6 schemas, 6 issuers, 1 operator");
@@ -114,13 +114,36 @@ describe("npm run devnet (end to end)", function () {
 
     await revokedKeyStopsAtOnce(join(dir, "deployment.json"));
 
+    // The device maker's issuer service beside the node: a simulated device enrols with no human step.
+    const issuer = /devnet: the device maker's OpenID4VCI issuer service: https:\/\/localhost:(\d+) /.exec(output);
+    expect(issuer, output).to.not.equal(null);
+    const enrolled = spawnSync(process.execPath, ["scripts/device.ts", "KR-SN-4242"], {
+      encoding: "utf8",
+      env: { ...process.env, CCR_DEVNET_DIR: dir },
+    });
+    expect(enrolled.status, enrolled.stderr).to.equal(0);
+    expect(enrolled.stdout).to.match(
+      /^device KR-SN-4242: enrolled with https:\/\/localhost:\d+ in [\d.]+ s, anchored;/,
+    );
+    const device = await runCcr(join(dir, "deployment.json"), ["verify", join(dir, "devices", "KR-SN-4242.json")]);
+    expect(device.code, device.stdout + device.stderr).to.equal(0);
+    expect(device.stdout).to.include("serialNumber: KR-SN-4242");
+    const twice = spawnSync(process.execPath, ["scripts/device.ts", "KR-SN-4242"], {
+      encoding: "utf8",
+      env: { ...process.env, CCR_DEVNET_DIR: dir },
+    });
+    expect(twice.status).to.equal(1);
+    expect(twice.stderr).to.include("refused: invalid_grant: this device has its credential already");
+
     const exited = devnet.interrupt();
     expect(await exited).to.equal(0);
     const deadline = Date.now() + 15_000;
-    const up = async () => (await listening(port)) || (await listening(Number(webPort)));
+    const up = async () =>
+      (await listening(port)) || (await listening(Number(webPort))) || (await listening(Number(issuer?.[1])));
     while ((await up()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     expect(await listening(port)).to.equal(false);
     expect(await listening(Number(webPort)), "ccr serve outlived the devnet").to.equal(false);
+    expect(await listening(Number(issuer?.[1])), "the issuer service outlived the devnet").to.equal(false);
 
     // A restarted devnet is a new chain: the auditor's default index of the old one goes with it.
     writeFileSync(join(dir, "audit.sqlite"), "an index of the previous chain");

@@ -43,16 +43,23 @@ export interface RunningDevnet {
 
 /**
  * Starts `npm run devnet` on a free port, in a new folder or in `dir` (a restart: the devnet's folder again), with its
- * web server on a free port too unless `web` is false (benchmarks: the server's own audit sync would share the CPU).
+ * web server on a free port too unless `web` is false (benchmarks: the server's own audit sync would share the CPU),
+ * and the device maker's issuer service on a free port when `issuer` is true.
  */
 export async function startDevnet(
   dir = mkdtempSync(join(tmpdir(), "ccr-devnet-")),
-  { web = true }: { web?: boolean } = {},
+  { web = true, issuer = false }: { web?: boolean; issuer?: boolean } = {},
 ): Promise<RunningDevnet> {
   const port = await freePort();
   const child = spawn(process.execPath, ["scripts/devnet.ts"], {
     detached: true,
-    env: { ...process.env, CCR_DEVNET_PORT: String(port), CCR_DEVNET_DIR: dir, CCR_WEB_PORT: web ? "0" : "off" },
+    env: {
+      ...process.env,
+      CCR_DEVNET_PORT: String(port),
+      CCR_DEVNET_DIR: dir,
+      CCR_WEB_PORT: web ? "0" : "off",
+      CCR_ISSUER_PORT: issuer ? "0" : "off",
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

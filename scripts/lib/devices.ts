@@ -1,0 +1,67 @@
+/**
+ * The devnet's zero-touch provisioning setup: the Korean device maker's factory attestation key and the certificate
+ * its issuer service serves HTTPS with, both made fresh for each devnet in `<devnet>/devices/` (devnet only; the
+ * private keys never leave that folder, readable by their owner only).
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { newKeyPair, type KeyPair } from "../../src/wallet/deviceClient.ts";
+
+export { freePort } from "./devnet-process.ts";
+
+/** The demo issuer that makes devices, and the name of its factory's attestation key. */
+export const DEVICE_MAKER = "kr-devicemaker";
+export const FACTORY_KID = "factory-seoul-1";
+
+/** What a device needs to enrol on the devnet: the service's URL and certificate, and the factory's key. */
+export interface ProvisioningSetup {
+  url: string;
+  certificate: string;
+  key: string;
+  attesterPublicKey: string;
+  attesterPrivateKey: string;
+}
+
+const setupFile = (devnet: string): string => join(devnet, "devices", "issuer-service.json");
+
+/** Makes the setup for a service on `port`; the reason when it cannot (no openssl). */
+export function provisioningSetup(devnet: string, port: number): Promise<ProvisioningSetup | string> {
+  const dir = join(devnet, "devices");
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const setup: ProvisioningSetup = {
+    url: `https://localhost:${port}`,
+    certificate: join(dir, "issuer-service.crt"),
+    key: join(dir, "issuer-service.key"),
+    attesterPublicKey: join(dir, `${FACTORY_KID}.public.jwk.json`),
+    attesterPrivateKey: join(dir, `${FACTORY_KID}.private.jwk.json`),
+  };
+  try {
+    execFileSync(
+      "openssl",
+      ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "30"]
+        .concat(["-subj", "/CN=ccr-devnet-issuer-service", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
+        .concat(["-keyout", setup.key, "-out", setup.certificate]),
+      { stdio: "ignore" },
+    );
+  } catch (error) {
+    return Promise.resolve(`openssl could not make its certificate (${(error as Error).message.split("\n")[0]})`);
+  }
+  const factory = newKeyPair("ES256");
+  writeFileSync(setup.attesterPublicKey, `${JSON.stringify(factory.publicJwk)}\n`);
+  writeFileSync(setup.attesterPrivateKey, `${JSON.stringify(factory)}\n`, { mode: 0o600 });
+  writeFileSync(setupFile(devnet), `${JSON.stringify(setup, null, 2)}\n`);
+  return Promise.resolve(setup);
+}
+
+/** The devnet's setup, as `npm run devnet` made it; undefined when its issuer service was not started. */
+export function readProvisioningSetup(devnet: string): (ProvisioningSetup & { factory: KeyPair }) | undefined {
+  let setup: ProvisioningSetup;
+  try {
+    setup = JSON.parse(readFileSync(setupFile(devnet), "utf8")) as ProvisioningSetup;
+  } catch {
+    return undefined;
+  }
+  const factory = JSON.parse(readFileSync(setup.attesterPrivateKey, "utf8")) as KeyPair;
+  return { ...setup, factory };
+}
