@@ -633,7 +633,7 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
     expect(verified.code, verified.stdout + verified.stderr).to.equal(0);
   });
 
-  it("provisions a device its maker attested, with no human step; once per device, and none after its key is revoked", async function () {
+  it("provisions a device its maker attested, with no human step; once per device (again to it, not to a clone), none after revocation", async function () {
     const factory = { ...newKeyPair("ES256"), kid: "factory-seoul-1" };
     const keyFile = join(work, "factory-seoul-1.jwk.json");
     await writeFile(keyFile, JSON.stringify(factory.publicJwk));
@@ -676,8 +676,23 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
       const verified = await verifiedOnceAnchored(file, maker);
       expect(verified.stdout).to.match(/^VALID {5}.*KR-SN-9001\.sd-jwt: valid: issued by Device maker in Korea/m);
 
-      const again = await first.enrolled().then(() => "enrolled", refusal);
-      expect(again).to.include("invalid_grant").and.to.include("has its credential already");
+      // Asking again with its own key, the device gets the same credential; a clone with another key, nothing.
+      expect((await first.enrolled()).credential).to.equal(credential);
+      const clone = newKeyPair("ES256");
+      const cloned = await attestDevice(
+        factory,
+        makerDid,
+        { serialNumber: "KR-SN-9001", model: "Air sensor AS-2" },
+        clone.publicJwk,
+      );
+      const refused = await enrollDevice({
+        issuerUrl: url,
+        attestation: cloned,
+        deviceKey: clone,
+        configuration: "DeviceIdentity_dc_sd_jwt",
+        fetch: https,
+      }).then(() => "enrolled", refusal);
+      expect(refused).to.include("invalid_grant").and.to.include("has its credential already, bound to another key");
       const revoked = await ccr(["--as", "kr-devicemaker", "attester", "revoke", "factory-seoul-1"]);
       expect(revoked.code, revoked.stderr).to.equal(0);
       const listed = await ccr(["--as", "kr-devicemaker", "attester", "list"]);

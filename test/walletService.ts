@@ -194,7 +194,7 @@ describe("issuer service endpoints (in process, SQLite in memory)", function () 
       expect((got as { error_description?: string }).error_description).to.include(words);
     };
 
-    it("gives an attested device a token, then its credential bound to the attested key, once", async function () {
+    it("gives an attested device its credential bound to the attested key, once; again to it, never to another key", async function () {
       const attestation = await attestDevice(factory, "did:example:maker", device, deviceKey.publicJwk);
       const granted = await ask(attestation, pop(deviceKey));
       expect(granted.status, JSON.stringify(granted.body)).to.equal(200);
@@ -226,7 +226,19 @@ describe("issuer service endpoints (in process, SQLite in memory)", function () 
         serialNumber: "KR-SN-7001",
       });
       expect(decoded.firmwareVersion).to.equal("1.2.0");
-      await refusedWith(ask(attestation, pop(deviceKey)), "invalid_grant", "has its credential already");
+      // The same device with its key again (a response lost to a crash) gets the same credential, not a second one.
+      const again = await ask(attestation, pop(deviceKey));
+      expect(again.status, JSON.stringify(again.body)).to.equal(200);
+      const redelivered = await service.credential(`Bearer ${String(body(again).access_token)}`, {
+        credential_configuration_id: "DeviceIdentity_dc_sd_jwt",
+        proofs: { jwt: [proofBy(deviceKey, String(body(await service.nonce()).c_nonce))] },
+      });
+      expect(body(redelivered).credentials).to.deep.equal(body(issued).credentials);
+      expect(await store.issuedFor(`device:factory-1:${device.serialNumber}`)).to.equal(1);
+      // The same serial number with another key is another device claiming to be this one.
+      const clone = newKeyPair("ES256");
+      const cloned = await attestDevice(factory, "did:example:maker", device, clone.publicJwk);
+      await refusedWith(ask(cloned, pop(clone)), "invalid_grant", "has its credential already, bound to another key");
     });
 
     it("refuses a missing, unregistered, revoked, forged, self-signed or expired attestation, and a replayed proof", async function () {

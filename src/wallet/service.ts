@@ -51,6 +51,9 @@ const refuse = (error: string, description: string, status = 400, extra: Record<
   headers: NO_STORE,
 });
 
+const issuedAlready = (): Answer =>
+  refuse("credential_request_denied", "the offer's credential was issued already: an offer gives it once");
+
 /** A refusal thrown inside a handler: answered as it is. */
 class Refusal extends Error {
   readonly answer: Answer;
@@ -210,11 +213,11 @@ export class IssuerService {
         `the offer is for ${this.#types.get(offer.schemaId)?.vcType ?? `schema ${offer.schemaId}`} credentials, not ${configuration.type.vcType}`,
       );
     }
-    if (offer.state === "issued" || (await this.#o.store.issuedFor(offer.id)) > 0) {
-      return refuse("credential_request_denied", "the offer's credential was issued already: an offer gives it once");
-    }
+    const device = offer.keyThumbprint !== undefined;
+    const issued = offer.state === "issued" || (await this.#o.store.issuedFor(offer.id)) > 0;
+    if (issued && !device) return issuedAlready();
     const keys = await this.#provenKeys(parsed.proofs?.jwt);
-    if (offer.keyThumbprint !== undefined && (keys.length !== 1 || jwkThumbprint(keys[0]) !== offer.keyThumbprint)) {
+    if (device && (keys.length !== 1 || jwkThumbprint(keys[0]) !== offer.keyThumbprint)) {
       return refuse(
         "invalid_proof",
         "a device's credential is bound to the key its maker attested: one proof, signed by that key",
@@ -222,7 +225,17 @@ export class IssuerService {
         await this.#freshNonce(),
       );
     }
-    return this.#issue(offer, configuration, keys);
+    return issued ? this.#handedAgain(offer) : this.#issue(offer, configuration, keys);
+  }
+
+  /** A device's credential again, to the device that proved its key: the one journalled, never a second one. */
+  async #handedAgain(offer: OfferRecord): Promise<Answer> {
+    const credentials = await this.#o.store.credentialsOf(offer.id);
+    return {
+      status: 200,
+      body: { credentials: credentials.map((c) => ({ credential: c.credential })), notification_id: offer.id },
+      headers: NO_STORE,
+    };
   }
 
   /**
@@ -334,9 +347,7 @@ export class IssuerService {
         ),
       offer.id,
     );
-    if (placed === undefined) {
-      return refuse("credential_request_denied", "the offer's credential was issued already: an offer gives it once");
-    }
+    if (placed === undefined) return offer.keyThumbprint === undefined ? issuedAlready() : this.#handedAgain(offer);
     if (transactionId !== undefined) {
       return { status: 202, body: { transaction_id: transactionId, interval: anchorWindow }, headers: NO_STORE };
     }

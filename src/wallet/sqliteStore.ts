@@ -294,8 +294,14 @@ class SqliteIssuerStore implements IssuerStore {
     return transaction(this.#db, () => {
       const row = this.#get("SELECT * FROM offers WHERE id = ?", offer.id);
       const held = row === undefined ? undefined : offerOf(row);
-      if (held?.state === "issued") {
-        return { error: "invalid_grant" as const, reason: "this device has its credential already: one per device" };
+      // The same device with the same key is answered again (a response lost to a crash is not a lost credential);
+      // another key for the same device is not.
+      if (held !== undefined && held.keyThumbprint !== offer.keyThumbprint) {
+        const reason =
+          held.state === "issued"
+            ? "this device has its credential already, bound to another key: one per device"
+            : "this device was provisioned with another key";
+        return { error: "invalid_grant" as const, reason };
       }
       if (held === undefined) {
         this.#run(
@@ -311,8 +317,6 @@ class SqliteIssuerStore implements IssuerStore {
           offer.expiresAt,
           offer.keyThumbprint ?? null,
         );
-      } else if (held.keyThumbprint !== offer.keyThumbprint) {
-        return { error: "invalid_grant" as const, reason: "this device was provisioned with another key" };
       }
       this.#run(
         "INSERT INTO tokens (digest, offer_id, expires_at) VALUES (?, ?, ?)",
@@ -320,8 +324,12 @@ class SqliteIssuerStore implements IssuerStore {
         offer.id,
         token.expiresAt,
       );
-      return { ...(held ?? offer), state: "redeemed" as const };
+      return held ?? { ...offer, state: "redeemed" as const };
     });
+  }
+
+  async credentialsOf(offerId: string): Promise<JournalledCredential[]> {
+    return this.#all("SELECT * FROM credentials WHERE offer_id = ? ORDER BY batch_id, idx", offerId).map(credentialOf);
   }
 
   async issuedFor(offerId: string): Promise<number> {

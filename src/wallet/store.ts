@@ -110,10 +110,13 @@ export interface IssuerStore {
   /** Records a one-time JWT id until it expires: false when it was seen already (a replay). */
   useJti(jti: string, expiresAt: number): Promise<boolean>;
   /**
-   * A device's offer, made at its first token request (redeemed at once) and found again at the next; refused once
-   * its credential was issued. The access token's digest is stored with it, in the same transaction.
+   * A device's offer, made at its first token request (redeemed at once) and found again at the next (issued, when
+   * its credential was: it is handed out again); refused for another key. The access token's digest is stored with
+   * it, in the same transaction.
    */
   provision(offer: OfferRecord, token: { digest: string; expiresAt: number }): Promise<OfferRecord | RedeemRefusal>;
+  /** The credentials journalled for an offer. */
+  credentialsOf(offerId: string): Promise<JournalledCredential[]>;
   /** Credentials already issued for an offer (a wallet asking twice gets no more than the offer allows). */
   issuedFor(offerId: string): Promise<number>;
   openBatch(batch: BatchRecord): Promise<void>;
