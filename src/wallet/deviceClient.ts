@@ -2,7 +2,7 @@
  * The device's side of zero-touch provisioning, with `@openid4vc/oauth2` and `@openid4vc/openid4vci` as a wallet
  * uses them: the maker's attestation of the device's key (made at the factory, `attestDevice`), then the device's
  * own enrolment (`enrollDevice`): an access token for its attestation, a nonce, and its credential for a proof signed
- * by its key. Keys are JWKs signed with Node's crypto (ES256, ES256K, EdDSA): a device keeps its private key, in a
+ * by its key (collected from the deferred endpoint when the service defers it). Keys are JWKs signed with Node's crypto (ES256, ES256K, EdDSA): a device keeps its private key, in a
  * TPM in real life.
  */
 import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign, type JsonWebKey } from "node:crypto";
@@ -13,7 +13,7 @@ import {
   type Jwk,
   type JwtSigner,
 } from "@openid4vc/oauth2";
-import { Openid4vciClient } from "@openid4vc/openid4vci";
+import { Openid4vciClient, type IssuerMetadataResult } from "@openid4vc/openid4vci";
 import { publicJwk } from "./jwt.ts";
 
 /** A key pair as JWKs, with the algorithm it signs with. */
@@ -117,11 +117,13 @@ export async function enrollDevice(options: {
   deviceKey: KeyPair;
   configuration: string;
   fetch?: typeof fetch;
+  /** The issuer's metadata, when the device has it already (see `issuerMetadataOf`). */
+  issuerMetadata?: IssuerMetadataResult | undefined;
 }): Promise<{ credential: string; accessToken: string }> {
   const { issuerUrl, attestation, deviceKey, configuration } = options;
   const callbacks = clientCallbacks([deviceKey], options.fetch ?? fetch);
   const vci = new Openid4vciClient({ callbacks: { ...callbacks, clientAuthentication: () => undefined } });
-  const issuerMetadata = await vci.resolveIssuerMetadata(issuerUrl);
+  const issuerMetadata = options.issuerMetadata ?? (await vci.resolveIssuerMetadata(issuerUrl));
   const [authorizationServer] = issuerMetadata.authorizationServers;
   if (authorizationServer === undefined) throw new Error(`${issuerUrl} names no authorization server`);
   const oauth = new Oauth2Client({
@@ -146,10 +148,31 @@ export async function enrollDevice(options: {
     credentialConfigurationId: configuration,
     proofs: { jwt: [jwt] },
   });
-  const [first] = (credentialResponse.credentials ?? []) as ({ credential: string } | string)[];
-  if (first === undefined) throw new Error(`${issuerUrl} answered without a credential (deferred?)`);
+  let credentials = credentialResponse.credentials as ({ credential: string } | string)[] | undefined;
+  // Deferred (the service is catching up with its anchoring): ask again after the interval it names, until it answers.
+  let transactionId = credentialResponse.transaction_id;
+  while (credentials === undefined && transactionId !== undefined) {
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0.2, Number(credentialResponse.interval ?? 1)) * 1000));
+    const { deferredCredentialResponse } = await vci.retrieveDeferredCredentials({
+      issuerMetadata,
+      accessToken: accessTokenResponse.access_token,
+      transactionId,
+    });
+    credentials = deferredCredentialResponse.credentials as typeof credentials;
+    transactionId = deferredCredentialResponse.transaction_id ?? transactionId;
+  }
+  const [first] = credentials ?? [];
+  if (first === undefined) throw new Error(`${issuerUrl} answered without a credential`);
   return {
     credential: typeof first === "string" ? first : first.credential,
     accessToken: accessTokenResponse.access_token,
   };
+}
+
+/** An issuer's metadata (its own and its authorization server's), read once: what a fleet's devices share. */
+export function issuerMetadataOf(issuerUrl: string, fetcher: typeof fetch = fetch): Promise<IssuerMetadataResult> {
+  const callbacks = clientCallbacks([], fetcher);
+  return new Openid4vciClient({
+    callbacks: { ...callbacks, clientAuthentication: () => undefined },
+  }).resolveIssuerMetadata(issuerUrl);
 }

@@ -3,7 +3,7 @@
  * against its public JWK (ES256, ES256K, EdDSA: the curves CCR resolves holders of), hashing, randomness. The service
  * never signs a JWT through them: credentials are signed by the issuance stages (`../vc/issuance`).
  */
-import { createHash, createPublicKey, randomBytes, verify, type JsonWebKey } from "node:crypto";
+import { createHash, createPublicKey, randomBytes, verify, type JsonWebKey, type KeyObject } from "node:crypto";
 import type { CallbackContext, Jwk } from "@openid4vc/oauth2";
 import { base64url, fromBase64url } from "../bytes.ts";
 
@@ -27,6 +27,20 @@ export function keyProblem(alg: string, jwk: Jwk): string | undefined {
   return undefined;
 }
 
+/** Public keys as Node's key objects, the last few hundred used (an attester's key verifies a whole fleet). */
+const keyObjects = new Map<string, KeyObject>();
+
+function keyObject(jwk: Jwk): KeyObject {
+  const id = `${jwk.crv}:${jwk.x}:${jwk.y}`;
+  let key = keyObjects.get(id);
+  if (key === undefined) {
+    key = createPublicKey({ key: publicJwk(jwk) as JsonWebKey, format: "jwk" });
+    if (keyObjects.size >= 512) keyObjects.delete(keyObjects.keys().next().value ?? "");
+    keyObjects.set(id, key);
+  }
+  return key;
+}
+
 /** True when `compact`'s signature is `jwk`'s over its first two parts, with `alg`. */
 export function verifiesWith(compact: string, alg: string, jwk: Jwk): boolean {
   const algorithm = PROOF_ALGORITHMS[alg];
@@ -34,7 +48,7 @@ export function verifiesWith(compact: string, alg: string, jwk: Jwk): boolean {
   const [header, payload, signature] = compact.split(".");
   if (header === undefined || payload === undefined || signature === undefined) return false;
   try {
-    const key = createPublicKey({ key: publicJwk(jwk) as JsonWebKey, format: "jwk" });
+    const key = keyObject(jwk);
     return verify(
       algorithm.hash,
       Buffer.from(`${header}.${payload}`),

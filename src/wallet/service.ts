@@ -375,9 +375,11 @@ export class IssuerService {
           headers: NO_STORE,
         };
       }
+      // Without notification_id, which 1.0 allows here: @openid4vc/openid4vci 0.4.6 refuses a deferred response that
+      // has both (its check is inverted), and its wallets are many.
       return {
         status: 200,
-        body: { credentials: found.credentials.map((c) => ({ credential: c.credential })), notification_id: offer.id },
+        body: { credentials: found.credentials.map((c) => ({ credential: c.credential })) },
         headers: NO_STORE,
       };
     } catch (error) {

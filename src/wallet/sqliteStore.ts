@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { CCRError } from "../errors.ts";
 import { transaction } from "../sqlite.ts";
 import type {
@@ -27,8 +27,10 @@ CREATE TABLE IF NOT EXISTS attesters (
   kid TEXT PRIMARY KEY, jwk TEXT NOT NULL, schema_id INTEGER NOT NULL, manufacturer TEXT NOT NULL,
   registered_at INTEGER NOT NULL, revoked_at INTEGER);
 CREATE TABLE IF NOT EXISTS seen_jti (jti TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS seen_jti_expiry ON seen_jti (expires_at);
 CREATE TABLE IF NOT EXISTS tokens (digest TEXT PRIMARY KEY, offer_id TEXT NOT NULL, expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS nonces (digest TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS nonces_expiry ON nonces (expires_at);
 CREATE TABLE IF NOT EXISTS batches (
   id TEXT PRIMARY KEY, owner TEXT NOT NULL, schema_id INTEGER NOT NULL, valid_from INTEGER NOT NULL,
   valid_until INTEGER NOT NULL, opened_at INTEGER NOT NULL, closed_at INTEGER, size INTEGER, root TEXT,
@@ -124,16 +126,28 @@ class SqliteIssuerStore implements IssuerStore {
     this.#db = db;
   }
 
+  /** Statements by their SQL, compiled once: a request runs several, and compiling is most of their cost. */
+  readonly #statements = new Map<string, StatementSync>();
+
+  #statement(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   #all(sql: string, ...params: (string | number | null)[]): Row[] {
-    return this.#db.prepare(sql).all(...params) as Row[];
+    return this.#statement(sql).all(...params) as Row[];
   }
 
   #get(sql: string, ...params: (string | number | null)[]): Row | undefined {
-    return this.#db.prepare(sql).get(...params) as Row | undefined;
+    return this.#statement(sql).get(...params) as Row | undefined;
   }
 
   #run(sql: string, ...params: (string | number | null)[]): number {
-    return Number(this.#db.prepare(sql).run(...params).changes);
+    return Number(this.#statement(sql).run(...params).changes);
   }
 
   async bind(identity: Record<string, string>): Promise<void> {
@@ -155,7 +169,7 @@ class SqliteIssuerStore implements IssuerStore {
 
   async addOffers(offers: readonly OfferRecord[]): Promise<void> {
     transaction(this.#db, () => {
-      const insert = this.#db.prepare(
+      const insert = this.#statement(
         "INSERT INTO offers (id, code_digest, pin_digest, schema_id, subject, source, row, created_at, expires_at, " +
           "state, pin_failures, key_thumbprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       );
@@ -354,7 +368,7 @@ class SqliteIssuerStore implements IssuerStore {
         const claimed = this.#run("UPDATE offers SET state = 'issued' WHERE id = ? AND state = 'redeemed'", offerId);
         if (claimed === 0) return false;
       }
-      const insert = this.#db.prepare(
+      const insert = this.#statement(
         "INSERT INTO credentials (hash, batch_id, idx, offer_id, credential, format, transaction_id, issued_at) " +
           "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       );

@@ -1,0 +1,258 @@
+/**
+ * `npm run bench:wallet`: a fleet of devices provisions itself through the issuer service, with no human step. A devnet
+ * (no web server), the Korean device maker's `ccr issuer-service` as its own process over HTTPS, a factory
+ * attestation key registered with `ccr attester add`; 10,000 devices (`CCR_BENCH_DEVICES`), each with its own key and
+ * its maker's attestation, enrol 200 at a time through the whole protocol (token with attestation-based client
+ * authentication, nonce, credential). The service is killed (SIGKILL) twice during the run, at 30% and 60%, and
+ * restarted at once; a device whose request fails retries.
+ *
+ * Targets (a 2-core machine): all issued and anchored in at most 30 s; p99 of the credential requests at most 500 ms;
+ * every credential anchored at most 10 s after it was handed out; the service's resident memory at most 500 MB; and,
+ * across the kills, every device holding its credential, each anchored, none anchored twice. Exits 1 if one is missed.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { Agent, fetch as undiciFetch } from "undici";
+import { buildBatch } from "../src/batch.ts";
+import { readDeployment } from "../src/deployment.ts";
+import { ethrDid } from "../src/did.ts";
+import { rpcProvider } from "../src/registry.ts";
+import { credentialHash } from "../src/vc/credential.ts";
+import { attestDevice, enrollDevice, issuerMetadataOf, newKeyPair, type KeyPair } from "../src/wallet/deviceClient.ts";
+import { ICCR__factory } from "../types/ethers-contracts/index.js";
+import { DEVICE_MAKER, FACTORY_KID, freePort, provisioningSetup, readProvisioningSetup } from "./lib/devices.ts";
+import { startDevnet } from "./lib/devnet-process.ts";
+
+const DEVICES = Number(process.env.CCR_BENCH_DEVICES ?? 10_000);
+const CONCURRENCY = 200;
+/** Where the service is killed, as fractions of the fleet (CCR_BENCH_KILLS=0: never, to measure it undisturbed). */
+const KILL_AT = process.env.CCR_BENCH_KILLS === "0" ? [] : [0.3, 0.6];
+const TARGETS = { totalSeconds: 30, p99Ms: 500, anchorDelaySeconds: 10, peakMiB: 500 };
+const CONFIGURATION = "DeviceIdentity_jwt_vc_json";
+
+const rssMiB = (pid: number): number => {
+  try {
+    return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
+};
+
+const percentile = (sorted: number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
+
+const devnet = await startDevnet(undefined, { web: false });
+const deploymentFile = join(devnet.dir, "deployment.json");
+const deployment = await readDeployment(deploymentFile);
+const port = await freePort();
+const made = await provisioningSetup(devnet.dir, port);
+if (typeof made === "string") throw new Error(made);
+const read = readProvisioningSetup(devnet.dir);
+if (read === undefined) throw new Error("no provisioning setup");
+const setup = read;
+const ccrArgs = ["bin/ccr.js", "--deployment", deploymentFile, "--as", DEVICE_MAKER];
+const store = join(devnet.dir, "bench-issuer.sqlite");
+const added = spawnSync(
+  process.execPath,
+  [...ccrArgs, "attester", "add", FACTORY_KID, setup.attesterPublicKey, "--store", store],
+  { encoding: "utf8" },
+);
+if (added.status !== 0) throw new Error(added.stderr);
+
+/** The service as its own process; resolves once it listens. */
+async function startService(): Promise<ChildProcess> {
+  const profile =
+    process.env.CCR_BENCH_PROFILE === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", process.env.CCR_BENCH_PROFILE];
+  const child = spawn(
+    process.execPath,
+    [
+      ...profile,
+      ...ccrArgs,
+      "issuer-service",
+      "--issuer-url",
+      setup.url,
+      "--port",
+      String(port),
+      "--store",
+      store,
+    ].concat(["--tls-cert", setup.certificate, "--tls-key", setup.key, "--window", "1", "--batch-size", "2000"]),
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let output = "";
+  await new Promise<void>((resolve, reject) => {
+    const seen = (chunk: Buffer): void => {
+      output += chunk.toString();
+      if (output.includes("ccr issuer-service: https://")) resolve();
+    };
+    child.stdout?.on("data", seen);
+    child.stderr?.on("data", seen);
+    child.once("exit", (code) => reject(new Error(`the issuer service exited (${code}): ${output}`)));
+  });
+  child.stdout?.removeAllListeners("data");
+  child.stderr?.removeAllListeners("data");
+  child.stdout?.resume();
+  child.stderr?.resume();
+  return child;
+}
+
+const dispatcher = new Agent({ connect: { ca: readFileSync(setup.certificate, "utf8") }, connections: CONCURRENCY });
+const latencies: number[] = [];
+const https = (async (url: string | URL | Request, init?: RequestInit) => {
+  const started = performance.now();
+  const response = await undiciFetch(url as string, { ...(init as object), dispatcher });
+  if (String(url).endsWith("/credential") && response.ok) latencies.push(performance.now() - started);
+  return response;
+}) as unknown as typeof fetch;
+
+// At the factory (not timed): each device's key and its maker's attestation of it.
+const maker = ethrDid(deployment.chainId, deployment.accounts[DEVICE_MAKER]?.address ?? "");
+const factory = { ...setup.factory, kid: FACTORY_KID };
+const fleet: { serial: string; key: KeyPair; attestation: string }[] = [];
+for (let i = 0; i < DEVICES; i++) {
+  const key = newKeyPair("ES256");
+  const serial = `KR-SN-${String(i).padStart(6, "0")}`;
+  fleet.push({
+    serial,
+    key,
+    attestation: await attestDevice(factory, maker, { serialNumber: serial, model: "Air sensor AS-2" }, key.publicJwk),
+  });
+}
+
+let service = await startService();
+let peakMiB = rssMiB(service.pid ?? 0);
+const sampler = setInterval(() => (peakMiB = Math.max(peakMiB, rssMiB(service.pid ?? 0))), 100);
+const issuerMetadata = await issuerMetadataOf(setup.url, https);
+const received = new Map<string, string>();
+let retries = 0;
+let killing: Promise<void> | undefined;
+const kills = [...KILL_AT];
+
+/** Kills the service when the fleet passes the next mark, and starts it again. */
+function killAtMark(): void {
+  const mark = kills[0];
+  if (mark === undefined || killing !== undefined || received.size < mark * DEVICES) return;
+  kills.shift();
+  killing = (async () => {
+    const old = service;
+    const exited = new Promise((resolve) => old.once("exit", resolve));
+    old.kill("SIGKILL");
+    await exited;
+    service = await startService();
+    killing = undefined;
+  })();
+}
+
+const started = performance.now();
+let next = 0;
+await Promise.all(
+  Array.from({ length: CONCURRENCY }, async () => {
+    for (let i = next++; i < fleet.length; i = next++) {
+      const device = fleet[i];
+      if (device === undefined) break;
+      for (;;) {
+        await killing;
+        try {
+          const { credential } = await enrollDevice({
+            issuerUrl: setup.url,
+            attestation: device.attestation,
+            deviceKey: device.key,
+            configuration: CONFIGURATION,
+            fetch: https,
+            issuerMetadata,
+          });
+          received.set(device.serial, credential);
+          killAtMark();
+          break;
+        } catch (error) {
+          // The service answered with a refusal: a defect, not a kill (those break connections or answer 5xx).
+          const status = (error as { response?: { status?: number } }).response?.status;
+          if (status !== undefined && status < 500) throw error;
+          retries++;
+          if (process.env.CCR_BENCH_VERBOSE !== undefined) console.error(`retry ${device.serial}: ${String(error)}`);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
+    }
+  }),
+);
+const handedOut = (performance.now() - started) / 1000;
+
+// Everything anchored: read from the service's store (read-only) until no batch is open or unanchored.
+const db = new DatabaseSync(store, { readOnly: true });
+const pending = (): number =>
+  Number((db.prepare("SELECT COUNT(*) AS n FROM batches WHERE anchored_at IS NULL").get() as { n: number }).n);
+while (pending() > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+const anchored = (performance.now() - started) / 1000;
+clearInterval(sampler);
+
+const journalled = db.prepare("SELECT hash, batch_id, issued_at FROM credentials").all() as {
+  hash: string;
+  batch_id: string;
+  issued_at: number;
+}[];
+const batches = db
+  .prepare("SELECT id, root, anchored_at FROM batches WHERE root <> ?")
+  .all("0x0000000000000000000000000000000000000000000000000000000000000000") as {
+  id: string;
+  root: string;
+  anchored_at: number;
+}[];
+const anchoredAt = new Map(batches.map((b) => [b.id, b.anchored_at]));
+const delay = Math.max(...journalled.map((c) => (anchoredAt.get(c.batch_id) ?? Infinity) - c.issued_at));
+const hashes = new Set(journalled.map((c) => c.hash));
+const lost = fleet.filter((d) => {
+  const credential = received.get(d.serial);
+  return credential === undefined || !hashes.has(credentialHash(credential));
+}).length;
+const rootsRight = batches.every((b) => {
+  const members = db.prepare("SELECT hash FROM credentials WHERE batch_id = ? ORDER BY idx").all(b.id) as {
+    hash: string;
+  }[];
+  return buildBatch(members.map((m) => m.hash)).root === b.root;
+});
+db.close();
+const provider = rpcProvider(deployment.rpcUrl, deployment.chainId);
+const registry = ICCR__factory.connect(deployment.registry.address, provider);
+const events = await registry.queryFilter(
+  registry.filters.BatchAnchored(undefined, deployment.accounts[DEVICE_MAKER]?.address),
+);
+const anchorsOf = new Map<string, number>();
+for (const e of events) anchorsOf.set(e.args.root, (anchorsOf.get(e.args.root) ?? 0) + 1);
+const twice = [...anchorsOf.values()].filter((n) => n > 1).length;
+const missing = batches.filter((b) => anchorsOf.get(b.root) !== 1).length;
+provider.destroy();
+
+service.kill("SIGTERM");
+await new Promise((resolve) => service.once("exit", resolve));
+await dispatcher.close();
+devnet.stop();
+
+const sorted = [...latencies].sort((a, b) => a - b);
+const p50 = percentile(sorted, 50);
+const p99 = percentile(sorted, 99);
+const rows: [string, string, boolean][] = [
+  [
+    `devices issued and anchored`,
+    `${DEVICES} in ${anchored.toFixed(1)} s (handed out in ${handedOut.toFixed(1)} s)`,
+    anchored <= TARGETS.totalSeconds,
+  ],
+  [`credential request latency`, `p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms`, p99 <= TARGETS.p99Ms],
+  [`anchored after handed out`, `at most ${delay} s`, delay <= TARGETS.anchorDelaySeconds],
+  [`service memory`, `peak ${peakMiB.toFixed(0)} MiB`, peakMiB <= TARGETS.peakMiB],
+  [
+    `kills (SIGKILL) and restarts`,
+    `${KILL_AT.length - kills.length}, ${retries} device request(s) retried`,
+    kills.length === 0,
+  ],
+  [`lost`, `${lost} device(s) without an anchored credential`, lost === 0],
+  [
+    `anchored twice`,
+    `${twice} batch(es); ${missing} batch(es) not anchored once; roots ${rootsRight ? "match" : "DIFFER"}`,
+    twice === 0 && missing === 0 && rootsRight,
+  ],
+];
+console.log(`\nbench:wallet: ${DEVICES} devices, ${CONCURRENCY} at a time, ${batches.length} batch(es)`);
+for (const [what, figure, met] of rows) console.log(`  ${met ? "ok    " : "MISSED"} ${what.padEnd(30)} ${figure}`);
+if (rows.some(([, , met]) => !met)) process.exitCode = 1;
