@@ -102,7 +102,8 @@ const latencies: number[] = [];
 const https = (async (url: string | URL | Request, init?: RequestInit) => {
   const started = performance.now();
   const response = await undiciFetch(url as string, { ...(init as object), dispatcher });
-  if (String(url).endsWith("/credential") && response.ok) latencies.push(performance.now() - started);
+  const path = typeof url === "string" ? url : url instanceof URL ? url.href : url.url;
+  if (path.endsWith("/credential") && response.ok) latencies.push(performance.now() - started);
   return response;
 }) as unknown as typeof fetch;
 
