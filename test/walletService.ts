@@ -16,13 +16,14 @@ import { attestDevice, newKeyPair, signJws, type KeyPair } from "../src/wallet/d
 import { holderKey, proofJwt } from "./walletKit.ts";
 
 const BASE = "https://issuer.test";
-const NOW = Math.floor(Date.now() / 1000);
 
 describe("issuer service endpoints (in process, SQLite in memory)", function () {
   let store: IssuerStore;
   let metadata: ServiceMetadata;
   let service: IssuerService;
   let keepingUp = true;
+  /** The wall clock when the test began (the service reads the wall clock: the suite may load this file long before). */
+  let NOW = 0;
   const issuer = Wallet.createRandom();
 
   before(async function () {
@@ -34,6 +35,7 @@ describe("issuer service endpoints (in process, SQLite in memory)", function () 
   });
 
   beforeEach(async function () {
+    NOW = Math.floor(Date.now() / 1000);
     store = openSqliteStore(":memory:");
     keepingUp = true;
     service = new IssuerService({
