@@ -3,9 +3,8 @@
  * its batch by the URL of the issuer service that made it. The proof is fetched from `<batch URL>/<index>`; nothing
  * fetched is trusted, since the proof must still lead from the signed credential to a root its issuer anchored.
  */
-import type { AnchorInfo, ReadCredential } from "./credentialFile.ts";
+import type { AnchorInfo, ReadCredential, UnreadCredential } from "./credentialFile.ts";
 import { decodeCredential, registryStatus } from "./credential.ts";
-import type { UnreadCredential } from "./verify.ts";
 
 /** How long a batch proof may take to arrive. */
 const FETCH_TIMEOUT_MS = 10_000;

@@ -34,6 +34,12 @@ export interface ReadCredential {
   anchor?: AnchorInfo | undefined;
 }
 
+/** A file that could not be read as a credential, and why. */
+export interface UnreadCredential {
+  file: string;
+  problem: string;
+}
+
 /** A compact JWS (three base64url parts), or an SD-JWT (a JWS, then `~`-separated disclosures and key binding). */
 const COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*(?:~[A-Za-z0-9_.-]*)*$/;
 

@@ -21,7 +21,7 @@ import { readVerdictsByClass } from "./memberVerdicts.ts";
 import type { NameBook } from "../names.ts";
 import { checksummed, digestSRI } from "../bytes.ts";
 import { credentialHash, decodeCredential, registryStatus, toSeconds, type Credential } from "./credential.ts";
-import type { ReadCredential } from "./file.ts";
+import type { ReadCredential, UnreadCredential } from "./credentialFile.ts";
 import { issuerSigned } from "./sdJwt.ts";
 import { SignatureChecker } from "#signature";
 
@@ -281,10 +281,7 @@ function explain(summary: VerdictSummary): string {
 }
 
 /** A credential file that could not be read: it is "undecided", with why. */
-export interface UnreadCredential {
-  file: string;
-  problem: string;
-}
+export type { UnreadCredential } from "./credentialFile.ts";
 
 /**
  * Verifies credentials already read (files, the credentials of a presentation, files dropped on a web page): format,
