@@ -7,13 +7,12 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Agent, fetch as undiciFetch } from "undici";
 import { DEVNET_DIR, readDeployment } from "../src/deployment.ts";
 import { CREDENTIAL_FILE_FORMAT, type CredentialFile } from "../src/vc/credentialFile.ts";
 import { credentialHash, decodeCredential, registryStatus } from "../src/vc/credential.ts";
 import { attestDevice, enrollDevice, newKeyPair } from "../src/wallet/deviceClient.ts";
 import { ethrDid } from "../src/did.ts";
-import { DEVICE_MAKER, FACTORY_KID, readProvisioningSetup } from "./lib/devices.ts";
+import { DEVICE_MAKER, FACTORY_KID, readProvisioningSetup, trustingFetch } from "./lib/devices.ts";
 
 const serialNumber = process.argv[2] ?? `KR-SN-${String(Date.now()).slice(-6)}`;
 const setup = readProvisioningSetup(DEVNET_DIR);
@@ -24,9 +23,7 @@ if (setup === undefined) {
 const deployment = await readDeployment(join(DEVNET_DIR, "deployment.json"));
 const maker = ethrDid(deployment.chainId, deployment.accounts[DEVICE_MAKER]?.address ?? "");
 // The devnet's service certificate is made for it: trusted here, and nowhere else.
-const dispatcher = new Agent({ connect: { ca: readFileSync(setup.certificate, "utf8") } });
-const https = ((url: string | URL | Request, init?: RequestInit) =>
-  undiciFetch(url as string, { ...(init as object), dispatcher })) as unknown as typeof fetch;
+const https = trustingFetch(readFileSync(setup.certificate, "utf8"));
 
 // At the factory: the device's key, and the maker's attestation of it.
 const deviceKey = newKeyPair("ES256");

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { Agent as HttpsAgent } from "node:https";
 import { join } from "node:path";
 import { SignJWT, importJWK, type JWK } from "jose";
-import { Agent, fetch as undiciFetch } from "undici";
+import { trustingFetch as trustingFetchOf } from "../scripts/lib/devices.ts";
 import { newKeyPair, signJws, type KeyPair } from "../src/wallet/deviceClient.ts";
 
 export interface TestCertificate {
@@ -52,11 +52,7 @@ export function testCertificate(dir: string, name: string): TestCertificate {
 }
 
 /** A fetch that trusts `certificate` (and nothing else self-signed). */
-export function trustingFetch(certificate: TestCertificate): typeof fetch {
-  const dispatcher = new Agent({ connect: { ca: certificate.cert } });
-  return (input: string | URL | Request, init?: RequestInit) =>
-    undiciFetch(input as string, { ...(init as object), dispatcher });
-}
+export const trustingFetch = (certificate: TestCertificate): typeof fetch => trustingFetchOf(certificate.cert);
 
 /** An https.Agent that trusts `certificate` (for clients built on node:https). */
 export const trustingAgent = (certificate: TestCertificate): HttpsAgent => new HttpsAgent({ ca: certificate.cert });

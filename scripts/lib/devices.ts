@@ -6,6 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { Agent, fetch as undiciFetch } from "undici";
 import { newKeyPair, type KeyPair } from "../../src/wallet/deviceClient.ts";
 
 export { freePort } from "./devnet-process.ts";
@@ -64,4 +65,12 @@ export function readProvisioningSetup(devnet: string): (ProvisioningSetup & { fa
   }
   const factory = JSON.parse(readFileSync(setup.attesterPrivateKey, "utf8")) as KeyPair;
   return { ...setup, factory };
+}
+
+/** A fetch that trusts the certificate `ca` (PEM) and nothing else self-signed, over at most `connections` at once. */
+export function trustingFetch(ca: string, connections?: number): typeof fetch & { close(): Promise<void> } {
+  const dispatcher = new Agent({ connect: { ca }, ...(connections === undefined ? {} : { connections }) });
+  const fetcher = (input: string | URL | Request, init?: RequestInit) =>
+    undiciFetch(input as string, { ...(init as object), dispatcher });
+  return Object.assign(fetcher as unknown as typeof fetch, { close: () => dispatcher.close() });
 }

@@ -118,9 +118,12 @@ export interface ServiceMetadata {
   result: IssuerMetadataResult;
 }
 
-/** The library's issuer, with the callbacks it verifies proofs with. */
+/** The library's issuer (one for the process: it holds only its callbacks), with the callbacks it verifies proofs with. */
+let shared: Openid4vciIssuer | undefined;
 export const libraryIssuer = (): Openid4vciIssuer =>
-  new Openid4vciIssuer({ callbacks: { ...issuerCallbacks, signJwt: unsupported, clientAuthentication: unsupported } });
+  (shared ??= new Openid4vciIssuer({
+    callbacks: { ...issuerCallbacks, signJwt: unsupported, clientAuthentication: unsupported },
+  }));
 
 /** The metadata of a service at `base` issuing `types` for `issuerName` (shown by wallets as who issues). */
 export function serviceMetadata(base: string, issuerName: string, types: readonly CredentialType[]): ServiceMetadata {

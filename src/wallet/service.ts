@@ -100,28 +100,36 @@ export class IssuerService {
     if (grant.grantType !== "urn:ietf:params:oauth:grant-type:pre-authorized_code") {
       return refuse("unsupported_grant_type", `this issuer grants tokens for pre-authorized codes only`);
     }
-    const token = randomBytes(32).toString("base64url");
-    const lifetime = this.#o.tokenLifetime ?? 600;
+    const token = this.#newToken();
     const redeemed = await this.#o.store.redeem(
       secretDigest(grant.preAuthorizedCode),
       grant.txCode === undefined ? undefined : secretDigest(grant.txCode),
       this.#now(),
       this.#o.maxPinFailures ?? 5,
-      { digest: secretDigest(token), expiresAt: this.#now() + lifetime },
+      token.stored,
     );
     if ("error" in redeemed) return refuse(redeemed.error, redeemed.reason);
+    return token.answer;
+  }
+
+  /** A new access token: what the store keeps of it (its digest and expiry), and the token endpoint's answer. */
+  #newToken(): { stored: { digest: string; expiresAt: number }; answer: Answer } {
+    const token = randomBytes(32).toString("base64url");
+    const lifetime = this.#o.tokenLifetime ?? 600;
     return {
-      status: 200,
-      // RFC 6749 §7.1: the type is case-insensitive; some wallets accept only the lower case.
-      body: { access_token: token, token_type: "bearer", expires_in: lifetime },
-      headers: NO_STORE,
+      stored: { digest: secretDigest(token), expiresAt: this.#now() + lifetime },
+      answer: {
+        status: 200,
+        // RFC 6749 §7.1: the type is case-insensitive; some wallets accept only the lower case.
+        body: { access_token: token, token_type: "bearer", expires_in: lifetime },
+        headers: NO_STORE,
+      },
     };
   }
 
   /** The token endpoint for a device: its maker's attestation of its key for an access token (`devices.ts`). */
   async #deviceToken(headers: Headers): Promise<Answer> {
-    const token = randomBytes(32).toString("base64url");
-    const lifetime = this.#o.tokenLifetime ?? 600;
+    const token = this.#newToken();
     const provisioned = await provisionDevice(
       this.#o.store,
       this.#types,
@@ -131,16 +139,12 @@ export class IssuerService {
         pop: headers.get("oauth-client-attestation-pop") ?? undefined,
       },
       this.#now(),
-      { digest: secretDigest(token), expiresAt: this.#now() + lifetime },
+      token.stored,
     );
     if ("error" in provisioned) {
       return refuse(provisioned.error, provisioned.reason, provisioned.error === "invalid_client" ? 401 : 400);
     }
-    return {
-      status: 200,
-      body: { access_token: token, token_type: "bearer", expires_in: lifetime },
-      headers: NO_STORE,
-    };
+    return token.answer;
   }
 
   /** The nonce endpoint: a fresh `c_nonce`, usable once. */
