@@ -90,12 +90,23 @@ export interface CouncilCall {
   schemaDocument?: Uint8Array | undefined;
 }
 
-/** The contracts a proposal of `connection`'s council Safe `safe` may call. */
-export const councilTargets = (connection: RegistryConnection, safe: string): CouncilTargets => ({
+/** The chain a council's proposals are for: its id and genesis, and the contracts a proposal may call. */
+export interface CouncilChain {
+  chainId: number;
+  genesisHash: string;
+  registry: string;
+  names?: string | undefined;
+}
+
+export const councilChainOf = (connection: RegistryConnection): CouncilChain => ({
+  chainId: connection.chainId,
+  genesisHash: connection.genesisHash,
   registry: connection.deployment.registry.address,
   names: connection.deployment.names?.address,
-  safe,
 });
+
+/** The contracts a proposal of the council Safe `safe` may call. */
+const councilTargets = ({ registry, names }: CouncilChain, safe: string): CouncilTargets => ({ registry, names, safe });
 
 const domain = (chainId: number, safe: string) => ({ chainId, verifyingContract: safe });
 
@@ -180,21 +191,16 @@ function safeTransaction(call: { to: string; data: string }, nonce: number | big
 }
 
 /** A new proposal of `call` at `nonce`, not yet signed. */
-export function newProposal(
-  connection: RegistryConnection,
-  safe: string,
-  call: CouncilCall,
-  nonce: number,
-): CouncilProposal {
+export function newProposal(chain: CouncilChain, safe: string, call: CouncilCall, nonce: number): CouncilProposal {
   const transaction = safeTransaction(call, nonce);
   return {
     format: PROPOSAL_FORMAT,
-    chainId: connection.chainId,
-    genesisHash: connection.genesisHash,
+    chainId: chain.chainId,
+    genesisHash: chain.genesisHash,
     safe,
-    description: decodeCouncilCall(councilTargets(connection, safe), transaction).description,
+    description: decodeCouncilCall(councilTargets(chain, safe), transaction).description,
     transaction,
-    safeTxHash: safeTxHash(connection.chainId, safe, transaction),
+    safeTxHash: safeTxHash(chain.chainId, safe, transaction),
     signatures: [],
     ...(call.schemaDocument === undefined
       ? {}
@@ -318,36 +324,30 @@ function malformed(tx: SafeTransaction | undefined): string | undefined {
   return undefined;
 }
 
+/** What a proposal is checked against: its chain, the council Safe, and the Safe being handed the role, if any. */
+export interface CouncilContext extends CouncilChain {
+  current: CouncilSafe;
+  pending?: CouncilSafe | undefined;
+}
+
 /**
- * Checks a proposal read from `file` against the chain: refuses one for another chain or Safe, one whose transaction
- * does not hash to what was signed (tampered), one whose description is not what its transaction does, one that
- * carries a risk not named in `allowed` (delegatecall, value, refunds, safeTxGas, unknown targets or functions), a
- * signature that is not its signer's, a signer who is not an owner or signed twice. Says whether it is open, queued
- * behind an earlier nonce, executed, or stale (its nonce was used by another proposal).
+ * The checks of a proposal read from `file` that need nothing more from the chain than `context`: refuses one for
+ * another chain or Safe, one whose transaction is malformed or does not hash to what was signed (tampered), one whose
+ * description is not what its transaction does, one that carries a risk not named in `allowed` (delegatecall, value,
+ * refunds, safeTxGas, unknown targets or functions), a schema document that is not the one registered, a signature
+ * that is not its signer's, a signer who is not an owner or signed twice.
  */
-export async function checkProposal(
-  connection: RegistryConnection,
+export function checkProposalWith(
+  context: CouncilContext,
   proposal: CouncilProposal,
   file: string,
   allowed: ReadonlySet<Risk> = new Set(),
-): Promise<ProposalState> {
+): Pick<ProposalState, "safe" | "signers" | "call"> {
   const refuse = (why: string): never => {
     throw new CCRError("INVALID_PROPOSAL", `${file}: ${why}`);
   };
-  if ((proposal.format as string) !== PROPOSAL_FORMAT) refuse(`not a council proposal (format ${PROPOSAL_FORMAT})`);
-  if (proposal.chainId !== connection.chainId) {
-    refuse(`it was made for chain ${proposal.chainId}; this deployment's chain is ${connection.chainId}`);
-  }
-  if (typeof proposal.genesisHash !== "string") {
-    refuse("it does not say which chain it was made for (no genesisHash: made by an older ccr); propose it again");
-  }
-  if (proposal.genesisHash.toLowerCase() !== connection.genesisHash.toLowerCase()) {
-    refuse(
-      `it was made for another chain with the same id ${proposal.chainId} (genesis ${proposal.genesisHash}); this ` +
-        `chain's genesis is ${connection.genesisHash} (a restarted devnet is a new chain): it can never be executed here`,
-    );
-  }
-  const safe = await proposalSafe(connection, proposal, refuse);
+  checkChain(context, proposal, refuse);
+  const safe = proposalSafe(context, proposal, refuse);
   const why = malformed(proposal.transaction);
   if (why !== undefined) refuse(why);
   if (!Array.isArray(proposal.signatures)) refuse("its signatures are not a list");
@@ -355,7 +355,7 @@ export async function checkProposal(
   if (hash !== proposal.safeTxHash) {
     refuse(`its transaction was changed after it was proposed: it hashes to ${hash}, not ${proposal.safeTxHash}`);
   }
-  const call = decodeCouncilCall(councilTargets(connection, safe.address), proposal.transaction);
+  const call = decodeCouncilCall(councilTargets(context, safe.address), proposal.transaction);
   if (proposal.description !== call.description) {
     refuse(
       `its description says "${String(proposal.description)}", but its transaction does something else: ` +
@@ -366,7 +366,42 @@ export async function checkProposal(
     if (!allowed.has(risk)) refuse(`${RISKS[risk]}; it is refused unless you name the risk: --allow-risk ${risk}`);
   }
   checkSchemaDocument(proposal, call, refuse);
-  const signers = proposalSigners(proposal, safe, refuse);
+  return { safe, signers: proposalSigners(proposal, safe, refuse), call };
+}
+
+/** A proposal must be of this format and for this chain: its id and its genesis (a restarted devnet is another). */
+function checkChain(chain: CouncilChain, proposal: CouncilProposal, refuse: (why: string) => never): void {
+  if ((proposal.format as string) !== PROPOSAL_FORMAT) refuse(`not a council proposal (format ${PROPOSAL_FORMAT})`);
+  if (proposal.chainId !== chain.chainId) {
+    refuse(`it was made for chain ${proposal.chainId}; this deployment's chain is ${chain.chainId}`);
+  }
+  if (typeof proposal.genesisHash !== "string") {
+    refuse("it does not say which chain it was made for (no genesisHash: made by an older ccr); propose it again");
+  }
+  if (proposal.genesisHash.toLowerCase() !== chain.genesisHash.toLowerCase()) {
+    refuse(
+      `it was made for another chain with the same id ${proposal.chainId} (genesis ${proposal.genesisHash}); this ` +
+        `chain's genesis is ${chain.genesisHash} (a restarted devnet is a new chain): it can never be executed here`,
+    );
+  }
+}
+
+/**
+ * Checks a proposal read from `file` against the chain (`checkProposalWith`, with the council's Safes read now), and
+ * says whether it is open, queued behind an earlier nonce, executed, or stale (its nonce was used by another proposal).
+ */
+export async function checkProposal(
+  connection: RegistryConnection,
+  proposal: CouncilProposal,
+  file: string,
+  allowed: ReadonlySet<Risk> = new Set(),
+): Promise<ProposalState> {
+  const context: CouncilContext = {
+    ...councilChainOf(connection),
+    current: await requireCouncilSafe(connection),
+    pending: await councilSafe(connection, "pending"),
+  };
+  const { safe, signers, call } = checkProposalWith(context, proposal, file, allowed);
   const nonce = Number(proposal.transaction.nonce);
   if (nonce > safe.nonce) return { proposal, safe, signers, call, state: "queued" };
   if (nonce === safe.nonce) return { proposal, safe, signers, call, state: "open" };
@@ -391,13 +426,11 @@ function checkSchemaDocument(proposal: CouncilProposal, call: DecodedCall, refus
 }
 
 /** The council's Safe, or the Safe the council role is being handed to (its proposal accepts the role). */
-async function proposalSafe(
-  connection: RegistryConnection,
+function proposalSafe(
+  { current, pending }: CouncilContext,
   proposal: CouncilProposal,
   refuse: (why: string) => never,
-): Promise<CouncilSafe> {
-  const current = await requireCouncilSafe(connection);
-  const pending = await councilSafe(connection, "pending");
+): CouncilSafe {
   const safe = [current, pending].find(
     (c) =>
       c !== undefined && typeof proposal.safe === "string" && c.address.toLowerCase() === proposal.safe.toLowerCase(),

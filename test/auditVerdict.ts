@@ -1,11 +1,11 @@
 /**
- * The auditor's own verdict (src/audit/check.ts, expectedVerdict): what a single credential's status must be from
+ * The auditor's own verdict (src/audit/replay.ts, expectedVerdict): what a single credential's status must be from
  * replayed state alone, by the registry's documented precedence, at each boundary. `ccr audit check` compares the
  * chain's answers with these; a wrong rule here would call a faithful registry faulty, or a faulty one faithful.
  */
 import { expect } from "chai";
 import { AnchorState, IssuerStanding } from "../src/codes.ts";
-import { expectedVerdict, replayEvents, type ReplayedState } from "../src/audit/check.ts";
+import { expectedVerdict, replayEvents, type ReplayedState } from "../src/audit/replay.ts";
 
 const ISSUER = "0x00000000000000000000000000000000000000a1";
 const KEY = `${ISSUER}:0x${"11".repeat(32)}`;
@@ -53,7 +53,7 @@ async function verdict(issuerChange: Partial<Issuer> | undefined, anchorChange: 
 const state = (name: keyof typeof AnchorState): number => AnchorState[name] ?? -1;
 const standing = (name: keyof typeof IssuerStanding): number => IssuerStanding[name] ?? -1;
 
-describe("the auditor's expected verdict (src/audit/check.ts)", function () {
+describe("the auditor's expected verdict (src/audit/replay.ts)", function () {
   it("is VALID for an active credential of an active issuer, UNKNOWN for no anchor or a batch's root", async function () {
     expect(await verdict({}, {})).to.equal("VALID by NONE at 0 reason 0");
     const empty = await replayEvents([]);

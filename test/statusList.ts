@@ -10,7 +10,9 @@ import {
   encodeBitstring,
   allocateStatusIndices,
   recordStatusAnchors,
+  runBits,
   statusListEntries,
+  type StatusReader,
   type StatusRegister,
 } from "../src/vc/statusList.ts";
 import { rejection } from "./rejection.ts";
@@ -180,5 +182,88 @@ describe("status register: Bitstring Status List indices allocated before signin
     const longBytes = decode(encodeBitstring(long));
     expect(longBytes.length).to.equal(MIN_STATUS_LIST_BITS / 8 + 2);
     expect([longBytes[MIN_STATUS_LIST_BITS / 8], longBytes[MIN_STATUS_LIST_BITS / 8 + 1]]).to.deep.equal([0, 0x80]);
+  });
+});
+
+describe("status list bits from the registry's records (runBits)", function () {
+  const [NONE, ACTIVE, SUSPENDED, REVOKED, HELD] = [0, 1, 2, 3, 4];
+  const hash = (n: number): string => `0x${n.toString(16).padStart(64, "0")}`;
+
+  /** A registry's records as a table: credential and batch states, and member bit words. */
+  function reader(
+    states: Record<string, number>,
+    words: Record<string, [bigint, bigint]> = {},
+  ): StatusReader & { read: string[] } {
+    const read: string[] = [];
+    return Object.assign(
+      {
+        credentialState: (h: string) => Promise.resolve(states[h] ?? NONE),
+        batchState: (root: string) => Promise.resolve(states[root] ?? NONE),
+        memberBits: (root: string, word: number) => {
+          read.push(`${root}:${word}`);
+          return Promise.resolve(words[`${root}:${word}`] ?? [0n, 0n]);
+        },
+      },
+      { read },
+    );
+  }
+  const marks = (bits: boolean[]): string => bits.map((b) => (b ? "1" : "0")).join("");
+
+  it("gives a single credential its record's bits: revoked, suspended (or held), or neither", async function () {
+    const states = { [hash(1)]: ACTIVE, [hash(2)]: REVOKED, [hash(3)]: SUSPENDED, [hash(4)]: HELD, [hash(5)]: NONE };
+    const anchors = [1, 2, 3, 4, 5].map((n) => ({ credential: hash(n) }));
+    const { revoked, suspended } = await runBits(reader(states), anchors);
+    expect(marks(revoked)).to.equal("01000");
+    expect(marks(suspended)).to.equal("00110");
+  });
+
+  it("gives each batch member its own bit, bit b of word w being member 256·w + b, in the run's order", async function () {
+    const root = hash(9);
+    const words: Record<string, [bigint, bigint]> = {
+      [`${root}:0`]: [(1n << 0n) | (1n << 255n), 1n << 3n],
+      [`${root}:1`]: [1n << 1n, (1n << 0n) | (1n << 200n)],
+    };
+    const source = reader({ [root]: ACTIVE, [hash(1)]: REVOKED }, words);
+    const { revoked, suspended } = await runBits(source, [{ credential: hash(1) }, { root, size: 300 }]);
+    expect(revoked).to.have.lengthOf(301);
+    expect(suspended).to.have.lengthOf(301);
+    const set = (bits: boolean[]) => bits.flatMap((b, i) => (b ? [i] : []));
+    // Index 0 is the credential; the batch's member m is index 1 + m.
+    expect(set(revoked)).to.deep.equal([0, 1, 256, 258]);
+    expect(set(suspended)).to.deep.equal([4, 257]);
+    expect(source.read).to.deep.equal([`${root}:0`, `${root}:1`]);
+  });
+
+  it("covers every member of a revoked or suspended batch, and reads no bits of a batch not anchored", async function () {
+    const [revokedRoot, heldRoot, unanchored] = [hash(7), hash(8), hash(9)];
+    const source = reader({ [revokedRoot]: REVOKED, [heldRoot]: HELD }, { [`${unanchored}:0`]: [1n, 1n] });
+    const anchors = [
+      { root: revokedRoot, size: 3 },
+      { root: heldRoot, size: 2 },
+      { root: unanchored, size: 2 },
+    ];
+    const { revoked, suspended } = await runBits(source, anchors);
+    expect(marks(revoked)).to.equal("1110000");
+    expect(marks(suspended)).to.equal("0001100");
+    expect(source.read).to.deep.equal([`${revokedRoot}:0`, `${heldRoot}:0`]);
+    const suspendedBatch = await runBits(reader({ [revokedRoot]: SUSPENDED }), [{ root: revokedRoot, size: 2 }]);
+    expect(marks(suspendedBatch.suspended)).to.equal("11");
+    expect(marks(suspendedBatch.revoked)).to.equal("00");
+  });
+
+  it("reads exactly the words a batch's size spans", async function () {
+    const root = hash(6);
+    for (const [size, words] of [
+      [1, 1],
+      [256, 1],
+      [257, 2],
+      [512, 2],
+      [513, 3],
+    ] as const) {
+      const source = reader({ [root]: ACTIVE });
+      const { revoked } = await runBits(source, [{ root, size }]);
+      expect(revoked, String(size)).to.have.lengthOf(size);
+      expect(source.read, String(size)).to.have.lengthOf(words);
+    }
   });
 });

@@ -13,6 +13,7 @@ import { economyCode } from "../../src/codes.ts";
 import {
   SAFE_INTERFACE,
   checkProposal,
+  councilChainOf,
   councilSafe,
   executeProposal,
   listProposals,
@@ -264,7 +265,7 @@ function councilCommand(council: Command, context: Cli): void {
           );
         }
         if (options.nonce === undefined) while (taken.has(nonce)) nonce++;
-        const proposal = await signProposal(newProposal(connection, safe.address, call, nonce), wallet);
+        const proposal = await signProposal(newProposal(councilChainOf(connection), safe.address, call, nonce), wallet);
         const file = options.out ?? join(folder, `${nonce}-${name}.json`);
         await mkdir(join(file, ".."), { recursive: true });
         await writeProposal(file, proposal);

@@ -4,7 +4,7 @@ import { CCRError } from "../errors.ts";
 import { chartHeight, reportCharts, type ChartSpec } from "./charts.ts";
 import type { Counts, Report } from "./reportData.ts";
 import type { Deployment } from "../deployment.ts";
-import { replayEvents } from "./check.ts";
+import { replayEvents } from "./replay.ts";
 import { NAME_EVENTS, namesOf } from "./names.ts";
 import { readEvents, withIndex, type IndexStore, type StoredEvent } from "./db.ts";
 

@@ -163,7 +163,7 @@ async function economyNamed(connection: RegistryConnection, id: string, role: st
     }
     return id;
   }
-  const address = accountOf(connection, id, role);
+  const address = accountOf(connection.chainId, id, role);
   const code = await rpc(connection.rpcUrl, `reading the economy of ${address}`, () =>
     connection.registry.economyOf(address),
   );
@@ -174,16 +174,17 @@ async function economyNamed(connection: RegistryConnection, id: string, role: st
   return economy;
 }
 
-/** The address an identifier names: a did:ethr of this chain, or an address. */
-function accountOf(connection: RegistryConnection, id: string, role: string): string {
-  const did = /^did:ethr:(?:(0x[0-9a-fA-F]+|[a-z]+):)?(0x[0-9a-fA-F]{40})$/.exec(id);
+/** The address an identifier names: a did:ethr of chain `chainId` (or of no named chain), or an address. */
+export function accountOf(chainId: number, id: string, role: string): string {
+  // A network is a hexadecimal chain id (checked) or a name such as "sepolia" (ethr-did-resolver's; not checked).
+  const did = /^did:ethr:(?:0x([0-9a-fA-F]+):|[a-z]+:)?(0x[0-9a-fA-F]{40})$/.exec(id);
   if (did !== null) {
-    const network = did[1];
-    if (network !== undefined && /^0x/.test(network) && BigInt(network) !== BigInt(connection.chainId)) {
+    const chain = did[1];
+    if (chain !== undefined && BigInt(`0x${chain}`) !== BigInt(chainId)) {
       throw new TrqpProblem(
         404,
         `Unknown ${role}`,
-        `${id} is a DID of chain ${BigInt(network)}, not of this registry's chain ${connection.chainId}`,
+        `${id} is a DID of chain ${BigInt(`0x${chain}`)}, not of this registry's chain ${chainId}`,
       );
     }
     return getAddress(ethrDidAddress(id) ?? "");
@@ -219,6 +220,91 @@ function answerOf(request: TrqpRequest, now: Date, message: string): TrqpAnswer 
   };
 }
 
+/** An issuer's accreditation as the registry held it at the time asked about. */
+export interface AccreditationAt {
+  /** 0 when the address was not (yet) an issuer. */
+  id: bigint;
+  /** The accrediting economy's ISO code. */
+  economy: string;
+  /** ACTIVE, SUSPENDED, REVOKED or NONE. */
+  standing: string;
+  schemas: bigint;
+  validFrom: bigint;
+  /** 0: no end. */
+  validUntil: bigint;
+}
+
+/** What an authorization query asks of one accreditation: an action, by which economy, on which schema, when. */
+export interface AuthorizationQuestion {
+  action: string;
+  economy: string;
+  schema: Pick<SchemaInfo, "id" | "name">;
+  /** The time asked about, in seconds. */
+  seconds: bigint;
+}
+
+/**
+ * The authorization decision, from the accreditation alone. Issuing needs an ACTIVE accreditation by the economy
+ * asked about, for the schema, whose window (both ends included) holds the time; managing a credential's status
+ * (revoke, suspend, reinstate) needs an accreditation by that economy for the schema that is not revoked.
+ */
+export function authorizationDecision(
+  record: AccreditationAt,
+  { action, economy, schema, seconds }: AuthorizationQuestion,
+): { authorized: boolean; why: string } {
+  const decide = (authorized: boolean, why: string) => ({ authorized, why });
+  const at = day(seconds);
+  if (record.id === 0n) return decide(false, `was not yet accredited at ${at}`);
+  if (record.economy !== economy) return decide(false, `is accredited by ${record.economy}, not by ${economy}`);
+  if (((record.schemas >> BigInt(schema.id)) & 1n) === 0n) {
+    return decide(false, `is not accredited for schema ${schema.id} (${schema.name}) at ${at}`);
+  }
+  if (action !== "issue") {
+    return record.standing === "REVOKED"
+      ? decide(false, `had its accreditation revoked by ${economy} before ${at}`)
+      : decide(true, `may ${action} its ${schema.name} credentials (accreditation ${record.standing})`);
+  }
+  if (record.standing !== "ACTIVE") return decide(false, `is ${record.standing} by ${economy} at ${at}`);
+  if (seconds < record.validFrom) return decide(false, `is accredited only from ${day(record.validFrom)}`);
+  if (record.validUntil !== 0n && seconds > record.validUntil) {
+    return decide(false, `was accredited only until ${day(record.validUntil)}`);
+  }
+  const window = `${day(record.validFrom)} to ${record.validUntil === 0n ? "open end" : day(record.validUntil)}`;
+  return decide(true, `is accredited by ${economy} to issue ${schema.name} (schema ${schema.id}), ${window}`);
+}
+
+/** What a recognition query found at the time asked about. */
+export interface RecognitionAt {
+  entity: { economy: string; member: boolean };
+  authority: { economy: string; member: boolean };
+  /** The schemas the authority's economy recognises of the entity's, one bit each. */
+  schemas: bigint;
+  schema: Pick<SchemaInfo, "id" | "name">;
+  seconds: bigint;
+}
+
+/**
+ * The recognition decision: both economies must be members; an economy accepts its own accreditations; another
+ * economy's are accepted for exactly the schemas whose bits the authority set.
+ */
+export function recognitionDecision({ entity, authority, schemas, schema, seconds }: RecognitionAt): {
+  recognized: boolean;
+  why: string;
+} {
+  const at = day(seconds);
+  if (!authority.member || !entity.member) {
+    const absent = authority.member ? entity.economy : authority.economy;
+    return { recognized: false, why: `${absent} was not a member economy at ${at}` };
+  }
+  if (entity.economy === authority.economy) {
+    return { recognized: true, why: `${authority.economy} accepts its own accreditations` };
+  }
+  const what = `${entity.economy}'s accreditations for ${schema.name} (schema ${schema.id})`;
+  return ((schemas >> BigInt(schema.id)) & 1n) === 1n
+    ? { recognized: true, why: `${authority.economy} recognises ${what}` }
+    : { recognized: false, why: `${authority.economy} does not recognise ${what} at ${at}` };
+}
+
 /**
  * Is `entity_id` (an issuer) authorised by `authority_id` (its economy) for `action` on `resource` (a schema) at
  * `context.time`? Issuing needs an ACTIVE accreditation for the schema whose window holds the time; managing a
@@ -240,7 +326,7 @@ export async function authorization(
         `CCR grants no action "${request.action}"; an accreditation grants ${AUTHORIZATION_ACTIONS.join(", ")}`,
       );
     }
-    const issuer = accountOf(connection, request.entity_id, "entity");
+    const issuer = accountOf(connection.chainId, request.entity_id, "entity");
     const economy = await economyNamed(connection, request.authority_id, "authority");
     const schema = await schemaNamed(view, request.resource);
     const current = await rpc(connection.rpcUrl, `reading issuer ${issuer}`, () =>
@@ -259,31 +345,21 @@ export async function authorization(
     if (point === undefined) {
       return decide(false, `was not accredited at ${isoTime(requested ?? now)}: the registry did not exist yet`);
     }
-    const at = day(point.seconds);
     const record = await rpc(connection.rpcUrl, `reading issuer ${issuer} at block ${point.block}`, () =>
       connection.registry.getIssuer(issuer, { blockTag: point.block }),
     );
-    const standing = ISSUER_STANDING[Number(record.standing)] ?? "NONE";
-    if (record.id === 0n) return decide(false, `was not yet accredited at ${at}`);
-    const issuerEconomy = economyIso(record.economy);
-    if (issuerEconomy !== economy) {
-      return decide(false, `is accredited by ${issuerEconomy}, not by ${economy}`);
-    }
-    if (((record.schemas >> BigInt(schema.id)) & 1n) === 0n) {
-      return decide(false, `is not accredited for schema ${schema.id} (${schema.name}) at ${at}`);
-    }
-    if (request.action !== "issue") {
-      return standing === "REVOKED"
-        ? decide(false, `had its accreditation revoked by ${economy} before ${at}`)
-        : decide(true, `may ${request.action} its ${schema.name} credentials (accreditation ${standing})`);
-    }
-    if (standing !== "ACTIVE") return decide(false, `is ${standing} by ${economy} at ${at}`);
-    if (point.seconds < record.validFrom) return decide(false, `is accredited only from ${day(record.validFrom)}`);
-    if (record.validUntil !== 0n && point.seconds > record.validUntil) {
-      return decide(false, `was accredited only until ${day(record.validUntil)}`);
-    }
-    const window = `${day(record.validFrom)} to ${record.validUntil === 0n ? "open end" : day(record.validUntil)}`;
-    return decide(true, `is accredited by ${economy} to issue ${schema.name} (schema ${schema.id}), ${window}`);
+    const { authorized, why } = authorizationDecision(
+      {
+        id: record.id,
+        economy: economyIso(record.economy),
+        standing: ISSUER_STANDING[Number(record.standing)] ?? "NONE",
+        schemas: record.schemas,
+        validFrom: record.validFrom,
+        validUntil: record.validUntil,
+      },
+      { action: request.action, economy, schema, seconds: point.seconds },
+    );
+    return decide(authorized, why);
   } catch (error) {
     return asProblem(error);
   }
@@ -318,26 +394,25 @@ export async function recognition(
     });
     const point = await pointAt(connection, view, requested);
     if (point === undefined) return decide(false, `the registry did not exist at ${isoTime(requested ?? now)}`);
-    const at = day(point.seconds);
     const block = point.block;
-    const [ofAuthority, ofEntity, bitmap] = await rpc(connection.rpcUrl, `reading recognitions at block ${block}`, () =>
-      Promise.all([
-        connection.registry.getEconomy(economyCode(authority), { blockTag: block }),
-        connection.registry.getEconomy(economyCode(entity), { blockTag: block }),
-        connection.registry.recognisedSchemas(economyCode(authority), economyCode(entity), { blockTag: block }),
-      ]),
+    const [ofAuthority, ofEntity, schemas] = await rpc(
+      connection.rpcUrl,
+      `reading recognitions at block ${block}`,
+      () =>
+        Promise.all([
+          connection.registry.getEconomy(economyCode(authority), { blockTag: block }),
+          connection.registry.getEconomy(economyCode(entity), { blockTag: block }),
+          connection.registry.recognisedSchemas(economyCode(authority), economyCode(entity), { blockTag: block }),
+        ]),
     );
-    if (!ofAuthority.member || !ofEntity.member) {
-      const absent = ofAuthority.member ? entity : authority;
-      return decide(false, `${absent} was not a member economy at ${at}`);
-    }
-    if (entity === authority) return decide(true, `${authority} accepts its own accreditations`);
-    return ((bitmap >> BigInt(schema.id)) & 1n) === 1n
-      ? decide(true, `${authority} recognises ${entity}'s accreditations for ${schema.name} (schema ${schema.id})`)
-      : decide(
-          false,
-          `${authority} does not recognise ${entity}'s accreditations for ${schema.name} (schema ${schema.id}) at ${at}`,
-        );
+    const { recognized, why } = recognitionDecision({
+      entity: { economy: entity, member: ofEntity.member },
+      authority: { economy: authority, member: ofAuthority.member },
+      schemas,
+      schema,
+      seconds: point.seconds,
+    });
+    return decide(recognized, why);
   } catch (error) {
     return asProblem(error);
   }

@@ -255,37 +255,58 @@ export interface PublishedList {
   set: number;
 }
 
-/** The revocation and suspension bits of every index a run holds, read from the registry. */
-async function runBits(
-  connection: RegistryConnection,
-  issuer: string,
+/** What a status list is built from: the stored state of an issuer's credentials and batches, and member bits. */
+export interface StatusReader {
+  credentialState(hash: string): Promise<number>;
+  batchState(root: string): Promise<number>;
+  /** A batch's revoked and suspended member bits, word `word` (members 256·word to 256·word + 255). */
+  memberBits(root: string, word: number): Promise<[bigint, bigint]>;
+}
+
+/** `issuer`'s records as the registry holds them now. */
+export function registryStatusReader(connection: RegistryConnection, issuer: string): StatusReader {
+  const { registry, rpcUrl } = connection;
+  return {
+    credentialState: async (hash) =>
+      Number((await rpc(rpcUrl, `reading credential ${hash}`, () => registry.getCredential(issuer, hash))).state),
+    batchState: async (root) =>
+      Number((await rpc(rpcUrl, `reading batch ${root}`, () => registry.getBatch(issuer, root))).state),
+    memberBits: async (root, word) => {
+      const [revoked, suspended] = await rpc(rpcUrl, `reading batch ${root}`, () =>
+        registry.memberBits(issuer, root, word),
+      );
+      return [revoked, suspended];
+    },
+  };
+}
+
+const isSuspended = (state: number): boolean => state === AnchorState.SUSPENDED || state === AnchorState.HELD;
+
+/**
+ * The revocation and suspension bits of every index a run holds, in the run's order: a credential's from its record;
+ * a batch member's from the batch's record (revoking or suspending a batch covers all its members) or its own bit.
+ */
+export async function runBits(
+  reader: StatusReader,
   anchors: readonly RegisterAnchor[],
 ): Promise<{ revoked: boolean[]; suspended: boolean[] }> {
-  const { registry, rpcUrl } = connection;
   const revoked: boolean[] = [];
   const suspended: boolean[] = [];
-  const isSuspended = (state: bigint): boolean =>
-    Number(state) === AnchorState.SUSPENDED || Number(state) === AnchorState.HELD;
   for (const anchor of anchors) {
     if ("credential" in anchor) {
-      const hash = anchor.credential;
-      const record = await rpc(rpcUrl, `reading credential ${hash}`, () => registry.getCredential(issuer, hash));
-      revoked.push(Number(record.state) === AnchorState.REVOKED);
-      suspended.push(isSuspended(record.state));
+      const state = await reader.credentialState(anchor.credential);
+      revoked.push(state === AnchorState.REVOKED);
+      suspended.push(isSuspended(state));
       continue;
     }
     const { root, size } = anchor;
-    const record = await rpc(rpcUrl, `reading batch ${root}`, () => registry.getBatch(issuer, root));
-    const wholeRevoked = Number(record.state) === AnchorState.REVOKED;
-    const wholeSuspended = isSuspended(record.state);
+    const state = await reader.batchState(root);
     for (let word = 0; word * 256 < size; word++) {
-      const [revokedBits, suspendedBits] =
-        Number(record.state) === AnchorState.NONE
-          ? [0n, 0n] // not anchored (yet): nothing to read
-          : await rpc(rpcUrl, `reading batch ${root}`, () => registry.memberBits(issuer, root, word));
+      // Not anchored (yet): no member bits to read.
+      const [revokedBits, suspendedBits] = state === AnchorState.NONE ? [0n, 0n] : await reader.memberBits(root, word);
       for (let b = 0; b < 256 && word * 256 + b < size; b++) {
-        revoked.push(wholeRevoked || ((revokedBits >> BigInt(b)) & 1n) === 1n);
-        suspended.push(wholeSuspended || ((suspendedBits >> BigInt(b)) & 1n) === 1n);
+        revoked.push(state === AnchorState.REVOKED || ((revokedBits >> BigInt(b)) & 1n) === 1n);
+        suspended.push(isSuspended(state) || ((suspendedBits >> BigInt(b)) & 1n) === 1n);
       }
     }
   }
@@ -318,10 +339,11 @@ export async function publishStatusLists(
   const lists = Math.max(1, Math.ceil(register.next / STATUS_LIST_SIZE));
   const bits: Record<StatusPurpose, boolean[]> = { revocation: [], suspension: [] };
   const signed: RegisterRun[] = [];
+  const reader = registryStatusReader(connection, register.issuer);
   for (const run of register.runs) {
     // A run that has not signed yet (or never will) holds its indices with no credential behind them: bits clear.
     if (run.anchors === undefined) continue;
-    const { revoked, suspended } = await runBits(connection, register.issuer, run.anchors);
+    const { revoked, suspended } = await runBits(reader, run.anchors);
     revoked.forEach((set, i) => (bits.revocation[run.start + i] = set));
     suspended.forEach((set, i) => (bits.suspension[run.start + i] = set));
     signed.push(run);

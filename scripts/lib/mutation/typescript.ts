@@ -26,7 +26,10 @@ export interface FileScore {
 
 const IGNORER = fileURLToPath(new URL("./messageIgnorer.ts", import.meta.url));
 
-/** The 1-based line range of each named function (`name`, `Class.method`, or `const name = (...) =>`). */
+/**
+ * The 1-based line range of each named function (`name`, `Class.method`, or `const name = (...) =>`), or of a
+ * module-level `const` (a table of rules, such as a map of event handlers).
+ */
 export async function checkRanges(file: string, names: readonly string[]): Promise<string[]> {
   const source = ts.createSourceFile(file, await readFile(file, "utf8"), ts.ScriptTarget.Latest, true);
   const found = new Map<string, ts.Node>();
@@ -34,7 +37,10 @@ export async function checkRanges(file: string, names: readonly string[]): Promi
     let name: string | undefined;
     if (ts.isFunctionDeclaration(node) && node.name) name = node.name.text;
     else if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.initializer) {
-      if (ts.isArrowFunction(node.initializer) || ts.isFunctionExpression(node.initializer)) name = node.name.text;
+      const moduleLevel = node.parent.parent.parent === source;
+      if (moduleLevel || ts.isArrowFunction(node.initializer) || ts.isFunctionExpression(node.initializer)) {
+        name = node.name.text;
+      }
     } else if (ts.isMethodDeclaration(node) && owner !== undefined) name = `${owner}.${node.name.getText(source)}`;
     if (name !== undefined) found.set(name, node);
     const inner = ts.isClassDeclaration(node) ? node.name?.text : owner;
