@@ -93,7 +93,8 @@ export async function mutateTarget(target: TypeScriptTarget, workDir: string, re
     coverageAnalysis: "perTest",
     plugins: ["@stryker-mutator/mocha-runner", IGNORER],
     ignorers: ["message-text"],
-    ignorePatterns: ["out", "dist", "coverage", ".devnet", "web/dist"],
+    // Folders test runs write while a mutation run copies the project (deployments of devnets, their state).
+    ignorePatterns: ["out", "dist", "coverage", ".devnet", "web/dist", "deploy/deployments", "issuer-service"],
     reporters: ["html"],
     htmlReporter: { fileName: join(reportDir, `${basename(target.file, ".ts")}.html`) },
     // LogLevel is a const enum of these strings.
