@@ -22,6 +22,7 @@ import { decodeCredential, registryStatus } from "../src/vc/credential.ts";
 import { ICCR__factory } from "../types/ethers-contracts/index.js";
 import { runCcr, startCcr, type CcrRun } from "../scripts/lib/ccr-process.ts";
 import { freePort, startDevnet, type RunningDevnet } from "../scripts/lib/devnet-process.ts";
+import { startPostgres } from "../scripts/lib/postgres-process.ts";
 import {
   holderKey,
   proofJwt,
@@ -83,10 +84,11 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
     port: number,
     extra: string[] = ["--window", "1"],
     as = "au-university",
+    env: Record<string, string> = {},
   ): Promise<RunningService> {
-    const url = `https://localhost:${port}`;
-    const args = ["--issuer-url", url, "--port", String(port), "--tls-cert", tls.certFile, "--tls-key", tls.keyFile];
-    const { child, done } = startCcr(deploymentFile(), ["--as", as, "issuer-service", ...args, ...extra]);
+    const url = extra.includes("--issuer-url") ? [] : ["--issuer-url", `https://localhost:${port}`];
+    const args = [...url, "--port", String(port), "--tls-cert", tls.certFile, "--tls-key", tls.keyFile];
+    const { child, done } = startCcr(deploymentFile(), ["--as", as, "issuer-service", ...args, ...extra], env);
     let output = "";
     child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -133,22 +135,27 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
     students: string[],
     extra: string[] = [],
     url = issuerUrl,
+    env: Record<string, string> = {},
   ): Promise<OfferEntry[]> {
     const out = join(work, `offers-${name}`);
-    const made = await ccr([
-      "--as",
-      "au-university",
-      "offer",
-      "--schema",
-      "diploma",
-      "--input",
-      await rows(`${name}.csv`, students),
-      "--out",
-      out,
-      "--issuer-url",
-      url,
-      ...extra,
-    ]);
+    const input = await rows(`${name}.csv`, students);
+    const made = await ccr(
+      [
+        "--as",
+        "au-university",
+        "offer",
+        "--schema",
+        "diploma",
+        "--input",
+        input,
+        "--out",
+        out,
+        "--issuer-url",
+        url,
+        ...extra,
+      ],
+      env,
+    );
     expect(made.code, made.stderr).to.equal(0);
     return JSON.parse(await readFile(join(out, "offers.json"), "utf8")) as OfferEntry[];
   }
@@ -168,10 +175,10 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
   };
 
   /** `@openid4vc/openid4vci`'s wallet, fetching through the test's trust in the service's certificate. */
-  const openid4vc = (): Openid4vciClient =>
+  const openid4vc = (fetcher: typeof fetch = https): Openid4vciClient =>
     new Openid4vciClient({
       callbacks: {
-        fetch: https,
+        fetch: fetcher,
         hash: (data, alg) => createHash(alg.replace("-", "").toLowerCase()).update(data).digest(),
         generateRandom: (bytes) => crypto.getRandomValues(new Uint8Array(bytes)),
         signJwt: jwkSigner,
@@ -532,8 +539,9 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
     link: string,
     key: HolderKey,
     configuration = "AcademicDiploma_jwt_vc_json",
+    fetcher: typeof fetch = https,
   ): Promise<{ answer: Reply; token: string }> {
-    const client = openid4vc();
+    const client = openid4vc(fetcher);
     const credentialOffer = await client.resolveCredentialOffer(link);
     const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
     const { accessTokenResponse } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({
@@ -542,8 +550,10 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
     });
     const token = accessTokenResponse.access_token;
     const base = credentialOffer.credential_issuer;
-    const { c_nonce: nonce } = (await (await https(`${base}/nonce`, { method: "POST" })).json()) as { c_nonce: string };
-    const response = await https(`${base}/credential`, {
+    const { c_nonce: nonce } = (await (await fetcher(`${base}/nonce`, { method: "POST" })).json()) as {
+      c_nonce: string;
+    };
+    const response = await fetcher(`${base}/credential`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
       body: JSON.stringify({
@@ -584,6 +594,72 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
     expect(anchored, "the batch is anchored once, whatever the restarts").to.have.length(1);
     const stopped = await again.stop("SIGTERM");
     expect(stopped.stdout).to.include("stopped; every credential it handed out is anchored");
+  });
+
+  it("runs as two processes on one PostgreSQL store: they issue and anchor together, one takes over the other's batches when it is gone; nothing lost or anchored twice", async function () {
+    const postgres = await startPostgres({ fsync: "off" });
+    try {
+      const store = await postgres.createDatabase("issuer");
+      const env = { PGPASSWORD: postgres.password, CCR_SIGNING_KEYSTORE_PASSWORD: "correct horse battery" };
+      // The second process sends as the university's registrar (an operator) and signs with a key of the
+      // university's DID: two processes, two accounts, so their transactions never share a nonce.
+      const keystore = join(work, "registrar-signing.json");
+      const created = await ccr(["key", "new", "--out", keystore], {
+        CCR_KEYSTORE_PASSWORD: env.CCR_SIGNING_KEYSTORE_PASSWORD,
+      });
+      const signingAddress = /for (0x[0-9a-fA-F]{40})/.exec(created.stdout)?.[1] ?? "";
+      expect((await ccr(["--as", "au-university", "did", "add-key", signingAddress, "--days", "1"])).code).to.equal(0);
+      const [portA, portB] = [await freePort(), await freePort()];
+      const url = `https://localhost:${portA}`;
+      const shared = ["--issuer-url", url, "--store", store, "--lease", "3"];
+      const a = await startService(portA, [...shared, "--window", "1"], "au-university", env);
+      // B keeps its batches open an hour: they are closed and anchored only by A, once B is gone.
+      const asRegistrar = ["--issuer", "au-university", "--signing-keystore", keystore];
+      const b = await startService(portB, [...shared, "--window", "3600", ...asRegistrar], "au-registrar", env);
+      try {
+        const students = Array.from({ length: 8 }, (_, i) => `Student ${i}`);
+        const made = await offers("shared", students, ["--store", store], url, env);
+        // B answers for the same issuer URL: a wallet reaches it as through a load balancer.
+        const viaB: typeof fetch = (input, init) =>
+          https(String(input instanceof Request ? input.url : input).replace(`:${portA}`, `:${portB}`), init);
+        const files: string[] = [];
+        for (const [i, offer] of made.entries()) {
+          const { answer } = await takeOffer(offer.link, holderKey("ES256"), undefined, i % 2 === 0 ? https : viaB);
+          expect(answer.status, JSON.stringify(answer.body)).to.equal(200);
+          const file = join(work, `shared-${i}.jwt`);
+          await writeFile(file, answer.body.credentials?.[0]?.credential ?? "");
+          files.push(file);
+        }
+        expect((await b.stop("SIGKILL")).code).to.equal(null);
+        for (const file of files) await verifiedOnceAnchored(file, a);
+        const roots = new Set(
+          await Promise.all(
+            files.map(async (file) => {
+              const batch = registryStatus(decodeCredential(await readFile(file, "utf8")).credential).batch;
+              const proof = (await (await https(`${batch?.id ?? ""}/${batch?.index ?? 0}`)).json()) as { root: string };
+              return proof.root;
+            }),
+          ),
+        );
+        expect(roots.size, "A's batches and B's").to.be.greaterThan(1);
+        const provider = rpcProvider(deployment.rpcUrl, deployment.chainId);
+        const registry = ICCR__factory.connect(deployment.registry.address, provider);
+        let members = 0;
+        for (const root of roots) {
+          const anchored = await registry.queryFilter(registry.filters.BatchAnchored(root));
+          expect(anchored, `batch ${root} is anchored once`).to.have.length(1);
+          members += Number(anchored[0]?.args.size ?? 0);
+        }
+        provider.destroy();
+        expect(members, "every credential handed out, in exactly one anchored batch").to.equal(files.length);
+      } finally {
+        await b.stop("SIGKILL");
+        const stopped = await a.stop("SIGTERM");
+        expect(stopped.stdout).to.include("stopped; every credential it handed out is anchored");
+      }
+    } finally {
+      postgres.stop();
+    }
   });
 
   it("defers its answers while it cannot anchor, and hands the credentials out once they are anchored", async function () {

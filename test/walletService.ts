@@ -125,7 +125,7 @@ describe("issuer service endpoints (in process, SQLite in memory)", function () 
     expect(body(await service.deferredCredential(`Bearer ${accessToken}`, { transaction_id: "x" })).error).to.equal(
       "invalid_transaction_id",
     );
-    const [batch] = await store.openBatchesNotOf("nobody");
+    const [batch] = await store.openBatches();
     await store.closeBatch(batch?.id ?? "", NOW);
     expect((await service.batchMember(batch?.id ?? "", 0)).status, "not anchored yet").to.equal(409);
     await store.markAnchored(batch?.id ?? "", { root: "0x01", transaction: "0x02", blockNumber: 1, at: NOW });

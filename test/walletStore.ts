@@ -1,11 +1,21 @@
 /**
- * The issuer service's state on its own (SQLite in memory, no chain): offers redeemed once, PINs counted, nonces taken
- * once, an offer issued once, batches without gaps, closed batches closed.
+ * The issuer service's state on its own (no chain), in both stores: SQLite in memory, and PostgreSQL (a throwaway
+ * PostgreSQL 15 cluster, a new database per test): offers redeemed once, PINs counted, nonces taken once, an offer
+ * issued once, batches without gaps, closed batches closed. Then PostgreSQL shared by two stores at once, as two
+ * service processes share it: nothing redeemed, taken, provisioned or counted twice or lost.
  */
 import { expect } from "chai";
 import { BatchLanes } from "../src/wallet/batches.ts";
+import { openPostgresStore } from "../src/wallet/postgresStore.ts";
 import { openSqliteStore } from "../src/wallet/sqliteStore.ts";
-import { secretDigest, type IssuerStore, type JournalledCredential, type OfferRecord } from "../src/wallet/store.ts";
+import { startPostgres, type RunningPostgres } from "../scripts/lib/postgres-process.ts";
+import {
+  BatchClosedError,
+  secretDigest,
+  type IssuerStore,
+  type JournalledCredential,
+  type OfferRecord,
+} from "../src/wallet/store.ts";
 
 const NOW = 1_800_000_000;
 
@@ -27,160 +37,284 @@ function offer(id: string, change: Partial<OfferRecord> = {}): OfferRecord {
 
 const token = (name: string) => ({ digest: secretDigest(name), expiresAt: NOW + 600 });
 
-describe("issuer service store and batches (SQLite in memory)", function () {
-  let store: IssuerStore;
+let postgres: RunningPostgres | undefined;
+let databases = 0;
+/** A new database of the shared throwaway cluster, its URL with the password (a test's own cluster). */
+async function newDatabase(): Promise<string> {
+  postgres ??= await startPostgres({ fsync: "off" });
+  const url = await postgres.createDatabase(`issuer_${++databases}`);
+  return url.replace("ccr@", `ccr:${postgres.password}@`);
+}
+after(function () {
+  postgres?.stop();
+});
 
-  beforeEach(function () {
-    store = openSqliteStore(":memory:");
+const STORES: [string, () => Promise<IssuerStore>][] = [
+  ["SQLite in memory", () => Promise.resolve(openSqliteStore(":memory:"))],
+  ["PostgreSQL", async () => openPostgresStore(await newDatabase())],
+];
+
+for (const [kind, open] of STORES)
+  describe(`issuer service store and batches (${kind})`, function () {
+    // Starting the throwaway PostgreSQL cluster (once, for the first test) takes seconds on a busy machine.
+    this.timeout(120_000);
+    let store: IssuerStore;
+
+    beforeEach(async function () {
+      store = await open();
+    });
+
+    afterEach(async function () {
+      await store.close();
+    });
+
+    it("redeems a code once, before it expires, unless withdrawn; the token names its offer until it expires", async function () {
+      await store.addOffers([offer("a"), offer("b", { expiresAt: NOW }), offer("c")]);
+      const redeemed = await store.redeem(secretDigest("code-a"), undefined, NOW, 5, token("t-a"));
+      expect(redeemed).to.include({ id: "a", state: "redeemed" });
+      expect(await store.redeem(secretDigest("code-a"), undefined, NOW, 5, token("t-a2"))).to.deep.equal({
+        error: "invalid_grant",
+        reason: "the offer was already used: an offer is redeemed once",
+      });
+      expect(await store.redeem(secretDigest("code-b"), undefined, NOW, 5, token("t-b"))).to.deep.equal({
+        error: "invalid_grant",
+        reason: `the offer expired at ${new Date(NOW * 1000).toISOString()}`,
+      });
+      expect(await store.redeem(secretDigest("code-b"), undefined, NOW - 1, 5, token("t-b"))).to.include({ id: "b" });
+      expect(await store.withdrawOffer("c")).to.equal("open");
+      expect(await store.withdrawOffer("c")).to.equal("withdrawn");
+      expect(await store.withdrawOffer("nope")).to.equal(undefined);
+      expect(await store.redeem(secretDigest("code-c"), undefined, NOW, 5, token("t-c"))).to.deep.include({
+        reason: "the offer was withdrawn by its issuer",
+      });
+      expect(await store.redeem(secretDigest("nothing"), undefined, NOW, 5, token("t-x"))).to.deep.include({
+        reason: "no offer has this pre-authorized code",
+      });
+      expect((await store.tokenOffer(secretDigest("t-a"), NOW + 599))?.id).to.equal("a");
+      expect(await store.tokenOffer(secretDigest("t-a"), NOW + 600)).to.equal(undefined);
+      expect(await store.tokenOffer(secretDigest("t-a2"), NOW)).to.equal(undefined);
+    });
+
+    it("asks for the PIN, counts wrong ones and withdraws the offer at the limit", async function () {
+      await store.addOffers([offer("p", { pinDigest: secretDigest("123456") })]);
+      const code = secretDigest("code-p");
+      expect(await store.redeem(code, undefined, NOW, 3, token("t1"))).to.deep.include({
+        reason: "the offer needs its transaction code (tx_code), sent to the holder separately",
+      });
+      expect(await store.redeem(code, secretDigest("000000"), NOW, 3, token("t2"))).to.deep.include({
+        reason: "wrong transaction code (tx_code); 1 attempt(s) left",
+      });
+      expect(await store.redeem(code, secretDigest("000001"), NOW, 3, token("t3"))).to.deep.include({
+        reason: "wrong transaction code (tx_code), 3 times: the offer is withdrawn",
+      });
+      expect(await store.redeem(code, secretDigest("123456"), NOW, 3, token("t4"))).to.deep.include({
+        reason: "the offer was withdrawn by its issuer",
+      });
+      await store.addOffers([offer("q", { pinDigest: secretDigest("654321") })]);
+      expect(await store.redeem(secretDigest("code-q"), secretDigest("654321"), NOW, 3, token("t5"))).to.include({
+        id: "q",
+      });
+    });
+
+    it("takes a nonce once and only before it expires", async function () {
+      await store.addNonce(secretDigest("n1"), NOW + 10);
+      await store.addNonce(secretDigest("n2"), NOW + 10);
+      expect(await store.takeNonce(secretDigest("n1"), NOW + 9)).to.equal(true);
+      expect(await store.takeNonce(secretDigest("n1"), NOW + 9)).to.equal(false);
+      expect(await store.takeNonce(secretDigest("n2"), NOW + 10)).to.equal(false);
+      expect(await store.takeNonce(secretDigest("never"), NOW)).to.equal(false);
+    });
+
+    it("belongs to one chain, registry and issuer: another is refused, naming what differs", async function () {
+      await store.bind({ chainId: "31337", genesisHash: "0xaa" });
+      await store.bind({ chainId: "31337", genesisHash: "0xaa", issuer: "0x01" });
+      let refused = "";
+      await store.bind({ chainId: "31337", genesisHash: "0xbb" }).catch((e: Error) => (refused = e.message));
+      expect(refused).to.include("belongs to another genesisHash (0xaa, not 0xbb)");
+    });
+
+    describe("batches", function () {
+      const credential = (batchId: string, index: number, offerId = "o"): JournalledCredential => ({
+        hash: `0x${String(index).padStart(64, "0")}-${batchId}`,
+        batchId,
+        index,
+        offerId,
+        credential: `credential ${index}`,
+        format: "jwt_vc_json",
+        issuedAt: NOW,
+      });
+      const signAll = (slots: { batch: { id: string }; index: number }[]) =>
+        Promise.resolve(slots.map((s) => credential(s.batch.id, s.index, `offer-${s.batch.id}-${s.index}`)));
+
+      it("places members 0..n-1 with no gap, whatever fails, and closes a full batch", async function () {
+        const lanes = new BatchLanes(store, "me", { size: 3, window: 60, lifetime: 0 });
+        const [first] = (await lanes.place(2, 1, NOW, signAll)) ?? [];
+        const failed = await lanes
+          .place(2, 1, NOW, () => Promise.reject(new Error("signing failed")))
+          .catch((e: Error) => e.message);
+        expect(failed).to.equal("signing failed");
+        const next = (await lanes.place(2, 2, NOW, signAll)) ?? [];
+        expect([first, ...next].map((c) => [c?.batchId, c?.index])).to.deep.equal([
+          [first?.batchId, 0],
+          [first?.batchId, 1],
+          [first?.batchId, 2],
+        ]);
+        const closed = await store.batch(first?.batchId ?? "");
+        expect(closed).to.include({ closedAt: NOW, size: 3, validFrom: NOW, validUntil: 0 });
+        expect(await store.unanchored()).to.have.length(1);
+        const [fourth] = (await lanes.place(2, 1, NOW + 1, signAll)) ?? [];
+        expect(fourth?.batchId).to.not.equal(first?.batchId);
+        expect(fourth?.index).to.equal(0);
+      });
+
+      it("opens a new batch when the window has passed, a lifetime after it opens, and closes what is due", async function () {
+        const lanes = new BatchLanes(store, "me", { size: 100, window: 10, lifetime: 3600 });
+        const [a] = (await lanes.place(1, 1, NOW, signAll)) ?? [];
+        const [b] = (await lanes.place(1, 1, NOW + 9, signAll)) ?? [];
+        const [c] = (await lanes.place(1, 1, NOW + 10, signAll)) ?? [];
+        expect(b?.batchId).to.equal(a?.batchId);
+        expect(c?.batchId).to.not.equal(a?.batchId);
+        expect(await store.batch(a?.batchId ?? "")).to.include({ size: 2, closedAt: NOW + 10, validUntil: NOW + 3600 });
+        await lanes.closeDue(NOW + 19);
+        expect((await store.batch(c?.batchId ?? ""))?.closedAt).to.equal(undefined);
+        await lanes.closeDue(NOW + 20);
+        expect((await store.batch(c?.batchId ?? ""))?.closedAt).to.equal(NOW + 20);
+        expect(await store.openBatches()).to.deep.equal([]);
+      });
+
+      it("journals an offer's credentials once: a second issuance journals nothing and takes no place", async function () {
+        await store.addOffers([offer("once")]);
+        await store.redeem(secretDigest("code-once"), undefined, NOW, 5, token("t"));
+        const lanes = new BatchLanes(store, "me", { size: 10, window: 60, lifetime: 0 });
+        const sign = (slots: { batch: { id: string }; index: number }[]) =>
+          Promise.resolve(slots.map((s) => ({ ...credential(s.batch.id, s.index, "once"), hash: `h${s.index}` })));
+        expect(await lanes.place(2, 2, NOW, sign, "once")).to.have.length(2);
+        expect(await lanes.place(2, 1, NOW, sign, "once")).to.equal(undefined);
+        expect(await store.redeem(secretDigest("code-once"), undefined, NOW, 5, token("t2"))).to.deep.include({
+          reason: "the offer was already used: an offer is redeemed once",
+        });
+        expect(await store.issuedFor("once")).to.equal(2);
+        const [next] = (await lanes.place(2, 1, NOW, signAll)) ?? [];
+        expect(next?.index).to.equal(2);
+      });
+
+      it("refuses a member of a closed batch, and keeps who opened each batch and when each process was last heard from", async function () {
+        const lanes = new BatchLanes(store, "dead", { size: 10, window: 60, lifetime: 0 });
+        const [member] = (await lanes.place(3, 1, NOW, signAll)) ?? [];
+        const batchId = member?.batchId ?? "";
+        expect((await store.openBatches()).map((b) => [b.id, b.owner])).to.deep.equal([[batchId, "dead"]]);
+        await store.heartbeat("dead", NOW);
+        await store.heartbeat("alive", NOW);
+        await store.heartbeat("alive", NOW + 5);
+        expect(await store.lastSeen()).to.deep.equal(
+          new Map([
+            ["dead", NOW],
+            ["alive", NOW + 5],
+          ]),
+        );
+        await store.closeBatch(batchId, NOW + 1);
+        const refused = await store.journal([credential(batchId, 1, "late")]).catch((e: Error) => e.message);
+        expect(refused).to.equal(
+          `batch ${batchId} is closed: credential ${credential(batchId, 1).hash} cannot join it`,
+        );
+        expect(await store.memberHashes(batchId)).to.deep.equal([member?.hash]);
+        await store.markAnchored(batchId, { root: "0xroot", transaction: "0xtx", blockNumber: 7, at: NOW + 2 });
+        expect(await store.batch(batchId)).to.include({ root: "0xroot", transaction: "0xtx", blockNumber: 7 });
+        expect(await store.unanchored()).to.deep.equal([]);
+      });
+    });
+  });
+
+describe("issuer service store shared by two service processes (PostgreSQL)", function () {
+  this.timeout(120_000);
+  let url = "";
+  let a: IssuerStore;
+  let b: IssuerStore;
+
+  beforeEach(async function () {
+    url = await newDatabase();
+    [a, b] = await Promise.all([openPostgresStore(url), openPostgresStore(url)]);
   });
 
   afterEach(async function () {
-    await store.close();
+    await Promise.all([a.close(), b.close()]);
   });
 
-  it("redeems a code once, before it expires, unless withdrawn; the token names its offer until it expires", async function () {
-    await store.addOffers([offer("a"), offer("b", { expiresAt: NOW }), offer("c")]);
-    const redeemed = await store.redeem(secretDigest("code-a"), undefined, NOW, 5, token("t-a"));
-    expect(redeemed).to.include({ id: "a", state: "redeemed" });
-    expect(await store.redeem(secretDigest("code-a"), undefined, NOW, 5, token("t-a2"))).to.deep.equal({
+  it("redeems a code once and takes a nonce once, whichever process asks first", async function () {
+    await a.addOffers([offer("shared")]);
+    const redeemed = await Promise.all(
+      [a, b, a, b].map((store, i) => store.redeem(secretDigest("code-shared"), undefined, NOW, 5, token(`t${i}`))),
+    );
+    expect(redeemed.filter((r) => "id" in r)).to.have.length(1);
+    expect(redeemed.filter((r) => "reason" in r).map((r) => ("reason" in r ? r.reason : ""))).to.deep.equal(
+      Array(3).fill("the offer was already used: an offer is redeemed once"),
+    );
+    await a.addNonce(secretDigest("n"), NOW + 10);
+    const taken = await Promise.all([a, b, a, b].map((store) => store.takeNonce(secretDigest("n"), NOW)));
+    expect(taken.filter(Boolean)).to.have.length(1);
+    expect(await Promise.all([a.useJti("j", NOW + 10), b.useJti("j", NOW + 10)])).to.have.members([true, false]);
+  });
+
+  it("provisions a device once, bound to one key, however many requests arrive at once", async function () {
+    const device = (key: string) => offer("device-1", { state: "redeemed", keyThumbprint: key });
+    const answers = await Promise.all([a, b, a, b].map((store, i) => store.provision(device("key-1"), token(`d${i}`))));
+    expect(answers.every((r) => "id" in r && r.keyThumbprint === "key-1")).to.equal(true);
+    expect(await b.provision(device("key-2"), token("clone"))).to.deep.equal({
       error: "invalid_grant",
-      reason: "the offer was already used: an offer is redeemed once",
+      reason: "this device was provisioned with another key",
     });
-    expect(await store.redeem(secretDigest("code-b"), undefined, NOW, 5, token("t-b"))).to.deep.equal({
-      error: "invalid_grant",
-      reason: `the offer expired at ${new Date(NOW * 1000).toISOString()}`,
-    });
-    expect(await store.redeem(secretDigest("code-b"), undefined, NOW - 1, 5, token("t-b"))).to.include({ id: "b" });
-    expect(await store.withdrawOffer("c")).to.equal("open");
-    expect(await store.withdrawOffer("c")).to.equal("withdrawn");
-    expect(await store.withdrawOffer("nope")).to.equal(undefined);
-    expect(await store.redeem(secretDigest("code-c"), undefined, NOW, 5, token("t-c"))).to.deep.include({
-      reason: "the offer was withdrawn by its issuer",
-    });
-    expect(await store.redeem(secretDigest("nothing"), undefined, NOW, 5, token("t-x"))).to.deep.include({
-      reason: "no offer has this pre-authorized code",
-    });
-    expect((await store.tokenOffer(secretDigest("t-a"), NOW + 599))?.id).to.equal("a");
-    expect(await store.tokenOffer(secretDigest("t-a"), NOW + 600)).to.equal(undefined);
-    expect(await store.tokenOffer(secretDigest("t-a2"), NOW)).to.equal(undefined);
+    expect((await a.offers()).map((o) => o.id)).to.deep.equal(["device-1"]);
   });
 
-  it("asks for the PIN, counts wrong ones and withdraws the offer at the limit", async function () {
-    await store.addOffers([offer("p", { pinDigest: secretDigest("123456") })]);
-    const code = secretDigest("code-p");
-    expect(await store.redeem(code, undefined, NOW, 3, token("t1"))).to.deep.include({
-      reason: "the offer needs its transaction code (tx_code), sent to the holder separately",
-    });
-    expect(await store.redeem(code, secretDigest("000000"), NOW, 3, token("t2"))).to.deep.include({
-      reason: "wrong transaction code (tx_code); 1 attempt(s) left",
-    });
-    expect(await store.redeem(code, secretDigest("000001"), NOW, 3, token("t3"))).to.deep.include({
-      reason: "wrong transaction code (tx_code), 3 times: the offer is withdrawn",
-    });
-    expect(await store.redeem(code, secretDigest("123456"), NOW, 3, token("t4"))).to.deep.include({
-      reason: "the offer was withdrawn by its issuer",
-    });
-    await store.addOffers([offer("q", { pinDigest: secretDigest("654321") })]);
-    expect(await store.redeem(secretDigest("code-q"), secretDigest("654321"), NOW, 3, token("t5"))).to.include({
-      id: "q",
-    });
-  });
-
-  it("takes a nonce once and only before it expires", async function () {
-    await store.addNonce(secretDigest("n1"), NOW + 10);
-    await store.addNonce(secretDigest("n2"), NOW + 10);
-    expect(await store.takeNonce(secretDigest("n1"), NOW + 9)).to.equal(true);
-    expect(await store.takeNonce(secretDigest("n1"), NOW + 9)).to.equal(false);
-    expect(await store.takeNonce(secretDigest("n2"), NOW + 10)).to.equal(false);
-    expect(await store.takeNonce(secretDigest("never"), NOW)).to.equal(false);
-  });
-
-  it("belongs to one chain, registry and issuer: another is refused, naming what differs", async function () {
-    await store.bind({ chainId: "31337", genesisHash: "0xaa" });
-    await store.bind({ chainId: "31337", genesisHash: "0xaa", issuer: "0x01" });
-    let refused = "";
-    await store.bind({ chainId: "31337", genesisHash: "0xbb" }).catch((e: Error) => (refused = e.message));
-    expect(refused).to.include("belongs to another genesisHash (0xaa, not 0xbb)");
-  });
-
-  describe("batches", function () {
-    const credential = (batchId: string, index: number, offerId = "o"): JournalledCredential => ({
-      hash: `0x${String(index).padStart(64, "0")}-${batchId}`,
-      batchId,
-      index,
-      offerId,
-      credential: `credential ${index}`,
-      format: "jwt_vc_json",
-      issuedAt: NOW,
-    });
-    const signAll = (slots: { batch: { id: string }; index: number }[]) =>
-      Promise.resolve(slots.map((s) => credential(s.batch.id, s.index, `offer-${s.batch.id}-${s.index}`)));
-
-    it("places members 0..n-1 with no gap, whatever fails, and closes a full batch", async function () {
-      const lanes = new BatchLanes(store, "me", { size: 3, window: 60, lifetime: 0 });
-      const [first] = (await lanes.place(2, 1, NOW, signAll)) ?? [];
-      const failed = await lanes
-        .place(2, 1, NOW, () => Promise.reject(new Error("signing failed")))
-        .catch((e: Error) => e.message);
-      expect(failed).to.equal("signing failed");
-      const next = (await lanes.place(2, 2, NOW, signAll)) ?? [];
-      expect([first, ...next].map((c) => [c?.batchId, c?.index])).to.deep.equal([
-        [first?.batchId, 0],
-        [first?.batchId, 1],
-        [first?.batchId, 2],
-      ]);
-      const closed = await store.batch(first?.batchId ?? "");
-      expect(closed).to.include({ closedAt: NOW, size: 3, validFrom: NOW, validUntil: 0 });
-      expect(await store.unanchored()).to.have.length(1);
-      const [fourth] = (await lanes.place(2, 1, NOW + 1, signAll)) ?? [];
-      expect(fourth?.batchId).to.not.equal(first?.batchId);
-      expect(fourth?.index).to.equal(0);
-    });
-
-    it("opens a new batch when the window has passed, a lifetime after it opens, and closes what is due", async function () {
-      const lanes = new BatchLanes(store, "me", { size: 100, window: 10, lifetime: 3600 });
-      const [a] = (await lanes.place(1, 1, NOW, signAll)) ?? [];
-      const [b] = (await lanes.place(1, 1, NOW + 9, signAll)) ?? [];
-      const [c] = (await lanes.place(1, 1, NOW + 10, signAll)) ?? [];
-      expect(b?.batchId).to.equal(a?.batchId);
-      expect(c?.batchId).to.not.equal(a?.batchId);
-      expect(await store.batch(a?.batchId ?? "")).to.include({ size: 2, closedAt: NOW + 10, validUntil: NOW + 3600 });
-      await lanes.closeDue(NOW + 19);
-      expect((await store.batch(c?.batchId ?? ""))?.closedAt).to.equal(undefined);
-      await lanes.closeDue(NOW + 20);
-      expect((await store.batch(c?.batchId ?? ""))?.closedAt).to.equal(NOW + 20);
-      expect(await store.openBatchesNotOf("someone else")).to.deep.equal([]);
-    });
-
-    it("journals an offer's credentials once: a second issuance journals nothing and takes no place", async function () {
-      await store.addOffers([offer("once")]);
-      await store.redeem(secretDigest("code-once"), undefined, NOW, 5, token("t"));
-      const lanes = new BatchLanes(store, "me", { size: 10, window: 60, lifetime: 0 });
-      const sign = (slots: { batch: { id: string }; index: number }[]) =>
-        Promise.resolve(slots.map((s) => ({ ...credential(s.batch.id, s.index, "once"), hash: `h${s.index}` })));
-      expect(await lanes.place(2, 2, NOW, sign, "once")).to.have.length(2);
-      expect(await lanes.place(2, 1, NOW, sign, "once")).to.equal(undefined);
-      expect(await store.redeem(secretDigest("code-once"), undefined, NOW, 5, token("t2"))).to.deep.include({
-        reason: "the offer was already used: an offer is redeemed once",
-      });
-      expect(await store.issuedFor("once")).to.equal(2);
-      const [next] = (await lanes.place(2, 1, NOW, signAll)) ?? [];
-      expect(next?.index).to.equal(2);
-    });
-
-    it("refuses a member of a closed batch and finds the batches another process left open", async function () {
-      const lanes = new BatchLanes(store, "dead", { size: 10, window: 60, lifetime: 0 });
-      const [member] = (await lanes.place(3, 1, NOW, signAll)) ?? [];
-      const batchId = member?.batchId ?? "";
-      expect((await store.openBatchesNotOf("alive")).map((b) => b.id)).to.deep.equal([batchId]);
-      expect(await store.openBatchesNotOf("dead")).to.deep.equal([]);
-      await store.closeBatch(batchId, NOW + 1);
-      const refused = await store.journal([credential(batchId, 1, "late")]).catch((e: Error) => e.message);
-      expect(refused).to.equal(`batch ${batchId} is closed: credential ${credential(batchId, 1).hash} cannot join it`);
-      expect(await store.memberHashes(batchId)).to.deep.equal([member?.hash]);
-      await store.markAnchored(batchId, { root: "0xroot", transaction: "0xtx", blockNumber: 7, at: NOW + 2 });
-      expect(await store.batch(batchId)).to.include({ root: "0xroot", transaction: "0xtx", blockNumber: 7 });
-      expect(await store.unanchored()).to.deep.equal([]);
-    });
+  it("journals an offer's credentials once, and counts every member journalled before its batch closed", async function () {
+    const lanes = [
+      new BatchLanes(a, "a", { size: 1000, window: 60, lifetime: 0 }),
+      new BatchLanes(b, "b", { size: 1000, window: 60, lifetime: 0 }),
+    ];
+    await a.addOffers([offer("once")]);
+    await a.redeem(secretDigest("code-once"), undefined, NOW, 5, token("t"));
+    const member = (offerId: string) => (slots: { batch: { id: string }; index: number }[]) =>
+      Promise.resolve(
+        slots.map((s) => ({
+          hash: `${s.batch.id}-${s.index}`,
+          batchId: s.batch.id,
+          index: s.index,
+          offerId,
+          credential: "c",
+          format: "jwt_vc_json",
+          issuedAt: NOW,
+        })),
+      );
+    const issued = await Promise.all(lanes.map((l) => l.place(2, 1, NOW, member("once"), "once")));
+    expect(issued.filter((c) => c !== undefined)).to.have.length(1);
+    expect(await a.issuedFor("once")).to.equal(1);
+    // Members join both processes' batches while another process closes them: a member refused by a batch closed
+    // under it goes to a new batch of its process, or its request fails with nothing journalled; a closed batch's
+    // size is every member it has. Nothing is lost and nothing counted twice.
+    const placing = Array.from({ length: 40 }, (_, i) =>
+      lanes[i % 2].place(3, 1, NOW, member(`o${i}`)).catch((error: unknown) => {
+        expect(error).to.be.instanceOf(BatchClosedError);
+        return undefined;
+      }),
+    );
+    const closing = (async () => {
+      for (let round = 0; round < 3; round++) {
+        for (const batch of await b.openBatches()) await b.closeBatch(batch.id, NOW);
+      }
+    })();
+    const placed = (await Promise.all(placing)).flat().filter((c) => c !== undefined);
+    await closing;
+    expect(placed.length).to.be.greaterThan(0);
+    for (const batch of await a.openBatches()) await a.closeBatch(batch.id, NOW);
+    const batches = await a.unanchored();
+    const sizes = await Promise.all(
+      batches.map(async (batch) => [batch.size, (await a.memberHashes(batch.id)).length]),
+    );
+    for (const [size, members] of sizes) expect(size).to.equal(members);
+    const journalled = (await Promise.all(batches.map((batch) => a.memberHashes(batch.id)))).flat();
+    expect(journalled).to.have.members([
+      ...placed.map((c) => c.hash),
+      ...issued.flat().flatMap((c) => (c === undefined ? [] : [c.hash])),
+    ]);
   });
 });

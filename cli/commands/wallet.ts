@@ -18,7 +18,7 @@ import { startIssuerService, storeIdentity } from "../../src/wallet/app.ts";
 import { PROOF_ALGORITHMS, publicJwk } from "../../src/wallet/jwt.ts";
 import { makeOffers } from "../../src/wallet/offers.ts";
 import { metadataFor } from "../../src/wallet/setup.ts";
-import { openSqliteStore } from "../../src/wallet/sqliteStore.ts";
+import { openIssuerStore } from "../../src/wallet/openStore.ts";
 import { signingKeyOf, type CommandModule, type Cli } from "../context.ts";
 import { parseCount, parseDuration, parsePositive } from "../parse.ts";
 
@@ -55,8 +55,8 @@ function offerCommand(offer: Command, cli: Cli): void {
     .option("--issuer-url <url>", ISSUER_URL)
     .option("--issuer <issuer>", "the issuer, when acting as its operator (name, address or did:ethr)")
     .option(
-      "--store <file>",
-      "the issuer service's store (default: issuer-service/<issuer>.sqlite beside the deployment)",
+      "--store <file|url>",
+      "the issuer service's store (default: issuer-service/<issuer>.sqlite beside the deployment; or postgres://…)",
     )
     .option("--pin", "give each offer a 6-digit PIN (tx_code), written to pins.json for another channel")
     .option("--expires-in <duration>", "how long an offer can be taken (s, m, h, d)", parseDuration, 7 * 86_400)
@@ -68,7 +68,7 @@ function offerCommand(offer: Command, cli: Cli): void {
     .action(async (options: OfferOptions) => {
       const { connection, wallet } = await cli.open(true);
       const issuer = await issuerOf(connection, options.issuer, wallet?.address ?? "");
-      const store = openSqliteStore(options.store ?? defaultStore(cli, issuer));
+      const store = await openIssuerStore(options.store ?? defaultStore(cli, issuer));
       try {
         if (options.withdraw !== undefined) {
           const was = await store.withdrawOffer(options.withdraw);
@@ -126,6 +126,8 @@ interface ServiceOptions {
   window: number;
   lifetime?: number;
   signingKeystore?: string;
+  instance?: string;
+  lease?: number;
 }
 
 /** The TLS key and certificate the service serves with; wallets insist on HTTPS. */
@@ -145,7 +147,21 @@ function issuerServiceCommand(command: Command, cli: Cli): void {
   command
     .requiredOption("--issuer-url <url>", ISSUER_URL)
     .option("--issuer <issuer>", "the issuer, when acting as its operator (name, address or did:ethr)")
-    .option("--store <file>", "the service's store (default: issuer-service/<issuer>.sqlite beside the deployment)")
+    .option(
+      "--store <file|url>",
+      "the service's store: an SQLite file (default: issuer-service/<issuer>.sqlite beside the deployment), or " +
+        "postgres://… for several service processes sharing one (password in PGPASSWORD or ~/.pgpass)",
+    )
+    .option(
+      "--instance <name>",
+      "this process's name among those sharing the store: the same when it starts again (default: host:port)",
+    )
+    .option(
+      "--lease <seconds>",
+      "seconds after which a process sharing the store and not heard from is taken for gone: its batches are " +
+        "closed and anchored by the others (default: 30)",
+      parsePositive,
+    )
     .option("--host <host>", "the address to listen on", "127.0.0.1")
     .option("--port <port>", "the port to listen on (0: any free one)", parseCount, 8443)
     .option("--tls-cert <file>", "the certificate chain to serve HTTPS with (PEM)")
@@ -165,7 +181,7 @@ function issuerServiceCommand(command: Command, cli: Cli): void {
       );
       const kid = await signingMethodId(resolver, ethrDid(connection.chainId, issuer), signing.privateKey);
       const metadata = await metadataFor(connection, issuer, options.issuerUrl, cli.schemaSources());
-      const store = openSqliteStore(options.store ?? defaultStore(cli, issuer));
+      const store = await openIssuerStore(options.store ?? defaultStore(cli, issuer));
       const service = await startIssuerService({
         connection,
         metadata,
@@ -179,6 +195,8 @@ function issuerServiceCommand(command: Command, cli: Cli): void {
         },
         anchorer: wallet.address,
         policy: { size: options.batchSize, window: options.window, lifetime: options.lifetime ?? 0 },
+        instance: options.instance,
+        lease: options.lease,
         listen: { host: options.host, port: options.port, tls: await tlsOf(options) },
         log: (line) => console.error(`ccr issuer-service: ${line}`),
       });
@@ -228,14 +246,14 @@ function attesterCommand(attester: Command, cli: Cli): void {
   const storeOf = async (options: { issuer?: string; store?: string }) => {
     const { connection, wallet } = await cli.open(true);
     const issuer = await issuerOf(connection, options.issuer, wallet?.address ?? "");
-    return { connection, issuer, store: openSqliteStore(options.store ?? defaultStore(cli, issuer)) };
+    return { connection, issuer, store: await openIssuerStore(options.store ?? defaultStore(cli, issuer)) };
   };
   const common = (command: Command): Command =>
     command
       .option("--issuer <issuer>", "the issuer (the device maker), when acting as its operator")
       .option(
-        "--store <file>",
-        "the issuer service's store (default: issuer-service/<issuer>.sqlite beside the deployment)",
+        "--store <file|url>",
+        "the issuer service's store (default: issuer-service/<issuer>.sqlite beside the deployment; or postgres://…)",
       );
   common(
     attester

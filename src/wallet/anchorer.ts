@@ -1,8 +1,9 @@
 /**
  * Anchoring the service's closed batches, with the issuance engine's own stage (`findAnchor`, `sendAnchor`): the
  * chain is asked first (a batch anchored before a kill is recorded, never sent again), then the root is sent and
- * recorded once it has the confirmations asked for. On start, batches a stopped or killed service left open are
- * closed and anchored like any other.
+ * recorded once it has the confirmations asked for. Several service processes may share one store (PostgreSQL): each
+ * anchors its own batches and says it is alive every round; the batches of a process gone (its earlier life, when it
+ * starts again under the same name, or one not heard from for `lease` seconds) are closed and anchored by the others.
  */
 import { ZeroHash } from "ethers";
 import { buildBatch } from "../batch.ts";
@@ -19,10 +20,12 @@ export interface AnchorerOptions {
   anchorer: string;
   store: IssuerStore;
   lanes: BatchLanes;
-  /** This process's name for its batches. */
+  /** This process's name for its batches: the same when it starts again, another for each process sharing the store. */
   owner: string;
   /** Seconds between looks for batches to close and anchor. */
   tick: number;
+  /** Seconds after which a process not heard from is taken for gone (default: 30). */
+  lease?: number | undefined;
   now?: () => number;
   log?: ((line: string) => void) | undefined;
 }
@@ -48,10 +51,33 @@ export class ServiceAnchorer {
     return (this.#options.now ?? seconds)();
   }
 
+  /** Whether `batch`'s process is gone: this process's earlier life (when `starting`), or one not heard from. */
+  #gone(batch: BatchRecord, seen: ReadonlyMap<string, number>, starting: boolean): boolean {
+    const { owner, lease = 30 } = this.#options;
+    if (batch.owner === owner) return starting;
+    return (seen.get(batch.owner) ?? 0) < this.#now() - lease;
+  }
+
+  /** Says this process is alive, and closes the open batches of processes that are gone. */
+  async #closeAbandoned(starting: boolean): Promise<void> {
+    const { store, owner } = this.#options;
+    await store.heartbeat(owner, this.#now());
+    const seen = await store.lastSeen();
+    for (const batch of await store.openBatches()) {
+      if (this.#gone(batch, seen, starting)) await store.closeBatch(batch.id, this.#now());
+    }
+  }
+
+  /** The closed batches this process is to anchor: its own, and those of processes that are gone. */
+  async #toAnchor(): Promise<BatchRecord[]> {
+    const { store, owner } = this.#options;
+    const seen = await store.lastSeen();
+    return (await store.unanchored()).filter((b) => b.owner === owner || this.#gone(b, seen, false));
+  }
+
   /** Closes what earlier processes left open, anchors everything closed, then keeps doing so every `tick` seconds. */
   async start(): Promise<void> {
-    const { store, owner } = this.#options;
-    for (const batch of await store.openBatchesNotOf(owner)) await store.closeBatch(batch.id, this.#now());
+    await this.#closeAbandoned(true);
     await this.runOnce();
     this.#timer = setInterval(() => void this.runOnce(), this.#options.tick * 1000);
     this.#timer.unref();
@@ -60,6 +86,7 @@ export class ServiceAnchorer {
   /** One round: close the batches that are due, anchor the closed ones (one round at a time). */
   runOnce(): Promise<void> {
     const round = this.#running.then(async () => {
+      await this.#closeAbandoned(false);
       await this.#options.lanes.closeDue(this.#now());
       await this.#anchorClosed();
     });
@@ -68,7 +95,7 @@ export class ServiceAnchorer {
   }
 
   async #anchorClosed(): Promise<void> {
-    this.#behind = await this.#options.store.unanchored();
+    this.#behind = await this.#toAnchor();
     for (const batch of [...this.#behind]) {
       try {
         await this.#anchor(batch);
@@ -127,6 +154,7 @@ export class ServiceAnchorer {
       await this.#options.lanes.closeDue(this.#now(), true);
       await this.#anchorClosed().catch(() => undefined);
     }
-    return (await this.#options.store.unanchored()).length;
+    const { store, owner } = this.#options;
+    return (await store.unanchored()).filter((b) => b.owner === owner).length;
   }
 }

@@ -3,6 +3,7 @@
  * `startIssuerService` opens the store, starts the anchorer and listens.
  */
 import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
@@ -77,6 +78,13 @@ export interface IssuerServiceOptions {
   anchorer: string;
   policy: BatchPolicy;
   listen: ListenOptions;
+  /**
+   * This process's name among the service processes sharing the store, the same when it starts again (its batches
+   * left open are then closed at once); default `host:port`, or a random one when the port is chosen by the system.
+   */
+  instance?: string | undefined;
+  /** Seconds after which a process sharing the store and not heard from is taken for gone (default: 30). */
+  lease?: number | undefined;
   log?: (line: string) => void;
 }
 
@@ -104,8 +112,10 @@ export const storeIdentity = (
 export async function startIssuerService(options: IssuerServiceOptions): Promise<RunningIssuerService> {
   const { connection, store, signer, metadata, policy } = options;
   await store.bind(storeIdentity(connection, signer.issuer, metadata));
-  const owner = randomUUID();
+  const { host, port } = options.listen;
+  const owner = options.instance ?? (port === 0 ? randomUUID() : `${hostname()}/${host}:${port}`);
   const lanes = new BatchLanes(store, owner, policy);
+  const lease = options.lease ?? 30;
   const anchorer = new ServiceAnchorer({
     connection,
     issuer: signer.issuer,
@@ -113,7 +123,9 @@ export async function startIssuerService(options: IssuerServiceOptions): Promise
     store,
     lanes,
     owner,
-    tick: Math.max(0.1, policy.window / 4),
+    // Often enough to close batches in time, and to be heard from well within the lease.
+    tick: Math.max(0.1, Math.min(policy.window / 4, lease / 3)),
+    lease,
     log: options.log,
   });
   await anchorer.start();

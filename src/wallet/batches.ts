@@ -5,7 +5,7 @@
  * (`anchorer.ts`). The batch's validity window is the one on chain and in every member.
  */
 import { randomUUID } from "node:crypto";
-import type { BatchRecord, IssuerStore, JournalledCredential } from "./store.ts";
+import { BatchClosedError, type BatchRecord, type IssuerStore, type JournalledCredential } from "./store.ts";
 
 /** A place in a batch: what a credential names in its status (`batch.id`, `batch.index`) before it is signed. */
 export interface Slot {
@@ -92,13 +92,24 @@ export class BatchLanes {
     offerId?: string,
   ): Promise<JournalledCredential[] | undefined> {
     return this.#serial(async () => {
-      const lane = await this.#lane(schemaId, count, now);
-      const slots = Array.from({ length: count }, (_, k) => ({ batch: lane.batch, index: lane.members + k }));
-      const credentials = await sign(slots);
-      if (!(await this.#store.journal(credentials, offerId))) return undefined;
-      lane.members += count;
-      if (lane.members >= this.#policy.size) await this.#close(schemaId, lane, now);
-      return credentials;
+      for (let attempt = 1; ; attempt++) {
+        const lane = await this.#lane(schemaId, count, now);
+        const slots = Array.from({ length: count }, (_, k) => ({ batch: lane.batch, index: lane.members + k }));
+        const credentials = await sign(slots);
+        try {
+          if (!(await this.#store.journal(credentials, offerId))) return undefined;
+        } catch (error) {
+          // Closed under this process by another one that took it for gone: this process says it is alive, and the
+          // credentials are signed again for a new batch (a few times at most; then the request fails, nothing kept).
+          if (!(error instanceof BatchClosedError) || attempt >= 3) throw error;
+          this.#lanes.delete(schemaId);
+          await this.#store.heartbeat(this.#owner, now);
+          continue;
+        }
+        lane.members += count;
+        if (lane.members >= this.#policy.size) await this.#close(schemaId, lane, now);
+        return credentials;
+      }
     });
   }
 

@@ -7,96 +7,32 @@ import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { CCRError } from "../errors.ts";
 import { transaction } from "../sqlite.ts";
-import type {
-  AttesterRecord,
-  BatchRecord,
-  IssuerStore,
-  JournalledCredential,
-  OfferRecord,
-  OfferState,
-  RedeemRefusal,
+import {
+  BatchClosedError,
+  type AttesterRecord,
+  type BatchRecord,
+  type IssuerStore,
+  type JournalledCredential,
+  type OfferRecord,
+  type OfferState,
+  type RedeemRefusal,
 } from "./store.ts";
+import {
+  CREDENTIAL_COLUMNS,
+  OFFER_COLUMNS,
+  attesterOf,
+  batchOf,
+  credentialOf,
+  credentialValues,
+  issuerTablesSql,
+  offerOf,
+  offerValues,
+  otherKey,
+  redeemCheck,
+  type Row,
+} from "./storeRows.ts";
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS offers (
-  id TEXT PRIMARY KEY, code_digest TEXT NOT NULL UNIQUE, pin_digest TEXT, schema_id INTEGER NOT NULL,
-  subject TEXT NOT NULL, source TEXT NOT NULL, row INTEGER NOT NULL, created_at INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL, state TEXT NOT NULL, pin_failures INTEGER NOT NULL DEFAULT 0, key_thumbprint TEXT);
-CREATE TABLE IF NOT EXISTS attesters (
-  kid TEXT PRIMARY KEY, jwk TEXT NOT NULL, schema_id INTEGER NOT NULL, manufacturer TEXT NOT NULL,
-  registered_at INTEGER NOT NULL, revoked_at INTEGER);
-CREATE TABLE IF NOT EXISTS seen_jti (jti TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS seen_jti_expiry ON seen_jti (expires_at);
-CREATE TABLE IF NOT EXISTS tokens (digest TEXT PRIMARY KEY, offer_id TEXT NOT NULL, expires_at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS nonces (digest TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS nonces_expiry ON nonces (expires_at);
-CREATE TABLE IF NOT EXISTS batches (
-  id TEXT PRIMARY KEY, owner TEXT NOT NULL, schema_id INTEGER NOT NULL, valid_from INTEGER NOT NULL,
-  valid_until INTEGER NOT NULL, opened_at INTEGER NOT NULL, closed_at INTEGER, size INTEGER, root TEXT,
-  tx TEXT, block INTEGER, anchored_at INTEGER);
-CREATE TABLE IF NOT EXISTS credentials (
-  hash TEXT PRIMARY KEY, batch_id TEXT NOT NULL, idx INTEGER NOT NULL, offer_id TEXT NOT NULL,
-  credential TEXT NOT NULL, format TEXT NOT NULL, transaction_id TEXT, issued_at INTEGER NOT NULL,
-  notification TEXT, UNIQUE (batch_id, idx));
-CREATE INDEX IF NOT EXISTS credentials_offer ON credentials (offer_id);
-CREATE INDEX IF NOT EXISTS credentials_transaction ON credentials (transaction_id);
-`;
-
-type Row = Record<string, string | number | null>;
-
-const optional = (value: string | number | null | undefined): number | undefined =>
-  value === null || value === undefined ? undefined : Number(value);
-
-const offerOf = (r: Row): OfferRecord => ({
-  id: String(r.id),
-  codeDigest: String(r.code_digest),
-  pinDigest: r.pin_digest === null ? undefined : String(r.pin_digest),
-  schemaId: Number(r.schema_id),
-  subject: JSON.parse(String(r.subject)) as Record<string, unknown>,
-  source: String(r.source),
-  row: Number(r.row),
-  createdAt: Number(r.created_at),
-  expiresAt: Number(r.expires_at),
-  state: String(r.state) as OfferState,
-  pinFailures: Number(r.pin_failures),
-  keyThumbprint: r.key_thumbprint === null || r.key_thumbprint === undefined ? undefined : String(r.key_thumbprint),
-});
-
-const attesterOf = (r: Row): AttesterRecord => ({
-  kid: String(r.kid),
-  jwk: JSON.parse(String(r.jwk)) as Record<string, unknown>,
-  schemaId: Number(r.schema_id),
-  manufacturer: String(r.manufacturer),
-  registeredAt: Number(r.registered_at),
-  revokedAt: optional(r.revoked_at),
-});
-
-const batchOf = (r: Row): BatchRecord => ({
-  id: String(r.id),
-  owner: String(r.owner),
-  schemaId: Number(r.schema_id),
-  validFrom: Number(r.valid_from),
-  validUntil: Number(r.valid_until),
-  openedAt: Number(r.opened_at),
-  closedAt: optional(r.closed_at),
-  size: optional(r.size),
-  root: r.root === null ? undefined : String(r.root),
-  transaction: r.tx === null ? undefined : String(r.tx),
-  blockNumber: optional(r.block),
-  anchoredAt: optional(r.anchored_at),
-});
-
-const credentialOf = (r: Row): JournalledCredential => ({
-  hash: String(r.hash),
-  batchId: String(r.batch_id),
-  index: Number(r.idx),
-  offerId: String(r.offer_id),
-  credential: String(r.credential),
-  format: String(r.format),
-  transactionId: r.transaction_id === null ? undefined : String(r.transaction_id),
-  issuedAt: Number(r.issued_at),
-});
+const SCHEMA = issuerTablesSql("INTEGER");
 
 /** Opens (or creates) the store at `file` (`:memory:` for a store that lives as long as the process). */
 export function openSqliteStore(file: string): IssuerStore {
@@ -170,25 +106,9 @@ class SqliteIssuerStore implements IssuerStore {
   async addOffers(offers: readonly OfferRecord[]): Promise<void> {
     transaction(this.#db, () => {
       const insert = this.#statement(
-        "INSERT INTO offers (id, code_digest, pin_digest, schema_id, subject, source, row, created_at, expires_at, " +
-          "state, pin_failures, key_thumbprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        `INSERT INTO offers (${OFFER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
-      for (const o of offers) {
-        insert.run(
-          o.id,
-          o.codeDigest,
-          o.pinDigest ?? null,
-          o.schemaId,
-          JSON.stringify(o.subject),
-          o.source,
-          o.row,
-          o.createdAt,
-          o.expiresAt,
-          o.state,
-          o.pinFailures,
-          o.keyThumbprint ?? null,
-        );
-      }
+      for (const o of offers) insert.run(...offerValues(o));
     });
   }
 
@@ -212,32 +132,19 @@ class SqliteIssuerStore implements IssuerStore {
     maxPinFailures: number,
     token: { digest: string; expiresAt: number },
   ): Promise<OfferRecord | RedeemRefusal> {
-    const refuse = (reason: string): RedeemRefusal => ({ error: "invalid_grant", reason });
     return transaction(this.#db, () => {
       const row = this.#get("SELECT * FROM offers WHERE code_digest = ?", codeDigest);
-      if (row === undefined) return refuse("no offer has this pre-authorized code");
+      if (row === undefined)
+        return { error: "invalid_grant" as const, reason: "no offer has this pre-authorized code" };
       const offer = offerOf(row);
-      if (offer.state === "withdrawn") return refuse("the offer was withdrawn by its issuer");
-      if (offer.state !== "open") return refuse("the offer was already used: an offer is redeemed once");
-      if (offer.expiresAt <= now) {
-        return refuse(`the offer expired at ${new Date(offer.expiresAt * 1000).toISOString()}`);
-      }
-      if (offer.pinDigest !== undefined && pinDigest !== offer.pinDigest) {
-        const failures = offer.pinFailures + 1;
-        const withdrawn = failures >= maxPinFailures;
-        this.#run(
-          "UPDATE offers SET pin_failures = ?, state = ? WHERE id = ?",
-          failures,
-          withdrawn ? "withdrawn" : "open",
-          offer.id,
-        );
-        return refuse(
-          pinDigest === undefined
-            ? "the offer needs its transaction code (tx_code), sent to the holder separately"
-            : withdrawn
-              ? `wrong transaction code (tx_code), ${failures} times: the offer is withdrawn`
-              : `wrong transaction code (tx_code); ${maxPinFailures - failures} attempt(s) left`,
-        );
+      const refused = redeemCheck(offer, pinDigest, now, maxPinFailures);
+      if (refused !== undefined) {
+        const failures = refused.pinFailures;
+        if (failures !== undefined) {
+          const state = failures.withdrawn ? "withdrawn" : "open";
+          this.#run("UPDATE offers SET pin_failures = ?, state = ? WHERE id = ?", failures.count, state, offer.id);
+        }
+        return refused.refusal;
       }
       this.#run("UPDATE offers SET state = 'redeemed' WHERE id = ?", offer.id);
       this.#run(
@@ -308,15 +215,8 @@ class SqliteIssuerStore implements IssuerStore {
     return transaction(this.#db, () => {
       const row = this.#get("SELECT * FROM offers WHERE id = ?", offer.id);
       const held = row === undefined ? undefined : offerOf(row);
-      // The same device with the same key is answered again (a response lost to a crash is not a lost credential);
-      // another key for the same device is not.
-      if (held !== undefined && held.keyThumbprint !== offer.keyThumbprint) {
-        const reason =
-          held.state === "issued"
-            ? "this device has its credential already, bound to another key: one per device"
-            : "this device was provisioned with another key";
-        return { error: "invalid_grant" as const, reason };
-      }
+      const refused = held === undefined ? undefined : otherKey(held, offer.keyThumbprint);
+      if (refused !== undefined) return refused;
       if (held === undefined) {
         this.#run(
           "INSERT INTO offers (id, code_digest, schema_id, subject, source, row, created_at, expires_at, state, " +
@@ -368,16 +268,13 @@ class SqliteIssuerStore implements IssuerStore {
         const claimed = this.#run("UPDATE offers SET state = 'issued' WHERE id = ? AND state = 'redeemed'", offerId);
         if (claimed === 0) return false;
       }
-      const insert = this.#statement(
-        "INSERT INTO credentials (hash, batch_id, idx, offer_id, credential, format, transaction_id, issued_at) " +
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      );
+      const insert = this.#statement(`INSERT INTO credentials (${CREDENTIAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
       for (const c of credentials) {
         const open = this.#get("SELECT closed_at FROM batches WHERE id = ?", c.batchId);
         if (open === undefined || open.closed_at !== null) {
-          throw new CCRError("ISSUER_STORE", `batch ${c.batchId} is closed: credential ${c.hash} cannot join it`);
+          throw new BatchClosedError(c.batchId, c.hash);
         }
-        insert.run(c.hash, c.batchId, c.index, c.offerId, c.credential, c.format, c.transactionId ?? null, c.issuedAt);
+        insert.run(...credentialValues(c));
       }
       return true;
     });
@@ -393,10 +290,20 @@ class SqliteIssuerStore implements IssuerStore {
     });
   }
 
-  async openBatchesNotOf(owner: string): Promise<BatchRecord[]> {
-    return this.#all("SELECT * FROM batches WHERE closed_at IS NULL AND owner <> ? ORDER BY opened_at", owner).map(
-      batchOf,
+  async openBatches(): Promise<BatchRecord[]> {
+    return this.#all("SELECT * FROM batches WHERE closed_at IS NULL ORDER BY opened_at").map(batchOf);
+  }
+
+  async heartbeat(owner: string, now: number): Promise<void> {
+    this.#run(
+      "INSERT INTO services (owner, seen_at) VALUES (?, ?) ON CONFLICT (owner) DO UPDATE SET seen_at = excluded.seen_at",
+      owner,
+      now,
     );
+  }
+
+  async lastSeen(): Promise<Map<string, number>> {
+    return new Map(this.#all("SELECT owner, seen_at FROM services").map((r) => [String(r.owner), Number(r.seen_at)]));
   }
 
   async unanchored(): Promise<BatchRecord[]> {

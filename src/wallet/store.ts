@@ -5,6 +5,7 @@
  * chain has it. The store is bound to one chain, registry and issuer (`meta`), like every other piece of CCR's state.
  */
 import { createHash } from "node:crypto";
+import { CCRError } from "../errors.ts";
 
 /** A digest of a secret (a code, a PIN, a token, a nonce): the store never holds the secret itself. */
 export const secretDigest = (secret: string): string => createHash("sha256").update(secret).digest("base64url");
@@ -74,10 +75,26 @@ export interface BatchRecord {
   anchoredAt?: number | undefined;
 }
 
+/**
+ * A credential refused by its batch, which was closed (by this process, or by another one sharing the store that took
+ * this one for gone): nothing of its group was journalled, and it can be placed in another batch.
+ */
+export class BatchClosedError extends CCRError {
+  readonly batchId: string;
+
+  constructor(batchId: string, hash: string) {
+    super("ISSUER_STORE", `batch ${batchId} is closed: credential ${hash} cannot join it`);
+    this.batchId = batchId;
+  }
+}
+
 /** Why an offer's code was not redeemed, in the words the token endpoint answers with. */
 export type RedeemRefusal = { error: "invalid_grant"; reason: string };
 
-/** The store, as the service and `ccr offer` use it (SQLite: `sqliteStore.ts`). */
+/**
+ * The store, as the service and `ccr offer` use it: SQLite (`sqliteStore.ts`) for one service process, PostgreSQL
+ * (`postgresStore.ts`) for several sharing it. Every method is safe to call from several processes at once.
+ */
 export interface IssuerStore {
   readonly location: string;
   /** The chain, registry and issuer the store belongs to; set once, refused when another is named later. */
@@ -127,10 +144,14 @@ export interface IssuerStore {
   journal(credentials: readonly JournalledCredential[], offerId?: string): Promise<boolean>;
   /** Closes a batch: no member joins it after; its size is what was journalled. */
   closeBatch(id: string, now: number): Promise<BatchRecord>;
-  /** Batches still open that `owner` did not open (their service was stopped or killed): closed on restart. */
-  openBatchesNotOf(owner: string): Promise<BatchRecord[]>;
-  /** Closed batches not yet anchored, oldest first. */
+  /** Batches still open (of every service process sharing the store), oldest first. */
+  openBatches(): Promise<BatchRecord[]>;
+  /** Closed batches not yet anchored (of every service process), oldest first. */
   unanchored(): Promise<BatchRecord[]>;
+  /** Says that the service process `owner` is alive at `now` (processes sharing a store close a dead one's batches). */
+  heartbeat(owner: string, now: number): Promise<void>;
+  /** When each service process was last heard from. */
+  lastSeen(): Promise<Map<string, number>>;
   batch(id: string): Promise<BatchRecord | undefined>;
   /** The hashes of a batch's members, in index order. */
   memberHashes(id: string): Promise<string[]>;
