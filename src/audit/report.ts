@@ -4,7 +4,7 @@ import { CCRError } from "../errors.ts";
 import { chartHeight, reportCharts, type ChartSpec } from "./charts.ts";
 import type { Counts, Report } from "./reportData.ts";
 import type { Deployment } from "../deployment.ts";
-import { replayEvents } from "./replay.ts";
+import { replayEvents, type AnchorReplay, type ReplayedState } from "./replay.ts";
 import { NAME_EVENTS, namesOf } from "./names.ts";
 import { readEvents, withIndex, type IndexStore, type StoredEvent } from "./db.ts";
 
@@ -53,12 +53,8 @@ export async function buildReport(
   return withIndex(location, deployment, (store) => reportOf(store, deployment, options));
 }
 
-/**
- * The report from `store` in two passes over its events: the first replays the state (every anchor's issuer, schema
- * and size), the second counts each event under them. Neither keeps the events, so a history of millions fits.
- */
-async function reportOf(store: IndexStore, deployment: Deployment, options: ReportOptions): Promise<Report> {
-  const state = await replayEvents(store.events());
+/** The schema the report is for, after refusing an economy or issuer the history does not know. */
+function checkFilters(state: ReplayedState, options: ReportOptions): number | undefined {
   if (options.economy !== undefined && !state.economies.has(options.economy)) {
     const known = [...state.economies.keys()].sort().join(", ");
     throw new CCRError(
@@ -70,76 +66,73 @@ async function reportOf(store: IndexStore, deployment: Deployment, options: Repo
   if (options.issuer !== undefined && !state.issuers.has(options.issuer)) {
     throw new CCRError("INVALID_ARGUMENT", `--issuer ${options.issuer} has never been offered an accreditation`);
   }
-  const now = Math.floor((options.now ?? new Date()).getTime() / 1000);
-  const from = options.from === undefined ? -Infinity : options.from.getTime() / 1000;
-  const to = options.to === undefined ? Infinity : options.to.getTime() / 1000;
-  const economyOf = (issuer: string): string => state.issuers.get(issuer)?.economy ?? "";
-  const included = (issuer: string): boolean => options.economy === undefined || economyOf(issuer) === options.economy;
+  return schema;
+}
 
-  const empty = (): Counts => ({ issued: 0, revoked: 0, suspended: 0 });
-  const report: Report = {
-    generatedAt: new Date().toISOString(),
-    chainId: deployment.chainId,
-    registry: deployment.registry.address,
-    economy: options.economy ?? null,
-    issuer: options.issuer ?? null,
-    schema: schema ?? null,
-    from: options.from?.toISOString() ?? null,
-    to: options.to?.toISOString() ?? null,
-    totals: empty(),
-    byEconomy: {},
-    byIssuer: {},
-    bySchema: {},
-    byMonth: {},
-    byDay: {},
-    revocationReasons: {},
-    issuersByStanding: {},
-    recognitions: [],
-    names: (({ issuers, economies }) => ({
-      issuers: Object.fromEntries(issuers),
-      economies: Object.fromEntries(economies),
-    }))(namesOf(await readEvents(store, { names: NAME_EVENTS }))),
-  };
-  const add = (event: StoredEvent, issuer: string, schemaOf: number, field: keyof Counts, count: number): void => {
-    if (!included(issuer) || event.timestamp < from || event.timestamp > to || count === 0) return;
-    if (options.issuer !== undefined && issuer !== options.issuer) return;
-    if (schema !== undefined && schemaOf !== schema) return;
-    const day = new Date(event.timestamp * 1000).toISOString().slice(0, 10);
-    const month = day.slice(0, 7);
-    const economy = economyOf(issuer);
-    const buckets: Counts[] = [
-      report.totals,
-      (report.byEconomy[economy] ??= empty()),
-      (report.byIssuer[issuer] ??= { ...empty(), economy }),
-      (report.bySchema[state.schemas.get(schemaOf)?.name ?? `schema ${schemaOf}`] ??= empty()),
-      (report.byMonth[month] ??= empty()),
-      (report.byDay[day] ??= empty()),
-    ];
-    for (const bucket of buckets) bucket[field] += count;
-    if (field === "revoked") {
-      const reason = reasonName(event.args.reason);
-      report.revocationReasons[reason] = (report.revocationReasons[reason] ?? 0) + count;
-    }
-  };
+const empty = (): Counts => ({ issued: 0, revoked: 0, suspended: 0 });
+
+/** What the report's events are counted under, and whether an issuer is in it. */
+interface Scope {
+  state: ReplayedState;
+  options: ReportOptions;
+  schema: number | undefined;
+  from: number;
+  to: number;
+  economyOf: (issuer: string) => string;
+  included: (issuer: string) => boolean;
+}
+
+/** Counts `count` credentials of an event (issued, revoked or suspended) in every bucket it belongs to. */
+function count(report: Report, scope: Scope, event: StoredEvent, anchor: AnchorReplay, field: keyof Counts, n: number) {
+  const { state, options, schema, from, to } = scope;
+  const { issuer } = anchor;
+  if (!scope.included(issuer) || event.timestamp < from || event.timestamp > to || n === 0) return;
+  if (options.issuer !== undefined && issuer !== options.issuer) return;
+  if (schema !== undefined && anchor.schema !== schema) return;
+  const day = new Date(event.timestamp * 1000).toISOString().slice(0, 10);
+  const month = day.slice(0, 7);
+  const economy = scope.economyOf(issuer);
+  const buckets: Counts[] = [
+    report.totals,
+    (report.byEconomy[economy] ??= empty()),
+    (report.byIssuer[issuer] ??= { ...empty(), economy }),
+    (report.bySchema[state.schemas.get(anchor.schema)?.name ?? `schema ${anchor.schema}`] ??= empty()),
+    (report.byMonth[month] ??= empty()),
+    (report.byDay[day] ??= empty()),
+  ];
+  for (const bucket of buckets) bucket[field] += n;
+  if (field === "revoked") {
+    const reason = reasonName(event.args.reason);
+    report.revocationReasons[reason] = (report.revocationReasons[reason] ?? 0) + n;
+  }
+}
+
+/** The second pass: each anchoring and status event counted under its anchor's issuer, schema and size. */
+async function countEvents(store: IndexStore, report: Report, scope: Scope): Promise<void> {
   // An anchor's issuer, schema and size never change: the replayed state attributes every event of its history.
   for await (const event of store.events()) {
     const a = event.args;
-    const anchor = state.anchors.get(`${a.issuer}:${a.credential ?? a.root ?? ""}`);
+    const anchor = scope.state.anchors.get(`${a.issuer}:${a.credential ?? a.root ?? ""}`);
     if (anchor === undefined) continue;
     const size = anchor.batch ? anchor.size : 1;
     if (event.name === "CredentialAnchored" || event.name === "BatchAnchored") {
-      add(event, anchor.issuer, anchor.schema, "issued", size);
+      count(report, scope, event, anchor, "issued", size);
       continue;
     }
     const changed = Number(a.state);
     const suspension = changed === AnchorState.SUSPENDED || changed === AnchorState.HELD;
     const field = changed === AnchorState.REVOKED ? "revoked" : suspension ? "suspended" : undefined;
     if (field === undefined) continue;
-    const count = event.name === "MembersStatusChanged" ? popcount(BigInt(a.bits ?? 0)) : size;
-    add(event, anchor.issuer, anchor.schema, field, count);
+    const n = event.name === "MembersStatusChanged" ? popcount(BigInt(a.bits ?? 0)) : size;
+    count(report, scope, event, anchor, field, n);
   }
+}
+
+/** Issuers by standing now (an active accreditation before its window is PENDING, after it LAPSED); recognitions. */
+function standingsAndRecognitions(report: Report, scope: Scope, now: number): void {
+  const { state, options } = scope;
   for (const [address, issuer] of state.issuers) {
-    if (!included(address)) continue;
+    if (!scope.included(address)) continue;
     let standing = issuer.standing;
     if (standing === IssuerStanding.ACTIVE && issuer.validFrom > now) standing = IssuerStanding.PENDING;
     else if (standing === IssuerStanding.ACTIVE && issuer.validUntil !== 0 && issuer.validUntil < now) {
@@ -153,6 +146,43 @@ async function reportOf(store: IndexStore, deployment: Deployment, options: Repo
     if (options.economy !== undefined && economy !== options.economy && recognises !== options.economy) continue;
     report.recognitions.push({ economy, recognises, schemas: schemaIds(bits) });
   }
+}
+
+/**
+ * The report from `store` in two passes over its events: the first replays the state (every anchor's issuer, schema
+ * and size), the second counts each event under them. Neither keeps the events, so a history of millions fits.
+ */
+async function reportOf(store: IndexStore, deployment: Deployment, options: ReportOptions): Promise<Report> {
+  const state = await replayEvents(store.events());
+  const schema = checkFilters(state, options);
+  const economyOf = (issuer: string): string => state.issuers.get(issuer)?.economy ?? "";
+  const scope: Scope = {
+    state,
+    options,
+    schema,
+    from: options.from === undefined ? -Infinity : options.from.getTime() / 1000,
+    to: options.to === undefined ? Infinity : options.to.getTime() / 1000,
+    economyOf,
+    included: (issuer) => options.economy === undefined || economyOf(issuer) === options.economy,
+  };
+  const names = namesOf(await readEvents(store, { names: NAME_EVENTS }));
+  const report: Report = {
+    generatedAt: new Date().toISOString(),
+    chainId: deployment.chainId,
+    registry: deployment.registry.address,
+    economy: options.economy ?? null,
+    issuer: options.issuer ?? null,
+    schema: schema ?? null,
+    from: options.from?.toISOString() ?? null,
+    to: options.to?.toISOString() ?? null,
+    totals: empty(),
+    ...{ byEconomy: {}, byIssuer: {}, bySchema: {}, byMonth: {}, byDay: {}, revocationReasons: {} },
+    issuersByStanding: {},
+    recognitions: [],
+    names: { issuers: Object.fromEntries(names.issuers), economies: Object.fromEntries(names.economies) },
+  };
+  await countEvents(store, report, scope);
+  standingsAndRecognitions(report, scope, Math.floor((options.now ?? new Date()).getTime() / 1000));
   return report;
 }
 

@@ -200,6 +200,76 @@ function isRangeRefusal(error: unknown): boolean {
   return /range|too many|limit|exceed|10000|response size|query returned more/i.test(text);
 }
 
+type Call = <T>(doing: string, request: () => Promise<T>, tooLarge?: (error: unknown) => boolean) => Promise<T>;
+
+/** The logs of blocks `from`-`to` of the registry (and its names contract), or the node's refusal of so large a range. */
+function rangeReader(
+  connection: RegistryConnection,
+  call: Call,
+  timeoutMs: number,
+): (from: number, to: number) => Promise<RangeAnswer> {
+  const { deployment, rpcUrl } = connection;
+  const address =
+    deployment.names === undefined
+      ? deployment.registry.address
+      : [deployment.registry.address, deployment.names.address];
+  return (from, to) =>
+    call(
+      `reading events of blocks ${from}-${to}`,
+      () =>
+        getLogs(rpcUrl, { address, fromBlock: `0x${from.toString(16)}`, toBlock: `0x${to.toString(16)}` }, timeoutMs),
+      (error) => isRangeRefusal(error) || (to > from && isTimeout(error)),
+    ).catch((error: unknown) => {
+      if (to === from || !(isRangeRefusal(error) || isTimeout(error))) throw error;
+      return { refused: error, limit: isRangeRefusal(error) };
+    });
+}
+
+/** The hash and time of each block that has logs (from the logs when the node gives the time, else read). */
+async function blockTimes(
+  logs: readonly RawLog[],
+  call: Call,
+  provider: RegistryConnection["provider"],
+): Promise<Map<number, { hash: string; timestamp: number }>> {
+  const times = new Map<number, { hash: string; timestamp: number }>();
+  for (const log of logs) {
+    const number = Number(log.blockNumber);
+    if (times.has(number)) continue;
+    if (log.blockTimestamp !== undefined) {
+      times.set(number, { hash: log.blockHash, timestamp: Number(log.blockTimestamp) });
+    } else {
+      const block = await call(`reading block ${number}`, () => provider.getBlock(number));
+      times.set(number, { hash: log.blockHash, timestamp: block?.timestamp ?? 0 });
+    }
+  }
+  return times;
+}
+
+/** The registry's events among `logs`, as the index stores them. */
+function indexedEvents(logs: readonly RawLog[]): IndexedEvent[] {
+  const indexed: IndexedEvent[] = [];
+  for (const log of logs) {
+    const decoded = decodeLog(log);
+    if (decoded === undefined) continue;
+    indexed.push({
+      block: Number(log.blockNumber),
+      logIndex: Number(log.logIndex),
+      txHash: log.transactionHash,
+      name: decoded.name,
+      args: JSON.stringify(decoded.args),
+      keys: keysOf(decoded.args),
+    });
+  }
+  return indexed;
+}
+
+/** The next range's size: aiming at a few thousand logs per request (big responses cost memory, small ones trips). */
+function nextRange(range: number, logs: number, maxRange: number): number {
+  if (logs > LOGS_PER_REQUEST) return Math.max(1, Math.floor(range / 2));
+  if (logs < LOGS_PER_REQUEST / 4) return Math.min(range * 2, maxRange);
+  return range;
+}
+
 /**
  * Brings the index at `location` (an SQLite file or a `postgres://` URL) up to the chain's head minus
  * `confirmations`: reads every registry event from the deployment block (or the checkpoint) with `eth_getLogs` in
@@ -216,96 +286,46 @@ export async function syncIndex(
   const started = performance.now();
   const { deployment, rpcUrl, provider } = connection;
   const retries = options.retries ?? 5;
-  const confirmations = options.confirmations ?? 0;
   const store = await openIndex(location, deployment, "sync");
   try {
-    const call = <T>(doing: string, request: () => Promise<T>, tooLarge?: (error: unknown) => boolean): Promise<T> =>
+    const call: Call = (doing, request, tooLarge) =>
       rpcRetried(rpcUrl, doing, request, { attempts: retries, isAnswer: (error) => tooLarge?.(error) === true });
     const blockHash = async (n: number): Promise<string | undefined> =>
       (await call(`reading block ${n}`, () => provider.getBlock(n)))?.hash ?? undefined;
 
     const rolledBack = await rollBackReorganisation(store, blockHash);
-    const head = (await call("reading the head", () => provider.getBlockNumber())) - confirmations;
+    const head = (await call("reading the head", () => provider.getBlockNumber())) - (options.confirmations ?? 0);
     let point = await store.checkpoint();
     const fromBlock = (point?.block ?? deployment.registry.blockNumber - 1) + 1;
     let maxRange = options.maxBlockRange ?? 50_000;
     let range = Math.min(options.blockRange ?? FIRST_RANGE, maxRange);
     let next = fromBlock;
     let events = 0;
-
-    /** The logs of blocks `from`-`to`, or the node's refusal of so large a range. */
-    const fetchRange = (from: number, to: number): Promise<RangeAnswer> =>
-      call(
-        `reading events of blocks ${from}-${to}`,
-        () =>
-          getLogs(
-            rpcUrl,
-            {
-              address:
-                deployment.names === undefined
-                  ? deployment.registry.address
-                  : [deployment.registry.address, deployment.names.address],
-              fromBlock: `0x${from.toString(16)}`,
-              toBlock: `0x${to.toString(16)}`,
-            },
-            options.timeoutMs ?? RPC_TIMEOUT_MS,
-          ),
-        (error) => isRangeRefusal(error) || (to > from && isTimeout(error)),
-      ).catch((error: unknown) => {
-        if (to === from || !(isRangeRefusal(error) || isTimeout(error))) throw error;
-        return { refused: error, limit: isRangeRefusal(error) };
-      });
+    const fetchRange = rangeReader(connection, call, options.timeoutMs ?? RPC_TIMEOUT_MS);
     // The next range's logs are asked for while this one is stored: the node reads while this process writes.
     let ahead: { from: number; to: number; logs: Promise<RangeAnswer> } | undefined;
     while (next <= head) {
       const to = Math.min(next + range - 1, head);
       const fetched = ahead !== undefined && ahead.from === next && ahead.to === to ? ahead.logs : fetchRange(next, to);
       ahead = undefined;
-      const answer = await fetched;
-      if (!Array.isArray(answer)) {
+      const logs = await fetched;
+      if (!Array.isArray(logs)) {
         // The node's limit is below this range: never ask for as much again. A range it took too long over (blocks
         // much denser than the last ones) is halved too, and may grow again where blocks thin out.
         range = Math.max(1, Math.floor((to - next + 1) / 2));
-        if (answer.limit) maxRange = range;
+        if (logs.limit) maxRange = range;
         continue;
       }
-      const logs = answer;
-      // Aim at a few thousand logs per request: big responses cost memory, small ones round trips.
-      if (logs.length > LOGS_PER_REQUEST) range = Math.max(1, Math.floor(range / 2));
-      else if (logs.length < LOGS_PER_REQUEST / 4) range = Math.min(range * 2, maxRange);
+      range = nextRange(range, logs.length, maxRange);
       if (to + 1 <= head) {
         const aheadTo = Math.min(to + range, head);
         ahead = { from: to + 1, to: aheadTo, logs: fetchRange(to + 1, aheadTo) };
         // A refusal or failure is met when that range's turn comes, not as an unhandled rejection now.
         ahead.logs.catch(() => undefined);
       }
-      const times = new Map<number, { hash: string; timestamp: number }>();
-      for (const log of logs) {
-        const number = Number(log.blockNumber);
-        if (times.has(number)) continue;
-        if (log.blockTimestamp !== undefined) {
-          times.set(number, { hash: log.blockHash, timestamp: Number(log.blockTimestamp) });
-        } else {
-          const block = await call(`reading block ${number}`, () => provider.getBlock(number));
-          times.set(number, { hash: log.blockHash, timestamp: block?.timestamp ?? 0 });
-        }
-      }
+      const times = await blockTimes(logs, call, provider);
       const toHash = times.get(to)?.hash ?? (await blockHash(to)) ?? "";
-      const indexed: IndexedEvent[] = [];
-      for (const log of logs) {
-        const decoded = decodeLog(log);
-        if (decoded === undefined) continue;
-        const args = JSON.stringify(decoded.args);
-        const keys = keysOf(decoded.args);
-        indexed.push({
-          block: Number(log.blockNumber),
-          logIndex: Number(log.logIndex),
-          txHash: log.transactionHash,
-          name: decoded.name,
-          args,
-          keys,
-        });
-      }
+      const indexed = indexedEvents(logs);
       const outcome = await store.store(
         { blocks: times, events: indexed, checkpoint: { block: to, hash: toHash } },
         point,
@@ -321,14 +341,9 @@ export async function syncIndex(
       options.onProgress?.({ block: to, head, events });
       next = to + 1;
     }
-    return {
-      fromBlock,
-      toBlock: Math.max(head, fromBlock - 1),
-      blocks: Math.max(0, head - fromBlock + 1),
-      events,
-      rolledBack,
-      seconds: (performance.now() - started) / 1000,
-    };
+    const toBlock = Math.max(head, fromBlock - 1);
+    const seconds = (performance.now() - started) / 1000;
+    return { fromBlock, toBlock, blocks: Math.max(0, head - fromBlock + 1), events, rolledBack, seconds };
   } catch (error) {
     throw indexFailure(store.location, error) ?? error;
   } finally {

@@ -184,20 +184,28 @@ const crossSite: MiddlewareHandler = async (c, next) => {
   await next();
 };
 
-export function createApp(options: ServerOptions): Hono {
-  const { connection, rpcUrl, pages, audit, schemaSources } = options;
-  const app = new Hono();
-  const labels = new SchemaLabelBook(connection, { timeoutMs: 5_000, ...schemaSources });
-  // What depends only on the chain's state is read once per block and shared by every request at that block (a
-  // renamed issuer shows its new name in the first answer after the block that renamed it).
-  const cache = new ChainCache(connection);
-  const names = () => cache.atLatest("names", () => Promise.resolve(new NameBook(connection)));
-  const framework = () =>
-    cache.atLatest("framework", async (block) => readFramework(connection, await names(), block.number));
-  const view: ChainView = {
-    latest: () => cache.latest(),
-    schemas: () => cache.atLatest("schemas", (block) => listSchemas(connection, block.number)),
-  };
+/** What the routes share: the connection, and what depends only on the chain's state, read once per block. */
+interface Shared {
+  connection: RegistryConnection;
+  cache: ChainCache;
+  names: () => Promise<NameBook>;
+  framework: () => Promise<Awaited<ReturnType<typeof readFramework>>>;
+  view: ChainView;
+}
+
+// A TRQP query is a few hundred bytes: a body over the limit is refused before it is read whole.
+const limited = (maxSize: number) =>
+  bodyLimit({
+    maxSize,
+    onError: (c) => {
+      // The rest of the body is not read: the connection closes after the answer, so no client reuses it.
+      c.header("connection", "close");
+      return problem(c, 413, "Request too large", `the request body is over ${maxSize / 1024} KiB`);
+    },
+  });
+
+/** TRQP v2: authorization and recognition queries, and the registry's metadata. */
+function trqpRoutes(app: Hono, { connection, cache, names, framework, view }: Shared): void {
   /** A TRQP answer, computed once per block and query; stamped with the time it is given. */
   const trqp = async <T extends { time_evaluated: string }>(
     kind: string,
@@ -208,21 +216,8 @@ export function createApp(options: ServerOptions): Hono {
     const shared = await cache.atLatest(`${kind} ${JSON.stringify(checkRequest(body))}`, () => answer(now));
     return { ...shared, time_evaluated: now.toISOString().replace(/\.\d{3}Z$/, "Z") };
   };
-
-  // A TRQP query is a few hundred bytes: a body over the limit is refused before it is read whole.
-  const limited = (maxSize: number) =>
-    bodyLimit({
-      maxSize,
-      onError: (c) => {
-        // The rest of the body is not read: the connection closes after the answer, so no client reuses it.
-        c.header("connection", "close");
-        return problem(c, 413, "Request too large", `the request body is over ${maxSize / 1024} KiB`);
-      },
-    });
   app.use("/authorization", limited(QUERY_LIMIT));
   app.use("/recognition", limited(QUERY_LIMIT));
-  app.use("/rpc", limited(RPC_LIMIT));
-
   app.post("/authorization", async (c) => {
     try {
       const body = await jsonBody(c);
@@ -232,7 +227,6 @@ export function createApp(options: ServerOptions): Hono {
       return failed(c, error);
     }
   });
-
   app.post("/recognition", async (c) => {
     try {
       const body = await jsonBody(c);
@@ -241,7 +235,6 @@ export function createApp(options: ServerOptions): Hono {
       return failed(c, error);
     }
   });
-
   app.get("/metadata", async (c) => {
     try {
       return c.json(metadata(connection, await framework()));
@@ -249,7 +242,11 @@ export function createApp(options: ServerOptions): Hono {
       return failed(c, error);
     }
   });
+}
 
+/** What the pages read: the framework, the schemas' labels, and the configuration to check credentials with. */
+function pageRoutes(app: Hono, { connection, framework }: Shared, options: ServerOptions): void {
+  const labels = new SchemaLabelBook(connection, { timeoutMs: 5_000, ...options.schemaSources });
   app.get("/api/framework", async (c) => {
     try {
       return c.json(await framework());
@@ -257,7 +254,6 @@ export function createApp(options: ServerOptions): Hono {
       return failed(c, error);
     }
   });
-
   // Registered schemas' names and their fields' titles (from their documents), for pages that show credentials.
   app.get("/api/schemas", async (c) => {
     try {
@@ -266,7 +262,6 @@ export function createApp(options: ServerOptions): Hono {
       return failed(c, error);
     }
   });
-
   // What the browser needs to check credentials itself: the deployment without its accounts, and where to send reads.
   app.get("/api/config", (c) => {
     const { format, network, chainId, genesisHash, registry, didRegistry, names, schemas, economies, createdAt } =
@@ -274,18 +269,27 @@ export function createApp(options: ServerOptions): Hono {
     const deployment: Omit<Deployment, "accounts" | "rpcUrl"> = {
       ...{ format, network, chainId, genesisHash, registry, didRegistry, names, schemas, economies, createdAt },
     };
-    const changed = audit?.state.chainChanged;
+    const changed = options.audit?.state.chainChanged;
     const chain =
       changed === undefined
         ? { genesisHash: connection.genesisHash, changed: false }
-        : { genesisHash: connection.genesisHash, changed: true, found: changed.found, message: audit?.state.error };
-    const config = { deployment, chain, rpc: "/rpc" };
-    return c.json(config);
+        : {
+            genesisHash: connection.genesisHash,
+            changed: true,
+            found: changed.found,
+            message: options.audit?.state.error,
+          };
+    return c.json({ deployment, chain, rpc: "/rpc" });
   });
+}
 
-  // The browser's JSON-RPC reads, passed on unchanged; anything that is not a read, a batch of more than
-  // RPC_MAX_BATCH calls, logs of other contracts or of more than RPC_MAX_LOG_BLOCKS blocks, and an answer over
-  // RPC_MAX_ANSWER bytes are refused with a JSON-RPC error: one request never makes the node do unbounded work.
+/**
+ * The browser's JSON-RPC reads, passed on unchanged; anything that is not a read, a batch of more than RPC_MAX_BATCH
+ * calls, logs of other contracts or of more than RPC_MAX_LOG_BLOCKS blocks, and an answer over RPC_MAX_ANSWER bytes
+ * are refused with a JSON-RPC error: one request never makes the node do unbounded work.
+ */
+function rpcRoute(app: Hono, { connection, cache }: Shared, options: ServerOptions): void {
+  const { rpcUrl } = options;
   const ownContracts = new Set(
     [
       connection.deployment.registry.address,
@@ -297,6 +301,9 @@ export function createApp(options: ServerOptions): Hono {
   );
   const relayAgents = options.relayAgents ?? pooledAgents(RELAY_CONNECTIONS);
   const rpcEndpoint = new URL(rpcUrl);
+  const unreachable = (c: Context, error: unknown) =>
+    problem(c, 502, "Chain unreachable", `the node at ${rpcUrl} did not answer: ${String(error)}`);
+  app.use("/rpc", limited(RPC_LIMIT));
   app.post("/rpc", async (c) => {
     const body = (await c.req.json().catch(() => undefined)) as unknown;
     const calls = Array.isArray(body) ? body : [body];
@@ -314,7 +321,7 @@ export function createApp(options: ServerOptions): Hono {
         try {
           refusal = await logsRefusal(filter, ownContracts, () => cache.latest());
         } catch (error) {
-          return problem(c, 502, "Chain unreachable", `the node at ${rpcUrl} did not answer: ${String(error)}`);
+          return unreachable(c, error);
         }
         if (refusal !== undefined) return rpcError(c, refusal);
       }
@@ -330,11 +337,13 @@ export function createApp(options: ServerOptions): Hono {
       if (error instanceof AnswerTooLarge) {
         return rpcError(c, `the node's answer is over ${RPC_MAX_ANSWER} bytes: ask for fewer blocks or calls`);
       }
-      return problem(c, 502, "Chain unreachable", `the node at ${rpcUrl} did not answer: ${String(error)}`);
+      return unreachable(c, error);
     }
   });
+}
 
-  // The audit index's report, timelines and checks (only with --db).
+/** The audit index's report, timelines and checks (only with --db). */
+function auditRoutes(app: Hono, audit: AuditIndex | undefined): void {
   app.use("/api/audit/*", async (c, next) => {
     if (audit === undefined) {
       return problem(
@@ -390,7 +399,30 @@ export function createApp(options: ServerOptions): Hono {
       return failed(c, error);
     }
   });
+}
 
+export function createApp(options: ServerOptions): Hono {
+  const { connection, pages } = options;
+  const app = new Hono();
+  // What depends only on the chain's state is read once per block and shared by every request at that block (a
+  // renamed issuer shows its new name in the first answer after the block that renamed it).
+  const cache = new ChainCache(connection);
+  const names = () => cache.atLatest("names", () => Promise.resolve(new NameBook(connection)));
+  const shared: Shared = {
+    connection,
+    cache,
+    names,
+    framework: () =>
+      cache.atLatest("framework", async (block) => readFramework(connection, await names(), block.number)),
+    view: {
+      latest: () => cache.latest(),
+      schemas: () => cache.atLatest("schemas", (block) => listSchemas(connection, block.number)),
+    },
+  };
+  trqpRoutes(app, shared);
+  pageRoutes(app, shared, options);
+  rpcRoute(app, shared, options);
+  auditRoutes(app, options.audit);
   if (pages !== undefined) app.use("/*", pages);
   else {
     app.get("/", (c) => c.text("ccr serve: the web pages are not built (npm run build:web); the APIs answer.", 404));

@@ -41,25 +41,28 @@ export interface FrameworkView {
   recognitions: { economy: string; recognises: string; schemas: number[] }[];
 }
 
-/** Reads the whole framework at `at` (a block number; default: the latest block). */
-export async function readFramework(
-  connection: RegistryConnection,
-  names: NameBook,
-  at?: number,
-): Promise<FrameworkView> {
-  const { registry, rpcUrl, deployment, chainId } = connection;
+type Events = Awaited<ReturnType<typeof frameworkEvents>>;
+
+/** The events that list the framework's economies, issuers, operators and recognitions up to `block`. */
+function frameworkEvents(connection: RegistryConnection, block: number) {
+  const { registry, rpcUrl, deployment } = connection;
   const from = deployment.registry.blockNumber;
-  const block = at ?? (await rpc(rpcUrl, "reading the latest block", () => connection.provider.getBlockNumber()));
-  const [admitted, accepted, operatorsAdded, granted] = await rpc(rpcUrl, "reading the registry's events", () =>
-    Promise.all([
+  return rpc(rpcUrl, "reading the registry's events", async () => {
+    const [admitted, accepted, operatorsAdded, granted] = await Promise.all([
       registry.queryFilter(registry.filters.EconomyAdmitted(), from, block),
       registry.queryFilter(registry.filters.IssuerAccredited(), from, block),
       registry.queryFilter(registry.filters.OperatorAdded(), from, block),
       registry.queryFilter(registry.filters.RecognitionGranted(), from, block),
-    ]),
-  );
-  const codes = [...new Set(admitted.map((e) => economyIso(e.args.economy)))].sort();
-  const economies = await Promise.all(
+    ]);
+    return { admitted, accepted, operatorsAdded, granted };
+  });
+}
+
+/** Every economy ever admitted, as it stands at `block`, with its names. */
+function economiesAt(connection: RegistryConnection, names: NameBook, events: Events, block: number) {
+  const { registry, rpcUrl, chainId } = connection;
+  const codes = [...new Set(events.admitted.map((e) => economyIso(e.args.economy)))].sort();
+  return Promise.all(
     codes.map(async (iso): Promise<EconomyView> => {
       const [record, profile] = await Promise.all([
         rpc(rpcUrl, `reading economy ${iso}`, () => registry.getEconomy(economyCode(iso), { blockTag: block })),
@@ -76,57 +79,78 @@ export async function readFramework(
       };
     }),
   );
-  const addresses = [...new Set(accepted.map((e) => e.args.issuer))];
-  const issuers = (
-    await Promise.all(
-      addresses.map(async (address): Promise<IssuerView | undefined> => {
-        // Released since: no longer an issuer. Any other failure (an unreachable node) fails the whole answer.
-        const info = await issuerInfo(connection, address, block).catch((error: unknown) => {
-          if (error instanceof CCRError && error.code === "INVALID_ARGUMENT") return undefined;
-          throw error;
-        });
-        if (info === undefined) return undefined;
-        const candidates = [
-          ...new Set(operatorsAdded.filter((e) => e.args.issuer === address).map((e) => e.args.operator)),
-        ];
-        const current = await Promise.all(
-          candidates.map((operator) =>
-            rpc(rpcUrl, "reading operators", () => registry.isOperator(address, operator, { blockTag: block })),
-          ),
-        );
-        const profile = await names.issuer(address);
-        return {
-          ...info,
-          did: ethrDid(chainId, address),
-          name: profile?.name,
-          website: profile?.website || undefined,
-          operators: candidates.filter((_, i) => current[i] === true),
-        };
-      }),
-    )
-  ).filter((issuer): issuer is IssuerView => issuer !== undefined);
+}
+
+/** An issuer at `block` with its current operators and names; undefined when it was released since. */
+async function issuerAt(
+  connection: RegistryConnection,
+  names: NameBook,
+  events: Events,
+  address: string,
+  block: number,
+): Promise<IssuerView | undefined> {
+  const { registry, rpcUrl, chainId } = connection;
+  // Released since: no longer an issuer. Any other failure (an unreachable node) fails the whole answer.
+  const info = await issuerInfo(connection, address, block).catch((error: unknown) => {
+    if (error instanceof CCRError && error.code === "INVALID_ARGUMENT") return undefined;
+    throw error;
+  });
+  if (info === undefined) return undefined;
+  const candidates = [
+    ...new Set(events.operatorsAdded.filter((e) => e.args.issuer === address).map((e) => e.args.operator)),
+  ];
+  const current = await Promise.all(
+    candidates.map((operator) =>
+      rpc(rpcUrl, "reading operators", () => registry.isOperator(address, operator, { blockTag: block })),
+    ),
+  );
+  const profile = await names.issuer(address);
+  return {
+    ...info,
+    did: ethrDid(chainId, address),
+    name: profile?.name,
+    website: profile?.website || undefined,
+    operators: candidates.filter((_, i) => current[i] === true),
+  };
+}
+
+/** Every recognition ever granted that still covers a schema at `block`. */
+async function recognitionsAt(connection: RegistryConnection, events: Events, block: number) {
+  const { registry, rpcUrl } = connection;
   const pairs = [
-    ...new Set(granted.map((e) => `${economyIso(e.args.economy)}>${economyIso(e.args.recognised)}`)),
+    ...new Set(events.granted.map((e) => `${economyIso(e.args.economy)}>${economyIso(e.args.recognised)}`)),
   ].sort();
-  const recognitions = (
-    await Promise.all(
-      pairs.map(async (pair) => {
-        const [economy = "", recognises = ""] = pair.split(">");
-        const bitmap = await rpc(rpcUrl, "reading recognitions", () =>
-          registry.recognisedSchemas(economyCode(economy), economyCode(recognises), { blockTag: block }),
-        );
-        return { economy, recognises, schemas: schemaIds(bitmap) };
-      }),
-    )
-  ).filter((r) => r.schemas.length > 0);
+  const recognitions = await Promise.all(
+    pairs.map(async (pair) => {
+      const [economy = "", recognises = ""] = pair.split(">");
+      const bitmap = await rpc(rpcUrl, "reading recognitions", () =>
+        registry.recognisedSchemas(economyCode(economy), economyCode(recognises), { blockTag: block }),
+      );
+      return { economy, recognises, schemas: schemaIds(bitmap) };
+    }),
+  );
+  return recognitions.filter((r) => r.schemas.length > 0);
+}
+
+/** Reads the whole framework at `at` (a block number; default: the latest block). */
+export async function readFramework(
+  connection: RegistryConnection,
+  names: NameBook,
+  at?: number,
+): Promise<FrameworkView> {
+  const { rpcUrl, deployment, chainId } = connection;
+  const block = at ?? (await rpc(rpcUrl, "reading the latest block", () => connection.provider.getBlockNumber()));
+  const events = await frameworkEvents(connection, block);
+  const addresses = [...new Set(events.accepted.map((e) => e.args.issuer))];
+  const issuers = await Promise.all(addresses.map((address) => issuerAt(connection, names, events, address, block)));
   return {
     chainId,
     registry: deployment.registry.address,
     names: deployment.names?.address,
     block,
-    economies,
-    issuers,
+    economies: await economiesAt(connection, names, events, block),
+    issuers: issuers.filter((issuer): issuer is IssuerView => issuer !== undefined),
     schemas: await listSchemas(connection, block),
-    recognitions,
+    recognitions: await recognitionsAt(connection, events, block),
   };
 }

@@ -161,16 +161,27 @@ function checkLocally(read: ReadCredential, connection: RegistryConnection): Can
     return candidate;
   }
   pass(candidate, "format");
+  return anchoredWhere(candidate, credential, read, hash, connection);
+}
+
+/**
+ * The offline checks of where a credential says it is anchored: this framework's registry, an issuer with a did:ethr,
+ * and for a batch member the member the file names and a Merkle proof that leads to its root; then the query that
+ * asks the registry for its verdict.
+ */
+function anchoredWhere(
+  candidate: Candidate,
+  credential: Credential,
+  read: ReadCredential,
+  hash: string,
+  connection: RegistryConnection,
+): Candidate {
   const status = registryStatus(credential);
   const registry = connection.deployment.registry.address;
   if (status.chainId !== connection.chainId || checksummed(status.registry) !== checksummed(registry)) {
-    settle(
-      candidate,
-      "invalid",
-      `issued for the registry ${status.registry} on chain ${status.chainId}, not for this framework's registry ` +
-        `${registry} on chain ${connection.chainId}`,
-      "registry",
-    );
+    const theirs = `the registry ${status.registry} on chain ${status.chainId}`;
+    const ours = `this framework's registry ${registry} on chain ${connection.chainId}`;
+    settle(candidate, "invalid", `issued for ${theirs}, not for ${ours}`, "registry");
     return candidate;
   }
   pass(candidate, "registry");
@@ -185,33 +196,18 @@ function checkLocally(read: ReadCredential, connection: RegistryConnection): Can
   }
   const batch = read.anchor?.batch;
   if (batch === undefined) {
-    settle(
-      candidate,
-      "undecided",
-      "malformed credential file: a batch member needs its batch root and Merkle proof",
-      "format",
-    );
-    return candidate;
+    const needs = "malformed credential file: a batch member needs its batch root and Merkle proof";
+    settle(candidate, "undecided", needs, "format");
+  } else if (batch.index !== status.batch.index) {
+    const names = `the file names member ${batch.index}, the signed credential member ${status.batch.index}`;
+    settle(candidate, "invalid", names, "anchor");
+  } else if (!provesMember(batch.root, hash, batch.index, batch.proof)) {
+    const wrong = `the Merkle proof does not lead from this credential to batch ${batch.root}`;
+    settle(candidate, "invalid", wrong, "anchor");
+  } else {
+    const index = BigInt(batch.index);
+    candidate.query = { issuer, credential: hash, batchRoot: batch.root, index, proof: batch.proof };
   }
-  if (batch.index !== status.batch.index) {
-    settle(
-      candidate,
-      "invalid",
-      `the file names member ${batch.index}, the signed credential member ${status.batch.index}`,
-      "anchor",
-    );
-    return candidate;
-  }
-  if (!provesMember(batch.root, hash, batch.index, batch.proof)) {
-    settle(
-      candidate,
-      "invalid",
-      `the Merkle proof does not lead from this credential to batch ${batch.root}`,
-      "anchor",
-    );
-    return candidate;
-  }
-  candidate.query = { issuer, credential: hash, batchRoot: batch.root, index: BigInt(batch.index), proof: batch.proof };
   return candidate;
 }
 
@@ -308,45 +304,50 @@ export async function verifyReads(
   );
 }
 
-async function verifyCandidates(candidates: Candidate[], options: VerifyOptions): Promise<VerificationResult[]> {
-  const { connection, resolver } = options;
+type RegistryVerdict = Awaited<ReturnType<RegistryConnection["registry"]["verdict"]>>;
+
+/**
+ * Asks the registry for the verdicts of `pending` at `block` (at `at`, when given), many per call, into `verdicts`;
+ * the promise gives the failure, if any, so that signatures are checked meanwhile.
+ */
+function askVerdicts(
+  connection: RegistryConnection,
+  pending: readonly Candidate[],
+  options: VerifyOptions,
+  block: number,
+  verdicts: Map<Candidate, RegistryVerdict>,
+): Promise<Error | undefined> {
   const { registry, rpcUrl } = connection;
   const economy = options.economy === undefined ? "0x0000" : economyCode(options.economy);
-  const pending = candidates.filter((c) => c.query !== undefined);
-
-  // The registry's verdicts, many per call, are computed by the node while this process checks the signatures.
-  const verdicts = new Map<Candidate, Awaited<ReturnType<typeof registry.verdict>>>();
-  let latestBlock: number;
-  try {
-    latestBlock = await rpc(rpcUrl, "reading the latest block", () => connection.provider.getBlockNumber());
-  } catch (error) {
-    if (!(error instanceof CCRError)) throw error;
-    for (const c of pending) settle(c, "undecided", error.message, "status");
-    return candidates.map((c) => c.result);
-  }
   const at = options.at;
   // Batch members the registry cannot tell apart are asked about once (see `readVerdictsByClass`).
   const queries = pending.map((c) => c.query).filter((q) => q !== undefined);
-  const answered = rpc(rpcUrl, "reading verdicts", async () => {
+  return rpc(rpcUrl, "reading verdicts", async () => {
     const answers =
       at === undefined
-        ? await readVerdictsByClass(connection, queries, economy, latestBlock)
-        : await mapPooled(queries, 8, (q) => registry.verdictAt(q, economy, toSeconds(at), { blockTag: latestBlock }));
+        ? await readVerdictsByClass(connection, queries, economy, block)
+        : await mapPooled(queries, 8, (q) => registry.verdictAt(q, economy, toSeconds(at), { blockTag: block }));
     pending.forEach((c, j) => verdicts.set(c, answers[j]));
   }).then(
     () => undefined,
     (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
   );
+}
 
-  const keys = new IssuerKeys(resolver, rpcUrl);
-  const checker = new SignatureChecker();
+/** Each signature checked against its issuer's keys at `block`, many at once on worker threads. */
+async function signaturesNow(
+  pending: readonly Candidate[],
+  keys: IssuerKeys,
+  checker: SignatureChecker,
+  block: number,
+): Promise<Map<Candidate, boolean | CCRError>> {
   const signedNow = new Map<Candidate, boolean | CCRError>();
   const toCheck: { candidate: Candidate; jws: string; methods: VerificationMethod[] }[] = [];
   for (const candidate of pending) {
     const { credential, jws } = candidate;
     if (credential === undefined || jws === undefined || ethrDidAddress(credential.issuer) === undefined) continue;
     try {
-      toCheck.push({ candidate, jws, methods: named(await keys.keys(credential.issuer, latestBlock), candidate.kid) });
+      toCheck.push({ candidate, jws, methods: named(await keys.keys(credential.issuer, block), candidate.kid) });
     } catch (error) {
       if (!(error instanceof CCRError)) throw error;
       signedNow.set(candidate, error);
@@ -355,79 +356,135 @@ async function verifyCandidates(candidates: Candidate[], options: VerifyOptions)
   // Many signatures are checked on worker threads, one per core (see `SignatureChecker.checkMany`).
   const signed = await checker.checkMany(toCheck);
   toCheck.forEach(({ candidate }, i) => signedNow.set(candidate, signed[i] === true));
-  const failure = await answered;
-  if (failure !== undefined) {
-    if (!(failure instanceof CCRError)) throw failure;
-    for (const c of pending) settle(c, "undecided", failure.message, "status");
-    return candidates.map((c) => c.result);
-  }
+  return signedNow;
+}
 
-  // The registry's schemas by URI (a later registration of a URI does not hide an earlier one's digest).
+/** The registry's schemas by URI (a later registration of a URI does not hide an earlier one's digest). */
+async function schemasByUri(connection: RegistryConnection): Promise<Map<string, RegisteredSchema[]>> {
+  const { registry, rpcUrl } = connection;
   const schemas = new Map<string, RegisteredSchema[]>();
   const schemaCount = Number(await rpc(rpcUrl, "reading the schemas", () => registry.schemaCount()));
   for (let id = 0; id < schemaCount; id++) {
     const { name, uri, digest } = await rpc(rpcUrl, "reading the schemas", () => registry.getSchema(id));
     schemas.set(uri, [...(schemas.get(uri) ?? []), { id, name, digest }]);
   }
+  return schemas;
+}
 
-  const memberEvents = new Map<string, Promise<MemberChange[]>>();
-  const issuers = new Map<string, boolean>();
+const summaryOf = (verdict: RegistryVerdict): VerdictSummary => ({
+  status: STATUS[Number(verdict.status)],
+  issuerStanding: ISSUER_STANDING[Number(verdict.issuerStanding)],
+  recognised: verdict.recognised,
+  issuer: verdict.issuer,
+  economy: economyIso(verdict.economy),
+  schema: Number(verdict.schema),
+  anchoredAt: time(verdict.anchoredAt),
+  validFrom: time(verdict.validFrom),
+  validUntil: time(verdict.validUntil),
+  decidedBy: DECIDER[Number(verdict.decidedBy)] ?? "NONE",
+  ...recordDecision(verdict),
+  compromisedAt: time(verdict.compromisedAt),
+});
+
+/** What a whole run shares while it judges each candidate. */
+interface Judging {
+  connection: RegistryConnection;
+  options: VerifyOptions;
+  keys: IssuerKeys;
+  checker: SignatureChecker;
+  signedNow: Map<Candidate, boolean | CCRError>;
+  schemas: Map<string, RegisteredSchema[]>;
+  memberEvents: Map<string, Promise<MemberChange[]>>;
+  /** Whether each address is an issuer of the framework. */
+  issuers: Map<string, boolean>;
+}
+
+/** Why a credential the registry does not know is invalid: anchored elsewhere, an issuer's, or no issuer's. */
+async function notAnchored(judging: Judging, candidate: Candidate, summary: VerdictSummary): Promise<string> {
+  const { connection, issuers } = judging;
+  const issuer = candidate.credential?.issuer ?? "";
+  const address = ethrDidAddress(issuer) ?? ZeroAddress;
+  let known = issuers.get(address);
+  if (known === undefined) {
+    known =
+      (await rpc(connection.rpcUrl, "reading the issuer", () => connection.registry.getIssuer(address))).id !== 0n;
+    issuers.set(address, known);
+  }
+  const elsewhere = await anchoredElsewhere(connection, candidate);
+  const unknown = `not anchored in the registry, and ${issuer} is not an issuer of this framework`;
+  return elsewhere ?? (known ? explain(summary) : unknown);
+}
+
+/** One candidate's verdict: its signature then, its anchor, its names. */
+async function judge(judging: Judging, candidate: Candidate, verdict: RegistryVerdict): Promise<void> {
+  const { connection, options } = judging;
+  const { credential, jws } = candidate;
+  if (credential === undefined || jws === undefined) return;
+  const summary = summaryOf(verdict);
+  candidate.result.verdict = summary;
+  try {
+    await memberChangeTime(candidate, summary, connection, judging.memberEvents);
+    const state = { keys: judging.keys, checker: judging.checker, signed: judging.signedNow.get(candidate) };
+    await checkSignature(candidate, credential, jws, summary, state, connection);
+  } catch (error) {
+    if (!(error instanceof CCRError)) throw error;
+    settle(candidate, error.code === "RPC_UNAVAILABLE" ? "undecided" : "invalid", error.message, "signature");
+    return;
+  }
+  if (candidate.result.outcome !== "valid") return;
+  if (summary.status === "UNKNOWN") {
+    settle(candidate, "invalid", await notAnchored(judging, candidate, summary), "anchor");
+    return;
+  }
+  checkAnchor(candidate, credential, summary, judging.schemas, options.economy);
+  if (candidate.result.outcome === "valid" && options.names !== undefined) {
+    const issuer = await options.names.labelIssuer(summary.issuer, credential.issuer);
+    const economyName = await options.names.labelEconomy(summary.economy);
+    candidate.result.reason = candidate.result.reason.replace(
+      `issued by ${credential.issuer} (${summary.economy})`,
+      `issued by ${issuer}, ${economyName}`,
+    );
+  }
+}
+
+async function verifyCandidates(candidates: Candidate[], options: VerifyOptions): Promise<VerificationResult[]> {
+  const { connection, resolver } = options;
+  const pending = candidates.filter((c) => c.query !== undefined);
+  const undecided = (error: CCRError): VerificationResult[] => {
+    for (const c of pending) settle(c, "undecided", error.message, "status");
+    return candidates.map((c) => c.result);
+  };
+  let latestBlock: number;
+  try {
+    latestBlock = await rpc(connection.rpcUrl, "reading the latest block", () => connection.provider.getBlockNumber());
+  } catch (error) {
+    if (!(error instanceof CCRError)) throw error;
+    return undecided(error);
+  }
+  // The registry's verdicts, many per call, are computed by the node while this process checks the signatures.
+  const verdicts = new Map<Candidate, RegistryVerdict>();
+  const answered = askVerdicts(connection, pending, options, latestBlock, verdicts);
+  const keys = new IssuerKeys(resolver, connection.rpcUrl);
+  const checker = new SignatureChecker();
+  const signedNow = await signaturesNow(pending, keys, checker, latestBlock);
+  const failure = await answered;
+  if (failure !== undefined) {
+    if (!(failure instanceof CCRError)) throw failure;
+    return undecided(failure);
+  }
+  const judging: Judging = {
+    connection,
+    options,
+    keys,
+    checker,
+    signedNow,
+    schemas: await schemasByUri(connection),
+    memberEvents: new Map(),
+    issuers: new Map(),
+  };
   for (const candidate of pending) {
     const verdict = verdicts.get(candidate);
-    const { credential, jws } = candidate;
-    if (verdict === undefined || credential === undefined || jws === undefined) continue;
-    const summary: VerdictSummary = {
-      status: STATUS[Number(verdict.status)],
-      issuerStanding: ISSUER_STANDING[Number(verdict.issuerStanding)],
-      recognised: verdict.recognised,
-      issuer: verdict.issuer,
-      economy: economyIso(verdict.economy),
-      schema: Number(verdict.schema),
-      anchoredAt: time(verdict.anchoredAt),
-      validFrom: time(verdict.validFrom),
-      validUntil: time(verdict.validUntil),
-      decidedBy: DECIDER[Number(verdict.decidedBy)] ?? "NONE",
-      ...recordDecision(verdict),
-      compromisedAt: time(verdict.compromisedAt),
-    };
-    candidate.result.verdict = summary;
-    try {
-      await memberChangeTime(candidate, summary, connection, memberEvents);
-      await checkSignature(
-        candidate,
-        credential,
-        jws,
-        summary,
-        { keys, checker, signed: signedNow.get(candidate) },
-        connection,
-      );
-    } catch (error) {
-      if (!(error instanceof CCRError)) throw error;
-      settle(candidate, error.code === "RPC_UNAVAILABLE" ? "undecided" : "invalid", error.message, "signature");
-      continue;
-    }
-    if (candidate.result.outcome !== "valid") continue;
-    if (summary.status === "UNKNOWN") {
-      const address = ethrDidAddress(credential.issuer) ?? ZeroAddress;
-      let known = issuers.get(address);
-      if (known === undefined) {
-        known = (await rpc(rpcUrl, "reading the issuer", () => registry.getIssuer(address))).id !== 0n;
-        issuers.set(address, known);
-      }
-      const unknown = `not anchored in the registry, and ${credential.issuer} is not an issuer of this framework`;
-      const elsewhere = await anchoredElsewhere(connection, candidate);
-      settle(candidate, "invalid", elsewhere ?? (known ? explain(summary) : unknown), "anchor");
-      continue;
-    }
-    checkAnchor(candidate, credential, summary, schemas, options.economy);
-    if (candidate.result.outcome === "valid" && options.names !== undefined) {
-      const issuer = await options.names.labelIssuer(summary.issuer, credential.issuer);
-      const economyName = await options.names.labelEconomy(summary.economy);
-      candidate.result.reason = candidate.result.reason.replace(
-        `issued by ${credential.issuer} (${summary.economy})`,
-        `issued by ${issuer}, ${economyName}`,
-      );
-    }
+    if (verdict !== undefined) await judge(judging, candidate, verdict);
   }
   return candidates.map((c) => c.result);
 }
