@@ -32,10 +32,12 @@ interface ReportCommandOptions {
   out?: string;
 }
 
-function auditCommand(audit: Command, cli: Cli): void {
-  const { open, deploymentFile, globals, progressBar } = cli;
-  /** The index: --db, else $CCR_AUDIT_DB (a file or a postgres:// URL), else audit.sqlite next to the deployment file. */
-  const defaultDb = (): string => process.env.CCR_AUDIT_DB ?? join(dirname(deploymentFile()), "audit.sqlite");
+/** The index: --db, else $CCR_AUDIT_DB (a file or a postgres:// URL), else audit.sqlite next to the deployment file. */
+const defaultDb = (cli: Cli): string => process.env.CCR_AUDIT_DB ?? join(dirname(cli.deploymentFile()), "audit.sqlite");
+
+/** `audit sync` and `audit check`: the index brought up to the chain, and compared with it. */
+function syncAndCheck(audit: Command, cli: Cli): void {
+  const { open, globals, progressBar } = cli;
   audit
     .command("sync")
     .description("read every registry event into the index, from the deployment block or the checkpoint")
@@ -44,7 +46,7 @@ function auditCommand(audit: Command, cli: Cli): void {
     .option("--block-range <n>", "at most n blocks per eth_getLogs request (for providers with a limit)", parsePositive)
     .action(async (options: { db?: string; blockRange?: number }) => {
       const { connection } = await open(false);
-      const file = options.db ?? defaultDb();
+      const file = options.db ?? defaultDb(cli);
       const bar = progressBar();
       let started = false;
       const result = await syncIndex(connection, file, {
@@ -74,7 +76,7 @@ function auditCommand(audit: Command, cli: Cli): void {
     .option(...DB_OPTION)
     .action(async (options: { db?: string }) => {
       const { connection } = await open(false);
-      const file = options.db ?? defaultDb();
+      const file = options.db ?? defaultDb(cli);
       const { block, discrepancies: found } = await checkIndex(file, connection);
       // Kept in the index: the dashboard shows the last check's result.
       await recordCheck(file, connection.deployment, { block, discrepancies: found });
@@ -87,7 +89,11 @@ function auditCommand(audit: Command, cli: Cli): void {
       );
       process.exitCode = found.length === 0 ? 0 : 1;
     });
+}
 
+/** `audit history` and `audit report`: what the index alone tells (no RPC). */
+function historyAndReport(audit: Command, cli: Cli): void {
+  const { deploymentFile } = cli;
   audit
     .command("history <subject>")
     .description(
@@ -107,9 +113,9 @@ function auditCommand(audit: Command, cli: Cli): void {
         target = batch?.root ?? credentialHash(read.jws);
         member = batch?.index ?? member;
       } else if (!/^(0x[0-9a-fA-F]{64}|[A-Z]{2}|schema:\d+)$/.test(subject)) {
-        target = await indexedAddress(options.db ?? defaultDb(), deployment, subject);
+        target = await indexedAddress(options.db ?? defaultDb(cli), deployment, subject);
       }
-      const entries = await timeline(options.db ?? defaultDb(), deployment, target, member);
+      const entries = await timeline(options.db ?? defaultDb(cli), deployment, target, member);
       if (options.json === true) {
         console.log(JSON.stringify(entries, null, 2));
         return;
@@ -141,7 +147,7 @@ function auditCommand(audit: Command, cli: Cli): void {
       }
       // The index is all a report needs: no RPC.
       const deployment = await readDeployment(deploymentFile());
-      const db = options.db ?? defaultDb();
+      const db = options.db ?? defaultDb(cli);
       const issuer = options.issuer === undefined ? undefined : await indexedAddress(db, deployment, options.issuer);
       const report = await buildReport(db, deployment, { ...options, issuer });
       const text =
@@ -159,6 +165,11 @@ function auditCommand(audit: Command, cli: Cli): void {
         console.log(`report written to ${options.out}`);
       }
     });
+}
+
+function auditCommand(audit: Command, cli: Cli): void {
+  syncAndCheck(audit, cli);
+  historyAndReport(audit, cli);
 }
 
 export const commands: CommandModule = { audit: auditCommand };

@@ -213,17 +213,13 @@ async function keepCarriedDocument(proposal: CouncilProposal, context: Cli): Pro
   );
 }
 
-function councilCommand(council: Command, context: Cli): void {
-  const registryCall = (connection: RegistryConnection, data: string): CouncilCall => ({
-    to: connection.deployment.registry.address,
-    data,
-  });
-
+/** `council propose <action>`: the proposal file of a council action, signed by the proposing owner. */
+function proposeCommand(council: Command, context: Cli): Action {
   const propose = council
     .command("propose")
     .description("propose a council action: writes a proposal file signed by you (an owner of the council Safe)");
 
-  const action: Action = (name, usage, description, build, extra = []) =>
+  return (name, usage, description, build, extra = []) =>
     extra
       .reduce((command, [flags, help]) => command.option(flags, help), propose.command(`${name} ${usage}`.trim()))
       .description(description)
@@ -275,6 +271,14 @@ function councilCommand(council: Command, context: Cli): void {
         for (const line of await proposalLines(connection, state)) console.log(line);
         await keepCarriedDocument(proposal, context);
       });
+}
+
+/** The council's actions on the registry and the names contract, as `council propose` subcommands. */
+function registryActions(action: Action): void {
+  const registryCall = (connection: RegistryConnection, data: string): CouncilCall => ({
+    to: connection.deployment.registry.address,
+    data,
+  });
 
   action("admit", "<iso> <authority>", "admit an economy with its authority", async (c, [iso = "", who = ""]) => {
     const authority = await resolveAddress(c, who);
@@ -336,7 +340,10 @@ function councilCommand(council: Command, context: Cli): void {
     Promise.resolve(registryCall(c, c.registry.interface.encodeFunctionData("acceptDefaultAdminTransfer"))),
   );
   safeChanges(action);
+}
 
+/** `council sign|execute`: reviewing, signing and executing a proposal (then the listings). */
+function reviewCommands(council: Command, context: Cli): void {
   council
     .command("sign <proposal>")
     .description(
@@ -382,6 +389,11 @@ function councilCommand(council: Command, context: Cli): void {
       await keepCarriedDocument(state.proposal, context);
     });
 
+  listCommands(council, context);
+}
+
+/** `council pending|show`: the proposals waiting, and the council Safe itself. */
+function listCommands(council: Command, context: Cli): void {
   council
     .command("pending")
     .description("the proposals in the proposals folder that are not executed yet: what each does, who signed")
@@ -438,6 +450,11 @@ function councilCommand(council: Command, context: Cli): void {
       );
       for (const owner of safe.owners) console.log(`  ${await label(owner)}`);
     });
+}
+
+function councilCommand(council: Command, context: Cli): void {
+  registryActions(proposeCommand(council, context));
+  reviewCommands(council, context);
 }
 
 export const commands: CommandModule = { council: councilCommand };

@@ -49,9 +49,9 @@ async function schemaList(connection: RegistryConnection, list: string): Promise
   return ids;
 }
 
-function frameworkCommand(fw: Command, cli: Cli): void {
+/** `framework economy …`: member economies (council). */
+function economyCommands(fw: Command, cli: Cli): void {
   const { open, withSigner, done } = cli;
-
   const economy = fw.command("economy").description("member economies (council)");
   economy
     .command("admit <iso> <authority>")
@@ -117,7 +117,11 @@ function frameworkCommand(fw: Command, cli: Cli): void {
         ["live issuers", String(shown.liveIssuers)],
       ]);
     });
+}
 
+/** `framework schema …`: credential schemas (council). */
+function schemaCommands(fw: Command, cli: Cli): void {
+  const { open, withSigner, done } = cli;
   const schema = fw.command("schema").description("credential schemas (council)");
   schema
     .command("list")
@@ -172,7 +176,11 @@ function frameworkCommand(fw: Command, cli: Cli): void {
         await framework.deprecateSchema(connection, await framework.schemaId(connection, id)),
       );
     });
+}
 
+/** `framework issuer …`: offers, acceptance, release; then its administration and profile. */
+function issuerCommands(fw: Command, cli: Cli): void {
+  const { withSigner, done } = cli;
   const issuer = fw
     .command("issuer")
     .description("issuer accreditation (offers and administration: the economy authority; accept: the issuer)");
@@ -230,6 +238,12 @@ function frameworkCommand(fw: Command, cli: Cli): void {
       const address = await resolveAddress(connection, who);
       done(`released ${address}; it may accept a new offer`, await framework.releaseIssuer(connection, address));
     });
+  issuerAdministration(issuer, cli);
+}
+
+/** `framework issuer amend|suspend|reinstate|revoke`: an accreditation's administration (then its profile). */
+function issuerAdministration(issuer: Command, cli: Cli): void {
+  const { withSigner, done } = cli;
   issuer
     .command("amend <issuer>")
     .description("change an issuer's schemas or window: only what the options name changes")
@@ -281,6 +295,12 @@ function frameworkCommand(fw: Command, cli: Cli): void {
       const address = await resolveAddress(connection, who);
       done(`revoked ${address}`, await framework.revokeIssuer(connection, address, options.compromisedAt));
     });
+  issuerProfile(issuer, cli);
+}
+
+/** `framework issuer show|name|website`: an issuer's name, profile and accreditation. */
+function issuerProfile(issuer: Command, cli: Cli): void {
+  const { open, withSigner, done } = cli;
   issuer
     .command("show <issuer>")
     .description("show an issuer's name, profile and accreditation (the issuer by name, address or did:ethr)")
@@ -324,7 +344,11 @@ function frameworkCommand(fw: Command, cli: Cli): void {
       const { connection, wallet } = await withSigner();
       done(`${wallet.address}: website ${url}`, await setWebsite(connection, url));
     });
+}
 
+/** `framework operator add|remove` (the issuer) and `framework recognise|withdraw-recognition` (an authority). */
+function operatorAndRecognitionCommands(fw: Command, cli: Cli): void {
+  const { withSigner, done } = cli;
   const operator = fw.command("operator").description("operator keys that anchor for an issuer (the issuer)");
   for (const [name, action] of [
     ["add", framework.addOperator],
@@ -358,6 +382,13 @@ function frameworkCommand(fw: Command, cli: Cli): void {
         );
       });
   }
+}
+
+function frameworkCommand(fw: Command, cli: Cli): void {
+  economyCommands(fw, cli);
+  schemaCommands(fw, cli);
+  issuerCommands(fw, cli);
+  operatorAndRecognitionCommands(fw, cli);
 }
 
 export const commands: CommandModule = { framework: frameworkCommand };

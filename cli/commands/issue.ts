@@ -33,8 +33,59 @@ interface IssueOptions {
   format: CredentialFormat;
 }
 
-function issueCommand(issue: Command, cli: Cli): void {
+/** `ccr issue`: the rows read and checked, issued by the engine with a progress bar, and what was done said. */
+async function runIssue(options: IssueOptions, cli: Cli): Promise<void> {
   const { withSigner, progressBar, schemaSources, defaultStatusRegister } = cli;
+  const { connection, wallet } = await withSigner();
+  const type = await credentialType(connection, options.schema, schemaSources());
+  const input = await readSubjects(options.input, type, options.encoding);
+  const issuerAddress =
+    options.issuer === undefined ? wallet.address : await resolveAddress(connection, options.issuer);
+  const signer = await signingKeyOf(connection, wallet, options.signingKeystore);
+  const bar = progressBar();
+  // One bar: the files written, with how many are signed (groups are anchored and written as they are signed).
+  let signedSoFar = 0;
+  let written = 0;
+  let started = false;
+  const result = await issueCredentials({
+    connection,
+    anchorer: wallet,
+    issuer: issuerAddress,
+    signingKey: signer.privateKey,
+    schema: type,
+    input,
+    outDir: options.out,
+    validFrom: options.validFrom,
+    validUntil: options.validUntil,
+    batchSize: options.batchSize,
+    single: options.single,
+    inFlight: options.inFlight ?? DEFAULT_IN_FLIGHT,
+    skipInvalid: options.skipInvalid === true,
+    resolver: ethrDidResolver(connection.chainId, connection.deployment.didRegistry.address, connection.provider),
+    statusRegister: {
+      file: options.statusRegister ?? defaultStatusRegister(issuerAddress),
+      baseUrl: options.statusUrl,
+    },
+    format: options.format,
+    onProgress: (p: IssueProgress) => {
+      if (p.phase === "anchor") return;
+      if (p.phase === "sign") signedSoFar = p.done;
+      else written = p.done;
+      if (!started) bar?.start(p.total, 0, { phase: "" });
+      started = true;
+      bar?.update(written, { phase: `signed ${signedSoFar}, written` });
+    },
+  });
+  bar?.stop();
+  for (const problem of result.skipped) console.error(`skipped ${options.input} ${formatProblem(problem)}`);
+  const anchors = result.batches.reduce((n, b) => n + b.transactions.length, 0);
+  console.log(
+    `${result.resumed ? "resumed: " : ""}issued ${result.issued} "${type.name}" credential(s) from ${ethrDid(connection.chainId, issuerAddress)} ` +
+      `in ${anchors} anchor(s) (${result.sentNow} sent now), ${new Set(result.skipped.map((p) => p.row)).size} row(s) skipped; files and manifest in ${result.outDir}`,
+  );
+}
+
+function issueCommand(issue: Command, cli: Cli): void {
   issue
     .requiredOption(
       "--schema <schema>",
@@ -78,55 +129,7 @@ function issueCommand(issue: Command, cli: Cli): void {
       "--status-register <file>",
       "the issuer's status register (default: status-lists/<issuer>.json beside the deployment file)",
     )
-    .action(async (options: IssueOptions) => {
-      const { connection, wallet } = await withSigner();
-      const type = await credentialType(connection, options.schema, schemaSources());
-      const input = await readSubjects(options.input, type, options.encoding);
-      const issuerAddress =
-        options.issuer === undefined ? wallet.address : await resolveAddress(connection, options.issuer);
-      const signer = await signingKeyOf(connection, wallet, options.signingKeystore);
-      const bar = progressBar();
-      // One bar: the files written, with how many are signed (groups are anchored and written as they are signed).
-      let signedSoFar = 0;
-      let written = 0;
-      let started = false;
-      const result = await issueCredentials({
-        connection,
-        anchorer: wallet,
-        issuer: issuerAddress,
-        signingKey: signer.privateKey,
-        schema: type,
-        input,
-        outDir: options.out,
-        validFrom: options.validFrom,
-        validUntil: options.validUntil,
-        batchSize: options.batchSize,
-        single: options.single,
-        inFlight: options.inFlight ?? DEFAULT_IN_FLIGHT,
-        skipInvalid: options.skipInvalid === true,
-        resolver: ethrDidResolver(connection.chainId, connection.deployment.didRegistry.address, connection.provider),
-        statusRegister: {
-          file: options.statusRegister ?? defaultStatusRegister(issuerAddress),
-          baseUrl: options.statusUrl,
-        },
-        format: options.format,
-        onProgress: (p: IssueProgress) => {
-          if (p.phase === "anchor") return;
-          if (p.phase === "sign") signedSoFar = p.done;
-          else written = p.done;
-          if (!started) bar?.start(p.total, 0, { phase: "" });
-          started = true;
-          bar?.update(written, { phase: `signed ${signedSoFar}, written` });
-        },
-      });
-      bar?.stop();
-      for (const problem of result.skipped) console.error(`skipped ${options.input} ${formatProblem(problem)}`);
-      const anchors = result.batches.reduce((n, b) => n + b.transactions.length, 0);
-      console.log(
-        `${result.resumed ? "resumed: " : ""}issued ${result.issued} "${type.name}" credential(s) from ${ethrDid(connection.chainId, issuerAddress)} ` +
-          `in ${anchors} anchor(s) (${result.sentNow} sent now), ${new Set(result.skipped.map((p) => p.row)).size} row(s) skipped; files and manifest in ${result.outDir}`,
-      );
-    });
+    .action((options: IssueOptions) => runIssue(options, cli));
 }
 
 export const commands: CommandModule = { issue: issueCommand };

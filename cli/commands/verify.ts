@@ -81,8 +81,57 @@ async function verifyPresentationCommand(
   process.exitCode = outcomes.includes("invalid") ? 1 : outcomes.includes("undecided") ? 2 : 0;
 }
 
+/** Verifies credential files in slices (memory stays bounded), printing each result as it comes; sets the exit status. */
+async function verifyFiles(files: string[], options: VerifyCommandOptions, cli: Cli): Promise<void> {
+  let connection;
+  try {
+    ({ connection } = await cli.open(false));
+  } catch (error) {
+    // A node that does not answer decides nothing: each credential is UNDECIDED, named, with the reason.
+    if (!(error instanceof CCRError && error.code === "RPC_UNAVAILABLE")) throw error;
+    const results = files.map((file): VerificationResult => ({
+      file,
+      outcome: "undecided",
+      reason: `not checked: ${error.message}`,
+    }));
+    if (options.json === true) console.log(JSON.stringify(results, null, 2));
+    else for (const r of results) printResult(r);
+    if (options.json !== true && files.length > 1) console.log(`0 valid, 0 invalid, ${files.length} undecided`);
+    process.exitCode = 2;
+    return;
+  }
+  const resolver = ethrDidResolver(connection.chainId, connection.deployment.didRegistry.address, connection.provider);
+  const names = new NameBook(connection);
+  const counts: Record<Outcome, number> = { valid: 0, invalid: 0, undecided: 0 };
+  // Verified in slices: memory stays bounded however many files a folder holds, and results come as they are made.
+  if (options.json === true) process.stdout.write("[");
+  for (let start = 0; start < files.length; start += VERIFY_SLICE) {
+    const results = await verifyCredentials(files.slice(start, start + VERIFY_SLICE), {
+      connection,
+      resolver,
+      names,
+      ...(options.economy === undefined ? {} : { economy: options.economy }),
+      ...(options.at === undefined ? {} : { at: options.at }),
+    });
+    for (const [i, r] of results.entries()) {
+      counts[r.outcome]++;
+      // The status so far, should the reader stop reading (| head): the worst outcome printed decides.
+      process.exitCode = counts.invalid > 0 ? 1 : counts.undecided > 0 ? 2 : 0;
+      if (options.json === true) {
+        process.stdout.write(`${start + i === 0 ? "\n" : ",\n"}${JSON.stringify(r, null, 2)}`);
+      } else printResult(r);
+    }
+  }
+  if (options.json === true) process.stdout.write("\n]\n");
+  if (options.json !== true && files.length > 1) {
+    console.log(`${counts.valid} valid, ${counts.invalid} invalid, ${counts.undecided} undecided`);
+  }
+  // The worst outcome decides: an invalid credential (a forgery, a revocation) is never hidden behind one that
+  // could not be decided.
+  process.exitCode = counts.invalid > 0 ? 1 : counts.undecided > 0 ? 2 : 0;
+}
+
 function verifyCommand(verify: Command, cli: Cli): void {
-  const { open } = cli;
   verify
     .option("--economy <iso>", "the verifier's economy: the issuer's must be it or one it recognises")
     .option("--at <date>", "verify as of this time", parseDate)
@@ -119,56 +168,7 @@ function verifyCommand(verify: Command, cli: Cli): void {
             `manifest.json): nothing was verified`,
         );
       }
-      let connection;
-      try {
-        ({ connection } = await open(false));
-      } catch (error) {
-        // A node that does not answer decides nothing: each credential is UNDECIDED, named, with the reason.
-        if (!(error instanceof CCRError && error.code === "RPC_UNAVAILABLE")) throw error;
-        const results = files.map((file): VerificationResult => ({
-          file,
-          outcome: "undecided",
-          reason: `not checked: ${error.message}`,
-        }));
-        if (options.json === true) console.log(JSON.stringify(results, null, 2));
-        else for (const r of results) printResult(r);
-        if (options.json !== true && files.length > 1) console.log(`0 valid, 0 invalid, ${files.length} undecided`);
-        process.exitCode = 2;
-        return;
-      }
-      const resolver = ethrDidResolver(
-        connection.chainId,
-        connection.deployment.didRegistry.address,
-        connection.provider,
-      );
-      const names = new NameBook(connection);
-      const counts: Record<Outcome, number> = { valid: 0, invalid: 0, undecided: 0 };
-      // Verified in slices: memory stays bounded however many files a folder holds, and results come as they are made.
-      if (options.json === true) process.stdout.write("[");
-      for (let start = 0; start < files.length; start += VERIFY_SLICE) {
-        const results = await verifyCredentials(files.slice(start, start + VERIFY_SLICE), {
-          connection,
-          resolver,
-          names,
-          ...(options.economy === undefined ? {} : { economy: options.economy }),
-          ...(options.at === undefined ? {} : { at: options.at }),
-        });
-        for (const [i, r] of results.entries()) {
-          counts[r.outcome]++;
-          // The status so far, should the reader stop reading (| head): the worst outcome printed decides.
-          process.exitCode = counts.invalid > 0 ? 1 : counts.undecided > 0 ? 2 : 0;
-          if (options.json === true) {
-            process.stdout.write(`${start + i === 0 ? "\n" : ",\n"}${JSON.stringify(r, null, 2)}`);
-          } else printResult(r);
-        }
-      }
-      if (options.json === true) process.stdout.write("\n]\n");
-      if (options.json !== true && files.length > 1) {
-        console.log(`${counts.valid} valid, ${counts.invalid} invalid, ${counts.undecided} undecided`);
-      }
-      // The worst outcome decides: an invalid credential (a forgery, a revocation) is never hidden behind one that
-      // could not be decided.
-      process.exitCode = counts.invalid > 0 ? 1 : counts.undecided > 0 ? 2 : 0;
+      await verifyFiles(files, options, cli);
     });
 }
 
