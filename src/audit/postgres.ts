@@ -5,11 +5,11 @@
  * transaction is rolled back by the server. Rows go in as arrays (`unnest`), one statement per table and range.
  */
 import pg from "pg";
-import { CCRError } from "../errors.ts";
 import {
   EVENTS_PER_PAGE,
   eventOfRow,
   tablesSql,
+  postgresProblem,
   printableLocation,
   unusableIndex,
   type Checkpoint,
@@ -38,15 +38,13 @@ export async function openPostgres(
     await client.connect();
   } catch (cause) {
     await client.end().catch(() => undefined);
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    throw new CCRError(
+    throw postgresProblem(
       "INDEX_FILE",
-      /password must be a string/.test(reason)
-        ? `the PostgreSQL server of ${location} asks for a password and none was given: set PGPASSWORD or add ` +
-            "the database to ~/.pgpass (a password in the URL would show in the process list)"
-        : `cannot reach the PostgreSQL index at ${location}: ${reason}. Check the URL, that the server runs, and ` +
-            "the password (PGPASSWORD or ~/.pgpass)",
-      { cause },
+      location,
+      cause,
+      (reason) =>
+        `cannot reach the PostgreSQL index at ${location}: ${reason}. Check the URL, that the server runs, and ` +
+        "the password (PGPASSWORD or ~/.pgpass)",
     );
   }
   const store = new PostgresStore(location, client);

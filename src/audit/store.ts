@@ -168,6 +168,27 @@ export function printableLocation(location: string): string {
 /** Whether `location` names a PostgreSQL database rather than an SQLite file. */
 export const isPostgres = (location: string): boolean => /^postgres(ql)?:\/\//i.test(location);
 
+/**
+ * Why a PostgreSQL database could not be reached, for the audit index and the issuer service's store alike: a
+ * server that asks for a password no one gave says so (and where to give one); anything else is `otherwise(reason)`.
+ */
+export function postgresProblem(
+  code: "INDEX_FILE" | "ISSUER_STORE",
+  location: string,
+  cause: unknown,
+  otherwise: (reason: string) => string,
+): CCRError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new CCRError(
+    code,
+    /password must be a string/.test(reason)
+      ? `the PostgreSQL server of ${location} asks for a password and none was given: set PGPASSWORD or add the ` +
+          "database to ~/.pgpass (a password in the URL would show in the process list)"
+      : otherwise(reason),
+    { cause },
+  );
+}
+
 /** What an unusable index's error says, whatever the store. */
 export function unusableIndex(location: string, cause: unknown, hint: string): CCRError {
   const reason = cause instanceof Error ? cause.message : String(cause);

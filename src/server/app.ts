@@ -189,7 +189,7 @@ interface Shared {
   connection: RegistryConnection;
   cache: ChainCache;
   names: () => Promise<NameBook>;
-  framework: () => Promise<Awaited<ReturnType<typeof readFramework>>>;
+  framework: () => Promise<FrameworkView>;
   view: ChainView;
 }
 

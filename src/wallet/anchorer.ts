@@ -58,21 +58,18 @@ export class ServiceAnchorer {
     return (seen.get(batch.owner) ?? 0) < this.#now() - lease;
   }
 
-  /** Says this process is alive, and closes the open batches of processes that are gone. */
-  async #closeAbandoned(starting: boolean): Promise<void> {
+  /**
+   * Says this process is alive, and closes the open batches of processes that are gone; returns when each process
+   * was last heard from (the round's anchoring reads it too).
+   */
+  async #closeAbandoned(starting: boolean): Promise<Map<string, number>> {
     const { store, owner } = this.#options;
     await store.heartbeat(owner, this.#now());
     const seen = await store.lastSeen();
     for (const batch of await store.openBatches()) {
       if (this.#gone(batch, seen, starting)) await store.closeBatch(batch.id, this.#now());
     }
-  }
-
-  /** The closed batches this process is to anchor: its own, and those of processes that are gone. */
-  async #toAnchor(): Promise<BatchRecord[]> {
-    const { store, owner } = this.#options;
-    const seen = await store.lastSeen();
-    return (await store.unanchored()).filter((b) => b.owner === owner || this.#gone(b, seen, false));
+    return seen;
   }
 
   /** Closes what earlier processes left open, anchors everything closed, then keeps doing so every `tick` seconds. */
@@ -86,16 +83,18 @@ export class ServiceAnchorer {
   /** One round: close the batches that are due, anchor the closed ones (one round at a time). */
   runOnce(): Promise<void> {
     const round = this.#running.then(async () => {
-      await this.#closeAbandoned(false);
+      const seen = await this.#closeAbandoned(false);
       await this.#options.lanes.closeDue(this.#now());
-      await this.#anchorClosed();
+      await this.#anchorClosed(seen);
     });
     this.#running = round.catch(() => undefined);
     return round;
   }
 
-  async #anchorClosed(): Promise<void> {
-    this.#behind = await this.#toAnchor();
+  /** Anchors the closed batches this process is to anchor: its own, and those of processes that are gone. */
+  async #anchorClosed(seen: ReadonlyMap<string, number>): Promise<void> {
+    const { store, owner } = this.#options;
+    this.#behind = (await store.unanchored()).filter((b) => b.owner === owner || this.#gone(b, seen, false));
     for (const batch of [...this.#behind]) {
       try {
         await this.#anchor(batch);
@@ -152,7 +151,7 @@ export class ServiceAnchorer {
     await this.#running;
     if (!quick) {
       await this.#options.lanes.closeDue(this.#now(), true);
-      await this.#anchorClosed().catch(() => undefined);
+      await this.#anchorClosed(await this.#options.store.lastSeen()).catch(() => undefined);
     }
     const { store, owner } = this.#options;
     return (await store.unanchored()).filter((b) => b.owner === owner).length;

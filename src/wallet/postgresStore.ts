@@ -7,7 +7,7 @@
  */
 import pg from "pg";
 import { CCRError } from "../errors.ts";
-import { printableLocation } from "../audit/store.ts";
+import { postgresProblem, printableLocation } from "../audit/store.ts";
 import {
   BatchClosedError,
   type AttesterRecord,
@@ -61,15 +61,8 @@ export async function openPostgresStore(url: string): Promise<IssuerStore> {
     });
   } catch (cause) {
     await pool.end().catch(() => undefined);
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    throw new CCRError(
-      "ISSUER_STORE",
-      /password must be a string/.test(reason)
-        ? `the PostgreSQL server of ${location} asks for a password and none was given: set PGPASSWORD or add the ` +
-            "database to ~/.pgpass (a password in the URL would show in the process list)"
-        : `the issuer service's store ${location} cannot be opened: ${reason}`,
-      { cause },
-    );
+    const opened = (reason: string) => `the issuer service's store ${location} cannot be opened: ${reason}`;
+    throw postgresProblem("ISSUER_STORE", location, cause, opened);
   }
   return store;
 }
