@@ -9,10 +9,11 @@ import type { Command } from "commander";
 import { getAddress } from "ethers";
 import { DEPLOYMENT_ENV, locateDeployment, readDeployment, type Deployment } from "../src/deployment.ts";
 import { CCRError } from "../src/errors.ts";
-import { loadWallet, type KeySource } from "../src/keys.ts";
+import { loadSigningKeystore, loadWallet, type KeySource } from "../src/keys.ts";
 import { connectRegistry, describeCall, rpcProvider, type RegistryConnection, type Sent } from "../src/registry.ts";
 import type { SchemaSources } from "../src/schemaResolver.ts";
 import { ManagedSigner, transactionPolicy } from "../src/transactions.ts";
+import type { SigningAlg } from "../src/vc/jwsAlg.ts";
 
 /** The global options (`ccr --help`). */
 export interface GlobalOptions extends KeySource {
@@ -109,14 +110,30 @@ export function cliContext(program: Command): Cli {
 }
 
 /**
- * The key that signs credentials: the acting key, or with `keystore` a signing key of the issuer's DID (its password
- * in $CCR_SIGNING_KEYSTORE_PASSWORD).
+ * The key that signs credentials and its algorithm: the acting key (ES256K), or with `keystore` a signing key of the
+ * issuer's DID (secp256k1 or P-256; its password in $CCR_SIGNING_KEYSTORE_PASSWORD). `alg`, when given, must be the
+ * key's: an ES256 run needs a P-256 keystore, and the other way round.
  */
 export async function signingKeyOf(
-  connection: RegistryConnection,
   acting: { privateKey: string },
   keystore: string | undefined,
-): Promise<{ privateKey: string }> {
-  if (keystore === undefined) return acting;
-  return loadWallet(connection.deployment, connection.provider, { keystore }, "CCR_SIGNING_KEYSTORE_PASSWORD");
+  alg?: SigningAlg,
+): Promise<{ privateKey: string; alg: SigningAlg }> {
+  const key =
+    keystore === undefined
+      ? { privateKey: acting.privateKey, alg: "ES256K" as const }
+      : await loadSigningKeystore(keystore, "CCR_SIGNING_KEYSTORE_PASSWORD");
+  if (alg !== undefined && alg !== key.alg) {
+    const which = keystore === undefined ? "the acting key" : `the keystore ${keystore}`;
+    const curve = key.alg === "ES256" ? "P-256" : "secp256k1";
+    throw new CCRError(
+      "KEY_UNAVAILABLE",
+      `--alg ${alg} cannot sign with ${which}: it holds a ${curve} key (${key.alg}).` +
+        (alg === "ES256"
+          ? " Make a P-256 key (ccr key new --alg ES256 --out <file>), add it to the issuer's DID (ccr did add-key " +
+            "<its public key>) and give it with --signing-keystore"
+          : " Leave --alg out to sign with its own algorithm"),
+    );
+  }
+  return key;
 }

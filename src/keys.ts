@@ -1,11 +1,21 @@
 import { readFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { Writable } from "node:stream";
-import { Wallet, type HDNodeWallet, type Provider } from "ethers";
+import { generateKeyPairSync } from "node:crypto";
+import {
+  Wallet,
+  computeAddress,
+  decryptKeystoreJson,
+  encryptKeystoreJson,
+  hexlify,
+  type HDNodeWallet,
+  type Provider,
+} from "ethers";
 import { devnetWallet } from "./devnet.ts";
 import type { Deployment } from "./deployment.ts";
 import { CCRError } from "./errors.ts";
 import { KEYSTORE_PASSWORD_ENV } from "./settings.ts";
+import { p256PublicKeyHex, type SigningAlg } from "./vc/jwsAlg.ts";
 
 /** Where a key comes from; never the command line itself. */
 export interface KeySource {
@@ -38,16 +48,81 @@ export async function promptPassword(question: string): Promise<string> {
   }
 }
 
-async function keystoreWallet(file: string, passwordEnv: string): Promise<Wallet | HDNodeWallet> {
+/** The field a P-256 keystore names its algorithm in (ethers' keystore format otherwise, without an address). */
+const ALG_FIELD = "ccr:alg";
+/** The field holding a P-256 keystore's public key (uncompressed, hex), readable without the password. */
+const PUBLIC_KEY_FIELD = "ccr:publicKey";
+
+/** A new encrypted keystore (ethers' JSON format, scrypt) of a new key for `alg`, and its public name. */
+export async function newKeystore(alg: SigningAlg, password: string): Promise<{ json: string; name: string }> {
+  if (alg === "ES256K") {
+    const wallet = Wallet.createRandom();
+    return { json: await wallet.encrypt(password), name: wallet.address };
+  }
+  const jwk = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ format: "jwk" });
+  const privateKey = hexlify(Buffer.from(jwk.d ?? "", "base64url"));
+  const json = JSON.parse(
+    await encryptKeystoreJson({ address: computeAddress(privateKey), privateKey }, password),
+  ) as Record<string, unknown>;
+  // Its secp256k1 address would name a key nobody uses: a P-256 keystore names its algorithm and public key instead.
+  delete json.address;
+  const publicKey = p256PublicKeyHex(privateKey);
+  return { json: JSON.stringify({ ...json, [ALG_FIELD]: "ES256", [PUBLIC_KEY_FIELD]: publicKey }), name: publicKey };
+}
+
+async function readKeystore(file: string): Promise<{ json: string; alg: SigningAlg }> {
   let json: string;
   try {
     json = await readFile(file, "utf8");
   } catch (cause) {
     throw new CCRError("KEY_UNAVAILABLE", `cannot read keystore ${file}`, { cause });
   }
+  let alg: unknown;
+  try {
+    alg = (JSON.parse(json) as Record<string, unknown>)[ALG_FIELD];
+  } catch (cause) {
+    throw new CCRError("KEY_UNAVAILABLE", `cannot open keystore ${file}: not a JSON keystore`, { cause });
+  }
+  if (alg !== undefined && alg !== "ES256") {
+    throw new CCRError(
+      "KEY_UNAVAILABLE",
+      `keystore ${file} names the algorithm ${JSON.stringify(alg)}, which ccr does not know`,
+    );
+  }
+  return { json, alg: alg ?? "ES256K" };
+}
+
+async function keystoreWallet(file: string, passwordEnv: string): Promise<Wallet | HDNodeWallet> {
+  const { json, alg } = await readKeystore(file);
+  if (alg === "ES256") {
+    throw new CCRError(
+      "KEY_UNAVAILABLE",
+      `keystore ${file} holds a P-256 (ES256) signing key: it signs credentials (--signing-keystore), it cannot ` +
+        "act on the chain; give an Ethereum account's keystore here",
+    );
+  }
   const password = process.env[passwordEnv] ?? (await promptPassword(`Password for ${file}: `));
   try {
     return await Wallet.fromEncryptedJson(json, password);
+  } catch (cause) {
+    throw new CCRError("KEY_UNAVAILABLE", `cannot open keystore ${file}: wrong password or not a JSON keystore`, {
+      cause,
+    });
+  }
+}
+
+/**
+ * The key that signs credentials from the keystore `file` (password in `passwordEnv`, else a prompt): a secp256k1
+ * key (ES256K) or a P-256 one (ES256, see `newKeystore`), with its algorithm.
+ */
+export async function loadSigningKeystore(
+  file: string,
+  passwordEnv: string,
+): Promise<{ privateKey: string; alg: SigningAlg }> {
+  const { json, alg } = await readKeystore(file);
+  const password = process.env[passwordEnv] ?? (await promptPassword(`Password for ${file}: `));
+  try {
+    return { privateKey: (await decryptKeystoreJson(json, password)).privateKey, alg };
   } catch (cause) {
     throw new CCRError("KEY_UNAVAILABLE", `cannot open keystore ${file}: wrong password or not a JSON keystore`, {
       cause,

@@ -762,7 +762,7 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     const address = /for (0x[0-9a-fA-F]{40})/.exec(created.stdout)?.[1] ?? "";
     const added = await ccr(["--as", "ca-bank", "did", "add-key", address, "--days", "30"]);
     expect(added.code).to.equal(0);
-    expect(added.stdout).to.include(`added signing key ${address} for 30 days`);
+    expect(added.stdout).to.include(`added ES256K signing key ${address} for 30 days`);
 
     const input = await csv("kyc.csv", ["id,assuranceLevel,verifiedOn", `${holderDid("customer-1")},high,2026-11-01`]);
     const out = join(work, "kyc");
@@ -801,6 +801,140 @@ describe("ccr command line (end to end, against a Hardhat node)", function () {
     );
     expect(wrong.code).to.equal(2);
     expect(wrong.stderr).to.include(`ccr: cannot open keystore ${keystore}: wrong password or not a JSON keystore`);
+  });
+
+  it("signs with a P-256 key bound to the issuer's DID (--alg ES256): jose 6 and @sd-jwt/sd-jwt-vc verify it alone", async function () {
+    const env = {
+      CCR_KEYSTORE_PASSWORD: "correct horse battery",
+      CCR_SIGNING_KEYSTORE_PASSWORD: "correct horse battery",
+    };
+    const keystore = join(work, "p256-key.json");
+    const created = await ccr(["key", "new", "--alg", "ES256", "--out", keystore], env);
+    expect(created.code, created.stderr).to.equal(0);
+    const publicKey = /for the P-256 signing key (0x04[0-9a-f]{128})$/m.exec(created.stdout)?.[1] ?? "";
+    expect(publicKey).to.not.equal("");
+    const stored = JSON.parse(await readFile(keystore, "utf8")) as Record<string, unknown>;
+    expect(stored).to.include({ "ccr:alg": "ES256", "ccr:publicKey": publicKey }).and.not.have.property("address");
+    expect(statSync(keystore).mode & 0o777).to.equal(0o600);
+
+    const bank = ethrDid(deployment.chainId, deployment.accounts["ca-bank"]?.address ?? "");
+    const input = await csv("kyc-es256.csv", [
+      "id,assuranceLevel,verifiedOn",
+      `${holderDid("customer-1")},high,2026-11-01`,
+    ]);
+    const issueEs256 = (out: string, extra: string[] = [], as = "ca-bank"): Promise<Run> =>
+      issue(as, "kyc", input, join(work, out), ["--signing-keystore", keystore, ...extra], env);
+
+    // Not yet a key of the DID: refused before anything is signed or anchored.
+    const early = await issueEs256("kyc-es256-early", ["--alg", "ES256"]);
+    expect([early.code, early.stderr]).to.deep.equal([
+      2,
+      `ccr: the signing key P-256 key ${publicKey} is not a key of ${bank}: what it signs would not verify. Sign ` +
+        "with the issuer's key, or add this one as a signing key (ccr --as <issuer> did add-key <its public key>)\n",
+    ]);
+    const added = await ccr(["--as", "ca-bank", "did", "add-key", publicKey, "--days", "30"]);
+    expect(added.stdout).to.include(`${bank}: added ES256 signing key ${publicKey} for 30 days`);
+
+    // The algorithm must be the key's; a P-256 key never acts on the chain.
+    const mismatch = await issueEs256("kyc-es256-k", ["--alg", "ES256K"]);
+    expect([mismatch.code, mismatch.stderr]).to.deep.equal([
+      2,
+      `ccr: --alg ES256K cannot sign with the keystore ${keystore}: it holds a P-256 key (ES256). Leave --alg out ` +
+        "to sign with its own algorithm\n",
+    ]);
+    const acting = await ccr(["--keystore", keystore, "did", "show"], env);
+    expect(acting.code).to.equal(2);
+    expect(acting.stderr).to.include(`keystore ${keystore} holds a P-256 (ES256) signing key`);
+
+    const issued = await issueEs256("kyc-es256", ["--alg", "ES256"]);
+    expect(issued.code, issued.stderr).to.equal(0);
+    const [file] = await files(join(work, "kyc-es256"));
+    if (file === undefined) throw new Error("no credential");
+    const verified = await ccr(["verify", file]);
+    expect(verified.code, verified.stderr).to.equal(0);
+    expect(verified.stdout).to.match(/^VALID /);
+    const { jws } = JSON.parse(await readFile(file, "utf8")) as CredentialFile;
+
+    // Outside code only: the DID document from ethr-did-resolver, the key as a JWK, jose 6's jwtVerify.
+    const resolver = new Resolver(
+      getResolver({
+        networks: [
+          { name: "0x7a69", chainId: 31337, rpcUrl: deployment.rpcUrl, registry: deployment.didRegistry.address },
+        ],
+      }),
+    );
+    const kid = (decodeCredential(jws).header as { kid?: string }).kid ?? "";
+    const { didDocument } = await resolver.resolve(bank);
+    const method = didDocument?.verificationMethod?.find((m) => m.id === kid);
+    expect(method).to.include({ type: "JsonWebKey2020", controller: bank });
+    expect(didDocument?.assertionMethod).to.include(kid);
+    const point = Buffer.from(String(method?.publicKeyHex), "hex");
+    const jwk = {
+      kty: "EC",
+      crv: "P-256",
+      x: point.subarray(1, 33).toString("base64url"),
+      y: point.subarray(33).toString("base64url"),
+    };
+    expect(`0x${point.toString("hex")}`).to.equal(publicKey);
+    const jose = await import("jose");
+    const key = await jose.importJWK(jwk, "ES256");
+    const { payload, protectedHeader } = await jose.jwtVerify(jws, key, { typ: "vc+jwt", issuer: bank });
+    expect(protectedHeader.alg).to.equal("ES256");
+    expect(payload).to.deep.include({
+      iss: bank,
+      credentialSubject: { id: holderDid("customer-1"), assuranceLevel: "high", verifiedOn: "2026-11-01" },
+    });
+    const [h, p, sig] = jws.split(".");
+    const forged = `${h}.${Buffer.from(JSON.stringify({ ...payload, credentialSubject: { id: holderDid("customer-1"), assuranceLevel: "low" } })).toString("base64url")}.${sig}`;
+    await jose.jwtVerify(forged, key).then(
+      () => expect.fail("jose accepted a forged payload"),
+      (error: Error) => expect(error.name).to.equal("JWSSignatureVerificationFailed"),
+    );
+    expect(p).to.not.equal(undefined);
+    // did-jwt, resolving the DID itself, takes the key as the issuer's too.
+    expect((await verifyJWT(jws, { resolver, policies: { nbf: false, exp: false, iat: false } })).issuer).to.equal(
+      bank,
+    );
+
+    // An SD-JWT VC signed with the keystore's own algorithm (no --alg), verified by @sd-jwt/sd-jwt-vc with WebCrypto.
+    const sd = await issueEs256("kyc-es256-sd", ["--format", "sd-jwt"]);
+    expect(sd.code, sd.stderr).to.equal(0);
+    const [sdFile] = await files(join(work, "kyc-es256-sd"));
+    if (sdFile === undefined) throw new Error("no SD-JWT VC");
+    expect((await ccr(["verify", sdFile])).code).to.equal(0);
+    const token = (JSON.parse(await readFile(sdFile, "utf8")) as CredentialFile).jws;
+    const webKey = await crypto.subtle.importKey("jwk", jwk, { name: "ECDSA", namedCurve: "P-256" }, false, ["verify"]);
+    const { SDJwtVcInstance } = await import("@sd-jwt/sd-jwt-vc");
+    const { digest } = await import("@sd-jwt/crypto-nodejs");
+    const sdjwt = new SDJwtVcInstance({
+      hasher: digest,
+      verifier: (data, signature) =>
+        crypto.subtle.verify(
+          { name: "ECDSA", hash: "SHA-256" },
+          webKey,
+          Buffer.from(signature, "base64url"),
+          new TextEncoder().encode(data),
+        ),
+    });
+    const checked = await sdjwt.verify(token);
+    expect(checked.payload).to.deep.include({ iss: bank, assuranceLevel: "high", verifiedOn: "2026-11-01" });
+    expect(checked.header).to.deep.include({ alg: "ES256", typ: "dc+sd-jwt", kid });
+
+    // The run is journalled with its algorithm: resuming it with another is refused.
+    const resumed = await issue("ca-bank", "kyc", input, join(work, "kyc-es256"), [], env);
+    expect([resumed.code, resumed.stderr]).to.deep.equal([
+      2,
+      `ccr: ${join(work, "kyc-es256")} holds a run signed with ES256; --alg ES256K would mix algorithms. Resume it ` +
+        "with --alg ES256 (and its signing key), or use another --out\n",
+    ]);
+
+    // Revoked: it signs no more, and what it signed before stays valid (as a revoked secp256k1 delegate).
+    const revoked = await ccr(["--as", "ca-bank", "did", "revoke-key", publicKey]);
+    expect(revoked.stdout).to.include(`${bank}: revoked ES256 signing key ${publicKey}`);
+    await advance(5);
+    expect((await ccr(["verify", file])).code).to.equal(0);
+    const after = await issueEs256("kyc-es256-after");
+    expect([after.code, after.stderr]).to.deep.equal([2, early.stderr]);
   });
 
   it("administers the framework: schemas, economies, issuer suspension, operators signing with a delegated key", async function () {

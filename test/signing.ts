@@ -1,10 +1,12 @@
+import { generateKeyPairSync } from "node:crypto";
 import { expect } from "chai";
 import { createJWT, ES256KSigner, verifyJWS } from "did-jwt";
 import type { VerificationMethod } from "did-resolver";
 import { type HDNodeWallet, SigningKey, Wallet, getBytes } from "ethers";
 import { credentialHash, VC_JWT_TYP } from "../src/vc/credential.ts";
 import { SignatureChecker } from "../src/vc/signature.ts";
-import { SigningPool, es256kSigner, signingInput } from "../src/vc/signingPool.ts";
+import { p256Jwk, p256PrivateJwk, p256PublicKeyHex, signingAlg } from "../src/vc/jwsAlg.ts";
+import { SigningPool, es256kSigner, jwsSigner, signingInput } from "../src/vc/signingPool.ts";
 
 const ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 const issuerKey = Wallet.createRandom();
@@ -189,5 +191,94 @@ describe("Signing workers and the signature checker (src/vc/signingPool.ts, src/
     for (const token of ["", "one-part", `${head}.${payload}`]) {
       expect(checker.check(token, [method(address)]), token).to.equal(false);
     }
+  });
+
+  describe("ES256 (P-256 keys bound to the DID as JsonWebKey2020 methods)", function () {
+    const p256 = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ format: "jwk" });
+    const p256Key = `0x${Buffer.from(p256.d ?? "", "base64url").toString("hex")}`;
+    const es256Header: Record<string, string> = { alg: "ES256", typ: VC_JWT_TYP, kid: `${issuer}#delegate-1` };
+    const jwkMethod = (jwk: { x?: string; y?: string }): VerificationMethod => ({
+      id: `${issuer}#delegate-1`,
+      type: "JsonWebKey2020",
+      controller: issuer,
+      publicKeyJwk: { kty: "EC", crv: "P-256", x: jwk.x ?? "", y: jwk.y ?? "" },
+    });
+    const hexMethod = (publicKeyHex: string): VerificationMethod => ({
+      id: `${issuer}#delegate-1`,
+      type: "JsonWebKey2020",
+      controller: issuer,
+      publicKeyHex,
+    });
+    const other = generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ format: "jwk" });
+    let es256Pool: SigningPool;
+    before(() => (es256Pool = new SigningPool(p256Key, 2, "ES256")));
+    after(() => es256Pool.close());
+
+    it("derives the public key and JWK of a P-256 key; refuses points off the curve and other algorithms", function () {
+      const publicKey = p256PublicKeyHex(p256Key);
+      expect(publicKey).to.match(/^0x04[0-9a-f]{128}$/);
+      expect(p256Jwk(publicKey)).to.deep.equal({ kty: "EC", crv: "P-256", x: p256.x, y: p256.y });
+      expect(p256Jwk(publicKey.slice(2))).to.deep.equal(p256Jwk(publicKey));
+      expect(p256Jwk(`${publicKey.slice(0, -2)}${publicKey.endsWith("00") ? "01" : "00"}`)).to.equal(undefined);
+      expect(p256Jwk(`0x02${publicKey.slice(4, 68)}`)).to.equal(undefined); // compressed: not taken
+      expect(p256PrivateJwk(p256Key)).to.deep.include({ d: p256.d, x: p256.x, y: p256.y });
+      expect(() => p256PublicKeyHex(`0x${"ff".repeat(32)}`)).to.throw("not a P-256 private key");
+      expect(signingAlg("es256")).to.equal("ES256");
+      expect(signingAlg("ES256K")).to.equal("ES256K");
+      expect(() => signingAlg("RS256")).to.throw("the signing algorithm RS256 is not one of ES256K, ES256");
+    });
+
+    it("signs on workers and on this thread what jose 6 verifies, with each JWS's anchored hash", async function () {
+      const jose = await import("jose");
+      const key = await jose.importJWK({ kty: "EC", crv: "P-256", x: p256.x ?? "", y: p256.y ?? "" }, "ES256");
+      const signed = await es256Pool.sign(
+        Array.from({ length: 9 }, (_, n) => signingInput(es256Header, credential(n), iat)),
+      );
+      for (const [n, { jws, hash }] of signed.entries()) {
+        const { payload, protectedHeader } = await jose.compactVerify(jws, key);
+        expect(protectedHeader).to.deep.equal(es256Header);
+        expect(JSON.parse(new TextDecoder().decode(payload))).to.deep.equal({ iat, ...credential(n), iss: issuer });
+        expect(hash).to.equal(credentialHash(jws));
+      }
+      const input = signingInput(es256Header, credential(1), iat);
+      const here = `${input}.${jwsSigner("ES256", p256Key)(input)}`;
+      expect((await jose.compactVerify(here, key)).protectedHeader.alg).to.equal("ES256");
+      expect(jwsSigner("ES256K", issuerKey.privateKey)(input)).to.equal(es256kSigner(issuerKey.privateKey)(input));
+    });
+
+    it("checks ES256 against P-256 keys (hex or JWK) only, and never takes one algorithm's signature for the other's", async function () {
+      const [{ jws } = { jws: "" }] = await es256Pool.sign([signingInput(es256Header, credential(4), iat)]);
+      const [{ jws: k1 } = { jws: "" }] = await pool.sign([signingInput(header, credential(4), iat)]);
+      const publicKey = p256PublicKeyHex(p256Key);
+      const checker = new SignatureChecker();
+      const [head, payload, signature] = jws.split(".");
+      const [k1Head, , k1Signature] = k1.split(".");
+      const otherPayload = signingInput(es256Header, credential(5), iat).split(".")[1];
+      const cases: [string, string, VerificationMethod[], boolean][] = [
+        ["its key, hex", jws, [hexMethod(publicKey.slice(2))], true],
+        ["its key, hex with 0x", jws, [hexMethod(publicKey)], true],
+        ["its key, JWK", jws, [jwkMethod(p256)], true],
+        ["the controller's address, then its key", jws, [method(issuerKey.address), hexMethod(publicKey)], true],
+        ["another P-256 key", jws, [jwkMethod(other)], false],
+        ["only the controller's address", jws, [method(issuerKey.address)], false],
+        ["a point off the curve", jws, [hexMethod(`04${"11".repeat(64)}`)], false],
+        ["a changed payload", `${head}.${otherPayload}.${signature}`, [jwkMethod(p256)], false],
+        // Algorithm confusion: the header names the algorithm, and only that algorithm's keys are tried.
+        ["ES256 header, secp256k1 signature", `${head}.${payload}.${k1Signature}`, [method(issuerKey.address)], false],
+        ["ES256K header, P-256 signature", `${k1Head}.${payload}.${signature}`, [jwkMethod(p256)], false],
+        ["ES256K, still", k1, [method(issuerKey.address), jwkMethod(p256)], true],
+      ];
+      for (const [what, token, methods, expected] of cases) {
+        expect(checker.check(token, methods), what).to.equal(expected);
+      }
+      // Many at once, on the workers: the same answers.
+      const items = Array.from({ length: 300 }, (_, n) => cases[n % cases.length]).map((c) => ({
+        jws: c?.[1] ?? "",
+        methods: c?.[2] ?? [],
+        expected: c?.[3],
+      }));
+      const many = await new SignatureChecker().checkMany(items);
+      items.forEach(({ expected }, i) => expect(many[i], `item ${i}`).to.equal(expected));
+    });
   });
 });

@@ -2,6 +2,7 @@
 import { Option, type Command } from "commander";
 import { ethrDid, ethrDidResolver } from "../../src/did.ts";
 import { resolveAddress } from "../../src/names.ts";
+import { SIGNING_ALGS, type SigningAlg } from "../../src/vc/jwsAlg.ts";
 import { credentialType } from "../../src/vc/credentialType.ts";
 import { INPUT_ENCODINGS, formatProblem, readSubjects, type InputEncoding } from "../../src/vc/input.ts";
 import {
@@ -31,6 +32,7 @@ interface IssueOptions {
   statusUrl?: string;
   statusRegister?: string;
   format: CredentialFormat;
+  alg?: SigningAlg;
 }
 
 /** `ccr issue`: the rows read and checked, issued by the engine with a progress bar, and what was done said. */
@@ -41,7 +43,7 @@ async function runIssue(options: IssueOptions, cli: Cli): Promise<void> {
   const input = await readSubjects(options.input, type, options.encoding);
   const issuerAddress =
     options.issuer === undefined ? wallet.address : await resolveAddress(connection, options.issuer);
-  const signer = await signingKeyOf(connection, wallet, options.signingKeystore);
+  const signer = await signingKeyOf(wallet, options.signingKeystore, options.alg);
   const bar = progressBar();
   // One bar: the files written, with how many are signed (groups are anchored and written as they are signed).
   let signedSoFar = 0;
@@ -52,6 +54,7 @@ async function runIssue(options: IssueOptions, cli: Cli): Promise<void> {
     anchorer: wallet,
     issuer: issuerAddress,
     signingKey: signer.privateKey,
+    signingAlg: signer.alg,
     schema: type,
     input,
     outDir: options.out,
@@ -97,6 +100,13 @@ function issueCommand(issue: Command, cli: Cli): void {
     .option(
       "--signing-keystore <file>",
       `sign with this keystore (a signing key of the issuer's DID; $CCR_SIGNING_KEYSTORE_PASSWORD)`,
+    )
+    .addOption(
+      new Option(
+        "--alg <alg>",
+        "the signature algorithm: ES256K (secp256k1, the DID's own curve) or ES256 (P-256, with a P-256 " +
+          "--signing-keystore bound to the issuer's DID; default: the signing key's)",
+      ).choices([...SIGNING_ALGS]),
     )
     .addOption(
       new Option(

@@ -2,14 +2,14 @@
 import { constants } from "node:fs";
 import { chmod, copyFile, mkdir, rename, stat, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { Command } from "commander";
-import { Wallet } from "ethers";
+import { Option, type Command } from "commander";
 import { readDeployment } from "../../src/deployment.ts";
-import { addSigningKey, ethrDid, revokeSigningKey } from "../../src/did.ts";
+import { addSigningKey, ethrDid, revokeSigningKey, signingKeyRef } from "../../src/did.ts";
 import { CCRError } from "../../src/errors.ts";
 import { HOLDER_DID_METHODS, holderDidOf } from "../../src/holder.ts";
-import { KEYSTORE_PASSWORD_ENV, loadWallet, promptPassword } from "../../src/keys.ts";
+import { KEYSTORE_PASSWORD_ENV, loadWallet, newKeystore, promptPassword } from "../../src/keys.ts";
 import { rpcProvider } from "../../src/registry.ts";
+import { SIGNING_ALGS, type SigningAlg } from "../../src/vc/jwsAlg.ts";
 import type { CommandModule, Cli } from "../context.ts";
 import { parsePositive } from "../parse.ts";
 
@@ -19,7 +19,16 @@ function keyCommand(key: Command): void {
     .description(`create an encrypted JSON keystore with a new key (password: $${KEYSTORE_PASSWORD_ENV} or prompt)`)
     .requiredOption("--out <file>", "where to write the keystore (an existing file is never overwritten)")
     .option("--replace", "replace an existing keystore at --out, keeping it as <file>.bak-<time> (its key is not lost)")
-    .action(async (options: { out: string; replace?: boolean }) => {
+    .addOption(
+      new Option(
+        "--alg <alg>",
+        "ES256K: an Ethereum account (acts on the chain, signs ES256K); ES256: a P-256 key that only signs " +
+          "credentials, once added to an issuer's DID (ccr did add-key <its public key>)",
+      )
+        .choices([...SIGNING_ALGS])
+        .default("ES256K"),
+    )
+    .action(async (options: { out: string; replace?: boolean; alg: SigningAlg }) => {
       const existing = await stat(options.out).catch(() => undefined);
       if (existing !== undefined && options.replace !== true) {
         throw new CCRError(
@@ -31,8 +40,7 @@ function keyCommand(key: Command): void {
       const password = process.env[KEYSTORE_PASSWORD_ENV] ?? (await promptPassword("Password for the new keystore: "));
       if (password.length < 8)
         throw new CCRError("INVALID_ARGUMENT", "the keystore password needs at least 8 characters");
-      const wallet = Wallet.createRandom();
-      const encrypted = await wallet.encrypt(password);
+      const { json: encrypted, name } = await newKeystore(options.alg, password);
       await mkdir(dirname(options.out), { recursive: true });
       let backup = "";
       if (existing !== undefined) {
@@ -45,9 +53,9 @@ function keyCommand(key: Command): void {
       await writeFile(temporary, encrypted, { mode: 0o600, flag: "wx" });
       await chmod(temporary, 0o600);
       await rename(temporary, options.out);
+      const what = options.alg === "ES256" ? `the P-256 signing key ${name}` : name;
       console.log(
-        `created ${options.out} for ${wallet.address}` +
-          (backup === "" ? "" : `; the keystore it replaced is ${backup}`),
+        `created ${options.out} for ${what}` + (backup === "" ? "" : `; the keystore it replaced is ${backup}`),
       );
     });
 }
@@ -71,23 +79,33 @@ function didCommand(did: Command, cli: Cli): void {
       console.log(holderDidOf(method, wallet.privateKey, deployment.chainId));
     });
   did
-    .command("add-key <address>")
-    .description("add a signing key (veriKey delegate) to the acting account's DID")
+    .command("add-key <key>")
+    .description(
+      "add a signing key to the acting account's DID: an address (secp256k1, ES256K; a veriKey delegate) or a " +
+        "P-256 public key 0x04… (ES256; as ccr key new --alg ES256 prints it)",
+    )
     .option("--days <n>", "how long the key is valid", parsePositive, 365)
-    .action(async (address: string, options: { days: number }) => {
+    .action(async (key: string, options: { days: number }) => {
       const { connection, wallet } = await withSigner();
-      const tx = await addSigningKey(connection.deployment.didRegistry.address, wallet, address, options.days * 86_400);
+      const { alg, value } = signingKeyRef(key);
+      const tx = await addSigningKey(connection.deployment.didRegistry.address, wallet, value, options.days * 86_400);
       console.log(
-        `${ethrDid(connection.chainId, wallet.address)}: added signing key ${address} for ${options.days} days (transaction ${tx})`,
+        `${ethrDid(connection.chainId, wallet.address)}: added ${alg} signing key ${value} for ${options.days} days (transaction ${tx})`,
       );
     });
   did
-    .command("revoke-key <address>")
-    .description("revoke a signing key of the acting account's DID (credentials it signed before stay valid)")
-    .action(async (address: string) => {
+    .command("revoke-key <key>")
+    .description(
+      "revoke a signing key (address or P-256 public key) of the acting account's DID (credentials it signed " +
+        "before stay valid)",
+    )
+    .action(async (key: string) => {
       const { connection, wallet } = await withSigner();
-      const tx = await revokeSigningKey(connection.deployment.didRegistry.address, wallet, address);
-      console.log(`${ethrDid(connection.chainId, wallet.address)}: revoked signing key ${address} (transaction ${tx})`);
+      const { alg, value } = signingKeyRef(key);
+      const tx = await revokeSigningKey(connection.deployment.didRegistry.address, wallet, value);
+      console.log(
+        `${ethrDid(connection.chainId, wallet.address)}: revoked ${alg} signing key ${value} (transaction ${tx})`,
+      );
     });
 }
 

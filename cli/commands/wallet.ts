@@ -173,7 +173,7 @@ function issuerServiceCommand(command: Command, cli: Cli): void {
     .action(async (options: ServiceOptions) => {
       const { connection, wallet } = await cli.withSigner();
       const issuer = await issuerOf(connection, options.issuer, wallet.address);
-      const signing = await signingKeyOf(connection, wallet, options.signingKeystore);
+      const signing = await signingKeyOf(wallet, options.signingKeystore);
       const resolver = ethrDidResolver(
         connection.chainId,
         connection.deployment.didRegistry.address,

@@ -156,8 +156,9 @@ export function decodeCredential(jws: string): { header: Record<string, unknown>
  */
 export async function verifyCredentialSignature(jws: string, resolver: Resolvable): Promise<Credential> {
   const { header, credential } = decodeCredential(jws);
-  if (header.typ !== VC_JWT_TYP || header.alg !== "ES256K") {
-    throw new CCRError("INVALID_SIGNATURE", `expected a ${VC_JWT_TYP} JWS with ES256K, got typ ${String(header.typ)}`);
+  if (header.typ !== VC_JWT_TYP || (header.alg !== "ES256K" && header.alg !== "ES256")) {
+    const got = `typ ${String(header.typ)} and alg ${String(header.alg)}`;
+    throw new CCRError("INVALID_SIGNATURE", `expected a ${VC_JWT_TYP} JWS with ES256K or ES256, got ${got}`);
   }
   try {
     const verified = await verifyJWT(jws, { resolver, policies: { nbf: false, exp: false, iat: false } });

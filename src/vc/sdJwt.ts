@@ -64,11 +64,12 @@ let library: Promise<typeof import("@sd-jwt/sd-jwt-vc")> | undefined;
 const sdJwtVc = (): Promise<typeof import("@sd-jwt/sd-jwt-vc")> => (library ??= import("@sd-jwt/sd-jwt-vc"));
 
 /**
- * Issues `credential` (as `buildCredential` makes it) as an SD-JWT VC signed with ES256K by `privateKey` (`kid`):
- * every subject field but the holder's id and the `alwaysDisclosed` ones is a disclosure. `signer`, when given,
- * makes the ES256K signature (base64url) of a signing input with that key instead of did-jwt's signer (Node's
- * issuer passes libsecp256k1's, see `es256kSigner`). The holder's key is bound by `cnf.kid` (its DID's key), or by
- * `cnf.jwk` when `holderJwk` is given (the key a wallet proved: its `did:jwk` is the subject).
+ * Issues `credential` (as `buildCredential` makes it) as an SD-JWT VC signed by `privateKey` (`kid`) with `alg`
+ * (default ES256K): every subject field but the holder's id and the `alwaysDisclosed` ones is a disclosure.
+ * `signer`, when given, makes the signature (base64url) of a signing input with that key instead of did-jwt's
+ * ES256K signer (Node's issuer passes its own, see `jwsSigner`; ES256 needs one). The holder's key is bound by
+ * `cnf.kid` (its DID's key), or by `cnf.jwk` when `holderJwk` is given (the key a wallet proved: its `did:jwk` is
+ * the subject).
  */
 export async function issueSdJwt(
   credential: Credential,
@@ -77,6 +78,7 @@ export async function issueSdJwt(
   alwaysDisclosed: readonly string[] = [],
   signer?: (data: string) => string,
   holderJwk?: Record<string, unknown>,
+  alg: "ES256K" | "ES256" = "ES256K",
 ): Promise<string> {
   const { id: holder, ...fields } = credential.credentialSubject;
   const claims: SdJwtVcClaims = {
@@ -94,19 +96,20 @@ export async function issueSdJwt(
     credentialSchema: credential.credentialSchema,
     credentialStatus: credential.credentialStatus,
   };
+  if (alg !== "ES256K" && signer === undefined) throw new Error(`issueSdJwt needs a signer for ${alg}`);
   const sign = signer ?? ES256KSigner(getBytes(privateKey));
   const { SDJwtVcInstance } = await sdJwtVc();
   const instance = new SDJwtVcInstance({
     // ES256KSigner (not the recoverable variant) gives the base64url signature as a string.
     signer: async (data) => (await sign(data)) as string,
-    signAlg: "ES256K",
+    signAlg: alg,
     hasher: digest,
     hashAlg: "sha-256",
     saltGenerator: generateSalt,
   });
   const disclosable = Object.keys(fields).filter((field) => !alwaysDisclosed.includes(field));
   return instance.issue(claims, { _sd: disclosable } as never, {
-    header: { typ: SD_JWT_VC_TYP, alg: "ES256K", ...(kid === undefined ? {} : { kid }) },
+    header: { typ: SD_JWT_VC_TYP, alg, ...(kid === undefined ? {} : { kid }) },
   });
 }
 

@@ -1,4 +1,5 @@
-import { createHash } from "node:crypto";
+import * as crypto from "node:crypto";
+import { createHash, type KeyObject } from "node:crypto";
 import { verifyJWS } from "did-jwt";
 import type { VerificationMethod } from "did-resolver";
 import secp256k1 from "secp256k1";
@@ -60,46 +61,113 @@ function addressSigned(
   return false;
 }
 
+/**
+ * Whether the JWS signing input `input` carries the ES256 `signature` (base64url, r || s) of one of the P-256 public
+ * keys `publicKeys` (uncompressed, hex without 0x). `keys` caches Node's key object of each. Written without free
+ * variables, like `addressSigned`.
+ */
+function p256Signed(
+  crypto: typeof import("node:crypto"),
+  keys: Map<string, import("node:crypto").KeyObject>,
+  input: string,
+  signature: string,
+  publicKeys: readonly string[],
+): boolean {
+  const raw = Buffer.from(signature, "base64url");
+  if (raw.length !== 64) return false;
+  for (const hex of publicKeys) {
+    let key = keys.get(hex);
+    if (key === undefined) {
+      const point = Buffer.from(hex, "hex");
+      const jwk = {
+        kty: "EC",
+        crv: "P-256",
+        x: point.subarray(1, 33).toString("base64url"),
+        y: point.subarray(33).toString("base64url"),
+      };
+      try {
+        key = crypto.createPublicKey({ key: jwk, format: "jwk" });
+      } catch {
+        continue; // not a point on the curve: it verifies nothing
+      }
+      keys.set(hex, key);
+    }
+    if (crypto.verify("sha256", Buffer.from(input), { key, dsaEncoding: "ieee-p1363" }, raw)) return true;
+  }
+  return false;
+}
+
 const TOOLS: Tools = {
   secp256k1,
   sha256: (text) => createHash("sha256").update(text).digest(),
   address: (publicKey) => `0x${hex(keccak(publicKey.subarray(1))).slice(-40)}`,
 };
+const P256_KEYS = new Map<string, KeyObject>();
 
-/** The workers' tools and handler: `addressSigned` over `[input, signature, addresses]`. */
+/** The workers' tools and handler: `addressSigned` (ES256K) or `p256Signed` (ES256) over a job. */
 const SETUP = `
-const { createHash } = require("node:crypto");
+const crypto = require("node:crypto");
 const createKeccakHash = load("keccak");
 const tools = {
   secp256k1: load("secp256k1"),
-  sha256: (text) => createHash("sha256").update(text).digest(),
+  sha256: (text) => crypto.createHash("sha256").update(text).digest(),
   address: (publicKey) => "0x" + createKeccakHash("keccak256").update(Buffer.from(publicKey.subarray(1))).digest("hex").slice(-40),
 };
 const keys = new Map();
+const p256Keys = new Map();
 const addressSigned = ${addressSigned.toString()};
+const p256Signed = ${p256Signed.toString()};
 `;
-const HANDLE = `([input, signature, addresses]) => addressSigned(tools, keys, input, signature, addresses)`;
+const HANDLE = `([alg, input, signature, keys_]) => alg === "ES256"
+  ? p256Signed(crypto, p256Keys, input, signature, keys_)
+  : addressSigned(tools, keys, input, signature, keys_)`;
+
+/** What the workers check of a compact JWS: its algorithm, signing input, signature, and the keys to try. */
+type Job = ["ES256K" | "ES256", string, string, string[]];
+
+/** The uncompressed P-256 public key (hex, no 0x) of a verification method, when it has one. */
+function p256Key(method: VerificationMethod): string | undefined {
+  const publicKeyHex = (method as { publicKeyHex?: string }).publicKeyHex;
+  if (publicKeyHex !== undefined) {
+    const key = publicKeyHex.replace(/^0x/, "").toLowerCase();
+    return /^04[0-9a-f]{128}$/.test(key) ? key : undefined;
+  }
+  const jwk = method.publicKeyJwk;
+  if (jwk?.crv !== "P-256" || jwk.x === undefined || jwk.y === undefined) return undefined;
+  return `04${Buffer.from(jwk.x, "base64url").toString("hex")}${Buffer.from(jwk.y, "base64url").toString("hex")}`;
+}
 
 /**
- * What `addressSigned` checks of a compact JWS: its signing input, its signature and the addresses of `methods`;
- * undefined when it is not three parts.
+ * What the fast checks need of a compact JWS signed with ES256K (the addresses of `methods`) or ES256 (their P-256
+ * keys); undefined when it is not three parts, or has another algorithm (did-jwt checks those).
  */
-function addressJob(jws: string, methods: readonly VerificationMethod[]): [string, string, string[]] | undefined {
+function jobOf(jws: string, methods: readonly VerificationMethod[]): Job | undefined {
   const [header, payload, signature] = jws.split(".");
   if (header === undefined || payload === undefined || signature === undefined) return undefined;
-  return [`${header}.${payload}`, signature, [...new Set(methods.map(methodAddress).filter((a) => a !== undefined))]];
+  let alg: unknown;
+  try {
+    alg = (JSON.parse(Buffer.from(header, "base64url").toString()) as { alg?: unknown }).alg;
+  } catch {
+    return undefined;
+  }
+  const input = `${header}.${payload}`;
+  if (alg === "ES256")
+    return ["ES256", input, signature, [...new Set(methods.map(p256Key).filter((k) => k !== undefined))]];
+  if (alg !== "ES256K") return undefined;
+  return ["ES256K", input, signature, [...new Set(methods.map(methodAddress).filter((a) => a !== undefined))]];
 }
 
 /** Below this many signatures, checking them here costs less than starting the workers. */
 const POOL_FROM = 256;
-let pool: WorkerPool<[string, string, string[]], boolean> | undefined;
+let pool: WorkerPool<Job, boolean> | undefined;
 
 /**
- * Checks ES256K JWS signatures against DID verification methods, as did-jwt's `verifyJWS` does (high-S signatures
- * included, as it takes them), but fast for many credentials of few issuers: the public key behind an address-only
- * method (EcdsaSecp256k1RecoveryMethod2020) is recovered once, then signatures are checked with libsecp256k1 (the
- * `secp256k1` package's native binding); many at once (`checkMany`) on worker threads, one per core. Anything else
- * falls back to did-jwt.
+ * Checks ES256K and ES256 JWS signatures against DID verification methods, as did-jwt's `verifyJWS` does (high-S
+ * signatures included, as it takes them), but fast for many credentials of few issuers: the public key behind an
+ * address-only method (EcdsaSecp256k1RecoveryMethod2020) is recovered once, then signatures are checked with
+ * libsecp256k1 (the `secp256k1` package's native binding), P-256 ones with Node's crypto; many at once (`checkMany`)
+ * on worker threads, one per core. The header's `alg` decides which keys may have signed; anything else falls back
+ * to did-jwt.
  */
 export class SignatureChecker {
   /** Address -> the public key recovered for it (65 bytes, uncompressed). */
@@ -107,9 +175,9 @@ export class SignatureChecker {
 
   /** Whether `jws` is signed by one of `methods`. */
   check(jws: string, methods: readonly VerificationMethod[]): boolean {
-    const job = addressJob(jws, methods);
-    if (job === undefined) return false;
-    return addressSigned(TOOLS, this.keys, ...job) || this.fallback(jws, methods);
+    const job = jobOf(jws, methods);
+    if (job === undefined) return this.fallback(jws, methods);
+    return this.signed(job) || (job[0] === "ES256K" && this.fallback(jws, methods));
   }
 
   /** `check` of every item, on worker threads when there are many; the answers in the items' order. */
@@ -118,13 +186,22 @@ export class SignatureChecker {
     // Unreferenced workers, kept for the process's later calls; each is loaded before it is given work, so that an
     // exit never stops one in the middle of loading its native modules.
     pool ??= new WorkerPool(SETUP, HANDLE, { unref: true });
-    const jobs = items.map(({ jws, methods }) => addressJob(jws, methods));
-    const signed = await pool.map(jobs.map((job): [string, string, string[]] => job ?? ["", "", []]));
-    return items.map(
-      ({ jws, methods }, i) => jobs[i] !== undefined && (signed[i] === true || this.fallback(jws, methods)),
-    );
+    const jobs = items.map(({ jws, methods }) => jobOf(jws, methods));
+    const signed = await pool.map(jobs.map((job): Job => job ?? ["ES256K", "", "", []]));
+    return items.map(({ jws, methods }, i) => {
+      const job = jobs[i];
+      if (job === undefined) return this.fallback(jws, methods);
+      return signed[i] === true || (job[0] === "ES256K" && this.fallback(jws, methods));
+    });
   }
 
+  private signed([alg, input, signature, keys]: Job): boolean {
+    return alg === "ES256"
+      ? p256Signed(crypto, P256_KEYS, input, signature, keys)
+      : addressSigned(TOOLS, this.keys, input, signature, keys);
+  }
+
+  /** did-jwt's check, with the methods that are not addresses (it takes the algorithm from the header). */
   private fallback(jws: string, methods: readonly VerificationMethod[]): boolean {
     const others = methods.filter((m) => methodAddress(m) === undefined);
     if (others.length === 0) return false;

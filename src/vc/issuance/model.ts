@@ -13,6 +13,7 @@ import type { CredentialTypeRef } from "../credential.ts";
 import type { CredentialType } from "../credentialType.ts";
 import type { RowProblem, SubjectInput } from "../input.ts";
 import type { ChainIdentity, RunOptions } from "../journal.ts";
+import type { SigningAlg } from "../jwsAlg.ts";
 import type { StatusRegisterRef } from "../statusList.ts";
 
 /** Default number of credentials per Merkle batch (and per journal group with `single`). */
@@ -30,8 +31,10 @@ export interface IssueRequest {
   anchorer: Signer;
   /** The accredited issuer the credentials are from. */
   issuer: string;
-  /** The key that signs the JWS: the issuer's, or a `veriKey` delegate of its DID. */
+  /** The key that signs the JWS: the issuer's, or a `veriKey` delegate of its DID (a P-256 key for ES256). */
   signingKey: string;
+  /** The JWS algorithm (default ES256K); ES256 needs a P-256 signing key bound to the issuer's DID. */
+  signingAlg?: SigningAlg | undefined;
   /** The credential type (a registered schema with its document): see `credentialType`. */
   schema: CredentialType;
   input: SubjectInput;
@@ -103,6 +106,8 @@ export interface RunRecord extends ChainIdentity, RunOptions {
   skipped: RowProblem[];
   /** Absent for `vc+jwt` (journals of earlier versions have none). */
   credentialFormat?: "sd-jwt";
+  /** Absent for ES256K (journals of earlier versions have none). */
+  signingAlg?: "ES256";
   /** The run's indices in the issuer's status lists: from `start`, one per row in run order. */
   statusLists?: { register: string; start: number; baseUrl: string };
 }

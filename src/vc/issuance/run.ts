@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { Resolvable } from "did-resolver";
 import { computeAddress, getAddress, hexlify, randomBytes } from "ethers";
 import { ethrDid, signingMethodId } from "../../did.ts";
+import { DEFAULT_SIGNING_ALG, type SigningAlg } from "../jwsAlg.ts";
 import { CCRError } from "../../errors.ts";
 import { describeRevert, rpc, type RegistryConnection } from "../../registry.ts";
 import { toSeconds } from "../credential.ts";
@@ -65,6 +66,15 @@ function checkResume(outDir: string, previous: RunRecord, fresh: RunRecord, requ
         `Resume it with --format ${before}, or use another --out`,
     );
   }
+  const alg = request.signingAlg ?? DEFAULT_SIGNING_ALG;
+  if ((previous.signingAlg ?? DEFAULT_SIGNING_ALG) !== alg) {
+    const was = previous.signingAlg ?? DEFAULT_SIGNING_ALG;
+    throw new CCRError(
+      "JOURNAL_MISMATCH",
+      `${outDir} holds a run signed with ${was}; --alg ${alg} would mix algorithms. Resume it with --alg ${was} ` +
+        "(and its signing key), or use another --out",
+    );
+  }
   if (previous.input.digest !== fresh.input.digest)
     throw inputChanged(outDir, previous.input.file, previous.subjects, fresh.subjects);
   checkOptions(outDir, previous, {
@@ -107,6 +117,7 @@ async function freshRecord(request: IssueRequest, rows: CheckedRow[], issuer: st
     subjects: rows.map((r) => r.digest),
     skipped: request.input.problems,
     ...(request.format === "sd-jwt" ? { credentialFormat: "sd-jwt" as const } : {}),
+    ...(request.signingAlg === "ES256" ? { signingAlg: "ES256" as const } : {}),
   };
 }
 
@@ -173,7 +184,7 @@ export async function admitRun(context: RunContext, resumed: boolean): Promise<s
   if (!resumed) {
     await checkAnchoring(context);
     if (request.resolver !== undefined) {
-      kid = await signingKeyId(request.resolver, run, context.issuer, request.signingKey);
+      kid = await signingKeyId(request.resolver, run, context.issuer, request.signingKey, request.signingAlg);
     }
     await writeJsonAtomic(runFile, run);
   }
@@ -188,7 +199,12 @@ export async function admitRun(context: RunContext, resumed: boolean): Promise<s
 }
 
 /** Without a resolver: the DID's own key (`#controller`) when the issuer signs, else no `kid`. */
-export function controllerKeyId(run: RunRecord, issuer: string, request: { signingKey: string }): string | undefined {
+export function controllerKeyId(
+  run: RunRecord,
+  issuer: string,
+  request: { signingKey: string; signingAlg?: SigningAlg | undefined },
+): string | undefined {
+  if ((request.signingAlg ?? DEFAULT_SIGNING_ALG) !== "ES256K") return undefined;
   const own = computeAddress(request.signingKey).toLowerCase() === issuer.toLowerCase();
   return own ? `${ethrDid(run.chainId, issuer)}#controller` : undefined;
 }
@@ -199,6 +215,7 @@ export async function signingKeyId(
   run: RunRecord,
   issuer: string,
   signingKey: string,
+  alg: SigningAlg = DEFAULT_SIGNING_ALG,
 ): Promise<string> {
-  return signingMethodId(resolver, ethrDid(run.chainId, issuer), signingKey);
+  return signingMethodId(resolver, ethrDid(run.chainId, issuer), signingKey, alg);
 }

@@ -7,7 +7,8 @@ import { CCRError } from "../../errors.ts";
 import { VC_JWT_TYP, credentialHash, toSeconds } from "../credential.ts";
 import { subjectDigest, type SubjectInput } from "../input.ts";
 import { issueSdJwt } from "../sdJwt.ts";
-import { SigningPool, es256kSigner, signingInput } from "../signingPool.ts";
+import { DEFAULT_SIGNING_ALG } from "../jwsAlg.ts";
+import { SigningPool, jwsSigner, signingInput } from "../signingPool.ts";
 import { credentialOf } from "./build.ts";
 import type { RunContext, RunRecord } from "./model.ts";
 import { controllerKeyId, signingKeyId } from "./run.ts";
@@ -65,21 +66,24 @@ export interface GroupSigner {
 export function groupSigner(context: RunContext, kid: string | undefined): GroupSigner {
   const { request, run, issuer } = context;
   let found = kid;
+  const alg = run.signingAlg ?? DEFAULT_SIGNING_ALG;
   const keyId = async (): Promise<string | undefined> => {
-    if (found !== undefined || request.resolver === undefined) return found ?? controllerKeyId(run, issuer, request);
-    found = await signingKeyId(request.resolver, run, issuer, request.signingKey);
+    if (found !== undefined || request.resolver === undefined) {
+      return found ?? controllerKeyId(run, issuer, { signingKey: request.signingKey, signingAlg: alg });
+    }
+    found = await signingKeyId(request.resolver, run, issuer, request.signingKey, alg);
     return found;
   };
   const subjects = groupSubjects(request.input, run);
-  const pool = run.credentialFormat === "sd-jwt" ? undefined : new SigningPool(request.signingKey);
-  const sdJwtSigner = es256kSigner(request.signingKey);
+  const pool = run.credentialFormat === "sd-jwt" ? undefined : new SigningPool(request.signingKey, undefined, alg);
+  const sdJwtSigner = jwsSigner(alg, request.signingKey);
   return {
     async sign(group) {
       const credentials = (await subjects.take(group)).map((subject, index) =>
         credentialOf(run, issuer, subject, group, index),
       );
       if (pool !== undefined) {
-        const header: Record<string, string> = { alg: "ES256K", typ: VC_JWT_TYP };
+        const header: Record<string, string> = { alg, typ: VC_JWT_TYP };
         const id = await keyId();
         if (id !== undefined) header.kid = id;
         const iat = toSeconds(new Date());
@@ -89,7 +93,8 @@ export function groupSigner(context: RunContext, kid: string | undefined): Group
       const jws: string[] = [];
       const alwaysDisclosed = request.schema.document.alwaysDisclosed;
       for (const credential of credentials) {
-        jws.push(await issueSdJwt(credential, request.signingKey, await keyId(), alwaysDisclosed, sdJwtSigner));
+        const kid = await keyId();
+        jws.push(await issueSdJwt(credential, request.signingKey, kid, alwaysDisclosed, sdJwtSigner, undefined, alg));
       }
       return { jws, hashes: jws.map(credentialHash) };
     },
