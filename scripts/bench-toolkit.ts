@@ -4,6 +4,7 @@
  *   - issue 10,000 credentials from a CSV (validate, sign, batch, anchor, write files) <= 30 s;
  *   - verify the 10,000 credential files <= 30 s;
  *   - the same 10,000 as SD-JWT VCs: issuing and verifying each within 1.5x of the vc+jwt figures;
+ *   - the same 10,000 signed ES256 (a P-256 key bound to the issuer's DID): each within 1.5x of ES256K;
  *   - start-up: `ccr --help` <= 0.3 s, and `ccr verify` of one credential against the devnet <= 1.0 s (the median
  *     of 5 runs, each a whole process);
  *   - 100,000 credentials (CCR_BENCH_LARGE; 0 skips): issue <= 40 s and verify <= 40 s, each at a peak memory
@@ -25,6 +26,8 @@ const HELP_SECONDS = 0.3;
 const VERIFY_ONE_SECONDS = 1.0;
 /** SD-JWT VCs may cost at most this much more than vc+jwt ones, to issue and to verify. */
 const SD_JWT_RATIO = 1.5;
+/** ES256 credentials may cost at most this much more than ES256K ones, to issue and to verify. */
+const ES256_RATIO = 1.5;
 
 async function ccr(
   deployment: string,
@@ -43,6 +46,45 @@ async function devices(file: string, prefix: string, count: number): Promise<voi
     );
   }
   await writeFile(file, `${lines.join("\n")}\n`);
+}
+
+/**
+ * The same run signed ES256: a P-256 key made (`ccr key new --alg ES256`), added to the device maker's DID, then
+ * 10,000 issued with `--alg ES256` and verified. True when both are within `ES256_RATIO` of the ES256K figures.
+ */
+async function es256Ratios(
+  deployment: string,
+  input: string,
+  es256k: { issued: number; verified: number },
+): Promise<boolean> {
+  const env = { CCR_KEYSTORE_PASSWORD: "bench password", CCR_SIGNING_KEYSTORE_PASSWORD: "bench password" };
+  const keystore = join(work, "p256.json");
+  const made = await runCcr(deployment, ["key", "new", "--alg", "ES256", "--out", keystore], env);
+  const publicKey = /(0x04[0-9a-f]{128})/.exec(made.stdout)?.[1];
+  if (publicKey === undefined) throw new Error(`ccr key new --alg ES256 failed:\n${made.stdout}${made.stderr}`);
+  const added = await runCcr(deployment, ["--as", "kr-devicemaker", "did", "add-key", publicKey]);
+  if (added.code !== 0) throw new Error(`ccr did add-key failed:\n${added.stderr}`);
+  const out = join(work, "devices-es256");
+  const signing = ["--alg", "ES256", "--signing-keystore", keystore];
+  const issued = await ccrWithPeakMemory(deployment, deviceIssueArgs(input, out, signing), env);
+  if (issued.code !== 0) throw new Error(`ccr issue --alg ES256 failed:\n${issued.stderr.slice(-2000)}`);
+  const verified = await ccrWithPeakMemory(deployment, ["verify", out]);
+  if (verified.code !== 0 || !verified.stdout.includes(`${COUNT} valid, 0 invalid, 0 undecided`)) {
+    throw new Error(`ccr verify of the ES256 credentials failed:\n${(verified.stdout + verified.stderr).slice(-2000)}`);
+  }
+  console.log(`\nES256 (P-256), the same run (target: each within ${ES256_RATIO}x of ES256K)`);
+  let ok = true;
+  for (const [what, es256, base] of [
+    [`ccr issue --alg ES256 (peak ${issued.peakMiB.toFixed(0)} MiB)`, issued.seconds, es256k.issued],
+    [`ccr verify (peak ${verified.peakMiB.toFixed(0)} MiB)`, verified.seconds, es256k.verified],
+  ] as const) {
+    const ratio = es256 / base;
+    ok &&= ratio <= ES256_RATIO;
+    console.log(
+      `  ${what.padEnd(52)} ${es256.toFixed(1).padStart(6)} s  ${ratio.toFixed(2)}x  ${ratio <= ES256_RATIO ? "ok" : "MISSED"}`,
+    );
+  }
+  return ok;
 }
 
 const devnet = await startDevnet(undefined, { web: false });
@@ -103,6 +145,8 @@ try {
     missed ||= !ok;
     console.log(`  ${what.padEnd(52)} ${sd.toFixed(1).padStart(6)} s  ${ratio.toFixed(2)}x  ${ok ? "ok" : "MISSED"}`);
   }
+
+  missed ||= !(await es256Ratios(deployment, input, { issued: issued.seconds, verified: verified.seconds }));
 
   // Start-up: whole processes, the median of five.
   const median = async (args: string[]): Promise<number> => {
