@@ -76,6 +76,14 @@ const COMMANDS: { name: string; usage: string; description: string; load: () => 
     load: () => import("./commands/verify.ts").then((m) => m.commands),
   },
   {
+    name: "request",
+    usage: "",
+    description:
+      "ask a holder's wallet for a credential over OpenID4VP: shows the request as a link and a QR code, waits for " +
+      "the wallet's answer (only the --claims asked) and prints its verdict as verify does",
+    load: () => import("./commands/request.ts").then((m) => m.commands),
+  },
+  {
     name: "present",
     usage: "<files...>",
     description:
@@ -143,6 +151,7 @@ const UNDECIDED: readonly CCRErrorCode[] = [
   "KEY_MISMATCH",
   "TRANSACTION_PENDING",
   "ISSUER_STORE",
+  "VERIFIER_STORE",
 ];
 
 const program = new Command("ccr")

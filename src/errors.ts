@@ -28,7 +28,8 @@ export type CCRErrorCode =
   | "INSUFFICIENT_FUNDS"
   | "TRANSACTION_PENDING"
   | "TRANSACTION_REPLACED"
-  | "ISSUER_STORE";
+  | "ISSUER_STORE"
+  | "VERIFIER_STORE";
 
 /**
  * The one error type of the SDK: a stable `code`, a message for humans, `details` when there are several findings

@@ -1,5 +1,28 @@
-/** What CCR's SQLite files share (the audit index, the issuer service's store): one write transaction at a time. */
-import type { DatabaseSync } from "node:sqlite";
+/**
+ * What CCR's SQLite files share (the audit index, the issuer service's and the verifier's stores): one write
+ * transaction at a time, and how a store is opened.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { CCRError, type CCRErrorCode } from "./errors.ts";
+
+/**
+ * Opens (or creates, with its folder) the store at `file` (`:memory:` for one that lives as long as the process) in
+ * write-ahead-log mode and creates its tables (`schema`); a file that cannot be opened is refused as `code`, naming
+ * `what` it is.
+ */
+export function openStoreFile(file: string, schema: string, code: CCRErrorCode, what: string): DatabaseSync {
+  if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+  try {
+    const db = new DatabaseSync(file);
+    db.exec("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+    db.exec(schema);
+    return db;
+  } catch (cause) {
+    throw new CCRError(code, `${what} ${file} cannot be opened: ${String(cause)}`, { cause });
+  }
+}
 
 /** Runs `work` in one write transaction: all of it lands, or none (a kill in the middle leaves the previous state). */
 export function transaction<T>(db: DatabaseSync, work: () => T): T {

@@ -4,11 +4,13 @@
  * `Openid4vciClient` (the whole flow, PIN included) and `@digitalbazaar/oid4-client` (offer, discovery, token and
  * nonce; its credential request predates 1.0, so that step is a plain HTTP request with a `jose`-signed proof).
  */
-import { createHash } from "node:crypto";
+import { createHash, createPrivateKey, sign, type JsonWebKey } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { OID4Client, parseCredentialOfferUrl } from "@digitalbazaar/oid4-client";
+import { OID4Client, oid4vp, parseCredentialOfferUrl } from "@digitalbazaar/oid4-client";
+import { digest, generateSalt } from "@sd-jwt/crypto-nodejs";
+import { SDJwtVcInstance } from "@sd-jwt/sd-jwt-vc";
 import { clientAuthenticationAnonymous, type CallbackContext } from "@openid4vc/oauth2";
 import { Openid4vciClient } from "@openid4vc/openid4vci";
 import { expect } from "chai";
@@ -186,6 +188,29 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
       },
     });
 
+  /** The wallet's steps after its access token: a fresh nonce, a proof by `key`, the diploma as an SD-JWT VC. */
+  async function diplomaFor(
+    client: Openid4vciClient,
+    issuerMetadata: Awaited<ReturnType<Openid4vciClient["resolveIssuerMetadata"]>>,
+    accessToken: string,
+    key: HolderKey,
+  ): Promise<{ jwt: string; credentials: { credential: string }[] }> {
+    const { c_nonce: nonce } = await client.requestNonce({ issuerMetadata });
+    const { jwt } = await client.createCredentialRequestJwtProof({
+      issuerMetadata,
+      credentialConfigurationId: "AcademicDiploma_dc_sd_jwt",
+      signer: { method: "jwk", publicJwk: key.publicJwk, alg: key.alg },
+      nonce,
+    });
+    const { credentialResponse } = await client.retrieveCredentials({
+      issuerMetadata,
+      accessToken,
+      credentialConfigurationId: "AcademicDiploma_dc_sd_jwt",
+      proofs: { jwt: [jwt] },
+    });
+    return { jwt, credentials: credentialResponse.credentials as { credential: string }[] };
+  }
+
   before(async function () {
     devnet = await startDevnet(undefined, { web: false });
     deployment = await readDeployment(deploymentFile());
@@ -265,20 +290,7 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
     expect(again).to.include("invalid_grant").and.to.include("already used");
 
     const key = walletKey("ES256K");
-    const { c_nonce: nonce } = await client.requestNonce({ issuerMetadata });
-    const { jwt } = await client.createCredentialRequestJwtProof({
-      issuerMetadata,
-      credentialConfigurationId: "AcademicDiploma_dc_sd_jwt",
-      signer: { method: "jwk", publicJwk: key.publicJwk, alg: "ES256K" },
-      nonce,
-    });
-    const { credentialResponse } = await client.retrieveCredentials({
-      issuerMetadata,
-      accessToken: accessTokenResponse.access_token,
-      credentialConfigurationId: "AcademicDiploma_dc_sd_jwt",
-      proofs: { jwt: [jwt] },
-    });
-    const credentials = credentialResponse.credentials as { credential: string }[];
+    const { jwt, credentials } = await diplomaFor(client, issuerMetadata, accessTokenResponse.access_token, key);
     expect(credentials).to.have.length(1);
     const sdJwt = credentials[0]?.credential ?? "";
     const claims = decodeJwt(sdJwt.split("~")[0] ?? "");
@@ -782,5 +794,131 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
     } finally {
       await maker.stop("SIGTERM");
     }
+  });
+
+  describe("OpenID4VP: ccr request, answered by @digitalbazaar/oid4-client with an @sd-jwt/sd-jwt-vc presentation", function () {
+    /** A diploma received over OpenID4VCI into a wallet whose key is P-256 (ES256), once it is anchored. */
+    async function walletDiploma(student: string): Promise<{ sdJwt: string; key: HolderKey }> {
+      const [offer] = await offers(`vp-${student.split(" ")[0] ?? ""}`, [student]);
+      if (offer === undefined) throw new Error("no offer");
+      const client = openid4vc();
+      const credentialOffer = await client.resolveCredentialOffer(offer.link);
+      const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
+      const { accessTokenResponse } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({
+        credentialOffer,
+        issuerMetadata,
+      });
+      const key = walletKey("ES256");
+      const { credentials } = await diplomaFor(client, issuerMetadata, accessTokenResponse.access_token, key);
+      const sdJwt = credentials[0]?.credential ?? "";
+      const file = join(work, `vp-${student.split(" ")[0] ?? ""}.sd-jwt`);
+      await writeFile(file, sdJwt);
+      await verifiedOnceAnchored(file, service);
+      return { sdJwt, key };
+    }
+
+    /** `ccr request` running, once it printed its link. */
+    async function request(claims: string): Promise<{ link: string; done: Promise<CcrRun> }> {
+      const args = ["request", "--schema", "diploma", "--claims", claims, "--economy", "AU"];
+      const tlsArgs = ["--tls-cert", tls.certFile, "--tls-key", tls.keyFile, "--store", join(work, "verifier.sqlite")];
+      const { child, done } = startCcr(deploymentFile(), [...args, ...tlsArgs], { NODE_EXTRA_CA_CERTS: tls.certFile });
+      let output = "";
+      child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+      await until(() => output.includes("openid4vp://") || child.exitCode !== null, "ccr request prints its link");
+      return { link: output.trim().split("\n")[0] ?? "", done };
+    }
+
+    /** What the wallet does: fetch and check the signed request (its certificate trusted), present, answer. */
+    async function answer(
+      link: string,
+      key: HolderKey,
+      sdJwt: string,
+      disclose: string[],
+      kb: { aud?: string; nonce?: string } = {},
+    ): Promise<{ result: unknown } | { refused: string }> {
+      const agent = trustingAgent(tls);
+      const { authorizationRequest } = (await oid4vp.authzRequest.get({
+        url: link,
+        agent,
+        getTrustedCertificates: () => [tls.cert.toString()],
+      })) as { authorizationRequest: Record<string, unknown> & { client_id: string; nonce: string } };
+      const privateKey = createPrivateKey({ key: key.privateJwk as JsonWebKey, format: "jwk" });
+      const sdjwt = new SDJwtVcInstance({
+        hasher: digest,
+        saltGenerator: generateSalt,
+        kbSignAlg: "ES256",
+        kbSigner: (data: string) =>
+          sign("sha256", Buffer.from(data), { key: privateKey, dsaEncoding: "ieee-p1363" }).toString("base64url"),
+      });
+      const frame = Object.fromEntries(disclose.map((claim) => [claim, true]));
+      const presentation = await sdjwt.present(sdJwt, frame, {
+        kb: {
+          payload: {
+            iat: Math.floor(Date.now() / 1000),
+            aud: kb.aud ?? authorizationRequest.client_id,
+            nonce: kb.nonce ?? authorizationRequest.nonce,
+          },
+        },
+      });
+      return (
+        oid4vp.authzResponse.send({
+          authorizationRequest,
+          vpToken: JSON.stringify({ credential: [presentation] }),
+          vpTokenMediaType: "application/json",
+          agent,
+        }) as Promise<{ result: unknown }>
+      ).then(
+        (sent) => sent,
+        (error: Error & { cause?: { status?: number; data?: { error?: string } } }) => ({
+          refused: `${error.cause?.status ?? ""} ${error.cause?.data?.error ?? ""}: ${error.message}`,
+        }),
+      );
+    }
+
+    it("verifies a wallet's answer with only the claims asked: signed request by x5c, key binding, anchor, verdict", async function () {
+      const { sdJwt, key } = await walletDiploma("Chloe Ng");
+      const asked = await request("name,degree");
+      const sent = await answer(asked.link, key, sdJwt, ["name", "degree"]);
+      expect(sent, JSON.stringify(sent)).to.have.property("result");
+      const run = await asked.done;
+      expect(run.code, run.stdout + run.stderr).to.equal(0);
+      expect(run.stdout).to.match(/^VALID {5}the wallet's answer: presented by its holder did:jwk:/m);
+      expect(run.stdout).to.match(/^VALID {5}request [^:]+#1: valid: issued by University in Australia/m);
+      expect(run.stdout).to.include("disclosed name: Chloe Ng; degree: Bachelor of Science");
+      expect(run.stdout).to.not.include("studentNumber");
+      expect(run.stderr).to.include("ccr request: open this in a wallet");
+
+      // The same answer again, to the answered request: refused.
+      const again = await answer(asked.link, key, sdJwt, ["name", "degree"]).catch((error: Error) => ({
+        refused: error.message,
+      }));
+      expect(JSON.stringify(again)).to.match(/answered already|Could not get authorization request/);
+    });
+
+    it("refuses an answer that discloses more than asked, or is bound to another request's nonce or audience", async function () {
+      const { sdJwt, key } = await walletDiploma("Dev Patel");
+      const cases: [string, string[], { aud?: string; nonce?: string }, string][] = [
+        ["name", ["name", "studentNumber"], {}, "discloses studentNumber, which was not asked for (asked: name)"],
+        ["name", ["name"], { nonce: "an-old-nonce" }, `its nonce "an-old-nonce" is not this request's`],
+        [
+          "name",
+          ["name"],
+          { aud: "x509_san_dns:elsewhere.example" },
+          "made for x509_san_dns:elsewhere.example, not for x509_san_dns:localhost",
+        ],
+        ["name,fieldOfStudy", ["name"], {}, "does not disclose fieldOfStudy, which was asked"],
+      ];
+      for (const [claims, disclose, kb, reason] of cases) {
+        const asked = await request(claims);
+        const sent = await answer(asked.link, key, sdJwt, disclose, kb);
+        const refused = "refused" in sent ? sent.refused : "accepted";
+        expect(refused)
+          .to.include(reason)
+          .and.to.match(/^400 invalid_request: /);
+        const run = await asked.done;
+        expect(run.code, run.stdout).to.equal(1);
+        expect(run.stdout).to.include("INVALID   the answer was refused: ").and.to.include(reason);
+      }
+    });
   });
 });

@@ -26,7 +26,7 @@ interface VerifyCommandOptions {
 const VERIFY_SLICE = 2_000;
 
 /** One credential's result for a person; an SD-JWT's disclosed fields (only those) below it. */
-function printResult(r: VerificationResult): void {
+export function printResult(r: VerificationResult): void {
   console.log(`${r.outcome.toUpperCase().padEnd(9)} ${r.file}: ${r.reason}`);
   if (r.disclosed === undefined) return;
   const fields = Object.entries(r.disclosed).map(([f, v]) => `${f}: ${typeof v === "string" ? v : JSON.stringify(v)}`);

@@ -2,6 +2,8 @@
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
+import type { MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { CCRError } from "../errors.ts";
 
 /**
@@ -56,4 +58,12 @@ export async function listenOn(
   const { port } = server.address() as AddressInfo;
   const host = options.host.includes(":") ? `[${options.host}]` : options.host;
   return { server, url: `${options.tls === undefined ? "http" : "https"}://${host}:${port}` };
+}
+
+/** Refuses a request body over `maxSize` bytes with 413 and an OAuth-style error naming the bound. */
+export function boundedBodies(maxSize: number): MiddlewareHandler {
+  return bodyLimit({
+    maxSize,
+    onError: (c) => c.json({ error: "invalid_request", error_description: `bodies are at most ${maxSize} bytes` }, 413),
+  });
 }

@@ -350,7 +350,20 @@ export async function verifyPresentation(
       `${file} is not a presentation (${SD_JWT_PRESENTATION_FORMAT} or vp+jwt)`,
     );
   }
-  const token = wrapped.presentation;
+  return verifySdJwtPresentation(file, wrapped.presentation, wrapped.anchor, expected, options);
+}
+
+/**
+ * Verifies an SD-JWT VC presented with key binding (`token`, as a wallet sends it in a `vp_token`; `anchor` when the
+ * holder has its batch proof): the key binding for `expected`, then the credential.
+ */
+export async function verifySdJwtPresentation(
+  file: string,
+  token: string,
+  anchor: AnchorInfo | undefined,
+  expected: PresentationExpectation,
+  options: VerifyOptions,
+): Promise<VerifiedPresentation> {
   let bound;
   try {
     bound = await checkKeyBinding(token, {
@@ -368,6 +381,6 @@ export async function verifyPresentation(
   const { outcome, reason, holder, issuedAt, disclosed } = bound;
   return {
     presentation: { file, outcome, reason, holder, issuedAt, disclosed },
-    credentials: await verifyReads([sdJwtPresented(file, token, wrapped.anchor)], options),
+    credentials: await verifyReads([sdJwtPresented(file, token, anchor)], options),
   };
 }

@@ -5,11 +5,10 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { Hono, type Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { CCRError } from "../errors.ts";
 import type { RegistryConnection } from "../registry.ts";
-import { listenOn, type ListenOptions } from "../server/listen.ts";
+import { boundedBodies, listenOn, type ListenOptions } from "../server/listen.ts";
 import { ServiceAnchorer } from "./anchorer.ts";
 import { BatchLanes, type BatchPolicy } from "./batches.ts";
 import type { ServiceMetadata } from "./metadata.ts";
@@ -28,14 +27,7 @@ function answer(c: Context, a: Answer): Response {
 /** The service's routes. */
 export function issuerApp(service: IssuerService, metadata: ServiceMetadata): Hono {
   const app = new Hono();
-  app.use(
-    "*",
-    bodyLimit({
-      maxSize: MAX_BODY,
-      onError: (c) =>
-        c.json({ error: "invalid_request", error_description: `bodies are at most ${MAX_BODY} bytes` }, 413),
-    }),
-  );
+  app.use("*", boundedBodies(MAX_BODY));
   // What anyone may read, from any page: the metadata, and the batch proofs a verifier page fetches.
   app.use("/.well-known/*", cors({ origin: "*", allowMethods: ["GET"] }));
   app.use("/batches/*", cors({ origin: "*", allowMethods: ["GET"] }));

@@ -2,11 +2,9 @@
  * The issuer service's store in an SQLite file (`node:sqlite`, write-ahead log): the default. Every change that must
  * not be half done (a redemption and its token, a journalled group of credentials, a closed batch) is one transaction.
  */
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { CCRError } from "../errors.ts";
-import { transaction } from "../sqlite.ts";
+import { openStoreFile, transaction } from "../sqlite.ts";
 import {
   BatchClosedError,
   type AttesterRecord,
@@ -36,18 +34,7 @@ const SCHEMA = issuerTablesSql("INTEGER");
 
 /** Opens (or creates) the store at `file` (`:memory:` for a store that lives as long as the process). */
 export function openSqliteStore(file: string): IssuerStore {
-  if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
-  let db: DatabaseSync;
-  try {
-    db = new DatabaseSync(file);
-    db.exec("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
-    db.exec(SCHEMA);
-  } catch (cause) {
-    throw new CCRError("ISSUER_STORE", `the issuer service's store ${file} cannot be opened: ${String(cause)}`, {
-      cause,
-    });
-  }
-  return new SqliteIssuerStore(file, db);
+  return new SqliteIssuerStore(file, openStoreFile(file, SCHEMA, "ISSUER_STORE", "the issuer service's store"));
 }
 
 // node:sqlite is synchronous and the store's interface asynchronous (a PostgreSQL store awaits): each method is async

@@ -14,4 +14,23 @@ declare module "@digitalbazaar/oid4-client" {
     }): Promise<OID4Client>;
     getNonce(options?: { agent?: Agent }): Promise<{ nonce: string }>;
   }
+
+  /** OpenID4VP, the wallet's side: fetch and check a request (its signature, its client id), send an answer. */
+  export namespace oid4vp {
+    namespace authzRequest {
+      function get(options: {
+        url: string;
+        agent?: Agent;
+        getTrustedCertificates?: () => string[] | Promise<string[]>;
+      }): Promise<{ authorizationRequest: Record<string, unknown> }>;
+    }
+    namespace authzResponse {
+      function send(options: {
+        authorizationRequest: Record<string, unknown>;
+        vpToken: string;
+        vpTokenMediaType?: string;
+        agent?: Agent;
+      }): Promise<{ result: unknown }>;
+    }
+  }
 }

@@ -1,0 +1,114 @@
+/**
+ * A wallet's answer to a request (`direct_post`): its structure checked against the request by
+ * `@openid4vc/openid4vp` (the `vp_token` of the DCQL query), then what CCR checks of the one SD-JWT VC it carries:
+ * the type asked for, only the claims asked for, the key binding (this request's nonce, the verifier's client id as
+ * audience, signed by the key the credential binds, over exactly these disclosures), then the credential as
+ * `ccr verify` checks it (signature, anchor, status, validity, accreditation, recognition).
+ */
+import { parseOpenid4vpAuthorizationResponse } from "@openid4vc/openid4vp";
+import { decodeSdJwt, isSdJwt } from "../vc/sdJwt.ts";
+import {
+  CLOCK_SKEW,
+  verifySdJwtPresentation,
+  type PresentationExpectation,
+  type VerifiedPresentation,
+} from "../vc/presentation.ts";
+import type { VerifyOptions } from "../vc/verify.ts";
+import { CREDENTIAL_QUERY_ID } from "./requests.ts";
+import type { VerifierRequest } from "./store.ts";
+
+/** An answer refused: the OpenID4VP error code and the sentence saying why. */
+export class AnswerRefused extends Error {
+  constructor(
+    readonly error: "invalid_request" | "vp_formats_not_supported",
+    description: string,
+  ) {
+    super(description);
+  }
+}
+
+/** The one SD-JWT VC presentation of a parsed answer, or why there is none. */
+async function presentedToken(request: VerifierRequest, form: Record<string, unknown>): Promise<string> {
+  let presentations: Record<string, unknown[]>;
+  try {
+    const parsed = await parseOpenid4vpAuthorizationResponse({
+      authorizationResponse: form,
+      authorizationRequestPayload: JSON.parse(request.payload) as never,
+      callbacks: {
+        decryptJwe: () => Promise.reject(new Error("this request asks for direct_post, not an encrypted answer")),
+        verifyJwt: () => Promise.reject(new Error("this request asks for no signed answer")),
+      },
+    });
+    if (parsed.type !== "dcql") throw new Error("the answer is not to a DCQL query");
+    presentations = parsed.dcql.presentations;
+  } catch (error) {
+    throw new AnswerRefused("invalid_request", `the answer is not one to this request: ${(error as Error).message}`);
+  }
+  const entries = presentations[CREDENTIAL_QUERY_ID] ?? [];
+  const [token] = entries;
+  if (entries.length !== 1 || typeof token !== "string") {
+    throw new AnswerRefused("invalid_request", `the vp_token must hold one presentation for "${CREDENTIAL_QUERY_ID}"`);
+  }
+  if (!isSdJwt(token) || token.endsWith("~")) {
+    throw new AnswerRefused(
+      "vp_formats_not_supported",
+      "the presentation is not an SD-JWT VC with a key binding JWT (dc+sd-jwt), which this request asks for",
+    );
+  }
+  return token;
+}
+
+/** Refuses a presentation of another type than asked, or disclosing a claim that was not asked for or not one asked. */
+function checkAsked(request: VerifierRequest, token: string): void {
+  let credential, disclosed;
+  try {
+    ({ credential, disclosed } = decodeSdJwt(token));
+  } catch (error) {
+    throw new AnswerRefused("invalid_request", `the presentation is not an SD-JWT VC: ${(error as Error).message}`);
+  }
+  const vct = credential.credentialSchema.id;
+  if (vct !== request.vct) {
+    throw new AnswerRefused("invalid_request", `the credential is of type ${vct}, not ${request.vct} as asked`);
+  }
+  const extra = disclosed.filter((claim) => !request.claims.includes(claim));
+  if (extra.length > 0) {
+    throw new AnswerRefused(
+      "invalid_request",
+      `the presentation discloses ${extra.join(", ")}, which was not asked for (asked: ${request.claims.join(", ")})`,
+    );
+  }
+  const missing = request.claims.filter((claim) => !(claim in credential.credentialSubject));
+  if (missing.length > 0) {
+    throw new AnswerRefused(
+      "invalid_request",
+      `the presentation does not disclose ${missing.join(", ")}, which was asked`,
+    );
+  }
+}
+
+/** The verdict of an answer: the presentation's own checks and the credential's; refused answers throw. */
+export async function checkAnswer(
+  request: VerifierRequest,
+  form: Record<string, unknown>,
+  expected: Omit<PresentationExpectation, "audience" | "nonce">,
+  options: VerifyOptions,
+): Promise<VerifiedPresentation> {
+  const token = await presentedToken(request, form);
+  checkAsked(request, token);
+  const verified = await verifySdJwtPresentation(
+    `request ${request.id}`,
+    token,
+    undefined,
+    {
+      ...expected,
+      audience: request.clientId,
+      nonce: request.nonce,
+      maxAge: expected.maxAge ?? request.expiresAt - request.createdAt + CLOCK_SKEW,
+    },
+    options,
+  );
+  if (verified.presentation.outcome === "invalid") {
+    throw new AnswerRefused("invalid_request", `the presentation is refused: ${verified.presentation.reason}`);
+  }
+  return verified;
+}
