@@ -1,5 +1,10 @@
-/** Parsers of option values: each refuses what is not what it names, with a sentence commander prints. */
+/**
+ * Parsers of option values: each refuses what is not what it names, with a sentence commander prints; and the files
+ * options name, read.
+ */
+import { readFile } from "node:fs/promises";
 import { InvalidArgumentError } from "commander";
+import { CCRError } from "../src/errors.ts";
 
 /** A date as 2026-12-31 or ISO 8601 (2026-12-31T10:00:00Z); nothing looser ("0" is not the year 2000). */
 export function parseDate(value: string): Date {
@@ -34,4 +39,11 @@ export function parseDuration(value: string): number {
     throw new InvalidArgumentError(`"${value}" is not a duration (a whole number of s, m, h or d, e.g. 7d)`);
   }
   return n;
+}
+
+/** The text of a file an option names, or a sentence naming the file that cannot be read. */
+export function readText(file: string): Promise<string> {
+  return readFile(file, "utf8").catch((cause: unknown) => {
+    throw new CCRError("INVALID_ARGUMENT", `cannot read ${file}: ${String(cause)}`, { cause });
+  });
 }

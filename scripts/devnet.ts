@@ -6,7 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { cpSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { DEVNET_DIR } from "../src/deployment.ts";
-import { DEVICE_MAKER, FACTORY_KID, freePort, provisioningSetup } from "./lib/devices.ts";
+import { DEVICE_MAKER, FACTORY_KID, devnetCertificate, freePort, provisioningSetup } from "./lib/devices.ts";
 
 const USAGE = `Usage: npm run devnet [-- --help]
 
@@ -19,6 +19,8 @@ Environment:
   CCR_WEB_PORT     ccr serve's port (default 8787; 0: any free port; off: no web server)
   CCR_ISSUER_PORT  the Korean device maker's OpenID4VCI issuer service, over HTTPS with a certificate made for the
                    devnet (default 8443; 0: any free port; off: no issuer service); npm run device enrols a device
+  CCR_VERIFIER_PORT where wallets answer the web verifier's "Request from a wallet" (OpenID4VP), over HTTPS with a
+                   certificate made for the devnet (default 8444; 0: any free port; off: no wallet requests)
   CCR_DEVNET_DIR   the devnet's folder (default .devnet): deployment.json, node.log, schemas/, proposals/,
                    status-lists/, audit.sqlite; ccr finds it from the project folder or any folder below it`;
 
@@ -42,6 +44,8 @@ const PID_FILE = `${DEVNET_DIR}/node.pid`;
 const WEB_PORT = process.env.CCR_WEB_PORT ?? "8787";
 /** The device maker's issuer service: CCR_ISSUER_PORT, 0 for any free port, off to skip. */
 const ISSUER_PORT = process.env.CCR_ISSUER_PORT ?? "8443";
+/** The OpenID4VP verifier beside the pages (wallets answer there): CCR_VERIFIER_PORT, 0 for any free port, off to skip. */
+const VERIFIER_PORT = process.env.CCR_VERIFIER_PORT ?? "8444";
 
 function fail(message: string): never {
   console.error(`devnet: ${message}`);
@@ -173,12 +177,29 @@ function startCcr(
   });
 }
 
+/**
+ * The verifier's options of `ccr serve`: a certificate made for the devnet (its identity to wallets) and its port;
+ * none when CCR_VERIFIER_PORT is off or the certificate cannot be made (the page then has no wallet requests).
+ */
+function verifierArgs(): string[] {
+  if (VERIFIER_PORT === "off") return [];
+  const dir = `${DEVNET_DIR}/verifier`;
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const [cert, key] = [`${dir}/verifier.crt`, `${dir}/verifier.key`];
+  const problem = devnetCertificate("ccr-devnet-verifier", cert, key);
+  if (problem !== undefined) {
+    console.log(`devnet: no wallet requests on the verifier page: ${problem}`);
+    return [];
+  }
+  return ["--verifier-cert", cert, "--verifier-key", key, "--verifier-port", VERIFIER_PORT];
+}
+
 /** Starts `ccr serve` on the devnet's deployment; resolves with its address, or why it did not start. */
 function startWeb(): Promise<string> {
   if (WEB_PORT === "off") return Promise.resolve("not started (CCR_WEB_PORT=off)");
   return startCcr(
     // The auditor's default index: the dashboard follows the chain, and `ccr audit check` results show there.
-    ["serve", "--host", HOST, "--port", WEB_PORT, "--db", `${DEVNET_DIR}/audit.sqlite`],
+    ["serve", "--host", HOST, "--port", WEB_PORT, "--db", `${DEVNET_DIR}/audit.sqlite`, ...verifierArgs()],
     /listening on (\S+)/,
     (child) => (web = child),
   );

@@ -12,7 +12,8 @@ import { SigningKey, Wallet, getBytes, type HDNodeWallet, keccak256, toUtf8Bytes
 import { network } from "hardhat";
 import { deployDemo } from "../deploy/demo.ts";
 import { demoType, devnetWallet } from "../deploy/demoData.ts";
-import { addSigningKey, ethrDid, ethrDidResolver, revokeSigningKey } from "../src/did.ts";
+import { ethrDid, ethrDidResolver } from "../src/did.ts";
+import { addSigningKey, revokeSigningKey } from "../src/didKeys.ts";
 import { connectRegistry, type RegistryConnection } from "../src/registry.ts";
 import { CCR_CONTEXT_V1, credentialHash, VC_CONTEXT_V2 } from "../src/vc/credential.ts";
 import type { CredentialFile } from "../src/vc/file.ts";

@@ -4,13 +4,11 @@
  * `Openid4vciClient` (the whole flow, PIN included) and `@digitalbazaar/oid4-client` (offer, discovery, token and
  * nonce; its credential request predates 1.0, so that step is a plain HTTP request with a `jose`-signed proof).
  */
-import { createHash, createPrivateKey, sign, type JsonWebKey } from "node:crypto";
+import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { OID4Client, oid4vp, parseCredentialOfferUrl } from "@digitalbazaar/oid4-client";
-import { digest, generateSalt } from "@sd-jwt/crypto-nodejs";
-import { SDJwtVcInstance } from "@sd-jwt/sd-jwt-vc";
+import { OID4Client, parseCredentialOfferUrl } from "@digitalbazaar/oid4-client";
 import { clientAuthenticationAnonymous, type CallbackContext } from "@openid4vc/oauth2";
 import { Openid4vciClient } from "@openid4vc/openid4vci";
 import { expect } from "chai";
@@ -26,6 +24,7 @@ import { runCcr, startCcr, type CcrRun } from "../scripts/lib/ccr-process.ts";
 import { freePort, startDevnet, type RunningDevnet } from "../scripts/lib/devnet-process.ts";
 import { startPostgres } from "../scripts/lib/postgres-process.ts";
 import {
+  answerRequest,
   holderKey,
   proofJwt,
   signCompact,
@@ -828,57 +827,10 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
       return { link: output.trim().split("\n")[0] ?? "", done };
     }
 
-    /** What the wallet does: fetch and check the signed request (its certificate trusted), present, answer. */
-    async function answer(
-      link: string,
-      key: HolderKey,
-      sdJwt: string,
-      disclose: string[],
-      kb: { aud?: string; nonce?: string } = {},
-    ): Promise<{ result: unknown } | { refused: string }> {
-      const agent = trustingAgent(tls);
-      const { authorizationRequest } = (await oid4vp.authzRequest.get({
-        url: link,
-        agent,
-        getTrustedCertificates: () => [tls.cert.toString()],
-      })) as { authorizationRequest: Record<string, unknown> & { client_id: string; nonce: string } };
-      const privateKey = createPrivateKey({ key: key.privateJwk as JsonWebKey, format: "jwk" });
-      const sdjwt = new SDJwtVcInstance({
-        hasher: digest,
-        saltGenerator: generateSalt,
-        kbSignAlg: "ES256",
-        kbSigner: (data: string) =>
-          sign("sha256", Buffer.from(data), { key: privateKey, dsaEncoding: "ieee-p1363" }).toString("base64url"),
-      });
-      const frame = Object.fromEntries(disclose.map((claim) => [claim, true]));
-      const presentation = await sdjwt.present(sdJwt, frame, {
-        kb: {
-          payload: {
-            iat: Math.floor(Date.now() / 1000),
-            aud: kb.aud ?? authorizationRequest.client_id,
-            nonce: kb.nonce ?? authorizationRequest.nonce,
-          },
-        },
-      });
-      return (
-        oid4vp.authzResponse.send({
-          authorizationRequest,
-          vpToken: JSON.stringify({ credential: [presentation] }),
-          vpTokenMediaType: "application/json",
-          agent,
-        }) as Promise<{ result: unknown }>
-      ).then(
-        (sent) => sent,
-        (error: Error & { cause?: { status?: number; data?: { error?: string } } }) => ({
-          refused: `${error.cause?.status ?? ""} ${error.cause?.data?.error ?? ""}: ${error.message}`,
-        }),
-      );
-    }
-
     it("verifies a wallet's answer with only the claims asked: signed request by x5c, key binding, anchor, verdict", async function () {
       const { sdJwt, key } = await walletDiploma("Chloe Ng");
       const asked = await request("name,degree");
-      const sent = await answer(asked.link, key, sdJwt, ["name", "degree"]);
+      const sent = await answerRequest(asked.link, tls, { key, sdJwt }, ["name", "degree"]);
       expect(sent, JSON.stringify(sent)).to.have.property("result");
       const run = await asked.done;
       expect(run.code, run.stdout + run.stderr).to.equal(0);
@@ -889,7 +841,7 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
       expect(run.stderr).to.include("ccr request: open this in a wallet");
 
       // The same answer again, to the answered request: refused.
-      const again = await answer(asked.link, key, sdJwt, ["name", "degree"]).catch((error: Error) => ({
+      const again = await answerRequest(asked.link, tls, { key, sdJwt }, ["name", "degree"]).catch((error: Error) => ({
         refused: error.message,
       }));
       expect(JSON.stringify(again)).to.match(/answered already|Could not get authorization request/);
@@ -910,7 +862,7 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
       ];
       for (const [claims, disclose, kb, reason] of cases) {
         const asked = await request(claims);
-        const sent = await answer(asked.link, key, sdJwt, disclose, kb);
+        const sent = await answerRequest(asked.link, tls, { key, sdJwt }, disclose, kb);
         const refused = "refused" in sent ? sent.refused : "accepted";
         expect(refused)
           .to.include(reason)

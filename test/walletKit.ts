@@ -1,11 +1,17 @@
 /**
  * What the wallet tests use that is not CCR's: a TLS certificate made for the test (wallets insist on HTTPS), fetch
- * trusting it (undici), holder keys, and JWTs signed with `jose` (the wallet's own JOSE library, not CCR's code).
+ * trusting it (undici), holder keys, JWTs signed with `jose` (the wallet's own JOSE library, not CCR's code), and an
+ * OpenID4VP wallet: `@digitalbazaar/oid4-client` fetches and checks the request and sends the answer, and
+ * `@sd-jwt/sd-jwt-vc` makes the presentation with its key binding.
  */
 import { execFileSync } from "node:child_process";
+import { createPrivateKey, sign, type JsonWebKey } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Agent as HttpsAgent } from "node:https";
 import { join } from "node:path";
+import { oid4vp } from "@digitalbazaar/oid4-client";
+import { digest, generateSalt } from "@sd-jwt/crypto-nodejs";
+import { SDJwtVcInstance } from "@sd-jwt/sd-jwt-vc";
 import { SignJWT, importJWK, type JWK } from "jose";
 import { trustingFetch as trustingFetchOf } from "../scripts/lib/devices.ts";
 import { newKeyPair, signJws, type KeyPair } from "../src/wallet/deviceClient.ts";
@@ -92,3 +98,56 @@ export async function until(
 
 /** A compact JWS signed with Node's crypto: for ES256K, which `jose` 6 refuses. */
 export const signCompact = signJws;
+
+/** A wallet's answer to an OpenID4VP request: what the verifier said, or its refusal (`<status> <error>: <message>`). */
+export type WalletAnswer = { result: unknown } | { refused: string };
+
+/**
+ * What a wallet does with an `openid4vp://` link: fetches the signed request and checks it (its x5c chain against
+ * `tls`, the only certificate trusted, and the x509_san_dns client id), presents `sdJwt` with the `disclose` claims
+ * and a key binding by `key` (for the request's client id and nonce, unless `kb` says otherwise), and posts it.
+ */
+export async function answerRequest(
+  link: string,
+  tls: TestCertificate,
+  holder: { key: HolderKey; sdJwt: string },
+  disclose: string[],
+  kb: { aud?: string; nonce?: string } = {},
+): Promise<WalletAnswer> {
+  const agent = trustingAgent(tls);
+  const { authorizationRequest } = (await oid4vp.authzRequest.get({
+    url: link,
+    agent,
+    getTrustedCertificates: () => [tls.cert],
+  })) as { authorizationRequest: Record<string, unknown> & { client_id: string; nonce: string } };
+  const privateKey = createPrivateKey({ key: holder.key.privateJwk as JsonWebKey, format: "jwk" });
+  const sdjwt = new SDJwtVcInstance({
+    hasher: digest,
+    saltGenerator: generateSalt,
+    kbSignAlg: "ES256",
+    kbSigner: (data: string) =>
+      sign("sha256", Buffer.from(data), { key: privateKey, dsaEncoding: "ieee-p1363" }).toString("base64url"),
+  });
+  const presentation = await sdjwt.present(holder.sdJwt, Object.fromEntries(disclose.map((c) => [c, true])), {
+    kb: {
+      payload: {
+        iat: Math.floor(Date.now() / 1000),
+        aud: kb.aud ?? authorizationRequest.client_id,
+        nonce: kb.nonce ?? authorizationRequest.nonce,
+      },
+    },
+  });
+  return oid4vp.authzResponse
+    .send({
+      authorizationRequest,
+      vpToken: JSON.stringify({ credential: [presentation] }),
+      vpTokenMediaType: "application/json",
+      agent,
+    })
+    .then(
+      (sent): WalletAnswer => sent,
+      (error: Error & { cause?: { status?: number; data?: { error?: string } } }): WalletAnswer => ({
+        refused: `${error.cause?.status ?? ""} ${error.cause?.data?.error ?? ""}: ${error.message}`,
+      }),
+    );
+}

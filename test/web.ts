@@ -20,7 +20,11 @@ import type { CredentialFile } from "../src/vc/file.ts";
 import { dropFiles, launchChromium } from "../scripts/lib/browser.ts";
 import { runCcr, type CcrRun } from "../scripts/lib/ccr-process.ts";
 import { startDevnet, type RunningDevnet } from "../scripts/lib/devnet-process.ts";
+import { startVerifier, type RunningVerifier } from "../src/verifier/run.ts";
+import { openSqliteVerifierStore } from "../src/verifier/sqliteStore.ts";
+import type { VerifierStore } from "../src/verifier/store.ts";
 import { relay, type Relay } from "./relay.ts";
+import { answerRequest, holderKey, testCertificate, type TestCertificate } from "./walletKit.ts";
 import { holderDid } from "./holders.ts";
 
 /** What a result card on the page says. */
@@ -58,6 +62,9 @@ describe("web verifier page (Chromium, against a Hardhat node)", function () {
   /** Screenshots go to $CCR_SCREENSHOTS (docs/ to refresh the README's) or to the test's folder. */
   let shots = "";
   const files: Record<string, string> = {};
+  let tls: TestCertificate;
+  let verifierStore: VerifierStore | undefined;
+  let walletVerifier: RunningVerifier | undefined;
 
   const ccr = (args: string[]): Promise<CcrRun> => runCcr(join(devnet.dir, "deployment.json"), args);
   async function ok(args: string[]): Promise<CcrRun> {
@@ -152,6 +159,17 @@ describe("web verifier page (Chromium, against a Hardhat node)", function () {
     });
     // The dashboard's index, synced at start; the tests sync it again after new activity (POST /api/audit/sync).
     const audit = new AuditIndex(join(work, "audit.sqlite"), connection);
+    // The OpenID4VP verifier beside the pages, as `ccr serve --verifier-cert … --verifier-key …` runs it.
+    tls = testCertificate(work, "ccr-web-verifier-test");
+    verifierStore = openSqliteVerifierStore(join(work, "verifier.sqlite"));
+    walletVerifier = await startVerifier({
+      connection: await connectRegistry(deployment),
+      tls,
+      host: "127.0.0.1",
+      port: 0,
+      store: verifierStore,
+      schemaSources: { folders: [join(devnet.dir, "schemas")] },
+    });
     server = await startServer(
       {
         connection,
@@ -159,6 +177,7 @@ describe("web verifier page (Chromium, against a Hardhat node)", function () {
         audit,
         syncSeconds: 0,
         schemaSources: { folders: [join(devnet.dir, "schemas")] },
+        verifier: walletVerifier.app,
       },
       { host: "127.0.0.1", port: 0 },
     );
@@ -168,6 +187,8 @@ describe("web verifier page (Chromium, against a Hardhat node)", function () {
   after(async function () {
     await browser?.close();
     await server?.close();
+    await walletVerifier?.close();
+    await verifierStore?.close();
     await chain?.close();
     devnet?.stop();
     if (process.env.CCR_SCREENSHOTS === undefined) await rm(work, { recursive: true, force: true });
@@ -335,6 +356,77 @@ describe("web verifier page (Chromium, against a Hardhat node)", function () {
       await page.setInputFiles("#files", presentation);
       await page.waitForSelector('#summary[data-done] ~ #results article[data-outcome="valid"]');
     }
+    await page.close();
+  });
+
+  it("asks a wallet from the page: the QR code's request is answered with only the claims chosen; the verdict shows", async function () {
+    // A KYC credential held in a wallet: an SD-JWT VC bound to the wallet's P-256 key (its did:jwk).
+    const key = holderKey("ES256");
+    const jwk = { crv: "P-256", kty: "EC", x: key.publicJwk.x, y: key.publicJwk.y };
+    const holder = `did:jwk:${base64url(JSON.stringify(jwk))}`;
+    const input = join(work, "wallet-kyc.csv");
+    await writeFile(input, `id,assuranceLevel,verifiedOn\n${holder},high,2026-11-01\n`);
+    const out = join(work, "wallet-kyc");
+    await ok([
+      "--as",
+      "ca-bank",
+      "issue",
+      "--schema",
+      "kyc",
+      "--input",
+      input,
+      "--out",
+      out,
+      "--format",
+      "sd-jwt",
+      "--single",
+    ]);
+    const [file = ""] = await issued(out);
+    const sdJwt = (JSON.parse(await readFile(file, "utf8")) as CredentialFile).jws;
+
+    /** The official's steps: the type, one claim, the code; what the QR code says when scanned. */
+    const ask = async (page: Page): Promise<string> => {
+      await page.waitForSelector("#wallet:not([hidden])");
+      await page.selectOption("#wallet-schema", { label: "KYC Attestation" });
+      await page.check('#wallet-claims input[value="assuranceLevel"]');
+      await page.click("#wallet-ask");
+      await page.waitForSelector("#wallet-link[data-request]");
+      const link = (await page.getAttribute("#wallet-link", "data-request")) ?? "";
+      const png = PNG.sync.read(await page.locator("#wallet-qr svg").screenshot());
+      const scanned = jsqr.default(new Uint8ClampedArray(png.data), png.width, png.height)?.data;
+      expect(scanned, "the QR code carries the request link").to.equal(link);
+      expect(link).to.match(/^openid4vp:\/\/\?client_id=x509_san_dns%3Alocalhost&request_uri=https/);
+      return link;
+    };
+
+    const page = await verifierPage();
+    const link = await ask(page);
+    expect(await page.textContent("#wallet-status")).to.include("Waiting for the wallet's answer");
+    const sent = await answerRequest(link, tls, { key, sdJwt }, ["assuranceLevel"]);
+    expect(sent, JSON.stringify(sent)).to.have.property("result");
+    // The verdict appears without a reload, as soon as the server has it.
+    await page.waitForSelector('#summary[data-done] ~ #results article[data-outcome="valid"]');
+    const { summary, cards } = await verified(page);
+    expect(summary).to.equal("The wallet's answer: 1 valid, 0 invalid, 0 undecided (checked by the server)");
+    expect(cards[0]?.checks.holder?.state).to.equal("passed");
+    expect(cards[0]?.checks.holder?.detail).to.include(`presented by its holder ${holder}`);
+    expect(cards[0]?.checks.signature?.state).to.equal("passed");
+    expect(cards[0]?.fields).to.deep.include({
+      Holder: holder,
+      "Assurance level": "high",
+      Disclosed: "1 field(s) only",
+    });
+    expect(cards[0]?.fields).to.not.have.property("Verified on");
+    await page.screenshot({ path: join(shots, "verifier-wallet.png"), fullPage: true });
+
+    // An answer disclosing more than asked is refused, and the page says why.
+    const greedy = await answerRequest(await ask(page), tls, { key, sdJwt }, ["assuranceLevel", "verifiedOn"]);
+    expect("refused" in greedy ? greedy.refused : "accepted").to.match(/^400 invalid_request: /);
+    await page.waitForSelector('#summary[data-done] ~ #results article[data-outcome="invalid"]');
+    const refused = await verified(page);
+    expect(refused.cards[0]?.reason).to.equal(
+      "the answer was refused: the presentation discloses verifiedOn, which was not asked for (asked: assuranceLevel)",
+    );
     await page.close();
   });
 

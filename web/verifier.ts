@@ -13,8 +13,10 @@ import { fromBase32, unpackCredential } from "../src/vc/qrPayload.ts";
 import { SD_JWT_PRESENTATION_FORMAT, presentedCredentials, verifyPresentation } from "../src/vc/presentation.ts";
 import { verifyReads, type Outcome, type UnreadCredential, type VerificationResult } from "../src/vc/verify.ts";
 import type { SchemaLabels } from "../src/server/schemaLabels.ts";
+import type { RequestResult } from "../src/verifier/service.ts";
 import { connect, type Registry } from "./connect.ts";
 import { escape } from "./html.ts";
+import { setUpWalletRequests } from "./walletRequest.ts";
 
 /** Something to verify: a file's name (or where it came from) and its text. */
 interface Input {
@@ -42,6 +44,14 @@ const summary = element<HTMLParagraphElement>("summary");
 const results = element<HTMLDivElement>("results");
 
 let registry: Promise<Registry> = open();
+void registry.then(
+  () =>
+    setUpWalletRequests(
+      { economy: () => (economySelect.value === "" ? undefined : economySelect.value), show: showAnswer },
+      () => [...schemaLabels.values()],
+    ),
+  () => undefined,
+);
 let last: Input[] = [];
 let runs = 0;
 
@@ -140,6 +150,30 @@ async function verify(inputs: Input[]): Promise<void> {
   summary.textContent =
     `${shown.length} ${shown.length === 1 ? "credential" : "credentials"}: ${counts.valid} valid, ` +
     `${counts.invalid} invalid, ${counts.undecided} undecided (${seconds} s)${expectedMatch(shown)}`;
+  summary.dataset.done = "true";
+}
+
+/** A wallet's answer to a request, shown as a verified credential is: the presentation's checks, then its own. */
+async function showAnswer(answer: RequestResult): Promise<void> {
+  const file = "the wallet's answer";
+  let shown: Shown[];
+  if (answer.state !== "answered") {
+    shown = [{ result: { file, outcome: "undecided", reason: "no wallet answered before the request expired" } }];
+  } else if (answer.verified === undefined) {
+    const reason = `the answer was refused: ${answer.refused ?? "no reason given"}`;
+    shown = [{ result: { file, outcome: "invalid", reason, check: "format" } }];
+  } else {
+    const { presentation, credentials } = answer.verified;
+    shown = credentials.map((result) => ({ result, presentation, credential: answer.credential }));
+  }
+  last = [];
+  runs++;
+  await render(shown);
+  const counts = { valid: 0, invalid: 0, undecided: 0 };
+  for (const s of shown) counts[worst(s)]++;
+  summary.textContent =
+    `The wallet's answer: ${counts.valid} valid, ${counts.invalid} invalid, ${counts.undecided} undecided ` +
+    "(checked by the server)";
   summary.dataset.done = "true";
 }
 

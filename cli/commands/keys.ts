@@ -4,7 +4,8 @@ import { chmod, copyFile, mkdir, rename, stat, writeFile } from "node:fs/promise
 import { dirname } from "node:path";
 import { Option, type Command } from "commander";
 import { readDeployment } from "../../src/deployment.ts";
-import { addSigningKey, ethrDid, revokeSigningKey, signingKeyRef } from "../../src/did.ts";
+import { ethrDid } from "../../src/did.ts";
+import { addSigningKey, revokeSigningKey, signingKeyRef } from "../../src/didKeys.ts";
 import { CCRError } from "../../src/errors.ts";
 import { HOLDER_DID_METHODS, holderDidOf } from "../../src/holder.ts";
 import { KEYSTORE_PASSWORD_ENV, loadWallet, newKeystore, promptPassword } from "../../src/keys.ts";

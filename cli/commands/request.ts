@@ -4,19 +4,16 @@
  * `openid4vp://` link and a QR code, waits for the wallet's answer, and prints the verdict; exit 0 valid, 1 invalid or
  * refused, 2 undecided or expired, as `ccr verify`.
  */
-import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Command } from "commander";
-import type { Hono } from "hono";
 import QRCode from "qrcode";
 import { CCRError } from "../../src/errors.ts";
-import { listenOn } from "../../src/server/listen.ts";
-import { verifierApp } from "../../src/verifier/app.ts";
-import { verifierIdentity, REQUEST_LIFETIME } from "../../src/verifier/requests.ts";
-import { Verifier, type RequestResult } from "../../src/verifier/service.ts";
+import { REQUEST_LIFETIME } from "../../src/verifier/requests.ts";
+import { startVerifier } from "../../src/verifier/run.ts";
+import type { RequestResult, Verifier } from "../../src/verifier/service.ts";
 import { openSqliteVerifierStore } from "../../src/verifier/sqliteStore.ts";
 import type { CommandModule, Cli } from "../context.ts";
-import { parseCount, parsePositive } from "../parse.ts";
+import { parseCount, parsePositive, readText } from "../parse.ts";
 import { printResult } from "./verify.ts";
 
 interface RequestOptions {
@@ -32,11 +29,6 @@ interface RequestOptions {
   lifetime: number;
   json?: boolean;
 }
-
-const read = (file: string): Promise<string> =>
-  readFile(file, "utf8").catch((cause: unknown) => {
-    throw new CCRError("INVALID_ARGUMENT", `cannot read ${file}: ${String(cause)}`, { cause });
-  });
 
 /** Prints the answer's verdict as `ccr verify --presentation` does; returns the exit status. */
 function report(result: RequestResult, json: boolean): number {
@@ -69,42 +61,38 @@ async function awaitResult(verifier: Verifier, id: string, key: string): Promise
 
 async function runRequest(options: RequestOptions, cli: Cli): Promise<void> {
   const { connection } = await cli.open(false);
-  const cert = await read(options.tlsCert);
-  const key = await read(options.tlsKey);
+  const tls = { cert: await readText(options.tlsCert), key: await readText(options.tlsKey) };
   const store = openSqliteVerifierStore(
     options.store ?? join(dirname(cli.deploymentFile()), "verifier", "requests.sqlite"),
   );
-  let app: Hono | undefined;
-  const { server, url } = await listenOn((request) => app?.fetch(request) ?? new Response(null, { status: 503 }), {
-    host: options.host,
-    port: options.port,
-    tls: { cert, key },
-  });
   try {
-    const baseUrl = options.url ?? `https://localhost:${new URL(url).port}`;
-    const verifier = new Verifier({
+    const running = await startVerifier({
       connection,
-      identity: verifierIdentity(cert, key, baseUrl),
+      tls,
+      host: options.host,
+      port: options.port,
+      url: options.url,
       store,
-      baseUrl,
       schemaSources: cli.schemaSources(),
       lifetime: options.lifetime,
     });
-    app = verifierApp(verifier);
-    const claims = options.claims
-      .split(",")
-      .map((c) => c.trim())
-      .filter((c) => c !== "");
-    const made = await verifier.create(options.schema, claims, options.economy);
-    console.error(await QRCode.toString(made.link, { type: "terminal", small: true }));
-    console.error(`ccr request: open this in a wallet (expires ${made.expiresAt}); listening on ${url}`);
-    console.log(made.link);
-    process.exitCode = report(await awaitResult(verifier, made.id, made.resultKey), options.json === true);
+    try {
+      const { verifier } = running;
+      const claims = options.claims
+        .split(",")
+        .map((c) => c.trim())
+        .filter((c) => c !== "");
+      const made = await verifier.create(options.schema, claims, options.economy);
+      console.error(await QRCode.toString(made.link, { type: "terminal", small: true }));
+      console.error(
+        `ccr request: open this in a wallet (expires ${made.expiresAt}); listening on ${running.listening}`,
+      );
+      console.log(made.link);
+      process.exitCode = report(await awaitResult(verifier, made.id, made.resultKey), options.json === true);
+    } finally {
+      await running.close();
+    }
   } finally {
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      if ("closeAllConnections" in server) server.closeAllConnections();
-    });
     await store.close();
   }
 }

@@ -1,6 +1,7 @@
 /** `ccr revoke|suspend|reinstate` (credentials, batches and batch members) and `ccr status-list publish`. */
 import type { Command } from "commander";
-import { ethrDid, ethrDidResolver, signingMethodId } from "../../src/did.ts";
+import { ethrDid, ethrDidResolver } from "../../src/did.ts";
+import { signingMethodId } from "../../src/didKeys.ts";
 import { resolveAddress } from "../../src/names.ts";
 import { changeStatus, reasonCode, statusTargets, type StatusAction } from "../../src/vc/status.ts";
 import { publishStatusLists } from "../../src/vc/statusList.ts";

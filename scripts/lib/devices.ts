@@ -26,6 +26,25 @@ export interface ProvisioningSetup {
 
 const setupFile = (devnet: string): string => join(devnet, "devices", "issuer-service.json");
 
+/**
+ * A self-signed P-256 certificate for `localhost` (and 127.0.0.1) named `name`, valid 30 days, with its key (0600):
+ * what the devnet's HTTPS services present. The reason when it cannot be made (no openssl).
+ */
+export function devnetCertificate(name: string, certificate: string, key: string): string | undefined {
+  try {
+    execFileSync(
+      "openssl",
+      ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "30"]
+        .concat(["-subj", `/CN=${name}`, "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
+        .concat(["-keyout", key, "-out", certificate]),
+      { stdio: "ignore" },
+    );
+    return undefined;
+  } catch (error) {
+    return `openssl could not make its certificate (${(error as Error).message.split("\n")[0]})`;
+  }
+}
+
 /** Makes the setup for a service on `port`; the reason when it cannot (no openssl). */
 export function provisioningSetup(devnet: string, port: number): Promise<ProvisioningSetup | string> {
   const dir = join(devnet, "devices");
@@ -37,17 +56,8 @@ export function provisioningSetup(devnet: string, port: number): Promise<Provisi
     attesterPublicKey: join(dir, `${FACTORY_KID}.public.jwk.json`),
     attesterPrivateKey: join(dir, `${FACTORY_KID}.private.jwk.json`),
   };
-  try {
-    execFileSync(
-      "openssl",
-      ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "30"]
-        .concat(["-subj", "/CN=ccr-devnet-issuer-service", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
-        .concat(["-keyout", setup.key, "-out", setup.certificate]),
-      { stdio: "ignore" },
-    );
-  } catch (error) {
-    return Promise.resolve(`openssl could not make its certificate (${(error as Error).message.split("\n")[0]})`);
-  }
+  const problem = devnetCertificate("ccr-devnet-issuer-service", setup.certificate, setup.key);
+  if (problem !== undefined) return Promise.resolve(problem);
   const factory = newKeyPair("ES256");
   writeFileSync(setup.attesterPublicKey, `${JSON.stringify(factory.publicJwk)}\n`);
   writeFileSync(setup.attesterPrivateKey, `${JSON.stringify(factory)}\n`, { mode: 0o600 });

@@ -44,11 +44,12 @@ export interface RunningDevnet {
 /**
  * Starts `npm run devnet` on a free port, in a new folder or in `dir` (a restart: the devnet's folder again), with its
  * web server on a free port too unless `web` is false (benchmarks: the server's own audit sync would share the CPU),
- * and the device maker's issuer service on a free port when `issuer` is true.
+ * the device maker's issuer service on a free port when `issuer` is true, and the web server's OpenID4VP verifier on a
+ * free port when `verifier` is true.
  */
 export async function startDevnet(
   dir = mkdtempSync(join(tmpdir(), "ccr-devnet-")),
-  { web = true, issuer = false }: { web?: boolean; issuer?: boolean } = {},
+  { web = true, issuer = false, verifier = false }: { web?: boolean; issuer?: boolean; verifier?: boolean } = {},
 ): Promise<RunningDevnet> {
   const port = await freePort();
   const child = spawn(process.execPath, ["scripts/devnet.ts"], {
@@ -59,6 +60,7 @@ export async function startDevnet(
       CCR_DEVNET_DIR: dir,
       CCR_WEB_PORT: web ? "0" : "off",
       CCR_ISSUER_PORT: issuer ? "0" : "off",
+      CCR_VERIFIER_PORT: verifier ? "0" : "off",
     },
     stdio: ["ignore", "pipe", "pipe"],
   });

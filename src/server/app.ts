@@ -39,6 +39,8 @@ export interface ServerOptions {
   schemaSources?: SchemaSources | undefined;
   /** The pooled connections the relay (/rpc) sends through (default: a pool of its own). */
   relayAgents?: Agents | undefined;
+  /** The OpenID4VP verifier's routes (`/oid4vp/…`), when it runs beside the pages: they ask wallets through it. */
+  verifier?: { fetch: (request: Request) => Response | Promise<Response> } | undefined;
 }
 
 /** The most connections the relay keeps open to the node at once (requests beyond wait for one). */
@@ -423,6 +425,11 @@ export function createApp(options: ServerOptions): Hono {
   pageRoutes(app, shared, options);
   rpcRoute(app, shared, options);
   auditRoutes(app, options.audit);
+  const { verifier } = options;
+  if (verifier !== undefined) {
+    app.all("/oid4vp", (c) => verifier.fetch(c.req.raw));
+    app.all("/oid4vp/*", (c) => verifier.fetch(c.req.raw));
+  }
   if (pages !== undefined) app.use("/*", pages);
   else {
     app.get("/", (c) => c.text("ccr serve: the web pages are not built (npm run build:web); the APIs answer.", 404));

@@ -6,6 +6,7 @@
  * `ccr verify` checks it (signature, anchor, status, validity, accreditation, recognition).
  */
 import { parseOpenid4vpAuthorizationResponse } from "@openid4vc/openid4vp";
+import type { Credential } from "../vc/credential.ts";
 import { decodeSdJwt, isSdJwt } from "../vc/sdJwt.ts";
 import {
   CLOCK_SKEW,
@@ -59,7 +60,7 @@ async function presentedToken(request: VerifierRequest, form: Record<string, unk
 }
 
 /** Refuses a presentation of another type than asked, or disclosing a claim that was not asked for or not one asked. */
-function checkAsked(request: VerifierRequest, token: string): void {
+function checkAsked(request: VerifierRequest, token: string): Credential {
   let credential, disclosed;
   try {
     ({ credential, disclosed } = decodeSdJwt(token));
@@ -84,17 +85,21 @@ function checkAsked(request: VerifierRequest, token: string): void {
       `the presentation does not disclose ${missing.join(", ")}, which was asked`,
     );
   }
+  return credential;
 }
 
-/** The verdict of an answer: the presentation's own checks and the credential's; refused answers throw. */
+/**
+ * The verdict of an answer: the presentation's own checks and the credential's, and the credential as presented (its
+ * disclosed claims only); refused answers throw.
+ */
 export async function checkAnswer(
   request: VerifierRequest,
   form: Record<string, unknown>,
   expected: Omit<PresentationExpectation, "audience" | "nonce">,
   options: VerifyOptions,
-): Promise<VerifiedPresentation> {
+): Promise<VerifiedPresentation & { credential: Credential }> {
   const token = await presentedToken(request, form);
-  checkAsked(request, token);
+  const credential = checkAsked(request, token);
   const verified = await verifySdJwtPresentation(
     `request ${request.id}`,
     token,
@@ -110,5 +115,5 @@ export async function checkAnswer(
   if (verified.presentation.outcome === "invalid") {
     throw new AnswerRefused("invalid_request", `the presentation is refused: ${verified.presentation.reason}`);
   }
-  return verified;
+  return { ...verified, credential };
 }

@@ -31,7 +31,12 @@ export function verifierApp(verifier: Verifier): Hono {
     const form = Object.fromEntries(new URLSearchParams(await c.req.text()));
     return answer(c, await verifier.answer(c.req.param("id"), form));
   });
+  app.get("/oid4vp", (c) => c.json(verifier.info()));
   app.post("/oid4vp/requests", async (c) => {
+    // JSON only: a form posted by a page of another site (a "simple" request, sent without asking) makes nothing.
+    if (!(c.req.header("content-type") ?? "").startsWith("application/json")) {
+      return c.json({ error: "invalid_request", error_description: "a request is asked for as JSON" }, 415);
+    }
     const body = (await c.req.json().catch(() => undefined)) as
       { schema?: unknown; claims?: unknown; economy?: unknown } | undefined;
     const claims = Array.isArray(body?.claims) ? body.claims.map(String) : [];

@@ -11,6 +11,7 @@ import { NameBook } from "../names.ts";
 import type { RegistryConnection } from "../registry.ts";
 import type { SchemaSources } from "../schemaResolver.ts";
 import { credentialType } from "../vc/credentialType.ts";
+import type { Credential } from "../vc/credential.ts";
 import type { VerifiedPresentation } from "../vc/presentation.ts";
 import { secretDigest } from "../wallet/store.ts";
 import { AnswerRefused, checkAnswer } from "./answers.ts";
@@ -30,8 +31,11 @@ export type RequestResult =
   | {
       state: "answered";
       outcome: "valid" | "invalid" | "undecided";
+      /** Why the answer was refused (the sentence the wallet was given), when it was. */
       refused?: string;
       verified?: VerifiedPresentation;
+      /** The credential as presented: its disclosed claims only. */
+      credential?: Credential;
     };
 
 export interface VerifierOptions {
@@ -79,6 +83,12 @@ export class Verifier {
     return { id: request.id, link, resultKey, expiresAt: new Date(request.expiresAt * 1000).toISOString() };
   }
 
+  /** What the pages show of the verifier: its client id, where wallets reach it, how long a request lasts. */
+  info(): { clientId: string; walletUrl: string; lifetime: number } {
+    const { identity, baseUrl, lifetime } = this.#options;
+    return { clientId: identity.clientId, walletUrl: baseUrl, lifetime: lifetime ?? REQUEST_LIFETIME };
+  }
+
   /** The signed request object of an open request, or the OpenID4VP error. */
   async requestObject(id: string): Promise<{ jwt: string } | VerifierAnswer> {
     const request = await this.#options.store.get(id);
@@ -113,7 +123,8 @@ export class Verifier {
       );
       const outcomes = [verified.presentation.outcome, ...verified.credentials.map((c) => c.outcome)];
       const outcome = outcomes.includes("invalid") ? "invalid" : outcomes.includes("undecided") ? "undecided" : "valid";
-      result = { state: "answered", outcome, verified };
+      const { credential, ...presented } = verified;
+      result = { state: "answered", outcome, verified: presented, credential };
       answer = { status: 200, body: {} };
     } catch (error) {
       if (!(error instanceof AnswerRefused)) throw error;
