@@ -241,6 +241,9 @@ if (webAddress.startsWith("http")) {
   );
 }
 console.log(`devnet: web verifier, framework explorer, audit dashboard and TRQP API: ${webAddress}`);
+if (webAddress.startsWith("http") && VERIFIER_PORT !== "off" && VERIFIER_PORT !== "0") {
+  console.log(`devnet: wallets answer the verifier page's requests (OpenID4VP) at https://localhost:${VERIFIER_PORT}`);
+}
 const issuerAddress = await startIssuer();
 console.log(`devnet: the device maker's OpenID4VCI issuer service: ${issuerAddress} (npm run device enrols a device)`);
 console.log(`devnet: running on ${URL}. Press Ctrl-C to stop.`);

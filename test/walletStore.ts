@@ -2,12 +2,16 @@
  * The issuer service's state on its own (no chain), in both stores: SQLite in memory, and PostgreSQL (a throwaway
  * PostgreSQL 15 cluster, a new database per test): offers redeemed once, PINs counted, nonces taken once, an offer
  * issued once, batches without gaps, closed batches closed. Then PostgreSQL shared by two stores at once, as two
- * service processes share it: nothing redeemed, taken, provisioned or counted twice or lost.
+ * service processes share it: nothing redeemed, taken, provisioned or counted twice or lost. And the verifier's
+ * requests, in both stores: each answered once, never after it expires, whichever process the answer reaches.
  */
 import { expect } from "chai";
 import { BatchLanes } from "../src/wallet/batches.ts";
 import { openPostgresStore } from "../src/wallet/postgresStore.ts";
 import { openSqliteStore } from "../src/wallet/sqliteStore.ts";
+import { openPostgresVerifierStore } from "../src/verifier/postgresStore.ts";
+import { openSqliteVerifierStore } from "../src/verifier/sqliteStore.ts";
+import type { VerifierRequest, VerifierStore } from "../src/verifier/store.ts";
 import { startPostgres, type RunningPostgres } from "../scripts/lib/postgres-process.ts";
 import {
   BatchClosedError,
@@ -316,5 +320,88 @@ describe("issuer service store shared by two service processes (PostgreSQL)", fu
       ...placed.map((c) => c.hash),
       ...issued.flat().flatMap((c) => (c === undefined ? [] : [c.hash])),
     ]);
+  });
+});
+
+/** A verifier's request as `Verifier.create` stores it. */
+function vpRequest(id: string, change: Partial<VerifierRequest> = {}): VerifierRequest {
+  return {
+    id,
+    chain: "31337/0xabc",
+    nonce: `nonce-${id}`,
+    clientId: "x509_san_dns:localhost",
+    schemaId: 2,
+    vct: "https://schemas.ccr.example/diploma.json",
+    claims: ["name", "degree"],
+    economy: "AU",
+    payload: JSON.stringify({ nonce: `nonce-${id}` }),
+    resultDigest: secretDigest(`key-${id}`),
+    requestObject: `jar-${id}`,
+    createdAt: NOW,
+    expiresAt: NOW + 300,
+    state_: "open",
+    ...change,
+  };
+}
+
+const VERIFIER_STORES: [string, () => Promise<VerifierStore>][] = [
+  ["SQLite in memory", () => Promise.resolve(openSqliteVerifierStore(":memory:"))],
+  ["PostgreSQL", async () => openPostgresVerifierStore(await newDatabase())],
+];
+
+for (const [kind, open] of VERIFIER_STORES)
+  describe(`verifier store (${kind})`, function () {
+    this.timeout(120_000);
+    let store: VerifierStore;
+    beforeEach(async () => (store = await open()));
+    afterEach(() => store.close());
+
+    it("keeps a request as made, and gives it to one answer, once, before it expires", async function () {
+      // Without an economy (recognition not asked about): none comes back either.
+      const { economy, ...anyEconomy } = vpRequest("b", { expiresAt: NOW + 10 });
+      expect(economy).to.equal("AU");
+      await store.create(vpRequest("a"));
+      await store.create(anyEconomy);
+      expect(await store.get("a")).to.deep.equal(vpRequest("a"));
+      expect(await store.get("b")).to.deep.equal(anyEconomy);
+      expect(await store.get("nobody")).to.equal(undefined);
+      expect(await store.take("a", NOW + 300)).to.deep.equal(vpRequest("a", { state_: "answered" }));
+      expect(await store.take("a", NOW + 1)).to.equal("answered");
+      expect(await store.take("b", NOW + 11)).to.equal("expired");
+      expect(await store.take("b", NOW + 10)).to.deep.include({ id: "b", state_: "answered" });
+      expect(await store.take("nobody", NOW)).to.equal("unknown");
+      await store.settle("a", '{"state":"answered","outcome":"valid"}');
+      expect(await store.get("a")).to.deep.include({
+        state_: "answered",
+        result: '{"state":"answered","outcome":"valid"}',
+      });
+    });
+
+    it("refuses a second request with the same id, keeping the first", async function () {
+      await store.create(vpRequest("a"));
+      let refused: unknown;
+      await store.create(vpRequest("a", { nonce: "another" })).catch((error: unknown) => (refused = error));
+      expect(String(refused)).to.match(/UNIQUE|unique|duplicate/);
+      expect((await store.get("a"))?.nonce).to.equal("nonce-a");
+    });
+  });
+
+describe("verifier store shared by two verifier processes (PostgreSQL)", function () {
+  this.timeout(120_000);
+
+  it("gives each request to exactly one answer, whichever process takes it first", async function () {
+    const url = await newDatabase();
+    const [a, b] = await Promise.all([openPostgresVerifierStore(url), openPostgresVerifierStore(url)]);
+    try {
+      const ids = Array.from({ length: 40 }, (_, n) => `r${n}`);
+      for (const id of ids) await a.create(vpRequest(id));
+      const takes = await Promise.all(ids.flatMap((id) => [a.take(id, NOW), b.take(id, NOW), a.take(id, NOW)]));
+      const won = takes.filter((t) => typeof t !== "string");
+      expect(won.map((t) => t.id).sort()).to.deep.equal([...ids].sort());
+      expect(takes.filter((t) => t === "answered")).to.have.length(ids.length * 2);
+    } finally {
+      await a.close();
+      await b.close();
+    }
   });
 });

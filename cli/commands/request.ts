@@ -11,7 +11,7 @@ import { CCRError } from "../../src/errors.ts";
 import { REQUEST_LIFETIME } from "../../src/verifier/requests.ts";
 import { startVerifier } from "../../src/verifier/run.ts";
 import type { RequestResult, Verifier } from "../../src/verifier/service.ts";
-import { openSqliteVerifierStore } from "../../src/verifier/sqliteStore.ts";
+import { openVerifierStore } from "../../src/verifier/openStore.ts";
 import type { CommandModule, Cli } from "../context.ts";
 import { parseCount, parsePositive, readText } from "../parse.ts";
 import { printResult } from "./verify.ts";
@@ -62,7 +62,7 @@ async function awaitResult(verifier: Verifier, id: string, key: string): Promise
 async function runRequest(options: RequestOptions, cli: Cli): Promise<void> {
   const { connection } = await cli.open(false);
   const tls = { cert: await readText(options.tlsCert), key: await readText(options.tlsKey) };
-  const store = openSqliteVerifierStore(
+  const store = await openVerifierStore(
     options.store ?? join(dirname(cli.deploymentFile()), "verifier", "requests.sqlite"),
   );
   try {
@@ -110,7 +110,11 @@ function requestCommand(request: Command, cli: Cli): void {
     .option("--url <url>", "the https URL wallets reach this command at (default: https://localhost:<port>)")
     .option("--host <host>", "the address to listen on", "127.0.0.1")
     .option("--port <port>", "the port to listen on (0: any free one)", parseCount, 0)
-    .option("--store <file>", "the verifier's store (default: verifier/requests.sqlite beside the deployment)")
+    .option(
+      "--store <file|url>",
+      "the verifier's store: an SQLite file (default: verifier/requests.sqlite beside the deployment), or " +
+        "postgres://… shared with other verifiers (password in PGPASSWORD or ~/.pgpass)",
+    )
     .option("--lifetime <seconds>", "how long the request can be answered", parsePositive, REQUEST_LIFETIME)
     .option("--json", "print the verdict as JSON")
     .action((options: RequestOptions) => runRequest(options, cli));

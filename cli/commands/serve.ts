@@ -6,7 +6,7 @@ import type { RegistryConnection } from "../../src/registry.ts";
 import { AuditIndex } from "../../src/server/audit.ts";
 import { startServer } from "../../src/server/serve.ts";
 import { startVerifier, type RunningVerifier } from "../../src/verifier/run.ts";
-import { openSqliteVerifierStore } from "../../src/verifier/sqliteStore.ts";
+import { openVerifierStore } from "../../src/verifier/openStore.ts";
 import type { CommandModule, Cli } from "../context.ts";
 import { parseCount, readText } from "../parse.ts";
 
@@ -33,7 +33,7 @@ async function verifierOf(
     throw new CCRError("INVALID_ARGUMENT", "--verifier-cert and --verifier-key go together");
   }
   const tls = { cert: await readText(options.verifierCert), key: await readText(options.verifierKey) };
-  const store = openSqliteVerifierStore(
+  const store = await openVerifierStore(
     options.verifierStore ?? join(dirname(cli.deploymentFile()), "verifier", "requests.sqlite"),
   );
   const running = await startVerifier({
@@ -76,7 +76,10 @@ function serveCommand(serve: Command, cli: Cli): void {
     .option("--verifier-key <file>", "the verifier certificate's P-256 private key (PEM), which signs its requests")
     .option("--verifier-port <port>", "the port wallets reach the verifier at (0: any free one)", parseCount, 8444)
     .option("--verifier-url <url>", "the https URL wallets reach it at (default: https://localhost:<verifier-port>)")
-    .option("--verifier-store <file>", "the verifier's store (default: verifier/requests.sqlite beside the deployment)")
+    .option(
+      "--verifier-store <file|url>",
+      "the verifier's store: an SQLite file (default: verifier/requests.sqlite beside the deployment), or postgres://…",
+    )
     .action(async (options: ServeOptions) => {
       const { connection } = await open(false);
       const db = options.db ?? process.env.CCR_AUDIT_DB;

@@ -173,7 +173,7 @@ export const isPostgres = (location: string): boolean => /^postgres(ql)?:\/\//i.
  * server that asks for a password no one gave says so (and where to give one); anything else is `otherwise(reason)`.
  */
 export function postgresProblem(
-  code: "INDEX_FILE" | "ISSUER_STORE",
+  code: "INDEX_FILE" | "ISSUER_STORE" | "VERIFIER_STORE",
   location: string,
   cause: unknown,
   otherwise: (reason: string) => string,

@@ -114,7 +114,7 @@ export async function newRequest(
   ask: Ask,
   lifetime = REQUEST_LIFETIME,
   now = new Date(),
-): Promise<{ request: Omit<VerifierRequest, "resultDigest">; link: string }> {
+): Promise<{ request: Omit<VerifierRequest, "resultDigest" | "chain">; link: string }> {
   const id = randomBytes(16).toString("base64url");
   const nonce = randomBytes(24).toString("base64url");
   const requestUri = `${baseUrl}/oid4vp/request/${id}`;

@@ -58,6 +58,8 @@ export class Verifier {
   readonly #options: VerifierOptions;
   readonly #resolver: Resolvable;
   readonly #names: NameBook;
+  /** The chain this verifier checks against: a request made on another (a restarted devnet) is not answered. */
+  readonly #chain: string;
 
   constructor(options: VerifierOptions) {
     this.#options = options;
@@ -66,6 +68,7 @@ export class Verifier {
       ethrDidResolver(connection.chainId, connection.deployment.didRegistry.address, connection.provider),
     );
     this.#names = new NameBook(connection);
+    this.#chain = `${connection.chainId}/${connection.deployment.genesisHash}`;
   }
 
   /** A new request for `claims` of the schema `schema` (id, name or URI); its link, and the key to read its result. */
@@ -79,7 +82,7 @@ export class Verifier {
     const ask = { type, claims: askedClaims(type, claims), economy };
     const resultKey = randomBytes(24).toString("base64url");
     const { request, link } = await newRequest(identity, baseUrl, ask, this.#options.lifetime ?? REQUEST_LIFETIME);
-    await store.create({ ...request, resultDigest: secretDigest(resultKey) });
+    await store.create({ ...request, chain: this.#chain, resultDigest: secretDigest(resultKey) });
     return { id: request.id, link, resultKey, expiresAt: new Date(request.expiresAt * 1000).toISOString() };
   }
 
@@ -92,7 +95,9 @@ export class Verifier {
   /** The signed request object of an open request, or the OpenID4VP error. */
   async requestObject(id: string): Promise<{ jwt: string } | VerifierAnswer> {
     const request = await this.#options.store.get(id);
-    if (request === undefined) return refusal("invalid_request_uri", `there is no request ${id}`, 404);
+    if (request === undefined || request.chain !== this.#chain) {
+      return refusal("invalid_request_uri", `there is no request ${id}`, 404);
+    }
     if (request.state_ === "answered") return refusal("invalid_request_uri", `request ${id} is answered already`);
     if (request.expiresAt < seconds()) return refusal("invalid_request_uri", `request ${id} has expired`);
     return { jwt: request.requestObject };
@@ -107,6 +112,11 @@ export class Verifier {
       return refusal("invalid_request", `request ${id} is answered already: a request takes one answer`);
     }
     if (taken === "expired") return refusal("invalid_request", `request ${id} has expired: ask the verifier again`);
+    if (taken.chain !== this.#chain) {
+      const refused = `request ${id} was made on another chain (${taken.chain}): ask the verifier again`;
+      await store.settle(id, JSON.stringify({ state: "answered", outcome: "invalid", refused }));
+      return refusal("invalid_request", refused);
+    }
     let result: RequestResult;
     let answer: VerifierAnswer;
     try {
@@ -138,7 +148,8 @@ export class Verifier {
   /** What the official reads of request `id` with its result key; undefined for a wrong key or no such request. */
   async result(id: string, resultKey: string): Promise<RequestResult | undefined> {
     const request: VerifierRequest | undefined = await this.#options.store.get(id);
-    if (request === undefined || request.resultDigest !== secretDigest(resultKey)) return undefined;
+    if (request === undefined || request.chain !== this.#chain) return undefined;
+    if (request.resultDigest !== secretDigest(resultKey)) return undefined;
     if (request.result !== undefined) return JSON.parse(request.result) as RequestResult;
     if (request.state_ === "open" && request.expiresAt < seconds()) return { state: "expired" };
     return { state: "open", expiresAt: new Date(request.expiresAt * 1000).toISOString() };

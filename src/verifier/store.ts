@@ -9,6 +9,8 @@ export type RequestState = "open" | "answered";
 
 export interface VerifierRequest {
   id: string;
+  /** The chain it was made on (`<chain id>/<genesis hash>`): an answer is checked against that chain only. */
+  chain: string;
   nonce: string;
   clientId: string;
   /** What was asked: the registered schema, its type URI, the claims, the economy whose recognition counts. */
