@@ -817,8 +817,8 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
     }
 
     /** `ccr request` running, once it printed its link. */
-    async function request(claims: string): Promise<{ link: string; done: Promise<CcrRun> }> {
-      const args = ["request", "--schema", "diploma", "--claims", claims, "--economy", "AU"];
+    async function request(claims: string, schema = "diploma"): Promise<{ link: string; done: Promise<CcrRun> }> {
+      const args = ["request", "--schema", schema, "--claims", claims, "--economy", "AU"];
       const tlsArgs = ["--tls-cert", tls.certFile, "--tls-key", tls.keyFile, "--store", join(work, "verifier.sqlite")];
       const { child, done } = startCcr(deploymentFile(), [...args, ...tlsArgs], { NODE_EXTRA_CA_CERTS: tls.certFile });
       let output = "";
@@ -847,24 +847,54 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
       expect(JSON.stringify(again)).to.match(/answered already|Could not get authorization request/);
     });
 
-    it("refuses an answer that discloses more than asked, or is bound to another request's nonce or audience", async function () {
+    it("refuses an answer that discloses more or less than asked, is of another type, bound to another request, or signed by another key", async function () {
       const { sdJwt, key } = await walletDiploma("Dev Patel");
-      const cases: [string, string[], { aud?: string; nonce?: string }, string][] = [
-        ["name", ["name", "studentNumber"], {}, "discloses studentNumber, which was not asked for (asked: name)"],
-        ["name", ["name"], { nonce: "an-old-nonce" }, `its nonce "an-old-nonce" is not this request's`],
-        [
-          "name",
-          ["name"],
-          { aud: "x509_san_dns:elsewhere.example" },
-          "made for x509_san_dns:elsewhere.example, not for x509_san_dns:localhost",
-        ],
-        ["name,fieldOfStudy", ["name"], {}, "does not disclose fieldOfStudy, which was asked"],
+      const stranger = holderKey("ES256");
+      const cases: {
+        claims: string;
+        schema?: string;
+        disclose: string[];
+        kb?: object;
+        by?: HolderKey;
+        reason: string;
+      }[] = [
+        {
+          claims: "name",
+          disclose: ["name", "studentNumber"],
+          reason: "discloses studentNumber, which was not asked for (asked: name)",
+        },
+        { claims: "name,fieldOfStudy", disclose: ["name"], reason: "does not disclose fieldOfStudy, which was asked" },
+        {
+          claims: "assuranceLevel",
+          schema: "kyc",
+          disclose: ["name"],
+          reason:
+            "the credential is of type https://schemas.ccr.example/diploma.json, not https://schemas.ccr.example/kyc.json as asked",
+        },
+        {
+          claims: "name",
+          disclose: ["name"],
+          kb: { nonce: "an-old-nonce" },
+          reason: `its nonce "an-old-nonce" is not this request's`,
+        },
+        {
+          claims: "name",
+          disclose: ["name"],
+          kb: { aud: "x509_san_dns:elsewhere.example" },
+          reason: "made for x509_san_dns:elsewhere.example, not for x509_san_dns:localhost",
+        },
+        {
+          claims: "name",
+          disclose: ["name"],
+          by: stranger,
+          reason: "its key binding JWT is not signed by the holder did:jwk:",
+        },
       ];
-      for (const [claims, disclose, kb, reason] of cases) {
-        const asked = await request(claims);
-        const sent = await answerRequest(asked.link, tls, { key, sdJwt }, disclose, kb);
+      for (const { claims, schema, disclose, kb, by, reason } of cases) {
+        const asked = await request(claims, schema);
+        const sent = await answerRequest(asked.link, tls, { key: by ?? key, sdJwt }, disclose, kb);
         const refused = "refused" in sent ? sent.refused : "accepted";
-        expect(refused)
+        expect(refused, reason)
           .to.include(reason)
           .and.to.match(/^400 invalid_request: /);
         const run = await asked.done;

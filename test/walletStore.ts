@@ -171,6 +171,29 @@ for (const [kind, open] of STORES)
         expect(fourth?.index).to.equal(0);
       });
 
+      it("makes a batch valid from the chain's time when the chain is behind the wall clock, never after", async function () {
+        const behind = new BatchLanes(store, "me", { size: 5, window: 60, lifetime: 3600 }, () =>
+          Promise.resolve(NOW - 7),
+        );
+        const [lagging] = (await behind.place(2, 1, NOW, signAll)) ?? [];
+        expect(await store.batch(lagging?.batchId ?? "")).to.include({
+          validFrom: NOW - 7,
+          openedAt: NOW,
+          validUntil: NOW + 3600,
+        });
+        const ahead = new BatchLanes(store, "me", { size: 5, window: 60, lifetime: 0 }, () =>
+          Promise.resolve(NOW + 30),
+        );
+        const [early] = (await ahead.place(3, 1, NOW, signAll)) ?? [];
+        expect(await store.batch(early?.batchId ?? "")).to.include({ validFrom: NOW });
+        // A node that does not answer: the wall clock.
+        const unreachable = new BatchLanes(store, "me", { size: 5, window: 60, lifetime: 0 }, () =>
+          Promise.reject(new Error("connect ECONNREFUSED")),
+        );
+        const [alone] = (await unreachable.place(4, 1, NOW, signAll)) ?? [];
+        expect(await store.batch(alone?.batchId ?? "")).to.include({ validFrom: NOW });
+      });
+
       it("opens a new batch when the window has passed, a lifetime after it opens, and closes what is due", async function () {
         const lanes = new BatchLanes(store, "me", { size: 100, window: 10, lifetime: 3600 });
         const [a] = (await lanes.place(1, 1, NOW, signAll)) ?? [];

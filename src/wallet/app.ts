@@ -106,7 +106,11 @@ export async function startIssuerService(options: IssuerServiceOptions): Promise
   await store.bind(storeIdentity(connection, signer.issuer, metadata));
   const { host, port } = options.listen;
   const owner = options.instance ?? (port === 0 ? randomUUID() : `${hostname()}/${host}:${port}`);
-  const lanes = new BatchLanes(store, owner, policy);
+  const lanes = new BatchLanes(store, owner, policy, async () => {
+    const latest = await connection.provider.getBlock("latest");
+    if (latest === null) throw new Error("the node has no latest block");
+    return latest.timestamp;
+  });
   const lease = options.lease ?? 30;
   const anchorer = new ServiceAnchorer({
     connection,

@@ -35,11 +35,20 @@ export class BatchLanes {
   readonly #lanes = new Map<number, Lane>();
   #queue: Promise<unknown> = Promise.resolve();
 
-  /** `owner` names this process's batches (another process's open batches are closed when it is found dead). */
-  constructor(store: IssuerStore, owner: string, policy: BatchPolicy) {
+  /** The chain's latest block time (seconds), when the lanes are given a way to read it. */
+  readonly #chainTime: (() => Promise<number>) | undefined;
+
+  /**
+   * `owner` names this process's batches (another process's open batches are closed when it is found dead);
+   * `chainTime`, when given, reads the chain's latest block time: a batch is valid from the earlier of it and the
+   * wall clock, as `ccr issue`'s runs are (a node's block times lag the wall clock, and a devnet mines no block while
+   * idle: a batch valid from after its anchoring block would read "not yet valid" until the next one).
+   */
+  constructor(store: IssuerStore, owner: string, policy: BatchPolicy, chainTime?: () => Promise<number>) {
     this.#store = store;
     this.#owner = owner;
     this.#policy = policy;
+    this.#chainTime = chainTime;
   }
 
   get policy(): BatchPolicy {
@@ -60,11 +69,12 @@ export class BatchLanes {
     if (lane !== undefined && !due && lane.members + count <= this.#policy.size) return lane;
     if (lane !== undefined) await this.#close(schemaId, lane, now);
     const validUntil = this.#policy.lifetime === 0 ? 0 : now + this.#policy.lifetime;
+    const chainNow = this.#chainTime === undefined ? now : await this.#chainTime().catch(() => now);
     const batch: BatchRecord = {
       id: randomUUID(),
       owner: this.#owner,
       schemaId,
-      validFrom: now,
+      validFrom: Math.min(now, chainNow),
       validUntil,
       openedAt: now,
     };
