@@ -355,7 +355,8 @@ export async function verifyPresentation(
 
 /**
  * Verifies an SD-JWT VC presented with key binding (`token`, as a wallet sends it in a `vp_token`; `anchor` when the
- * holder has its batch proof): the key binding for `expected`, then the credential.
+ * holder has its batch proof): the key binding for `expected`, then the credential, with `verify` (`verifyReads`
+ * with `options`, unless a caller verifies many presentations' credentials together).
  */
 export async function verifySdJwtPresentation(
   file: string,
@@ -363,6 +364,7 @@ export async function verifySdJwtPresentation(
   anchor: AnchorInfo | undefined,
   expected: PresentationExpectation,
   options: VerifyOptions,
+  verify: (reads: ReadCredential[]) => Promise<VerificationResult[]> = (reads) => verifyReads(reads, options),
 ): Promise<VerifiedPresentation> {
   let bound;
   try {
@@ -381,6 +383,6 @@ export async function verifySdJwtPresentation(
   const { outcome, reason, holder, issuedAt, disclosed } = bound;
   return {
     presentation: { file, outcome, reason, holder, issuedAt, disclosed },
-    credentials: await verifyReads([sdJwtPresented(file, token, anchor)], options),
+    credentials: await verify([sdJwtPresented(file, token, anchor)]),
   };
 }

@@ -177,7 +177,7 @@ export class SignatureChecker {
   check(jws: string, methods: readonly VerificationMethod[]): boolean {
     const job = jobOf(jws, methods);
     if (job === undefined) return this.fallback(jws, methods);
-    return this.signed(job) || (job[0] === "ES256K" && this.fallback(jws, methods));
+    return this.signed(job) || (this.#fallsBack(job) && this.fallback(jws, methods));
   }
 
   /** `check` of every item, on worker threads when there are many; the answers in the items' order. */
@@ -191,8 +191,16 @@ export class SignatureChecker {
     return items.map(({ jws, methods }, i) => {
       const job = jobs[i];
       if (job === undefined) return this.fallback(jws, methods);
-      return signed[i] === true || (job[0] === "ES256K" && this.fallback(jws, methods));
+      return signed[i] === true || (this.#fallsBack(job) && this.fallback(jws, methods));
     });
+  }
+
+  /**
+   * Whether did-jwt is asked when the fast check says no: for ES256K (public keys given otherwise than as an
+   * address), and for ES256 when no method's key could be read as a P-256 point here (a multibase key, say).
+   */
+  #fallsBack([alg, , , keys]: Job): boolean {
+    return alg === "ES256K" || keys.length === 0;
   }
 
   private signed([alg, input, signature, keys]: Job): boolean {

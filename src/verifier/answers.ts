@@ -14,7 +14,8 @@ import {
   type PresentationExpectation,
   type VerifiedPresentation,
 } from "../vc/presentation.ts";
-import type { VerifyOptions } from "../vc/verify.ts";
+import type { ReadCredential } from "../vc/file.ts";
+import type { VerificationResult, VerifyOptions } from "../vc/verify.ts";
 import { CREDENTIAL_QUERY_ID } from "./requests.ts";
 import type { VerifierRequest } from "./store.ts";
 
@@ -97,21 +98,14 @@ export async function checkAnswer(
   form: Record<string, unknown>,
   expected: Omit<PresentationExpectation, "audience" | "nonce">,
   options: VerifyOptions,
+  verify?: (reads: ReadCredential[]) => Promise<VerificationResult[]>,
 ): Promise<VerifiedPresentation & { credential: Credential }> {
   const token = await presentedToken(request, form);
   const credential = checkAsked(request, token);
-  const verified = await verifySdJwtPresentation(
-    `request ${request.id}`,
-    token,
-    undefined,
-    {
-      ...expected,
-      audience: request.clientId,
-      nonce: request.nonce,
-      maxAge: expected.maxAge ?? request.expiresAt - request.createdAt + CLOCK_SKEW,
-    },
-    options,
-  );
+  const maxAge = expected.maxAge ?? request.expiresAt - request.createdAt + CLOCK_SKEW;
+  const expectation = { ...expected, audience: request.clientId, nonce: request.nonce, maxAge };
+  const file = `request ${request.id}`;
+  const verified = await verifySdJwtPresentation(file, token, undefined, expectation, options, verify);
   if (verified.presentation.outcome === "invalid") {
     throw new AnswerRefused("invalid_request", `the presentation is refused: ${verified.presentation.reason}`);
   }

@@ -14,7 +14,9 @@ import { credentialType } from "../vc/credentialType.ts";
 import type { Credential } from "../vc/credential.ts";
 import type { VerifiedPresentation } from "../vc/presentation.ts";
 import { secretDigest } from "../wallet/store.ts";
+import { verifyReads, type VerifyOptions } from "../vc/verify.ts";
 import { AnswerRefused, checkAnswer } from "./answers.ts";
+import { ReadGroups } from "./groups.ts";
 import { REQUEST_LIFETIME, askedClaims, newRequest, type VerifierIdentity } from "./requests.ts";
 import type { VerifierRequest, VerifierStore } from "./store.ts";
 
@@ -60,6 +62,13 @@ export class Verifier {
   readonly #names: NameBook;
   /** The chain this verifier checks against: a request made on another (a restarted devnet) is not answered. */
   readonly #chain: string;
+  /** Answers' credentials verified together, by the economy whose recognition counts (see `groups.ts`). */
+  readonly #groups = new ReadGroups((reads, economy) => verifyReads(reads, this.#verifyOptions(economy)));
+
+  #verifyOptions(economy: string): VerifyOptions {
+    const { connection } = this.#options;
+    return { connection, resolver: this.#resolver, names: this.#names, ...(economy === "" ? {} : { economy }) };
+  }
 
   constructor(options: VerifierOptions) {
     this.#options = options;
@@ -105,7 +114,7 @@ export class Verifier {
 
   /** Takes a wallet's answer (the `direct_post` form) to request `id`: once, checked, its verdict recorded. */
   async answer(id: string, form: Record<string, unknown>): Promise<VerifierAnswer> {
-    const { store, connection } = this.#options;
+    const { store } = this.#options;
     const taken = await store.take(id, seconds());
     if (taken === "unknown") return refusal("invalid_request", `there is no request ${id}`, 404);
     if (taken === "answered") {
@@ -120,16 +129,13 @@ export class Verifier {
     let result: RequestResult;
     let answer: VerifierAnswer;
     try {
+      const economy = taken.economy ?? "";
       const verified = await checkAnswer(
         taken,
         form,
         { resolver: this.#resolver },
-        {
-          connection,
-          resolver: this.#resolver,
-          names: this.#names,
-          ...(taken.economy === undefined ? {} : { economy: taken.economy }),
-        },
+        this.#verifyOptions(economy),
+        ([read]) => (read === undefined ? Promise.resolve([]) : this.#groups.verifyOne(read, economy).then((r) => [r])),
       );
       const outcomes = [verified.presentation.outcome, ...verified.credentials.map((c) => c.outcome)];
       const outcome = outcomes.includes("invalid") ? "invalid" : outcomes.includes("undecided") ? "undecided" : "valid";
