@@ -53,7 +53,10 @@ async function startVerifierServer(deployment: string, dir: string) {
   if (problem !== undefined) throw new Error(problem);
   const [port, verifierPort] = [await freePort(), await freePort()];
   const verifier = ["--verifier-cert", cert, "--verifier-key", key, "--verifier-port", String(verifierPort)];
-  const { child, done } = startCcr(deployment, ["serve", "--port", String(port), "--sync", "0", ...verifier]);
+  // CCR_BENCH_PROFILE=<dir>: the server writes a CPU profile there (node --cpu-prof) when it stops.
+  const profile = process.env.CCR_BENCH_PROFILE;
+  const env = profile === undefined ? {} : { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profile}` };
+  const { child, done } = startCcr(deployment, ["serve", "--port", String(port), "--sync", "0", ...verifier], env);
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));

@@ -5,6 +5,9 @@ import { serve } from "@hono/node-server";
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { CCRError } from "../errors.ts";
+import { HttpJsonRpcProvider, pooledAgents } from "../jsonRpc.ts";
+import { connectRegistry, type RegistryConnection } from "../registry.ts";
+import { RPC_TIMEOUT_MS } from "../settings.ts";
 
 /**
  * How long a client may take: to send its request's headers, its whole request, and between requests on a kept-alive
@@ -66,4 +69,29 @@ export function boundedBodies(maxSize: number): MiddlewareHandler {
     maxSize,
     onError: (c) => c.json({ error: "invalid_request", error_description: `bodies are at most ${maxSize} bytes` }, 413),
   });
+}
+
+/**
+ * `given`'s registry, read through a pool of at most `maxSockets` kept-alive connections to the node (a server's reads:
+ * many users at once would otherwise each open their own); `release` closes them.
+ */
+export async function pooledConnection(
+  given: RegistryConnection,
+  maxSockets: number,
+): Promise<{ connection: RegistryConnection; release: () => void }> {
+  const agents = pooledAgents(maxSockets);
+  const { deployment, rpcUrl } = given;
+  const timeoutMs = given.provider instanceof HttpJsonRpcProvider ? given.provider.timeoutMs : RPC_TIMEOUT_MS;
+  const provider = new HttpJsonRpcProvider(rpcUrl, deployment.chainId, timeoutMs, agents);
+  const release = (): void => {
+    provider.destroy();
+    agents.http.destroy();
+    agents.https.destroy();
+  };
+  try {
+    return { connection: await connectRegistry(deployment, { rpcUrl, provider }), release };
+  } catch (error) {
+    release();
+    throw error;
+  }
 }

@@ -1,12 +1,10 @@
 /** Starts and stops `ccr serve`'s HTTP server on Node. */
 import { existsSync } from "node:fs";
 import { serveStatic } from "@hono/node-server/serve-static";
-import { HttpJsonRpcProvider, pooledAgents } from "../jsonRpc.ts";
+import { pooledAgents } from "../jsonRpc.ts";
 import { packageFile } from "../packageFiles.ts";
-import { connectRegistry } from "../registry.ts";
-import { RPC_TIMEOUT_MS } from "../settings.ts";
 import { RELAY_CONNECTIONS, createApp, type ServerOptions } from "./app.ts";
-import { CLIENT_TIMEOUTS, listenOn } from "./listen.ts";
+import { CLIENT_TIMEOUTS, listenOn, pooledConnection } from "./listen.ts";
 
 export { CLIENT_TIMEOUTS } from "./listen.ts";
 
@@ -31,19 +29,17 @@ export async function startServer(
   const pages = existsSync(WEB_ROOT) ? serveStatic({ root: WEB_ROOT }) : undefined;
   // The server's reads and the relay go through pools of kept-alive connections of bounded size: however many users
   // ask at once, the node sees at most READ_CONNECTIONS + RELAY_CONNECTIONS connections from this server.
-  const readAgents = pooledAgents(READ_CONNECTIONS);
   const relayAgents = pooledAgents(RELAY_CONNECTIONS);
-  const { deployment, rpcUrl } = options.connection;
-  const given = options.connection.provider;
-  const timeoutMs = given instanceof HttpJsonRpcProvider ? given.timeoutMs : RPC_TIMEOUT_MS;
-  const provider = new HttpJsonRpcProvider(rpcUrl, deployment.chainId, timeoutMs, readAgents);
-  const connection = await connectRegistry(deployment, { rpcUrl, provider });
+  const reads = await pooledConnection(options.connection, READ_CONNECTIONS).catch((error: unknown) => {
+    relayAgents.http.destroy();
+    relayAgents.https.destroy();
+    throw error;
+  });
+  const { connection } = reads;
   const release = (): void => {
-    provider.destroy();
-    for (const { http, https } of [readAgents, relayAgents]) {
-      http.destroy();
-      https.destroy();
-    }
+    reads.release();
+    relayAgents.http.destroy();
+    relayAgents.https.destroy();
   };
   const app = createApp({ ...options, connection, relayAgents, pages });
   await options.audit?.start(options.syncSeconds ?? 5);

@@ -90,6 +90,53 @@ export interface VerifyOptions {
   at?: Date;
   /** Names the issuer and its economy in the reasons, when given. */
   names?: NameBook | undefined;
+  /**
+   * What many verifications at one block share (a server verifying many answers): the issuers' keys, the registry's
+   * schemas and the names, read once per block instead of once per call.
+   */
+  cache?: VerifyCache | undefined;
+}
+
+interface SharedReads {
+  block: number;
+  keys: IssuerKeys;
+  schemas?: Promise<Map<string, RegisteredSchema[]>> | undefined;
+  names?: NameBook | undefined;
+}
+
+/**
+ * Reads shared by verifications at the same latest block: issuers' DID keys, the registry's schemas, and (when
+ * `names` makes them) the names in reasons. A new block starts afresh, so nothing read at an earlier one is used; a
+ * failed read is not kept.
+ */
+export class VerifyCache {
+  #at: SharedReads | undefined;
+
+  constructor(private readonly names?: () => NameBook) {}
+
+  /** The shared reads at `block`. */
+  at(
+    block: number,
+    options: VerifyOptions,
+  ): { keys: IssuerKeys; schemas: () => Promise<Map<string, RegisteredSchema[]>>; names?: NameBook } {
+    let at = this.#at;
+    if (at?.block !== block) {
+      at = { block, keys: new IssuerKeys(options.resolver, options.connection.rpcUrl), names: this.names?.() };
+      this.#at = at;
+    }
+    const reads = at;
+    return {
+      keys: reads.keys,
+      schemas: () => {
+        const schemas = (reads.schemas ??= schemasByUri(options.connection));
+        schemas.catch(() => {
+          if (reads.schemas === schemas) reads.schemas = undefined;
+        });
+        return schemas;
+      },
+      ...(reads.names === undefined ? {} : { names: reads.names }),
+    };
+  }
 }
 
 const time = (seconds: bigint): string | undefined =>
@@ -464,7 +511,8 @@ async function verifyCandidates(candidates: Candidate[], options: VerifyOptions)
   // The registry's verdicts, many per call, are computed by the node while this process checks the signatures.
   const verdicts = new Map<Candidate, RegistryVerdict>();
   const answered = askVerdicts(connection, pending, options, latestBlock, verdicts);
-  const keys = new IssuerKeys(resolver, connection.rpcUrl);
+  const shared = options.cache?.at(latestBlock, options);
+  const keys = shared?.keys ?? new IssuerKeys(resolver, connection.rpcUrl);
   const checker = new SignatureChecker();
   const signedNow = await signaturesNow(pending, keys, checker, latestBlock);
   const failure = await answered;
@@ -474,11 +522,11 @@ async function verifyCandidates(candidates: Candidate[], options: VerifyOptions)
   }
   const judging: Judging = {
     connection,
-    options,
+    options: shared?.names === undefined ? options : { ...options, names: shared.names },
     keys,
     checker,
     signedNow,
-    schemas: await schemasByUri(connection),
+    schemas: await (shared?.schemas() ?? schemasByUri(connection)),
     memberEvents: new Map(),
     issuers: new Map(),
   };

@@ -6,7 +6,7 @@
 import type { Hono } from "hono";
 import type { RegistryConnection } from "../registry.ts";
 import type { SchemaSources } from "../schemaResolver.ts";
-import { listenOn } from "../server/listen.ts";
+import { listenOn, pooledConnection } from "../server/listen.ts";
 import { verifierApp } from "./app.ts";
 import { verifierIdentity } from "./requests.ts";
 import { Verifier } from "./service.ts";
@@ -36,22 +36,33 @@ export interface RunningVerifier {
   close(): Promise<void>;
 }
 
+/** The most connections the verifier's reads keep open to the node at once (kept alive, reused). */
+const READ_CONNECTIONS = 16;
+
 export async function startVerifier(setup: VerifierSetup): Promise<RunningVerifier> {
+  // Its own pool of kept-alive connections to the node: answers under load would otherwise each open their own.
+  const { connection, release } = await pooledConnection(setup.connection, READ_CONNECTIONS);
   let app: Hono | undefined;
   // Listening first: the port (when 0) is part of the URLs its identity and requests name.
   const { server, url: listening } = await listenOn(
     (request) => app?.fetch(request) ?? new Response(null, { status: 503 }),
     { host: setup.host, port: setup.port, tls: setup.tls },
-  );
+  ).catch((error: unknown) => {
+    release();
+    throw error;
+  });
   const close = (): Promise<void> =>
     new Promise<void>((resolve) => {
-      server.close(() => resolve());
+      server.close(() => {
+        release();
+        resolve();
+      });
       if ("closeAllConnections" in server) server.closeAllConnections();
     });
   try {
     const url = setup.url ?? `https://localhost:${new URL(listening).port}`;
     const verifier = new Verifier({
-      connection: setup.connection,
+      connection,
       identity: verifierIdentity(setup.tls.cert, setup.tls.key, url),
       store: setup.store,
       baseUrl: url,

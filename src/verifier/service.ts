@@ -14,7 +14,7 @@ import { credentialType } from "../vc/credentialType.ts";
 import type { Credential } from "../vc/credential.ts";
 import type { VerifiedPresentation } from "../vc/presentation.ts";
 import { secretDigest } from "../wallet/store.ts";
-import { verifyReads, type VerifyOptions } from "../vc/verify.ts";
+import { VerifyCache, verifyReads, type VerifyOptions } from "../vc/verify.ts";
 import { AnswerRefused, checkAnswer } from "./answers.ts";
 import { ReadGroups } from "./groups.ts";
 import { REQUEST_LIFETIME, askedClaims, newRequest, type VerifierIdentity } from "./requests.ts";
@@ -59,15 +59,17 @@ const refusal = (error: string, description: string, status = 400): VerifierAnsw
 export class Verifier {
   readonly #options: VerifierOptions;
   readonly #resolver: Resolvable;
-  readonly #names: NameBook;
   /** The chain this verifier checks against: a request made on another (a restarted devnet) is not answered. */
   readonly #chain: string;
   /** Answers' credentials verified together, by the economy whose recognition counts (see `groups.ts`). */
   readonly #groups = new ReadGroups((reads, economy) => verifyReads(reads, this.#verifyOptions(economy)));
 
+  /** Issuers' keys, schemas and names read once per block for every answer verified at it. */
+  readonly #cache = new VerifyCache(() => new NameBook(this.#options.connection));
+
   #verifyOptions(economy: string): VerifyOptions {
     const { connection } = this.#options;
-    return { connection, resolver: this.#resolver, names: this.#names, ...(economy === "" ? {} : { economy }) };
+    return { connection, resolver: this.#resolver, cache: this.#cache, ...(economy === "" ? {} : { economy }) };
   }
 
   constructor(options: VerifierOptions) {
@@ -76,7 +78,6 @@ export class Verifier {
     this.#resolver = holderResolver(
       ethrDidResolver(connection.chainId, connection.deployment.didRegistry.address, connection.provider),
     );
-    this.#names = new NameBook(connection);
     this.#chain = `${connection.chainId}/${connection.deployment.genesisHash}`;
   }
 
