@@ -673,6 +673,71 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
     }
   });
 
+  it("signs ES256 with a P-256 key of the issuer's DID: its metadata says so, and the wallet's credential verifies", async function () {
+    const env = {
+      CCR_KEYSTORE_PASSWORD: "correct horse battery",
+      CCR_SIGNING_KEYSTORE_PASSWORD: "correct horse battery",
+    };
+    const keystore = join(work, "university-p256.json");
+    const created = await ccr(["key", "new", "--alg", "ES256", "--out", keystore], env);
+    const publicKey = /(0x04[0-9a-f]{128})/.exec(created.stdout)?.[1] ?? "";
+    expect((await ccr(["--as", "au-university", "did", "add-key", publicKey])).code).to.equal(0);
+    const port = await freePort();
+    const url = `https://localhost:${port}`;
+    const store = ["--store", join(work, "es256-store.sqlite")];
+    const es256 = await startService(
+      port,
+      ["--window", "1", "--signing-keystore", keystore, ...store],
+      "au-university",
+      env,
+    );
+    try {
+      const metadata = (await (await https(`${url}/.well-known/openid-credential-issuer`)).json()) as {
+        credential_configurations_supported: Record<string, { credential_signing_alg_values_supported?: string[] }>;
+      };
+      for (const configuration of Object.values(metadata.credential_configurations_supported)) {
+        expect(configuration.credential_signing_alg_values_supported).to.deep.equal(["ES256"]);
+      }
+      const [offer] = await offers("p256", ["Farah Khan"], store, url);
+      if (offer === undefined) throw new Error("no offer");
+      const client = openid4vc();
+      const credentialOffer = await client.resolveCredentialOffer(offer.link);
+      const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
+      const { accessTokenResponse } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({
+        credentialOffer,
+        issuerMetadata,
+      });
+      const key = walletKey("ES256");
+      const { credentials } = await diplomaFor(client, issuerMetadata, accessTokenResponse.access_token, key);
+      const sdJwt = credentials[0]?.credential ?? "";
+      const header = JSON.parse(Buffer.from(sdJwt.split(".")[0] ?? "", "base64url").toString()) as Record<
+        string,
+        string
+      >;
+      expect(header.alg).to.equal("ES256");
+      expect(header.kid).to.match(/^did:ethr:0x7a69:0x[0-9a-fA-F]{40}#delegate-\d+$/);
+      // The issuer's signature, checked with jose alone against the P-256 key the DID document lists.
+      const jose = await import("jose");
+      const point = Buffer.from(publicKey.slice(2), "hex");
+      const jwk = {
+        kty: "EC",
+        crv: "P-256",
+        x: point.subarray(1, 33).toString("base64url"),
+        y: point.subarray(33).toString("base64url"),
+      };
+      const issuerSigned = sdJwt.split("~")[0] ?? "";
+      expect((await jose.compactVerify(issuerSigned, await jose.importJWK(jwk, "ES256"))).protectedHeader.alg).to.equal(
+        "ES256",
+      );
+      const file = join(work, "farah.sd-jwt");
+      await writeFile(file, sdJwt);
+      const verified = await verifiedOnceAnchored(file, es256);
+      expect(verified.stdout).to.match(/^VALID {5}.*farah\.sd-jwt: valid: issued by University in Australia/m);
+    } finally {
+      await es256.stop("SIGTERM");
+    }
+  });
+
   it("defers its answers while it cannot anchor, and hands the credentials out once they are anchored", async function () {
     const university = deployment.accounts["au-university"]?.address ?? "";
     const provider = rpcProvider(deployment.rpcUrl, deployment.chainId);

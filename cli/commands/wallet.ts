@@ -170,7 +170,11 @@ function issuerServiceCommand(command: Command, cli: Cli): void {
     .option("--batch-size <n>", "credentials per Merkle batch at most", parsePositive, 1000)
     .option("--window <seconds>", "seconds a batch stays open before it is anchored", parsePositive, 2)
     .option("--lifetime <duration>", "how long credentials are valid (s, m, h, d; default: no expiry)", parseDuration)
-    .option("--signing-keystore <file>", "sign with this keystore (a signing key of the issuer's DID)")
+    .option(
+      "--signing-keystore <file>",
+      "sign with this keystore (a signing key of the issuer's DID: secp256k1 signs ES256K, P-256 ES256, as the " +
+        "metadata says)",
+    )
     .action(async (options: ServiceOptions) => {
       const { connection, wallet } = await cli.withSigner();
       const issuer = await issuerOf(connection, options.issuer, wallet.address);
@@ -180,8 +184,9 @@ function issuerServiceCommand(command: Command, cli: Cli): void {
         connection.deployment.didRegistry.address,
         connection.provider,
       );
-      const kid = await signingMethodId(resolver, ethrDid(connection.chainId, issuer), signing.privateKey);
-      const metadata = await metadataFor(connection, issuer, options.issuerUrl, cli.schemaSources());
+      const did = ethrDid(connection.chainId, issuer);
+      const kid = await signingMethodId(resolver, did, signing.privateKey, signing.alg);
+      const metadata = await metadataFor(connection, issuer, options.issuerUrl, cli.schemaSources(), signing.alg);
       const store = await openIssuerStore(options.store ?? defaultStore(cli, issuer));
       const service = await startIssuerService({
         connection,
@@ -192,6 +197,7 @@ function issuerServiceCommand(command: Command, cli: Cli): void {
           registry: connection.deployment.registry.address,
           issuer,
           signingKey: signing.privateKey,
+          alg: signing.alg,
           kid,
         },
         anchorer: wallet.address,

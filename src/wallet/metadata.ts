@@ -4,6 +4,7 @@
  * `vct`, and `jwt_vc_json`), named and labelled from the schema document. Built with `@openid4vc/openid4vci`, which
  * checks the structure.
  */
+import type { SigningAlg } from "../vc/jwsAlg.ts";
 import type { AuthorizationServerMetadata } from "@openid4vc/oauth2";
 import {
   Openid4vciIssuer,
@@ -92,14 +93,17 @@ function claimsOf(type: CredentialType): { path: string[]; display?: { name: str
     });
 }
 
-function configurationMetadata({ type, format }: Configuration): Record<string, unknown> & { format: string } {
+function configurationMetadata(
+  { type, format }: Configuration,
+  alg: SigningAlg,
+): Record<string, unknown> & { format: string } {
   // A document titles the subject it describes ("Academic Diploma subject"); a wallet shows the credential's name.
   const name = (type.document.title ?? type.name).replace(/\s+subject$/i, "");
   const common = {
     format,
     scope: configurationId(type, format),
     cryptographic_binding_methods_supported: format === "dc+sd-jwt" ? ["jwk"] : ["did:jwk"],
-    credential_signing_alg_values_supported: ["ES256K"],
+    credential_signing_alg_values_supported: [alg],
     proof_types_supported: { jwt: { proof_signing_alg_values_supported: Object.keys(PROOF_ALGORITHMS) } },
     credential_metadata: { display: [{ name, locale: "en" }], claims: claimsOf(type) },
   };
@@ -126,7 +130,12 @@ export const libraryIssuer = (): Openid4vciIssuer =>
   }));
 
 /** The metadata of a service at `base` issuing `types` for `issuerName` (shown by wallets as who issues). */
-export function serviceMetadata(base: string, issuerName: string, types: readonly CredentialType[]): ServiceMetadata {
+export function serviceMetadata(
+  base: string,
+  issuerName: string,
+  types: readonly CredentialType[],
+  alg: SigningAlg = "ES256K",
+): ServiceMetadata {
   const endpoints = endpointsOf(base);
   const configurations = configurationsOf(types);
   const authorizationServer: AuthorizationServerMetadata = {
@@ -152,7 +161,7 @@ export function serviceMetadata(base: string, issuerName: string, types: readonl
     batch_credential_issuance: { batch_size: BATCH_SIZE },
     display: [{ name: issuerName, locale: "en" }],
     credential_configurations_supported: Object.fromEntries(
-      [...configurations.values()].map((c) => [c.id, configurationMetadata(c)]),
+      [...configurations.values()].map((c) => [c.id, configurationMetadata(c, alg)]),
     ),
   });
   const result: IssuerMetadataResult = {

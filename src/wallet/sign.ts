@@ -1,7 +1,7 @@
 /**
  * Signing a wallet's credential: the credential `ccr issue` would make of the offer's row, with the key the wallet
  * proved as its holder (its `did:jwk`, and `cnf.jwk` in an SD-JWT VC) and its place in a batch as its status, signed
- * with the issuance engine's signers (ES256K, libsecp256k1).
+ * with the issuance engine's signers (ES256K with libsecp256k1, or ES256 with OpenSSL: the signing key's).
  */
 import { randomUUID } from "node:crypto";
 import type { Jwk } from "@openid4vc/oauth2";
@@ -9,7 +9,8 @@ import { ethrDid } from "../did.ts";
 import { buildCredential, credentialHash, toSeconds, VC_JWT_TYP } from "../vc/credential.ts";
 import type { CredentialType } from "../vc/credentialType.ts";
 import { issueSdJwt } from "../vc/sdJwt.ts";
-import { es256kSigner, signingInput } from "../vc/signingPool.ts";
+import type { SigningAlg } from "../vc/jwsAlg.ts";
+import { jwsSigner, signingInput } from "../vc/signingPool.ts";
 import type { Slot } from "./batches.ts";
 import { didJwkOf, publicJwk } from "./jwt.ts";
 import type { WalletFormat } from "./metadata.ts";
@@ -21,6 +22,8 @@ export interface ServiceSigner {
   issuer: string;
   /** The signing key (the issuer's, or a `veriKey` delegate of its DID) and the JWS `kid` naming it. */
   signingKey: string;
+  /** Its algorithm (default ES256K; ES256 for a P-256 key bound to the DID). */
+  alg?: SigningAlg | undefined;
   kid: string | undefined;
 }
 
@@ -51,13 +54,15 @@ export async function signForHolder(
       batch: { id: batchUrl(credentialIssuer, batch.id), index },
     },
   });
-  const sign = es256kSigner(signer.signingKey);
+  const alg = signer.alg ?? "ES256K";
+  const sign = jwsSigner(alg, signer.signingKey);
   let token: string;
   if (format === "dc+sd-jwt") {
-    const alwaysDisclosed = type.document.alwaysDisclosed;
-    token = await issueSdJwt(credential, signer.signingKey, signer.kid, alwaysDisclosed, sign, { ...publicJwk(jwk) });
+    const { alwaysDisclosed } = type.document;
+    const holder = { ...publicJwk(jwk) };
+    token = await issueSdJwt(credential, signer.signingKey, signer.kid, alwaysDisclosed, sign, holder, alg);
   } else {
-    const header: Record<string, string> = { alg: "ES256K", typ: VC_JWT_TYP };
+    const header: Record<string, string> = { alg, typ: VC_JWT_TYP };
     if (signer.kid !== undefined) header.kid = signer.kid;
     const input = signingInput(header, credential, toSeconds(new Date()));
     token = `${input}.${sign(input)}`;
