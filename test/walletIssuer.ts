@@ -210,6 +210,20 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
     return { jwt, credentials: credentialResponse.credentials as { credential: string }[] };
   }
 
+  /** An offer taken whole by the @openid4vc wallet with a new P-256 key: the diploma (an SD-JWT VC) and the key. */
+  async function receivedDiploma(link: string): Promise<{ sdJwt: string; key: HolderKey }> {
+    const client = openid4vc();
+    const credentialOffer = await client.resolveCredentialOffer(link);
+    const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
+    const { accessTokenResponse } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({
+      credentialOffer,
+      issuerMetadata,
+    });
+    const key = walletKey("ES256");
+    const { credentials } = await diplomaFor(client, issuerMetadata, accessTokenResponse.access_token, key);
+    return { sdJwt: credentials[0]?.credential ?? "", key };
+  }
+
   before(async function () {
     devnet = await startDevnet(undefined, { web: false });
     deployment = await readDeployment(deploymentFile());
@@ -700,16 +714,7 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
       }
       const [offer] = await offers("p256", ["Farah Khan"], store, url);
       if (offer === undefined) throw new Error("no offer");
-      const client = openid4vc();
-      const credentialOffer = await client.resolveCredentialOffer(offer.link);
-      const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
-      const { accessTokenResponse } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({
-        credentialOffer,
-        issuerMetadata,
-      });
-      const key = walletKey("ES256");
-      const { credentials } = await diplomaFor(client, issuerMetadata, accessTokenResponse.access_token, key);
-      const sdJwt = credentials[0]?.credential ?? "";
+      const { sdJwt } = await receivedDiploma(offer.link);
       const header = JSON.parse(Buffer.from(sdJwt.split(".")[0] ?? "", "base64url").toString()) as Record<
         string,
         string
@@ -865,16 +870,7 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
     async function walletDiploma(student: string): Promise<{ sdJwt: string; key: HolderKey }> {
       const [offer] = await offers(`vp-${student.split(" ")[0] ?? ""}`, [student]);
       if (offer === undefined) throw new Error("no offer");
-      const client = openid4vc();
-      const credentialOffer = await client.resolveCredentialOffer(offer.link);
-      const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
-      const { accessTokenResponse } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({
-        credentialOffer,
-        issuerMetadata,
-      });
-      const key = walletKey("ES256");
-      const { credentials } = await diplomaFor(client, issuerMetadata, accessTokenResponse.access_token, key);
-      const sdJwt = credentials[0]?.credential ?? "";
+      const { sdJwt, key } = await receivedDiploma(offer.link);
       const file = join(work, `vp-${student.split(" ")[0] ?? ""}.sd-jwt`);
       await writeFile(file, sdJwt);
       await verifiedOnceAnchored(file, service);
