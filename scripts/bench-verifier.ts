@@ -59,7 +59,10 @@ async function startVerifierServer(deployment: string, dir: string) {
   const { child, done } = startCcr(deployment, ["serve", "--port", String(port), "--sync", "0", ...verifier], env);
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+    if (process.env.CCR_BENCH_DEBUG !== undefined) process.stderr.write(chunk);
+  });
   while (!output.includes("OpenID4VP verifier for wallets at")) {
     if (child.exitCode !== null) throw new Error(`ccr serve exited:\n${output}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
