@@ -10,7 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { Wallet } from "ethers";
-import { compactVerify, decodeProtectedHeader, importX509 } from "jose";
+import { generateKeyPairSync } from "node:crypto";
+import { EncryptJWT, compactVerify, decodeProtectedHeader, importJWK, importX509 } from "jose";
 import { ethrDid } from "../src/did.ts";
 import { buildCredential } from "../src/vc/credential.ts";
 import type { CredentialType } from "../src/vc/credentialType.ts";
@@ -136,6 +137,39 @@ describe("OpenID4VP requests and the refusals of answers (src/verifier/requests.
     const again = await newRequest(identity, BASE, { type: DIPLOMA, claims: ["name"] }, 120, now);
     expect(again.request.nonce).to.not.equal(request.nonce);
     expect(again.request.id).to.not.equal(request.id);
+  });
+
+  it("asks for an answer encrypted to the request's own key: its public key in the request, its private key kept", async function () {
+    const { request } = await newRequest(identity, BASE, { type: DIPLOMA, claims: ["name"], encrypted: true });
+    const payload = JSON.parse(request.payload) as {
+      response_mode: string;
+      client_metadata: { jwks: { keys: Record<string, unknown>[] }; encrypted_response_enc_values_supported: string[] };
+    };
+    expect(payload.response_mode).to.equal("direct_post.jwt");
+    const [publicJwk] = payload.client_metadata.jwks.keys;
+    expect(publicJwk).to.include({ kty: "EC", crv: "P-256", use: "enc", alg: "ECDH-ES" }).and.not.have.property("d");
+    expect(payload.client_metadata.encrypted_response_enc_values_supported).to.deep.equal(["A128GCM", "A256GCM"]);
+    const privateJwk = JSON.parse(request.decryptionKey ?? "{}") as Record<string, unknown>;
+    expect(privateJwk).to.include({ kid: publicJwk?.kid, x: publicJwk?.x, y: publicJwk?.y }).and.have.property("d");
+    const plain = await newRequest(identity, BASE, { type: DIPLOMA, claims: ["name"] });
+    expect(JSON.parse(plain.request.payload)).to.include({ response_mode: "direct_post" });
+    expect(plain.request.decryptionKey).to.equal(undefined);
+
+    // An answer encrypted to another key is not opened.
+    const stranger = generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ format: "jwk" });
+    const jwe = await new EncryptJWT({ vp_token: { credential: ["x"] } })
+      .setProtectedHeader({ alg: "ECDH-ES", enc: "A256GCM", kid: String(publicJwk?.kid) })
+      .encrypt(await importJWK({ ...stranger, alg: "ECDH-ES" }, "ECDH-ES"));
+    const refused = await checkAnswer(
+      { ...request, chain: "", resultDigest: "" },
+      { response: jwe },
+      { resolver: { resolve: () => Promise.reject(new Error("no chain")) } },
+      {} as never,
+    ).then(
+      () => "accepted",
+      (error: Error) => error.message,
+    );
+    expect(refused).to.match(/^the answer is not one to this request: .*cannot be opened with this request's key/);
   });
 
   describe("answers refused before the chain is asked", function () {

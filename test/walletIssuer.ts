@@ -878,8 +878,12 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
     }
 
     /** `ccr request` running, once it printed its link. */
-    async function request(claims: string, schema = "diploma"): Promise<{ link: string; done: Promise<CcrRun> }> {
-      const args = ["request", "--schema", schema, "--claims", claims, "--economy", "AU"];
+    async function request(
+      claims: string,
+      schema = "diploma",
+      extra: string[] = [],
+    ): Promise<{ link: string; done: Promise<CcrRun> }> {
+      const args = ["request", "--schema", schema, "--claims", claims, "--economy", "AU", ...extra];
       const tlsArgs = ["--tls-cert", tls.certFile, "--tls-key", tls.keyFile, "--store", join(work, "verifier.sqlite")];
       const { child, done } = startCcr(deploymentFile(), [...args, ...tlsArgs], { NODE_EXTRA_CA_CERTS: tls.certFile });
       let output = "";
@@ -906,6 +910,38 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
         refused: error.message,
       }));
       expect(JSON.stringify(again)).to.match(/answered already|Could not get authorization request/);
+    });
+
+    it("takes an answer encrypted to the request's own key (direct_post.jwt), and refuses a plain one to it", async function () {
+      const { sdJwt, key } = await walletDiploma("Gus Lee");
+      const asked = await request("name", "diploma", ["--encrypted"]);
+      // @digitalbazaar/oid4-client encrypts (ECDH-ES, A256GCM) to the key in the request's client metadata.
+      const sent = await answerRequest(asked.link, tls, { key, sdJwt }, ["name"]);
+      expect(sent, JSON.stringify(sent)).to.have.property("result");
+      const run = await asked.done;
+      expect(run.code, run.stdout + run.stderr).to.equal(0);
+      expect(run.stdout).to.include("disclosed name: Gus Lee");
+
+      const plain = await request("name", "diploma", ["--encrypted"]);
+      const requestUri = new URL(plain.link).searchParams.get("request_uri") ?? "";
+      const jar = await (await https(requestUri)).text();
+      const payload = decodeJwt(jar) as {
+        response_mode: string;
+        response_uri: string;
+        client_metadata: { jwks: { keys: { use?: string; kty: string; crv?: string }[] } };
+      };
+      expect(payload.response_mode).to.equal("direct_post.jwt");
+      expect(payload.client_metadata.jwks.keys[0]).to.include({ use: "enc", kty: "EC", crv: "P-256" });
+      const response = await https(payload.response_uri, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ vp_token: JSON.stringify({ credential: [sdJwt] }) }).toString(),
+      });
+      const refused = (await response.json()) as { error: string; error_description: string };
+      expect(response.status).to.equal(400);
+      expect(refused.error).to.equal("invalid_request");
+      expect(refused.error_description).to.match(/^the answer is not one to this request: /);
+      expect((await plain.done).code).to.equal(1);
     });
 
     it("refuses an answer that discloses more or less than asked, is of another type, bound to another request, or signed by another key", async function () {

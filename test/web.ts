@@ -419,7 +419,8 @@ describe("web verifier page (Chromium, against a Hardhat node)", function () {
     expect(cards[0]?.fields).to.not.have.property("Verified on");
     await page.screenshot({ path: join(shots, "verifier-wallet.png"), fullPage: true });
 
-    // An answer disclosing more than asked is refused, and the page says why.
+    // An answer disclosing more than asked is refused, and the page says why; this one asked for encryption.
+    await page.check("#wallet-encrypted");
     const greedy = await answerRequest(await ask(page), tls, { key, sdJwt }, ["assuranceLevel", "verifiedOn"]);
     expect("refused" in greedy ? greedy.refused : "accepted").to.match(/^400 invalid_request: /);
     await page.waitForSelector('#summary[data-done] ~ #results article[data-outcome="invalid"]');

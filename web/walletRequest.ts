@@ -52,14 +52,15 @@ export async function setUpWalletRequests(page: WalletRequestPage, schemas: () =
   status.textContent = `Wallets answer this verifier at ${info.walletUrl} (client id ${info.clientId}).`;
   element<HTMLButtonElement>("wallet-ask").addEventListener("click", () => {
     const chosen = [...claims.querySelectorAll<HTMLInputElement>("input[name=claim]:checked")].map((c) => c.value);
-    void ask(page, select.value, chosen).catch((error: unknown) => {
+    const encrypted = element<HTMLInputElement>("wallet-encrypted").checked;
+    void ask(page, select.value, chosen, encrypted).catch((error: unknown) => {
       status.textContent = `The request could not be made: ${error instanceof Error ? error.message : String(error)}`;
     });
   });
 }
 
 /** Asks the server for a request, shows it, and waits for its answer. */
-async function ask(page: WalletRequestPage, schema: string, claims: string[]): Promise<void> {
+async function ask(page: WalletRequestPage, schema: string, claims: string[], encrypted: boolean): Promise<void> {
   const status = element<HTMLParagraphElement>("wallet-status");
   if (claims.length === 0) {
     status.textContent = "Choose at least one claim to ask for.";
@@ -69,7 +70,7 @@ async function ask(page: WalletRequestPage, schema: string, claims: string[]): P
   const response = await fetch("./oid4vp/requests", {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ schema, claims, ...(economy === undefined ? {} : { economy }) }),
+    body: JSON.stringify({ schema, claims, encrypted, ...(economy === undefined ? {} : { economy }) }),
   });
   const made = (await response.json()) as {
     id: string;

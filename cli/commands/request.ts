@@ -27,6 +27,7 @@ interface RequestOptions {
   tlsKey: string;
   store?: string;
   lifetime: number;
+  encrypted?: boolean;
   json?: boolean;
 }
 
@@ -82,7 +83,7 @@ async function runRequest(options: RequestOptions, cli: Cli): Promise<void> {
         .split(",")
         .map((c) => c.trim())
         .filter((c) => c !== "");
-      const made = await verifier.create(options.schema, claims, options.economy);
+      const made = await verifier.create(options.schema, claims, options.economy, options.encrypted === true);
       console.error(await QRCode.toString(made.link, { type: "terminal", small: true }));
       console.error(
         `ccr request: open this in a wallet (expires ${made.expiresAt}); listening on ${running.listening}`,
@@ -116,6 +117,7 @@ function requestCommand(request: Command, cli: Cli): void {
         "postgres://… shared with other verifiers (password in PGPASSWORD or ~/.pgpass)",
     )
     .option("--lifetime <seconds>", "how long the request can be answered", parsePositive, REQUEST_LIFETIME)
+    .option("--encrypted", "ask for the answer encrypted to this request's own key (response mode direct_post.jwt)")
     .option("--json", "print the verdict as JSON")
     .action((options: RequestOptions) => runRequest(options, cli));
 }

@@ -5,7 +5,9 @@
  * audience, signed by the key the credential binds, over exactly these disclosures), then the credential as
  * `ccr verify` checks it (signature, anchor, status, validity, accreditation, recognition).
  */
+import type { Jwk } from "@openid4vc/oauth2";
 import { parseOpenid4vpAuthorizationResponse } from "@openid4vc/openid4vp";
+import { compactDecrypt, importJWK, type JWK } from "jose";
 import type { Credential } from "../vc/credential.ts";
 import { decodeSdJwt, isSdJwt } from "../vc/sdJwt.ts";
 import {
@@ -16,7 +18,7 @@ import {
 } from "../vc/presentation.ts";
 import type { ReadCredential } from "../vc/file.ts";
 import type { VerificationResult, VerifyOptions } from "../vc/verify.ts";
-import { CREDENTIAL_QUERY_ID } from "./requests.ts";
+import { ANSWER_ENCRYPTIONS, CREDENTIAL_QUERY_ID } from "./requests.ts";
 import type { VerifierRequest } from "./store.ts";
 
 /** An answer refused: the OpenID4VP error code and the sentence saying why. */
@@ -29,6 +31,29 @@ export class AnswerRefused extends Error {
   }
 }
 
+/**
+ * An encrypted answer (`direct_post.jwt`: a JWE, ECDH-ES with A128GCM or A256GCM) opened with the request's own key;
+ * refused for a request that asked for a plain answer, or one encrypted to another key.
+ */
+async function decrypted(request: VerifierRequest, jwe: string) {
+  if (request.decryptionKey === undefined) throw new Error("this request asks for a plain answer (direct_post)");
+  const privateJwk = JSON.parse(request.decryptionKey) as JWK & { kid?: string };
+  const decryptionJwk = { ...privateJwk };
+  delete decryptionJwk.d;
+  const key = await importJWK(privateJwk, "ECDH-ES");
+  const { plaintext } = await compactDecrypt(jwe, key, {
+    keyManagementAlgorithms: ["ECDH-ES"],
+    contentEncryptionAlgorithms: ANSWER_ENCRYPTIONS,
+  }).catch((cause: unknown) => {
+    throw new Error(`the encrypted answer cannot be opened with this request's key (${(cause as Error).message})`);
+  });
+  return {
+    decrypted: true as const,
+    decryptionJwk: decryptionJwk as Jwk,
+    payload: new TextDecoder().decode(plaintext),
+  };
+}
+
 /** The one SD-JWT VC presentation of a parsed answer, or why there is none. */
 async function presentedToken(request: VerifierRequest, form: Record<string, unknown>): Promise<string> {
   let presentations: Record<string, unknown[]>;
@@ -37,7 +62,7 @@ async function presentedToken(request: VerifierRequest, form: Record<string, unk
       authorizationResponse: form,
       authorizationRequestPayload: JSON.parse(request.payload) as never,
       callbacks: {
-        decryptJwe: () => Promise.reject(new Error("this request asks for direct_post, not an encrypted answer")),
+        decryptJwe: (jwe) => decrypted(request, jwe),
         verifyJwt: () => Promise.reject(new Error("this request asks for no signed answer")),
       },
     });

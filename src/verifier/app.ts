@@ -38,13 +38,13 @@ export function verifierApp(verifier: Verifier): Hono {
       return c.json({ error: "invalid_request", error_description: "a request is asked for as JSON" }, 415);
     }
     const body = (await c.req.json().catch(() => undefined)) as
-      { schema?: unknown; claims?: unknown; economy?: unknown } | undefined;
+      { schema?: unknown; claims?: unknown; economy?: unknown; encrypted?: unknown } | undefined;
     const claims = Array.isArray(body?.claims) ? body.claims.map(String) : [];
     if (typeof body?.schema !== "string") {
       return c.json({ error: "invalid_request", error_description: "name the schema and the claims to ask for" }, 400);
     }
     const economy = typeof body.economy === "string" && body.economy !== "" ? body.economy : undefined;
-    return c.json(await verifier.create(body.schema, claims, economy));
+    return c.json(await verifier.create(body.schema, claims, economy, body.encrypted === true));
   });
   app.get("/oid4vp/result/:id", async (c) => {
     const result = await verifier.result(c.req.param("id"), c.req.header("x-result-key") ?? "");

@@ -4,7 +4,15 @@
  * id, `x5c` header), fetched by `request_uri`, answered by `direct_post` to a per-request `response_uri`. Built with
  * `@openid4vc/openid4vp` (the authorization request, the JAR, the answer's structure against the query); CCR signs.
  */
-import { X509Certificate, createPrivateKey, createPublicKey, randomBytes, sign, type KeyObject } from "node:crypto";
+import {
+  X509Certificate,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  sign,
+  type KeyObject,
+} from "node:crypto";
 import type { Jwk, SignJwtCallback } from "@openid4vc/oauth2";
 import { createOpenid4vpAuthorizationRequest } from "@openid4vc/openid4vp";
 import { CCRError } from "../errors.ts";
@@ -78,6 +86,20 @@ export interface Ask {
   type: CredentialType;
   claims: string[];
   economy?: string | undefined;
+  /** The answer encrypted to the request's own key (`direct_post.jwt`), so that only this verifier reads it. */
+  encrypted?: boolean | undefined;
+}
+
+/** The content encryptions an encrypted answer may use (with ECDH-ES key agreement on P-256). */
+export const ANSWER_ENCRYPTIONS = ["A128GCM", "A256GCM"];
+
+/** A request's own key for encrypted answers: the private JWK it keeps, and the public one wallets encrypt to. */
+function answerKey(): { privateJwk: Jwk; publicJwk: Jwk } {
+  const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const privateJwk = privateKey.export({ format: "jwk" }) as Jwk;
+  const publicJwk: Jwk = { ...privateJwk, kid: randomBytes(8).toString("base64url"), use: "enc", alg: "ECDH-ES" };
+  delete publicJwk.d;
+  return { privateJwk: { ...privateJwk, kid: publicJwk.kid }, publicJwk };
 }
 
 /** The claims asked for, checked against the type's fields; refused with the fields there are. */
@@ -118,17 +140,21 @@ export async function newRequest(
   const id = randomBytes(16).toString("base64url");
   const nonce = randomBytes(24).toString("base64url");
   const requestUri = `${baseUrl}/oid4vp/request/${id}`;
+  const encryption = ask.encrypted === true ? answerKey() : undefined;
   const payload = {
     response_type: "vp_token" as const,
     client_id: identity.clientId,
     response_uri: `${baseUrl}/oid4vp/response/${id}`,
-    response_mode: "direct_post" as const,
+    response_mode: encryption === undefined ? ("direct_post" as const) : ("direct_post.jwt" as const),
     nonce,
     // No `state`: every request has a response_uri of its own, and a key-bound answer needs none (OpenID4VP 1.0,
     // 5.3); some wallets (@digitalbazaar/oid4-client) do not send it back.
     dcql_query: dcqlQuery(ask),
     client_metadata: {
       client_name: "CCR verifier",
+      ...(encryption === undefined
+        ? {}
+        : { jwks: { keys: [encryption.publicJwk] }, encrypted_response_enc_values_supported: ANSWER_ENCRYPTIONS }),
       vp_formats_supported: {
         "dc+sd-jwt": {
           "sd-jwt_alg_values": ["ES256", "ES256K"] as [string, ...string[]],
@@ -160,6 +186,7 @@ export async function newRequest(
       claims: ask.claims,
       economy: ask.economy,
       payload: JSON.stringify(payload),
+      ...(encryption === undefined ? {} : { decryptionKey: JSON.stringify(encryption.privateJwk) }),
       requestObject,
       createdAt,
       expiresAt: createdAt + lifetime,

@@ -81,15 +81,19 @@ export class Verifier {
     this.#chain = `${connection.chainId}/${connection.deployment.genesisHash}`;
   }
 
-  /** A new request for `claims` of the schema `schema` (id, name or URI); its link, and the key to read its result. */
+  /**
+   * A new request for `claims` of the schema `schema` (id, name or URI), answered encrypted to the request's own key
+   * when `encrypted` (`direct_post.jwt`); its link, and the key to read its result.
+   */
   async create(
     schema: string,
     claims: readonly string[],
     economy?: string,
+    encrypted = false,
   ): Promise<{ id: string; link: string; resultKey: string; expiresAt: string }> {
     const { connection, identity, baseUrl, store } = this.#options;
     const type = await credentialType(connection, schema, this.#options.schemaSources);
-    const ask = { type, claims: askedClaims(type, claims), economy };
+    const ask = { type, claims: askedClaims(type, claims), economy, encrypted };
     const resultKey = randomBytes(24).toString("base64url");
     const { request, link } = await newRequest(identity, baseUrl, ask, this.#options.lifetime ?? REQUEST_LIFETIME);
     await store.create({ ...request, chain: this.#chain, resultDigest: secretDigest(resultKey) });

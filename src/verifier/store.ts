@@ -22,6 +22,11 @@ export interface VerifierRequest {
   payload: string;
   /** The digest (`secretDigest`) of the key that reads the verdict: the official's, never in the QR code. */
   resultDigest: string;
+  /**
+   * With `direct_post.jwt`: the request's own decryption key (an ephemeral P-256 private JWK, JSON), to which the
+   * wallet encrypts its answer; it lives as long as the request.
+   */
+  decryptionKey?: string | undefined;
   /** The signed request object (JAR) a wallet fetches by `request_uri`. */
   requestObject: string;
   createdAt: number;

@@ -6,7 +6,7 @@ export const requestTableSql = (integer: string): string => `
 CREATE TABLE IF NOT EXISTS vp_requests (
   id TEXT PRIMARY KEY, chain TEXT NOT NULL, nonce TEXT NOT NULL, client_id TEXT NOT NULL,
   schema_id ${integer} NOT NULL, vct TEXT NOT NULL, claims TEXT NOT NULL, economy TEXT, payload TEXT NOT NULL,
-  result_digest TEXT NOT NULL, request_object TEXT NOT NULL, created_at ${integer} NOT NULL,
+  result_digest TEXT NOT NULL, decryption_key TEXT, request_object TEXT NOT NULL, created_at ${integer} NOT NULL,
   expires_at ${integer} NOT NULL, state TEXT NOT NULL, result TEXT
 )`;
 
@@ -25,6 +25,7 @@ export function requestOf(row: Row): VerifierRequest {
     ...(typeof row.economy === "string" ? { economy: row.economy } : {}),
     payload: String(row.payload),
     resultDigest: String(row.result_digest),
+    ...(typeof row.decryption_key === "string" ? { decryptionKey: row.decryption_key } : {}),
     requestObject: String(row.request_object),
     createdAt: Number(row.created_at),
     expiresAt: Number(row.expires_at),
@@ -46,6 +47,7 @@ export function requestValues(r: VerifierRequest): (string | number | null)[] {
     r.economy ?? null,
     r.payload,
     r.resultDigest,
+    r.decryptionKey ?? null,
     r.requestObject,
     r.createdAt,
     r.expiresAt,
@@ -55,8 +57,8 @@ export function requestValues(r: VerifierRequest): (string | number | null)[] {
 }
 
 export const REQUEST_COLUMNS =
-  "id, chain, nonce, client_id, schema_id, vct, claims, economy, payload, result_digest, request_object, " +
-  "created_at, expires_at, state, result";
+  "id, chain, nonce, client_id, schema_id, vct, claims, economy, payload, result_digest, decryption_key, " +
+  "request_object, created_at, expires_at, state, result";
 
 /** Why a request in `row` (or none) cannot be taken at `now`. */
 export function takeRefusal(row: Row | undefined, now: number): TakeRefusal | undefined {
