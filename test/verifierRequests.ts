@@ -83,12 +83,34 @@ describe("OpenID4VP requests and the refusals of answers (src/verifier/requests.
     );
   });
 
-  it("asks for fields of the type only, at least one, each once; as a DCQL query of one SD-JWT VC", function () {
+  it("asks for fields of the type only, at least one, each once; as a DCQL query of one SD-JWT VC (or a vp+jwt for all)", function () {
     expect(askedClaims(DIPLOMA, ["name", "degree", "name"])).to.deep.equal(["name", "degree"]);
     expect(() => askedClaims(DIPLOMA, ["name", "salary"])).to.throw(
       '"Academic Diploma" has no field salary; its fields: name, degree, studentNumber',
     );
     expect(() => askedClaims(DIPLOMA, [])).to.throw("ask for at least one claim");
+    // Every field asked: a W3C VC in a vp+jwt (which discloses every field) is the other option.
+    expect(dcqlQuery({ type: DIPLOMA, claims: ["name", "degree", "studentNumber"] })).to.deep.equal({
+      credentials: [
+        {
+          id: "credential",
+          format: "dc+sd-jwt",
+          meta: { vct_values: ["https://schemas.ccr.example/diploma.json"] },
+          claims: [{ path: ["name"] }, { path: ["degree"] }, { path: ["studentNumber"] }],
+        },
+        {
+          id: "credential_vc",
+          format: "jwt_vc_json",
+          meta: { type_values: [["VerifiableCredential", "AcademicDiploma"]] },
+          claims: [
+            { path: ["credentialSubject", "name"] },
+            { path: ["credentialSubject", "degree"] },
+            { path: ["credentialSubject", "studentNumber"] },
+          ],
+        },
+      ],
+      credential_sets: [{ options: [["credential"], ["credential_vc"]] }],
+    });
     expect(dcqlQuery({ type: DIPLOMA, claims: ["name", "degree"] })).to.deep.equal({
       credentials: [
         {
@@ -209,10 +231,13 @@ describe("OpenID4VP requests and the refusals of answers (src/verifier/requests.
     it("refuses what is not an answer to the query, or not one SD-JWT VC with key binding", async function () {
       expect(await refusal({})).to.match(/^invalid_request: the answer is not one to this request: /);
       expect(await refusal(token({ other: [presented(sdJwt, ["name"])] }))).to.equal(
-        'invalid_request: the vp_token must hold one presentation for "credential"',
+        'invalid_request: the vp_token answers "other", not this request\'s query ("credential")',
+      );
+      expect(await refusal(token({ credential_vc: ["eyJhbGciOiJFUzI1NksifQ.e30.c2ln"] }))).to.equal(
+        'invalid_request: the vp_token answers "credential_vc", not this request\'s query ("credential")',
       );
       expect(await refusal(token({ credential: [presented(sdJwt, ["name"]), presented(sdJwt, ["name"])] }))).to.equal(
-        'invalid_request: the vp_token must hold one presentation for "credential"',
+        'invalid_request: the vp_token must hold one presentation, for "credential"',
       );
       expect(await refusal(token({ credential: ["eyJhbGciOiJFUzI1NksifQ.e30.c2ln"] }))).to.equal(
         "vp_formats_not_supported: the presentation is not an SD-JWT VC with a key binding JWT (dc+sd-jwt), which " +

@@ -8,11 +8,11 @@ import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { OID4Client, parseCredentialOfferUrl } from "@digitalbazaar/oid4-client";
+import { OID4Client, oid4vp, parseCredentialOfferUrl } from "@digitalbazaar/oid4-client";
 import { clientAuthenticationAnonymous, type CallbackContext } from "@openid4vc/oauth2";
 import { Openid4vciClient } from "@openid4vc/openid4vci";
 import { expect } from "chai";
-import { decodeJwt } from "jose";
+import { SignJWT, decodeJwt, importJWK, type JWK } from "jose";
 import { readDeployment, type Deployment } from "../src/deployment.ts";
 import { attestDevice, enrollDevice, newKeyPair } from "../src/wallet/deviceClient.ts";
 import type { OfferEntry } from "../src/wallet/offers.ts";
@@ -193,25 +193,29 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
     issuerMetadata: Awaited<ReturnType<Openid4vciClient["resolveIssuerMetadata"]>>,
     accessToken: string,
     key: HolderKey,
+    configuration = "AcademicDiploma_dc_sd_jwt",
   ): Promise<{ jwt: string; credentials: { credential: string }[] }> {
     const { c_nonce: nonce } = await client.requestNonce({ issuerMetadata });
     const { jwt } = await client.createCredentialRequestJwtProof({
       issuerMetadata,
-      credentialConfigurationId: "AcademicDiploma_dc_sd_jwt",
+      credentialConfigurationId: configuration,
       signer: { method: "jwk", publicJwk: key.publicJwk, alg: key.alg },
       nonce,
     });
     const { credentialResponse } = await client.retrieveCredentials({
       issuerMetadata,
       accessToken,
-      credentialConfigurationId: "AcademicDiploma_dc_sd_jwt",
+      credentialConfigurationId: configuration,
       proofs: { jwt: [jwt] },
     });
     return { jwt, credentials: credentialResponse.credentials as { credential: string }[] };
   }
 
   /** An offer taken whole by the @openid4vc wallet with a new P-256 key: the diploma (an SD-JWT VC) and the key. */
-  async function receivedDiploma(link: string): Promise<{ sdJwt: string; key: HolderKey }> {
+  async function receivedDiploma(
+    link: string,
+    configuration = "AcademicDiploma_dc_sd_jwt",
+  ): Promise<{ sdJwt: string; key: HolderKey }> {
     const client = openid4vc();
     const credentialOffer = await client.resolveCredentialOffer(link);
     const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
@@ -220,7 +224,8 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
       issuerMetadata,
     });
     const key = walletKey("ES256");
-    const { credentials } = await diplomaFor(client, issuerMetadata, accessTokenResponse.access_token, key);
+    const token = accessTokenResponse.access_token;
+    const { credentials } = await diplomaFor(client, issuerMetadata, token, key, configuration);
     return { sdJwt: credentials[0]?.credential ?? "", key };
   }
 
@@ -942,6 +947,90 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
       expect(refused.error).to.equal("invalid_request");
       expect(refused.error_description).to.match(/^the answer is not one to this request: /);
       expect((await plain.done).code).to.equal(1);
+    });
+
+    it("takes a vp+jwt of a W3C credential (jwt_vc_json) when every field is asked, signed by its holder", async function () {
+      // A diploma with every field, as a jwt_vc_json bound to the wallet's P-256 key (its did:jwk).
+      const input = join(work, "every-field.csv");
+      await writeFile(
+        input,
+        "name,studentNumber,degree,fieldOfStudy,awardedOn,honours\nHana Sato,S2026-77,Master of Arts,Linguistics,2026-06-30,Distinction\n",
+      );
+      const out = join(work, "offers-every-field");
+      const args = ["--as", "au-university", "offer", "--schema", "diploma", "--input", input, "--out", out];
+      expect((await ccr([...args, "--issuer-url", issuerUrl])).code).to.equal(0);
+      const [offer] = JSON.parse(await readFile(join(out, "offers.json"), "utf8")) as OfferEntry[];
+      const { sdJwt: vcJwt, key } = await receivedDiploma(offer?.link ?? "", "AcademicDiploma_jwt_vc_json");
+      const file = join(work, "hana.jwt");
+      await writeFile(file, vcJwt);
+      await verifiedOnceAnchored(file, service);
+      const holder = String((decodeJwt(vcJwt) as { credentialSubject: { id: string } }).credentialSubject.id);
+
+      const asked = await request("name,studentNumber,degree,fieldOfStudy,awardedOn,honours");
+      const { authorizationRequest } = await oid4vp.authzRequest.get({
+        url: asked.link,
+        agent: trustingAgent(tls),
+        getTrustedCertificates: () => [tls.cert],
+      });
+      const query = authorizationRequest.dcql_query as { credentials: { id: string; format: string }[] };
+      expect(query.credentials.map((c) => [c.id, c.format])).to.deep.equal([
+        ["credential", "dc+sd-jwt"],
+        ["credential_vc", "jwt_vc_json"],
+      ]);
+      // The wallet's presentation: a W3C VP 2.0 secured as a JWT by jose with the holder's key.
+      const vp = await new SignJWT({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        type: ["VerifiablePresentation"],
+        holder,
+        verifiableCredential: [
+          {
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            id: `data:application/vc+jwt,${vcJwt}`,
+            type: "EnvelopedVerifiableCredential",
+          },
+        ],
+        nonce: String(authorizationRequest.nonce),
+      })
+        .setProtectedHeader({ alg: "ES256", typ: "vp+jwt", kid: `${holder}#0` })
+        .setIssuer(holder)
+        .setAudience(String(authorizationRequest.client_id))
+        .setIssuedAt()
+        .setExpirationTime("5m")
+        .sign(await importJWK(key.privateJwk as JWK, "ES256"));
+      await oid4vp.authzResponse.send({
+        authorizationRequest,
+        vpToken: JSON.stringify({ credential_vc: [vp] }),
+        vpTokenMediaType: "application/json",
+        agent: trustingAgent(tls),
+      });
+      const run = await asked.done;
+      expect(run.code, run.stdout + run.stderr).to.equal(0);
+      expect(run.stdout).to.include(
+        `VALID     the wallet's answer: presented by its holder ${holder} to x509_san_dns:localhost`,
+      );
+      expect(run.stdout, run.stdout).to.match(/^VALID {5}request [^:]+#1: valid: issued by University in Australia/m);
+
+      // Asked for fewer fields, the same credential in a vp+jwt discloses more than asked: not offered, refused.
+      const fewer = await request("name");
+      const { authorizationRequest: second } = await oid4vp.authzRequest.get({
+        url: fewer.link,
+        agent: trustingAgent(tls),
+        getTrustedCertificates: () => [tls.cert],
+      });
+      expect((second.dcql_query as { credentials: unknown[] }).credentials).to.have.length(1);
+      const refused = await oid4vp.authzResponse
+        .send({
+          authorizationRequest: second,
+          vpToken: JSON.stringify({ credential_vc: [vp] }),
+          vpTokenMediaType: "application/json",
+          agent: trustingAgent(tls),
+        })
+        .then(
+          () => "accepted",
+          (error: Error) => error.message,
+        );
+      expect(refused).to.include(`the vp_token answers "credential_vc", not this request's query ("credential")`);
+      expect((await fewer.done).code).to.equal(1);
     });
 
     it("refuses an answer that discloses more or less than asked, is of another type, bound to another request, or signed by another key", async function () {

@@ -8,17 +8,19 @@
 import type { Jwk } from "@openid4vc/oauth2";
 import { parseOpenid4vpAuthorizationResponse } from "@openid4vc/openid4vp";
 import { compactDecrypt, importJWK, type JWK } from "jose";
-import type { Credential } from "../vc/credential.ts";
+import { decodeCredential, type Credential } from "../vc/credential.ts";
 import { decodeSdJwt, isSdJwt } from "../vc/sdJwt.ts";
 import {
   CLOCK_SKEW,
+  checkPresentation,
+  presentedCredentials,
   verifySdJwtPresentation,
   type PresentationExpectation,
   type VerifiedPresentation,
 } from "../vc/presentation.ts";
 import type { ReadCredential } from "../vc/file.ts";
-import type { VerificationResult, VerifyOptions } from "../vc/verify.ts";
-import { ANSWER_ENCRYPTIONS, CREDENTIAL_QUERY_ID } from "./requests.ts";
+import { verifyReads, type VerificationResult, type VerifyOptions } from "../vc/verify.ts";
+import { ANSWER_ENCRYPTIONS, CREDENTIAL_QUERY_ID, VC_QUERY_ID } from "./requests.ts";
 import type { VerifierRequest } from "./store.ts";
 
 /** An answer refused: the OpenID4VP error code and the sentence saying why. */
@@ -54,8 +56,17 @@ async function decrypted(request: VerifierRequest, jwe: string) {
   };
 }
 
-/** The one SD-JWT VC presentation of a parsed answer, or why there is none. */
-async function presentedToken(request: VerifierRequest, form: Record<string, unknown>): Promise<string> {
+/** Whether the request's query takes a vp+jwt too (it asks for every field of its type: see `dcqlQuery`). */
+function offersVcJwt(request: VerifierRequest): boolean {
+  const { dcql_query } = JSON.parse(request.payload) as { dcql_query?: { credentials?: { id?: string }[] } };
+  return (dcql_query?.credentials ?? []).some((query) => query.id === VC_QUERY_ID);
+}
+
+/** A presentation in an answer: an SD-JWT VC with key binding, or a vp+jwt (W3C, `jwt_vc_json` credentials). */
+type Presented = { format: "dc+sd-jwt" | "jwt_vc_json"; token: string };
+
+/** The one presentation of a parsed answer, in a format the request asks for, or why there is none. */
+async function presentedToken(request: VerifierRequest, form: Record<string, unknown>): Promise<Presented> {
   let presentations: Record<string, unknown[]>;
   try {
     const parsed = await parseOpenid4vpAuthorizationResponse({
@@ -71,28 +82,49 @@ async function presentedToken(request: VerifierRequest, form: Record<string, unk
   } catch (error) {
     throw new AnswerRefused("invalid_request", `the answer is not one to this request: ${(error as Error).message}`);
   }
-  const entries = presentations[CREDENTIAL_QUERY_ID] ?? [];
+  const vcJwt = offersVcJwt(request);
+  const asked = vcJwt ? `"${CREDENTIAL_QUERY_ID}" or "${VC_QUERY_ID}"` : `"${CREDENTIAL_QUERY_ID}"`;
+  const queries = Object.keys(presentations);
+  const [id] = queries;
+  const entries = id === undefined ? [] : (presentations[id] ?? []);
   const [token] = entries;
-  if (entries.length !== 1 || typeof token !== "string") {
-    throw new AnswerRefused("invalid_request", `the vp_token must hold one presentation for "${CREDENTIAL_QUERY_ID}"`);
+  if (id !== undefined && id !== CREDENTIAL_QUERY_ID && !(vcJwt && id === VC_QUERY_ID)) {
+    throw new AnswerRefused("invalid_request", `the vp_token answers "${id}", not this request's query (${asked})`);
   }
-  if (!isSdJwt(token) || token.endsWith("~")) {
-    throw new AnswerRefused(
-      "vp_formats_not_supported",
-      "the presentation is not an SD-JWT VC with a key binding JWT (dc+sd-jwt), which this request asks for",
-    );
+  if (queries.length !== 1 || entries.length !== 1 || typeof token !== "string") {
+    throw new AnswerRefused("invalid_request", `the vp_token must hold one presentation, for ${asked}`);
   }
-  return token;
+  if (id === CREDENTIAL_QUERY_ID && isSdJwt(token) && !token.endsWith("~")) return { format: "dc+sd-jwt", token };
+  if (id === VC_QUERY_ID && !isSdJwt(token)) return { format: "jwt_vc_json", token };
+  throw new AnswerRefused(
+    "vp_formats_not_supported",
+    !vcJwt
+      ? "the presentation is not an SD-JWT VC with a key binding JWT (dc+sd-jwt), which this request asks for"
+      : `the presentation is neither an SD-JWT VC with a key binding JWT for "${CREDENTIAL_QUERY_ID}" nor a vp+jwt ` +
+          `for "${VC_QUERY_ID}", which this request asks for`,
+  );
+}
+
+/** The credential an answer presents, with the claims it discloses (every subject field, for a vp+jwt). */
+function presented(
+  answer: Presented,
+  file: string,
+): { credential: Credential; disclosed: string[]; read?: ReadCredential } {
+  try {
+    if (answer.format === "dc+sd-jwt") return decodeSdJwt(answer.token);
+    const reads = presentedCredentials(file, answer.token);
+    const [read] = reads;
+    if (read === undefined || reads.length !== 1) throw new Error("it must carry one credential");
+    const { credential } = decodeCredential(read.jws);
+    return { credential, disclosed: Object.keys(credential.credentialSubject).filter((k) => k !== "id"), read };
+  } catch (error) {
+    const what = answer.format === "dc+sd-jwt" ? "an SD-JWT VC" : "a vp+jwt of one credential";
+    throw new AnswerRefused("invalid_request", `the presentation is not ${what}: ${(error as Error).message}`);
+  }
 }
 
 /** Refuses a presentation of another type than asked, or disclosing a claim that was not asked for or not one asked. */
-function checkAsked(request: VerifierRequest, token: string): Credential {
-  let credential, disclosed;
-  try {
-    ({ credential, disclosed } = decodeSdJwt(token));
-  } catch (error) {
-    throw new AnswerRefused("invalid_request", `the presentation is not an SD-JWT VC: ${(error as Error).message}`);
-  }
+function checkAsked(request: VerifierRequest, credential: Credential, disclosed: readonly string[]): void {
   const vct = credential.credentialSchema.id;
   if (vct !== request.vct) {
     throw new AnswerRefused("invalid_request", `the credential is of type ${vct}, not ${request.vct} as asked`);
@@ -111,7 +143,6 @@ function checkAsked(request: VerifierRequest, token: string): Credential {
       `the presentation does not disclose ${missing.join(", ")}, which was asked`,
     );
   }
-  return credential;
 }
 
 /**
@@ -125,12 +156,25 @@ export async function checkAnswer(
   options: VerifyOptions,
   verify?: (reads: ReadCredential[]) => Promise<VerificationResult[]>,
 ): Promise<VerifiedPresentation & { credential: Credential }> {
-  const token = await presentedToken(request, form);
-  const credential = checkAsked(request, token);
+  const answer = await presentedToken(request, form);
+  const file = `request ${request.id}`;
+  const { credential, disclosed, read } = presented(answer, file);
+  checkAsked(request, credential, disclosed);
   const maxAge = expected.maxAge ?? request.expiresAt - request.createdAt + CLOCK_SKEW;
   const expectation = { ...expected, audience: request.clientId, nonce: request.nonce, maxAge };
-  const file = `request ${request.id}`;
-  const verified = await verifySdJwtPresentation(file, token, undefined, expectation, options, verify);
+  const check = verify ?? ((reads: ReadCredential[]) => verifyReads(reads, options));
+  let verified: VerifiedPresentation;
+  if (answer.format === "dc+sd-jwt") {
+    verified = await verifySdJwtPresentation(file, answer.token, undefined, expectation, options, check);
+  } else {
+    // The holder's own checks (audience, nonce, freshness, its signature, the holder of the credential), then the
+    // credential's.
+    const { outcome, reason, holder, issuedAt, expiresAt } = await checkPresentation(file, answer.token, expectation);
+    verified = {
+      presentation: { file, outcome, reason, holder, issuedAt, expiresAt },
+      credentials: read === undefined ? [] : await check([read]),
+    };
+  }
   if (verified.presentation.outcome === "invalid") {
     throw new AnswerRefused("invalid_request", `the presentation is refused: ${verified.presentation.reason}`);
   }

@@ -115,18 +115,30 @@ export function askedClaims(type: CredentialType, claims: readonly string[]): st
   return [...new Set(claims)];
 }
 
-/** The DCQL query of an ask: one SD-JWT VC of the type's `vct`, with exactly the claims asked. */
+/** The DCQL credential query id of the same credential as a W3C VC in a vp+jwt (`jwt_vc_json`). */
+export const VC_QUERY_ID = "credential_vc";
+
+/**
+ * The DCQL query of an ask: one SD-JWT VC of the type's `vct`, with exactly the claims asked. When every field of the
+ * type is asked, a W3C VC (`jwt_vc_json`, in a vp+jwt) is one of the two options too: it discloses every field, so it
+ * answers only a request for all of them.
+ */
 export function dcqlQuery(ask: Ask): Record<string, unknown> {
-  return {
-    credentials: [
-      {
-        id: CREDENTIAL_QUERY_ID,
-        format: "dc+sd-jwt",
-        meta: { vct_values: [ask.type.uri] },
-        claims: ask.claims.map((claim) => ({ path: [claim] })),
-      },
-    ],
+  const sdJwt = {
+    id: CREDENTIAL_QUERY_ID,
+    format: "dc+sd-jwt",
+    meta: { vct_values: [ask.type.uri] },
+    claims: ask.claims.map((claim) => ({ path: [claim] })),
   };
+  const all = ask.type.fields.filter((field) => field !== "id").every((field) => ask.claims.includes(field));
+  if (!all) return { credentials: [sdJwt] };
+  const vc = {
+    id: VC_QUERY_ID,
+    format: "jwt_vc_json",
+    meta: { type_values: [["VerifiableCredential", ask.type.vcType]] },
+    claims: ask.claims.map((claim) => ({ path: ["credentialSubject", claim] })),
+  };
+  return { credentials: [sdJwt, vc], credential_sets: [{ options: [[CREDENTIAL_QUERY_ID], [VC_QUERY_ID]] }] };
 }
 
 /** A new request for `ask`, answered at `<baseUrl>/oid4vp/response/<id>`; with its `openid4vp://` link. */
@@ -160,6 +172,7 @@ export async function newRequest(
           "sd-jwt_alg_values": ["ES256", "ES256K"] as [string, ...string[]],
           "kb-jwt_alg_values": ["ES256", "ES256K", "EdDSA"] as [string, ...string[]],
         },
+        jwt_vc_json: { alg_values: ["ES256", "ES256K", "EdDSA"] as [string, ...string[]] },
       },
     },
   };
