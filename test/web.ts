@@ -359,6 +359,31 @@ describe("web verifier page (Chromium, against a Hardhat node)", function () {
     await page.close();
   });
 
+  it("verifies a credential signed ES256 (a P-256 key of the issuer's DID) as one signed ES256K", async function () {
+    const env = {
+      CCR_KEYSTORE_PASSWORD: "correct horse battery",
+      CCR_SIGNING_KEYSTORE_PASSWORD: "correct horse battery",
+    };
+    const keystore = join(work, "bank-p256.json");
+    const deploymentFile = join(devnet.dir, "deployment.json");
+    const made = await runCcr(deploymentFile, ["key", "new", "--alg", "ES256", "--out", keystore], env);
+    const publicKey = /(0x04[0-9a-f]{128})/.exec(made.stdout)?.[1] ?? "";
+    await ok(["--as", "ca-bank", "did", "add-key", publicKey]);
+    const input = join(work, "es256.csv");
+    await writeFile(input, `id,assuranceLevel,verifiedOn\n${holderDid("web-6")},substantial,2026-11-02\n`);
+    const out = join(work, "es256");
+    const args = ["--as", "ca-bank", "issue", "--schema", "kyc", "--input", input, "--out", out, "--single"];
+    const issuedEs256 = await runCcr(deploymentFile, [...args, "--alg", "ES256", "--signing-keystore", keystore], env);
+    expect(issuedEs256.code, issuedEs256.stderr).to.equal(0);
+    const [file = ""] = await issued(out);
+    const page = await verifierPage();
+    await drop(page, [file]);
+    const { cards } = await verified(page);
+    expect(cards.map((c) => c.outcome)).to.deep.equal(["valid"]);
+    expect(cards[0]?.checks.signature?.state).to.equal("passed");
+    await page.close();
+  });
+
   it("asks a wallet from the page: the QR code's request is answered with only the claims chosen; the verdict shows", async function () {
     // A KYC credential held in a wallet: an SD-JWT VC bound to the wallet's P-256 key (its did:jwk).
     const key = holderKey("ES256");
