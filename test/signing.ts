@@ -246,11 +246,11 @@ describe("Signing workers and the signature checker (src/vc/signingPool.ts, src/
       expect(jwsSigner("ES256K", issuerKey.privateKey)(input)).to.equal(es256kSigner(issuerKey.privateKey)(input));
     });
 
-    it("checks ES256 against P-256 keys (hex or JWK) only, and never takes one algorithm's signature for the other's", async function () {
+    /** Tokens, the methods they are checked against, and whether they are signed by one of them. */
+    async function es256Cases(): Promise<[string, string, VerificationMethod[], boolean][]> {
       const [{ jws } = { jws: "" }] = await es256Pool.sign([signingInput(es256Header, credential(4), iat)]);
       const [{ jws: k1 } = { jws: "" }] = await pool.sign([signingInput(header, credential(4), iat)]);
       const publicKey = p256PublicKeyHex(p256Key);
-      const checker = new SignatureChecker();
       const [head, payload, signature] = jws.split(".");
       const [k1Head, , k1Signature] = k1.split(".");
       const otherPayload = signingInput(es256Header, credential(5), iat).split(".")[1];
@@ -268,9 +268,18 @@ describe("Signing workers and the signature checker (src/vc/signingPool.ts, src/
         ["ES256K header, P-256 signature", `${k1Head}.${payload}.${signature}`, [jwkMethod(p256)], false],
         ["ES256K, still", k1, [method(issuerKey.address), jwkMethod(p256)], true],
       ];
-      for (const [what, token, methods, expected] of cases) {
+      return cases;
+    }
+
+    it("checks ES256 against P-256 keys (hex or JWK) only, and never takes one algorithm's signature for the other's", async function () {
+      const checker = new SignatureChecker();
+      for (const [what, token, methods, expected] of await es256Cases()) {
         expect(checker.check(token, methods), what).to.equal(expected);
       }
+    });
+
+    it("checks ES256 and ES256K signatures on worker threads with the same answers", async function () {
+      const cases = await es256Cases();
       // Many at once, on the workers: the same answers.
       const items = Array.from({ length: 300 }, (_, n) => cases[n % cases.length]).map((c) => ({
         jws: c?.[1] ?? "",

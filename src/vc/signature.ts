@@ -102,7 +102,6 @@ const TOOLS: Tools = {
   sha256: (text) => createHash("sha256").update(text).digest(),
   address: (publicKey) => `0x${hex(keccak(publicKey.subarray(1))).slice(-40)}`,
 };
-const P256_KEYS = new Map<string, KeyObject>();
 
 /** The workers' tools and handler: `addressSigned` (ES256K) or `p256Signed` (ES256) over a job. */
 const SETUP = `
@@ -157,6 +156,14 @@ function jobOf(jws: string, methods: readonly VerificationMethod[]): Job | undef
   return ["ES256K", input, signature, [...new Set(methods.map(methodAddress).filter((a) => a !== undefined))]];
 }
 
+/**
+ * Whether did-jwt is asked when the fast check says no: for ES256K (public keys given otherwise than as an address),
+ * and for ES256 when no method's key could be read as a P-256 point here (a multibase key, say).
+ */
+function fallsBack([alg, , , keys]: Job): boolean {
+  return alg === "ES256K" || keys.length === 0;
+}
+
 /** Below this many signatures, checking them here costs less than starting the workers. */
 const POOL_FROM = 256;
 let pool: WorkerPool<Job, boolean> | undefined;
@@ -172,12 +179,14 @@ let pool: WorkerPool<Job, boolean> | undefined;
 export class SignatureChecker {
   /** Address -> the public key recovered for it (65 bytes, uncompressed). */
   private readonly keys = new Map<string, Uint8Array>();
+  /** P-256 public key (hex) -> Node's key object of it. */
+  private readonly p256Keys = new Map<string, KeyObject>();
 
   /** Whether `jws` is signed by one of `methods`. */
   check(jws: string, methods: readonly VerificationMethod[]): boolean {
     const job = jobOf(jws, methods);
     if (job === undefined) return this.fallback(jws, methods);
-    return this.signed(job) || (this.#fallsBack(job) && this.fallback(jws, methods));
+    return this.signed(job) || (fallsBack(job) && this.fallback(jws, methods));
   }
 
   /** `check` of every item, on worker threads when there are many; the answers in the items' order. */
@@ -191,21 +200,13 @@ export class SignatureChecker {
     return items.map(({ jws, methods }, i) => {
       const job = jobs[i];
       if (job === undefined) return this.fallback(jws, methods);
-      return signed[i] === true || (this.#fallsBack(job) && this.fallback(jws, methods));
+      return signed[i] === true || (fallsBack(job) && this.fallback(jws, methods));
     });
-  }
-
-  /**
-   * Whether did-jwt is asked when the fast check says no: for ES256K (public keys given otherwise than as an
-   * address), and for ES256 when no method's key could be read as a P-256 point here (a multibase key, say).
-   */
-  #fallsBack([alg, , , keys]: Job): boolean {
-    return alg === "ES256K" || keys.length === 0;
   }
 
   private signed([alg, input, signature, keys]: Job): boolean {
     return alg === "ES256"
-      ? p256Signed(crypto, P256_KEYS, input, signature, keys)
+      ? p256Signed(crypto, this.p256Keys, input, signature, keys)
       : addressSigned(TOOLS, this.keys, input, signature, keys);
   }
 

@@ -98,7 +98,16 @@ export const TYPESCRIPT_TARGETS: readonly TypeScriptTarget[] = [
   },
   {
     file: "src/vc/signature.ts",
-    checks: ["methodAddress", "addressSigned", "addressJob", "SignatureChecker.check", "SignatureChecker.fallback"],
+    checks: [
+      "methodAddress",
+      "addressSigned",
+      "p256Signed",
+      "p256Key",
+      "jobOf",
+      "fallsBack",
+      "SignatureChecker.check",
+      "SignatureChecker.fallback",
+    ],
     tests: ["test/signing.ts"],
     // The worker threads run addressSigned as text, without Stryker's mutant switch; this thread runs the same code.
     grep: "^(?!.*on worker threads)",
