@@ -21,7 +21,7 @@ import { makeOffers } from "../../src/wallet/offers.ts";
 import { metadataFor } from "../../src/wallet/setup.ts";
 import { openIssuerStore } from "../../src/wallet/openStore.ts";
 import { signingKeyOf, type CommandModule, type Cli } from "../context.ts";
-import { parseCount, parseDuration, parsePositive } from "../parse.ts";
+import { parseCount, parseDuration, parsePositive, readText } from "../parse.ts";
 
 /** Where an issuer's service keeps its state unless told: `issuer-service/<issuer>.sqlite` beside the deployment. */
 const defaultStore = (cli: Cli, issuer: string): string =>
@@ -132,16 +132,12 @@ interface ServiceOptions {
 }
 
 /** The TLS key and certificate the service serves with; wallets insist on HTTPS. */
-async function tlsOf(options: ServiceOptions): Promise<{ key: Buffer; cert: Buffer } | undefined> {
+async function tlsOf(options: ServiceOptions): Promise<{ key: string; cert: string } | undefined> {
   if (options.tlsCert === undefined && options.tlsKey === undefined) return undefined;
   if (options.tlsCert === undefined || options.tlsKey === undefined) {
     throw new CCRError("INVALID_ARGUMENT", "--tls-cert and --tls-key go together");
   }
-  const read = (file: string): Promise<Buffer> =>
-    readFile(file).catch((cause: unknown) => {
-      throw new CCRError("INVALID_ARGUMENT", `cannot read ${file}: ${String(cause)}`, { cause });
-    });
-  return { cert: await read(options.tlsCert), key: await read(options.tlsKey) };
+  return { cert: await readText(options.tlsCert), key: await readText(options.tlsKey) };
 }
 
 function issuerServiceCommand(command: Command, cli: Cli): void {

@@ -326,17 +326,21 @@ export interface VerifiedPresentation {
   credentials: VerificationResult[];
 }
 
-/** Verifies a presentation file `ccr present` wrote (`vp+jwt`, or an SD-JWT VC with key binding). */
+/**
+ * Verifies a presentation file `ccr present` wrote (`vp+jwt`, or an SD-JWT VC with key binding), its credentials with
+ * `verify` (`verifyReads` with `options`, unless a caller verifies many presentations' credentials together).
+ */
 export async function verifyPresentation(
   file: string,
   text: string,
   expected: PresentationExpectation,
   options: VerifyOptions,
+  verify: (reads: ReadCredential[]) => Promise<VerificationResult[]> = (reads) => verifyReads(reads, options),
 ): Promise<VerifiedPresentation> {
   const trimmed = text.trim();
   if (!trimmed.startsWith("{")) {
     const { credentials, ...presentation } = await checkPresentation(file, trimmed, expected);
-    return { presentation: { file, ...presentation }, credentials: await verifyReads(credentials, options) };
+    return { presentation: { file, ...presentation }, credentials: await verify(credentials) };
   }
   let wrapped: Partial<SdJwtPresentationFile>;
   try {
@@ -350,7 +354,7 @@ export async function verifyPresentation(
       `${file} is not a presentation (${SD_JWT_PRESENTATION_FORMAT} or vp+jwt)`,
     );
   }
-  return verifySdJwtPresentation(file, wrapped.presentation, wrapped.anchor, expected, options);
+  return verifySdJwtPresentation(file, wrapped.presentation, wrapped.anchor, expected, options, verify);
 }
 
 /**

@@ -12,14 +12,14 @@ import { decodeCredential, type Credential } from "../vc/credential.ts";
 import { decodeSdJwt, isSdJwt } from "../vc/sdJwt.ts";
 import {
   CLOCK_SKEW,
-  checkPresentation,
   presentedCredentials,
+  verifyPresentation,
   verifySdJwtPresentation,
   type PresentationExpectation,
   type VerifiedPresentation,
 } from "../vc/presentation.ts";
 import type { ReadCredential } from "../vc/file.ts";
-import { verifyReads, type VerificationResult, type VerifyOptions } from "../vc/verify.ts";
+import type { VerificationResult, VerifyOptions } from "../vc/verify.ts";
 import { ANSWER_ENCRYPTIONS, CREDENTIAL_QUERY_ID, VC_QUERY_ID } from "./requests.ts";
 import type { VerifierRequest } from "./store.ts";
 
@@ -106,17 +106,14 @@ async function presentedToken(request: VerifierRequest, form: Record<string, unk
 }
 
 /** The credential an answer presents, with the claims it discloses (every subject field, for a vp+jwt). */
-function presented(
-  answer: Presented,
-  file: string,
-): { credential: Credential; disclosed: string[]; read?: ReadCredential } {
+function presented(answer: Presented, file: string): { credential: Credential; disclosed: string[] } {
   try {
     if (answer.format === "dc+sd-jwt") return decodeSdJwt(answer.token);
     const reads = presentedCredentials(file, answer.token);
     const [read] = reads;
     if (read === undefined || reads.length !== 1) throw new Error("it must carry one credential");
     const { credential } = decodeCredential(read.jws);
-    return { credential, disclosed: Object.keys(credential.credentialSubject).filter((k) => k !== "id"), read };
+    return { credential, disclosed: Object.keys(credential.credentialSubject).filter((k) => k !== "id") };
   } catch (error) {
     const what = answer.format === "dc+sd-jwt" ? "an SD-JWT VC" : "a vp+jwt of one credential";
     throw new AnswerRefused("invalid_request", `the presentation is not ${what}: ${(error as Error).message}`);
@@ -158,23 +155,14 @@ export async function checkAnswer(
 ): Promise<VerifiedPresentation & { credential: Credential }> {
   const answer = await presentedToken(request, form);
   const file = `request ${request.id}`;
-  const { credential, disclosed, read } = presented(answer, file);
+  const { credential, disclosed } = presented(answer, file);
   checkAsked(request, credential, disclosed);
   const maxAge = expected.maxAge ?? request.expiresAt - request.createdAt + CLOCK_SKEW;
   const expectation = { ...expected, audience: request.clientId, nonce: request.nonce, maxAge };
-  const check = verify ?? ((reads: ReadCredential[]) => verifyReads(reads, options));
-  let verified: VerifiedPresentation;
-  if (answer.format === "dc+sd-jwt") {
-    verified = await verifySdJwtPresentation(file, answer.token, undefined, expectation, options, check);
-  } else {
-    // The holder's own checks (audience, nonce, freshness, its signature, the holder of the credential), then the
-    // credential's.
-    const { outcome, reason, holder, issuedAt, expiresAt } = await checkPresentation(file, answer.token, expectation);
-    verified = {
-      presentation: { file, outcome, reason, holder, issuedAt, expiresAt },
-      credentials: read === undefined ? [] : await check([read]),
-    };
-  }
+  const verified =
+    answer.format === "dc+sd-jwt"
+      ? await verifySdJwtPresentation(file, answer.token, undefined, expectation, options, verify)
+      : await verifyPresentation(file, answer.token, expectation, options, verify);
   if (verified.presentation.outcome === "invalid") {
     throw new AnswerRefused("invalid_request", `the presentation is refused: ${verified.presentation.reason}`);
   }
