@@ -148,6 +148,21 @@ describe("SD-JWT VC (src/vc/sdJwt.ts): disclosures and key binding", function ()
     expect(unbound.boundKey).to.equal(undefined);
   });
 
+  it("reads a token read moments ago into a copy of its own: changing one reading changes no later one", async function () {
+    const token = await sdJwtFor(holder);
+    const first = decodeSdJwt(token);
+    const expected = structuredClone(first);
+    first.credential.credentialSubject.name = "Mallory";
+    first.credential.type.push("Forged");
+    first.disclosed.length = 0;
+    (first.credential.credentialSchema as { id: string }).id = "urn:other";
+    first.header.alg = "none";
+    const again = decodeSdJwt(token);
+    expect(again).to.deep.equal(expected);
+    again.credential.credentialSubject.level = "low";
+    expect(decodeSdJwt(token)).to.deep.equal(expected);
+  });
+
   it("refuses a disclosure the issuer did not sign, another typ, a token that is not an SD-JWT, and missing claims", async function () {
     const token = await sdJwtFor(holder);
     const other = (await sdJwtFor(holder)).split("~")[1] ?? "";

@@ -133,11 +133,34 @@ export interface DecodedSdJwt {
   boundKey?: string;
 }
 
+/** The last tokens read, newest last: one answer's token is read by several checks (see `decodeSdJwt`). */
+const recentlyRead = new Map<string, DecodedSdJwt>();
+const RECENTLY_READ = 256;
+
 /**
  * Reads an SD-JWT VC: every disclosure must be one whose digest the issuer signed (CCRError INVALID_SIGNATURE
- * otherwise: the token was altered), and its claims are returned in the shape of a CCR credential.
+ * otherwise: the token was altered), and its claims are returned in the shape of a CCR credential. A token read
+ * moments ago (by another check of the same presentation) is not decoded and hashed again: its reading is copied.
  */
 export function decodeSdJwt(token: string): DecodedSdJwt {
+  const known = recentlyRead.get(token);
+  if (known !== undefined) return copied(known);
+  const read = readSdJwt(token);
+  if (recentlyRead.size >= RECENTLY_READ) recentlyRead.delete(recentlyRead.keys().next().value ?? "");
+  recentlyRead.set(token, copied(read));
+  return read;
+}
+
+/** A reading's own copy, all the way down (it is plain JSON: objects, arrays and scalars). */
+function copied<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(copied) as T;
+  if (typeof value !== "object" || value === null) return value;
+  const copy: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) copy[key] = copied(inner);
+  return copy as T;
+}
+
+function readSdJwt(token: string): DecodedSdJwt {
   let decoded;
   try {
     decoded = decodeSdJwtSync(token, digest);
