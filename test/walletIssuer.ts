@@ -900,6 +900,16 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
     it("verifies a wallet's answer with only the claims asked: signed request by x5c, key binding, anchor, verdict", async function () {
       const { sdJwt, key } = await walletDiploma("Chloe Ng");
       const asked = await request("name,degree");
+      // Whoever reaches the wallets' listener can answer a request, not make one or read a verdict.
+      const origin = new URL(new URL(asked.link).searchParams.get("request_uri") ?? "").origin;
+      const made = await https(`${origin}/oid4vp/requests`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ schema: "diploma", claims: ["name"] }),
+      });
+      expect(made.status).to.equal(404);
+      expect((await https(`${origin}/oid4vp`)).status).to.equal(404);
+      expect((await https(`${origin}/oid4vp/result/x`, { headers: { "x-result-key": "y" } })).status).to.equal(404);
       const sent = await answerRequest(asked.link, tls, { key, sdJwt }, ["name", "degree"]);
       expect(sent, JSON.stringify(sent)).to.have.property("result");
       const run = await asked.done;

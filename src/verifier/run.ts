@@ -7,7 +7,7 @@ import type { Hono } from "hono";
 import type { RegistryConnection } from "../registry.ts";
 import type { SchemaSources } from "../schemaResolver.ts";
 import { listenOn, pooledConnection } from "../server/listen.ts";
-import { verifierApp } from "./app.ts";
+import { verifierApp, walletApp } from "./app.ts";
 import { verifierIdentity } from "./requests.ts";
 import { Verifier } from "./service.ts";
 import type { VerifierStore } from "./store.ts";
@@ -27,7 +27,10 @@ export interface VerifierSetup {
 
 export interface RunningVerifier {
   verifier: Verifier;
-  /** Its routes, for a server that mounts them too (the web pages' own origin). */
+  /**
+   * Every route, the official's too, for a server that mounts them (the web pages' own origin); its own listener
+   * serves the wallets' routes only.
+   */
   app: Hono;
   /** The URL wallets reach it at. */
   url: string;
@@ -42,10 +45,10 @@ const READ_CONNECTIONS = 16;
 export async function startVerifier(setup: VerifierSetup): Promise<RunningVerifier> {
   // Its own pool of kept-alive connections to the node: answers under load would otherwise each open their own.
   const { connection, release } = await pooledConnection(setup.connection, READ_CONNECTIONS);
-  let app: Hono | undefined;
+  let wallets: Hono | undefined;
   // Listening first: the port (when 0) is part of the URLs its identity and requests name.
   const { server, url: listening } = await listenOn(
-    (request) => app?.fetch(request) ?? new Response(null, { status: 503 }),
+    (request) => wallets?.fetch(request) ?? new Response(null, { status: 503 }),
     { host: setup.host, port: setup.port, tls: setup.tls },
   ).catch((error: unknown) => {
     release();
@@ -69,8 +72,8 @@ export async function startVerifier(setup: VerifierSetup): Promise<RunningVerifi
       ...(setup.schemaSources === undefined ? {} : { schemaSources: setup.schemaSources }),
       ...(setup.lifetime === undefined ? {} : { lifetime: setup.lifetime }),
     });
-    app = verifierApp(verifier);
-    return { verifier, app, url, listening, close };
+    wallets = walletApp(verifier);
+    return { verifier, app: verifierApp(verifier), url, listening, close };
   } catch (error) {
     await close();
     throw error;
