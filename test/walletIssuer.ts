@@ -692,7 +692,7 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
     }
   });
 
-  it("signs ES256 with a P-256 key of the issuer's DID: its metadata says so, and the wallet's credential verifies", async function () {
+  it("signs ES256 with a P-256 key of the issuer's DID, ES256K where a configuration asks: its metadata says which, and the wallet's credentials verify", async function () {
     const env = {
       CCR_KEYSTORE_PASSWORD: "correct horse battery",
       CCR_SIGNING_KEYSTORE_PASSWORD: "correct horse battery",
@@ -704,9 +704,30 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
     const port = await freePort();
     const url = `https://localhost:${port}`;
     const store = ["--store", join(work, "es256-store.sqlite")];
+    const service = ["--as", "au-university", "issuer-service", "--issuer-url", url, "--port", String(port), ...store];
+    // A configuration the service does not offer, or ES256 with no P-256 key, is refused before it listens.
+    const unknown = await ccr(
+      [...service, "--signing-keystore", keystore, "--signing-alg", "Nope_dc_sd_jwt=ES256"],
+      env,
+    );
+    expect(unknown.code, unknown.stderr).to.equal(2);
+    expect(unknown.stderr).to.match(
+      /--signing-alg names Nope_dc_sd_jwt, which this service does not offer; its configurations: .*AcademicDiploma_jwt_vc_json/,
+    );
+    const noP256 = await ccr([...service, "--signing-alg", "AcademicDiploma_dc_sd_jwt=ES256"]);
+    expect(noP256.code, noP256.stderr).to.equal(2);
+    expect(noP256.stderr).to.include("--signing-alg asks for ES256, and the service holds no P-256 key");
     const es256 = await startService(
       port,
-      ["--window", "1", "--signing-keystore", keystore, ...store],
+      [
+        "--window",
+        "1",
+        "--signing-keystore",
+        keystore,
+        "--signing-alg",
+        "AcademicDiploma_jwt_vc_json=ES256K",
+        ...store,
+      ],
       "au-university",
       env,
     );
@@ -714,11 +735,12 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
       const metadata = (await (await https(`${url}/.well-known/openid-credential-issuer`)).json()) as {
         credential_configurations_supported: Record<string, { credential_signing_alg_values_supported?: string[] }>;
       };
-      for (const configuration of Object.values(metadata.credential_configurations_supported)) {
-        expect(configuration.credential_signing_alg_values_supported).to.deep.equal(["ES256"]);
+      for (const [id, configuration] of Object.entries(metadata.credential_configurations_supported)) {
+        const alg = id === "AcademicDiploma_jwt_vc_json" ? "ES256K" : "ES256";
+        expect(configuration.credential_signing_alg_values_supported, id).to.deep.equal([alg]);
       }
-      const [offer] = await offers("p256", ["Farah Khan"], store, url);
-      if (offer === undefined) throw new Error("no offer");
+      const [offer, second] = await offers("p256", ["Farah Khan", "Omar Aziz"], store, url);
+      if (offer === undefined || second === undefined) throw new Error("no offer");
       const { sdJwt } = await receivedDiploma(offer.link);
       const header = JSON.parse(Buffer.from(sdJwt.split(".")[0] ?? "", "base64url").toString()) as Record<
         string,
@@ -743,6 +765,19 @@ describe("OpenID4VCI issuer service (ccr offer, ccr issuer-service; wallets over
       await writeFile(file, sdJwt);
       const verified = await verifiedOnceAnchored(file, es256);
       expect(verified.stdout).to.match(/^VALID {5}.*farah\.sd-jwt: valid: issued by University in Australia/m);
+
+      // The W3C diploma is signed ES256K, with the university's own key, by the same service.
+      const { sdJwt: vcJwt } = await receivedDiploma(second.link, "AcademicDiploma_jwt_vc_json");
+      const vcHeader = JSON.parse(Buffer.from(vcJwt.split(".")[0] ?? "", "base64url").toString()) as Record<
+        string,
+        string
+      >;
+      expect(vcHeader.alg).to.equal("ES256K");
+      expect(vcHeader.kid).to.match(/^did:ethr:0x7a69:0x[0-9a-fA-F]{40}#controller$/);
+      const omar = join(work, "omar.jwt");
+      await writeFile(omar, vcJwt);
+      const verifiedVc = await verifiedOnceAnchored(omar, es256);
+      expect(verifiedVc.stdout).to.match(/^VALID {5}.*omar\.jwt: valid: issued by University in Australia/m);
     } finally {
       await es256.stop("SIGTERM");
     }

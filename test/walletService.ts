@@ -47,8 +47,7 @@ describe("issuer service endpoints (in process, SQLite in memory)", function () 
         chainId: 31337,
         registry: getAddress("0x5fbdb2315678afecb367f032d93f642f64180aa3"),
         issuer: issuer.address,
-        signingKey: issuer.privateKey,
-        kid: undefined,
+        keys: { ES256K: { signingKey: issuer.privateKey, kid: undefined } },
       },
       anchorWindow: 4,
     });

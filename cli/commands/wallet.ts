@@ -19,6 +19,8 @@ import { startIssuerService, storeIdentity } from "../../src/wallet/app.ts";
 import { PROOF_ALGORITHMS, publicJwk } from "../../src/wallet/jwt.ts";
 import { makeOffers } from "../../src/wallet/offers.ts";
 import { metadataFor } from "../../src/wallet/setup.ts";
+import type { ServiceSigner } from "../../src/wallet/sign.ts";
+import { signingAlg, type SigningAlg } from "../../src/vc/jwsAlg.ts";
 import { openIssuerStore } from "../../src/wallet/openStore.ts";
 import { signingKeyOf, type CommandModule, type Cli } from "../context.ts";
 import { parseCount, parseDuration, parsePositive, readText } from "../parse.ts";
@@ -127,8 +129,52 @@ interface ServiceOptions {
   window: number;
   lifetime?: number;
   signingKeystore?: string;
+  signingAlg?: string[];
   instance?: string;
   lease?: number;
+}
+
+/** `--signing-alg <configuration>=<alg>`, repeated: the algorithm of each configuration named. */
+function chosenAlgs(given: readonly string[]): Map<string, SigningAlg> {
+  const chosen = new Map<string, SigningAlg>();
+  for (const value of given) {
+    const [id = "", alg, ...rest] = value.split("=");
+    if (id === "" || alg === undefined || rest.length > 0) {
+      throw new CCRError("INVALID_ARGUMENT", `--signing-alg ${value}: write <configuration>=<ES256|ES256K>`);
+    }
+    chosen.set(id, signingAlg(alg));
+  }
+  return chosen;
+}
+
+/**
+ * The keys the service signs with, and each configuration's algorithm: the signing keystore's (or the acting key's)
+ * unless `--signing-alg` says otherwise; ES256K is signed with the acting key when the keystore holds a P-256 key.
+ */
+async function serviceSigning(
+  connection: RegistryConnection,
+  acting: { privateKey: string },
+  issuer: string,
+  options: ServiceOptions,
+): Promise<{ keys: ServiceSigner["keys"]; algOf: (configurationId: string) => SigningAlg; chosen: Set<string> }> {
+  const stored = await signingKeyOf(acting, options.signingKeystore);
+  const held: Partial<Record<SigningAlg, string>> = { ES256K: acting.privateKey, [stored.alg]: stored.privateKey };
+  const chosen = chosenAlgs(options.signingAlg ?? []);
+  const resolver = ethrDidResolver(connection.chainId, connection.deployment.didRegistry.address, connection.provider);
+  const keys: ServiceSigner["keys"] = {};
+  for (const alg of new Set([stored.alg, ...chosen.values()])) {
+    const signingKey = held[alg];
+    if (signingKey === undefined) {
+      throw new CCRError(
+        "KEY_UNAVAILABLE",
+        `--signing-alg asks for ${alg}, and the service holds no P-256 key: make one (ccr key new --alg ES256), ` +
+          "add it to the issuer's DID (ccr did add-key) and give it with --signing-keystore",
+      );
+    }
+    const kid = await signingMethodId(resolver, ethrDid(connection.chainId, issuer), signingKey, alg);
+    keys[alg] = { signingKey, kid };
+  }
+  return { keys, algOf: (id) => chosen.get(id) ?? stored.alg, chosen: new Set(chosen.keys()) };
 }
 
 /** The TLS key and certificate the service serves with; wallets insist on HTTPS. */
@@ -171,18 +217,25 @@ function issuerServiceCommand(command: Command, cli: Cli): void {
       "sign with this keystore (a signing key of the issuer's DID: secp256k1 signs ES256K, P-256 ES256, as the " +
         "metadata says)",
     )
+    .option(
+      "--signing-alg <configuration=alg>",
+      "sign one credential configuration with ES256 or ES256K (repeatable; default: the signing keystore's " +
+        "algorithm; ES256K signs with the acting key when the keystore is P-256)",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .action(async (options: ServiceOptions) => {
       const { connection, wallet } = await cli.withSigner();
       const issuer = await issuerOf(connection, options.issuer, wallet.address);
-      const signing = await signingKeyOf(wallet, options.signingKeystore);
-      const resolver = ethrDidResolver(
-        connection.chainId,
-        connection.deployment.didRegistry.address,
-        connection.provider,
-      );
-      const did = ethrDid(connection.chainId, issuer);
-      const kid = await signingMethodId(resolver, did, signing.privateKey, signing.alg);
-      const metadata = await metadataFor(connection, issuer, options.issuerUrl, cli.schemaSources(), signing.alg);
+      const signing = await serviceSigning(connection, wallet, issuer, options);
+      const metadata = await metadataFor(connection, issuer, options.issuerUrl, cli.schemaSources(), signing.algOf);
+      const unknown = [...signing.chosen].filter((id) => !metadata.configurations.has(id));
+      if (unknown.length > 0) {
+        throw new CCRError(
+          "INVALID_ARGUMENT",
+          `--signing-alg names ${unknown.join(", ")}, which this service does not offer; its configurations: ` +
+            [...metadata.configurations.keys()].join(", "),
+        );
+      }
       const store = await openIssuerStore(options.store ?? defaultStore(cli, issuer));
       const service = await startIssuerService({
         connection,
@@ -192,9 +245,7 @@ function issuerServiceCommand(command: Command, cli: Cli): void {
           chainId: connection.chainId,
           registry: connection.deployment.registry.address,
           issuer,
-          signingKey: signing.privateKey,
-          alg: signing.alg,
-          kid,
+          keys: signing.keys,
         },
         anchorer: wallet.address,
         policy: { size: options.batchSize, window: options.window, lifetime: options.lifetime ?? 0 },

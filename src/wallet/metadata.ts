@@ -23,23 +23,30 @@ export type WalletFormat = keyof typeof WALLET_FORMATS;
 /** Copies one credential request may ask for, each bound to its own key (`batch_credential_issuance`). */
 export const BATCH_SIZE = 10;
 
-/** One credential configuration: the schema's type in one format. */
+/** One credential configuration: the schema's type in one format, signed with one algorithm. */
 export interface Configuration {
   id: string;
   type: CredentialType;
   format: WalletFormat;
+  alg: SigningAlg;
 }
+
+/** The algorithm each configuration is signed with, by configuration id (see `configurationId`). */
+export type AlgorithmOf = (configurationId: string) => SigningAlg;
 
 /** "DiplomaCredential" in "dc+sd-jwt" -> "DiplomaCredential_dc_sd_jwt". */
 export const configurationId = (type: CredentialType, format: WalletFormat): string =>
   `${type.vcType}_${format.replace(/[^a-z]+/g, "_")}`;
 
-/** The configurations of `types`: each type in both formats. */
-export function configurationsOf(types: readonly CredentialType[]): Map<string, Configuration> {
+/** The configurations of `types`: each type in both formats, signed as `algOf` says (ES256K unless told). */
+export function configurationsOf(
+  types: readonly CredentialType[],
+  algOf: AlgorithmOf = () => "ES256K",
+): Map<string, Configuration> {
   const entries = types.flatMap((type) =>
     (Object.keys(WALLET_FORMATS) as WalletFormat[]).map((format) => {
       const id = configurationId(type, format);
-      return [id, { id, type, format }] as const;
+      return [id, { id, type, format, alg: algOf(id) }] as const;
     }),
   );
   return new Map(entries);
@@ -93,10 +100,7 @@ function claimsOf(type: CredentialType): { path: string[]; display?: { name: str
     });
 }
 
-function configurationMetadata(
-  { type, format }: Configuration,
-  alg: SigningAlg,
-): Record<string, unknown> & { format: string } {
+function configurationMetadata({ type, format, alg }: Configuration): Record<string, unknown> & { format: string } {
   // A document titles the subject it describes ("Academic Diploma subject"); a wallet shows the credential's name.
   const name = (type.document.title ?? type.name).replace(/\s+subject$/i, "");
   const common = {
@@ -134,10 +138,10 @@ export function serviceMetadata(
   base: string,
   issuerName: string,
   types: readonly CredentialType[],
-  alg: SigningAlg = "ES256K",
+  algOf?: AlgorithmOf,
 ): ServiceMetadata {
   const endpoints = endpointsOf(base);
-  const configurations = configurationsOf(types);
+  const configurations = configurationsOf(types, algOf);
   const authorizationServer: AuthorizationServerMetadata = {
     issuer: endpoints.credentialIssuer,
     token_endpoint: endpoints.token,
@@ -161,7 +165,7 @@ export function serviceMetadata(
     batch_credential_issuance: { batch_size: BATCH_SIZE },
     display: [{ name: issuerName, locale: "en" }],
     credential_configurations_supported: Object.fromEntries(
-      [...configurations.values()].map((c) => [c.id, configurationMetadata(c, alg)]),
+      [...configurations.values()].map((c) => [c.id, configurationMetadata(c)]),
     ),
   });
   const result: IssuerMetadataResult = {

@@ -329,15 +329,7 @@ export class IssuerService {
           slots.map(async (slot, k): Promise<JournalledCredential> => {
             const key = keys[k];
             const issuer = metadata.endpoints.credentialIssuer;
-            const made = await signForHolder(
-              signer,
-              issuer,
-              configuration.type,
-              subject,
-              key,
-              configuration.format,
-              slot,
-            );
+            const made = await signForHolder(signer, issuer, configuration, subject, key, slot);
             return {
               ...made,
               batchId: slot.batch.id,

@@ -6,8 +6,7 @@ import { NameBook } from "../names.ts";
 import { rpc, type RegistryConnection } from "../registry.ts";
 import type { SchemaSources } from "../schemaResolver.ts";
 import { typeOf, type CredentialType } from "../vc/credentialType.ts";
-import type { SigningAlg } from "../vc/jwsAlg.ts";
-import { serviceMetadata, type ServiceMetadata } from "./metadata.ts";
+import { serviceMetadata, type AlgorithmOf, type ServiceMetadata } from "./metadata.ts";
 
 /** The credential types `issuer` is accredited for (not deprecated), each with its schema document. */
 export async function accreditedTypes(
@@ -31,19 +30,19 @@ export async function accreditedTypes(
 }
 
 /**
- * The metadata of `issuer`'s service at `base`, named as the names contract names the issuer, its credentials signed
- * with `alg`.
+ * The metadata of `issuer`'s service at `base`, named as the names contract names the issuer, each configuration
+ * signed as `algOf` says.
  */
 export async function metadataFor(
   connection: RegistryConnection,
   issuer: string,
   base: string,
   sources: SchemaSources,
-  alg: SigningAlg = "ES256K",
+  algOf?: AlgorithmOf,
 ): Promise<ServiceMetadata> {
   const [types, profile] = await Promise.all([
     accreditedTypes(connection, issuer, sources),
     new NameBook(connection).issuer(issuer),
   ]);
-  return serviceMetadata(base, profile?.name ?? getAddress(issuer), types, alg);
+  return serviceMetadata(base, profile?.name ?? getAddress(issuer), types, algOf);
 }

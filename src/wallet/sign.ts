@@ -7,39 +7,45 @@ import { randomUUID } from "node:crypto";
 import type { Jwk } from "@openid4vc/oauth2";
 import { ethrDid } from "../did.ts";
 import { buildCredential, credentialHash, toSeconds, VC_JWT_TYP } from "../vc/credential.ts";
-import type { CredentialType } from "../vc/credentialType.ts";
 import { issueSdJwt } from "../vc/sdJwt.ts";
 import type { SigningAlg } from "../vc/jwsAlg.ts";
 import { jwsSigner, signingInput } from "../vc/signingPool.ts";
 import type { Slot } from "./batches.ts";
 import { didJwkOf, publicJwk } from "./jwt.ts";
-import type { WalletFormat } from "./metadata.ts";
+import type { Configuration } from "./metadata.ts";
+import { CCRError } from "../errors.ts";
 
-/** Who signs, for which registry. */
+/** A signing key (the issuer's, or a key its DID lists) and the JWS `kid` naming it. */
+export interface ServiceKey {
+  signingKey: string;
+  kid: string | undefined;
+}
+
+/** Who signs, for which registry: a key per algorithm the configurations are signed with. */
 export interface ServiceSigner {
   chainId: number;
   registry: string;
   issuer: string;
-  /** The signing key (the issuer's, or a `veriKey` delegate of its DID) and the JWS `kid` naming it. */
-  signingKey: string;
-  /** Its algorithm (default ES256K; ES256 for a P-256 key bound to the DID). */
-  alg?: SigningAlg | undefined;
-  kid: string | undefined;
+  keys: Partial<Record<SigningAlg, ServiceKey>>;
 }
 
 /** The URL of a batch, where a verifier finds a member's Merkle proof once the batch is anchored. */
 export const batchUrl = (credentialIssuer: string, batchId: string): string => `${credentialIssuer}/batches/${batchId}`;
 
-/** Signs the credential of `subject` for the holder key `jwk` at `slot`, as `format`; returns it and its hash. */
+/**
+ * Signs the credential of `subject` for the holder key `jwk` at `slot`, as its configuration says (type, format,
+ * algorithm); returns it and its hash.
+ */
 export async function signForHolder(
   signer: ServiceSigner,
   credentialIssuer: string,
-  type: CredentialType,
+  { type, format, alg }: Pick<Configuration, "type" | "format" | "alg">,
   subject: Record<string, unknown>,
   jwk: Jwk,
-  format: WalletFormat,
   slot: Slot,
 ): Promise<{ credential: string; hash: string }> {
+  const key = signer.keys[alg];
+  if (key === undefined) throw new CCRError("KEY_UNAVAILABLE", `the service holds no ${alg} key to sign with`);
   const { batch, index } = slot;
   const credential = buildCredential({
     schema: type,
@@ -54,16 +60,15 @@ export async function signForHolder(
       batch: { id: batchUrl(credentialIssuer, batch.id), index },
     },
   });
-  const alg = signer.alg ?? "ES256K";
-  const sign = jwsSigner(alg, signer.signingKey);
+  const sign = jwsSigner(alg, key.signingKey);
   let token: string;
   if (format === "dc+sd-jwt") {
     const { alwaysDisclosed } = type.document;
     const holder = { ...publicJwk(jwk) };
-    token = await issueSdJwt(credential, signer.signingKey, signer.kid, alwaysDisclosed, sign, holder, alg);
+    token = await issueSdJwt(credential, key.signingKey, key.kid, alwaysDisclosed, sign, holder, alg);
   } else {
     const header: Record<string, string> = { alg, typ: VC_JWT_TYP };
-    if (signer.kid !== undefined) header.kid = signer.kid;
+    if (key.kid !== undefined) header.kid = key.kid;
     const input = signingInput(header, credential, toSeconds(new Date()));
     token = `${input}.${sign(input)}`;
   }
