@@ -27,9 +27,10 @@ import {
   freePort,
   provisioningSetup,
   readProvisioningSetup,
-  trustingFetch,
+  leanFetch,
 } from "./lib/devices.ts";
 import { startDevnet } from "./lib/devnet-process.ts";
+import { treeCpuSeconds } from "./lib/cpu.ts";
 
 const DEVICES = Number(process.env.CCR_BENCH_DEVICES ?? 10_000);
 const CONCURRENCY = 200;
@@ -83,7 +84,7 @@ async function startService(): Promise<ChildProcess> {
       String(port),
       "--store",
       store,
-    ].concat(["--tls-cert", setup.certificate, "--tls-key", setup.key, "--window", "1", "--batch-size", "2000"]),
+    ].concat(["--tls-cert", setup.certificate, "--tls-key", setup.key, "--batch-size", "2000"]),
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let output = "";
@@ -103,13 +104,17 @@ async function startService(): Promise<ChildProcess> {
   return child;
 }
 
-const trusting = trustingFetch(readFileSync(setup.certificate, "utf8"), CONCURRENCY);
+// The devices' client: node:https (see leanFetch), whose CPU they share with the service on this machine.
+const trusting = leanFetch(readFileSync(setup.certificate, "utf8"), CONCURRENCY);
 const latencies: number[] = [];
+/** Credential requests the service deferred (its anchoring fell behind): the device asks again after the interval. */
+let deferred = 0;
 const https = async (url: string | URL | Request, init?: RequestInit) => {
   const started = performance.now();
   const response = await trusting(url, init);
   const path = typeof url === "string" ? url : url instanceof URL ? url.href : url.url;
   if (path.endsWith("/credential") && response.ok) latencies.push(performance.now() - started);
+  if (path.endsWith("/credential") && response.status === 202) deferred++;
   return response;
 };
 
@@ -133,6 +138,8 @@ const sampler = setInterval(() => (peakMiB = Math.max(peakMiB, rssMiB(service.pi
 const issuerMetadata = await issuerMetadataOf(setup.url, https);
 const received = new Map<string, string>();
 let retries = 0;
+/** Seconds from each kill until the service listened again. */
+const restarts: number[] = [];
 let killing: Promise<void> | undefined;
 const kills = [...KILL_AT];
 
@@ -144,13 +151,20 @@ function killAtMark(): void {
   killing = (async () => {
     const old = service;
     const exited = new Promise((resolve) => old.once("exit", resolve));
+    serviceCpu += treeCpuSeconds(old.pid);
     old.kill("SIGKILL");
     await exited;
+    const restarting = performance.now();
     service = await startService();
+    restarts.push((performance.now() - restarting) / 1000);
     killing = undefined;
   })();
 }
 
+// Where the two cores go during the run: the service (its CPU before each kill is added), the node, the devices.
+let serviceCpu = 0;
+const nodeCpuBefore = treeCpuSeconds(devnet.child.pid);
+const devicesCpuBefore = process.cpuUsage();
 const started = performance.now();
 let next = 0;
 await Promise.all(
@@ -193,6 +207,10 @@ const pending = (): number =>
 while (pending() > 0) await new Promise((resolve) => setTimeout(resolve, 100));
 const anchored = (performance.now() - started) / 1000;
 clearInterval(sampler);
+serviceCpu += treeCpuSeconds(service.pid);
+const nodeCpu = treeCpuSeconds(devnet.child.pid) - nodeCpuBefore;
+const devicesUsage = process.cpuUsage(devicesCpuBefore);
+const devicesCpu = (devicesUsage.user + devicesUsage.system) / 1e6;
 
 const journalled = db.prepare("SELECT hash, batch_id, issued_at FROM credentials").all() as {
   hash: string;
@@ -233,7 +251,7 @@ provider.destroy();
 
 service.kill("SIGTERM");
 await new Promise((resolve) => service.once("exit", resolve));
-await trusting.close();
+trusting.close();
 devnet.stop();
 
 const sorted = [...latencies].sort((a, b) => a - b);
@@ -250,7 +268,8 @@ const rows: [string, string, boolean][] = [
   [`service memory`, `peak ${peakMiB.toFixed(0)} MiB`, peakMiB <= TARGETS.peakMiB],
   [
     `kills (SIGKILL) and restarts`,
-    `${KILL_AT.length - kills.length}, ${retries} device request(s) retried`,
+    `${KILL_AT.length - kills.length} (back in ${restarts.map((r) => `${r.toFixed(1)} s`).join(", ") || "-"}), ` +
+      `${retries} device request(s) retried, ${deferred} deferred`,
     kills.length === 0,
   ],
   [`lost`, `${lost} device(s) without an anchored credential`, lost === 0],
@@ -262,4 +281,9 @@ const rows: [string, string, boolean][] = [
 ];
 console.log(`\nbench:wallet: ${DEVICES} devices, ${CONCURRENCY} at a time, ${batches.length} batch(es)`);
 for (const [what, figure, met] of rows) console.log(`  ${met ? "ok    " : "MISSED"} ${what.padEnd(30)} ${figure}`);
+const perDevice = (seconds: number): string => `${((seconds * 1000) / DEVICES).toFixed(1)} ms`;
+console.log(
+  `  (CPU per device: service ${perDevice(serviceCpu)}, node ${perDevice(nodeCpu)}, ` +
+    `devices ${perDevice(devicesCpu)})`,
+);
 if (rows.some(([, , met]) => !met)) process.exitCode = 1;

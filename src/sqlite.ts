@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { CCRError, type CCRErrorCode } from "./errors.ts";
 
 /**
@@ -24,12 +24,20 @@ export function openStoreFile(file: string, schema: string, code: CCRErrorCode, 
   }
 }
 
+/** Each database's BEGIN and COMMIT, compiled once: a service runs several transactions per request. */
+const bounds = new WeakMap<DatabaseSync, { begin: StatementSync; commit: StatementSync }>();
+
 /** Runs `work` in one write transaction: all of it lands, or none (a kill in the middle leaves the previous state). */
 export function transaction<T>(db: DatabaseSync, work: () => T): T {
-  db.exec("BEGIN IMMEDIATE");
+  let statements = bounds.get(db);
+  if (statements === undefined) {
+    statements = { begin: db.prepare("BEGIN IMMEDIATE"), commit: db.prepare("COMMIT") };
+    bounds.set(db, statements);
+  }
+  statements.begin.run();
   try {
     const result = work();
-    db.exec("COMMIT");
+    statements.commit.run();
     return result;
   } catch (error) {
     // SQLite rolls a transaction back itself on some failures (a full disk): then there is nothing left to roll back.

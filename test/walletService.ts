@@ -7,12 +7,14 @@ import { Wallet, getAddress } from "ethers";
 import { demoType } from "../deploy/demoData.ts";
 import { provesMember } from "../src/batch.ts";
 import { decodeCredential, registryStatus } from "../src/vc/credential.ts";
+import { anchorWait } from "../src/wallet/app.ts";
 import { BatchLanes } from "../src/wallet/batches.ts";
 import { serviceMetadata, type ServiceMetadata } from "../src/wallet/metadata.ts";
 import { IssuerService, type Answer } from "../src/wallet/service.ts";
 import { openSqliteStore } from "../src/wallet/sqliteStore.ts";
 import { secretDigest, type IssuerStore } from "../src/wallet/store.ts";
 import { attestDevice, newKeyPair, signJws, type KeyPair } from "../src/wallet/deviceClient.ts";
+import { rejection } from "./rejection.ts";
 import { holderKey, proofJwt } from "./walletKit.ts";
 
 const BASE = "https://issuer.test";
@@ -22,6 +24,8 @@ describe("issuer service endpoints (in process, SQLite in memory)", function () 
   let metadata: ServiceMetadata;
   let service: IssuerService;
   let keepingUp = true;
+  /** The wait the service last asked the anchorer about (the seconds a closed batch may wait for its anchor). */
+  let askedWindow: number | undefined;
   /** The wall clock when the test began (the service reads the wall clock: the suite may load this file long before). */
   let NOW = 0;
   const issuer = Wallet.createRandom();
@@ -42,7 +46,12 @@ describe("issuer service endpoints (in process, SQLite in memory)", function () 
       metadata,
       store,
       lanes: new BatchLanes(store, "test", { size: 10, window: 60, lifetime: 0 }),
-      anchorer: { keepingUp: () => keepingUp },
+      anchorer: {
+        keepingUp: (window) => {
+          askedWindow = window;
+          return keepingUp;
+        },
+      },
       signer: {
         chainId: 31337,
         registry: getAddress("0x5fbdb2315678afecb367f032d93f642f64180aa3"),
@@ -109,12 +118,28 @@ describe("issuer service endpoints (in process, SQLite in memory)", function () 
     expect((await request(accessToken, "AcademicDiploma_dc_sd_jwt")).status).to.equal(200);
   });
 
+  it("defers once a closed batch waits longer than --anchor-within less the window; refuses a bound within the window", async function () {
+    expect(anchorWait(2)).to.equal(8); // the defaults: 10 s, batches open 2 s
+    expect(anchorWait(2, 5)).to.equal(3);
+    expect(anchorWait(3600)).to.equal(7200); // three windows when that is more than 10 s
+    for (const anchorWithin of [5, 3]) {
+      const error = await rejection(Promise.resolve().then(() => anchorWait(5, anchorWithin)));
+      expect(error.code).to.equal("INVALID_ARGUMENT");
+      expect(error.message).to.equal(
+        `credentials cannot be anchored within ${anchorWithin} s of being handed out when a batch stays open 5 s: ` +
+          "give --anchor-within more than --window",
+      );
+    }
+  });
+
   it("defers while the anchorer is behind; the deferred endpoint answers 202 until the batch is anchored", async function () {
     keepingUp = false;
     const accessToken = await token();
     const deferred = await request(accessToken, "AcademicDiploma_jwt_vc_json");
     expect(deferred.status).to.equal(202);
-    expect(body(deferred).interval).to.equal(4);
+    expect(askedWindow).to.equal(4);
+    // The wallet is told to ask again after the batch window (60 s here), within which its batch closes.
+    expect(body(deferred).interval).to.equal(60);
     const transactionId = String(body(deferred).transaction_id);
     const ask = () => service.deferredCredential(`Bearer ${accessToken}`, { transaction_id: transactionId });
     expect((await ask()).status).to.equal(202);

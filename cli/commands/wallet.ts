@@ -15,7 +15,7 @@ import { NameBook, resolveAddress } from "../../src/names.ts";
 import type { RegistryConnection } from "../../src/registry.ts";
 import { credentialType } from "../../src/vc/credentialType.ts";
 import { INPUT_ENCODINGS, formatProblem, readSubjects, type InputEncoding } from "../../src/vc/input.ts";
-import { startIssuerService, storeIdentity } from "../../src/wallet/app.ts";
+import { ANCHOR_WITHIN, startIssuerService, storeIdentity } from "../../src/wallet/app.ts";
 import { PROOF_ALGORITHMS, publicJwk } from "../../src/wallet/jwt.ts";
 import { makeOffers } from "../../src/wallet/offers.ts";
 import { metadataFor } from "../../src/wallet/setup.ts";
@@ -130,6 +130,7 @@ interface ServiceOptions {
   lifetime?: number;
   signingKeystore?: string;
   signingAlg?: string[];
+  anchorWithin?: number;
   instance?: string;
   lease?: number;
 }
@@ -211,6 +212,13 @@ function issuerServiceCommand(command: Command, cli: Cli): void {
     .option("--tls-key <file>", "its private key (PEM)")
     .option("--batch-size <n>", "credentials per Merkle batch at most", parsePositive, 1000)
     .option("--window <seconds>", "seconds a batch stays open before it is anchored", parsePositive, 2)
+    .option(
+      "--anchor-within <seconds>",
+      "a credential handed out is anchored within this many seconds (more than --window); while the anchoring lags " +
+        `behind that, wallets are told to come back for their credentials (deferred) (default: ${ANCHOR_WITHIN}, or ` +
+        "three windows when that is more)",
+      parsePositive,
+    )
     .option("--lifetime <duration>", "how long credentials are valid (s, m, h, d; default: no expiry)", parseDuration)
     .option(
       "--signing-keystore <file>",
@@ -249,6 +257,7 @@ function issuerServiceCommand(command: Command, cli: Cli): void {
         },
         anchorer: wallet.address,
         policy: { size: options.batchSize, window: options.window, lifetime: options.lifetime ?? 0 },
+        anchorWithin: options.anchorWithin,
         instance: options.instance,
         lease: options.lease,
         listen: { host: options.host, port: options.port, tls: await tlsOf(options) },

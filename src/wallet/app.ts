@@ -77,7 +77,32 @@ export interface IssuerServiceOptions {
   instance?: string | undefined;
   /** Seconds after which a process sharing the store and not heard from is taken for gone (default: 30). */
   lease?: number | undefined;
+  /**
+   * Seconds within which a credential handed out is anchored, more than the batch window (default: 10, or three
+   * windows when that is more): while the anchoring lags so that a batch closing now could not be, answers are
+   * deferred instead.
+   */
+  anchorWithin?: number | undefined;
   log?: (line: string) => void;
+}
+
+/** The default of `anchorWithin`. */
+export const ANCHOR_WITHIN = 10;
+
+/**
+ * Seconds a closed batch may wait for its anchor before answers are deferred: a credential handed out now is in a
+ * batch that closes within `window`, and is anchored within `anchorWithin` if the batches closed before it have
+ * waited no longer than the rest.
+ */
+export function anchorWait(window: number, anchorWithin = Math.max(ANCHOR_WITHIN, 3 * window)): number {
+  if (anchorWithin <= window) {
+    throw new CCRError(
+      "INVALID_ARGUMENT",
+      `credentials cannot be anchored within ${anchorWithin} s of being handed out when a batch stays open ` +
+        `${window} s: give --anchor-within more than --window`,
+    );
+  }
+  return anchorWithin - window;
 }
 
 export interface RunningIssuerService {
@@ -103,6 +128,7 @@ export const storeIdentity = (
 /** Binds the store to its chain, anchors what an earlier run left, then serves. */
 export async function startIssuerService(options: IssuerServiceOptions): Promise<RunningIssuerService> {
   const { connection, store, signer, metadata, policy } = options;
+  const anchorWindow = anchorWait(policy.window, options.anchorWithin);
   await store.bind(storeIdentity(connection, signer.issuer, metadata));
   const { host, port } = options.listen;
   const owner = options.instance ?? (port === 0 ? randomUUID() : `${hostname()}/${host}:${port}`);
@@ -125,7 +151,7 @@ export async function startIssuerService(options: IssuerServiceOptions): Promise
     log: options.log,
   });
   await anchorer.start();
-  const service = new IssuerService({ metadata, store, lanes, anchorer, signer, anchorWindow: policy.window * 2 });
+  const service = new IssuerService({ metadata, store, lanes, anchorer, signer, anchorWindow });
   const { server, url } = await listenOn(issuerApp(service, metadata).fetch, options.listen).catch(
     async (error: unknown) => {
       await anchorer.stop(true);

@@ -5,7 +5,15 @@
  * by its key (collected from the deferred endpoint when the service defers it). Keys are JWKs signed with Node's crypto (ES256, ES256K, EdDSA): a device keeps its private key, in a
  * TPM in real life.
  */
-import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign, type JsonWebKey } from "node:crypto";
+import {
+  createHash,
+  createPrivateKey,
+  generateKeyPairSync,
+  randomBytes,
+  sign,
+  type JsonWebKey,
+  type KeyObject,
+} from "node:crypto";
 import {
   Oauth2Client,
   clientAuthenticationClientAttestationJwt,
@@ -36,12 +44,20 @@ export function newKeyPair(alg: KeyPair["alg"] = "ES256"): KeyPair {
   };
 }
 
+/** Private keys as OpenSSL key objects, made once per key: a device signs two or three JWTs per enrolment. */
+const keyObjects = new WeakMap<Jwk, KeyObject>();
+
 /** A compact JWS of `header` and `payload` signed with `key`. */
 export function signJws(key: KeyPair, header: Record<string, unknown>, payload: Record<string, unknown>): string {
   const encode = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString("base64url");
   const input = `${encode(header)}.${encode(payload)}`;
+  let privateKey = keyObjects.get(key.privateJwk);
+  if (privateKey === undefined) {
+    privateKey = createPrivateKey({ key: key.privateJwk as JsonWebKey, format: "jwk" });
+    keyObjects.set(key.privateJwk, privateKey);
+  }
   const signature = sign(key.alg === "EdDSA" ? null : "sha256", Buffer.from(input), {
-    key: createPrivateKey({ key: key.privateJwk as JsonWebKey, format: "jwk" }),
+    key: privateKey,
     dsaEncoding: "ieee-p1363",
   });
   return `${input}.${signature.toString("base64url")}`;

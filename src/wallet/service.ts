@@ -38,7 +38,10 @@ export interface ServiceOptions {
   proofMaxAge?: number;
   skew?: number;
   maxPinFailures?: number;
-  /** Seconds a credential handed out may wait for its anchor; beyond, answers are deferred. */
+  /**
+   * Seconds a closed batch may wait for its anchor: while one has waited longer, answers are deferred (the wallet
+   * asks again after the batch window).
+   */
   anchorWindow: number;
 }
 
@@ -345,7 +348,8 @@ export class IssuerService {
     );
     if (placed === undefined) return offer.keyThumbprint === undefined ? issuedAlready() : this.#handedAgain(offer);
     if (transactionId !== undefined) {
-      return { status: 202, body: { transaction_id: transactionId, interval: anchorWindow }, headers: NO_STORE };
+      const interval = lanes.policy.window;
+      return { status: 202, body: { transaction_id: transactionId, interval }, headers: NO_STORE };
     }
     return {
       status: 200,
@@ -367,7 +371,7 @@ export class IssuerService {
       if (found.batch.anchoredAt === undefined) {
         return {
           status: 202,
-          body: { transaction_id: transactionId, interval: this.#o.anchorWindow },
+          body: { transaction_id: transactionId, interval: this.#o.lanes.policy.window },
           headers: NO_STORE,
         };
       }

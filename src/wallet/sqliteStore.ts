@@ -158,10 +158,12 @@ class SqliteIssuerStore implements IssuerStore {
   }
 
   async takeNonce(digest: string, now: number): Promise<boolean> {
-    const row = this.#get("DELETE FROM nonces WHERE digest = ? RETURNING expires_at", digest);
-    // Expired nonces go with the next one taken: the table holds the unexpired ones and a few more.
-    this.#run("DELETE FROM nonces WHERE expires_at <= ?", now);
-    return row !== undefined && Number(row.expires_at) > now;
+    return transaction(this.#db, () => {
+      const row = this.#get("DELETE FROM nonces WHERE digest = ? RETURNING expires_at", digest);
+      // Expired nonces go with the next one taken: the table holds the unexpired ones and a few more.
+      this.#run("DELETE FROM nonces WHERE expires_at <= ?", now);
+      return row !== undefined && Number(row.expires_at) > now;
+    });
   }
 
   async addAttester(a: AttesterRecord): Promise<void> {
