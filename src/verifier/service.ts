@@ -8,9 +8,9 @@ import type { Resolvable } from "did-resolver";
 import { holderResolver } from "../holder.ts";
 import { ethrDidResolver } from "../did.ts";
 import { NameBook } from "../names.ts";
-import type { RegistryConnection } from "../registry.ts";
+import { rpc, type RegistryConnection } from "../registry.ts";
 import type { SchemaSources } from "../schemaResolver.ts";
-import { credentialType } from "../vc/credentialType.ts";
+import { credentialType, type CredentialType } from "../vc/credentialType.ts";
 import type { Credential } from "../vc/credential.ts";
 import type { VerifiedPresentation } from "../vc/presentation.ts";
 import { secretDigest } from "../wallet/store.ts";
@@ -67,6 +67,9 @@ export class Verifier {
   /** Issuers' keys, schemas and names read once per block for every answer verified at it. */
   readonly #cache = new VerifyCache(() => new NameBook(this.#options.connection));
 
+  /** The credential types asked for, by the name given, read once per block (a schema registered since counts). */
+  #types: { block: number; byName: Map<string, Promise<CredentialType>> } | undefined;
+
   #verifyOptions(economy: string): VerifyOptions {
     const { connection } = this.#options;
     return { connection, resolver: this.#resolver, cache: this.#cache, ...(economy === "" ? {} : { economy }) };
@@ -91,13 +94,29 @@ export class Verifier {
     economy?: string,
     encrypted = false,
   ): Promise<{ id: string; link: string; resultKey: string; expiresAt: string }> {
-    const { connection, identity, baseUrl, store } = this.#options;
-    const type = await credentialType(connection, schema, this.#options.schemaSources);
+    const { identity, baseUrl, store } = this.#options;
+    const type = await this.#typeOf(schema);
     const ask = { type, claims: askedClaims(type, claims), economy, encrypted };
     const resultKey = randomBytes(24).toString("base64url");
     const { request, link } = await newRequest(identity, baseUrl, ask, this.#options.lifetime ?? REQUEST_LIFETIME);
     await store.create({ ...request, chain: this.#chain, resultDigest: secretDigest(resultKey) });
     return { id: request.id, link, resultKey, expiresAt: new Date(request.expiresAt * 1000).toISOString() };
+  }
+
+  /** The credential type `schema` names (id, name or URI) at the latest block. */
+  async #typeOf(schema: string): Promise<CredentialType> {
+    const { connection, schemaSources } = this.#options;
+    const block = await rpc(connection.rpcUrl, "reading the latest block", () => connection.provider.getBlockNumber());
+    if (this.#types?.block !== block) this.#types = { block, byName: new Map() };
+    const { byName } = this.#types;
+    let type = byName.get(schema);
+    if (type === undefined) {
+      type = credentialType(connection, schema, schemaSources);
+      byName.set(schema, type);
+      // A failed read (an unknown name, the node unreachable) is not kept: the caller gets its error.
+      type.catch(() => byName.delete(schema));
+    }
+    return type;
   }
 
   /** What the pages show of the verifier: its client id, where wallets reach it, how long a request lasts. */
