@@ -2,7 +2,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { expect } from "chai";
 import { createJWT, ES256KSigner, verifyJWS } from "did-jwt";
 import type { VerificationMethod } from "did-resolver";
-import { type HDNodeWallet, SigningKey, Wallet, getBytes } from "ethers";
+import { type HDNodeWallet, SigningKey, Wallet, encodeBase58, getBytes } from "ethers";
 import { credentialHash, VC_JWT_TYP } from "../src/vc/credential.ts";
 import { SignatureChecker } from "../src/vc/signature.ts";
 import { p256Jwk, p256PrivateJwk, p256PublicKeyHex, signingAlg } from "../src/vc/jwsAlg.ts";
@@ -210,6 +210,28 @@ describe("Signing workers and the signature checker (src/vc/signingPool.ts, src/
       publicKeyHex,
     });
     const other = generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ format: "jwk" });
+    const otherKey = `0x${Buffer.from(generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ format: "jwk" }).d ?? "", "base64url").toString("hex")}`;
+    /** A Multikey method with the key as multibase (base58btc, the p256-pub multicodec, compressed). */
+    const multibaseMethod = (publicKeyHex: string): VerificationMethod => {
+      const point = getBytes(publicKeyHex);
+      const compressed = [(point[64] ?? 0) % 2 === 0 ? 2 : 3, ...point.subarray(1, 33)];
+      return {
+        id: `${issuer}#delegate-1`,
+        type: "Multikey",
+        controller: issuer,
+        publicKeyMultibase: `z${encodeBase58(Uint8Array.from([0x80, 0x24, ...compressed]))}`,
+      };
+    };
+    const withoutCoordinate = (missing: "x" | "y"): VerificationMethod => {
+      const jwk: { kty: string; crv: string; x?: string; y?: string } = {
+        kty: "EC",
+        crv: "P-256",
+        x: p256.x ?? "",
+        y: p256.y ?? "",
+      };
+      delete jwk[missing];
+      return { id: `${issuer}#delegate-1`, type: "JsonWebKey2020", controller: issuer, publicKeyJwk: jwk };
+    };
     let es256Pool: SigningPool;
     before(() => (es256Pool = new SigningPool(p256Key, 2, "ES256")));
     after(() => es256Pool.close());
@@ -254,6 +276,9 @@ describe("Signing workers and the signature checker (src/vc/signingPool.ts, src/
       const [head, payload, signature] = jws.split(".");
       const [k1Head, , k1Signature] = k1.split(".");
       const otherPayload = signingInput(es256Header, credential(5), iat).split(".")[1];
+      const raw = Buffer.from(signature ?? "", "base64url");
+      const es384Input = signingInput({ ...header, alg: "ES384" }, credential(4), iat);
+      const es384 = `${es384Input}.${jwsSigner("ES256K", issuerKey.privateKey)(es384Input)}`;
       const cases: [string, string, VerificationMethod[], boolean][] = [
         ["its key, hex", jws, [hexMethod(publicKey.slice(2))], true],
         ["its key, hex with 0x", jws, [hexMethod(publicKey)], true],
@@ -267,6 +292,27 @@ describe("Signing workers and the signature checker (src/vc/signingPool.ts, src/
         ["ES256 header, secp256k1 signature", `${head}.${payload}.${k1Signature}`, [method(issuerKey.address)], false],
         ["ES256K header, P-256 signature", `${k1Head}.${payload}.${signature}`, [jwkMethod(p256)], false],
         ["ES256K, still", k1, [method(issuerKey.address), jwkMethod(p256)], true],
+        // A key the fast check cannot read (multibase) goes to did-jwt, which reads it.
+        ["its key, multibase (did-jwt reads it)", jws, [multibaseMethod(publicKey)], true],
+        ["another key, multibase", jws, [multibaseMethod(p256PublicKeyHex(otherKey))], false],
+        // A JWK without a coordinate is no key, and no reason to throw.
+        ["a JWK without x, then its key", jws, [withoutCoordinate("x"), hexMethod(publicKey)], true],
+        ["a JWK without y", jws, [withoutCoordinate("y")], false],
+        // Signatures of another length than r || s, whatever their bytes.
+        [
+          "a 63-byte signature",
+          `${head}.${payload}.${raw.subarray(0, 63).toString("base64url")}`,
+          [jwkMethod(p256)],
+          false,
+        ],
+        [
+          "a 65-byte signature",
+          `${head}.${payload}.${Buffer.concat([raw, Buffer.from([1])]).toString("base64url")}`,
+          [jwkMethod(p256)],
+          false,
+        ],
+        // Another algorithm in the header: neither fast check takes it, whatever signed it.
+        ["ES384 header, secp256k1 signature", es384, [method(issuerKey.address)], false],
       ];
       return cases;
     }

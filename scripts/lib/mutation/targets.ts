@@ -152,10 +152,54 @@ export const TYPESCRIPT_TARGETS: readonly TypeScriptTarget[] = [
         why: "split gives parts in order: when the header or payload is missing, so is the signature, still tested",
       })),
       ...["MethodExpression", "ConditionalExpression"].map((mutator) => ({
-        line: "return [`${header}.${payload}`, signature, [...new Set(methods.map(methodAddress).filter((a) => a !== undefined))]];",
+        line: 'return ["ES256K", input, signature, [...new Set(methods.map(methodAddress).filter((a) => a !== undefined))]];',
         mutator,
         why: "an undefined address is never a recovered key's address",
       })),
+      // The ES256 fast path (P-256 keys read here, checked with Node's crypto) stands beside did-jwt as the ES256K
+      // one does: a break that only sends a key to did-jwt, or skips the cache of key objects, changes the time taken.
+      ...["if (key === undefined) {", "keys.set(hex, key);"].map((line) => ({
+        line,
+        mutator: line.startsWith("if") ? "ConditionalExpression" : "CallExpression",
+        why: "the cache of P-256 key objects only saves work: without it every check makes the key object again",
+      })),
+      ...[
+        "function p256Key(method: VerificationMethod): string | undefined {",
+        "if (publicKeyHex !== undefined) {",
+        'const key = publicKeyHex.replace(/^0x/, "").toLowerCase();',
+        "return /^04[0-9a-f]{128}$/.test(key) ? key : undefined;",
+        'if (alg === "ES256")',
+        'return ["ES256", input, signature, [...new Set(methods.map(p256Key).filter((k) => k !== undefined))]];',
+      ].flatMap((line) =>
+        [
+          "BlockStatement",
+          "ConditionalExpression",
+          "MethodExpression",
+          "Regex",
+          "StringLiteral",
+          "EqualityOperator",
+          "ArrayDeclaration",
+          "ArrowFunction",
+        ].map((mutator) => ({
+          line,
+          mutator,
+          why:
+            "p256Key and the ES256 test only choose the fast path: a key it no longer reads (or reads as no point: " +
+            "an upper-case or prefixed hex, a longer string, which makes no key object) goes to did-jwt's verifyJWS, " +
+            "which gives the same answer",
+        })),
+      ),
+      ...["ConditionalExpression", "StringLiteral"].map((mutator) => ({
+        line: 'if (jwk?.crv !== "P-256" || jwk.x === undefined || jwk.y === undefined) return undefined;',
+        mutator,
+        replacement: mutator === "ConditionalExpression" ? "true" : '""',
+        why: "a JWK this no longer reads goes to did-jwt's verifyJWS, which gives the same answer",
+      })),
+      {
+        line: 'return alg === "ES256K" || keys.length === 0;',
+        mutator: "ConditionalExpression",
+        why: "asking did-jwt whenever the fast check says no (true) gives the same answers, more slowly",
+      },
       ...["MethodExpression", "ConditionalExpression"].map((mutator) => ({
         line: "const others = methods.filter((m) => methodAddress(m) === undefined);",
         mutator,
