@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { Wallet } from "ethers";
 import { generateKeyPairSync } from "node:crypto";
-import { EncryptJWT, compactVerify, decodeProtectedHeader, importJWK, importX509 } from "jose";
+import { EncryptJWT, compactVerify, decodeProtectedHeader, importJWK, importX509, type JWK } from "jose";
 import { ethrDid } from "../src/did.ts";
 import { buildCredential } from "../src/vc/credential.ts";
 import type { CredentialType } from "../src/vc/credentialType.ts";
@@ -247,6 +247,58 @@ describe("OpenID4VP requests and the refusals of answers (src/verifier/requests.
       expect(await refusal(token({ credential: [withoutBinding] }))).to.equal(
         "vp_formats_not_supported: the presentation is not an SD-JWT VC with a key binding JWT (dc+sd-jwt), which " +
           "this request asks for",
+      );
+    });
+
+    it("takes a vp+jwt only where every field is asked, and refuses one that is not of one credential", async function () {
+      const all = await newRequest(identity, BASE, { type: DIPLOMA, claims: ["name", "degree", "studentNumber"] });
+      const everyField = { ...all.request, chain: "31337/0x00", resultDigest: "" };
+      const notOne = "eyJhbGciOiJFUzI1NksifQ.e30.c2ln";
+      expect(await refusal(token({ credential_vc: [notOne] }), everyField)).to.match(
+        /^invalid_request: the presentation is not a vp\+jwt of one credential: /,
+      );
+      expect(await refusal(token({ credential_vc: [presented(sdJwt, ["name"])] }), everyField)).to.equal(
+        'vp_formats_not_supported: the presentation is neither an SD-JWT VC with a key binding JWT for "credential" ' +
+          'nor a vp+jwt for "credential_vc", which this request asks for',
+      );
+      expect(await refusal(token({ other: [notOne] }), everyField)).to.equal(
+        'invalid_request: the vp_token answers "other", not this request\'s query ("credential" or "credential_vc")',
+      );
+    });
+
+    it("opens an answer encrypted to the request's own key, and refuses one to a request that asked for a plain answer", async function () {
+      const made = await newRequest(identity, BASE, { type: DIPLOMA, claims: ["name"], encrypted: true });
+      const encrypted = { ...made.request, chain: "31337/0x00", resultDigest: "" };
+      const [publicJwk] = (JSON.parse(made.request.payload) as { client_metadata: { jwks: { keys: JWK[] } } })
+        .client_metadata.jwks.keys;
+      const sealed = async (to: JWK | undefined, vpToken: unknown): Promise<string> =>
+        new EncryptJWT({ vp_token: vpToken })
+          .setProtectedHeader({ alg: "ECDH-ES", enc: "A128GCM", kid: String(to?.kid) })
+          .encrypt(await importJWK({ ...to, alg: "ECDH-ES" }, "ECDH-ES"));
+      // Opened: what it says is then checked as a plain answer is.
+      const opened = await sealed(publicJwk, { other: ["x"] });
+      expect(await refusal({ response: opened }, encrypted)).to.equal(
+        'invalid_request: the vp_token answers "other", not this request\'s query ("credential")',
+      );
+      expect(await refusal({ response: opened })).to.match(
+        /^invalid_request: the answer is not one to this request: .*this request asks for a plain answer \(direct_post\)/,
+      );
+    });
+
+    it("checks the key binding once the type and claims are as asked (here: made for no one, refused)", async function () {
+      // The credential's own checks are not reached: nothing is asked of the chain.
+      const refused = await checkAnswer(
+        request,
+        token({ credential: [presented(sdJwt, ["name"])] }),
+        { resolver: { resolve: () => Promise.reject(new Error("no chain")) } },
+        {} as never,
+        () => Promise.resolve([]),
+      ).then(
+        () => "accepted",
+        (error: unknown) => (error instanceof AnswerRefused ? `${error.error}: ${error.message}` : String(error)),
+      );
+      expect(refused).to.equal(
+        `invalid_request: the presentation is refused: made for undefined, not for ${request.clientId}`,
       );
     });
 

@@ -29,9 +29,33 @@ export interface Equivalent {
 export const TYPESCRIPT_TARGETS: readonly TypeScriptTarget[] = [
   {
     file: "src/vc/sdJwt.ts",
-    checks: ["decodeSdJwt", "sdHash", "selectDisclosures", "checkKeyBinding"],
+    checks: ["decodeSdJwt", "readSdJwt", "copied", "sdHash", "selectDisclosures", "checkKeyBinding"],
     tests: ["test/sdJwt.ts"],
     equivalent: [
+      ...[
+        ["if (known !== undefined) return copied(known);", "ConditionalExpression"],
+        [
+          'if (recentlyRead.size >= RECENTLY_READ) recentlyRead.delete(recentlyRead.keys().next().value ?? "");',
+          "ConditionalExpression",
+        ],
+        [
+          'if (recentlyRead.size >= RECENTLY_READ) recentlyRead.delete(recentlyRead.keys().next().value ?? "");',
+          "EqualityOperator",
+        ],
+        [
+          'if (recentlyRead.size >= RECENTLY_READ) recentlyRead.delete(recentlyRead.keys().next().value ?? "");',
+          "LogicalOperator",
+        ],
+        [
+          'if (recentlyRead.size >= RECENTLY_READ) recentlyRead.delete(recentlyRead.keys().next().value ?? "");',
+          "StringLiteral",
+        ],
+        ["recentlyRead.set(token, copied(read));", "CallExpression"],
+      ].map(([line = "", mutator = ""]) => ({
+        line,
+        mutator,
+        why: "the tokens read moments ago only save decoding again (a copy of the same reading); their bound only bounds memory",
+      })),
       {
         line: "if (Array.isArray(value)) value.forEach(collect);",
         mutator: "ConditionalExpression",
@@ -83,6 +107,12 @@ export const TYPESCRIPT_TARGETS: readonly TypeScriptTarget[] = [
         why: "a placeholder in an empty list has no id in the authentication set",
       },
     ],
+  },
+  {
+    file: "src/verifier/answers.ts",
+    checks: ["decrypted", "offersVcJwt", "presentedToken", "presented", "checkAsked"],
+    tests: ["test/verifierRequests.ts"],
+    equivalent: [],
   },
   {
     file: "src/vc/presentation.ts",
