@@ -13,7 +13,10 @@ import { Wallet } from "ethers";
 import { generateKeyPairSync } from "node:crypto";
 import { EncryptJWT, compactVerify, decodeProtectedHeader, importJWK, importX509, type JWK } from "jose";
 import { ethrDid } from "../src/did.ts";
-import { buildCredential } from "../src/vc/credential.ts";
+import { buildCredential, VC_JWT_TYP } from "../src/vc/credential.ts";
+import { VC_CONTEXT_V2 } from "../src/vc/model.ts";
+import { VP_JWT_TYP } from "../src/vc/presentation.ts";
+import { es256kSigner, signingInput } from "../src/vc/signingPool.ts";
 import type { CredentialType } from "../src/vc/credentialType.ts";
 import { issueSdJwt } from "../src/vc/sdJwt.ts";
 import { AnswerRefused, checkAnswer } from "../src/verifier/answers.ts";
@@ -263,6 +266,60 @@ describe("OpenID4VP requests and the refusals of answers (src/verifier/requests.
       );
       expect(await refusal(token({ other: [notOne] }), everyField)).to.equal(
         'invalid_request: the vp_token answers "other", not this request\'s query ("credential" or "credential_vc")',
+      );
+    });
+
+    it("reads a vp+jwt's one credential with every subject field disclosed; refuses one of no or two credentials", async function () {
+      const all = await newRequest(identity, BASE, { type: DIPLOMA, claims: ["name", "degree", "studentNumber"] });
+      const everyField = { ...all.request, chain: "31337/0x00", resultDigest: "" };
+      const credential = buildCredential({
+        schema: DIPLOMA,
+        issuer: ethrDid(31337, issuer.address),
+        subject: { id: holder, name: "Aiko Tanaka", degree: "BSc", studentNumber: "S1" },
+        validFrom: new Date(),
+        status: { chainId: 31337, registry: `0x${"11".repeat(20)}` },
+      });
+      const input = signingInput({ alg: "ES256K", typ: VC_JWT_TYP }, credential, Math.floor(Date.now() / 1000));
+      let vcJwt = `${input}.${es256kSigner(issuer.privateKey)(input)}`;
+      const part = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString("base64url");
+      // Unsigned (the presentation's signature is checked after what is read here): the answer's shape is at stake.
+      const vp = (count: number): string =>
+        `${part({ alg: "ES256", typ: VP_JWT_TYP })}.${part({
+          "@context": [VC_CONTEXT_V2],
+          type: ["VerifiablePresentation"],
+          holder,
+          verifiableCredential: Array.from({ length: count }, () => ({
+            type: "EnvelopedVerifiableCredential",
+            id: `data:application/vc+jwt,${vcJwt}`,
+          })),
+        })}.c2ln`;
+      const answered = (token: string): Promise<string> =>
+        checkAnswer(
+          everyField,
+          { vp_token: JSON.stringify({ credential_vc: [token] }) },
+          { resolver: { resolve: () => Promise.reject(new Error("no chain")) } },
+          {} as never,
+          () => Promise.resolve([]),
+        ).then(
+          () => "accepted",
+          (error: unknown) => (error instanceof AnswerRefused ? `${error.error}: ${error.message}` : String(error)),
+        );
+      for (const count of [0, 2]) {
+        expect(await answered(vp(count)), `${count} credentials`).to.equal(
+          "invalid_request: the presentation is not a vp+jwt of one credential: it must carry one credential",
+        );
+      }
+      // One credential: its type and every field are as asked, so the presentation's own checks come next.
+      expect(await answered(vp(1))).to.match(/^invalid_request: the presentation is refused: /);
+      // A subject field beyond those asked (here, beyond the schema's) is disclosed by a vp+jwt too: refused.
+      const extraInput = signingInput(
+        { alg: "ES256K", typ: VC_JWT_TYP },
+        { ...credential, credentialSubject: { ...credential.credentialSubject, salary: "90000" } } as typeof credential,
+        Math.floor(Date.now() / 1000),
+      );
+      vcJwt = `${extraInput}.${es256kSigner(issuer.privateKey)(extraInput)}`;
+      expect(await answered(vp(1))).to.equal(
+        "invalid_request: the presentation discloses salary, which was not asked for (asked: name, degree, studentNumber)",
       );
     });
 
