@@ -231,54 +231,62 @@ function issuerServiceCommand(command: Command, cli: Cli): void {
         "algorithm; ES256K signs with the acting key when the keystore is P-256)",
       (value: string, previous: string[] = []) => [...previous, value],
     )
-    .action(async (options: ServiceOptions) => {
-      const { connection, wallet } = await cli.withSigner();
-      const issuer = await issuerOf(connection, options.issuer, wallet.address);
-      const signing = await serviceSigning(connection, wallet, issuer, options);
-      const metadata = await metadataFor(connection, issuer, options.issuerUrl, cli.schemaSources(), signing.algOf);
-      const unknown = [...signing.chosen].filter((id) => !metadata.configurations.has(id));
-      if (unknown.length > 0) {
-        throw new CCRError(
-          "INVALID_ARGUMENT",
-          `--signing-alg names ${unknown.join(", ")}, which this service does not offer; its configurations: ` +
-            [...metadata.configurations.keys()].join(", "),
-        );
-      }
-      const store = await openIssuerStore(options.store ?? defaultStore(cli, issuer));
-      const service = await startIssuerService({
-        connection,
-        metadata,
-        store,
-        signer: {
-          chainId: connection.chainId,
-          registry: connection.deployment.registry.address,
-          issuer,
-          keys: signing.keys,
-        },
-        anchorer: wallet.address,
-        policy: { size: options.batchSize, window: options.window, lifetime: options.lifetime ?? 0 },
-        anchorWithin: options.anchorWithin,
-        instance: options.instance,
-        lease: options.lease,
-        listen: { host: options.host, port: options.port, tls: await tlsOf(options) },
-        log: (line) => console.error(`ccr issuer-service: ${line}`),
-      });
-      console.log(
-        `ccr issuer-service: ${metadata.endpoints.credentialIssuer} (listening on ${service.url}) issues ` +
-          `${[...metadata.configurations.keys()].join(", ")} for ${ethrDid(connection.chainId, issuer)}; store ${store.location}`,
-      );
-      process.removeAllListeners("SIGINT");
-      await new Promise<void>((resolve) => {
-        for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, resolve);
-      });
-      const left = await service.close();
-      await store.close();
-      console.log(
-        left === 0
-          ? "ccr issuer-service: stopped; every credential it handed out is anchored"
-          : `ccr issuer-service: stopped with ${left} batch(es) not anchored yet: the next start anchors them first`,
-      );
-    });
+    .action((options: ServiceOptions) => runIssuerService(options, cli));
+}
+
+/** Refuses `--signing-alg` for a configuration the service does not offer, naming those it does. */
+function checkChosen(chosen: ReadonlySet<string>, configurations: ReadonlyMap<string, unknown>): void {
+  const unknown = [...chosen].filter((id) => !configurations.has(id));
+  if (unknown.length > 0) {
+    throw new CCRError(
+      "INVALID_ARGUMENT",
+      `--signing-alg names ${unknown.join(", ")}, which this service does not offer; its configurations: ` +
+        [...configurations.keys()].join(", "),
+    );
+  }
+}
+
+/** `ccr issuer-service`: serves until SIGINT or SIGTERM, then anchors what it handed out (or says what is left). */
+async function runIssuerService(options: ServiceOptions, cli: Cli): Promise<void> {
+  const { connection, wallet } = await cli.withSigner();
+  const issuer = await issuerOf(connection, options.issuer, wallet.address);
+  const signing = await serviceSigning(connection, wallet, issuer, options);
+  const metadata = await metadataFor(connection, issuer, options.issuerUrl, cli.schemaSources(), signing.algOf);
+  checkChosen(signing.chosen, metadata.configurations);
+  const store = await openIssuerStore(options.store ?? defaultStore(cli, issuer));
+  const service = await startIssuerService({
+    connection,
+    metadata,
+    store,
+    signer: {
+      chainId: connection.chainId,
+      registry: connection.deployment.registry.address,
+      issuer,
+      keys: signing.keys,
+    },
+    anchorer: wallet.address,
+    policy: { size: options.batchSize, window: options.window, lifetime: options.lifetime ?? 0 },
+    anchorWithin: options.anchorWithin,
+    instance: options.instance,
+    lease: options.lease,
+    listen: { host: options.host, port: options.port, tls: await tlsOf(options) },
+    log: (line) => console.error(`ccr issuer-service: ${line}`),
+  });
+  console.log(
+    `ccr issuer-service: ${metadata.endpoints.credentialIssuer} (listening on ${service.url}) issues ` +
+      `${[...metadata.configurations.keys()].join(", ")} for ${ethrDid(connection.chainId, issuer)}; store ${store.location}`,
+  );
+  process.removeAllListeners("SIGINT");
+  await new Promise<void>((resolve) => {
+    for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, resolve);
+  });
+  const left = await service.close();
+  await store.close();
+  console.log(
+    left === 0
+      ? "ccr issuer-service: stopped; every credential it handed out is anchored"
+      : `ccr issuer-service: stopped with ${left} batch(es) not anchored yet: the next start anchors them first`,
+  );
 }
 
 /** A public key from a file: a JWK (JSON) or a PEM public key; a private key is refused. */
