@@ -112,7 +112,34 @@ export const TYPESCRIPT_TARGETS: readonly TypeScriptTarget[] = [
     file: "src/verifier/answers.ts",
     checks: ["decrypted", "offersVcJwt", "presentedToken", "presented", "checkAsked"],
     tests: ["test/verifierRequests.ts"],
-    equivalent: [],
+    equivalent: [
+      ...["ArrayDeclaration", "OptionalChaining"].map((mutator) => ({
+        line: "return (dcql_query?.credentials ?? []).some((query) => query.id === VC_QUERY_ID);",
+        mutator,
+        why: "the request payload is the verifier's own, made by newRequest: it always has a DCQL query with credentials",
+      })),
+      ...["CallExpression", "ConditionalExpression"].map((mutator) => ({
+        line: 'if (parsed.type !== "dcql") throw new Error("the answer is not to a DCQL query");',
+        mutator,
+        why: "the verifier's requests always carry a DCQL query, so the library always parses the answer as one",
+      })),
+      ...["ArrayDeclaration", "ConditionalExpression"].map((mutator) => ({
+        line: "const entries = id === undefined ? [] : (presentations[id] ?? []);",
+        mutator,
+        why: "id is one of the vp_token's own keys (so it has entries), and with no key at all the answer is refused for holding no presentation either way",
+      })),
+      {
+        line: 'if (id === VC_QUERY_ID && !isSdJwt(token)) return { format: "jwt_vc_json", token };',
+        mutator: "StringLiteral",
+        why: "the format only tells an SD-JWT VC from the rest: any other name takes the vp+jwt path too",
+      },
+      {
+        line: 'if (read === undefined || reads.length !== 1) throw new Error("it must carry one credential");',
+        mutator: "ConditionalExpression",
+        replacement: "false",
+        why: "no first credential means no credential at all, which reads.length !== 1 refuses too",
+      },
+    ],
   },
   {
     file: "src/vc/presentation.ts",
