@@ -242,9 +242,23 @@ describe("OpenID4VP requests and the refusals of answers (src/verifier/requests.
       expect(await refusal(token({ credential: [presented(sdJwt, ["name"]), presented(sdJwt, ["name"])] }))).to.equal(
         'invalid_request: the vp_token must hold one presentation, for "credential"',
       );
+      // Nothing answered, an answer beside the asked one, or an answer that is not a text: not one presentation.
+      for (const entries of [{}, { credential: [presented(sdJwt, ["name"])], other: ["x"] }, { credential: [{}] }]) {
+        expect(await refusal(token(entries)), JSON.stringify(entries).slice(0, 60)).to.equal(
+          'invalid_request: the vp_token must hold one presentation, for "credential"',
+        );
+      }
       expect(await refusal(token({ credential: ["eyJhbGciOiJFUzI1NksifQ.e30.c2ln"] }))).to.equal(
         "vp_formats_not_supported: the presentation is not an SD-JWT VC with a key binding JWT (dc+sd-jwt), which " +
           "this request asks for",
+      );
+      // An SD-JWT VC with a disclosure its issuer did not sign: not one to read.
+      const forged = presented(sdJwt, ["name"]).replace(
+        "~",
+        `~${Buffer.from(JSON.stringify(["salt", "name", "Someone Else"])).toString("base64url")}~`,
+      );
+      expect(await refusal(token({ credential: [forged] }))).to.match(
+        /^invalid_request: the presentation is not an SD-JWT VC: .*disclosure/,
       );
       const withoutBinding = presented(sdJwt, ["name"]).replace(/~[^~]+$/, "~");
       expect(await refusal(token({ credential: [withoutBinding] }))).to.equal(
@@ -340,6 +354,36 @@ describe("OpenID4VP requests and the refusals of answers (src/verifier/requests.
       expect(await refusal({ response: opened })).to.match(
         /^invalid_request: the answer is not one to this request: .*this request asks for a plain answer \(direct_post\)/,
       );
+      // Encrypted to the request's key, but not as the request says (ECDH-ES, A128GCM or A256GCM): not opened.
+      const otherWay = async (header: { alg: string; enc: string }): Promise<string> =>
+        refusal(
+          {
+            response: await new EncryptJWT({ vp_token: { other: ["x"] } })
+              .setProtectedHeader({ ...header, kid: String(publicJwk?.kid) })
+              .encrypt(await importJWK({ ...publicJwk, alg: header.alg }, header.alg)),
+          },
+          encrypted,
+        );
+      for (const header of [
+        { alg: "ECDH-ES+A128KW", enc: "A128GCM" },
+        { alg: "ECDH-ES", enc: "A192GCM" },
+      ]) {
+        expect(await otherWay(header), `${header.alg} ${header.enc}`).to.match(
+          /^invalid_request: the answer is not one to this request: the encrypted answer cannot be opened with this request's key \(.*not allowed/,
+        );
+      }
+      // A signed (not encrypted) answer: this verifier asks for none.
+      const signed = `${Buffer.from(JSON.stringify({ alg: "ES256", kid: "wallet-key" })).toString("base64url")}.${Buffer.from(
+        JSON.stringify({
+          iss: "wallet",
+          aud: request.clientId,
+          exp: Math.floor(Date.now() / 1000) + 60,
+          vp_token: { credential: ["x"] },
+        }),
+      ).toString("base64url")}.c2ln`;
+      expect(await refusal({ response: signed })).to.equal(
+        "invalid_request: the answer is not one to this request: this request asks for no signed answer",
+      );
     });
 
     it("checks the key binding once the type and claims are as asked (here: made for no one, refused)", async function () {
@@ -370,6 +414,19 @@ describe("OpenID4VP requests and the refusals of answers (src/verifier/requests.
       );
       expect(await refusal(token({ credential: [presented(sdJwt, [])] }))).to.equal(
         "invalid_request: the presentation does not disclose name, which was asked",
+      );
+      // Several of them, each named.
+      const nameAndDegree = { ...request, claims: ["name", "degree"] };
+      expect(await refusal(token({ credential: [presented(sdJwt, [])] }), nameAndDegree)).to.equal(
+        "invalid_request: the presentation does not disclose name, degree, which was asked",
+      );
+      expect(
+        await refusal(token({ credential: [presented(sdJwt, ["name", "degree", "studentNumber"])] }), {
+          ...request,
+          claims: ["name"],
+        }),
+      ).to.equal(
+        "invalid_request: the presentation discloses degree, studentNumber, which was not asked for (asked: name)",
       );
     });
   });

@@ -134,6 +134,11 @@ export const TYPESCRIPT_TARGETS: readonly TypeScriptTarget[] = [
         why: "the format only tells an SD-JWT VC from the rest: any other name takes the vp+jwt path too",
       },
       {
+        line: "const decryptionJwk = { ...privateJwk };",
+        mutator: "ObjectLiteral",
+        why: "the library only hands decryptionJwk back in its result's jarm part, which checkAnswer does not read",
+      },
+      {
         line: 'if (read === undefined || reads.length !== 1) throw new Error("it must carry one credential");',
         mutator: "ConditionalExpression",
         replacement: "false",
