@@ -42,15 +42,15 @@ function attestationVerifier(attesterKey: Jwk): Openid4vciIssuer {
       ...issuerCallbacks,
       signJwt: unsupported,
       clientAuthentication: unsupported,
-      verifyJwt: (signer, { header, compact }) => {
+      verifyJwt: async (signer, { header, compact }) => {
         const alg = String(header.alg);
         if (header.typ === "oauth-client-attestation+jwt") {
-          return verifiesWith(compact, alg, attesterKey)
+          return (await verifiesWith(compact, alg, attesterKey))
             ? { verified: true, signerJwk: attesterKey }
             : { verified: false };
         }
         if (header.typ === "oauth-client-attestation-pop+jwt" && signer.method === "jwk") {
-          return verifiesWith(compact, alg, signer.publicJwk)
+          return (await verifiesWith(compact, alg, signer.publicJwk))
             ? { verified: true, signerJwk: signer.publicJwk }
             : { verified: false };
         }

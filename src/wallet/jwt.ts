@@ -41,23 +41,31 @@ function keyObject(jwk: Jwk): KeyObject {
   return key;
 }
 
-/** True when `compact`'s signature is `jwk`'s over its first two parts, with `alg`. */
-export function verifiesWith(compact: string, alg: string, jwk: Jwk): boolean {
+/**
+ * Whether `compact`'s signature is `jwk`'s over its first two parts, with `alg`. Checked on libuv's thread pool
+ * (Node's `verify` with a callback), so that a service's event loop goes on serving while the signatures of many
+ * requests are checked on other cores.
+ */
+export async function verifiesWith(compact: string, alg: string, jwk: Jwk): Promise<boolean> {
   const algorithm = PROOF_ALGORITHMS[alg];
   if (algorithm === undefined || keyProblem(alg, jwk) !== undefined) return false;
   const [header, payload, signature] = compact.split(".");
   if (header === undefined || payload === undefined || signature === undefined) return false;
+  let key: KeyObject;
   try {
-    const key = keyObject(jwk);
-    return verify(
+    key = keyObject(jwk);
+  } catch {
+    return false;
+  }
+  return new Promise((resolve) => {
+    verify(
       algorithm.hash,
       Buffer.from(`${header}.${payload}`),
       { key, dsaEncoding: "ieee-p1363" },
       fromBase64url(signature),
+      (error, verified) => resolve(error === null && verified),
     );
-  } catch {
-    return false;
-  }
+  });
 }
 
 /** The public part of `jwk` (no private or extra members), as a holder's key is written into a credential. */
@@ -98,10 +106,12 @@ export const issuerCallbacks: Omit<CallbackContext, "decryptJwe" | "encryptJwe" 
   {
     hash: (data, alg) => createHash(alg.replace("-", "").toLowerCase()).update(data).digest(),
     generateRandom: (bytes) => randomBytes(bytes),
-    verifyJwt: (signer, { header, compact }) => {
+    verifyJwt: async (signer, { header, compact }) => {
       const jwk = signer.method === "jwk" ? signer.publicJwk : undefined;
       if (jwk === undefined) return { verified: false };
-      return verifiesWith(compact, String(header.alg), jwk) ? { verified: true, signerJwk: jwk } : { verified: false };
+      return (await verifiesWith(compact, String(header.alg), jwk))
+        ? { verified: true, signerJwk: jwk }
+        : { verified: false };
     },
   };
 
