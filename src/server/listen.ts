@@ -63,12 +63,21 @@ export async function listenOn(
   return { server, url: `${options.tls === undefined ? "http" : "https"}://${host}:${port}` };
 }
 
-/** Refuses a request body over `maxSize` bytes with 413 and an OAuth-style error naming the bound. */
+/**
+ * Refuses a request body over `maxSize` bytes with 413 and an OAuth-style error naming the bound. A body of declared
+ * length is judged by its header, as Hono's `bodyLimit` judges it, but without touching the request's body stream:
+ * that would make the Node adapter build a whole fetch Request for it, where the handler's `text()` or `json()` reads
+ * the body straight from the socket. A streamed body (no length, or chunked) is counted as it arrives by `bodyLimit`.
+ */
 export function boundedBodies(maxSize: number): MiddlewareHandler {
-  return bodyLimit({
-    maxSize,
-    onError: (c) => c.json({ error: "invalid_request", error_description: `bodies are at most ${maxSize} bytes` }, 413),
-  });
+  const tooLarge = { error: "invalid_request", error_description: `bodies are at most ${maxSize} bytes` };
+  const streamed = bodyLimit({ maxSize, onError: (c) => c.json(tooLarge, 413) });
+  return async (c, next) => {
+    if (c.req.method === "GET" || c.req.method === "HEAD") return next();
+    const length = c.req.header("content-length");
+    if (length === undefined || c.req.header("transfer-encoding") !== undefined) return streamed(c, next);
+    return parseInt(length, 10) > maxSize ? c.json(tooLarge, 413) : next();
+  };
 }
 
 /**

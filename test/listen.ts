@@ -1,0 +1,72 @@
+/**
+ * What CCR's servers share (src/server/listen.ts): request bodies bounded, whether their length is declared or they
+ * are streamed, through a real listening server (the Node adapter reads a declared body straight from the socket).
+ */
+import { request } from "node:http";
+import { expect } from "chai";
+import { Hono } from "hono";
+import { boundedBodies, listenOn } from "../src/server/listen.ts";
+
+const MAX = 1024;
+
+/** Posts `body` to `url`, declaring its length or streaming it in chunks; the status and the answer's text. */
+function post(url: string, body: string, streamed: boolean): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const headers = streamed ? {} : { "content-length": String(Buffer.byteLength(body)) };
+    const sent = request(url, { method: "POST", headers }, (response) => {
+      let text = "";
+      response.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, text }));
+    });
+    sent.on("error", reject);
+    if (streamed) {
+      // Chunked: no length is declared, so the bound can only be kept by counting what arrives.
+      for (let at = 0; at < body.length; at += 100) sent.write(body.slice(at, at + 100));
+      sent.end();
+    } else sent.end(body);
+  });
+}
+
+describe("bounded request bodies (src/server/listen.ts)", function () {
+  let url: string;
+  let close: () => Promise<void>;
+
+  before(async function () {
+    const app = new Hono();
+    app.use("*", boundedBodies(MAX));
+    app.post("/echo", async (c) => c.text(`read ${(await c.req.text()).length}`));
+    app.get("/echo", (c) => c.text("no body"));
+    const { server, url: at } = await listenOn(app.fetch, { host: "127.0.0.1", port: 0 });
+    url = `${at}/echo`;
+    close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  after(async function () {
+    await close();
+  });
+
+  it("reads a body up to the bound, declared or streamed", async function () {
+    for (const streamed of [false, true]) {
+      expect(await post(url, "x".repeat(MAX), streamed), `streamed: ${streamed}`).to.deep.equal({
+        status: 200,
+        text: `read ${MAX}`,
+      });
+    }
+    expect(await post(url, "", false)).to.deep.equal({ status: 200, text: "read 0" });
+  });
+
+  it("refuses a body over the bound with 413 and a sentence, declared (unread) or streamed (counted)", async function () {
+    const refusal = {
+      status: 413,
+      text: JSON.stringify({ error: "invalid_request", error_description: `bodies are at most ${MAX} bytes` }),
+    };
+    for (const streamed of [false, true]) {
+      expect(await post(url, "x".repeat(MAX + 1), streamed), `streamed: ${streamed}`).to.deep.equal(refusal);
+    }
+  });
+
+  it("lets a request without a body through", async function () {
+    const response = await fetch(url);
+    expect([response.status, await response.text()]).to.deep.equal([200, "no body"]);
+  });
+});
