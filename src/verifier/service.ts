@@ -8,8 +8,9 @@ import type { Resolvable } from "did-resolver";
 import { holderResolver } from "../holder.ts";
 import { ethrDidResolver } from "../did.ts";
 import { NameBook } from "../names.ts";
-import { rpc, type RegistryConnection } from "../registry.ts";
+import type { RegistryConnection } from "../registry.ts";
 import type { SchemaSources } from "../schemaResolver.ts";
+import { ChainCache } from "../server/chainCache.ts";
 import { credentialType, type CredentialType } from "../vc/credentialType.ts";
 import type { Credential } from "../vc/credential.ts";
 import type { VerifiedPresentation } from "../vc/presentation.ts";
@@ -68,7 +69,7 @@ export class Verifier {
   readonly #cache = new VerifyCache(() => new NameBook(this.#options.connection));
 
   /** The credential types asked for, by the name given, read once per block (a schema registered since counts). */
-  #types: { block: number; byName: Map<string, Promise<CredentialType>> } | undefined;
+  readonly #types: ChainCache;
 
   #verifyOptions(economy: string): VerifyOptions {
     const { connection } = this.#options;
@@ -77,6 +78,7 @@ export class Verifier {
 
   constructor(options: VerifierOptions) {
     this.#options = options;
+    this.#types = new ChainCache(options.connection);
     const { connection } = options;
     this.#resolver = holderResolver(
       ethrDidResolver(connection.chainId, connection.deployment.didRegistry.address, connection.provider),
@@ -103,20 +105,10 @@ export class Verifier {
     return { id: request.id, link, resultKey, expiresAt: new Date(request.expiresAt * 1000).toISOString() };
   }
 
-  /** The credential type `schema` names (id, name or URI) at the latest block. */
-  async #typeOf(schema: string): Promise<CredentialType> {
+  /** The credential type `schema` names (id, name or URI) at the latest block; a failed read is not kept. */
+  #typeOf(schema: string): Promise<CredentialType> {
     const { connection, schemaSources } = this.#options;
-    const block = await rpc(connection.rpcUrl, "reading the latest block", () => connection.provider.getBlockNumber());
-    if (this.#types?.block !== block) this.#types = { block, byName: new Map() };
-    const { byName } = this.#types;
-    let type = byName.get(schema);
-    if (type === undefined) {
-      type = credentialType(connection, schema, schemaSources);
-      byName.set(schema, type);
-      // A failed read (an unknown name, the node unreachable) is not kept: the caller gets its error.
-      type.catch(() => byName.delete(schema));
-    }
-    return type;
+    return this.#types.atLatest(schema, () => credentialType(connection, schema, schemaSources));
   }
 
   /** What the pages show of the verifier: its client id, where wallets reach it, how long a request lasts. */
