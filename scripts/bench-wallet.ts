@@ -212,10 +212,11 @@ const nodeCpu = treeCpuSeconds(devnet.child.pid) - nodeCpuBefore;
 const devicesUsage = process.cpuUsage(devicesCpuBefore);
 const devicesCpu = (devicesUsage.user + devicesUsage.system) / 1e6;
 
-const journalled = db.prepare("SELECT hash, batch_id, issued_at FROM credentials").all() as {
+const journalled = db.prepare("SELECT hash, batch_id, issued_at, transaction_id FROM credentials").all() as {
   hash: string;
   batch_id: string;
   issued_at: number;
+  transaction_id: string | null;
 }[];
 const batches = db
   .prepare("SELECT id, root, anchored_at FROM batches WHERE root <> ?")
@@ -225,7 +226,13 @@ const batches = db
   anchored_at: number;
 }[];
 const anchoredAt = new Map(batches.map((b) => [b.id, b.anchored_at]));
-const delay = Math.max(...journalled.map((c) => (anchoredAt.get(c.batch_id) ?? Infinity) - c.issued_at));
+// A deferred credential is handed out when its device collects it, once anchored: only the others can be late.
+const delay = Math.max(
+  0,
+  ...journalled
+    .filter((c) => c.transaction_id === null)
+    .map((c) => (anchoredAt.get(c.batch_id) ?? Infinity) - c.issued_at),
+);
 const hashes = new Set(journalled.map((c) => c.hash));
 const lost = fleet.filter((d) => {
   const credential = received.get(d.serial);

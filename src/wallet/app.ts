@@ -90,11 +90,10 @@ export interface IssuerServiceOptions {
 export const ANCHOR_WITHIN = 10;
 
 /**
- * Seconds a closed batch may wait for its anchor before answers are deferred: a credential handed out now is in a
- * batch that closes within `window`, and is anchored within `anchorWithin` if the batches closed before it have
- * waited no longer than the rest.
+ * Seconds within which a credential handed out is anchored (`anchorWithin`, by default 10 or three windows when that
+ * is more), refused when a batch open `window` seconds could not be.
  */
-export function anchorWait(window: number, anchorWithin = Math.max(ANCHOR_WITHIN, 3 * window)): number {
+export function anchorBound(window: number, anchorWithin = Math.max(ANCHOR_WITHIN, 3 * window)): number {
   if (anchorWithin <= window) {
     throw new CCRError(
       "INVALID_ARGUMENT",
@@ -102,7 +101,7 @@ export function anchorWait(window: number, anchorWithin = Math.max(ANCHOR_WITHIN
         `${window} s: give --anchor-within more than --window`,
     );
   }
-  return anchorWithin - window;
+  return anchorWithin;
 }
 
 export interface RunningIssuerService {
@@ -128,7 +127,7 @@ export const storeIdentity = (
 /** Binds the store to its chain, anchors what an earlier run left, then serves. */
 export async function startIssuerService(options: IssuerServiceOptions): Promise<RunningIssuerService> {
   const { connection, store, signer, metadata, policy } = options;
-  const anchorWindow = anchorWait(policy.window, options.anchorWithin);
+  const anchorWithin = anchorBound(policy.window, options.anchorWithin);
   await store.bind(storeIdentity(connection, signer.issuer, metadata));
   const { host, port } = options.listen;
   const owner = options.instance ?? (port === 0 ? randomUUID() : `${hostname()}/${host}:${port}`);
@@ -148,10 +147,11 @@ export async function startIssuerService(options: IssuerServiceOptions): Promise
     // Often enough to close batches in time, and to be heard from well within the lease.
     tick: Math.max(0.1, Math.min(policy.window / 4, lease / 3)),
     lease,
+    anchorWithin,
     log: options.log,
   });
   await anchorer.start();
-  const service = new IssuerService({ metadata, store, lanes, anchorer, signer, anchorWindow });
+  const service = new IssuerService({ metadata, store, lanes, anchorer, signer });
   const { server, url } = await listenOn(issuerApp(service, metadata).fetch, options.listen).catch(
     async (error: unknown) => {
       await anchorer.stop(true);

@@ -34,6 +34,7 @@ export class BatchLanes {
   readonly #policy: BatchPolicy;
   readonly #lanes = new Map<number, Lane>();
   #queue: Promise<unknown> = Promise.resolve();
+  #closed = 0;
 
   /** The chain's latest block time (seconds), when the lanes are given a way to read it. */
   readonly #chainTime: (() => Promise<number>) | undefined;
@@ -53,6 +54,11 @@ export class BatchLanes {
 
   get policy(): BatchPolicy {
     return this.#policy;
+  }
+
+  /** How many batches these lanes have closed. */
+  get closed(): number {
+    return this.#closed;
   }
 
   /** Runs `work` after every placement and closing queued before it. */
@@ -87,6 +93,7 @@ export class BatchLanes {
   async #close(schemaId: number, lane: Lane, now: number): Promise<void> {
     this.#lanes.delete(schemaId);
     await this.#store.closeBatch(lane.batch.id, now);
+    this.#closed++;
   }
 
   /**

@@ -38,11 +38,6 @@ export interface ServiceOptions {
   proofMaxAge?: number;
   skew?: number;
   maxPinFailures?: number;
-  /**
-   * Seconds a closed batch may wait for its anchor: while one has waited longer, answers are deferred (the wallet
-   * asks again after the batch window).
-   */
-  anchorWindow: number;
 }
 
 const NO_STORE = { "cache-control": "no-store" };
@@ -314,14 +309,15 @@ export class IssuerService {
 
   /** Signs one credential per key in a batch, journals them, and hands them out or defers them. */
   async #issue(offer: OfferRecord, configuration: Configuration, keys: Jwk[]): Promise<Answer> {
-    const { metadata, lanes, anchorer, signer, anchorWindow } = this.#o;
+    const { metadata, lanes, anchorer, signer } = this.#o;
     const subject = offer.subject;
     const check = { id: "did:jwk:placeholder", ...subject };
     if (!configuration.type.validate(check)) {
       return refuse("credential_request_denied", "the offer's subject no longer fits its credential type");
     }
     const now = this.#now();
-    const deferred = !anchorer.keepingUp(anchorWindow);
+    // Deferred (the wallet asks again after the batch window) while the anchoring could not keep the bound.
+    const deferred = !anchorer.keepingUp();
     const transactionId = deferred ? randomBytes(16).toString("base64url") : undefined;
     const placed = await lanes.place(
       offer.schemaId,

@@ -538,6 +538,46 @@ export const TYPESCRIPT_TARGETS: readonly TypeScriptTarget[] = [
       },
     ],
   },
+  {
+    file: "src/wallet/anchorer.ts",
+    checks: [
+      "anchoringForecast",
+      "ServiceAnchorer.pace",
+      "ServiceAnchorer.keepingUp",
+      "ServiceAnchorer.#mayBeAnchored",
+      "ServiceAnchorer.#anchorClosed",
+    ],
+    tests: ["test/walletAnchorer.ts"],
+    equivalent: [
+      ...[
+        ["MethodExpression", "[...this.#anchored]"],
+        ["ArrowFunction", undefined],
+        ["MethodExpression", "unanchored.every(b => b.id === id)"],
+        ["ConditionalExpression", "true"],
+        ["ConditionalExpression", "false"],
+        ["EqualityOperator", undefined],
+        ["ArrayDeclaration", undefined],
+      ].map(([mutator = "", replacement]) => ({
+        line: "this.#anchored = new Set([...this.#anchored].filter((id) => unanchored.some((b) => b.id === id)));",
+        mutator,
+        replacement,
+        why:
+          "the pruning only bounds the set's memory: a batch anchored is in no read begun after its record, and the " +
+          "read begun before it, the one the set guards against, comes back before the next read",
+      })),
+      {
+        line: "const started: Promise<void>[] = [];",
+        mutator: "ArrayDeclaration",
+        why: "a string among the anchorings awaited is awaited as already done",
+      },
+      {
+        line: "if (this.#behind.some((b) => b.closedAt !== undefined && now - b.closedAt > anchorWithin - window)) return false;",
+        mutator: "ConditionalExpression",
+        replacement: "true",
+        why: "the batches behind are read as closed and not anchored: each has its closing time",
+      },
+    ],
+  },
 ];
 
 export interface SolidityMutant {
