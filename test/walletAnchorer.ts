@@ -244,29 +244,29 @@ describe("issuer service: deferring while the anchoring could not keep its bound
 
   it("anchors another process's batches only once it is gone (not heard from for the lease), looking them up first", async function () {
     const { clock, store, anchorer, next, sent, lookups } = anchoring();
-    const batch = {
-      id: "theirs",
-      owner: "other",
-      schemaId: 1,
-      validFrom: clock.now,
-      validUntil: 0,
-      openedAt: clock.now,
-    };
-    await store.openBatch(batch);
-    const member = { hash: hexlify(randomBytes(32)), batchId: batch.id, index: 0, offerId: "o", credential: "x" };
-    await store.journal([{ ...member, format: "jwt_vc_json", issuedAt: clock.now }]);
-    await store.closeBatch(batch.id, clock.now);
-    await store.heartbeat("other", clock.now);
-    await anchorer.runOnce();
-    expect(sent.count, "alive: its own to anchor").to.equal(0);
-    expect(anchorer.keepingUp()).to.equal(true);
-    clock.now += 31; // the default lease is 30 s
-    const takeover = anchorer.runOnce();
-    (await next()).release();
-    await takeover;
-    expect(lookups.count, "another's batch may be anchored already: looked up first").to.equal(1);
-    expect(sent.count).to.equal(1);
-    expect(await store.unanchored()).to.deep.equal([]);
+    await anchorer.start();
+    try {
+      // Opened after this process started: another's all the same, which may have anchored it before it went.
+      const openedAt = clock.now + 1;
+      const batch = { id: "theirs", owner: "other", schemaId: 1, validFrom: openedAt, validUntil: 0, openedAt };
+      await store.openBatch(batch);
+      const member = { hash: hexlify(randomBytes(32)), batchId: batch.id, index: 0, offerId: "o", credential: "x" };
+      await store.journal([{ ...member, format: "jwt_vc_json", issuedAt: openedAt }]);
+      await store.closeBatch(batch.id, openedAt);
+      await store.heartbeat("other", openedAt);
+      await anchorer.runOnce();
+      expect(sent.count, "alive: its own to anchor").to.equal(0);
+      expect(anchorer.keepingUp()).to.equal(true);
+      clock.now += 32; // the default lease is 30 s
+      const takeover = anchorer.runOnce();
+      (await next()).release();
+      await takeover;
+      expect(lookups.count, "another's batch may be anchored already: looked up first").to.equal(1);
+      expect(sent.count).to.equal(1);
+      expect(await store.unanchored()).to.deep.equal([]);
+    } finally {
+      await anchorer.stop(true);
+    }
   });
 
   it("defers after a failed anchoring when it has nowhere to say so, too", async function () {

@@ -566,6 +566,11 @@ export const TYPESCRIPT_TARGETS: readonly TypeScriptTarget[] = [
           "read begun before it, the one the set guards against, comes back before the next read",
       })),
       {
+        line: "const unanchored = (await store.unanchored()).filter((b) => b.owner === owner || this.#gone(b, seen, false));",
+        mutator: "BooleanLiteral",
+        why: "`starting` speaks only of this process's own batches, which the first operand takes already",
+      },
+      {
         line: "const started: Promise<void>[] = [];",
         mutator: "ArrayDeclaration",
         why: "a string among the anchorings awaited is awaited as already done",
