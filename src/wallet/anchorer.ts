@@ -1,9 +1,11 @@
 /**
- * Anchoring the service's closed batches, with the issuance engine's own stage (`findAnchor`, `sendAnchor`): the
- * chain is asked first (a batch anchored before a kill is recorded, never sent again), then the root is sent and
- * recorded once it has the confirmations asked for. Several service processes may share one store (PostgreSQL): each
- * anchors its own batches and says it is alive every round; the batches of a process gone (its earlier life, when it
- * starts again under the same name, or one not heard from for `lease` seconds) are closed and anchored by the others.
+ * Anchoring the service's closed batches as they close, a few at once, with the issuance engine's own stage
+ * (`findAnchor`, `sendAnchor`): the chain is asked first whenever it may hold the anchor already (a batch of an earlier
+ * life, of another process, or one whose sending failed: anchored before a kill, it is recorded, never sent again),
+ * then the root is sent and recorded once it has the confirmations asked for. Several service processes may share one
+ * store (PostgreSQL): each anchors its own batches and says it is alive every round; the batches of a process gone
+ * (its earlier life, when it starts again under the same name, or one not heard from for `lease` seconds) are closed
+ * and anchored by the others. The pace of the anchoring tells the service when to defer its answers (`keepingUp`).
  */
 import { ZeroHash } from "ethers";
 import { buildBatch } from "../batch.ts";
