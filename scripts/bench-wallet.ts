@@ -4,7 +4,8 @@
  * attestation key registered with `ccr attester add`; 10,000 devices (`CCR_BENCH_DEVICES`), each with its own key and
  * its maker's attestation, enrol 200 at a time through the whole protocol (token with attestation-based client
  * authentication, nonce, credential). The service is killed (SIGKILL) twice during the run, at 30% and 60%, and
- * restarted at once; a device whose request fails retries.
+ * restarted at once; a device whose request fails retries. `CCR_BENCH_TIMELINE=1` prints, every second, the devices
+ * served in it and the service's CPU per device (how long a restarted service takes to warm up).
  *
  * Targets (a 2-core machine): all issued and anchored in at most 30 s; p99 of the credential requests at most 500 ms;
  * every credential anchored at most 10 s after it was handed out; the service's resident memory at most 500 MB; and,
@@ -161,11 +162,30 @@ function killAtMark(): void {
   })();
 }
 
+/** Every second: the devices served in it, and the service's CPU per device (a killed service's line says so). */
+function serviceTimeline(): NodeJS.Timeout {
+  let last = { at: performance.now(), served: 0, cpu: 0, pid: service.pid };
+  return setInterval(() => {
+    const now = { at: performance.now(), served: received.size, cpu: treeCpuSeconds(service.pid), pid: service.pid };
+    const served = now.served - last.served;
+    // A killed process reads as no CPU at all, its successor as its own from its start: neither is this second's.
+    const restarted = now.pid !== last.pid || now.cpu < last.cpu;
+    const perDevice = served > 0 && !restarted ? `${(((now.cpu - last.cpu) * 1000) / served).toFixed(1)} ms` : "-";
+    const second = ((now.at - started) / 1000).toFixed(0).padStart(3);
+    console.log(
+      `  ${second} s: ${String(served).padStart(4)} devices, service CPU ${perDevice} per device` +
+        `${killing !== undefined || restarted ? " (killed, restarting)" : ""}`,
+    );
+    last = now;
+  }, 1000);
+}
+
 // Where the two cores go during the run: the service (its CPU before each kill is added), the node, the devices.
 let serviceCpu = 0;
 const nodeCpuBefore = treeCpuSeconds(devnet.child.pid);
 const devicesCpuBefore = process.cpuUsage();
 const started = performance.now();
+const timeline = process.env.CCR_BENCH_TIMELINE === undefined ? undefined : serviceTimeline();
 let next = 0;
 await Promise.all(
   Array.from({ length: CONCURRENCY }, async () => {
@@ -199,6 +219,7 @@ await Promise.all(
   }),
 );
 const handedOut = (performance.now() - started) / 1000;
+if (timeline !== undefined) clearInterval(timeline);
 
 // Everything anchored: read from the service's store (read-only) until no batch is open or unanchored.
 const db = new DatabaseSync(store, { readOnly: true });
