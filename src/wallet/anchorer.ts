@@ -85,8 +85,7 @@ export class ServiceAnchorer {
   /** Seconds the last few anchorings took. */
   #durations: number[] = [];
   /** The anchorings under way, by batch, with when each began (by the monotonic clock). */
-  readonly #inFlight = new Map<string, Promise<void>>();
-  readonly #since = new Map<string, number>();
+  readonly #inFlight = new Map<string, { done: Promise<void>; since: number }>();
   /**
    * Batches anchored since `#behind` was last read (a read that began before their anchoring was recorded may still
    * name them); forgotten at the next read after.
@@ -177,7 +176,8 @@ export class ServiceAnchorer {
     for (const batch of this.#behind) {
       if (this.#inFlight.size >= IN_FLIGHT) break;
       if (this.#inFlight.has(batch.id)) continue;
-      const anchoring = this.#anchor(batch).then(
+      const since = this.#clock();
+      const anchoring = this.#anchor(batch, since).then(
         () => {
           this.#lastError = undefined;
           this.#anchored.add(batch.id);
@@ -188,28 +188,23 @@ export class ServiceAnchorer {
           this.#options.log?.(`batch ${batch.id} is not anchored yet: ${this.#lastError}`);
         },
       );
-      const tracked = anchoring.finally(() => this.#inFlight.delete(batch.id));
-      this.#inFlight.set(batch.id, tracked);
-      started.push(tracked);
+      const done = anchoring.finally(() => this.#inFlight.delete(batch.id));
+      this.#inFlight.set(batch.id, { done, since });
+      started.push(done);
     }
     return started;
   }
 
-  async #anchor(batch: BatchRecord): Promise<void> {
+  /** Anchors `batch` (begun at `since`, by the monotonic clock), and counts how long it took when it had members. */
+  async #anchor(batch: BatchRecord, since: number): Promise<void> {
     const { store } = this.#options;
     const hashes = await store.memberHashes(batch.id);
     if (hashes.length === 0) {
       await store.markAnchored(batch.id, { root: ZeroHash, transaction: ZeroHash, blockNumber: 0, at: this.#now() });
       return;
     }
-    const started = this.#clock();
-    this.#since.set(batch.id, started);
-    try {
-      await this.#send(batch, hashes);
-    } finally {
-      this.#since.delete(batch.id);
-    }
-    this.#durations = [...this.#durations, this.#clock() - started].slice(-PACE_SAMPLES);
+    await this.#send(batch, hashes);
+    this.#durations = [...this.#durations, this.#clock() - since].slice(-PACE_SAMPLES);
   }
 
   /** Anchors `batch`'s root (unless the chain has it already) and records it. */
@@ -247,7 +242,7 @@ export class ServiceAnchorer {
 
   /** How the anchoring goes now. */
   pace(): AnchoringPace {
-    const since = Math.min(Infinity, ...this.#since.values());
+    const since = Math.min(Infinity, ...[...this.#inFlight.values()].map((a) => a.since));
     return {
       queued: this.#behind.length + Math.max(0, this.#options.lanes.closed - this.#closedAtRead),
       perBatch: Math.max(0, ...this.#durations),
@@ -276,7 +271,7 @@ export class ServiceAnchorer {
   async stop(quick = false): Promise<number> {
     clearInterval(this.#timer);
     await this.#running;
-    await Promise.all(this.#inFlight.values());
+    await Promise.all([...this.#inFlight.values()].map((a) => a.done));
     const { store, owner, lanes } = this.#options;
     const left = async () => (await store.unanchored()).filter((b) => b.owner === owner).length;
     if (!quick) {
