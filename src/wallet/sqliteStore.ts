@@ -4,7 +4,7 @@
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { CCRError } from "../errors.ts";
-import { openStoreFile, transaction } from "../sqlite.ts";
+import { GroupCommit, openStoreFile } from "../sqlite.ts";
 import {
   BatchClosedError,
   type AttesterRecord,
@@ -43,10 +43,16 @@ export function openSqliteStore(file: string): IssuerStore {
 class SqliteIssuerStore implements IssuerStore {
   readonly location: string;
   readonly #db: DatabaseSync;
+  /**
+   * Every change goes through it: each all-or-nothing, those of concurrent requests committed together; those of the
+   * batch lanes (which hold the next credential until the last is journalled) at once, with whatever waits.
+   */
+  readonly #writes: GroupCommit;
 
   constructor(location: string, db: DatabaseSync) {
     this.location = location;
     this.#db = db;
+    this.#writes = new GroupCommit(db);
   }
 
   /** Statements by their SQL, compiled once: a request runs several, and compiling is most of their cost. */
@@ -74,7 +80,7 @@ class SqliteIssuerStore implements IssuerStore {
   }
 
   async bind(identity: Record<string, string>): Promise<void> {
-    return transaction(this.#db, () => {
+    return this.#writes.write(() => {
       const held = new Map(this.#all("SELECT key, value FROM meta").map((r) => [String(r.key), String(r.value)]));
       for (const [key, value] of Object.entries(identity)) {
         const was = held.get(key);
@@ -91,7 +97,7 @@ class SqliteIssuerStore implements IssuerStore {
   }
 
   async addOffers(offers: readonly OfferRecord[]): Promise<void> {
-    transaction(this.#db, () => {
+    return this.#writes.write(() => {
       const insert = this.#statement(
         `INSERT INTO offers (${OFFER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
@@ -104,7 +110,7 @@ class SqliteIssuerStore implements IssuerStore {
   }
 
   async withdrawOffer(id: string): Promise<OfferState | undefined> {
-    return transaction(this.#db, () => {
+    return this.#writes.write(() => {
       const row = this.#get("SELECT state FROM offers WHERE id = ?", id);
       if (row === undefined) return undefined;
       this.#run("UPDATE offers SET state = 'withdrawn' WHERE id = ? AND state = 'open'", id);
@@ -119,7 +125,7 @@ class SqliteIssuerStore implements IssuerStore {
     maxPinFailures: number,
     token: { digest: string; expiresAt: number },
   ): Promise<OfferRecord | RedeemRefusal> {
-    return transaction(this.#db, () => {
+    return this.#writes.write(() => {
       const row = this.#get("SELECT * FROM offers WHERE code_digest = ?", codeDigest);
       if (row === undefined)
         return { error: "invalid_grant" as const, reason: "no offer has this pre-authorized code" };
@@ -154,11 +160,13 @@ class SqliteIssuerStore implements IssuerStore {
   }
 
   async addNonce(digest: string, expiresAt: number): Promise<void> {
-    this.#run("INSERT INTO nonces (digest, expires_at) VALUES (?, ?)", digest, expiresAt);
+    await this.#writes.write(() =>
+      this.#run("INSERT INTO nonces (digest, expires_at) VALUES (?, ?)", digest, expiresAt),
+    );
   }
 
   async takeNonce(digest: string, now: number): Promise<boolean> {
-    return transaction(this.#db, () => {
+    return this.#writes.write(() => {
       const row = this.#get("DELETE FROM nonces WHERE digest = ? RETURNING expires_at", digest);
       // Expired nonces go with the next one taken: the table holds the unexpired ones and a few more.
       this.#run("DELETE FROM nonces WHERE expires_at <= ?", now);
@@ -167,18 +175,22 @@ class SqliteIssuerStore implements IssuerStore {
   }
 
   async addAttester(a: AttesterRecord): Promise<void> {
-    this.#run(
-      "INSERT INTO attesters (kid, jwk, schema_id, manufacturer, registered_at) VALUES (?, ?, ?, ?, ?)",
-      a.kid,
-      JSON.stringify(a.jwk),
-      a.schemaId,
-      a.manufacturer,
-      a.registeredAt,
+    await this.#writes.write(() =>
+      this.#run(
+        "INSERT INTO attesters (kid, jwk, schema_id, manufacturer, registered_at) VALUES (?, ?, ?, ?, ?)",
+        a.kid,
+        JSON.stringify(a.jwk),
+        a.schemaId,
+        a.manufacturer,
+        a.registeredAt,
+      ),
     );
   }
 
   async revokeAttester(kid: string, at: number): Promise<boolean> {
-    return this.#run("UPDATE attesters SET revoked_at = ? WHERE kid = ? AND revoked_at IS NULL", at, kid) > 0;
+    return this.#writes.write(
+      () => this.#run("UPDATE attesters SET revoked_at = ? WHERE kid = ? AND revoked_at IS NULL", at, kid) > 0,
+    );
   }
 
   async attester(kid: string): Promise<AttesterRecord | undefined> {
@@ -191,7 +203,7 @@ class SqliteIssuerStore implements IssuerStore {
   }
 
   async useJti(jti: string, expiresAt: number): Promise<boolean> {
-    return transaction(this.#db, () => {
+    return this.#writes.write(() => {
       this.#run("DELETE FROM seen_jti WHERE expires_at <= ?", Math.floor(Date.now() / 1000));
       return this.#run("INSERT OR IGNORE INTO seen_jti (jti, expires_at) VALUES (?, ?)", jti, expiresAt) > 0;
     });
@@ -201,7 +213,7 @@ class SqliteIssuerStore implements IssuerStore {
     offer: OfferRecord,
     token: { digest: string; expiresAt: number },
   ): Promise<OfferRecord | RedeemRefusal> {
-    return transaction(this.#db, () => {
+    return this.#writes.write(() => {
       const row = this.#get("SELECT * FROM offers WHERE id = ?", offer.id);
       const held = row === undefined ? undefined : offerOf(row);
       const refused = held === undefined ? undefined : otherKey(held, offer.keyThumbprint);
@@ -240,19 +252,23 @@ class SqliteIssuerStore implements IssuerStore {
   }
 
   async openBatch(b: BatchRecord): Promise<void> {
-    this.#run(
-      "INSERT INTO batches (id, owner, schema_id, valid_from, valid_until, opened_at) VALUES (?, ?, ?, ?, ?, ?)",
-      b.id,
-      b.owner,
-      b.schemaId,
-      b.validFrom,
-      b.validUntil,
-      b.openedAt,
+    await this.#writes.write(
+      () =>
+        this.#run(
+          "INSERT INTO batches (id, owner, schema_id, valid_from, valid_until, opened_at) VALUES (?, ?, ?, ?, ?, ?)",
+          b.id,
+          b.owner,
+          b.schemaId,
+          b.validFrom,
+          b.validUntil,
+          b.openedAt,
+        ),
+      true,
     );
   }
 
   async journal(credentials: readonly JournalledCredential[], offerId?: string): Promise<boolean> {
-    return transaction(this.#db, () => {
+    return this.#writes.write(() => {
       if (offerId !== undefined) {
         const claimed = this.#run("UPDATE offers SET state = 'issued' WHERE id = ? AND state = 'redeemed'", offerId);
         if (claimed === 0) return false;
@@ -266,17 +282,17 @@ class SqliteIssuerStore implements IssuerStore {
         insert.run(...credentialValues(c));
       }
       return true;
-    });
+    }, true);
   }
 
   async closeBatch(id: string, now: number): Promise<BatchRecord> {
-    return transaction(this.#db, () => {
+    return this.#writes.write(() => {
       const size = Number(this.#get("SELECT COUNT(*) AS n FROM credentials WHERE batch_id = ?", id)?.n ?? 0);
       this.#run("UPDATE batches SET closed_at = ?, size = ? WHERE id = ? AND closed_at IS NULL", now, size, id);
       const row = this.#get("SELECT * FROM batches WHERE id = ?", id);
       if (row === undefined) throw new CCRError("ISSUER_STORE", `there is no batch ${id}`);
       return batchOf(row);
-    });
+    }, true);
   }
 
   async openBatches(): Promise<BatchRecord[]> {
@@ -284,10 +300,12 @@ class SqliteIssuerStore implements IssuerStore {
   }
 
   async heartbeat(owner: string, now: number): Promise<void> {
-    this.#run(
-      "INSERT INTO services (owner, seen_at) VALUES (?, ?) ON CONFLICT (owner) DO UPDATE SET seen_at = excluded.seen_at",
-      owner,
-      now,
+    await this.#writes.write(() =>
+      this.#run(
+        "INSERT INTO services (owner, seen_at) VALUES (?, ?) ON CONFLICT (owner) DO UPDATE SET seen_at = excluded.seen_at",
+        owner,
+        now,
+      ),
     );
   }
 
@@ -314,13 +332,15 @@ class SqliteIssuerStore implements IssuerStore {
     id: string,
     a: { root: string; transaction: string; blockNumber: number; at: number },
   ): Promise<void> {
-    this.#run(
-      "UPDATE batches SET root = ?, tx = ?, block = ?, anchored_at = ? WHERE id = ?",
-      a.root,
-      a.transaction,
-      a.blockNumber,
-      a.at,
-      id,
+    await this.#writes.write(() =>
+      this.#run(
+        "UPDATE batches SET root = ?, tx = ?, block = ?, anchored_at = ? WHERE id = ?",
+        a.root,
+        a.transaction,
+        a.blockNumber,
+        a.at,
+        id,
+      ),
     );
   }
 
@@ -335,11 +355,14 @@ class SqliteIssuerStore implements IssuerStore {
   }
 
   async notify(offerId: string, event: string, at: number): Promise<boolean> {
-    const changed = this.#run("UPDATE credentials SET notification = ? WHERE offer_id = ?", `${event}@${at}`, offerId);
+    const changed = await this.#writes.write(() =>
+      this.#run("UPDATE credentials SET notification = ? WHERE offer_id = ?", `${event}@${at}`, offerId),
+    );
     return changed > 0;
   }
 
   async close(): Promise<void> {
+    await this.#writes.settled();
     this.#db.close();
   }
 }
