@@ -4,7 +4,9 @@
  * attestation key registered with `ccr attester add`; 10,000 devices (`CCR_BENCH_DEVICES`), each with its own key and
  * its maker's attestation, enrol 200 at a time through the whole protocol (token with attestation-based client
  * authentication, nonce, credential). The service is killed (SIGKILL) twice during the run, at 30% and 60%, and
- * restarted at once; a device whose request fails retries. `CCR_BENCH_TIMELINE=1` prints, every second, the devices
+ * restarted at once; a device whose request fails retries. The devices send what the wallet libraries send, through a
+ * lean client (`lib/fleetDevice.ts`: the fleet shares the machine's cores with the service); `CCR_BENCH_CLIENT=library`
+ * runs them through the `@openid4vc` libraries instead. `CCR_BENCH_TIMELINE=1` prints, every second, the devices
  * served in it and the service's CPU per device (how long a restarted service takes to warm up).
  *
  * Targets (a 2-core machine): all issued and anchored in at most 30 s; p99 of the credential requests at most 500 ms;
@@ -30,6 +32,7 @@ import {
   readProvisioningSetup,
   leanFetch,
 } from "./lib/devices.ts";
+import { enrollFleetDevice, fleetPoster } from "./lib/fleetDevice.ts";
 import { startDevnet } from "./lib/devnet-process.ts";
 import { treeCpuSeconds } from "./lib/cpu.ts";
 
@@ -39,6 +42,8 @@ const CONCURRENCY = 200;
 const KILL_AT = process.env.CCR_BENCH_KILLS === "0" ? [] : [0.3, 0.6];
 const TARGETS = { totalSeconds: 30, p99Ms: 500, anchorDelaySeconds: 10, peakMiB: 500 };
 const CONFIGURATION = "DeviceIdentity_jwt_vc_json";
+/** The devices' client: lean (default), or the wallet libraries' (`CCR_BENCH_CLIENT=library`). */
+const LIBRARY_CLIENT = process.env.CCR_BENCH_CLIENT === "library";
 
 const rssMiB = (pid: number): number => {
   try {
@@ -105,17 +110,22 @@ async function startService(): Promise<ChildProcess> {
   return child;
 }
 
-// The devices' client: node:https (see leanFetch), whose CPU they share with the service on this machine.
-const trusting = leanFetch(readFileSync(setup.certificate, "utf8"), CONCURRENCY);
+// The devices' clients: node:https over kept-alive connections, whose CPU they share with the service on this machine.
+const ca = readFileSync(setup.certificate, "utf8");
+const trusting = leanFetch(ca, CONCURRENCY);
+const post = fleetPoster(ca, CONCURRENCY);
 const latencies: number[] = [];
 /** Credential requests the service deferred (its anchoring fell behind): the device asks again after the interval. */
 let deferred = 0;
+const credentialAnswered = (status: number, ms: number): void => {
+  if (status === 200) latencies.push(ms);
+  if (status === 202) deferred++;
+};
 const https = async (url: string | URL | Request, init?: RequestInit) => {
   const started = performance.now();
   const response = await trusting(url, init);
   const path = typeof url === "string" ? url : url instanceof URL ? url.href : url.url;
-  if (path.endsWith("/credential") && response.ok) latencies.push(performance.now() - started);
-  if (path.endsWith("/credential") && response.status === 202) deferred++;
+  if (path.endsWith("/credential")) credentialAnswered(response.status, performance.now() - started);
   return response;
 };
 
@@ -195,14 +205,26 @@ await Promise.all(
       for (;;) {
         await killing;
         try {
-          const { credential } = await enrollDevice({
-            issuerUrl: setup.url,
-            attestation: device.attestation,
-            deviceKey: device.key,
-            configuration: CONFIGURATION,
-            fetch: https,
-            issuerMetadata,
-          });
+          const credential = LIBRARY_CLIENT
+            ? (
+                await enrollDevice({
+                  issuerUrl: setup.url,
+                  attestation: device.attestation,
+                  deviceKey: device.key,
+                  configuration: CONFIGURATION,
+                  fetch: https,
+                  issuerMetadata,
+                })
+              ).credential
+            : await enrollFleetDevice({
+                post,
+                issuerMetadata,
+                attestation: device.attestation,
+                deviceKey: device.key,
+                serialNumber: device.serial,
+                configuration: CONFIGURATION,
+                onCredentialAnswer: credentialAnswered,
+              });
           received.set(device.serial, credential);
           killAtMark();
           break;
@@ -280,6 +302,7 @@ provider.destroy();
 service.kill("SIGTERM");
 await new Promise((resolve) => service.once("exit", resolve));
 trusting.close();
+post.close();
 devnet.stop();
 
 const sorted = [...latencies].sort((a, b) => a - b);
@@ -307,7 +330,10 @@ const rows: [string, string, boolean][] = [
     twice === 0 && missing === 0 && rootsRight,
   ],
 ];
-console.log(`\nbench:wallet: ${DEVICES} devices, ${CONCURRENCY} at a time, ${batches.length} batch(es)`);
+console.log(
+  `\nbench:wallet: ${DEVICES} devices, ${CONCURRENCY} at a time, ${batches.length} batch(es), ` +
+    `${LIBRARY_CLIENT ? "through the @openid4vc wallet libraries" : "lean device client"}`,
+);
 for (const [what, figure, met] of rows) console.log(`  ${met ? "ok    " : "MISSED"} ${what.padEnd(30)} ${figure}`);
 const perDevice = (seconds: number): string => `${((seconds * 1000) / DEVICES).toFixed(1)} ms`;
 console.log(
