@@ -2,30 +2,12 @@
  * What CCR's servers share (src/server/listen.ts): request bodies bounded, whether their length is declared or they
  * are streamed, through a real listening server (the Node adapter reads a declared body straight from the socket).
  */
-import { request } from "node:http";
 import { expect } from "chai";
 import { Hono } from "hono";
 import { boundedBodies, listenOn } from "../src/server/listen.ts";
+import { post } from "./httpPost.ts";
 
 const MAX = 1024;
-
-/** Posts `body` to `url`, declaring its length or streaming it in chunks; the status and the answer's text. */
-function post(url: string, body: string, streamed: boolean): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const headers = streamed ? {} : { "content-length": String(Buffer.byteLength(body)) };
-    const sent = request(url, { method: "POST", headers }, (response) => {
-      let text = "";
-      response.on("data", (chunk: Buffer) => (text += chunk.toString()));
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, text }));
-    });
-    sent.on("error", reject);
-    if (streamed) {
-      // Chunked: no length is declared, so the bound can only be kept by counting what arrives.
-      for (let at = 0; at < body.length; at += 100) sent.write(body.slice(at, at + 100));
-      sent.end();
-    } else sent.end(body);
-  });
-}
 
 describe("bounded request bodies (src/server/listen.ts)", function () {
   let url: string;

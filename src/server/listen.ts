@@ -1,7 +1,8 @@
 /** Listening for HTTP (or HTTPS) with bounded client times: what CCR's servers share. */
-import { createServer as createHttpsServer } from "node:https";
+import { createServer as createHttpServer, type RequestListener, type Server as HttpServer } from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import { serve } from "@hono/node-server";
+import { getRequestListener } from "@hono/node-server";
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { CCRError } from "../errors.ts";
@@ -23,31 +24,40 @@ export interface ListenOptions {
   tls?: { key: string | Buffer; cert: string | Buffer } | undefined;
 }
 
+/** A Node server CCR listens with: HTTP, or HTTPS with `ListenOptions.tls`. */
+export type ListeningServer = HttpServer | HttpsServer;
+
 /** Serves `fetch` on `host:port` (0: a free port); refuses an address it cannot take with a sentence. */
-export async function listenOn(
+export function listenOn(
   fetch: (request: Request) => Response | Promise<Response>,
   options: ListenOptions,
-): Promise<{ server: ReturnType<typeof serve>; url: string }> {
+): Promise<{ server: ListeningServer; url: string }> {
+  const listener = getRequestListener(fetch, { hostname: options.host });
+  // The adapter answers its own failures (500): its promise is only when it is done.
+  return listenWith((request, response) => void listener(request, response), options);
+}
+
+/**
+ * Serves a Node request listener on `host:port` (0: a free port), as `listenOn` serves a fetch handler: for routes
+ * that build no fetch Request or Response for each request (the issuer service's, under a fleet).
+ */
+export async function listenWith(
+  listener: RequestListener,
+  options: ListenOptions,
+): Promise<{ server: ListeningServer; url: string }> {
   const timeouts = options.timeouts ?? CLIENT_TIMEOUTS;
-  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const serverOptions = {
-      headersTimeout: timeouts.headersMs,
-      requestTimeout: timeouts.requestMs,
-      keepAliveTimeout: timeouts.keepAliveMs,
-      connectionsCheckingInterval: 1_000,
-      ...(options.tls === undefined ? {} : options.tls),
-    };
-    const started = serve(
-      {
-        fetch,
-        hostname: options.host,
-        port: options.port,
-        serverOptions,
-        ...(options.tls === undefined ? {} : { createServer: createHttpsServer }),
-      },
-      () => resolve(started),
-    );
-    started.once("error", (error: NodeJS.ErrnoException) => {
+  const serverOptions = {
+    headersTimeout: timeouts.headersMs,
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    connectionsCheckingInterval: 1_000,
+  };
+  const server: ListeningServer =
+    options.tls === undefined
+      ? createHttpServer(serverOptions, listener)
+      : createHttpsServer({ ...serverOptions, ...options.tls }, listener);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (error: NodeJS.ErrnoException) => {
       reject(
         error.code === "EADDRINUSE" || error.code === "EADDRNOTAVAIL" || error.code === "EACCES"
           ? new CCRError(
@@ -57,6 +67,7 @@ export async function listenOn(
           : error,
       );
     });
+    server.listen(options.port, options.host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   const host = options.host.includes(":") ? `[${options.host}]` : options.host;

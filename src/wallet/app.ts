@@ -1,65 +1,19 @@
 /**
- * The issuer service over HTTP(S): its metadata documents and the endpoints of `service.ts`, with bounded bodies;
- * `startIssuerService` opens the store, starts the anchorer and listens.
+ * The issuer service over HTTP(S) (its routes: `routes.ts`): `startIssuerService` binds the store to its chain,
+ * starts the anchorer and listens.
  */
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { Hono, type Context } from "hono";
-import { cors } from "hono/cors";
 import { CCRError } from "../errors.ts";
 import type { RegistryConnection } from "../registry.ts";
-import { boundedBodies, listenOn, type ListenOptions } from "../server/listen.ts";
+import { listenWith, type ListenOptions } from "../server/listen.ts";
 import { ServiceAnchorer } from "./anchorer.ts";
 import { BatchLanes, type BatchPolicy } from "./batches.ts";
 import type { ServiceMetadata } from "./metadata.ts";
-import { IssuerService, type Answer } from "./service.ts";
+import { issuerRoutes } from "./routes.ts";
+import { IssuerService } from "./service.ts";
 import type { ServiceSigner } from "./sign.ts";
 import type { IssuerStore } from "./store.ts";
-
-/** The largest request body accepted: a credential request with its proofs is a few kilobytes. */
-const MAX_BODY = 64 * 1024;
-
-function answer(c: Context, a: Answer): Response {
-  if (a.status === 204) return c.body(null, 204, a.headers);
-  return c.json(a.body, a.status as 200, a.headers);
-}
-
-/** The service's routes. */
-export function issuerApp(service: IssuerService, metadata: ServiceMetadata): Hono {
-  const app = new Hono();
-  app.use("*", boundedBodies(MAX_BODY));
-  // What anyone may read, from any page: the metadata, and the batch proofs a verifier page fetches.
-  app.use("/.well-known/*", cors({ origin: "*", allowMethods: ["GET"] }));
-  app.use("/batches/*", cors({ origin: "*", allowMethods: ["GET"] }));
-  app.get("/.well-known/openid-credential-issuer", (c) => c.json(metadata.issuer));
-  app.get("/.well-known/oauth-authorization-server", (c) => c.json(metadata.authorizationServer));
-  // The same with a trailing slash: RFC 8414's path for an issuer URL without path, as some wallets build it.
-  app.get("/.well-known/oauth-authorization-server/", (c) => c.json(metadata.authorizationServer));
-  app.post("/token", async (c) => {
-    const form = Object.fromEntries(new URLSearchParams(await c.req.text()));
-    return answer(c, await service.token(form, c.req.url, c.req.raw.headers));
-  });
-  app.post("/nonce", async (c) => answer(c, await service.nonce()));
-  const json = async (c: Context): Promise<unknown> => c.req.json().catch(() => undefined);
-  app.post("/credential", async (c) =>
-    answer(c, await service.credential(c.req.header("authorization"), await json(c))),
-  );
-  app.post("/deferred_credential", async (c) =>
-    answer(c, await service.deferredCredential(c.req.header("authorization"), await json(c))),
-  );
-  app.post("/notification", async (c) =>
-    answer(c, await service.notification(c.req.header("authorization"), await json(c))),
-  );
-  app.get("/batches/:id/:index", async (c) =>
-    answer(c, await service.batchMember(c.req.param("id"), Number(c.req.param("index")))),
-  );
-  app.onError((error, c) => {
-    const description = error instanceof CCRError ? error.message : "the issuer service failed; see its log";
-    if (!(error instanceof CCRError)) console.error(error);
-    return c.json({ error: "server_error", error_description: description }, 500);
-  });
-  return app;
-}
 
 export interface IssuerServiceOptions {
   connection: RegistryConnection;
@@ -152,7 +106,7 @@ export async function startIssuerService(options: IssuerServiceOptions): Promise
   });
   await anchorer.start();
   const service = new IssuerService({ metadata, store, lanes, anchorer, signer });
-  const { server, url } = await listenOn(issuerApp(service, metadata).fetch, options.listen).catch(
+  const { server, url } = await listenWith(issuerRoutes(service, metadata), options.listen).catch(
     async (error: unknown) => {
       await anchorer.stop(true);
       throw error;
