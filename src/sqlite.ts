@@ -83,16 +83,18 @@ export class GroupCommit {
       release: this.#db.prepare("RELEASE one_write"),
       undo: this.#db.prepare("ROLLBACK TO one_write"),
     });
-    const outcomes: ({ value: unknown } | { error: unknown })[] = [];
+    // Each write's outcome, told once the group is committed.
+    const outcomes: (() => void)[] = [];
     try {
       s.begin.run();
-      for (const { work } of group) {
+      for (const { work, resolve, reject } of group) {
         s.savepoint.run();
         try {
-          outcomes.push({ value: work() });
+          const value = work();
+          outcomes.push(() => resolve(value));
         } catch (error) {
           s.undo.run();
-          outcomes.push({ error });
+          outcomes.push(() => reject(error));
         }
         s.release.run();
       }
@@ -103,11 +105,7 @@ export class GroupCommit {
       for (const { reject } of group) reject(error);
       return;
     }
-    group.forEach(({ resolve, reject }, k) => {
-      const outcome = outcomes[k];
-      if (outcome !== undefined && "value" in outcome) resolve(outcome.value);
-      else reject(outcome?.error);
-    });
+    for (const tell of outcomes) tell();
   }
 }
 

@@ -101,6 +101,22 @@ describe("group commit of a store's writes (src/sqlite.ts)", function () {
     expect(committed()).to.deep.equal({ c: 3 });
   });
 
+  it("rolls a group back whose commit fails, refusing every write in it, and commits the next one", async function () {
+    // A deferred foreign key is checked at COMMIT: the write succeeds, the group's commit does not.
+    db.exec(
+      "PRAGMA foreign_keys = ON; CREATE TABLE child (k TEXT PRIMARY KEY, parent TEXT " +
+        "REFERENCES t (k) DEFERRABLE INITIALLY DEFERRED);",
+    );
+    const orphan = () => db.prepare("INSERT INTO child (k, parent) VALUES ('c', 'nobody')").run().changes;
+    const outcomes = await Promise.allSettled([writes.write(put("a", 1)), writes.write(orphan)]);
+    expect(outcomes.map((o) => o.status)).to.deep.equal(["rejected", "rejected"]);
+    expect(String((outcomes[1] as PromiseRejectedResult).reason)).to.match(/FOREIGN KEY/i);
+    expect(committed()).to.deep.equal({});
+    expect(db.isTransaction, "the failed group is rolled back").to.equal(false);
+    expect(await writes.write(put("b", 2))).to.equal(1);
+    expect(committed()).to.deep.equal({ b: 2 });
+  });
+
   it("says when every write asked for so far is settled", async function () {
     let done = 0;
     void writes.write(put("a", 1)).then(() => done++);

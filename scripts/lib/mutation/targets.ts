@@ -539,6 +539,24 @@ export const TYPESCRIPT_TARGETS: readonly TypeScriptTarget[] = [
     ],
   },
   {
+    file: "src/sqlite.ts",
+    checks: ["GroupCommit.write", "GroupCommit.settled", "GroupCommit.#flush"],
+    tests: ["test/groupCommit.ts"],
+    equivalent: [
+      {
+        line: "if (group.length === 0) return;",
+        mutator: "ConditionalExpression",
+        replacement: "false",
+        why: "an empty group (taken by a commit at once before its turn ended) would begin and commit an empty transaction",
+      },
+      {
+        line: "s.release.run();",
+        mutator: "CallExpression",
+        why: "unreleased savepoints nest: ROLLBACK TO rolls back to the newest (the write's own), and the group's COMMIT releases them all",
+      },
+    ],
+  },
+  {
     file: "src/wallet/anchorer.ts",
     checks: [
       "anchoringForecast",
