@@ -11,7 +11,6 @@
  */
 import { createPrivateKey, generateKeyPairSync, sign, type JsonWebKey } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { Agent, request } from "node:https";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { digest, generateSalt } from "@sd-jwt/crypto-nodejs";
@@ -20,40 +19,13 @@ import { base64url } from "../src/bytes.ts";
 import { runCcr, startCcr } from "./lib/ccr-process.ts";
 import { treeCpuSeconds } from "./lib/cpu.ts";
 import { devnetCertificate, freePort, trustingFetch } from "./lib/devices.ts";
+import { fleetPoster } from "./lib/fleetDevice.ts";
 import { startDevnet } from "./lib/devnet-process.ts";
 
 const HOLDERS = 100;
 const ANSWERS = Number(process.env.CCR_BENCH_ANSWERS ?? 1_000);
 const CONCURRENCY = Number(process.env.CCR_BENCH_CONCURRENCY ?? 200);
 const TARGET_P99_MS = 300;
-
-/**
- * Posts a form over kept-alive HTTPS connections trusting `ca` (node:https: the simulated wallets share the bench's
- * cores with the server and the node, so they use the leanest client); the response's status once it is read.
- * Not `leanFetch`: building a fetch Response for each answer nearly doubled the wallets' CPU (0.7 to 1.3 ms).
- */
-function formPoster(ca: string, connections: number) {
-  const agent = new Agent({ ca, keepAlive: true, maxSockets: connections });
-  const post = (url: string, body: string): Promise<number> =>
-    new Promise((resolve, reject) => {
-      const sent = request(
-        url,
-        {
-          method: "POST",
-          agent,
-          headers: { "content-type": "application/x-www-form-urlencoded", "content-length": Buffer.byteLength(body) },
-        },
-        (response) => {
-          response.on("data", () => undefined);
-          response.on("end", () => resolve(response.statusCode ?? 0));
-          response.on("error", reject);
-        },
-      );
-      sent.on("error", reject);
-      sent.end(body);
-    });
-  return Object.assign(post, { close: () => agent.destroy() });
-}
 
 const percentile = (sorted: number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
@@ -131,7 +103,9 @@ try {
   );
   const server = await startVerifierServer(deployment, dir);
   const https = trustingFetch(server.certificate, CONCURRENCY);
-  const post = formPoster(server.certificate, CONCURRENCY);
+  // The leanest client (node:https, kept-alive): the simulated wallets share the bench's cores with the server and the
+  // node. Not leanFetch: building a fetch Response for each answer nearly doubled the wallets' CPU (0.7 to 1.3 ms).
+  const post = fleetPoster(server.certificate, CONCURRENCY);
   try {
     // The requests, and each wallet's answer, made before the clock starts: what is measured is the verifier.
     const answers: { responseUri: string; body: string; id: string; resultKey: string }[] = [];
@@ -174,7 +148,11 @@ try {
           const answer = answers[n];
           if (answer === undefined) continue;
           const sent = performance.now();
-          const status = await post(answer.responseUri, answer.body);
+          const { status } = await post(
+            answer.responseUri,
+            { "content-type": "application/x-www-form-urlencoded" },
+            answer.body,
+          );
           latencies.push(performance.now() - sent);
           if (n >= CONCURRENCY) afterFirstWave.push(performance.now() - sent);
           if (status !== 200) refused++;

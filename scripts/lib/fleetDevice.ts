@@ -31,7 +31,10 @@ export class RefusedError extends Error {
   }
 }
 
-/** A poster of requests over at most `connections` kept-alive HTTPS connections trusting `ca` (PEM). */
+/**
+ * A poster of requests over at most `connections` kept-alive HTTPS connections trusting `ca` (PEM): the fleet's
+ * devices, and the verifier bench's wallets.
+ */
 export function fleetPoster(ca: string, connections: number) {
   const agent = new Agent({ ca, keepAlive: true, maxSockets: connections });
   const post = (url: string, headers: Record<string, string>, body = ""): Promise<Answer> =>
